@@ -1,0 +1,61 @@
+//! AWS S3 or another S3-compatible endpoint, reached with credentials and
+//! region from the standard AWS chain (environment, profile, web identity,
+//! container and instance roles).
+
+use aws_config::{BehaviorVersion, Region};
+
+use crate::signing::{CredentialsCache, StoreLocation};
+
+/// The region used with a custom endpoint when none is configured.
+const DEFAULT_ENDPOINT_REGION: &str = "us-east-1";
+
+/// Why external storage cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum AwsSetupError {
+    /// Neither configuration nor the AWS chain names a region.
+    #[error("no region for bucket `{0}`: set --region / AWS_REGION")]
+    NoRegion(String),
+    /// The AWS chain has no credentials provider at all.
+    #[error("no AWS credentials provider is configured")]
+    NoCredentials,
+}
+
+/// External storage as the gateway signs for it.
+#[derive(Debug)]
+pub struct External {
+    /// Where clients reach the bucket.
+    pub location: StoreLocation,
+    /// Credentials to sign with.
+    pub credentials: CredentialsCache,
+}
+
+/// Loads region and credentials from the AWS chain. Clients are sent to
+/// `public_url` when given, else to `endpoint`, else to AWS S3.
+pub async fn load(
+    endpoint: Option<&str>,
+    public_url: Option<&str>,
+    bucket: &str,
+    region: Option<&str>,
+) -> Result<External, AwsSetupError> {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(region) = region {
+        loader = loader.region(Region::new(region.to_owned()));
+    }
+    let sdk = loader.load().await;
+    let region = match (sdk.region(), endpoint) {
+        (Some(region), _) => region.to_string(),
+        (None, Some(_)) => DEFAULT_ENDPOINT_REGION.to_owned(),
+        (None, None) => return Err(AwsSetupError::NoRegion(bucket.to_owned())),
+    };
+    let credentials = sdk
+        .credentials_provider()
+        .ok_or(AwsSetupError::NoCredentials)?;
+    Ok(External {
+        location: StoreLocation {
+            bucket: bucket.to_owned(),
+            region,
+            endpoint: public_url.or(endpoint).map(str::to_owned),
+        },
+        credentials: CredentialsCache::new(credentials),
+    })
+}

@@ -1,0 +1,410 @@
+//! Configuration, validated once at start-up into types the rest of the
+//! program trusts. Every message names the flag and the variable to fix.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use http::{HeaderValue, Uri};
+
+use crate::cli::{LogFormat, ServeArgs};
+use crate::core::Policy;
+use crate::core::key::{KeyError, KeyPrefix};
+use crate::signing::MAX_EXPIRES;
+
+/// The bucket the embedded store serves when none is named.
+pub const DEFAULT_EMBEDDED_BUCKET: &str = "presign-gateway";
+
+/// Where the gateway runs, which decides the defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Runtime {
+    /// Inside AWS Lambda: configured from the environment, logs in JSON.
+    Lambda,
+    /// The local HTTP server.
+    Local,
+}
+
+/// A setting that cannot be used, with what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The lifetime is out of SigV4's range.
+    #[error("--expires / EXPIRES_SECONDS must be between 1 and {max} seconds (7 days), not {0}", max = MAX_EXPIRES.as_secs())]
+    Expires(u64),
+    /// The key prefix breaks the key rules.
+    #[error("--key-prefix / KEY_PREFIX is not a usable folder: {0}")]
+    KeyPrefix(KeyError),
+    /// External storage needs a bucket.
+    #[error("--bucket / BUCKET_NAME is required {0}")]
+    BucketRequired(&'static str),
+    /// Not an S3 bucket name.
+    #[error(
+        "--bucket / BUCKET_NAME `{0}` is not a bucket name: use 3 to 63 lowercase letters, digits, `-` and `.`"
+    )]
+    Bucket(String),
+    /// A URL setting that is not an absolute http(s) URL.
+    #[error("{setting} `{value}` is not an absolute http:// or https:// URL without a query")]
+    Url {
+        /// The flag and its variable.
+        setting: &'static str,
+        /// What was given.
+        value: String,
+    },
+    /// Not an origin.
+    #[error(
+        "--allowed-origins / ALLOWED_ORIGINS entry `{0}` is not an origin such as https://app.example.com, or `*`"
+    )]
+    Origin(String),
+    /// Not a region.
+    #[error("--region / AWS_REGION `{0}` is not a region name such as eu-west-1")]
+    Region(String),
+    /// Settings only the embedded store reads, given for a build without it.
+    #[error(
+        "this build has no embedded store: pass --endpoint / AWS_ENDPOINT_URL_S3 and --bucket / BUCKET_NAME"
+    )]
+    NoEmbeddedStore,
+    /// A store on a wildcard address has no URL clients can use.
+    #[error(
+        "the embedded store listens on {0}, which clients cannot connect to: set --store-url / STORE_URL to the address they reach it at"
+    )]
+    StoreUrlRequired(SocketAddr),
+    /// The log filter does not parse.
+    #[error(
+        "--log-level / LOG_LEVEL `{0}` is not a valid filter such as `info` or `presign_gateway=debug`"
+    )]
+    LogLevel(String),
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where the gateway listens (local server only).
+    pub listen: SocketAddr,
+    /// Which storage URLs are signed for.
+    pub store: StoreConfig,
+    /// Rules every decision follows.
+    pub policy: Policy,
+    /// Browser origins allowed to call the gateway.
+    pub allowed_origins: AllowedOrigins,
+    /// How logs are written.
+    pub log: LogConfig,
+}
+
+/// The storage the gateway signs URLs for.
+#[derive(Debug, Clone)]
+pub enum StoreConfig {
+    /// The S3-compatible store on local disk, started beside the gateway.
+    Embedded {
+        /// Folder holding the buckets.
+        data_dir: PathBuf,
+        /// Where the store listens.
+        listen: SocketAddr,
+        /// The bucket.
+        bucket: String,
+        /// The URL clients reach the store at, if not its listen address.
+        public_url: Option<String>,
+    },
+    /// AWS S3 or any S3-compatible endpoint.
+    External {
+        /// The endpoint; `None` is AWS S3.
+        endpoint: Option<String>,
+        /// The URL clients reach storage at, if not the endpoint.
+        public_url: Option<String>,
+        /// The bucket.
+        bucket: String,
+        /// The region, if given; otherwise the AWS config chain's.
+        region: Option<String>,
+    },
+}
+
+/// Origins allowed by CORS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AllowedOrigins {
+    /// No CORS headers at all: the default.
+    None,
+    /// `*`.
+    Any,
+    /// Exactly these.
+    List(Vec<HeaderValue>),
+}
+
+/// Logging settings.
+#[derive(Debug, Clone)]
+pub struct LogConfig {
+    /// JSON or text.
+    pub format: LogFormat,
+    /// The `EnvFilter` directives.
+    pub filter: String,
+}
+
+impl Config {
+    /// Validates the arguments for `runtime`.
+    pub fn from_args(args: ServeArgs, runtime: Runtime) -> Result<Self, ConfigError> {
+        if !(1..=MAX_EXPIRES.as_secs()).contains(&args.expires) {
+            return Err(ConfigError::Expires(args.expires));
+        }
+        let policy = Policy {
+            prefix: KeyPrefix::new(&args.key_prefix).map_err(ConfigError::KeyPrefix)?,
+            expires_in: Duration::from_secs(args.expires),
+        };
+        let public_url = args
+            .store_url
+            .as_deref()
+            .map(|url| base_url("--store-url / STORE_URL", url))
+            .transpose()?;
+        if let Some(region) = &args.region {
+            check_region(region)?;
+        }
+        let store = if args.endpoint.is_some() || runtime == Runtime::Lambda {
+            let endpoint = args
+                .endpoint
+                .as_deref()
+                .map(|url| base_url("--endpoint / AWS_ENDPOINT_URL_S3", url))
+                .transpose()?;
+            let bucket = args
+                .bucket
+                .ok_or(ConfigError::BucketRequired(match runtime {
+                    Runtime::Lambda => "in Lambda",
+                    Runtime::Local => "with --endpoint",
+                }))?;
+            StoreConfig::External {
+                endpoint,
+                public_url,
+                bucket: check_bucket(bucket)?,
+                region: args.region,
+            }
+        } else if cfg!(feature = "embedded-store") {
+            let listen = args
+                .store_listen
+                .unwrap_or(SocketAddr::new(args.listen.ip(), 0));
+            if listen.ip().is_unspecified() && public_url.is_none() {
+                return Err(ConfigError::StoreUrlRequired(listen));
+            }
+            StoreConfig::Embedded {
+                data_dir: args.data_dir,
+                listen,
+                bucket: check_bucket(
+                    args.bucket
+                        .unwrap_or_else(|| DEFAULT_EMBEDDED_BUCKET.to_owned()),
+                )?,
+                public_url,
+            }
+        } else {
+            return Err(ConfigError::NoEmbeddedStore);
+        };
+        tracing_subscriber::EnvFilter::try_new(&args.log_level)
+            .map_err(|_| ConfigError::LogLevel(args.log_level.clone()))?;
+        Ok(Self {
+            listen: args.listen,
+            store,
+            policy,
+            allowed_origins: allowed_origins(&args.allowed_origins)?,
+            log: LogConfig {
+                format: args.log_format.unwrap_or(match runtime {
+                    Runtime::Lambda => LogFormat::Json,
+                    Runtime::Local => LogFormat::Text,
+                }),
+                filter: args.log_level,
+            },
+        })
+    }
+}
+
+/// An absolute http(s) URL with no query, returned without a trailing `/`.
+fn base_url(setting: &'static str, value: &str) -> Result<String, ConfigError> {
+    let invalid = || ConfigError::Url {
+        setting,
+        value: value.to_owned(),
+    };
+    let uri: Uri = value.parse().map_err(|_| invalid())?;
+    let http = matches!(uri.scheme_str(), Some("http" | "https"));
+    if !http || uri.host().is_none_or(str::is_empty) || uri.query().is_some() {
+        return Err(invalid());
+    }
+    Ok(value.trim_end_matches('/').to_owned())
+}
+
+fn check_bucket(bucket: String) -> Result<String, ConfigError> {
+    let valid = (3..=63).contains(&bucket.len())
+        && bucket
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && bucket.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && bucket.ends_with(|c: char| c.is_ascii_alphanumeric());
+    if valid {
+        Ok(bucket)
+    } else {
+        Err(ConfigError::Bucket(bucket))
+    }
+}
+
+fn check_region(region: &str) -> Result<(), ConfigError> {
+    let valid = !region.is_empty()
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if valid {
+        Ok(())
+    } else {
+        Err(ConfigError::Region(region.to_owned()))
+    }
+}
+
+fn allowed_origins(entries: &[String]) -> Result<AllowedOrigins, ConfigError> {
+    let entries: Vec<&str> = entries
+        .iter()
+        .map(|e| e.trim())
+        .filter(|e| !e.is_empty())
+        .collect();
+    if entries.is_empty() {
+        return Ok(AllowedOrigins::None);
+    }
+    if entries == ["*"] {
+        return Ok(AllowedOrigins::Any);
+    }
+    entries
+        .into_iter()
+        .map(|entry| {
+            let invalid = || ConfigError::Origin(entry.to_owned());
+            let uri: Uri = entry.parse().map_err(|_| invalid())?;
+            let bare = uri.path_and_query().is_none_or(|p| p.as_str() == "/");
+            if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() || !bare
+            {
+                return Err(invalid());
+            }
+            HeaderValue::from_str(entry.trim_end_matches('/')).map_err(|_| invalid())
+        })
+        .collect::<Result<_, _>>()
+        .map(AllowedOrigins::List)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    fn config(argv: &[&str], runtime: Runtime) -> Result<Config, ConfigError> {
+        let mut full = vec!["presign-gateway", "serve"];
+        full.extend_from_slice(argv);
+        let Some(Command::Serve(args)) = Cli::parse_from(full).command else {
+            unreachable!()
+        };
+        Config::from_args(args, runtime)
+    }
+
+    fn error(argv: &[&str], runtime: Runtime) -> String {
+        config(argv, runtime).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn defaults_start_the_embedded_store() {
+        let config = config(&[], Runtime::Local).unwrap();
+        assert_eq!(config.listen, "127.0.0.1:3000".parse().unwrap());
+        assert_eq!(config.policy.expires_in, Duration::from_secs(300));
+        assert_eq!(config.allowed_origins, AllowedOrigins::None);
+        assert_eq!(config.log.format, LogFormat::Text);
+        let StoreConfig::Embedded { listen, bucket, .. } = config.store else {
+            panic!("not embedded")
+        };
+        assert_eq!(listen, "127.0.0.1:0".parse().unwrap());
+        assert_eq!(bucket, DEFAULT_EMBEDDED_BUCKET);
+    }
+
+    #[test]
+    fn an_endpoint_switches_to_external_storage() {
+        let config = config(
+            &["--endpoint", "http://minio:9000/", "--bucket", "files"],
+            Runtime::Local,
+        )
+        .unwrap();
+        let StoreConfig::External {
+            endpoint, bucket, ..
+        } = config.store
+        else {
+            panic!("not external")
+        };
+        assert_eq!(endpoint.as_deref(), Some("http://minio:9000"));
+        assert_eq!(bucket, "files");
+    }
+
+    #[test]
+    fn lambda_needs_a_bucket_and_logs_json() {
+        assert_eq!(
+            error(&[], Runtime::Lambda),
+            "--bucket / BUCKET_NAME is required in Lambda"
+        );
+        let config = config(&["--bucket", "files"], Runtime::Lambda).unwrap();
+        assert_eq!(config.log.format, LogFormat::Json);
+        assert!(matches!(
+            config.store,
+            StoreConfig::External { endpoint: None, .. }
+        ));
+    }
+
+    #[test]
+    fn wrong_settings_say_what_to_fix() {
+        let cases: &[(&[&str], &str)] = &[
+            (
+                &["--expires", "0"],
+                "--expires / EXPIRES_SECONDS must be between 1 and 604800",
+            ),
+            (&["--expires", "604801"], "not 604801"),
+            (
+                &["--key-prefix", "../x"],
+                "KEY_PREFIX is not a usable folder",
+            ),
+            (
+                &["--endpoint", "http://m:9000"],
+                "BUCKET_NAME is required with --endpoint",
+            ),
+            (
+                &["--endpoint", "ftp://m", "--bucket", "b1b"],
+                "AWS_ENDPOINT_URL_S3 `ftp://m` is not",
+            ),
+            (
+                &["--bucket", "Bad_Bucket"],
+                "`Bad_Bucket` is not a bucket name",
+            ),
+            (
+                &["--store-url", "localhost:9000"],
+                "STORE_URL `localhost:9000` is not",
+            ),
+            (
+                &["--allowed-origins", "https://a.example/path"],
+                "entry `https://a.example/path` is not an origin",
+            ),
+            (&["--listen", "0.0.0.0:3000"], "set --store-url / STORE_URL"),
+            (&["--region", "EU West"], "`EU West` is not a region"),
+            (
+                &["--log-level", "info,[[["],
+                "LOG_LEVEL `info,[[[` is not a valid filter",
+            ),
+        ];
+        for (argv, message) in cases {
+            let error = error(argv, Runtime::Local);
+            assert!(error.contains(message), "{argv:?}: {error}");
+        }
+    }
+
+    #[test]
+    fn origins_are_parsed() {
+        let config = config(
+            &[
+                "--allowed-origins",
+                "https://a.example, http://127.0.0.1:8080/",
+            ],
+            Runtime::Local,
+        )
+        .unwrap();
+        assert_eq!(
+            config.allowed_origins,
+            AllowedOrigins::List(vec![
+                HeaderValue::from_static("https://a.example"),
+                HeaderValue::from_static("http://127.0.0.1:8080")
+            ])
+        );
+        let any = self::config(&["--allowed-origins", "*"], Runtime::Local).unwrap();
+        assert_eq!(any.allowed_origins, AllowedOrigins::Any);
+    }
+}

@@ -1,0 +1,117 @@
+//! The HTTP face every transport shares: one router whose catch-all handler
+//! answers with a 307 to a presigned URL. Lambda and the local server only
+//! differ in how requests reach it.
+
+mod access_log;
+mod drain;
+mod error;
+mod handler;
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use axum::Router;
+use http::{HeaderName, Method, header};
+use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
+
+pub use error::GatewayError;
+
+use crate::config::{AllowedOrigins, Config};
+use crate::core::{Decision, Incoming, Policy, decide};
+use crate::signing::{CredentialsCache, EndpointError, PresignedUrl, Presigner, StoreLocation};
+
+/// The header that carries the request id both ways.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// A key path a front door has already percent-decoded (API Gateway path
+/// parameters). Transports insert it as a request extension; without it the
+/// URI path is used and decoded once.
+#[derive(Debug, Clone)]
+pub struct DecodedKeyPath(pub String);
+
+/// Everything a request needs, built once at start-up and shared.
+#[derive(Debug)]
+pub struct Gateway {
+    policy: Policy,
+    presigner: Presigner,
+    credentials: CredentialsCache,
+    allowed_origins: AllowedOrigins,
+}
+
+impl Gateway {
+    /// Puts the pieces together.
+    #[must_use]
+    pub fn new(
+        policy: Policy,
+        presigner: Presigner,
+        credentials: CredentialsCache,
+        allowed_origins: AllowedOrigins,
+    ) -> Self {
+        Self {
+            policy,
+            presigner,
+            credentials,
+            allowed_origins,
+        }
+    }
+
+    /// Resolves the bucket's endpoint and assembles the gateway for `config`.
+    pub async fn build(
+        config: &Config,
+        location: &StoreLocation,
+        credentials: CredentialsCache,
+    ) -> Result<Self, EndpointError> {
+        let presigner = Presigner::new(location.resolve().await?);
+        Ok(Self::new(
+            config.policy.clone(),
+            presigner,
+            credentials,
+            config.allowed_origins.clone(),
+        ))
+    }
+
+    /// Decides what `incoming` asks for and presigns it.
+    pub async fn presign(
+        &self,
+        incoming: &Incoming<'_>,
+    ) -> Result<(Decision, PresignedUrl), GatewayError> {
+        let decision = decide(incoming, &self.policy)?;
+        let credentials = self.credentials.get().await?;
+        let url = self
+            .presigner
+            .presign(&decision, &credentials, SystemTime::now())?;
+        Ok((decision, url))
+    }
+}
+
+/// The router: the catch-all handler, request ids, the access log and CORS.
+pub fn app(gateway: Arc<Gateway>) -> Router {
+    let cors = cors(&gateway.allowed_origins);
+    let router = Router::new()
+        .fallback(handler::handle)
+        .with_state(gateway)
+        .layer(axum::middleware::from_fn(access_log::log))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, access_log::RequestIds));
+    match cors {
+        Some(cors) => router.layer(cors),
+        None => router,
+    }
+}
+
+fn cors(origins: &AllowedOrigins) -> Option<CorsLayer> {
+    let allow_origin = match origins {
+        AllowedOrigins::None => return None,
+        AllowedOrigins::Any => AllowOrigin::any(),
+        AllowedOrigins::List(list) => AllowOrigin::list(list.iter().cloned()),
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow_origin)
+            .allow_methods([Method::GET, Method::HEAD, Method::PUT, Method::DELETE])
+            .allow_headers(AllowHeaders::mirror_request())
+            .expose_headers([REQUEST_ID, header::ETAG])
+            .max_age(Duration::from_secs(600)),
+    )
+}

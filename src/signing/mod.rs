@@ -1,0 +1,300 @@
+//! Turning a [`Decision`] into a presigned S3 URL with the AWS SDK's own SigV4
+//! code (`aws-sigv4`). The bucket's endpoint is resolved once at start-up by
+//! the SDK's endpoint rules, so a request costs one signature and no I/O.
+
+mod credentials;
+mod endpoint;
+
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use aws_credential_types::Credentials;
+use aws_sigv4::http_request::{
+    PercentEncodingMode, SignableBody, SignableRequest, SignatureLocation, SigningError,
+    SigningSettings, UriPathNormalizationMode, sign,
+};
+use aws_sigv4::sign::v4;
+use aws_smithy_http::label::{EncodingStrategy, fmt_string};
+use aws_smithy_http::query::fmt_string as fmt_query;
+use aws_smithy_runtime_api::client::identity::Identity;
+use http::HeaderValue;
+
+pub use credentials::{CredentialsCache, CredentialsUnavailable};
+pub use endpoint::{BucketEndpoint, EndpointError, StoreLocation};
+
+use crate::core::Decision;
+
+/// The longest lifetime SigV4 allows a presigned URL: 7 days.
+pub const MAX_EXPIRES: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+
+/// The cap for temporary credentials that do not say when they expire (the
+/// Lambda execution role's come as bare environment variables). One hour is
+/// the default session of an assumed role.
+pub const UNKNOWN_EXPIRY_CAP: Duration = Duration::from_secs(60 * 60);
+
+/// A presigned URL, ready to be a `Location` header. It is a bearer
+/// credential, so it is marked sensitive and `Debug` does not show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PresignedUrl(HeaderValue);
+
+impl PresignedUrl {
+    /// The URL as a header value.
+    #[must_use]
+    pub fn header_value(&self) -> &HeaderValue {
+        &self.0
+    }
+
+    /// The URL, for clients that follow it themselves.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        // Built from ASCII only (percent-encoded), so this cannot fail.
+        self.0.to_str().unwrap_or_default()
+    }
+}
+
+impl fmt::Debug for PresignedUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PresignedUrl(<redacted>)")
+    }
+}
+
+/// Why no URL could be signed.
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    /// The credentials have expired or are about to: signing with them would
+    /// hand out a URL that storage refuses.
+    #[error("the signing credentials have expired")]
+    CredentialsExpired,
+    /// `aws-sigv4` refused the request.
+    #[error("SigV4 signing failed")]
+    Signing(#[from] SigningError),
+    /// `aws-sigv4` refused its parameters.
+    #[error("SigV4 signing parameters were incomplete")]
+    Parameters(#[from] v4::signing_params::BuildError),
+    /// The URL had a character a header cannot carry.
+    #[error("the presigned URL is not a valid header value")]
+    NotAHeader(#[from] http::header::InvalidHeaderValue),
+}
+
+/// Signs URLs for one bucket. Built once at start-up.
+#[derive(Debug, Clone)]
+pub struct Presigner {
+    endpoint: BucketEndpoint,
+    settings: SigningSettings,
+}
+
+impl Presigner {
+    /// A presigner for the bucket at `endpoint`.
+    #[must_use]
+    pub fn new(endpoint: BucketEndpoint) -> Self {
+        let mut settings = SigningSettings::default();
+        settings.signature_location = SignatureLocation::QueryParams;
+        // S3 signs the path as sent: encoded once, never normalised.
+        settings.percent_encoding_mode = PercentEncodingMode::Single;
+        settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+        Self { endpoint, settings }
+    }
+
+    /// Presigns `decision` with `credentials` as of `now`. The URL never
+    /// outlives the credentials that sign it.
+    pub fn presign(
+        &self,
+        decision: &Decision,
+        credentials: &Credentials,
+        now: SystemTime,
+    ) -> Result<PresignedUrl, SignError> {
+        let mut url = format!(
+            "{}/{}",
+            self.endpoint.url,
+            fmt_string(decision.key.as_str(), EncodingStrategy::Greedy)
+        );
+        let overrides = [
+            (
+                "response-content-disposition",
+                &decision.response.content_disposition,
+            ),
+            ("response-content-type", &decision.response.content_type),
+        ];
+        let mut separator = '?';
+        for (name, value) in overrides {
+            if let Some(value) = value {
+                push_param(&mut url, &mut separator, name, value);
+            }
+        }
+
+        let mut settings = self.settings.clone();
+        settings.expires_in = Some(lifetime(decision.expires_in, credentials, now)?);
+        let identity = Identity::from(credentials.clone());
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(&self.endpoint.signing_region)
+            .name("s3")
+            .time(now)
+            .settings(settings)
+            .build()?
+            .into();
+        let request = SignableRequest::new(
+            decision.operation.method(),
+            url.as_str(),
+            std::iter::empty(),
+            SignableBody::UnsignedPayload,
+        )?;
+        let (instructions, _signature) = sign(request, &params)?.into_parts();
+        let (_headers, query) = instructions.into_parts();
+        for (name, value) in query {
+            push_param(&mut url, &mut separator, name, &value);
+        }
+        let mut header = HeaderValue::try_from(url)?;
+        header.set_sensitive(true);
+        Ok(PresignedUrl(header))
+    }
+}
+
+fn push_param(url: &mut String, separator: &mut char, name: &str, value: &str) {
+    url.push(*separator);
+    url.push_str(name);
+    url.push('=');
+    url.push_str(&fmt_query(value));
+    *separator = '&';
+}
+
+/// How long a URL asked to live for `wanted` may live, given the credentials.
+pub fn lifetime(
+    wanted: Duration,
+    credentials: &Credentials,
+    now: SystemTime,
+) -> Result<Duration, SignError> {
+    let limit = match credentials.expiry() {
+        Some(expiry) => expiry
+            .duration_since(now)
+            .map_err(|_| SignError::CredentialsExpired)?,
+        None if credentials.session_token().is_some() => UNKNOWN_EXPIRY_CAP,
+        None => MAX_EXPIRES,
+    };
+    let lifetime = Duration::from_secs(wanted.min(limit).min(MAX_EXPIRES).as_secs());
+    if lifetime.is_zero() {
+        return Err(SignError::CredentialsExpired);
+    }
+    Ok(lifetime)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::key::ObjectKey;
+    use crate::core::{Operation, ResponseOverrides};
+
+    const DAY: Duration = Duration::from_secs(86_400);
+
+    fn credentials(token: Option<&str>, expiry: Option<SystemTime>) -> Credentials {
+        Credentials::new(
+            "AKIDEXAMPLE",
+            "secret",
+            token.map(str::to_owned),
+            expiry,
+            "test",
+        )
+    }
+
+    #[test]
+    fn lifetime_is_capped_by_credentials() {
+        let now = SystemTime::UNIX_EPOCH + DAY * 1000;
+        let five_min = Duration::from_secs(300);
+        assert_eq!(
+            lifetime(five_min, &credentials(None, None), now).unwrap(),
+            five_min
+        );
+        assert_eq!(
+            lifetime(DAY * 30, &credentials(None, None), now).unwrap(),
+            MAX_EXPIRES
+        );
+        assert_eq!(
+            lifetime(DAY, &credentials(Some("t"), None), now).unwrap(),
+            UNKNOWN_EXPIRY_CAP
+        );
+        let soon = credentials(Some("t"), Some(now + Duration::from_millis(90_500)));
+        assert_eq!(
+            lifetime(five_min, &soon, now).unwrap(),
+            Duration::from_secs(90)
+        );
+        let gone = credentials(Some("t"), Some(now - Duration::from_secs(1)));
+        assert!(matches!(
+            lifetime(five_min, &gone, now),
+            Err(SignError::CredentialsExpired)
+        ));
+        let almost = credentials(Some("t"), Some(now + Duration::from_millis(500)));
+        assert!(matches!(
+            lifetime(five_min, &almost, now),
+            Err(SignError::CredentialsExpired)
+        ));
+    }
+
+    fn presigner() -> Presigner {
+        Presigner::new(BucketEndpoint {
+            url: "http://127.0.0.1:9000/bucket".into(),
+            signing_region: "us-east-1".into(),
+        })
+    }
+
+    fn decision(key: &str, operation: Operation, response: ResponseOverrides) -> Decision {
+        Decision {
+            operation,
+            key: ObjectKey::new(key.into()).unwrap(),
+            expires_in: Duration::from_secs(300),
+            response,
+        }
+    }
+
+    #[test]
+    fn urls_carry_the_encoded_key_and_the_overrides() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let response = ResponseOverrides {
+            content_type: Some("text/plain".into()),
+            content_disposition: Some("attachment; filename=\"a b.txt\"".into()),
+        };
+        let url = presigner()
+            .presign(
+                &decision("dir/a b+c%#é.txt", Operation::Get, response),
+                &credentials(Some("tok/en"), None),
+                now,
+            )
+            .unwrap();
+        let url = url.as_str();
+        assert!(
+            url.starts_with("http://127.0.0.1:9000/bucket/dir/a%20b%2Bc%25%23%C3%A9.txt?"),
+            "{url}"
+        );
+        assert!(url.contains("response-content-type=text%2Fplain"), "{url}");
+        assert!(
+            url.contains("response-content-disposition=attachment%3B%20filename%3D%22a%20b.txt%22"),
+            "{url}"
+        );
+        assert!(url.contains("X-Amz-Expires=300"), "{url}");
+        assert!(url.contains("X-Amz-Date=20231114T221320Z"), "{url}");
+        assert!(url.contains("X-Amz-Security-Token=tok%2Fen"), "{url}");
+        assert!(url.contains("X-Amz-SignedHeaders=host&"), "{url}");
+        assert!(!url.contains("checksum"), "{url}");
+    }
+
+    #[test]
+    fn signatures_depend_on_the_operation() {
+        let now = SystemTime::now();
+        let creds = credentials(None, None);
+        let get = presigner()
+            .presign(
+                &decision("k", Operation::Get, ResponseOverrides::default()),
+                &creds,
+                now,
+            )
+            .unwrap();
+        let put = presigner()
+            .presign(
+                &decision("k", Operation::Put, ResponseOverrides::default()),
+                &creds,
+                now,
+            )
+            .unwrap();
+        assert_ne!(get, put);
+        assert_eq!(format!("{get:?}"), "PresignedUrl(<redacted>)");
+    }
+}

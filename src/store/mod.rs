@@ -1,0 +1,140 @@
+//! The embedded S3-compatible store: s3s with s3s-fs on local disk. It checks
+//! SigV4 presigned URLs as S3 does (a tampered signature or an expired URL
+//! gets 403), so everything can be run and tested with no AWS account.
+
+mod objects;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use anyhow::Context;
+use aws_credential_types::Credentials;
+use axum::Router;
+use axum::error_handling::HandleError;
+use axum::response::IntoResponse;
+use http::{HeaderValue, Method, StatusCode, header};
+use s3s::auth::SimpleAuth;
+use s3s::service::S3ServiceBuilder;
+use tokio::net::TcpListener;
+use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
+
+use crate::config::AllowedOrigins;
+use crate::signing::StoreLocation;
+
+/// The region the embedded store signs in.
+pub const REGION: &str = "us-east-1";
+
+/// A bound, ready-to-serve embedded store.
+#[derive(Debug)]
+pub struct EmbeddedStore {
+    listener: TcpListener,
+    router: Router,
+    location: StoreLocation,
+    credentials: Credentials,
+}
+
+impl EmbeddedStore {
+    /// Creates `data_dir/bucket` if needed and binds `listen`. The store gets
+    /// fresh random credentials: only this process can sign for it.
+    pub async fn open(
+        data_dir: &Path,
+        bucket: &str,
+        listen: SocketAddr,
+        public_url: Option<String>,
+        allowed_origins: &AllowedOrigins,
+    ) -> anyhow::Result<Self> {
+        let bucket_dir = data_dir.join(bucket);
+        tokio::fs::create_dir_all(&bucket_dir)
+            .await
+            .with_context(|| {
+                format!("cannot create the store's folder {}", bucket_dir.display())
+            })?;
+        let fs = s3s_fs::FileSystem::new(data_dir).map_err(|e| {
+            anyhow::anyhow!("cannot open the store in {}: {e:?}", data_dir.display())
+        })?;
+
+        let access_key = format!("PGW{}", uuid::Uuid::new_v4().simple()).to_uppercase();
+        let secret_key = format!(
+            "{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        );
+        let mut builder = S3ServiceBuilder::new(objects::Objects::new(fs));
+        builder.set_auth(SimpleAuth::from_single(
+            access_key.clone(),
+            secret_key.clone(),
+        ));
+        let service = HandleError::new(builder.build(), |error: s3s::HttpError| async move {
+            tracing::error!(error = ?error, "the embedded store failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        });
+        let mut router = Router::new().fallback_service(service);
+        if let Some(cors) = cors(allowed_origins) {
+            router = router.layer(cors);
+        }
+
+        let listener = TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("the embedded store cannot listen on {listen}"))?;
+        let url = match public_url {
+            Some(url) => url,
+            None => format!("http://{}", listener.local_addr()?),
+        };
+        Ok(Self {
+            listener,
+            router,
+            location: StoreLocation {
+                bucket: bucket.to_owned(),
+                region: REGION.to_owned(),
+                endpoint: Some(url),
+            },
+            credentials: Credentials::new(access_key, secret_key, None, None, "embedded-store"),
+        })
+    }
+
+    /// Where clients reach the bucket.
+    #[must_use]
+    pub fn location(&self) -> &StoreLocation {
+        &self.location
+    }
+
+    /// The credentials URLs for this store are signed with.
+    #[must_use]
+    pub fn credentials(&self) -> Credentials {
+        self.credentials.clone()
+    }
+
+    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    /// Uploads are written to a temporary file and renamed when complete, so
+    /// an interrupted one never shows as an object.
+    pub async fn serve(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+/// Browsers reach the store after a cross-origin redirect, which makes their
+/// `Origin` `null`; the store allows that besides the gateway's origins.
+fn cors(origins: &AllowedOrigins) -> Option<CorsLayer> {
+    let allow_origin = match origins {
+        AllowedOrigins::None => return None,
+        AllowedOrigins::Any => AllowOrigin::any(),
+        AllowedOrigins::List(list) => AllowOrigin::list(
+            list.iter()
+                .cloned()
+                .chain([HeaderValue::from_static("null")]),
+        ),
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow_origin)
+            .allow_methods([Method::GET, Method::HEAD, Method::PUT, Method::DELETE])
+            .allow_headers(AllowHeaders::mirror_request())
+            .expose_headers([header::ETAG, header::CONTENT_LENGTH, header::CONTENT_RANGE]),
+    )
+}

@@ -1,0 +1,212 @@
+//! The embedded store's S3 semantics: s3s-fs, plus the parts of S3 that
+//! s3s-fs leaves out and that browsers and curl rely on through the gateway:
+//! `response-*` overrides on HEAD, conditional GET and HEAD (304 and 412), a
+//! default `Content-Type`, and refusing uploads whose length is unknown.
+
+use s3s::dto::{
+    DeleteObjectInput, DeleteObjectOutput, ETag, ETagCondition, GetObjectInput, GetObjectOutput,
+    HeadObjectInput, HeadObjectOutput, PutObjectInput, PutObjectOutput, Timestamp,
+};
+use s3s::{S3, S3Request, S3Response, S3Result, s3_error};
+use s3s_fs::FileSystem;
+
+/// The type S3 gives objects uploaded without one.
+const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";
+
+/// The longest file name Linux and macOS file systems take.
+const NAME_MAX: usize = 255;
+
+/// s3s-fs keeps each object's attributes in a file named
+/// `.bucket-{base64 bucket}.object-{base64 key}.metadata.json`; this is the
+/// longest key for which that name fits in [`NAME_MAX`].
+#[must_use]
+pub fn max_key_bytes(bucket: &str) -> usize {
+    let fixed =
+        ".bucket-".len() + base64_len(bucket.len()) + ".object-".len() + ".metadata.json".len();
+    // base64 turns every 3 bytes into 4 characters.
+    NAME_MAX.saturating_sub(fixed) / 4 * 3
+}
+
+fn base64_len(bytes: usize) -> usize {
+    (bytes * 4).div_ceil(3)
+}
+
+/// Refuses, as S3 would refuse an over-long key, what s3s-fs cannot store,
+/// rather than failing half-way with an object and no attributes.
+fn check_fits(bucket: &str, key: &str) -> S3Result<()> {
+    let limit = max_key_bytes(bucket);
+    if key.len() > limit {
+        return Err(s3_error!(
+            KeyTooLongError,
+            "The embedded store keeps keys of up to {limit} bytes; AWS S3 takes 1024."
+        ));
+    }
+    Ok(())
+}
+
+/// Objects on local disk, answered as S3 answers.
+#[derive(Debug)]
+pub struct Objects(FileSystem);
+
+impl Objects {
+    /// Serves the buckets under `fs`'s root.
+    pub fn new(fs: FileSystem) -> Self {
+        Self(fs)
+    }
+}
+
+#[async_trait::async_trait]
+impl S3 for Objects {
+    async fn get_object(
+        &self,
+        req: S3Request<GetObjectInput>,
+    ) -> S3Result<S3Response<GetObjectOutput>> {
+        check_fits(&req.input.bucket, &req.input.key)?;
+        let conditions = Conditions {
+            if_match: req.input.if_match.clone(),
+            if_none_match: req.input.if_none_match.clone(),
+            if_modified_since: req.input.if_modified_since.clone(),
+            if_unmodified_since: req.input.if_unmodified_since.clone(),
+        };
+        let mut response = self.0.get_object(req).await?;
+        conditions.check(
+            response.output.e_tag.as_ref(),
+            response.output.last_modified.as_ref(),
+        )?;
+        response
+            .output
+            .content_type
+            .get_or_insert_with(|| DEFAULT_CONTENT_TYPE.to_owned());
+        Ok(response)
+    }
+
+    async fn head_object(
+        &self,
+        mut req: S3Request<HeadObjectInput>,
+    ) -> S3Result<S3Response<HeadObjectOutput>> {
+        check_fits(&req.input.bucket, &req.input.key)?;
+        let input = &mut req.input;
+        let conditions = Conditions {
+            if_match: input.if_match.take(),
+            if_none_match: input.if_none_match.take(),
+            if_modified_since: input.if_modified_since.take(),
+            if_unmodified_since: input.if_unmodified_since.take(),
+        };
+        let content_type = input.response_content_type.take();
+        let content_disposition = input.response_content_disposition.take();
+        let mut response = self.0.head_object(req).await?;
+        let output = &mut response.output;
+        conditions.check(output.e_tag.as_ref(), output.last_modified.as_ref())?;
+        output.content_type = content_type
+            .or(output.content_type.take())
+            .or_else(|| Some(DEFAULT_CONTENT_TYPE.into()));
+        output.content_disposition = content_disposition.or(output.content_disposition.take());
+        Ok(response)
+    }
+
+    async fn put_object(
+        &self,
+        req: S3Request<PutObjectInput>,
+    ) -> S3Result<S3Response<PutObjectOutput>> {
+        check_fits(&req.input.bucket, &req.input.key)?;
+        if req.input.content_length.is_none() {
+            return Err(s3_error!(
+                MissingContentLength,
+                "You must provide the Content-Length HTTP header."
+            ));
+        }
+        self.0.put_object(req).await
+    }
+
+    async fn delete_object(
+        &self,
+        req: S3Request<DeleteObjectInput>,
+    ) -> S3Result<S3Response<DeleteObjectOutput>> {
+        check_fits(&req.input.bucket, &req.input.key)?;
+        self.0.delete_object(req).await
+    }
+}
+
+/// RFC 9110 §13.2.2 preconditions, evaluated the way S3 does for reads.
+struct Conditions {
+    if_match: Option<ETagCondition>,
+    if_none_match: Option<ETagCondition>,
+    if_modified_since: Option<Timestamp>,
+    if_unmodified_since: Option<Timestamp>,
+}
+
+impl Conditions {
+    fn check(&self, e_tag: Option<&ETag>, last_modified: Option<&Timestamp>) -> S3Result<()> {
+        let matches = |condition: &ETagCondition, strong: bool| match (condition, e_tag) {
+            (ETagCondition::Any, _) => true,
+            (ETagCondition::ETag(wanted), Some(actual)) => {
+                if strong {
+                    wanted.strong_cmp(actual)
+                } else {
+                    wanted.weak_cmp(actual)
+                }
+            }
+            (ETagCondition::ETag(_), None) => false,
+        };
+        let modified_after =
+            |since: &Timestamp| last_modified.is_none_or(|m| seconds(m) > seconds(since));
+
+        if let Some(condition) = &self.if_match {
+            if !matches(condition, true) {
+                return Err(s3_error!(
+                    PreconditionFailed,
+                    "At least one of the pre-conditions you specified did not hold"
+                ));
+            }
+        } else if let Some(since) = &self.if_unmodified_since
+            && modified_after(since)
+        {
+            return Err(s3_error!(
+                PreconditionFailed,
+                "At least one of the pre-conditions you specified did not hold"
+            ));
+        }
+        if let Some(condition) = &self.if_none_match {
+            if matches(condition, false) {
+                return Err(s3_error!(NotModified));
+            }
+        } else if let Some(since) = &self.if_modified_since
+            && !modified_after(since)
+        {
+            return Err(s3_error!(NotModified));
+        }
+        Ok(())
+    }
+}
+
+/// HTTP dates have whole seconds; file times do not.
+fn seconds(timestamp: &Timestamp) -> i64 {
+    time::OffsetDateTime::from(timestamp.clone()).unix_timestamp()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_longest_key_fills_the_metadata_file_name() {
+        let bucket = "presign-gateway";
+        let limit = max_key_bytes(bucket);
+        assert_eq!(limit, 153);
+        let name = |key_len| {
+            format!(
+                ".bucket-{}.object-{}.metadata.json",
+                "b".repeat(base64_len(bucket.len())),
+                "k".repeat(base64_len(key_len))
+            )
+        };
+        assert!(name(limit).len() <= NAME_MAX);
+        assert!(name(limit + 1).len() > NAME_MAX);
+    }
+
+    #[test]
+    fn long_keys_are_refused() {
+        assert!(check_fits("presign-gateway", &"k".repeat(153)).is_ok());
+        assert!(check_fits("presign-gateway", &"k".repeat(154)).is_err());
+    }
+}

@@ -1,0 +1,34 @@
+//! Logging through `tracing`: JSON lines in Lambda, readable text locally,
+//! always to standard error (standard output is for what the user asked for).
+
+use std::io::IsTerminal;
+
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::LogFormat;
+use crate::config::LogConfig;
+
+/// Targets that are silenced whatever the filter says, because at debug level
+/// they print whole request URIs, signatures included.
+const SILENCED: [&str; 2] = ["s3s=off", "s3s_fs=off"];
+
+/// Installs the global subscriber. The filter was validated with the config.
+pub fn init(log: &LogConfig) {
+    let mut filter = EnvFilter::try_new(&log.filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    for directive in SILENCED {
+        if let Ok(directive) = directive.parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match log.format {
+        LogFormat::Json => builder
+            .json()
+            .with_current_span(false)
+            .with_span_list(false)
+            .init(),
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+    }
+}
