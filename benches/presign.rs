@@ -1,1 +1,108 @@
-fn main() {}
+//! What one request costs: the pure decision, the signature, and a whole
+//! request through the router, plus the AWS SDK's own presigner for
+//! comparison (it is why the gateway calls `aws-sigv4` directly).
+//!
+//! Run with `cargo bench --bench presign`; see BENCHMARKS.md.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use aws_credential_types::Credentials;
+use aws_sdk_s3::presigning::PresigningConfig;
+use axum::body::Body;
+use criterion::{Criterion, criterion_group, criterion_main};
+use http::{Method, Request};
+use presign_gateway::config::AllowedOrigins;
+use presign_gateway::core::{BodySize, Incoming, KeyPath, Policy, decide};
+use presign_gateway::gateway::{Gateway, app};
+use presign_gateway::signing::{BucketEndpoint, CredentialsCache, Presigner};
+use tower::ServiceExt;
+
+const KEY_PATH: &str = "/reports/2024/Q3%20summary.pdf";
+
+fn policy() -> Policy {
+    Policy {
+        prefix: presign_gateway::core::key::KeyPrefix::default(),
+        expires_in: Duration::from_secs(300),
+    }
+}
+
+fn credentials() -> Credentials {
+    Credentials::new(
+        "AKIDEXAMPLE",
+        "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        None,
+        None,
+        "bench",
+    )
+}
+
+fn endpoint() -> BucketEndpoint {
+    BucketEndpoint {
+        url: "https://files.s3.eu-west-1.amazonaws.com".into(),
+        signing_region: "eu-west-1".into(),
+    }
+}
+
+fn incoming() -> Incoming<'static> {
+    Incoming {
+        method: &Method::GET,
+        path: KeyPath::Encoded(KEY_PATH),
+        query: None,
+        body: BodySize::Known(0),
+    }
+}
+
+fn benches(c: &mut Criterion) {
+    let policy = policy();
+    c.bench_function("decide", |b| {
+        b.iter(|| decide(black_box(&incoming()), &policy));
+    });
+
+    let decision = decide(&incoming(), &policy).expect("a valid request");
+    let presigner = Presigner::new(endpoint());
+    let credentials = credentials();
+    c.bench_function("presign/aws-sigv4", |b| {
+        b.iter(|| presigner.presign(black_box(&decision), &credentials, SystemTime::now()));
+    });
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version_latest()
+        .region(aws_sdk_s3::config::Region::new("eu-west-1"))
+        .credentials_provider(credentials.clone())
+        .build();
+    let client = aws_sdk_s3::Client::from_conf(config);
+    let presigning = PresigningConfig::expires_in(Duration::from_secs(300)).expect("lifetime");
+    c.bench_function("presign/aws-sdk-s3-presigner", |b| {
+        b.to_async(&runtime).iter(|| async {
+            client
+                .get_object()
+                .bucket("files")
+                .key("reports/2024/Q3 summary.pdf")
+                .response_content_type("application/pdf")
+                .presigned(presigning.clone())
+                .await
+        });
+    });
+
+    let router = app(Arc::new(Gateway::new(
+        policy,
+        presigner,
+        CredentialsCache::new(credentials),
+        AllowedOrigins::None,
+    )));
+    c.bench_function("request/router", |b| {
+        b.to_async(&runtime).iter(|| {
+            let request = Request::get(KEY_PATH).body(Body::empty()).expect("request");
+            router.clone().oneshot(request)
+        });
+    });
+}
+
+criterion_group!(presign, benches);
+criterion_main!(presign);

@@ -287,10 +287,10 @@ mod tests {
     fn config(argv: &[&str], runtime: Runtime) -> Result<Config, ConfigError> {
         let mut full = vec!["presign-gateway", "serve"];
         full.extend_from_slice(argv);
-        let Some(Command::Serve(args)) = Cli::parse_from(full).command else {
+        let Some(Command::Serve(serve)) = Cli::parse_from(full).command else {
             unreachable!()
         };
-        Config::from_args(args, runtime)
+        Config::from_args(serve, runtime)
     }
 
     fn error(argv: &[&str], runtime: Runtime) -> String {

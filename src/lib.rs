@@ -34,7 +34,7 @@
 //!     url: "https://files.s3.eu-west-1.amazonaws.com".into(),
 //!     signing_region: "eu-west-1".into(),
 //! });
-//! let credentials = Credentials::from_keys("AKIDEXAMPLE", "secret", None);
+//! let credentials = Credentials::new("AKIDEXAMPLE", "secret", None, None, "example");
 //! let url = presigner.presign(&decision, &credentials, SystemTime::now())?;
 //! assert!(url.as_str().starts_with("https://files.s3.eu-west-1.amazonaws.com/reports/Q3%20summary.pdf?"));
 //! # Ok(())
@@ -45,6 +45,7 @@ pub mod aws;
 pub mod cli;
 pub mod config;
 pub mod core;
+pub mod cors;
 pub mod gateway;
 pub mod signing;
 #[cfg(feature = "embedded-store")]

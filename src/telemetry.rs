@@ -8,9 +8,9 @@ use tracing_subscriber::EnvFilter;
 use crate::cli::LogFormat;
 use crate::config::LogConfig;
 
-/// Targets that are silenced whatever the filter says, because at debug level
-/// they print whole request URIs, signatures included.
-const SILENCED: [&str; 2] = ["s3s=off", "s3s_fs=off"];
+/// Targets that are silenced whatever the filter says, because at debug or
+/// trace level they print presigned request URIs or what was signed.
+const SILENCED: [&str; 3] = ["s3s=off", "s3s_fs=off", "aws_sigv4=off"];
 
 /// Installs the global subscriber. The filter was validated with the config.
 pub fn init(log: &LogConfig) {

@@ -243,8 +243,8 @@ mod tests {
         }
     }
 
-    fn decided(method: Method, path: &str, query: Option<&str>) -> Result<Decision, Rejection> {
-        decide(&request(&method, path, query), &policy(""))
+    fn decided(method: &Method, path: &str, query: Option<&str>) -> Result<Decision, Rejection> {
+        decide(&request(method, path, query), &policy(""))
     }
 
     #[test]
@@ -266,7 +266,7 @@ mod tests {
         ];
         for (method, expected) in cases {
             assert_eq!(
-                decided(method.clone(), "/f.txt", None).map(|d| d.operation),
+                decided(&method, "/f.txt", None).map(|d| d.operation),
                 expected,
                 "{method}"
             );
@@ -276,7 +276,7 @@ mod tests {
     #[test]
     fn the_method_is_checked_before_the_key() {
         assert_eq!(
-            decided(Method::PATCH, "/../x", None),
+            decided(&Method::PATCH, "/../x", None),
             Err(Rejection::MethodNotAllowed(Method::PATCH))
         );
     }
@@ -365,7 +365,7 @@ mod tests {
             ),
         ];
         for (method, path, query, content_type, disposition) in cases {
-            let decision = decided(method, path, query).unwrap();
+            let decision = decided(&method, path, query).unwrap();
             assert_eq!(
                 decision.response.content_type.as_deref(),
                 content_type,
@@ -382,10 +382,10 @@ mod tests {
     #[test]
     fn writes_carry_no_download_headers() {
         for method in [Method::PUT, Method::DELETE] {
-            let decision = decided(method.clone(), "/photo.jpg", None).unwrap();
+            let decision = decided(&method, "/photo.jpg", None).unwrap();
             assert_eq!(decision.response, ResponseOverrides::default(), "{method}");
             assert_eq!(
-                decided(method, "/photo.jpg", Some("download")),
+                decided(&method, "/photo.jpg", Some("download")),
                 Err(Rejection::DownloadOnWrite)
             );
         }
@@ -394,11 +394,11 @@ mod tests {
     #[test]
     fn bad_queries_are_refused() {
         assert_eq!(
-            decided(Method::GET, "/f", Some("download&download=x")),
+            decided(&Method::GET, "/f", Some("download&download=x")),
             Err(Rejection::RepeatedParameter("download"))
         );
         assert_eq!(
-            decided(Method::GET, "/f", Some("download=..%2Fx")),
+            decided(&Method::GET, "/f", Some("download=..%2Fx")),
             Err(Rejection::FileName(FileNameError::Separator))
         );
     }
@@ -430,7 +430,7 @@ mod tests {
     #[test]
     fn the_lifetime_comes_from_the_policy() {
         assert_eq!(
-            decided(Method::GET, "/f", None).unwrap().expires_in,
+            decided(&Method::GET, "/f", None).unwrap().expires_in,
             Duration::from_secs(300)
         );
     }

@@ -8,11 +8,10 @@ mod error;
 mod handler;
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use axum::Router;
-use http::{HeaderName, Method, header};
-use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
+use http::{HeaderName, header};
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 
 pub use error::GatewayError;
@@ -87,7 +86,7 @@ impl Gateway {
 
 /// The router: the catch-all handler, request ids, the access log and CORS.
 pub fn app(gateway: Arc<Gateway>) -> Router {
-    let cors = cors(&gateway.allowed_origins);
+    let cors = crate::cors::layer(&gateway.allowed_origins, &[], [REQUEST_ID, header::ETAG]);
     let router = Router::new()
         .fallback(handler::handle)
         .with_state(gateway)
@@ -98,20 +97,4 @@ pub fn app(gateway: Arc<Gateway>) -> Router {
         Some(cors) => router.layer(cors),
         None => router,
     }
-}
-
-fn cors(origins: &AllowedOrigins) -> Option<CorsLayer> {
-    let allow_origin = match origins {
-        AllowedOrigins::None => return None,
-        AllowedOrigins::Any => AllowOrigin::any(),
-        AllowedOrigins::List(list) => AllowOrigin::list(list.iter().cloned()),
-    };
-    Some(
-        CorsLayer::new()
-            .allow_origin(allow_origin)
-            .allow_methods([Method::GET, Method::HEAD, Method::PUT, Method::DELETE])
-            .allow_headers(AllowHeaders::mirror_request())
-            .expose_headers([REQUEST_ID, header::ETAG])
-            .max_age(Duration::from_secs(600)),
-    )
 }

@@ -13,11 +13,10 @@ use aws_credential_types::Credentials;
 use axum::Router;
 use axum::error_handling::HandleError;
 use axum::response::IntoResponse;
-use http::{HeaderValue, Method, StatusCode, header};
+use http::{HeaderValue, StatusCode, header};
 use s3s::auth::SimpleAuth;
 use s3s::service::S3ServiceBuilder;
 use tokio::net::TcpListener;
-use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
 use crate::config::AllowedOrigins;
 use crate::signing::StoreLocation;
@@ -70,7 +69,11 @@ impl EmbeddedStore {
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         });
         let mut router = Router::new().fallback_service(service);
-        if let Some(cors) = cors(allowed_origins) {
+        // Browsers reach the store after a cross-origin redirect, which makes
+        // their `Origin` `null`; the store allows that besides the gateway's origins.
+        let null = [HeaderValue::from_static("null")];
+        let exposed = [header::ETAG, header::CONTENT_LENGTH, header::CONTENT_RANGE];
+        if let Some(cors) = crate::cors::layer(allowed_origins, &null, exposed) {
             router = router.layer(cors);
         }
 
@@ -116,25 +119,4 @@ impl EmbeddedStore {
             .with_graceful_shutdown(shutdown)
             .await
     }
-}
-
-/// Browsers reach the store after a cross-origin redirect, which makes their
-/// `Origin` `null`; the store allows that besides the gateway's origins.
-fn cors(origins: &AllowedOrigins) -> Option<CorsLayer> {
-    let allow_origin = match origins {
-        AllowedOrigins::None => return None,
-        AllowedOrigins::Any => AllowOrigin::any(),
-        AllowedOrigins::List(list) => AllowOrigin::list(
-            list.iter()
-                .cloned()
-                .chain([HeaderValue::from_static("null")]),
-        ),
-    };
-    Some(
-        CorsLayer::new()
-            .allow_origin(allow_origin)
-            .allow_methods([Method::GET, Method::HEAD, Method::PUT, Method::DELETE])
-            .allow_headers(AllowHeaders::mirror_request())
-            .expose_headers([header::ETAG, header::CONTENT_LENGTH, header::CONTENT_RANGE]),
-    )
 }

@@ -63,10 +63,10 @@ impl S3 for Objects {
     ) -> S3Result<S3Response<GetObjectOutput>> {
         check_fits(&req.input.bucket, &req.input.key)?;
         let conditions = Conditions {
-            if_match: req.input.if_match.clone(),
-            if_none_match: req.input.if_none_match.clone(),
-            if_modified_since: req.input.if_modified_since.clone(),
-            if_unmodified_since: req.input.if_unmodified_since.clone(),
+            matching: req.input.if_match.clone(),
+            none_matching: req.input.if_none_match.clone(),
+            modified_since: req.input.if_modified_since.clone(),
+            unmodified_since: req.input.if_unmodified_since.clone(),
         };
         let mut response = self.0.get_object(req).await?;
         conditions.check(
@@ -87,10 +87,10 @@ impl S3 for Objects {
         check_fits(&req.input.bucket, &req.input.key)?;
         let input = &mut req.input;
         let conditions = Conditions {
-            if_match: input.if_match.take(),
-            if_none_match: input.if_none_match.take(),
-            if_modified_since: input.if_modified_since.take(),
-            if_unmodified_since: input.if_unmodified_since.take(),
+            matching: input.if_match.take(),
+            none_matching: input.if_none_match.take(),
+            modified_since: input.if_modified_since.take(),
+            unmodified_since: input.if_unmodified_since.take(),
         };
         let content_type = input.response_content_type.take();
         let content_disposition = input.response_content_disposition.take();
@@ -129,10 +129,10 @@ impl S3 for Objects {
 
 /// RFC 9110 §13.2.2 preconditions, evaluated the way S3 does for reads.
 struct Conditions {
-    if_match: Option<ETagCondition>,
-    if_none_match: Option<ETagCondition>,
-    if_modified_since: Option<Timestamp>,
-    if_unmodified_since: Option<Timestamp>,
+    matching: Option<ETagCondition>,
+    none_matching: Option<ETagCondition>,
+    modified_since: Option<Timestamp>,
+    unmodified_since: Option<Timestamp>,
 }
 
 impl Conditions {
@@ -151,14 +151,14 @@ impl Conditions {
         let modified_after =
             |since: &Timestamp| last_modified.is_none_or(|m| seconds(m) > seconds(since));
 
-        if let Some(condition) = &self.if_match {
+        if let Some(condition) = &self.matching {
             if !matches(condition, true) {
                 return Err(s3_error!(
                     PreconditionFailed,
                     "At least one of the pre-conditions you specified did not hold"
                 ));
             }
-        } else if let Some(since) = &self.if_unmodified_since
+        } else if let Some(since) = &self.unmodified_since
             && modified_after(since)
         {
             return Err(s3_error!(
@@ -166,11 +166,11 @@ impl Conditions {
                 "At least one of the pre-conditions you specified did not hold"
             ));
         }
-        if let Some(condition) = &self.if_none_match {
+        if let Some(condition) = &self.none_matching {
             if matches(condition, false) {
                 return Err(s3_error!(NotModified));
             }
-        } else if let Some(since) = &self.if_modified_since
+        } else if let Some(since) = &self.modified_since
             && !modified_after(since)
         {
             return Err(s3_error!(NotModified));

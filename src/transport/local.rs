@@ -2,6 +2,7 @@
 //! embedded store unless an endpoint is configured. Ctrl-C or SIGTERM stops
 //! accepting connections and lets requests in flight finish.
 
+use std::future::Future;
 use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,6 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
 use crate::aws;
 use crate::config::{Config, StoreConfig};
@@ -17,14 +19,64 @@ use crate::gateway::{Gateway, app};
 /// How long requests in flight may take to finish after a shutdown signal.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
+/// The storage side, once started.
+struct Storage {
+    gateway: Gateway,
+    /// One line for the banner.
+    description: String,
+    /// The embedded store's server, if there is one.
+    server: Option<JoinHandle<std::io::Result<()>>>,
+}
+
 /// Serves until Ctrl-C or SIGTERM.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let (stop, stopped) = watch::channel(false);
-    let signalled = |mut stopped: watch::Receiver<bool>| async move {
-        let _ = stopped.wait_for(|stop| *stop).await;
-    };
+    let storage = start_storage(&config, signalled(stopped.clone())).await?;
 
-    let (gateway, store_note, store_task) = match &config.store {
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let base = format!("http://{}", listener.local_addr()?);
+    // Tests and scripts read the first line for the address; a closed stdout is no reason to stop.
+    let _ = writeln!(
+        std::io::stdout().lock(),
+        "presign-gateway listening on {base}\n  storage: {}\n  upload:   curl -L --upload-file ./hello.txt {base}/hello.txt\n  download: curl -L {base}/hello.txt",
+        storage.description
+    );
+
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing requests in flight");
+        let _ = stop.send(true);
+    });
+    let gateway_server = axum::serve(listener, app(Arc::new(storage.gateway)))
+        .with_graceful_shutdown(signalled(stopped.clone()));
+    let servers = async {
+        gateway_server.await.context("the gateway server failed")?;
+        if let Some(store) = storage.server {
+            store
+                .await
+                .context("the embedded store stopped")?
+                .context("the embedded store failed")?;
+        }
+        anyhow::Ok(())
+    };
+    tokio::select! {
+        result = servers => result,
+        () = async { signalled(stopped).await; tokio::time::sleep(SHUTDOWN_GRACE).await } => {
+            tracing::warn!("requests still in flight after {SHUTDOWN_GRACE:?}; stopping anyway");
+            Ok(())
+        }
+    }
+}
+
+/// Starts the embedded store, or loads the AWS settings for external storage,
+/// and builds the gateway that signs for it.
+async fn start_storage(
+    config: &Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<Storage> {
+    match &config.store {
         #[cfg(feature = "embedded-store")]
         StoreConfig::Embedded {
             data_dir,
@@ -41,25 +93,23 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             )
             .await?;
             let location = store.location().clone();
-            let gateway = Gateway::build(
-                &config,
-                &location,
-                crate::signing::CredentialsCache::new(store.credentials()),
-            )
-            .await?;
-            let note = format!(
+            let credentials = crate::signing::CredentialsCache::new(store.credentials());
+            let description = format!(
                 "embedded store at {}, bucket `{bucket}`, files in {}",
-                location.endpoint.unwrap_or_default(),
+                location.endpoint.as_deref().unwrap_or_default(),
                 data_dir.display()
             );
-            (
-                gateway,
-                note,
-                Some(tokio::spawn(store.serve(signalled(stopped.clone())))),
-            )
+            Ok(Storage {
+                gateway: Gateway::build(config, &location, credentials).await?,
+                description,
+                server: Some(tokio::spawn(store.serve(shutdown))),
+            })
         }
         #[cfg(not(feature = "embedded-store"))]
-        StoreConfig::Embedded { .. } => anyhow::bail!(crate::config::ConfigError::NoEmbeddedStore),
+        StoreConfig::Embedded { .. } => {
+            drop(shutdown);
+            Err(crate::config::ConfigError::NoEmbeddedStore.into())
+        }
         StoreConfig::External {
             endpoint,
             public_url,
@@ -73,52 +123,21 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
                 region.as_deref(),
             )
             .await?;
-            let note = format!(
-                "bucket `{bucket}` at {}",
-                endpoint.as_deref().unwrap_or("AWS S3")
-            );
-            (
-                Gateway::build(&config, &external.location, external.credentials).await?,
-                note,
-                None,
-            )
-        }
-    };
-
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.listen))?;
-    let base = format!("http://{}", listener.local_addr()?);
-    // Tests and scripts read the first line for the address; a closed stdout is no reason to stop.
-    let _ = writeln!(
-        std::io::stdout().lock(),
-        "presign-gateway listening on {base}\n  storage: {store_note}\n  upload:   curl -L --upload-file ./hello.txt {base}/hello.txt\n  download: curl -L {base}/hello.txt"
-    );
-
-    tokio::spawn(async move {
-        shutdown_signal().await;
-        tracing::info!("shutting down: finishing requests in flight");
-        let _ = stop.send(true);
-    });
-    let gateway_server = axum::serve(listener, app(Arc::new(gateway)))
-        .with_graceful_shutdown(signalled(stopped.clone()));
-    let servers = async {
-        gateway_server.await.context("the gateway server failed")?;
-        if let Some(store) = store_task {
-            store
-                .await
-                .context("the embedded store stopped")?
-                .context("the embedded store failed")?;
-        }
-        anyhow::Ok(())
-    };
-    tokio::select! {
-        result = servers => result,
-        () = async { signalled(stopped).await; tokio::time::sleep(SHUTDOWN_GRACE).await } => {
-            tracing::warn!("requests still in flight after {SHUTDOWN_GRACE:?}; stopping anyway");
-            Ok(())
+            Ok(Storage {
+                gateway: Gateway::build(config, &external.location, external.credentials).await?,
+                description: format!(
+                    "bucket `{bucket}` at {}",
+                    endpoint.as_deref().unwrap_or("AWS S3")
+                ),
+                server: None,
+            })
         }
     }
+}
+
+/// Completes once the stop flag is raised.
+async fn signalled(mut stopped: watch::Receiver<bool>) {
+    let _ = stopped.wait_for(|stop| *stop).await;
 }
 
 async fn shutdown_signal() {

@@ -1,0 +1,197 @@
+//! Starts the real `presign-gateway` binary on free ports with a fresh data
+//! folder, and runs real clients against it.
+
+#![allow(dead_code)] // Each test binary uses its own part of this module.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStderr, Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+
+/// A running gateway on the embedded store.
+pub struct Gateway {
+    child: Child,
+    /// `http://127.0.0.1:PORT`
+    pub url: String,
+    /// The data folder.
+    pub data_dir: PathBuf,
+    /// Everything the process wrote to standard error so far.
+    stderr: Arc<Mutex<String>>,
+}
+
+/// A fresh folder under the target directory for one test.
+pub fn scratch_dir(name: &str) -> PathBuf {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let dir =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create scratch dir");
+    dir
+}
+
+impl Gateway {
+    /// Starts `presign-gateway serve` on a free port with `extra` flags.
+    pub fn start(name: &str, extra: &[&str]) -> Self {
+        let data_dir = scratch_dir(name).join("data");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_presign-gateway"))
+            .arg("serve")
+            .args(["--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(&data_dir)
+            .args(extra)
+            .env_remove("AWS_LAMBDA_RUNTIME_API")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start presign-gateway");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        collect(child.stderr.take().expect("stderr"), stderr.clone());
+        let mut first_line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut first_line)
+            .expect("read banner");
+        let url = first_line
+            .trim()
+            .strip_prefix("presign-gateway listening on ")
+            .unwrap_or_else(|| {
+                panic!(
+                    "unexpected banner {first_line:?}; stderr: {}",
+                    stderr.lock().unwrap()
+                )
+            })
+            .to_owned();
+        Self {
+            child,
+            url,
+            data_dir,
+            stderr,
+        }
+    }
+
+    /// The gateway URL of `path` (already percent-encoded).
+    pub fn at(&self, path: &str) -> String {
+        format!("{}/{}", self.url, path.trim_start_matches('/'))
+    }
+
+    /// Where the embedded store keeps `key`.
+    pub fn stored(&self, key: &str) -> PathBuf {
+        self.data_dir.join("presign-gateway").join(key)
+    }
+
+    /// What the process logged so far.
+    pub fn logs(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Sends SIGTERM.
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+    }
+
+    /// Waits for the process to exit, at most `limit`.
+    pub fn wait(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + limit;
+        while std::time::Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn collect(stream: ChildStderr, into: Arc<Mutex<String>>) {
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(stream);
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            into.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+}
+
+/// Runs curl with `args`, failing the test if curl itself cannot run.
+pub fn curl(args: &[&str]) -> Output {
+    Command::new("curl")
+        .args(["--silent", "--show-error"])
+        .args(args)
+        .output()
+        .expect("curl is installed (scripts/test installs it)")
+}
+
+/// Runs curl and returns (HTTP status of the last response, body).
+pub fn curl_status(args: &[&str]) -> (u16, String) {
+    let mut all = args.to_vec();
+    all.extend(["--write-out", "\n%{http_code}"]);
+    let output = curl(&all);
+    assert!(
+        output.status.success(),
+        "curl {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let (body, code) = text.rsplit_once('\n').expect("status line");
+    (code.trim().parse().expect("status code"), body.to_owned())
+}
+
+/// The `Location` a request to `url` is redirected to, without following it.
+pub fn location(method: &str, url: &str) -> String {
+    let output = curl(&[
+        "--request",
+        method,
+        "--output",
+        "/dev/null",
+        "--write-out",
+        "%{redirect_url}",
+        url,
+    ]);
+    String::from_utf8(output.stdout).expect("utf-8 location")
+}
+
+/// Writes `size` bytes of repeatable pseudo-random data to `path`.
+pub fn random_file(path: &Path, size: usize, seed: u64) {
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path).expect("create file"));
+    let mut state = seed | 1;
+    let mut written = 0;
+    let mut block = [0u8; 8];
+    while written < size {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        block.copy_from_slice(&state.to_le_bytes());
+        let n = (size - written).min(8);
+        file.write_all(&block[..n]).expect("write");
+        written += n;
+    }
+    file.flush().expect("flush");
+}
+
+/// The SHA-256 of a file, hex-encoded.
+pub fn sha256(path: &Path) -> String {
+    let mut file =
+        std::fs::File::open(path).unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher).expect("hash");
+    format!("{:x}", hasher.finalize())
+}
