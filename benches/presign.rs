@@ -22,36 +22,19 @@ use tower::ServiceExt;
 const KEY_PATH: &str = "/reports/2024/Q3%20summary.pdf";
 
 fn policy() -> Policy {
-    Policy {
-        prefix: presign_gateway::core::key::KeyPrefix::default(),
-        expires_in: Duration::from_secs(300),
-    }
+    Policy { prefix: presign_gateway::core::key::KeyPrefix::default(), expires_in: Duration::from_secs(300) }
 }
 
 fn credentials() -> Credentials {
-    Credentials::new(
-        "AKIDEXAMPLE",
-        "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-        None,
-        None,
-        "bench",
-    )
+    Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", None, None, "bench")
 }
 
 fn endpoint() -> BucketEndpoint {
-    BucketEndpoint {
-        url: "https://files.s3.eu-west-1.amazonaws.com".into(),
-        signing_region: "eu-west-1".into(),
-    }
+    BucketEndpoint { url: "https://files.s3.eu-west-1.amazonaws.com".into(), signing_region: "eu-west-1".into() }
 }
 
 fn incoming() -> Incoming<'static> {
-    Incoming {
-        method: &Method::GET,
-        path: KeyPath::Encoded(KEY_PATH),
-        query: None,
-        body: BodySize::Known(0),
-    }
+    Incoming { method: &Method::GET, path: KeyPath::Encoded(KEY_PATH), query: None, body: BodySize::Known(0) }
 }
 
 fn benches(c: &mut Criterion) {
@@ -67,10 +50,7 @@ fn benches(c: &mut Criterion) {
         b.iter(|| presigner.presign(black_box(&decision), &credentials, SystemTime::now()));
     });
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     let config = aws_sdk_s3::Config::builder()
         .behavior_version_latest()
         .region(aws_sdk_s3::config::Region::new("eu-west-1"))
@@ -90,12 +70,8 @@ fn benches(c: &mut Criterion) {
         });
     });
 
-    let router = app(Arc::new(Gateway::new(
-        policy,
-        presigner,
-        CredentialsCache::new(credentials),
-        AllowedOrigins::None,
-    )));
+    let router =
+        app(Arc::new(Gateway::new(policy, presigner, CredentialsCache::new(credentials), AllowedOrigins::None)));
     c.bench_function("request/router", |b| {
         b.to_async(&runtime).iter(|| {
             let request = Request::get(KEY_PATH).body(Body::empty()).expect("request");

@@ -47,9 +47,7 @@ pub async fn load(
         (None, Some(_)) => DEFAULT_ENDPOINT_REGION.to_owned(),
         (None, None) => return Err(AwsSetupError::NoRegion(bucket.to_owned())),
     };
-    let credentials = sdk
-        .credentials_provider()
-        .ok_or(AwsSetupError::NoCredentials)?;
+    let credentials = sdk.credentials_provider().ok_or(AwsSetupError::NoCredentials)?;
     Ok(External {
         location: StoreLocation {
             bucket: bucket.to_owned(),

@@ -21,17 +21,13 @@ pub struct Cli {
 pub enum Command {
     /// Serve the gateway over HTTP, on the embedded store unless --endpoint is given.
     Serve(ServeArgs),
+    /// Serve only the embedded S3-compatible store, with the credentials given,
+    /// for a gateway running elsewhere (such as under `cargo lambda watch`).
+    #[cfg(feature = "embedded-store")]
+    Store(StoreArgs),
 }
 
-impl Cli {
-    /// The settings for serving: those given, or the environment's alone.
-    pub fn serve_args(self) -> Result<ServeArgs, clap::Error> {
-        match self.command {
-            Some(Command::Serve(args)) => Ok(args),
-            None => ServeArgs::from_env(),
-        }
-    }
-}
+impl Cli {}
 
 /// Settings for `serve` and for the Lambda function.
 #[derive(Debug, Clone, Args)]
@@ -41,12 +37,7 @@ pub struct ServeArgs {
     pub listen: SocketAddr,
 
     /// Folder the embedded store keeps its buckets in.
-    #[arg(
-        long,
-        env = "DATA_DIR",
-        default_value = "data",
-        conflicts_with = "endpoint"
-    )]
+    #[arg(long, env = "DATA_DIR", default_value = "data", conflicts_with = "endpoint")]
     pub data_dir: PathBuf,
 
     /// Address the embedded store listens on [default: the gateway's host, a free port].
@@ -101,6 +92,38 @@ impl ServeArgs {
         }
         EnvOnly::try_parse_from(["presign-gateway"]).map(|parsed| parsed.args)
     }
+}
+
+/// Settings for `store`.
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    /// Address the store listens on.
+    #[arg(long, env = "STORE_LISTEN_ADDR", default_value = "127.0.0.1:9000")]
+    pub listen: SocketAddr,
+
+    /// Folder the store keeps its buckets in.
+    #[arg(long, env = "DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+
+    /// The bucket it serves.
+    #[arg(long, env = "BUCKET_NAME", default_value = crate::config::DEFAULT_EMBEDDED_BUCKET)]
+    pub bucket: String,
+
+    /// The access key id signatures must be made with.
+    #[arg(long, env = "AWS_ACCESS_KEY_ID", hide_env_values = true)]
+    pub access_key_id: String,
+
+    /// The secret key signatures must be made with (prefer the environment variable).
+    #[arg(long, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub secret_access_key: String,
+
+    /// Origins whose browser pages may reach the store (CORS), comma-separated, or `*`.
+    #[arg(long, env = "ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+
+    /// Log filter, in `tracing` `EnvFilter` syntax.
+    #[arg(long, env = "LOG_LEVEL", default_value = "info")]
+    pub log_level: String,
 }
 
 /// How log lines are written.

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use http::{HeaderValue, Uri};
 
-use crate::cli::{LogFormat, ServeArgs};
+use crate::cli::{LogFormat, ServeArgs, StoreArgs};
 use crate::core::Policy;
 use crate::core::key::{KeyError, KeyPrefix};
 use crate::signing::MAX_EXPIRES;
@@ -37,9 +37,7 @@ pub enum ConfigError {
     #[error("--bucket / BUCKET_NAME is required {0}")]
     BucketRequired(&'static str),
     /// Not an S3 bucket name.
-    #[error(
-        "--bucket / BUCKET_NAME `{0}` is not a bucket name: use 3 to 63 lowercase letters, digits, `-` and `.`"
-    )]
+    #[error("--bucket / BUCKET_NAME `{0}` is not a bucket name: use 3 to 63 lowercase letters, digits, `-` and `.`")]
     Bucket(String),
     /// A URL setting that is not an absolute http(s) URL.
     #[error("{setting} `{value}` is not an absolute http:// or https:// URL without a query")]
@@ -50,17 +48,13 @@ pub enum ConfigError {
         value: String,
     },
     /// Not an origin.
-    #[error(
-        "--allowed-origins / ALLOWED_ORIGINS entry `{0}` is not an origin such as https://app.example.com, or `*`"
-    )]
+    #[error("--allowed-origins / ALLOWED_ORIGINS entry `{0}` is not an origin such as https://app.example.com, or `*`")]
     Origin(String),
     /// Not a region.
     #[error("--region / AWS_REGION `{0}` is not a region name such as eu-west-1")]
     Region(String),
     /// Settings only the embedded store reads, given for a build without it.
-    #[error(
-        "this build has no embedded store: pass --endpoint / AWS_ENDPOINT_URL_S3 and --bucket / BUCKET_NAME"
-    )]
+    #[error("this build has no embedded store: pass --endpoint / AWS_ENDPOINT_URL_S3 and --bucket / BUCKET_NAME")]
     NoEmbeddedStore,
     /// A store on a wildcard address has no URL clients can use.
     #[error(
@@ -68,9 +62,7 @@ pub enum ConfigError {
     )]
     StoreUrlRequired(SocketAddr),
     /// The log filter does not parse.
-    #[error(
-        "--log-level / LOG_LEVEL `{0}` is not a valid filter such as `info` or `presign_gateway=debug`"
-    )]
+    #[error("--log-level / LOG_LEVEL `{0}` is not a valid filter such as `info` or `presign_gateway=debug`")]
     LogLevel(String),
 }
 
@@ -93,16 +85,7 @@ pub struct Config {
 #[derive(Debug, Clone)]
 pub enum StoreConfig {
     /// The S3-compatible store on local disk, started beside the gateway.
-    Embedded {
-        /// Folder holding the buckets.
-        data_dir: PathBuf,
-        /// Where the store listens.
-        listen: SocketAddr,
-        /// The bucket.
-        bucket: String,
-        /// The URL clients reach the store at, if not its listen address.
-        public_url: Option<String>,
-    },
+    Embedded(EmbeddedConfig),
     /// AWS S3 or any S3-compatible endpoint.
     External {
         /// The endpoint; `None` is AWS S3.
@@ -114,6 +97,32 @@ pub enum StoreConfig {
         /// The region, if given; otherwise the AWS config chain's.
         region: Option<String>,
     },
+}
+
+/// The embedded store's settings.
+#[derive(Debug, Clone)]
+pub struct EmbeddedConfig {
+    /// Folder holding the buckets.
+    pub data_dir: PathBuf,
+    /// Where the store listens.
+    pub listen: SocketAddr,
+    /// The bucket.
+    pub bucket: String,
+    /// The URL clients reach the store at, if not its listen address.
+    pub public_url: Option<String>,
+}
+
+/// The validated settings of `presign-gateway store`.
+#[derive(Debug, Clone)]
+pub struct StoreOnlyConfig {
+    /// The store.
+    pub store: EmbeddedConfig,
+    /// The one key pair the store accepts signatures from.
+    pub credentials: aws_credential_types::Credentials,
+    /// Browser origins allowed to reach the store.
+    pub allowed_origins: AllowedOrigins,
+    /// How logs are written.
+    pub log: LogConfig,
 }
 
 /// Origins allowed by CORS.
@@ -146,75 +155,79 @@ impl Config {
             prefix: KeyPrefix::new(&args.key_prefix).map_err(ConfigError::KeyPrefix)?,
             expires_in: Duration::from_secs(args.expires),
         };
-        let public_url = args
-            .store_url
-            .as_deref()
-            .map(|url| base_url("--store-url / STORE_URL", url))
-            .transpose()?;
+        let public_url = args.store_url.as_deref().map(|url| base_url("--store-url / STORE_URL", url)).transpose()?;
         if let Some(region) = &args.region {
             check_region(region)?;
         }
         let store = if args.endpoint.is_some() || runtime == Runtime::Lambda {
-            let endpoint = args
-                .endpoint
-                .as_deref()
-                .map(|url| base_url("--endpoint / AWS_ENDPOINT_URL_S3", url))
-                .transpose()?;
-            let bucket = args
-                .bucket
-                .ok_or(ConfigError::BucketRequired(match runtime {
-                    Runtime::Lambda => "in Lambda",
-                    Runtime::Local => "with --endpoint",
-                }))?;
-            StoreConfig::External {
-                endpoint,
-                public_url,
-                bucket: check_bucket(bucket)?,
-                region: args.region,
-            }
+            let endpoint =
+                args.endpoint.as_deref().map(|url| base_url("--endpoint / AWS_ENDPOINT_URL_S3", url)).transpose()?;
+            let bucket = args.bucket.ok_or(ConfigError::BucketRequired(match runtime {
+                Runtime::Lambda => "in Lambda",
+                Runtime::Local => "with --endpoint",
+            }))?;
+            StoreConfig::External { endpoint, public_url, bucket: check_bucket(bucket)?, region: args.region }
         } else if cfg!(feature = "embedded-store") {
-            let listen = args
-                .store_listen
-                .unwrap_or(SocketAddr::new(args.listen.ip(), 0));
+            let listen = args.store_listen.unwrap_or(SocketAddr::new(args.listen.ip(), 0));
             if listen.ip().is_unspecified() && public_url.is_none() {
                 return Err(ConfigError::StoreUrlRequired(listen));
             }
-            StoreConfig::Embedded {
+            StoreConfig::Embedded(EmbeddedConfig {
                 data_dir: args.data_dir,
                 listen,
-                bucket: check_bucket(
-                    args.bucket
-                        .unwrap_or_else(|| DEFAULT_EMBEDDED_BUCKET.to_owned()),
-                )?,
+                bucket: check_bucket(args.bucket.unwrap_or_else(|| DEFAULT_EMBEDDED_BUCKET.to_owned()))?,
                 public_url,
-            }
+            })
         } else {
             return Err(ConfigError::NoEmbeddedStore);
         };
-        tracing_subscriber::EnvFilter::try_new(&args.log_level)
-            .map_err(|_| ConfigError::LogLevel(args.log_level.clone()))?;
         Ok(Self {
             listen: args.listen,
             store,
             policy,
             allowed_origins: allowed_origins(&args.allowed_origins)?,
-            log: LogConfig {
-                format: args.log_format.unwrap_or(match runtime {
-                    Runtime::Lambda => LogFormat::Json,
-                    Runtime::Local => LogFormat::Text,
-                }),
-                filter: args.log_level,
-            },
+            log: LogConfig::new(args.log_level, args.log_format, runtime)?,
         })
+    }
+}
+
+impl StoreOnlyConfig {
+    /// Validates the arguments of `presign-gateway store`.
+    pub fn from_args(args: StoreArgs) -> Result<Self, ConfigError> {
+        Ok(Self {
+            store: EmbeddedConfig {
+                data_dir: args.data_dir,
+                listen: args.listen,
+                bucket: check_bucket(args.bucket)?,
+                public_url: None,
+            },
+            credentials: aws_credential_types::Credentials::new(
+                args.access_key_id,
+                args.secret_access_key,
+                None,
+                None,
+                "store-arguments",
+            ),
+            allowed_origins: allowed_origins(&args.allowed_origins)?,
+            log: LogConfig::new(args.log_level, None, Runtime::Local)?,
+        })
+    }
+}
+
+impl LogConfig {
+    fn new(filter: String, format: Option<LogFormat>, runtime: Runtime) -> Result<Self, ConfigError> {
+        tracing_subscriber::EnvFilter::try_new(&filter).map_err(|_| ConfigError::LogLevel(filter.clone()))?;
+        let default = match runtime {
+            Runtime::Lambda => LogFormat::Json,
+            Runtime::Local => LogFormat::Text,
+        };
+        Ok(Self { format: format.unwrap_or(default), filter })
     }
 }
 
 /// An absolute http(s) URL with no query, returned without a trailing `/`.
 fn base_url(setting: &'static str, value: &str) -> Result<String, ConfigError> {
-    let invalid = || ConfigError::Url {
-        setting,
-        value: value.to_owned(),
-    };
+    let invalid = || ConfigError::Url { setting, value: value.to_owned() };
     let uri: Uri = value.parse().map_err(|_| invalid())?;
     let http = matches!(uri.scheme_str(), Some("http" | "https"));
     if !http || uri.host().is_none_or(str::is_empty) || uri.query().is_some() {
@@ -225,36 +238,19 @@ fn base_url(setting: &'static str, value: &str) -> Result<String, ConfigError> {
 
 fn check_bucket(bucket: String) -> Result<String, ConfigError> {
     let valid = (3..=63).contains(&bucket.len())
-        && bucket
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && bucket.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
         && bucket.starts_with(|c: char| c.is_ascii_alphanumeric())
         && bucket.ends_with(|c: char| c.is_ascii_alphanumeric());
-    if valid {
-        Ok(bucket)
-    } else {
-        Err(ConfigError::Bucket(bucket))
-    }
+    if valid { Ok(bucket) } else { Err(ConfigError::Bucket(bucket)) }
 }
 
 fn check_region(region: &str) -> Result<(), ConfigError> {
-    let valid = !region.is_empty()
-        && region
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    if valid {
-        Ok(())
-    } else {
-        Err(ConfigError::Region(region.to_owned()))
-    }
+    let valid = !region.is_empty() && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if valid { Ok(()) } else { Err(ConfigError::Region(region.to_owned())) }
 }
 
 fn allowed_origins(entries: &[String]) -> Result<AllowedOrigins, ConfigError> {
-    let entries: Vec<&str> = entries
-        .iter()
-        .map(|e| e.trim())
-        .filter(|e| !e.is_empty())
-        .collect();
+    let entries: Vec<&str> = entries.iter().map(|e| e.trim()).filter(|e| !e.is_empty()).collect();
     if entries.is_empty() {
         return Ok(AllowedOrigins::None);
     }
@@ -267,8 +263,7 @@ fn allowed_origins(entries: &[String]) -> Result<AllowedOrigins, ConfigError> {
             let invalid = || ConfigError::Origin(entry.to_owned());
             let uri: Uri = entry.parse().map_err(|_| invalid())?;
             let bare = uri.path_and_query().is_none_or(|p| p.as_str() == "/");
-            if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() || !bare
-            {
+            if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() || !bare {
                 return Err(invalid());
             }
             HeaderValue::from_str(entry.trim_end_matches('/')).map_err(|_| invalid())
@@ -287,9 +282,7 @@ mod tests {
     fn config(argv: &[&str], runtime: Runtime) -> Result<Config, ConfigError> {
         let mut full = vec!["presign-gateway", "serve"];
         full.extend_from_slice(argv);
-        let Some(Command::Serve(serve)) = Cli::parse_from(full).command else {
-            unreachable!()
-        };
+        let Some(Command::Serve(serve)) = Cli::parse_from(full).command else { unreachable!() };
         Config::from_args(serve, runtime)
     }
 
@@ -304,82 +297,41 @@ mod tests {
         assert_eq!(config.policy.expires_in, Duration::from_secs(300));
         assert_eq!(config.allowed_origins, AllowedOrigins::None);
         assert_eq!(config.log.format, LogFormat::Text);
-        let StoreConfig::Embedded { listen, bucket, .. } = config.store else {
-            panic!("not embedded")
-        };
+        let StoreConfig::Embedded(EmbeddedConfig { listen, bucket, .. }) = config.store else { panic!("not embedded") };
         assert_eq!(listen, "127.0.0.1:0".parse().unwrap());
         assert_eq!(bucket, DEFAULT_EMBEDDED_BUCKET);
     }
 
     #[test]
     fn an_endpoint_switches_to_external_storage() {
-        let config = config(
-            &["--endpoint", "http://minio:9000/", "--bucket", "files"],
-            Runtime::Local,
-        )
-        .unwrap();
-        let StoreConfig::External {
-            endpoint, bucket, ..
-        } = config.store
-        else {
-            panic!("not external")
-        };
+        let config = config(&["--endpoint", "http://minio:9000/", "--bucket", "files"], Runtime::Local).unwrap();
+        let StoreConfig::External { endpoint, bucket, .. } = config.store else { panic!("not external") };
         assert_eq!(endpoint.as_deref(), Some("http://minio:9000"));
         assert_eq!(bucket, "files");
     }
 
     #[test]
     fn lambda_needs_a_bucket_and_logs_json() {
-        assert_eq!(
-            error(&[], Runtime::Lambda),
-            "--bucket / BUCKET_NAME is required in Lambda"
-        );
+        assert_eq!(error(&[], Runtime::Lambda), "--bucket / BUCKET_NAME is required in Lambda");
         let config = config(&["--bucket", "files"], Runtime::Lambda).unwrap();
         assert_eq!(config.log.format, LogFormat::Json);
-        assert!(matches!(
-            config.store,
-            StoreConfig::External { endpoint: None, .. }
-        ));
+        assert!(matches!(config.store, StoreConfig::External { endpoint: None, .. }));
     }
 
     #[test]
     fn wrong_settings_say_what_to_fix() {
         let cases: &[(&[&str], &str)] = &[
-            (
-                &["--expires", "0"],
-                "--expires / EXPIRES_SECONDS must be between 1 and 604800",
-            ),
+            (&["--expires", "0"], "--expires / EXPIRES_SECONDS must be between 1 and 604800"),
             (&["--expires", "604801"], "not 604801"),
-            (
-                &["--key-prefix", "../x"],
-                "KEY_PREFIX is not a usable folder",
-            ),
-            (
-                &["--endpoint", "http://m:9000"],
-                "BUCKET_NAME is required with --endpoint",
-            ),
-            (
-                &["--endpoint", "ftp://m", "--bucket", "b1b"],
-                "AWS_ENDPOINT_URL_S3 `ftp://m` is not",
-            ),
-            (
-                &["--bucket", "Bad_Bucket"],
-                "`Bad_Bucket` is not a bucket name",
-            ),
-            (
-                &["--store-url", "localhost:9000"],
-                "STORE_URL `localhost:9000` is not",
-            ),
-            (
-                &["--allowed-origins", "https://a.example/path"],
-                "entry `https://a.example/path` is not an origin",
-            ),
+            (&["--key-prefix", "../x"], "KEY_PREFIX is not a usable folder"),
+            (&["--endpoint", "http://m:9000"], "BUCKET_NAME is required with --endpoint"),
+            (&["--endpoint", "ftp://m", "--bucket", "b1b"], "AWS_ENDPOINT_URL_S3 `ftp://m` is not"),
+            (&["--bucket", "Bad_Bucket"], "`Bad_Bucket` is not a bucket name"),
+            (&["--store-url", "localhost:9000"], "STORE_URL `localhost:9000` is not"),
+            (&["--allowed-origins", "https://a.example/path"], "entry `https://a.example/path` is not an origin"),
             (&["--listen", "0.0.0.0:3000"], "set --store-url / STORE_URL"),
             (&["--region", "EU West"], "`EU West` is not a region"),
-            (
-                &["--log-level", "info,[[["],
-                "LOG_LEVEL `info,[[[` is not a valid filter",
-            ),
+            (&["--log-level", "info,[[["], "LOG_LEVEL `info,[[[` is not a valid filter"),
         ];
         for (argv, message) in cases {
             let error = error(argv, Runtime::Local);
@@ -389,14 +341,8 @@ mod tests {
 
     #[test]
     fn origins_are_parsed() {
-        let config = config(
-            &[
-                "--allowed-origins",
-                "https://a.example, http://127.0.0.1:8080/",
-            ],
-            Runtime::Local,
-        )
-        .unwrap();
+        let config =
+            config(&["--allowed-origins", "https://a.example, http://127.0.0.1:8080/"], Runtime::Local).unwrap();
         assert_eq!(
             config.allowed_origins,
             AllowedOrigins::List(vec![

@@ -4,22 +4,22 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use presign_gateway::cli::{Cli, ServeArgs};
+use presign_gateway::cli::{Cli, Command, ServeArgs};
+#[cfg(feature = "embedded-store")]
+use presign_gateway::config::StoreOnlyConfig;
 use presign_gateway::config::{Config, Runtime};
 use presign_gateway::{telemetry, transport};
 
 fn main() -> ExitCode {
-    let runtime = if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
-        Runtime::Lambda
+    let in_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
+    let command = if in_lambda {
+        ServeArgs::from_env().map(Command::Serve)
     } else {
-        Runtime::Local
+        Cli::parse().command.map_or_else(|| ServeArgs::from_env().map(Command::Serve), Ok)
     };
-    let args = match runtime {
-        Runtime::Lambda => ServeArgs::from_env(),
-        Runtime::Local => Cli::parse().serve_args(),
-    };
-    let args = args.unwrap_or_else(|error| error.exit());
-    match run(args, runtime) {
+    let command = command.unwrap_or_else(|error| error.exit());
+    let runtime = if in_lambda { Runtime::Lambda } else { Runtime::Local };
+    match run(command, runtime) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("presign-gateway: {error:#}");
@@ -28,16 +28,22 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(args: ServeArgs, runtime: Runtime) -> anyhow::Result<()> {
-    let config = Config::from_args(args, runtime)?;
-    telemetry::init(&config.log);
+fn run(command: Command, runtime: Runtime) -> anyhow::Result<()> {
     let tokio = tokio::runtime::Runtime::new()?;
-    tokio.block_on(async {
-        match runtime {
-            Runtime::Lambda => transport::lambda::run(config)
-                .await
-                .map_err(|e| anyhow::anyhow!(e)),
-            Runtime::Local => transport::local::serve(config).await,
+    match command {
+        Command::Serve(args) => {
+            let config = Config::from_args(args, runtime)?;
+            telemetry::init(&config.log);
+            match runtime {
+                Runtime::Lambda => tokio.block_on(transport::lambda::run(config)).map_err(|e| anyhow::anyhow!(e)),
+                Runtime::Local => tokio.block_on(transport::local::serve(config)),
+            }
         }
-    })
+        #[cfg(feature = "embedded-store")]
+        Command::Store(args) => {
+            let config = StoreOnlyConfig::from_args(args)?;
+            telemetry::init(&config.log);
+            tokio.block_on(transport::local::serve_store(config))
+        }
+    }
 }

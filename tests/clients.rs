@@ -16,15 +16,9 @@ fn python() -> String {
 
 fn run_script(script: &str, args: &[&str]) {
     let path = format!("{}/tests/clients/{script}", env!("CARGO_MANIFEST_DIR"));
-    let output = Command::new(python())
-        .arg(&path)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot run {}: {e}; run scripts/test, which installs the test clients",
-                python()
-            )
+    let output =
+        Command::new(python()).arg(&path).args(args).output().unwrap_or_else(|e| {
+            panic!("cannot run {}: {e}; run scripts/test, which installs the test clients", python())
         });
     assert!(
         output.status.success(),
@@ -38,20 +32,11 @@ fn run_script(script: &str, args: &[&str]) {
 fn python_requests_uploads_and_downloads() {
     let gateway = Gateway::start("requests", &[]);
     let scratch = scratch_dir("requests-files");
-    run_script(
-        "requests_roundtrip.py",
-        &[&gateway.url, scratch.to_str().unwrap()],
-    );
+    run_script("requests_roundtrip.py", &[&gateway.url, scratch.to_str().unwrap()]);
 }
 
 #[test]
 fn a_browser_uploads_across_origins_and_downloads() {
     let scratch = scratch_dir("browser");
-    run_script(
-        "browser_roundtrip.py",
-        &[
-            env!("CARGO_BIN_EXE_presign-gateway"),
-            scratch.to_str().unwrap(),
-        ],
-    );
+    run_script("browser_roundtrip.py", &[env!("CARGO_BIN_EXE_presign-gateway"), scratch.to_str().unwrap()]);
 }

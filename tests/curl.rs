@@ -13,42 +13,21 @@ use common::{Gateway, curl, curl_status, location, random_file, scratch_dir, sha
 fn files_of_every_size_round_trip_byte_for_byte() {
     let gateway = Gateway::start("sizes", &[]);
     let dir = scratch_dir("sizes-files");
-    for (size, name) in [
-        (0, "empty.bin"),
-        (1, "one.bin"),
-        (10 << 10, "ten-k.bin"),
-        (5 << 20, "five-m.bin"),
-        (200 << 20, "big.bin"),
-    ] {
+    for (size, name) in
+        [(0, "empty.bin"), (1, "one.bin"), (10 << 10, "ten-k.bin"), (5 << 20, "five-m.bin"), (200 << 20, "big.bin")]
+    {
         let upload = dir.join(name);
         random_file(&upload, size, size as u64 + 7);
-        let (status, _) = curl_status(&[
-            "--location",
-            "--fail",
-            "--upload-file",
-            upload.to_str().unwrap(),
-            &gateway.at(name),
-        ]);
+        let (status, _) =
+            curl_status(&["--location", "--fail", "--upload-file", upload.to_str().unwrap(), &gateway.at(name)]);
         assert_eq!(status, 200, "upload {name}");
 
         let download = dir.join(format!("{name}.down"));
-        let (status, _) = curl_status(&[
-            "--location",
-            "--fail",
-            "--output",
-            download.to_str().unwrap(),
-            &gateway.at(name),
-        ]);
+        let (status, _) =
+            curl_status(&["--location", "--fail", "--output", download.to_str().unwrap(), &gateway.at(name)]);
         assert_eq!(status, 200, "download {name}");
-        assert_eq!(
-            sha256(&download),
-            sha256(&upload),
-            "{name} came back different"
-        );
-        assert_eq!(
-            std::fs::metadata(gateway.stored(name)).unwrap().len(),
-            size as u64
-        );
+        assert_eq!(sha256(&download), sha256(&upload), "{name} came back different");
+        assert_eq!(std::fs::metadata(gateway.stored(name)).unwrap().len(), size as u64);
     }
 }
 
@@ -56,34 +35,18 @@ fn files_of_every_size_round_trip_byte_for_byte() {
 fn uploads_from_standard_input_fail_clearly_and_store_nothing() {
     let gateway = Gateway::start("stdin", &[]);
     let mut child = Command::new("curl")
-        .args([
-            "--silent",
-            "--show-error",
-            "--location",
-            "--upload-file",
-            "-",
-            "--write-out",
-            "\n%{http_code}",
-        ])
+        .args(["--silent", "--show-error", "--location", "--upload-file", "-", "--write-out", "\n%{http_code}"])
         .arg(gateway.at("piped.txt"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"some piped bytes\n")
-        .unwrap();
+    child.stdin.take().unwrap().write_all(b"some piped bytes\n").unwrap();
     let output = child.wait_with_output().unwrap();
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(text.ends_with("411"), "{text}");
     assert!(text.contains("Content-Length"), "{text}");
-    assert!(
-        !gateway.stored("piped.txt").exists(),
-        "an object was stored"
-    );
+    assert!(!gateway.stored("piped.txt").exists(), "an object was stored");
 }
 
 #[test]
@@ -94,29 +57,16 @@ fn head_shows_length_and_type() {
     let path = file.to_str().unwrap();
     curl_status(&["-L", "--fail", "-T", path, &gateway.at("notes.txt")]);
     curl_status(&["-L", "--fail", "-T", path, &gateway.at("README")]);
-    curl_status(&[
-        "-L",
-        "--fail",
-        "-T",
-        path,
-        "-H",
-        "Content-Type: image/png",
-        &gateway.at("photo"),
-    ]);
+    curl_status(&["-L", "--fail", "-T", path, "-H", "Content-Type: image/png", &gateway.at("photo")]);
 
     let head = |key: &str| {
-        String::from_utf8(curl(&["-L", "--fail", "--head", &gateway.at(key)]).stdout)
-            .unwrap()
-            .to_lowercase()
+        String::from_utf8(curl(&["-L", "--fail", "--head", &gateway.at(key)]).stdout).unwrap().to_lowercase()
     };
     let notes = head("notes.txt");
     assert!(notes.contains("content-length: 10240"), "{notes}");
     assert!(notes.contains("content-type: text/plain"), "{notes}");
     assert!(head("README").contains("content-type: application/octet-stream"));
-    assert!(
-        head("photo").contains("content-type: image/png"),
-        "an explicit upload type was replaced"
-    );
+    assert!(head("photo").contains("content-type: image/png"), "an explicit upload type was replaced");
 }
 
 #[test]
@@ -124,13 +74,7 @@ fn delete_then_get_is_404_from_storage() {
     let gateway = Gateway::start("delete", &[]);
     let file = scratch_dir("delete-files").join("gone.txt");
     random_file(&file, 100, 2);
-    curl_status(&[
-        "-L",
-        "--fail",
-        "-T",
-        file.to_str().unwrap(),
-        &gateway.at("gone.txt"),
-    ]);
+    curl_status(&["-L", "--fail", "-T", file.to_str().unwrap(), &gateway.at("gone.txt")]);
     let (status, _) = curl_status(&["-L", "-X", "DELETE", &gateway.at("gone.txt")]);
     assert_eq!(status, 204);
     let (status, body) = curl_status(&["-L", &gateway.at("gone.txt")]);
@@ -156,22 +100,11 @@ fn awkward_keys_round_trip() {
     for (n, (encoded, key)) in keys.into_iter().enumerate() {
         let upload = dir.join(format!("{n}.up"));
         random_file(&upload, 1000 + n, n as u64);
-        let (status, body) =
-            curl_status(&["-L", "-T", upload.to_str().unwrap(), &gateway.at(encoded)]);
+        let (status, body) = curl_status(&["-L", "-T", upload.to_str().unwrap(), &gateway.at(encoded)]);
         assert_eq!(status, 200, "{key}: {body}");
-        assert_eq!(
-            sha256(&gateway.stored(key)),
-            sha256(&upload),
-            "{key} stored under another name"
-        );
+        assert_eq!(sha256(&gateway.stored(key)), sha256(&upload), "{key} stored under another name");
         let download = dir.join(format!("{n}.down"));
-        curl_status(&[
-            "-L",
-            "--fail",
-            "-o",
-            download.to_str().unwrap(),
-            &gateway.at(encoded),
-        ]);
+        curl_status(&["-L", "--fail", "-o", download.to_str().unwrap(), &gateway.at(encoded)]);
         assert_eq!(sha256(&download), sha256(&upload), "{key}");
     }
 }
@@ -181,23 +114,13 @@ fn tampered_and_expired_urls_are_refused_by_the_store() {
     let gateway = Gateway::start("tamper", &["--expires", "1"]);
     let file = scratch_dir("tamper-files").join("secret.txt");
     random_file(&file, 64, 3);
-    curl_status(&[
-        "-L",
-        "--fail",
-        "-T",
-        file.to_str().unwrap(),
-        &gateway.at("secret.txt"),
-    ]);
+    curl_status(&["-L", "--fail", "-T", file.to_str().unwrap(), &gateway.at("secret.txt")]);
 
     let url = location("GET", &gateway.at("secret.txt"));
     let flipped = if url.ends_with('0') { '1' } else { '0' };
     let tampered = format!("{}{flipped}", &url[..url.len() - 1]);
     let (status, body) = curl_status(&[&tampered]);
-    assert_eq!(
-        (status, body.contains("SignatureDoesNotMatch")),
-        (403, true),
-        "{body}"
-    );
+    assert_eq!((status, body.contains("SignatureDoesNotMatch")), (403, true), "{body}");
     let other_key = url.replace("secret.txt", "other.txt");
     assert_eq!(curl_status(&[&other_key]).0, 403);
     let longer = url.replace("X-Amz-Expires=1", "X-Amz-Expires=100");
@@ -229,15 +152,8 @@ fn bad_keys_get_400_with_a_reason_and_touch_nothing() {
     ];
     for (path, reason) in cases {
         for method in ["GET", "PUT", "DELETE"] {
-            let url = format!(
-                "{}{}",
-                gateway.url,
-                if path.starts_with('/') {
-                    path.to_owned()
-                } else {
-                    format!("/{path}")
-                }
-            );
+            let url =
+                format!("{}{}", gateway.url, if path.starts_with('/') { path.to_owned() } else { format!("/{path}") });
             let (status, body) = curl_status(&["--path-as-is", "-X", method, "-L", &url]);
             assert_eq!(status, 400, "{method} {path}: {body}");
             assert!(body.contains(reason), "{method} {path}: {body}");
@@ -253,12 +169,7 @@ fn keys_too_long_for_the_embedded_store_are_refused_by_it() {
     let gateway = Gateway::start("longkey", &[]);
     let file = scratch_dir("longkey-files").join("f");
     random_file(&file, 10, 4);
-    let (status, body) = curl_status(&[
-        "-L",
-        "-T",
-        file.to_str().unwrap(),
-        &gateway.at(&"k".repeat(300)),
-    ]);
+    let (status, body) = curl_status(&["-L", "-T", file.to_str().unwrap(), &gateway.at(&"k".repeat(300))]);
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("KeyTooLongError"), "{body}");
 }
@@ -270,10 +181,7 @@ fn other_methods_get_405_with_allow() {
         let output = curl(&["-i", "-X", method, &gateway.at("f.txt")]);
         let text = String::from_utf8_lossy(&output.stdout).to_lowercase();
         assert!(text.starts_with("http/1.1 405"), "{method}: {text}");
-        assert!(
-            text.contains("allow: get, head, put, delete, options"),
-            "{text}"
-        );
+        assert!(text.contains("allow: get, head, put, delete, options"), "{text}");
     }
 }
 
@@ -283,24 +191,10 @@ fn an_authorization_header_does_not_break_the_redirected_request() {
     let file = scratch_dir("auth-files").join("a.txt");
     random_file(&file, 500, 5);
     let bearer = "Authorization: Bearer some.jwt.token";
-    let (status, body) = curl_status(&[
-        "-L",
-        "-H",
-        bearer,
-        "-T",
-        file.to_str().unwrap(),
-        &gateway.at("a.txt"),
-    ]);
+    let (status, body) = curl_status(&["-L", "-H", bearer, "-T", file.to_str().unwrap(), &gateway.at("a.txt")]);
     assert_eq!(status, 200, "{body}");
     let down = file.with_extension("down");
-    let (status, _) = curl_status(&[
-        "-L",
-        "-H",
-        bearer,
-        "-o",
-        down.to_str().unwrap(),
-        &gateway.at("a.txt"),
-    ]);
+    let (status, _) = curl_status(&["-L", "-H", bearer, "-o", down.to_str().unwrap(), &gateway.at("a.txt")]);
     assert_eq!(status, 200);
     assert_eq!(sha256(&down), sha256(&file));
 }
@@ -308,9 +202,7 @@ fn an_authorization_header_does_not_break_the_redirected_request() {
 fn raw_exchange(gateway: &Gateway, request: &[u8]) -> String {
     let address = gateway.url.trim_start_matches("http://");
     let mut stream = TcpStream::connect(address).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     stream.write_all(request).unwrap();
     let mut buf = [0u8; 4096];
     let n = stream.read(&mut buf).unwrap();
@@ -330,25 +222,14 @@ fn expect_100_continue_gets_the_redirect_before_any_body() {
 fn bodies_sent_without_expect_are_read_before_the_answer() {
     let gateway = Gateway::start("drain", &[]);
     let body = vec![b'x'; 3 << 20];
-    let mut request = format!(
-        "PUT /d.bin HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    )
-    .into_bytes();
+    let mut request = format!("PUT /d.bin HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n", body.len()).into_bytes();
     request.extend_from_slice(&body);
     let answer = raw_exchange(&gateway, &request);
     assert!(answer.starts_with("HTTP/1.1 307"), "{answer}");
 
     let file = scratch_dir("drain-files").join("d.bin");
     random_file(&file, 20 << 20, 6);
-    let (status, body) = curl_status(&[
-        "-L",
-        "-H",
-        "Expect:",
-        "-T",
-        file.to_str().unwrap(),
-        &gateway.at("d.bin"),
-    ]);
+    let (status, body) = curl_status(&["-L", "-H", "Expect:", "-T", file.to_str().unwrap(), &gateway.at("d.bin")]);
     assert_eq!(status, 200, "{body}");
     assert_eq!(sha256(&gateway.stored("d.bin")), sha256(&file));
 }
@@ -358,35 +239,16 @@ fn downloads_can_name_the_saved_file() {
     let gateway = Gateway::start("download", &[]);
     let file = scratch_dir("download-files").join("r.pdf");
     random_file(&file, 100, 7);
-    curl_status(&[
-        "-L",
-        "--fail",
-        "-T",
-        file.to_str().unwrap(),
-        &gateway.at("reports/q3.pdf"),
-    ]);
+    curl_status(&["-L", "--fail", "-T", file.to_str().unwrap(), &gateway.at("reports/q3.pdf")]);
     let headers = |query: &str| {
-        let output = curl(&[
-            "-L",
-            "--fail",
-            "-D",
-            "-",
-            "-o",
-            "/dev/null",
-            &gateway.at(&format!("reports/q3.pdf{query}")),
-        ]);
+        let output =
+            curl(&["-L", "--fail", "-D", "-", "-o", "/dev/null", &gateway.at(&format!("reports/q3.pdf{query}"))]);
         String::from_utf8(output.stdout).unwrap().to_lowercase()
     };
     assert!(headers("?download").contains("content-disposition: attachment; filename=\"q3.pdf\""));
-    assert!(
-        headers("?download=Q3%20final.pdf")
-            .contains("content-disposition: attachment; filename=\"q3 final.pdf\"")
-    );
+    assert!(headers("?download=Q3%20final.pdf").contains("content-disposition: attachment; filename=\"q3 final.pdf\""));
     let unicode = headers("?download=r%C3%A9sum%C3%A9.pdf");
-    assert!(
-        unicode.contains("filename*=utf-8''r%c3%a9sum%c3%a9.pdf"),
-        "{unicode}"
-    );
+    assert!(unicode.contains("filename*=utf-8''r%c3%a9sum%c3%a9.pdf"), "{unicode}");
     assert!(headers("").contains("content-type: application/pdf"));
     assert!(!headers("").contains("content-disposition"));
 }
@@ -396,13 +258,7 @@ fn range_and_conditional_requests_reach_storage() {
     let gateway = Gateway::start("range", &[]);
     let file = scratch_dir("range-files").join("r.bin");
     random_file(&file, 1000, 8);
-    curl_status(&[
-        "-L",
-        "--fail",
-        "-T",
-        file.to_str().unwrap(),
-        &gateway.at("r.bin"),
-    ]);
+    curl_status(&["-L", "--fail", "-T", file.to_str().unwrap(), &gateway.at("r.bin")]);
 
     let output = curl(&[
         "-L",
@@ -417,18 +273,8 @@ fn range_and_conditional_requests_reach_storage() {
     assert_eq!(String::from_utf8_lossy(&output.stdout), "206 10");
 
     let heads = String::from_utf8(curl(&["-L", "-I", &gateway.at("r.bin")]).stdout).unwrap();
-    let etag = heads
-        .lines()
-        .find_map(|l| l.strip_prefix("etag: "))
-        .expect("an ETag")
-        .trim()
-        .to_owned();
-    let (status, _) = curl_status(&[
-        "-L",
-        "-H",
-        &format!("If-None-Match: {etag}"),
-        &gateway.at("r.bin"),
-    ]);
+    let etag = heads.lines().find_map(|l| l.strip_prefix("etag: ")).expect("an ETag").trim().to_owned();
+    let (status, _) = curl_status(&["-L", "-H", &format!("If-None-Match: {etag}"), &gateway.at("r.bin")]);
     assert_eq!(status, 304);
     let (status, _) = curl_status(&["-L", "-H", "If-Match: \"nope\"", &gateway.at("r.bin")]);
     assert_eq!(status, 412);
@@ -450,39 +296,20 @@ fn redirects_are_not_cached_and_logs_hold_no_secrets() {
     std::thread::sleep(Duration::from_millis(200));
     let logs = gateway.logs();
     assert!(logs.contains("operation=\"GetObject\""), "{logs}");
-    for secret in [
-        "X-Amz-Signature",
-        "X-Amz-Credential",
-        "token=abc",
-        &url[url.len() - 64..],
-    ] {
+    for secret in ["X-Amz-Signature", "X-Amz-Credential", "token=abc", &url[url.len() - 64..]] {
         assert!(!logs.contains(secret), "the log shows {secret}");
     }
 }
 
 #[test]
 fn the_store_url_setting_names_the_host_clients_use() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let store_url = format!("http://localhost:{port}");
-    let gateway = Gateway::start(
-        "storeurl",
-        &[
-            "--store-listen",
-            &format!("127.0.0.1:{port}"),
-            "--store-url",
-            &store_url,
-        ],
-    );
+    let gateway =
+        Gateway::start("storeurl", &["--store-listen", &format!("127.0.0.1:{port}"), "--store-url", &store_url]);
     let file = scratch_dir("storeurl-files").join("f.txt");
     random_file(&file, 10, 10);
-    assert!(
-        location("PUT", &gateway.at("f.txt"))
-            .starts_with(&format!("{store_url}/presign-gateway/f.txt?"))
-    );
+    assert!(location("PUT", &gateway.at("f.txt")).starts_with(&format!("{store_url}/presign-gateway/f.txt?")));
     let (status, body) = curl_status(&["-L", "-T", file.to_str().unwrap(), &gateway.at("f.txt")]);
     assert_eq!(status, 200, "{body}");
 }
@@ -493,26 +320,16 @@ fn shutdown_finishes_uploads_in_flight() {
     let file = scratch_dir("shutdown-files").join("slow.bin");
     random_file(&file, 8 << 20, 11);
     let upload = Command::new("curl")
-        .args([
-            "--silent",
-            "--show-error",
-            "--fail",
-            "--location",
-            "--limit-rate",
-            "4M",
-            "--upload-file",
-        ])
+        .args(["--silent", "--show-error", "--fail", "--location", "--limit-rate", "4M", "--upload-file"])
         .arg(&file)
         .arg(gateway.at("slow.bin"))
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(700));
-    gateway.terminate();
+    gateway.server.terminate();
     let status = upload.wait_with_output().unwrap().status;
     assert!(status.success(), "the upload in flight was cut off");
-    let exit = gateway
-        .wait(Duration::from_secs(20))
-        .expect("the gateway did not stop");
+    let exit = gateway.server.wait(Duration::from_secs(20)).expect("the gateway did not stop");
     assert!(exit.success(), "{exit:?}");
     assert_eq!(sha256(&gateway.stored("slow.bin")), sha256(&file));
     let leftovers: Vec<_> = std::fs::read_dir(&gateway.data_dir)
@@ -527,24 +344,12 @@ fn shutdown_finishes_uploads_in_flight() {
 fn an_upload_cut_off_half_way_leaves_no_object() {
     let gateway = Gateway::start("cutoff", &[]);
     let url = location("PUT", &gateway.at("half.bin"));
-    let authority = url
-        .trim_start_matches("http://")
-        .split('/')
-        .next()
-        .unwrap()
-        .to_owned();
+    let authority = url.trim_start_matches("http://").split('/').next().unwrap().to_owned();
     let path = &url[url.find(&authority).unwrap() + authority.len()..];
     let mut stream = TcpStream::connect(&authority).unwrap();
-    write!(
-        stream,
-        "PUT {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Length: 1000000\r\n\r\n"
-    )
-    .unwrap();
+    write!(stream, "PUT {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Length: 1000000\r\n\r\n").unwrap();
     stream.write_all(&vec![b'h'; 400_000]).unwrap();
     drop(stream);
     std::thread::sleep(Duration::from_millis(500));
-    assert!(
-        !gateway.stored("half.bin").exists(),
-        "a half-written object is visible"
-    );
+    assert!(!gateway.stored("half.bin").exists(), "a half-written object is visible");
 }

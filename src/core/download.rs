@@ -26,9 +26,7 @@ pub enum FileNameError {
 /// own default).
 #[must_use]
 pub fn content_type_for(file_name: &str) -> Option<String> {
-    mime_guess::from_path(file_name)
-        .first()
-        .map(|mime| mime.essence_str().to_owned())
+    mime_guess::from_path(file_name).first().map(|mime| mime.essence_str().to_owned())
 }
 
 /// Checks a file name the client asked the download to be saved as.
@@ -67,13 +65,7 @@ const ATTR_CHAR_ESCAPES: &AsciiSet = &NON_ALPHANUMERIC
 pub fn attachment(file_name: &str) -> String {
     let fallback: String = file_name
         .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
-                c
-            } else {
-                '_'
-            }
-        })
+        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' })
         .collect();
     if fallback == file_name {
         format!("attachment; filename=\"{fallback}\"")
@@ -92,20 +84,14 @@ mod tests {
         assert_eq!(content_type_for("photo.JPG").as_deref(), Some("image/jpeg"));
         assert_eq!(content_type_for("index.html").as_deref(), Some("text/html"));
         assert_eq!(content_type_for("notes.txt").as_deref(), Some("text/plain"));
-        assert_eq!(
-            content_type_for("archive.tar.gz").as_deref(),
-            Some("application/gzip")
-        );
+        assert_eq!(content_type_for("archive.tar.gz").as_deref(), Some("application/gzip"));
         assert_eq!(content_type_for("README"), None);
         assert_eq!(content_type_for("blob.qqqzz"), None);
     }
 
     #[test]
     fn ascii_names_need_no_extended_form() {
-        assert_eq!(
-            attachment("report 2024.pdf"),
-            "attachment; filename=\"report 2024.pdf\""
-        );
+        assert_eq!(attachment("report 2024.pdf"), "attachment; filename=\"report 2024.pdf\"");
     }
 
     #[test]
@@ -114,10 +100,7 @@ mod tests {
             attachment("café \"menu\".pdf"),
             "attachment; filename=\"caf_ _menu_.pdf\"; filename*=UTF-8''caf%C3%A9%20%22menu%22.pdf"
         );
-        assert_eq!(
-            attachment("日本.txt"),
-            "attachment; filename=\"__.txt\"; filename*=UTF-8''%E6%97%A5%E6%9C%AC.txt"
-        );
+        assert_eq!(attachment("日本.txt"), "attachment; filename=\"__.txt\"; filename*=UTF-8''%E6%97%A5%E6%9C%AC.txt");
         assert_eq!(attachment("a;b.txt"), "attachment; filename=\"a;b.txt\"");
     }
 
@@ -126,13 +109,7 @@ mod tests {
         assert_eq!(check_file_name("ok name.txt"), Ok(()));
         assert_eq!(check_file_name("../x"), Err(FileNameError::Separator));
         assert_eq!(check_file_name("a\\b"), Err(FileNameError::Separator));
-        assert_eq!(
-            check_file_name("a\nb"),
-            Err(FileNameError::ControlCharacter)
-        );
-        assert_eq!(
-            check_file_name(&"n".repeat(256)),
-            Err(FileNameError::TooLong)
-        );
+        assert_eq!(check_file_name("a\nb"), Err(FileNameError::ControlCharacter));
+        assert_eq!(check_file_name(&"n".repeat(256)), Err(FileNameError::TooLong));
     }
 }

@@ -137,9 +137,7 @@ fn check_escapes(path: &str) -> Result<(), KeyError> {
     let mut i = 0;
     while let Some(offset) = bytes[i..].iter().position(|&b| b == b'%') {
         let at = i + offset;
-        let well_formed = bytes
-            .get(at + 1..at + 3)
-            .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit));
+        let well_formed = bytes.get(at + 1..at + 3).is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit));
         if !well_formed {
             return Err(KeyError::MalformedEscape);
         }
@@ -240,47 +238,23 @@ mod tests {
     fn decoded_paths_are_not_decoded_again() {
         let key = ObjectKey::from_decoded_path("/b%20c.txt").unwrap();
         assert_eq!(key.as_str(), "b%20c.txt");
-        assert_eq!(
-            ObjectKey::from_decoded_path("a/../b"),
-            Err(KeyError::DotSegment)
-        );
+        assert_eq!(ObjectKey::from_decoded_path("a/../b"), Err(KeyError::DotSegment));
     }
 
     #[test]
     fn file_name_is_the_last_segment() {
-        assert_eq!(
-            encoded("/a/b/report.pdf")
-                .map(|k| ObjectKey(k).file_name().to_owned())
-                .unwrap(),
-            "report.pdf"
-        );
+        assert_eq!(encoded("/a/b/report.pdf").map(|k| ObjectKey(k).file_name().to_owned()).unwrap(), "report.pdf");
     }
 
     #[test]
     fn prefix_is_normalised_and_applied() {
         let key = ObjectKey::from_encoded_path("/f.txt").unwrap();
-        assert_eq!(
-            KeyPrefix::new("").unwrap().apply(&key).unwrap().as_str(),
-            "f.txt"
-        );
-        assert_eq!(
-            KeyPrefix::new("up").unwrap().apply(&key).unwrap().as_str(),
-            "up/f.txt"
-        );
-        assert_eq!(
-            KeyPrefix::new("up/loads/")
-                .unwrap()
-                .apply(&key)
-                .unwrap()
-                .as_str(),
-            "up/loads/f.txt"
-        );
+        assert_eq!(KeyPrefix::new("").unwrap().apply(&key).unwrap().as_str(), "f.txt");
+        assert_eq!(KeyPrefix::new("up").unwrap().apply(&key).unwrap().as_str(), "up/f.txt");
+        assert_eq!(KeyPrefix::new("up/loads/").unwrap().apply(&key).unwrap().as_str(), "up/loads/f.txt");
         assert_eq!(KeyPrefix::new("../x"), Err(KeyError::DotSegment));
         assert_eq!(KeyPrefix::new("a//b"), Err(KeyError::EmptySegment));
         let long = ObjectKey::new("k".repeat(MAX_KEY_BYTES)).unwrap();
-        assert_eq!(
-            KeyPrefix::new("p").unwrap().apply(&long),
-            Err(KeyError::TooLong(MAX_KEY_BYTES + 2))
-        );
+        assert_eq!(KeyPrefix::new("p").unwrap().apply(&long), Err(KeyError::TooLong(MAX_KEY_BYTES + 2)));
     }
 }

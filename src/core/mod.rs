@@ -150,16 +150,14 @@ pub enum Rejection {
     #[error("`{0}` appears more than once in the query")]
     RepeatedParameter(&'static str),
     /// A chunked upload: S3 needs the size before the first byte.
-    #[error(
-        "storage needs the upload's size up front (Content-Length): save standard input to a file and upload that"
-    )]
+    #[error("storage needs the upload's size up front (Content-Length): save standard input to a file and upload that")]
     LengthRequired,
 }
 
 /// Maps a request to a decision, or says why not.
 pub fn decide(request: &Incoming<'_>, policy: &Policy) -> Result<Decision, Rejection> {
-    let operation = Operation::from_method(request.method)
-        .ok_or_else(|| Rejection::MethodNotAllowed(request.method.clone()))?;
+    let operation =
+        Operation::from_method(request.method).ok_or_else(|| Rejection::MethodNotAllowed(request.method.clone()))?;
     let key = match request.path {
         KeyPath::Encoded(path) => ObjectKey::from_encoded_path(path)?,
         KeyPath::Decoded(path) => ObjectKey::from_decoded_path(path)?,
@@ -175,18 +173,10 @@ pub fn decide(request: &Incoming<'_>, policy: &Policy) -> Result<Decision, Rejec
     } else {
         ResponseOverrides::default()
     };
-    Ok(Decision {
-        operation,
-        key: policy.prefix.apply(&key)?,
-        expires_in: policy.expires_in,
-        response,
-    })
+    Ok(Decision { operation, key: policy.prefix.apply(&key)?, expires_in: policy.expires_in, response })
 }
 
-fn download_headers(
-    key: &ObjectKey,
-    download: Option<&str>,
-) -> Result<ResponseOverrides, Rejection> {
+fn download_headers(key: &ObjectKey, download: Option<&str>) -> Result<ResponseOverrides, Rejection> {
     let content_disposition = match download {
         None => None,
         Some("") => Some(download::attachment(key.file_name())),
@@ -195,10 +185,7 @@ fn download_headers(
             Some(download::attachment(name))
         }
     };
-    Ok(ResponseOverrides {
-        content_type: download::content_type_for(key.file_name()),
-        content_disposition,
-    })
+    Ok(ResponseOverrides { content_type: download::content_type_for(key.file_name()), content_disposition })
 }
 
 /// The query parameters the gateway understands; others are ignored so that
@@ -228,19 +215,11 @@ mod tests {
     use super::*;
 
     fn policy(prefix: &str) -> Policy {
-        Policy {
-            prefix: KeyPrefix::new(prefix).unwrap(),
-            expires_in: Duration::from_secs(300),
-        }
+        Policy { prefix: KeyPrefix::new(prefix).unwrap(), expires_in: Duration::from_secs(300) }
     }
 
     fn request<'a>(method: &'a Method, path: &'a str, query: Option<&'a str>) -> Incoming<'a> {
-        Incoming {
-            method,
-            path: KeyPath::Encoded(path),
-            query,
-            body: BodySize::Known(0),
-        }
+        Incoming { method, path: KeyPath::Encoded(path), query, body: BodySize::Known(0) }
     }
 
     fn decided(method: &Method, path: &str, query: Option<&str>) -> Result<Decision, Rejection> {
@@ -254,31 +233,18 @@ mod tests {
             (Method::HEAD, Ok(Operation::Head)),
             (Method::PUT, Ok(Operation::Put)),
             (Method::DELETE, Ok(Operation::Delete)),
-            (
-                Method::PATCH,
-                Err(Rejection::MethodNotAllowed(Method::PATCH)),
-            ),
+            (Method::PATCH, Err(Rejection::MethodNotAllowed(Method::PATCH))),
             (Method::POST, Err(Rejection::MethodNotAllowed(Method::POST))),
-            (
-                Method::OPTIONS,
-                Err(Rejection::MethodNotAllowed(Method::OPTIONS)),
-            ),
+            (Method::OPTIONS, Err(Rejection::MethodNotAllowed(Method::OPTIONS))),
         ];
         for (method, expected) in cases {
-            assert_eq!(
-                decided(&method, "/f.txt", None).map(|d| d.operation),
-                expected,
-                "{method}"
-            );
+            assert_eq!(decided(&method, "/f.txt", None).map(|d| d.operation), expected, "{method}");
         }
     }
 
     #[test]
     fn the_method_is_checked_before_the_key() {
-        assert_eq!(
-            decided(&Method::PATCH, "/../x", None),
-            Err(Rejection::MethodNotAllowed(Method::PATCH))
-        );
+        assert_eq!(decided(&Method::PATCH, "/../x", None), Err(Rejection::MethodNotAllowed(Method::PATCH)));
     }
 
     #[test]
@@ -294,11 +260,7 @@ mod tests {
         ];
         for (prefix, path, expected) in cases {
             let decided = decide(&request(&Method::GET, path, None), &policy(prefix));
-            assert_eq!(
-                decided.as_ref().map(|d| d.key.as_str()),
-                expected.as_ref().map(|k| *k),
-                "{prefix} {path}"
-            );
+            assert_eq!(decided.as_ref().map(|d| d.key.as_str()), expected.as_ref().map(|k| *k), "{prefix} {path}");
         }
     }
 
@@ -310,10 +272,7 @@ mod tests {
             query: None,
             body: BodySize::Known(0),
         };
-        assert_eq!(
-            decide(&incoming, &policy("")).unwrap().key.as_str(),
-            "b%20c.txt"
-        );
+        assert_eq!(decide(&incoming, &policy("")).unwrap().key.as_str(), "b%20c.txt");
     }
 
     #[test]
@@ -321,13 +280,7 @@ mod tests {
         let cases = [
             (Method::GET, "/a/photo.jpg", None, Some("image/jpeg"), None),
             (Method::GET, "/README", None, None, None),
-            (
-                Method::HEAD,
-                "/a/doc.pdf",
-                None,
-                Some("application/pdf"),
-                None,
-            ),
+            (Method::HEAD, "/a/doc.pdf", None, Some("application/pdf"), None),
             (
                 Method::GET,
                 "/a/doc.pdf",
@@ -356,26 +309,12 @@ mod tests {
                 None,
                 Some("attachment; filename=\"n_.txt\"; filename*=UTF-8''n%C3%A9.txt"),
             ),
-            (
-                Method::GET,
-                "/x.txt",
-                Some("cachebust=1"),
-                Some("text/plain"),
-                None,
-            ),
+            (Method::GET, "/x.txt", Some("cachebust=1"), Some("text/plain"), None),
         ];
         for (method, path, query, content_type, disposition) in cases {
             let decision = decided(&method, path, query).unwrap();
-            assert_eq!(
-                decision.response.content_type.as_deref(),
-                content_type,
-                "{path} {query:?}"
-            );
-            assert_eq!(
-                decision.response.content_disposition.as_deref(),
-                disposition,
-                "{path} {query:?}"
-            );
+            assert_eq!(decision.response.content_type.as_deref(), content_type, "{path} {query:?}");
+            assert_eq!(decision.response.content_disposition.as_deref(), disposition, "{path} {query:?}");
         }
     }
 
@@ -384,10 +323,7 @@ mod tests {
         for method in [Method::PUT, Method::DELETE] {
             let decision = decided(&method, "/photo.jpg", None).unwrap();
             assert_eq!(decision.response, ResponseOverrides::default(), "{method}");
-            assert_eq!(
-                decided(&method, "/photo.jpg", Some("download")),
-                Err(Rejection::DownloadOnWrite)
-            );
+            assert_eq!(decided(&method, "/photo.jpg", Some("download")), Err(Rejection::DownloadOnWrite));
         }
     }
 
@@ -406,32 +342,17 @@ mod tests {
     #[test]
     fn uploads_need_a_size() {
         let put = Method::PUT;
-        let chunked = Incoming {
-            body: BodySize::Unknown,
-            ..request(&put, "/f", None)
-        };
-        assert_eq!(
-            decide(&chunked, &policy("")),
-            Err(Rejection::LengthRequired)
-        );
-        let sized = Incoming {
-            body: BodySize::Known(10),
-            ..request(&put, "/f", None)
-        };
+        let chunked = Incoming { body: BodySize::Unknown, ..request(&put, "/f", None) };
+        assert_eq!(decide(&chunked, &policy("")), Err(Rejection::LengthRequired));
+        let sized = Incoming { body: BodySize::Known(10), ..request(&put, "/f", None) };
         assert!(decide(&sized, &policy("")).is_ok());
         let get = Method::GET;
-        let chunked_get = Incoming {
-            body: BodySize::Unknown,
-            ..request(&get, "/f", None)
-        };
+        let chunked_get = Incoming { body: BodySize::Unknown, ..request(&get, "/f", None) };
         assert!(decide(&chunked_get, &policy("")).is_ok());
     }
 
     #[test]
     fn the_lifetime_comes_from_the_policy() {
-        assert_eq!(
-            decided(&Method::GET, "/f", None).unwrap().expires_in,
-            Duration::from_secs(300)
-        );
+        assert_eq!(decided(&Method::GET, "/f", None).unwrap().expires_in, Duration::from_secs(300));
     }
 }

@@ -32,9 +32,8 @@ pub enum Drained {
 
 /// Discards `body` unless the client expects `100 Continue`.
 pub async fn unless_continue_expected(headers: &HeaderMap, body: Body) -> Drained {
-    let expects_continue = headers
-        .get(EXPECT)
-        .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    let expects_continue =
+        headers.get(EXPECT).is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"100-continue"));
     if expects_continue {
         return Drained::Untouched;
     }

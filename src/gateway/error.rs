@@ -35,12 +35,10 @@ impl GatewayError {
                 | Rejection::DownloadOnWrite
                 | Rejection::RepeatedParameter(_) => StatusCode::BAD_REQUEST,
             },
-            Self::Credentials(_) | Self::Signing(SignError::CredentialsExpired) => {
-                StatusCode::SERVICE_UNAVAILABLE
+            Self::Credentials(_) | Self::Signing(SignError::CredentialsExpired) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Signing(SignError::Signing(_) | SignError::Parameters(_) | SignError::NotAHeader(_)) => {
+                StatusCode::INTERNAL_SERVER_ERROR
             }
-            Self::Signing(
-                SignError::Signing(_) | SignError::Parameters(_) | SignError::NotAHeader(_),
-            ) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
@@ -61,10 +59,7 @@ impl IntoResponse for GatewayError {
         };
         let mut response = (status, format!("{reason}\n")).into_response();
         if status == StatusCode::METHOD_NOT_ALLOWED {
-            response.headers_mut().insert(
-                header::ALLOW,
-                header::HeaderValue::from_static(ALLOWED_METHODS),
-            );
+            response.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static(ALLOWED_METHODS));
         }
         response
     }

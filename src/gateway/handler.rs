@@ -8,7 +8,7 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 
 use super::access_log::Logged;
 use super::drain::{self, Drained};
-use super::{DecodedKeyPath, Gateway};
+use super::{FrontDoorPath, Gateway};
 use crate::core::{ALLOWED_METHODS, BodySize, Incoming, KeyPath};
 
 pub(super) async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Response {
@@ -19,16 +19,13 @@ pub(super) async fn handle(State(gateway): State<Arc<Gateway>>, request: Request
     // Drain before signing, so the URL's lifetime starts when it is handed out.
     let drained = drain::unless_continue_expected(&parts.headers, body).await;
 
-    let path = match parts.extensions.get::<DecodedKeyPath>() {
-        Some(DecodedKeyPath(path)) => KeyPath::Decoded(path),
+    let path = match parts.extensions.get::<FrontDoorPath>() {
+        Some(FrontDoorPath::Encoded(path)) => KeyPath::Encoded(path),
+        Some(FrontDoorPath::Decoded(path)) => KeyPath::Decoded(path),
         None => KeyPath::Encoded(parts.uri.path()),
     };
-    let incoming = Incoming {
-        method: &parts.method,
-        path,
-        query: parts.uri.query(),
-        body: declared_size(&parts.headers),
-    };
+    let incoming =
+        Incoming { method: &parts.method, path, query: parts.uri.query(), body: declared_size(&parts.headers) };
     let mut response = match gateway.presign(&incoming).await {
         Ok((decision, url)) => {
             let mut response = (
@@ -39,26 +36,19 @@ pub(super) async fn handle(State(gateway): State<Arc<Gateway>>, request: Request
                 ],
             )
                 .into_response();
-            response.extensions_mut().insert(Logged {
-                operation: decision.operation,
-                key: decision.key,
-            });
+            response.extensions_mut().insert(Logged { operation: decision.operation, key: decision.key });
             response
         }
         Err(error) => error.into_response(),
     };
     if drained == Drained::GaveUp {
-        response
-            .headers_mut()
-            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
     response
 }
 
 fn declared_size(headers: &HeaderMap) -> BodySize {
-    let length = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse().ok());
+    let length = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse().ok());
     match length {
         Some(length) => BodySize::Known(length),
         None if headers.contains_key(header::TRANSFER_ENCODING) => BodySize::Unknown,

@@ -23,11 +23,17 @@ use crate::signing::{CredentialsCache, EndpointError, PresignedUrl, Presigner, S
 /// The header that carries the request id both ways.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// A key path a front door has already percent-decoded (API Gateway path
-/// parameters). Transports insert it as a request extension; without it the
-/// URI path is used and decoded once.
+/// The object's path as a front door hands it over, when that is not the URI
+/// path (API Gateway's `{proxy+}` parameter, which leaves out stages and
+/// base-path mappings). Transports insert it as a request extension; without
+/// it the URI path is used.
 #[derive(Debug, Clone)]
-pub struct DecodedKeyPath(pub String);
+pub enum FrontDoorPath {
+    /// Percent-encoded as sent: decoded exactly once.
+    Encoded(String),
+    /// Already decoded by the front door: taken as it is.
+    Decoded(String),
+}
 
 /// Everything a request needs, built once at start-up and shared.
 #[derive(Debug)]
@@ -47,12 +53,7 @@ impl Gateway {
         credentials: CredentialsCache,
         allowed_origins: AllowedOrigins,
     ) -> Self {
-        Self {
-            policy,
-            presigner,
-            credentials,
-            allowed_origins,
-        }
+        Self { policy, presigner, credentials, allowed_origins }
     }
 
     /// Resolves the bucket's endpoint and assembles the gateway for `config`.
@@ -62,24 +63,14 @@ impl Gateway {
         credentials: CredentialsCache,
     ) -> Result<Self, EndpointError> {
         let presigner = Presigner::new(location.resolve().await?);
-        Ok(Self::new(
-            config.policy.clone(),
-            presigner,
-            credentials,
-            config.allowed_origins.clone(),
-        ))
+        Ok(Self::new(config.policy.clone(), presigner, credentials, config.allowed_origins.clone()))
     }
 
     /// Decides what `incoming` asks for and presigns it.
-    pub async fn presign(
-        &self,
-        incoming: &Incoming<'_>,
-    ) -> Result<(Decision, PresignedUrl), GatewayError> {
+    pub async fn presign(&self, incoming: &Incoming<'_>) -> Result<(Decision, PresignedUrl), GatewayError> {
         let decision = decide(incoming, &self.policy)?;
         let credentials = self.credentials.get().await?;
-        let url = self
-            .presigner
-            .presign(&decision, &credentials, SystemTime::now())?;
+        let url = self.presigner.presign(&decision, &credentials, SystemTime::now())?;
         Ok((decision, url))
     }
 }

@@ -5,9 +5,7 @@ use std::sync::{PoisonError, RwLock};
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
-use aws_credential_types::provider::{
-    ProvideCredentials, SharedCredentialsProvider, error::CredentialsError,
-};
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider, error::CredentialsError};
 
 /// Credentials are refreshed this long before they expire.
 const REFRESH_BEFORE: Duration = Duration::from_secs(5 * 60);
@@ -47,8 +45,7 @@ impl CredentialsCache {
         }
         match self.source.provide_credentials().await {
             Ok(credentials) => {
-                *self.current.write().unwrap_or_else(PoisonError::into_inner) =
-                    Some(credentials.clone());
+                *self.current.write().unwrap_or_else(PoisonError::into_inner) = Some(credentials.clone());
                 Ok(credentials)
             }
             Err(error) => {
@@ -63,13 +60,7 @@ impl CredentialsCache {
 
     fn cached(&self, margin: Duration) -> Option<Credentials> {
         let current = self.current.read().unwrap_or_else(PoisonError::into_inner);
-        current
-            .as_ref()
-            .filter(|c| {
-                c.expiry()
-                    .is_none_or(|expiry| expiry > SystemTime::now() + margin)
-            })
-            .cloned()
+        current.as_ref().filter(|c| c.expiry().is_none_or(|expiry| expiry > SystemTime::now() + margin)).cloned()
     }
 }
 
@@ -95,23 +86,14 @@ mod tests {
         {
             self.calls.fetch_add(1, Ordering::SeqCst);
             let expiry = SystemTime::now() + self.lifetime;
-            future::ProvideCredentials::ready(Ok(Credentials::new(
-                "AK",
-                "SK",
-                Some("t".into()),
-                Some(expiry),
-                "test",
-            )))
+            future::ProvideCredentials::ready(Ok(Credentials::new("AK", "SK", Some("t".into()), Some(expiry), "test")))
         }
     }
 
     #[tokio::test]
     async fn long_lived_credentials_are_fetched_once() {
         let calls = Arc::new(AtomicUsize::new(0));
-        let cache = CredentialsCache::new(Counting {
-            calls: calls.clone(),
-            lifetime: Duration::from_secs(3600),
-        });
+        let cache = CredentialsCache::new(Counting { calls: calls.clone(), lifetime: Duration::from_secs(3600) });
         for _ in 0..5 {
             cache.get().await.unwrap();
         }
@@ -121,10 +103,7 @@ mod tests {
     #[tokio::test]
     async fn credentials_near_expiry_are_refreshed() {
         let calls = Arc::new(AtomicUsize::new(0));
-        let cache = CredentialsCache::new(Counting {
-            calls: calls.clone(),
-            lifetime: Duration::from_secs(60),
-        });
+        let cache = CredentialsCache::new(Counting { calls: calls.clone(), lifetime: Duration::from_secs(60) });
         cache.get().await.unwrap();
         cache.get().await.unwrap();
         assert_eq!(calls.load(Ordering::SeqCst), 2);

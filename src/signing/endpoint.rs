@@ -60,28 +60,16 @@ impl StoreLocation {
             .force_path_style(self.endpoint.is_some())
             .build()
             .map_err(|e| unresolvable(e.to_string()))?;
-        let endpoint = DefaultResolver::new()
-            .resolve_endpoint(&params)
-            .await
-            .map_err(|e| unresolvable(e.to_string()))?;
+        let endpoint =
+            DefaultResolver::new().resolve_endpoint(&params).await.map_err(|e| unresolvable(e.to_string()))?;
 
-        let scheme = endpoint
-            .properties()
-            .get("authSchemes")
-            .and_then(|schemes| match schemes {
-                Document::Array(schemes) => schemes.first().and_then(|s| s.as_object()),
-                _ => None,
-            });
-        let field = |name: &str| {
-            scheme
-                .and_then(|s| s.get(name))
-                .and_then(Document::as_string)
-        };
+        let scheme = endpoint.properties().get("authSchemes").and_then(|schemes| match schemes {
+            Document::Array(schemes) => schemes.first().and_then(|s| s.as_object()),
+            _ => None,
+        });
+        let field = |name: &str| scheme.and_then(|s| s.get(name)).and_then(Document::as_string);
         if let Some(name) = field("name").filter(|name| *name != "sigv4") {
-            return Err(EndpointError::UnsupportedScheme(
-                self.bucket.clone(),
-                name.to_owned(),
-            ));
+            return Err(EndpointError::UnsupportedScheme(self.bucket.clone(), name.to_owned()));
         }
         Ok(BucketEndpoint {
             url: endpoint.url().trim_end_matches('/').to_owned(),
@@ -95,38 +83,25 @@ mod tests {
     use super::*;
 
     fn location(bucket: &str, region: &str, endpoint: Option<&str>) -> StoreLocation {
-        StoreLocation {
-            bucket: bucket.into(),
-            region: region.into(),
-            endpoint: endpoint.map(str::to_owned),
-        }
+        StoreLocation { bucket: bucket.into(), region: region.into(), endpoint: endpoint.map(str::to_owned) }
     }
 
     #[tokio::test]
     async fn aws_buckets_are_virtual_hosted() {
-        let resolved = location("my-files", "eu-west-1", None)
-            .resolve()
-            .await
-            .unwrap();
+        let resolved = location("my-files", "eu-west-1", None).resolve().await.unwrap();
         assert_eq!(resolved.url, "https://my-files.s3.eu-west-1.amazonaws.com");
         assert_eq!(resolved.signing_region, "eu-west-1");
     }
 
     #[tokio::test]
     async fn custom_endpoints_are_path_style() {
-        let resolved = location("local", "us-east-1", Some("http://127.0.0.1:9000"))
-            .resolve()
-            .await
-            .unwrap();
+        let resolved = location("local", "us-east-1", Some("http://127.0.0.1:9000")).resolve().await.unwrap();
         assert_eq!(resolved.url, "http://127.0.0.1:9000/local");
     }
 
     #[tokio::test]
     async fn dotted_buckets_fall_back_to_path_style() {
-        let resolved = location("my.files", "eu-west-1", None)
-            .resolve()
-            .await
-            .unwrap();
+        let resolved = location("my.files", "eu-west-1", None).resolve().await.unwrap();
         assert_eq!(resolved.url, "https://s3.eu-west-1.amazonaws.com/my.files");
     }
 

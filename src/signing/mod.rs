@@ -10,8 +10,8 @@ use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{
-    PercentEncodingMode, SignableBody, SignableRequest, SignatureLocation, SigningError,
-    SigningSettings, UriPathNormalizationMode, sign,
+    PercentEncodingMode, SignableBody, SignableRequest, SignatureLocation, SigningError, SigningSettings,
+    UriPathNormalizationMode, sign,
 };
 use aws_sigv4::sign::v4;
 use aws_smithy_http::label::{EncodingStrategy, fmt_string};
@@ -103,16 +103,9 @@ impl Presigner {
         credentials: &Credentials,
         now: SystemTime,
     ) -> Result<PresignedUrl, SignError> {
-        let mut url = format!(
-            "{}/{}",
-            self.endpoint.url,
-            fmt_string(decision.key.as_str(), EncodingStrategy::Greedy)
-        );
+        let mut url = format!("{}/{}", self.endpoint.url, fmt_string(decision.key.as_str(), EncodingStrategy::Greedy));
         let overrides = [
-            (
-                "response-content-disposition",
-                &decision.response.content_disposition,
-            ),
+            ("response-content-disposition", &decision.response.content_disposition),
             ("response-content-type", &decision.response.content_type),
         ];
         let mut separator = '?';
@@ -159,15 +152,9 @@ fn push_param(url: &mut String, separator: &mut char, name: &str, value: &str) {
 }
 
 /// How long a URL asked to live for `wanted` may live, given the credentials.
-pub fn lifetime(
-    wanted: Duration,
-    credentials: &Credentials,
-    now: SystemTime,
-) -> Result<Duration, SignError> {
+pub fn lifetime(wanted: Duration, credentials: &Credentials, now: SystemTime) -> Result<Duration, SignError> {
     let limit = match credentials.expiry() {
-        Some(expiry) => expiry
-            .duration_since(now)
-            .map_err(|_| SignError::CredentialsExpired)?,
+        Some(expiry) => expiry.duration_since(now).map_err(|_| SignError::CredentialsExpired)?,
         None if credentials.session_token().is_some() => UNKNOWN_EXPIRY_CAP,
         None => MAX_EXPIRES,
     };
@@ -187,46 +174,22 @@ mod tests {
     const DAY: Duration = Duration::from_secs(86_400);
 
     fn credentials(token: Option<&str>, expiry: Option<SystemTime>) -> Credentials {
-        Credentials::new(
-            "AKIDEXAMPLE",
-            "secret",
-            token.map(str::to_owned),
-            expiry,
-            "test",
-        )
+        Credentials::new("AKIDEXAMPLE", "secret", token.map(str::to_owned), expiry, "test")
     }
 
     #[test]
     fn lifetime_is_capped_by_credentials() {
         let now = SystemTime::UNIX_EPOCH + DAY * 1000;
         let five_min = Duration::from_secs(300);
-        assert_eq!(
-            lifetime(five_min, &credentials(None, None), now).unwrap(),
-            five_min
-        );
-        assert_eq!(
-            lifetime(DAY * 30, &credentials(None, None), now).unwrap(),
-            MAX_EXPIRES
-        );
-        assert_eq!(
-            lifetime(DAY, &credentials(Some("t"), None), now).unwrap(),
-            UNKNOWN_EXPIRY_CAP
-        );
+        assert_eq!(lifetime(five_min, &credentials(None, None), now).unwrap(), five_min);
+        assert_eq!(lifetime(DAY * 30, &credentials(None, None), now).unwrap(), MAX_EXPIRES);
+        assert_eq!(lifetime(DAY, &credentials(Some("t"), None), now).unwrap(), UNKNOWN_EXPIRY_CAP);
         let soon = credentials(Some("t"), Some(now + Duration::from_millis(90_500)));
-        assert_eq!(
-            lifetime(five_min, &soon, now).unwrap(),
-            Duration::from_secs(90)
-        );
+        assert_eq!(lifetime(five_min, &soon, now).unwrap(), Duration::from_secs(90));
         let gone = credentials(Some("t"), Some(now - Duration::from_secs(1)));
-        assert!(matches!(
-            lifetime(five_min, &gone, now),
-            Err(SignError::CredentialsExpired)
-        ));
+        assert!(matches!(lifetime(five_min, &gone, now), Err(SignError::CredentialsExpired)));
         let almost = credentials(Some("t"), Some(now + Duration::from_millis(500)));
-        assert!(matches!(
-            lifetime(five_min, &almost, now),
-            Err(SignError::CredentialsExpired)
-        ));
+        assert!(matches!(lifetime(five_min, &almost, now), Err(SignError::CredentialsExpired)));
     }
 
     fn presigner() -> Presigner {
@@ -237,12 +200,7 @@ mod tests {
     }
 
     fn decision(key: &str, operation: Operation, response: ResponseOverrides) -> Decision {
-        Decision {
-            operation,
-            key: ObjectKey::new(key.into()).unwrap(),
-            expires_in: Duration::from_secs(300),
-            response,
-        }
+        Decision { operation, key: ObjectKey::new(key.into()).unwrap(), expires_in: Duration::from_secs(300), response }
     }
 
     #[test]
@@ -253,22 +211,12 @@ mod tests {
             content_disposition: Some("attachment; filename=\"a b.txt\"".into()),
         };
         let url = presigner()
-            .presign(
-                &decision("dir/a b+c%#é.txt", Operation::Get, response),
-                &credentials(Some("tok/en"), None),
-                now,
-            )
+            .presign(&decision("dir/a b+c%#é.txt", Operation::Get, response), &credentials(Some("tok/en"), None), now)
             .unwrap();
         let url = url.as_str();
-        assert!(
-            url.starts_with("http://127.0.0.1:9000/bucket/dir/a%20b%2Bc%25%23%C3%A9.txt?"),
-            "{url}"
-        );
+        assert!(url.starts_with("http://127.0.0.1:9000/bucket/dir/a%20b%2Bc%25%23%C3%A9.txt?"), "{url}");
         assert!(url.contains("response-content-type=text%2Fplain"), "{url}");
-        assert!(
-            url.contains("response-content-disposition=attachment%3B%20filename%3D%22a%20b.txt%22"),
-            "{url}"
-        );
+        assert!(url.contains("response-content-disposition=attachment%3B%20filename%3D%22a%20b.txt%22"), "{url}");
         assert!(url.contains("X-Amz-Expires=300"), "{url}");
         assert!(url.contains("X-Amz-Date=20231114T221320Z"), "{url}");
         assert!(url.contains("X-Amz-Security-Token=tok%2Fen"), "{url}");
@@ -280,20 +228,10 @@ mod tests {
     fn signatures_depend_on_the_operation() {
         let now = SystemTime::now();
         let creds = credentials(None, None);
-        let get = presigner()
-            .presign(
-                &decision("k", Operation::Get, ResponseOverrides::default()),
-                &creds,
-                now,
-            )
-            .unwrap();
-        let put = presigner()
-            .presign(
-                &decision("k", Operation::Put, ResponseOverrides::default()),
-                &creds,
-                now,
-            )
-            .unwrap();
+        let get =
+            presigner().presign(&decision("k", Operation::Get, ResponseOverrides::default()), &creds, now).unwrap();
+        let put =
+            presigner().presign(&decision("k", Operation::Put, ResponseOverrides::default()), &creds, now).unwrap();
         assert_ne!(get, put);
         assert_eq!(format!("{get:?}"), "PresignedUrl(<redacted>)");
     }

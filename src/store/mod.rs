@@ -5,8 +5,6 @@
 mod objects;
 
 use std::future::Future;
-use std::net::SocketAddr;
-use std::path::Path;
 
 use anyhow::Context;
 use aws_credential_types::Credentials;
@@ -18,7 +16,7 @@ use s3s::auth::SimpleAuth;
 use s3s::service::S3ServiceBuilder;
 use tokio::net::TcpListener;
 
-use crate::config::AllowedOrigins;
+use crate::config::{AllowedOrigins, EmbeddedConfig};
 use crate::signing::StoreLocation;
 
 /// The region the embedded store signs in.
@@ -34,35 +32,34 @@ pub struct EmbeddedStore {
 }
 
 impl EmbeddedStore {
-    /// Creates `data_dir/bucket` if needed and binds `listen`. The store gets
-    /// fresh random credentials: only this process can sign for it.
+    /// Fresh random credentials, so that only the process holding them can
+    /// sign for the store.
+    #[must_use]
+    pub fn random_credentials() -> Credentials {
+        let access_key = format!("PGW{}", uuid::Uuid::new_v4().simple()).to_uppercase();
+        let secret_key = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+        Credentials::new(access_key, secret_key, None, None, "embedded-store")
+    }
+
+    /// Creates `data_dir/bucket` if needed and binds the listener. The store
+    /// accepts signatures made with `credentials` only.
     pub async fn open(
-        data_dir: &Path,
-        bucket: &str,
-        listen: SocketAddr,
-        public_url: Option<String>,
+        config: &EmbeddedConfig,
+        credentials: Credentials,
         allowed_origins: &AllowedOrigins,
     ) -> anyhow::Result<Self> {
+        let EmbeddedConfig { data_dir, listen, bucket, public_url } = config;
         let bucket_dir = data_dir.join(bucket);
         tokio::fs::create_dir_all(&bucket_dir)
             .await
-            .with_context(|| {
-                format!("cannot create the store's folder {}", bucket_dir.display())
-            })?;
-        let fs = s3s_fs::FileSystem::new(data_dir).map_err(|e| {
-            anyhow::anyhow!("cannot open the store in {}: {e:?}", data_dir.display())
-        })?;
+            .with_context(|| format!("cannot create the store's folder {}", bucket_dir.display()))?;
+        let fs = s3s_fs::FileSystem::new(data_dir)
+            .map_err(|e| anyhow::anyhow!("cannot open the store in {}: {e:?}", data_dir.display()))?;
 
-        let access_key = format!("PGW{}", uuid::Uuid::new_v4().simple()).to_uppercase();
-        let secret_key = format!(
-            "{}{}",
-            uuid::Uuid::new_v4().simple(),
-            uuid::Uuid::new_v4().simple()
-        );
         let mut builder = S3ServiceBuilder::new(objects::Objects::new(fs));
         builder.set_auth(SimpleAuth::from_single(
-            access_key.clone(),
-            secret_key.clone(),
+            credentials.access_key_id().to_owned(),
+            credentials.secret_access_key().to_owned(),
         ));
         let service = HandleError::new(builder.build(), |error: s3s::HttpError| async move {
             tracing::error!(error = ?error, "the embedded store failed");
@@ -77,22 +74,17 @@ impl EmbeddedStore {
             router = router.layer(cors);
         }
 
-        let listener = TcpListener::bind(listen)
-            .await
-            .with_context(|| format!("the embedded store cannot listen on {listen}"))?;
+        let listener =
+            TcpListener::bind(listen).await.with_context(|| format!("the embedded store cannot listen on {listen}"))?;
         let url = match public_url {
-            Some(url) => url,
+            Some(url) => url.clone(),
             None => format!("http://{}", listener.local_addr()?),
         };
         Ok(Self {
             listener,
             router,
-            location: StoreLocation {
-                bucket: bucket.to_owned(),
-                region: REGION.to_owned(),
-                endpoint: Some(url),
-            },
-            credentials: Credentials::new(access_key, secret_key, None, None, "embedded-store"),
+            location: StoreLocation { bucket: bucket.to_owned(), region: REGION.to_owned(), endpoint: Some(url) },
+            credentials,
         })
     }
 
@@ -111,12 +103,7 @@ impl EmbeddedStore {
     /// Serves until `shutdown` completes, then finishes the requests in flight.
     /// Uploads are written to a temporary file and renamed when complete, so
     /// an interrupted one never shows as an object.
-    pub async fn serve(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
+    pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await
     }
 }

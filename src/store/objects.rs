@@ -4,8 +4,8 @@
 //! default `Content-Type`, and refusing uploads whose length is unknown.
 
 use s3s::dto::{
-    DeleteObjectInput, DeleteObjectOutput, ETag, ETagCondition, GetObjectInput, GetObjectOutput,
-    HeadObjectInput, HeadObjectOutput, PutObjectInput, PutObjectOutput, Timestamp,
+    DeleteObjectInput, DeleteObjectOutput, ETag, ETagCondition, GetObjectInput, GetObjectOutput, HeadObjectInput,
+    HeadObjectOutput, PutObjectInput, PutObjectOutput, Timestamp,
 };
 use s3s::{S3, S3Request, S3Response, S3Result, s3_error};
 use s3s_fs::FileSystem;
@@ -21,8 +21,7 @@ const NAME_MAX: usize = 255;
 /// longest key for which that name fits in [`NAME_MAX`].
 #[must_use]
 pub fn max_key_bytes(bucket: &str) -> usize {
-    let fixed =
-        ".bucket-".len() + base64_len(bucket.len()) + ".object-".len() + ".metadata.json".len();
+    let fixed = ".bucket-".len() + base64_len(bucket.len()) + ".object-".len() + ".metadata.json".len();
     // base64 turns every 3 bytes into 4 characters.
     NAME_MAX.saturating_sub(fixed) / 4 * 3
 }
@@ -57,10 +56,7 @@ impl Objects {
 
 #[async_trait::async_trait]
 impl S3 for Objects {
-    async fn get_object(
-        &self,
-        req: S3Request<GetObjectInput>,
-    ) -> S3Result<S3Response<GetObjectOutput>> {
+    async fn get_object(&self, req: S3Request<GetObjectInput>) -> S3Result<S3Response<GetObjectOutput>> {
         check_fits(&req.input.bucket, &req.input.key)?;
         let conditions = Conditions {
             matching: req.input.if_match.clone(),
@@ -69,21 +65,12 @@ impl S3 for Objects {
             unmodified_since: req.input.if_unmodified_since.clone(),
         };
         let mut response = self.0.get_object(req).await?;
-        conditions.check(
-            response.output.e_tag.as_ref(),
-            response.output.last_modified.as_ref(),
-        )?;
-        response
-            .output
-            .content_type
-            .get_or_insert_with(|| DEFAULT_CONTENT_TYPE.to_owned());
+        conditions.check(response.output.e_tag.as_ref(), response.output.last_modified.as_ref())?;
+        response.output.content_type.get_or_insert_with(|| DEFAULT_CONTENT_TYPE.to_owned());
         Ok(response)
     }
 
-    async fn head_object(
-        &self,
-        mut req: S3Request<HeadObjectInput>,
-    ) -> S3Result<S3Response<HeadObjectOutput>> {
+    async fn head_object(&self, mut req: S3Request<HeadObjectInput>) -> S3Result<S3Response<HeadObjectOutput>> {
         check_fits(&req.input.bucket, &req.input.key)?;
         let input = &mut req.input;
         let conditions = Conditions {
@@ -97,31 +84,20 @@ impl S3 for Objects {
         let mut response = self.0.head_object(req).await?;
         let output = &mut response.output;
         conditions.check(output.e_tag.as_ref(), output.last_modified.as_ref())?;
-        output.content_type = content_type
-            .or(output.content_type.take())
-            .or_else(|| Some(DEFAULT_CONTENT_TYPE.into()));
+        output.content_type = content_type.or(output.content_type.take()).or_else(|| Some(DEFAULT_CONTENT_TYPE.into()));
         output.content_disposition = content_disposition.or(output.content_disposition.take());
         Ok(response)
     }
 
-    async fn put_object(
-        &self,
-        req: S3Request<PutObjectInput>,
-    ) -> S3Result<S3Response<PutObjectOutput>> {
+    async fn put_object(&self, req: S3Request<PutObjectInput>) -> S3Result<S3Response<PutObjectOutput>> {
         check_fits(&req.input.bucket, &req.input.key)?;
         if req.input.content_length.is_none() {
-            return Err(s3_error!(
-                MissingContentLength,
-                "You must provide the Content-Length HTTP header."
-            ));
+            return Err(s3_error!(MissingContentLength, "You must provide the Content-Length HTTP header."));
         }
         self.0.put_object(req).await
     }
 
-    async fn delete_object(
-        &self,
-        req: S3Request<DeleteObjectInput>,
-    ) -> S3Result<S3Response<DeleteObjectOutput>> {
+    async fn delete_object(&self, req: S3Request<DeleteObjectInput>) -> S3Result<S3Response<DeleteObjectOutput>> {
         check_fits(&req.input.bucket, &req.input.key)?;
         self.0.delete_object(req).await
     }
@@ -148,8 +124,7 @@ impl Conditions {
             }
             (ETagCondition::ETag(_), None) => false,
         };
-        let modified_after =
-            |since: &Timestamp| last_modified.is_none_or(|m| seconds(m) > seconds(since));
+        let modified_after = |since: &Timestamp| last_modified.is_none_or(|m| seconds(m) > seconds(since));
 
         if let Some(condition) = &self.matching {
             if !matches(condition, true) {
@@ -161,10 +136,7 @@ impl Conditions {
         } else if let Some(since) = &self.unmodified_since
             && modified_after(since)
         {
-            return Err(s3_error!(
-                PreconditionFailed,
-                "At least one of the pre-conditions you specified did not hold"
-            ));
+            return Err(s3_error!(PreconditionFailed, "At least one of the pre-conditions you specified did not hold"));
         }
         if let Some(condition) = &self.none_matching {
             if matches(condition, false) {

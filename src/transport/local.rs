@@ -13,8 +13,14 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::aws;
+#[cfg(feature = "embedded-store")]
+use crate::config::StoreOnlyConfig;
 use crate::config::{Config, StoreConfig};
 use crate::gateway::{Gateway, app};
+#[cfg(feature = "embedded-store")]
+use crate::signing::CredentialsCache;
+#[cfg(feature = "embedded-store")]
+use crate::store::EmbeddedStore;
 
 /// How long requests in flight may take to finish after a shutdown signal.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
@@ -33,9 +39,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let (stop, stopped) = watch::channel(false);
     let storage = start_storage(&config, signalled(stopped.clone())).await?;
 
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let listener =
+        TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
     let base = format!("http://{}", listener.local_addr()?);
     // Tests and scripts read the first line for the address; a closed stdout is no reason to stop.
     let _ = writeln!(
@@ -49,15 +54,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         tracing::info!("shutting down: finishing requests in flight");
         let _ = stop.send(true);
     });
-    let gateway_server = axum::serve(listener, app(Arc::new(storage.gateway)))
-        .with_graceful_shutdown(signalled(stopped.clone()));
+    let gateway_server =
+        axum::serve(listener, app(Arc::new(storage.gateway))).with_graceful_shutdown(signalled(stopped.clone()));
     let servers = async {
         gateway_server.await.context("the gateway server failed")?;
         if let Some(store) = storage.server {
-            store
-                .await
-                .context("the embedded store stopped")?
-                .context("the embedded store failed")?;
+            store.await.context("the embedded store stopped")?.context("the embedded store failed")?;
         }
         anyhow::Ok(())
     };
@@ -70,6 +72,20 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
 }
 
+/// Serves the embedded store alone until Ctrl-C or SIGTERM.
+#[cfg(feature = "embedded-store")]
+pub async fn serve_store(config: StoreOnlyConfig) -> anyhow::Result<()> {
+    let store = EmbeddedStore::open(&config.store, config.credentials, &config.allowed_origins).await?;
+    let _ = writeln!(
+        std::io::stdout().lock(),
+        "embedded store listening on {}\n  bucket `{}`, files in {}",
+        store.location().endpoint.as_deref().unwrap_or_default(),
+        config.store.bucket,
+        config.store.data_dir.display()
+    );
+    store.serve(shutdown_signal()).await.context("the embedded store failed")
+}
+
 /// Starts the embedded store, or loads the AWS settings for external storage,
 /// and builds the gateway that signs for it.
 async fn start_storage(
@@ -78,57 +94,32 @@ async fn start_storage(
 ) -> anyhow::Result<Storage> {
     match &config.store {
         #[cfg(feature = "embedded-store")]
-        StoreConfig::Embedded {
-            data_dir,
-            listen,
-            bucket,
-            public_url,
-        } => {
-            let store = crate::store::EmbeddedStore::open(
-                data_dir,
-                bucket,
-                *listen,
-                public_url.clone(),
-                &config.allowed_origins,
-            )
-            .await?;
+        StoreConfig::Embedded(embedded) => {
+            let credentials = EmbeddedStore::random_credentials();
+            let store = EmbeddedStore::open(embedded, credentials.clone(), &config.allowed_origins).await?;
             let location = store.location().clone();
-            let credentials = crate::signing::CredentialsCache::new(store.credentials());
             let description = format!(
-                "embedded store at {}, bucket `{bucket}`, files in {}",
+                "embedded store at {}, bucket `{}`, files in {}",
                 location.endpoint.as_deref().unwrap_or_default(),
-                data_dir.display()
+                embedded.bucket,
+                embedded.data_dir.display()
             );
             Ok(Storage {
-                gateway: Gateway::build(config, &location, credentials).await?,
+                gateway: Gateway::build(config, &location, CredentialsCache::new(credentials)).await?,
                 description,
                 server: Some(tokio::spawn(store.serve(shutdown))),
             })
         }
         #[cfg(not(feature = "embedded-store"))]
-        StoreConfig::Embedded { .. } => {
+        StoreConfig::Embedded(_) => {
             drop(shutdown);
             Err(crate::config::ConfigError::NoEmbeddedStore.into())
         }
-        StoreConfig::External {
-            endpoint,
-            public_url,
-            bucket,
-            region,
-        } => {
-            let external = aws::load(
-                endpoint.as_deref(),
-                public_url.as_deref(),
-                bucket,
-                region.as_deref(),
-            )
-            .await?;
+        StoreConfig::External { endpoint, public_url, bucket, region } => {
+            let external = aws::load(endpoint.as_deref(), public_url.as_deref(), bucket, region.as_deref()).await?;
             Ok(Storage {
                 gateway: Gateway::build(config, &external.location, external.credentials).await?,
-                description: format!(
-                    "bucket `{bucket}` at {}",
-                    endpoint.as_deref().unwrap_or("AWS S3")
-                ),
+                description: format!("bucket `{bucket}` at {}", endpoint.as_deref().unwrap_or("AWS S3")),
                 server: None,
             })
         }
@@ -144,9 +135,7 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut terminate = match tokio::signal::unix::signal(
-            tokio::signal::unix::SignalKind::terminate(),
-        ) {
+        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             Ok(signal) => signal,
             Err(error) => {
                 tracing::warn!(%error, "cannot watch for SIGTERM; only Ctrl-C stops the server");

@@ -12,74 +12,29 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-/// A running gateway on the embedded store.
-pub struct Gateway {
+/// A child process that announced its URL on the first line of standard
+/// output, with its standard error collected; killed when dropped.
+pub struct Server {
     child: Child,
-    /// `http://127.0.0.1:PORT`
+    /// The URL from the first line.
     pub url: String,
-    /// The data folder.
-    pub data_dir: PathBuf,
-    /// Everything the process wrote to standard error so far.
     stderr: Arc<Mutex<String>>,
 }
 
-/// A fresh folder under the target directory for one test.
-pub fn scratch_dir(name: &str) -> PathBuf {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-    let dir =
-        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}-{n}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create scratch dir");
-    dir
-}
-
-impl Gateway {
-    /// Starts `presign-gateway serve` on a free port with `extra` flags.
-    pub fn start(name: &str, extra: &[&str]) -> Self {
-        let data_dir = scratch_dir(name).join("data");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_presign-gateway"))
-            .arg("serve")
-            .args(["--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(&data_dir)
-            .args(extra)
-            .env_remove("AWS_LAMBDA_RUNTIME_API")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start presign-gateway");
+impl Server {
+    /// Spawns `command` and reads its first line, which must start with `banner`.
+    pub fn spawn(mut command: Command, banner: &str) -> Self {
+        let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start the server");
         let stderr = Arc::new(Mutex::new(String::new()));
         collect(child.stderr.take().expect("stderr"), stderr.clone());
         let mut first_line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut first_line)
-            .expect("read banner");
+        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut first_line).expect("read banner");
         let url = first_line
             .trim()
-            .strip_prefix("presign-gateway listening on ")
-            .unwrap_or_else(|| {
-                panic!(
-                    "unexpected banner {first_line:?}; stderr: {}",
-                    stderr.lock().unwrap()
-                )
-            })
+            .strip_prefix(banner)
+            .unwrap_or_else(|| panic!("unexpected banner {first_line:?}; stderr: {}", stderr.lock().unwrap()))
             .to_owned();
-        Self {
-            child,
-            url,
-            data_dir,
-            stderr,
-        }
-    }
-
-    /// The gateway URL of `path` (already percent-encoded).
-    pub fn at(&self, path: &str) -> String {
-        format!("{}/{}", self.url, path.trim_start_matches('/'))
-    }
-
-    /// Where the embedded store keeps `key`.
-    pub fn stored(&self, key: &str) -> PathBuf {
-        self.data_dir.join("presign-gateway").join(key)
+        Self { child, url, stderr }
     }
 
     /// What the process logged so far.
@@ -89,10 +44,7 @@ impl Gateway {
 
     /// Sends SIGTERM.
     pub fn terminate(&self) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("kill");
+        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().expect("kill");
         assert!(status.success());
     }
 
@@ -109,10 +61,63 @@ impl Gateway {
     }
 }
 
-impl Drop for Gateway {
+impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// The binary under test, with no Lambda environment leaking in.
+pub fn binary() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_presign-gateway"));
+    command.env_remove("AWS_LAMBDA_RUNTIME_API");
+    command
+}
+
+/// A running gateway on the embedded store.
+pub struct Gateway {
+    /// The process.
+    pub server: Server,
+    /// `http://127.0.0.1:PORT`
+    pub url: String,
+    /// The data folder.
+    pub data_dir: PathBuf,
+}
+
+/// A fresh folder under the target directory for one test.
+pub fn scratch_dir(name: &str) -> PathBuf {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create scratch dir");
+    dir
+}
+
+impl Gateway {
+    /// Starts `presign-gateway serve` on a free port with `extra` flags.
+    pub fn start(name: &str, extra: &[&str]) -> Self {
+        let data_dir = scratch_dir(name).join("data");
+        let mut command = binary();
+        command.arg("serve").args(["--listen", "127.0.0.1:0", "--data-dir"]).arg(&data_dir).args(extra);
+        let server = Server::spawn(command, "presign-gateway listening on ");
+        Self { url: server.url.clone(), server, data_dir }
+    }
+
+    /// The gateway URL of `path` (already percent-encoded).
+    pub fn at(&self, path: &str) -> String {
+        format!("{}/{}", self.url, path.trim_start_matches('/'))
+    }
+
+    /// Where the embedded store keeps `key`.
+    pub fn stored(&self, key: &str) -> PathBuf {
+        self.data_dir.join("presign-gateway").join(key)
+    }
+
+    /// What the process logged so far.
+    pub fn logs(&self) -> String {
+        self.server.logs()
     }
 }
 
@@ -124,9 +129,7 @@ fn collect(stream: ChildStderr, into: Arc<Mutex<String>>) {
             if n == 0 {
                 break;
             }
-            into.lock()
-                .unwrap()
-                .push_str(&String::from_utf8_lossy(&buf[..n]));
+            into.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
         }
     });
 }
@@ -145,11 +148,7 @@ pub fn curl_status(args: &[&str]) -> (u16, String) {
     let mut all = args.to_vec();
     all.extend(["--write-out", "\n%{http_code}"]);
     let output = curl(&all);
-    assert!(
-        output.status.success(),
-        "curl {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "curl {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
     let text = String::from_utf8_lossy(&output.stdout).into_owned();
     let (body, code) = text.rsplit_once('\n').expect("status line");
     (code.trim().parse().expect("status code"), body.to_owned())
@@ -157,15 +156,7 @@ pub fn curl_status(args: &[&str]) -> (u16, String) {
 
 /// The `Location` a request to `url` is redirected to, without following it.
 pub fn location(method: &str, url: &str) -> String {
-    let output = curl(&[
-        "--request",
-        method,
-        "--output",
-        "/dev/null",
-        "--write-out",
-        "%{redirect_url}",
-        url,
-    ]);
+    let output = curl(&["--request", method, "--output", "/dev/null", "--write-out", "%{redirect_url}", url]);
     String::from_utf8(output.stdout).expect("utf-8 location")
 }
 
@@ -189,8 +180,7 @@ pub fn random_file(path: &Path, size: usize, seed: u64) {
 
 /// The SHA-256 of a file, hex-encoded.
 pub fn sha256(path: &Path) -> String {
-    let mut file =
-        std::fs::File::open(path).unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+    let mut file = std::fs::File::open(path).unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
     let mut hasher = Sha256::new();
     std::io::copy(&mut file, &mut hasher).expect("hash");
     format!("{:x}", hasher.finalize())

@@ -1,0 +1,201 @@
+//! Real Lambda event payloads (tests/data) played through `lambda_http`'s own
+//! adapter and the gateway's Lambda handler: the same key must come out of
+//! every front door for the same request, and each response must serialize
+//! as a 307 the front door understands.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_credential_types::Credentials;
+use lambda_http::lambda_runtime::{Context, LambdaEvent};
+use lambda_http::request::LambdaRequest;
+use lambda_http::{Adapter, Service};
+use presign_gateway::config::AllowedOrigins;
+use presign_gateway::core::Policy;
+use presign_gateway::core::key::KeyPrefix;
+use presign_gateway::gateway::Gateway;
+use presign_gateway::signing::{BucketEndpoint, CredentialsCache, Presigner};
+use presign_gateway::transport::lambda::handler;
+use serde_json::{Value, json};
+
+const BUCKET_URL: &str = "https://files.s3.eu-west-1.amazonaws.com";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FrontDoor {
+    RestApi,
+    HttpApi,
+    FunctionUrl,
+    Alb,
+}
+
+/// How the request reached the front door, beyond its path.
+#[derive(Debug, Clone, Copy)]
+enum Mount {
+    /// The API's own URL: REST with stage `test`, HTTP API with `$default`.
+    Plain,
+    /// A named HTTP API stage, which `rawPath` then starts with.
+    NamedStage,
+    /// A custom domain with the base path `files` mapped to the API.
+    BasePath,
+}
+
+/// A real payload for `door` describing `method` on `sent`, the path as the
+/// client sent it (percent-encoded), filled in as that front door does.
+fn event(door: FrontDoor, method: &str, sent: &str, mount: Mount) -> Value {
+    let file = match door {
+        FrontDoor::RestApi => "rest-api.json",
+        FrontDoor::HttpApi => "http-api.json",
+        FrontDoor::FunctionUrl => "function-url.json",
+        FrontDoor::Alb => "alb.json",
+    };
+    let text = std::fs::read_to_string(format!("{}/tests/data/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let mut event: Value = serde_json::from_str(&text).unwrap();
+    let decoded = percent_encoding::percent_decode_str(sent).decode_utf8().unwrap().into_owned();
+    let base = if matches!(mount, Mount::BasePath) { "/files" } else { "" };
+    match door {
+        FrontDoor::RestApi => {
+            event["httpMethod"] = json!(method);
+            event["requestContext"]["httpMethod"] = json!(method);
+            event["path"] = json!(format!("{base}{sent}"));
+            event["pathParameters"] = json!({ "proxy": &sent[1..] });
+            event["requestContext"]["path"] = json!(format!("{}{sent}", if base.is_empty() { "/test" } else { base }));
+        }
+        FrontDoor::HttpApi => {
+            let stage = if matches!(mount, Mount::NamedStage) { "prod" } else { "$default" };
+            let prefix = if matches!(mount, Mount::NamedStage) { "/prod" } else { base };
+            event["routeKey"] = json!("ANY /{proxy+}");
+            event["requestContext"]["routeKey"] = json!("ANY /{proxy+}");
+            event["requestContext"]["stage"] = json!(stage);
+            event["requestContext"]["http"]["method"] = json!(method);
+            event["rawPath"] = json!(format!("{prefix}{decoded}"));
+            event["requestContext"]["http"]["path"] = json!(format!("{prefix}{decoded}"));
+            event["pathParameters"] = json!({ "proxy": &decoded[1..] });
+        }
+        FrontDoor::FunctionUrl => {
+            event["requestContext"]["http"]["method"] = json!(method);
+            event["rawPath"] = json!(sent);
+            event["requestContext"]["http"]["path"] = json!(sent);
+        }
+        FrontDoor::Alb => {
+            event["httpMethod"] = json!(method);
+            event["path"] = json!(sent);
+        }
+    }
+    event
+}
+
+fn gateway() -> Arc<Gateway> {
+    let policy = Policy { prefix: KeyPrefix::default(), expires_in: Duration::from_secs(300) };
+    let presigner = Presigner::new(BucketEndpoint { url: BUCKET_URL.into(), signing_region: "eu-west-1".into() });
+    let credentials = CredentialsCache::new(Credentials::new("AKID", "secret", None, None, "test"));
+    Arc::new(Gateway::new(policy, presigner, credentials, AllowedOrigins::None))
+}
+
+/// Plays `event` through `lambda_http`'s adapter, as the runtime does, and
+/// returns the serialized response.
+async fn invoke(event: &Value) -> Value {
+    let payload: LambdaRequest = serde_json::from_value(event.clone()).expect("a payload lambda_http accepts");
+    let mut adapter: Adapter<'_, _, _> = Adapter::from(handler(gateway()));
+    let response = adapter.call(LambdaEvent::new(payload, Context::default())).await.expect("a response");
+    serde_json::to_value(response).unwrap()
+}
+
+fn location(door: FrontDoor, response: &Value) -> String {
+    let headers = &response["headers"];
+    let multi = &response["multiValueHeaders"];
+    let value = match door {
+        FrontDoor::RestApi => &multi["location"][0],
+        FrontDoor::HttpApi | FrontDoor::FunctionUrl => &headers["location"],
+        FrontDoor::Alb => {
+            if headers["location"].is_string() {
+                &headers["location"]
+            } else {
+                &multi["location"][0]
+            }
+        }
+    };
+    value.as_str().unwrap_or_else(|| panic!("{door:?}: no Location in {response:#}")).to_owned()
+}
+
+/// The storage key a presigned URL names.
+fn key_of(location: &str) -> String {
+    let path = location.strip_prefix(BUCKET_URL).unwrap().split('?').next().unwrap();
+    percent_encoding::percent_decode_str(&path[1..]).decode_utf8().unwrap().into_owned()
+}
+
+const DOORS: [FrontDoor; 4] = [FrontDoor::RestApi, FrontDoor::HttpApi, FrontDoor::FunctionUrl, FrontDoor::Alb];
+
+#[tokio::test]
+async fn every_front_door_yields_the_same_key() {
+    let cases = [
+        ("/a.txt", "a.txt"),
+        ("/dir/with%20space.txt", "dir/with space.txt"),
+        ("/plus+sign.txt", "plus+sign.txt"),
+        ("/a%2Fb.txt", "a/b.txt"),
+        ("/caf%C3%A9/%E6%97%A5%E6%9C%AC.txt", "café/日本.txt"),
+        ("/deep/er/path/report%20(final).pdf", "deep/er/path/report (final).pdf"),
+        ("/b%2520c.txt", "b%20c.txt"),
+        ("/q%3Fmark.txt", "q?mark.txt"),
+        ("/hash%23tag.txt", "hash#tag.txt"),
+    ];
+    for (sent, key) in cases {
+        for door in DOORS {
+            for method in ["GET", "HEAD", "PUT", "DELETE"] {
+                let response = invoke(&event(door, method, sent, Mount::Plain)).await;
+                assert_eq!(response["statusCode"], 307, "{door:?} {method} {sent}: {response:#}");
+                assert_eq!(key_of(&location(door, &response)), key, "{door:?} {method} {sent}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn stages_and_base_path_mappings_stay_out_of_keys() {
+    let cases = [
+        (FrontDoor::RestApi, Mount::Plain),
+        (FrontDoor::RestApi, Mount::BasePath),
+        (FrontDoor::HttpApi, Mount::NamedStage),
+        (FrontDoor::HttpApi, Mount::BasePath),
+    ];
+    for (door, mount) in cases {
+        let response = invoke(&event(door, "GET", "/reports/q%203.pdf", mount)).await;
+        assert_eq!(key_of(&location(door, &response)), "reports/q 3.pdf", "{door:?} {mount:?}");
+    }
+}
+
+#[tokio::test]
+async fn responses_serialize_as_each_front_door_expects() {
+    for door in DOORS {
+        let response = invoke(&event(door, "GET", "/f.txt", Mount::Plain)).await;
+        assert_eq!(response["statusCode"], 307, "{door:?}");
+        assert!(location(door, &response).starts_with(&format!("{BUCKET_URL}/f.txt?")), "{door:?}");
+        if door == FrontDoor::Alb {
+            assert_eq!(response["statusDescription"], "307 Temporary Redirect");
+        }
+    }
+}
+
+#[tokio::test]
+async fn bad_keys_and_methods_are_refused_at_every_front_door() {
+    for door in DOORS {
+        let response = invoke(&event(door, "GET", "/a/%2e%2e/b", Mount::Plain)).await;
+        assert_eq!(response["statusCode"], 400, "{door:?}: {response:#}");
+        let response = invoke(&event(door, "PATCH", "/f.txt", Mount::Plain)).await;
+        assert_eq!(response["statusCode"], 405, "{door:?}: {response:#}");
+    }
+}
+
+#[tokio::test]
+async fn the_root_route_has_no_key() {
+    let mut rest = event(FrontDoor::RestApi, "GET", "/x", Mount::Plain);
+    rest["path"] = json!("/");
+    rest["resource"] = json!("/");
+    rest["pathParameters"] = Value::Null;
+    assert_eq!(invoke(&rest).await["statusCode"], 400);
+
+    let mut http = event(FrontDoor::HttpApi, "GET", "/x", Mount::NamedStage);
+    http["routeKey"] = json!("ANY /");
+    http["rawPath"] = json!("/prod");
+    http["pathParameters"] = Value::Null;
+    assert_eq!(invoke(&http).await["statusCode"], 400);
+}

@@ -1,0 +1,158 @@
+//! The real Lambda runtime loop, offline: `cargo lambda watch
+//! --only-lambda-apis` emulates the Lambda runtime API and turns HTTP
+//! requests into payload 2.0 events, the gateway binary runs as the function
+//! against it, and `presign-gateway store` is the bucket. curl then uploads
+//! and downloads through it, and `cargo lambda invoke` plays the real event
+//! payloads of tests/data.
+//!
+//! `scripts/test` installs `cargo-lambda` (`pip install cargo-lambda`) into
+//! its virtual environment and puts it on the PATH.
+
+mod common;
+
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Server, binary, curl, curl_status, random_file, scratch_dir, sha256};
+
+const ACCESS_KEY: &str = "AKIDLAMBDATEST";
+const SECRET_KEY: &str = "lambda-test-secret";
+
+fn cargo_lambda() -> Command {
+    Command::new(std::env::var("CARGO_LAMBDA").unwrap_or_else(|_| "cargo-lambda".to_owned()))
+}
+
+/// Kills the child when dropped.
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn wait_for_port(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "nothing listens on {port}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The emulator, the store, and the function polling the emulator.
+struct Emulated {
+    _emulator: Guard,
+    _store: Server,
+    _function: Guard,
+    port: u16,
+    data_dir: std::path::PathBuf,
+}
+
+fn start(name: &str) -> Emulated {
+    let port = free_port();
+    let emulator = cargo_lambda()
+        .args(["lambda", "watch", "--only-lambda-apis", "--invoke-address", "127.0.0.1", "--invoke-port"])
+        .arg(port.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("cargo-lambda is installed (scripts/test installs it with pip)");
+    let emulator = Guard(emulator);
+    wait_for_port(port);
+
+    let data_dir = scratch_dir(name).join("data");
+    let mut store = binary();
+    store
+        .args(["store", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data_dir)
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY);
+    let store = Server::spawn(store, "embedded store listening on ");
+
+    let function = binary()
+        .env("AWS_LAMBDA_RUNTIME_API", format!("http://127.0.0.1:{port}/.rt"))
+        .env("AWS_LAMBDA_FUNCTION_NAME", "_")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("BUCKET_NAME", "presign-gateway")
+        .env("AWS_ENDPOINT_URL_S3", &store.url)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the function");
+    Emulated { _emulator: emulator, _store: store, _function: Guard(function), port, data_dir }
+}
+
+/// 3 MiB of text: the emulator answers 500 to bodies that are not UTF-8,
+/// where API Gateway would base64-encode them.
+fn text_file(path: &std::path::Path) {
+    let line = "presign-gateway through the Lambda runtime loop, 0123456789\n";
+    std::fs::write(path, line.repeat((3 << 20) / line.len())).unwrap();
+}
+
+#[test]
+fn curl_uploads_and_downloads_through_the_lambda_runtime() {
+    let lambda = start("lambda-curl");
+    let url = format!("http://127.0.0.1:{}/dir/via%20lambda%2Bruntime.txt", lambda.port);
+    let file = scratch_dir("lambda-curl-files").join("up.txt");
+    text_file(&file);
+
+    let (status, body) = curl_status(&["--location", "--upload-file", file.to_str().unwrap(), &url]);
+    assert_eq!(status, 200, "{body}");
+    let stored = lambda.data_dir.join("presign-gateway/dir/via lambda+runtime.txt");
+    assert_eq!(sha256(&stored), sha256(&file));
+
+    let down = file.with_extension("down");
+    let (status, _) = curl_status(&["--location", "--output", down.to_str().unwrap(), &url]);
+    assert_eq!(status, 200);
+    assert_eq!(sha256(&down), sha256(&file));
+
+    let head = String::from_utf8(curl(&["--location", "--head", &url]).stdout).unwrap().to_lowercase();
+    assert!(head.contains(&format!("content-length: {}", std::fs::metadata(&file).unwrap().len())), "{head}");
+    assert!(head.contains("content-type: text/plain"), "{head}");
+    assert_eq!(curl_status(&["--location", "-X", "DELETE", &url]).0, 204);
+    assert_eq!(curl_status(&["--location", &url]).0, 404);
+}
+
+#[test]
+fn asking_for_the_location_first_keeps_the_body_off_the_front_door() {
+    let lambda = start("lambda-two-step");
+    let url = format!("http://127.0.0.1:{}/big.bin", lambda.port);
+    let file = scratch_dir("lambda-two-step-files").join("big.bin");
+    random_file(&file, 12 << 20, 22);
+
+    let output = curl(&["--request", "PUT", "--output", "/dev/null", "--write-out", "%{redirect_url}", &url]);
+    let location = String::from_utf8(output.stdout).unwrap();
+    assert!(location.contains("X-Amz-Signature="), "{location:?}");
+    let (status, body) = curl_status(&["--upload-file", file.to_str().unwrap(), &location]);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(sha256(&lambda.data_dir.join("presign-gateway/big.bin")), sha256(&file));
+}
+
+#[test]
+fn real_event_payloads_run_through_the_runtime_loop() {
+    let lambda = start("lambda-invoke");
+    let expected = [("rest-api", 307), ("http-api", 405), ("function-url", 307), ("alb", 400)];
+    for (fixture, status) in expected {
+        let output = cargo_lambda()
+            .args(["lambda", "invoke", "--invoke-address", "127.0.0.1", "--invoke-port"])
+            .arg(lambda.port.to_string())
+            .arg("--data-file")
+            .arg(format!("{}/tests/data/{fixture}.json", env!("CARGO_MANIFEST_DIR")))
+            .arg("_")
+            .output()
+            .expect("cargo-lambda invoke");
+        assert!(output.status.success(), "{fixture}: {}", String::from_utf8_lossy(&output.stderr));
+        let response: serde_json::Value = serde_json::from_slice(&output.stdout).expect("a JSON response");
+        assert_eq!(response["statusCode"], status, "{fixture}: {response:#}");
+    }
+}

@@ -1,0 +1,727 @@
+"""Checks template.yaml and stackery/ offline: no AWS calls, no credentials.
+
+cfn-lint validates the template, but it does not look far enough inside SAM
+resources to notice a wrong runtime, architecture or IAM action. So the
+template is also translated to plain CloudFormation with aws-sam-translator,
+its conditions are evaluated for each front door, and what matters is asserted
+on the result. The function's environment is checked against the names the
+binary itself reads (`presign-gateway serve --help`).
+
+Run from the repository root:  python -m pytest tests/template -q
+(needs tests/template/requirements.txt and a built binary, see `binary_env_names`).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from cfnlint.api import lint_file
+from cfnlint.config import ManualArgs
+from cfnlint.decode import cfn_yaml
+from samtranslator.translator.transform import transform
+
+REPO = Path(__file__).resolve().parents[2]
+TEMPLATE = REPO / "template.yaml"
+STACKERY = REPO / "stackery"
+ENVIRONMENTS = STACKERY / "environments"
+PREBUILD = STACKERY / "deployHooks" / "prebuild.sh"
+DEPLOY = STACKERY / "deploy"
+
+FUNCTION = "GatewayFunction"
+API_TYPES = ["HTTP", "REST"]
+REQUIRED_ENV = {"BUCKET_NAME", "EXPIRES_SECONDS", "KEY_PREFIX", "ALLOWED_ORIGINS", "LOG_LEVEL"}
+# Read by the binary but wrong in Lambda: they would start or point at a local
+# store, or are reserved by Lambda (AWS_REGION) and fail the deployment.
+LOCAL_ONLY_ENV = {
+    "LISTEN_ADDR",
+    "DATA_DIR",
+    "STORE_LISTEN_ADDR",
+    "STORE_URL",
+    "LOG_FORMAT",
+    "AWS_ENDPOINT_URL_S3",
+    "AWS_REGION",
+}
+OBJECT_ACTIONS = {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}
+PSEUDO = {"AWS::Region", "AWS::AccountId", "AWS::Partition", "AWS::StackName", "AWS::URLSuffix", "AWS::NoValue", "AWS::StackId"}
+NO_VALUE = object()
+DOMAIN = {
+    "DomainName": "files.example.com",
+    "CertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-0000-4000-8000-000000000000",
+    "BasePath": "files",
+}
+
+
+# ---- loading, translating, evaluating ---------------------------------------
+
+
+def load_template() -> dict[str, Any]:
+    """template.yaml through cfn-lint's loader (it knows !Ref, !Sub, ...), as plain data."""
+    return json.loads(json.dumps(cfn_yaml.load(str(TEMPLATE))))
+
+
+class NoManagedPolicies:
+    """Managed-policy loader for the translator that never calls IAM."""
+
+    def load(self) -> dict[str, str]:
+        return {}
+
+
+@pytest.fixture(scope="module")
+def source() -> dict[str, Any]:
+    return load_template()
+
+
+@pytest.fixture(scope="module")
+def translated(source: dict[str, Any]) -> dict[str, Any]:
+    template = copy.deepcopy(source)
+    function = template["Resources"][FUNCTION]
+    code_uri = function["Properties"]["CodeUri"]
+    assert isinstance(code_uri, str) and (REPO / code_uri / "Cargo.toml").is_file(), (
+        f"CodeUri {code_uri!r} must be the crate root (where Cargo.toml is) for rust-cargolambda"
+    )
+    # `sam package` would replace the local path with an S3 object; do the same.
+    function["Properties"]["CodeUri"] = "s3://placeholder-artifacts/presign-gateway.zip"
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        env.setenv("AWS_EC2_METADATA_DISABLED", "true")
+        for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+            env.delenv(name, raising=False)
+        return transform(template, {}, NoManagedPolicies())
+
+
+def parameter_values(template: dict[str, Any], **overrides: Any) -> dict[str, str]:
+    values = {name: str(p.get("Default", "")) for name, p in template["Parameters"].items()}
+    unknown = set(overrides) - set(values)
+    assert not unknown, f"not parameters of the template: {sorted(unknown)}"
+    values.update({name: str(value) for name, value in overrides.items()})
+    return values
+
+
+def condition_true(expr: Any, params: dict[str, str], conditions: dict[str, Any]) -> bool:
+    if isinstance(expr, dict) and len(expr) == 1:
+        ((fn, arg),) = expr.items()
+        if fn == "Fn::Equals":
+            left, right = (resolve(a, params, conditions) for a in arg)
+            return str(left) == str(right)
+        if fn == "Fn::Not":
+            return not condition_true(arg[0], params, conditions)
+        if fn == "Fn::And":
+            return all(condition_true(a, params, conditions) for a in arg)
+        if fn == "Fn::Or":
+            return any(condition_true(a, params, conditions) for a in arg)
+        if fn == "Condition":
+            return condition_true(conditions[arg], params, conditions)
+    raise AssertionError(f"condition this test cannot evaluate: {expr!r}")
+
+
+def resolve(value: Any, params: dict[str, str], conditions: dict[str, Any]) -> Any:
+    """Resolves parameters, Fn::If, and Sub/Split over parameters; leaves resource references."""
+    if isinstance(value, list):
+        items = [resolve(v, params, conditions) for v in value]
+        return [v for v in items if v is not NO_VALUE]
+    if not isinstance(value, dict):
+        return value
+    if len(value) == 1:
+        ((fn, arg),) = value.items()
+        if fn == "Ref" and arg == "AWS::NoValue":
+            return NO_VALUE
+        if fn == "Ref" and arg in params:
+            return params[arg]
+        if fn == "Fn::If":
+            chosen = arg[1] if condition_true(conditions[arg[0]], params, conditions) else arg[2]
+            return resolve(chosen, params, conditions)
+        if fn == "Fn::Sub" and isinstance(arg, str):
+            text = re.sub(r"\$\{([A-Za-z0-9]+)\}", lambda m: params.get(m.group(1), m.group(0)), arg)
+            return text if "${" not in text else {"Fn::Sub": text}
+        if fn == "Fn::Split":
+            delimiter, text = arg[0], resolve(arg[1], params, conditions)
+            return text.split(delimiter) if isinstance(text, str) else {"Fn::Split": [delimiter, text]}
+    out = {k: resolve(v, params, conditions) for k, v in value.items()}
+    return {k: v for k, v in out.items() if v is not NO_VALUE}
+
+
+class Stack:
+    """The resources and outputs CloudFormation would create for one set of parameter values."""
+
+    def __init__(self, template: dict[str, Any], **overrides: Any) -> None:
+        self.params = parameter_values(template, **overrides)
+        conditions = template.get("Conditions", {})
+
+        def present(item: dict[str, Any]) -> bool:
+            return "Condition" not in item or condition_true(conditions[item["Condition"]], self.params, conditions)
+
+        self.resources = {
+            name: resolve(r, self.params, conditions) for name, r in template["Resources"].items() if present(r)
+        }
+        self.outputs = {
+            name: resolve(o, self.params, conditions) for name, o in template.get("Outputs", {}).items() if present(o)
+        }
+
+    def of_type(self, type_name: str) -> dict[str, dict[str, Any]]:
+        return {name: r for name, r in self.resources.items() if r["Type"] == type_name}
+
+    def one(self, type_name: str) -> tuple[str, dict[str, Any]]:
+        found = self.of_type(type_name)
+        assert len(found) == 1, f"expected one {type_name}, found {sorted(found)}"
+        return next(iter(found.items()))
+
+
+def references(value: Any) -> Iterator[str]:
+    """Logical ids that Ref, GetAtt and Sub point at."""
+    if isinstance(value, list):
+        for v in value:
+            yield from references(v)
+    elif isinstance(value, dict):
+        for fn, arg in value.items():
+            if fn == "Ref" and isinstance(arg, str):
+                yield arg
+            elif fn == "Fn::GetAtt":
+                yield arg[0] if isinstance(arg, list) else arg.split(".")[0]
+            elif fn == "Fn::Sub":
+                text = arg if isinstance(arg, str) else arg[0]
+                yield from (m.split(".")[0] for m in re.findall(r"\$\{([^!][^}]*)\}", text))
+                if not isinstance(arg, str):
+                    yield from references(arg[1])
+            elif fn == "DependsOn":
+                yield from ([arg] if isinstance(arg, str) else arg)
+            else:
+                yield from references(arg)
+
+
+def is_ref(value: Any, name: str) -> bool:
+    return value == {"Ref": name}
+
+
+def is_getatt(value: Any, name: str, attribute: str) -> bool:
+    return value in ({"Fn::GetAtt": [name, attribute]}, {"Fn::GetAtt": f"{name}.{attribute}"})
+
+
+def function_arn_in(value: Any) -> bool:
+    """True if `value` is the function's ARN, directly or inside an invocation URI."""
+    if is_getatt(value, FUNCTION, "Arn"):
+        return True
+    return isinstance(value, dict) and "Fn::Sub" in value and f"${{{FUNCTION}.Arn}}" in str(value["Fn::Sub"])
+
+
+def errors_and_warnings(path: Path) -> list[str]:
+    matches = lint_file(path, ManualArgs(regions=["us-east-1", "eu-west-1"]))
+    return [
+        f"{m.rule.id} {m.message} ({path.name}:{m.linenumber})"
+        for m in matches
+        if m.rule.id[:1] in ("E", "W")
+    ]
+
+
+# ---- cfn-lint ------------------------------------------------------------------
+
+
+def test_cfn_lint_passes_on_the_sam_template() -> None:
+    problems = errors_and_warnings(TEMPLATE)
+    assert not problems, "cfn-lint on template.yaml:\n" + "\n".join(problems)
+
+
+def test_cfn_lint_passes_on_the_translated_template(translated: dict[str, Any], tmp_path: Path) -> None:
+    out = tmp_path / "translated.json"
+    out.write_text(json.dumps(translated, indent=1))
+    problems = errors_and_warnings(out)
+    assert not problems, "cfn-lint on the translated template:\n" + "\n".join(problems)
+
+
+# ---- the function ----------------------------------------------------------------
+
+
+def test_function_runs_the_arm64_custom_runtime(source: dict[str, Any], translated: dict[str, Any]) -> None:
+    assert source["Resources"][FUNCTION]["Metadata"]["BuildMethod"] == "rust-cargolambda"
+    functions = {n: r for n, r in translated["Resources"].items() if r["Type"] == "AWS::Lambda::Function"}
+    assert list(functions) == [FUNCTION], f"expected only {FUNCTION}, found {sorted(functions)}"
+    props = functions[FUNCTION]["Properties"]
+    assert props["Runtime"] == "provided.al2023"
+    assert props["Architectures"] == ["arm64"]
+    assert props["Handler"] == "bootstrap"
+    assert props["MemorySize"] == 128
+    assert props["Timeout"] == 10
+
+
+def test_function_logs_to_its_log_group_with_retention(translated: dict[str, Any]) -> None:
+    stack = Stack(translated)
+    props = stack.resources[FUNCTION]["Properties"]
+    log_group = props["LoggingConfig"]["LogGroup"]
+    assert isinstance(log_group, dict) and "Ref" in log_group, "LoggingConfig.LogGroup must name the stack's log group"
+    group = stack.resources[log_group["Ref"]]
+    assert group["Type"] == "AWS::Logs::LogGroup"
+    retention = translated["Resources"][log_group["Ref"]]["Properties"]["RetentionInDays"]
+    assert isinstance(retention, dict) and "Ref" in retention, "RetentionInDays must come from a parameter"
+    retention_param = translated["Parameters"][retention["Ref"]]
+    assert retention_param["Type"] == "Number"
+    assert {1, 7, 30, 90, 365} <= {int(v) for v in retention_param["AllowedValues"]}
+
+
+# ---- least privilege ---------------------------------------------------------
+
+
+def role_statements(stack: Stack) -> list[dict[str, Any]]:
+    role_arn = stack.resources[FUNCTION]["Properties"]["Role"]
+    assert isinstance(role_arn, dict) and "Fn::GetAtt" in role_arn, "the function's role must be the stack's own"
+    role_name = next(references(role_arn))
+    role = stack.resources[role_name]
+    assert role["Type"] == "AWS::IAM::Role"
+    props = role["Properties"]
+    assert not props.get("ManagedPolicyArns"), "no managed policies: they grant more than the function needs"
+    attached = [
+        name
+        for name, r in stack.resources.items()
+        if r["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
+        and role_name in set(references(r["Properties"].get("Roles", [])))
+    ]
+    assert not attached, f"policies attached to the role from elsewhere: {attached}"
+    statements = []
+    for policy in props.get("Policies", []):
+        body = policy["PolicyDocument"]["Statement"]
+        statements.extend(body if isinstance(body, list) else [body])
+    return statements
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+@pytest.mark.parametrize("key_prefix", ["", "uploads/"])
+def test_role_may_only_get_put_and_delete_the_buckets_objects(translated: dict[str, Any], key_prefix: str) -> None:
+    stack = Stack(translated, KeyPrefix=key_prefix)
+    bucket_name = stack.resources[FUNCTION]["Properties"]["Environment"]["Variables"]["BUCKET_NAME"]
+    assert isinstance(bucket_name, dict) and "Ref" in bucket_name, "BUCKET_NAME must be the stack's bucket"
+    bucket = bucket_name["Ref"]
+    assert stack.resources[bucket]["Type"] == "AWS::S3::Bucket"
+
+    statements = role_statements(stack)
+    for statement in statements:
+        assert statement["Effect"] == "Allow", statement
+        assert "NotAction" not in statement and "NotResource" not in statement, statement
+    s3 = [s for s in statements if any(str(a).startswith("s3:") for a in as_list(s["Action"]))]
+    actions = {a for s in s3 for a in as_list(s["Action"])}
+    assert actions == OBJECT_ACTIONS, f"S3 actions are {sorted(actions)}, must be exactly {sorted(OBJECT_ACTIONS)}"
+    for statement in s3:
+        assert set(as_list(statement["Action"])) <= OBJECT_ACTIONS
+        assert as_list(statement["Resource"]) == [{"Fn::Sub": f"${{{bucket}.Arn}}/{key_prefix}*"}], (
+            f"S3 actions must be on the bucket's objects only, got {statement['Resource']}"
+        )
+    others = [s for s in statements if s not in s3]
+    other_actions = {a for s in others for a in as_list(s["Action"])}
+    assert other_actions <= {"logs:CreateLogStream", "logs:PutLogEvents"}, f"unexpected actions: {other_actions}"
+    log_group = stack.resources[FUNCTION]["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+    for statement in others:
+        assert all(is_getatt(r, log_group, "Arn") for r in as_list(statement["Resource"])), (
+            f"log writes must be limited to {log_group}, got {statement['Resource']}"
+        )
+
+
+def test_key_prefix_cannot_widen_the_role(source: dict[str, Any]) -> None:
+    pattern = source["Parameters"]["KeyPrefix"]["AllowedPattern"]
+    for good in ["", "uploads/", "a/b-c/d_e.f/"]:
+        assert re.fullmatch(pattern, good), good
+    for bad in ["uploads", "*/", "a/*", "?/", "../", "./", "/", "a//", "a b/"]:
+        assert not re.fullmatch(pattern, bad), f"KeyPrefix {bad!r} must be refused"
+
+
+# ---- the bucket ----------------------------------------------------------------
+
+
+def test_bucket_is_private_encrypted_tls_only_and_cleans_up(translated: dict[str, Any]) -> None:
+    stack = Stack(translated)
+    name, bucket = stack.one("AWS::S3::Bucket")
+    props = bucket["Properties"]
+    assert props["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    assert props["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    encryption = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert [e["ServerSideEncryptionByDefault"]["SSEAlgorithm"] for e in encryption] in (["AES256"], ["aws:kms"])
+
+    rules = props["LifecycleConfiguration"]["Rules"]
+    aborts = [r for r in rules if r.get("Status") == "Enabled" and "AbortIncompleteMultipartUpload" in r]
+    assert aborts, "a lifecycle rule must abort incomplete multipart uploads"
+    assert 1 <= int(aborts[0]["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"]) <= 7
+
+    versioning = translated["Resources"][name]["Properties"]["VersioningConfiguration"]["Status"]
+    assert isinstance(versioning, dict) and "Ref" in versioning, "versioning must come from a parameter"
+    assert set(translated["Parameters"][versioning["Ref"]]["AllowedValues"]) == {"Enabled", "Suspended"}
+    for status in ("Enabled", "Suspended"):
+        resolved = Stack(translated, **{versioning["Ref"]: status}).resources[name]
+        assert resolved["Properties"]["VersioningConfiguration"]["Status"] == status
+
+    policies = [r for r in stack.of_type("AWS::S3::BucketPolicy").values() if is_ref(r["Properties"]["Bucket"], name)]
+    assert len(policies) == 1, "the bucket needs exactly one bucket policy"
+    tls = [
+        s
+        for s in as_list(policies[0]["Properties"]["PolicyDocument"]["Statement"])
+        if s["Effect"] == "Deny"
+        and s.get("Principal") in ("*", {"AWS": "*"})
+        and "s3:*" in as_list(s["Action"])
+        and str(s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport")).lower() == "false"
+    ]
+    assert tls, "the bucket policy must deny any request with aws:SecureTransport false"
+    resources = as_list(tls[0]["Resource"])
+    assert any(is_getatt(r, name, "Arn") for r in resources), "the TLS deny must cover the bucket"
+    assert {"Fn::Sub": f"${{{name}.Arn}}/*"} in resources, "the TLS deny must cover the objects"
+
+
+@pytest.mark.parametrize(
+    "origins, expected",
+    [
+        ("", None),
+        ("https://app.example.com", ["https://app.example.com", "null"]),
+        ("https://a.example,http://localhost:5173", ["https://a.example", "http://localhost:5173", "null"]),
+        ("*", ["*", "null"]),
+    ],
+)
+def test_bucket_cors_follows_allowed_origins(translated: dict[str, Any], origins: str, expected: list[str] | None) -> None:
+    assert re.fullmatch(translated["Parameters"]["AllowedOrigins"]["AllowedPattern"], origins)
+    stack = Stack(translated, AllowedOrigins=origins)
+    _, bucket = stack.one("AWS::S3::Bucket")
+    cors = bucket["Properties"].get("CorsConfiguration")
+    if expected is None:
+        assert cors is None, "no origins, no CORS rules"
+        return
+    (rule,) = cors["CorsRules"]
+    assert rule["AllowedOrigins"] == expected
+    assert sorted(rule["AllowedMethods"]) == ["DELETE", "GET", "HEAD", "PUT"]
+    assert rule["AllowedHeaders"] == ["*"]
+    assert "ETag" in rule["ExposedHeaders"]
+    assert Stack(translated, AllowedOrigins=origins).resources[FUNCTION]["Properties"]["Environment"]["Variables"][
+        "ALLOWED_ORIGINS"
+    ] == origins, "the gateway and the bucket must allow the same origins"
+
+
+def test_allowed_origins_refuses_what_s3_would_not_match(source: dict[str, Any]) -> None:
+    pattern = source["Parameters"]["AllowedOrigins"]["AllowedPattern"]
+    for bad in ["https://a.example/", "https://a.example, https://b.example", "a.example", "*,https://a.example", ","]:
+        assert not re.fullmatch(pattern, bad), f"AllowedOrigins {bad!r} must be refused"
+
+
+# ---- front doors -----------------------------------------------------------------
+
+
+def test_api_type_values(source: dict[str, Any]) -> None:
+    assert source["Parameters"]["ApiType"]["AllowedValues"] == API_TYPES
+    assert source["Parameters"]["ApiType"]["Default"] == "HTTP"
+
+
+@pytest.mark.parametrize("api_type", API_TYPES)
+@pytest.mark.parametrize("domain", [False, True], ids=["no-domain", "domain"])
+def test_every_reference_resolves_to_a_created_resource(translated: dict[str, Any], api_type: str, domain: bool) -> None:
+    stack = Stack(translated, ApiType=api_type, **(DOMAIN if domain else {}))
+    known = set(stack.resources) | set(stack.params) | PSEUDO
+    for name, resource in stack.resources.items():
+        missing = set(references(resource)) - known
+        assert not missing, f"{name} refers to {sorted(missing)}, not created with ApiType={api_type}"
+    for name, output in stack.outputs.items():
+        missing = set(references(output)) - known
+        assert not missing, f"output {name} refers to {sorted(missing)}, not created with ApiType={api_type}"
+    assert {"ApiUrl", "BucketName"} <= set(stack.outputs)
+    assert is_ref(stack.outputs["BucketName"]["Value"], stack.one("AWS::S3::Bucket")[0])
+
+
+def test_http_api_routes_proxy_and_root_to_the_function(translated: dict[str, Any]) -> None:
+    stack = Stack(translated, ApiType="HTTP")
+    assert not [n for n, r in stack.resources.items() if r["Type"].startswith("AWS::ApiGateway::")], (
+        "ApiType=HTTP must not create REST API resources"
+    )
+    api, _ = stack.one("AWS::ApiGatewayV2::Api")
+    assert stack.resources[api]["Properties"]["ProtocolType"] == "HTTP"
+    assert "CorsConfiguration" not in stack.resources[api]["Properties"], (
+        "OPTIONS must reach the function, which answers preflights for ALLOWED_ORIGINS"
+    )
+    integration_name, integration = stack.one("AWS::ApiGatewayV2::Integration")
+    assert integration["Properties"]["IntegrationType"] == "AWS_PROXY"
+    assert function_arn_in(integration["Properties"]["IntegrationUri"])
+    routes = {r["Properties"]["RouteKey"]: r["Properties"] for r in stack.of_type("AWS::ApiGatewayV2::Route").values()}
+    assert set(routes) == {"ANY /{proxy+}", "ANY /"}, f"routes are {sorted(routes)}; `$default` carries no proxy parameter"
+    for route in routes.values():
+        assert route["Target"] == {"Fn::Sub": f"integrations/${{{integration_name}}}"}
+    _, stage = stack.one("AWS::ApiGatewayV2::Stage")
+    assert stage["Properties"].get("AutoDeploy") is True
+    assert_invoke_permission(stack, api)
+    assert stack.outputs["ApiUrl"]["Value"] == {"Fn::Sub": f"${{{api}.ApiEndpoint}}/"}
+
+
+def test_rest_api_has_proxy_resource_root_method_and_stage(translated: dict[str, Any]) -> None:
+    stack = Stack(translated, ApiType="REST")
+    assert not [n for n, r in stack.resources.items() if r["Type"].startswith("AWS::ApiGatewayV2::")], (
+        "ApiType=REST must not create HTTP API resources"
+    )
+    api, _ = stack.one("AWS::ApiGateway::RestApi")
+    proxy_name, proxy = stack.one("AWS::ApiGateway::Resource")
+    assert proxy["Properties"]["PathPart"] == "{proxy+}"
+    assert is_getatt(proxy["Properties"]["ParentId"], api, "RootResourceId")
+    methods = stack.of_type("AWS::ApiGateway::Method").values()
+    on = {"proxy": [], "root": []}
+    for method in methods:
+        props = method["Properties"]
+        assert props["HttpMethod"] == "ANY"
+        assert props["Integration"]["Type"] == "AWS_PROXY"
+        assert props["Integration"]["IntegrationHttpMethod"] == "POST"
+        assert function_arn_in(props["Integration"]["Uri"])
+        if is_ref(props["ResourceId"], proxy_name):
+            on["proxy"].append(method)
+        elif is_getatt(props["ResourceId"], api, "RootResourceId"):
+            on["root"].append(method)
+    assert len(on["proxy"]) == 1 and len(on["root"]) == 1, "one ANY method on {proxy+} and one on /"
+    _, deployment = stack.one("AWS::ApiGateway::Deployment")
+    assert len(as_list(deployment.get("DependsOn", []))) == 2, "the deployment must wait for both methods"
+    _, stage = stack.one("AWS::ApiGateway::Stage")
+    assert stage["Properties"]["StageName"]
+    assert_invoke_permission(stack, api)
+    url = stack.outputs["ApiUrl"]["Value"]["Fn::Sub"]
+    assert f"${{{api}}}" in url and "${RestStage}" in url
+
+
+def assert_invoke_permission(stack: Stack, api: str) -> None:
+    permissions = [
+        p["Properties"]
+        for p in stack.of_type("AWS::Lambda::Permission").values()
+        if is_ref(p["Properties"]["FunctionName"], FUNCTION) or is_getatt(p["Properties"]["FunctionName"], FUNCTION, "Arn")
+    ]
+    assert len(permissions) == 1, "API Gateway needs exactly one permission to invoke the function"
+    assert permissions[0]["Principal"] == "apigateway.amazonaws.com"
+    assert permissions[0]["Action"] == "lambda:InvokeFunction"
+    assert api in set(references(permissions[0]["SourceArn"])), "the permission must be scoped to this API"
+
+
+@pytest.mark.parametrize("api_type", API_TYPES)
+def test_custom_domain_maps_the_api_under_the_base_path(translated: dict[str, Any], api_type: str) -> None:
+    plain = Stack(translated, ApiType=api_type)
+    assert not [n for n, r in plain.resources.items() if "DomainName" in r["Type"] or "Mapping" in r["Type"]]
+    assert "CustomDomainUrl" not in plain.outputs
+
+    stack = Stack(translated, ApiType=api_type, **DOMAIN)
+    if api_type == "HTTP":
+        _, domain = stack.one("AWS::ApiGatewayV2::DomainName")
+        assert domain["Properties"]["DomainNameConfigurations"][0]["CertificateArn"] == DOMAIN["CertificateArn"]
+        _, mapping = stack.one("AWS::ApiGatewayV2::ApiMapping")
+        assert mapping["Properties"]["ApiMappingKey"] == DOMAIN["BasePath"]
+    else:
+        _, domain = stack.one("AWS::ApiGateway::DomainName")
+        assert domain["Properties"]["RegionalCertificateArn"] == DOMAIN["CertificateArn"]
+        _, mapping = stack.one("AWS::ApiGateway::BasePathMapping")
+        assert mapping["Properties"]["BasePath"] == DOMAIN["BasePath"]
+    assert stack.outputs["CustomDomainUrl"]["Value"] == "https://files.example.com/files/"
+
+    no_base = Stack(translated, ApiType=api_type, **{**DOMAIN, "BasePath": ""})
+    mapping_type = "AWS::ApiGatewayV2::ApiMapping" if api_type == "HTTP" else "AWS::ApiGateway::BasePathMapping"
+    _, mapping = no_base.one(mapping_type)
+    assert not ({"ApiMappingKey", "BasePath"} & set(mapping["Properties"])), "no base path, no mapping key"
+
+
+# ---- environment variables against the binary ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def binary_env_names() -> set[str]:
+    default = Path(os.environ.get("CARGO_TARGET_DIR", "target")) / "debug" / "presign-gateway"
+    binary = Path(os.environ.get("PRESIGN_GATEWAY_BIN") or default)
+    if not binary.is_absolute():
+        binary = REPO / binary
+    if not binary.is_file():
+        pytest.fail(
+            f"the presign-gateway binary is missing at {binary}: run `cargo build`, "
+            "or set PRESIGN_GATEWAY_BIN to the binary's path",
+            pytrace=False,
+        )
+    # A bare environment, so no variable of the caller's shows up as a value.
+    result = subprocess.run(
+        [str(binary), "serve", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": os.environ.get("PATH", "")},
+    )
+    assert result.returncode == 0, f"{binary} serve --help failed:\n{result.stderr}"
+    names = set(re.findall(r"\[env: ([A-Z0-9_]+)=", result.stdout))
+    assert "BUCKET_NAME" in names and len(names) >= 5, f"could not read env names from:\n{result.stdout}"
+    return names
+
+
+def test_function_sets_only_variables_the_binary_reads(translated: dict[str, Any], binary_env_names: set[str]) -> None:
+    variables = translated["Resources"][FUNCTION]["Properties"]["Environment"]["Variables"]
+    unknown = set(variables) - binary_env_names
+    assert not unknown, f"the binary reads none of {sorted(unknown)}; it reads {sorted(binary_env_names)}"
+    missing = REQUIRED_ENV - set(variables)
+    assert not missing, f"the function must set {sorted(missing)}"
+    local = set(variables) & LOCAL_ONLY_ENV
+    assert not local, f"{sorted(local)} are local-only or reserved by Lambda"
+    assert REQUIRED_ENV <= binary_env_names, f"the binary no longer reads {sorted(REQUIRED_ENV - binary_env_names)}"
+
+
+def test_variables_are_wired_to_their_parameters(translated: dict[str, Any]) -> None:
+    variables = translated["Resources"][FUNCTION]["Properties"]["Environment"]["Variables"]
+    wiring = {
+        "EXPIRES_SECONDS": "ExpiresSeconds",
+        "KEY_PREFIX": "KeyPrefix",
+        "ALLOWED_ORIGINS": "AllowedOrigins",
+        "LOG_LEVEL": "LogLevel",
+    }
+    for variable, parameter in wiring.items():
+        assert is_ref(variables[variable], parameter), f"{variable} must be !Ref {parameter}"
+    expires = translated["Parameters"]["ExpiresSeconds"]
+    assert (expires["Type"], int(expires["MinValue"]), int(expires["MaxValue"]), int(expires["Default"])) == (
+        "Number",
+        1,
+        604800,
+        300,
+    ), "EXPIRES_SECONDS is 1..604800, default 300, as the binary checks"
+    params = translated["Parameters"]
+    assert params["KeyPrefix"]["Default"] == "" and params["AllowedOrigins"]["Default"] == ""
+    assert params["LogLevel"]["Default"] == "info"
+
+
+def test_stackery_tag_parameters_are_kept_and_used(source: dict[str, Any]) -> None:
+    used = set(references({k: v for k, v in source.items() if k != "Parameters"}))
+    for name in ("StackTagName", "EnvironmentTagName"):
+        assert source["Parameters"][name]["Type"] == "String"
+        assert name in used, f"{name} is declared but not used"
+
+
+# ---- stackery/ ---------------------------------------------------------------------
+
+
+def environment_files() -> list[Path]:
+    return sorted(ENVIRONMENTS.glob("*.json"))
+
+
+def test_dev_and_prod_environments_exist() -> None:
+    names = {p.stem for p in environment_files()}
+    assert {"dev", "prod"} <= names, f"stackery/environments has {sorted(names)}"
+
+
+def check_value(name: str, spec: dict[str, Any], value: Any) -> list[str]:
+    problems = []
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return [f"{name}: {value!r} is not a string or a number"]
+    text = str(value)
+    if "AllowedValues" in spec and text not in [str(v) for v in spec["AllowedValues"]]:
+        problems.append(f"{name}: {text!r} is not one of {spec['AllowedValues']}")
+    if "AllowedPattern" in spec and not re.fullmatch(spec["AllowedPattern"], text):
+        problems.append(f"{name}: {text!r} does not match {spec['AllowedPattern']}")
+    if spec["Type"] == "Number":
+        try:
+            number = float(text)
+        except ValueError:
+            return problems + [f"{name}: {text!r} is not a number"]
+        if "MinValue" in spec and number < float(spec["MinValue"]):
+            problems.append(f"{name}: {text} is below {spec['MinValue']}")
+        if "MaxValue" in spec and number > float(spec["MaxValue"]):
+            problems.append(f"{name}: {text} is above {spec['MaxValue']}")
+    if "MinLength" in spec and len(text) < int(spec["MinLength"]):
+        problems.append(f"{name}: {text!r} is shorter than {spec['MinLength']}")
+    if "MaxLength" in spec and len(text) > int(spec["MaxLength"]):
+        problems.append(f"{name}: {text!r} is longer than {spec['MaxLength']}")
+    # stackery/deploy passes each value as Key="value".
+    if re.search(r'["\\\s]', text):
+        problems.append(f"{name}: {text!r} has a quote, backslash or space, which stackery/deploy cannot pass")
+    return problems
+
+
+@pytest.mark.parametrize("path", environment_files(), ids=lambda p: p.name)
+def test_environment_file_fits_the_template(source: dict[str, Any], path: Path) -> None:
+    values = json.loads(path.read_text())
+    assert isinstance(values, dict), f"{path.name} must be a JSON object of parameter name to value"
+    declared = source["Parameters"]
+    problems = [f"{name}: not a parameter of template.yaml" for name in sorted(set(values) - set(declared))]
+    problems += [
+        f"{name}: stackery/deploy sets it" for name in sorted({"StackTagName", "EnvironmentTagName"} & set(values))
+    ]
+    problems += [p for name, value in values.items() if name in declared for p in check_value(name, declared[name], value)]
+    assert not problems, f"{path.name}:\n" + "\n".join(problems)
+    # The template's Rules, evaluated as CloudFormation would before deploying.
+    params = parameter_values(source, **values)
+    for rule_name, rule in source.get("Rules", {}).items():
+        if "RuleCondition" in rule and not condition_true(rule["RuleCondition"], params, {}):
+            continue
+        for assertion in rule["Assertions"]:
+            assert condition_true(assertion["Assert"], params, {}), f"{path.name}: {assertion['AssertDescription']}"
+    Stack(source, **values)  # every condition evaluates with these values
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="stackery/deploy needs jq")
+@pytest.mark.parametrize("path", environment_files(), ids=lambda p: p.name)
+def test_deploy_passes_every_value_of_the_environment(path: Path) -> None:
+    result = subprocess.run([str(DEPLOY), "--dry-run", path.stem], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    argv = shlex.split(result.stdout)
+    assert argv[:2] == ["sam", "deploy"]
+    assert argv[argv.index("--stack-name") + 1] == f"presign-gateway-{path.stem}"
+    overrides = argv[argv.index("--parameter-overrides") + 1]
+    passed = dict(re.findall(r'(\w+)="([^"]*)"', overrides))
+    expected = {k: str(v) for k, v in json.loads(path.read_text()).items()}
+    expected |= {"StackTagName": "presign-gateway", "EnvironmentTagName": path.stem}
+    assert passed == expected
+    assert "CAPABILITY_IAM" in argv
+
+
+def test_prebuild_hook_is_an_executable_strict_bash_script() -> None:
+    assert PREBUILD.is_file(), f"{PREBUILD} is missing"
+    assert os.access(PREBUILD, os.X_OK), f"{PREBUILD.name} is not executable (chmod +x)"
+    text = PREBUILD.read_text()
+    assert text.startswith("#!/usr/bin/env bash\n")
+    assert "set -euo pipefail" in text
+    assert "cargo lambda build --release --arm64" in text
+    for script in (PREBUILD, DEPLOY):
+        check = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)
+        assert check.returncode == 0, f"bash -n {script.name}: {check.stderr}"
+    assert os.access(DEPLOY, os.X_OK), f"{DEPLOY.name} is not executable"
+
+
+def fake_cargo(directory: Path, has_lambda: bool) -> Path:
+    """A `cargo` that records its arguments and, if it 'has' cargo-lambda, produces the artifact."""
+    log = directory / "cargo.log"
+    script = directory / "cargo"
+    script.write_text(
+        "#!/bin/sh\n"
+        f'echo "$*" >> "{log}"\n'
+        + (
+            '[ "$1" = lambda ] || exit 1\n'
+            '[ "$2" = build ] && mkdir -p "$CARGO_TARGET_DIR/lambda/presign-gateway" '
+            '&& : > "$CARGO_TARGET_DIR/lambda/presign-gateway/bootstrap"\n'
+            "exit 0\n"
+            if has_lambda
+            else 'echo "error: no such command: \\`$1\\`" >&2\nexit 101\n'
+        )
+    )
+    script.chmod(0o755)
+    return log
+
+
+def run_prebuild(tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    env = {
+        "PATH": f"{tmp_path}:/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "CARGO_TARGET_DIR": str(tmp_path / "target"),
+    }
+    return subprocess.run([str(PREBUILD)], capture_output=True, text=True, env=env, timeout=60)
+
+
+def test_prebuild_hook_says_how_to_install_cargo_lambda(tmp_path: Path) -> None:
+    log = fake_cargo(tmp_path, has_lambda=False)
+    result = run_prebuild(tmp_path)
+    assert result.returncode != 0
+    assert "pip install cargo-lambda" in result.stderr, result.stderr
+    assert "build" not in log.read_text(), "it must not try to build without cargo lambda"
+
+
+def test_prebuild_hook_builds_release_arm64(tmp_path: Path) -> None:
+    log = fake_cargo(tmp_path, has_lambda=True)
+    result = run_prebuild(tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "lambda build --release --arm64" in log.read_text().splitlines()
