@@ -14,7 +14,8 @@ use axum::body::Body;
 use criterion::{Criterion, criterion_group, criterion_main};
 use http::{Method, Request};
 use presign_gateway::config::AllowedOrigins;
-use presign_gateway::core::{BodySize, Incoming, KeyPath, Policy, decide};
+use presign_gateway::core::query::Query;
+use presign_gateway::core::{Action, BodySize, Caller, Incoming, KeyPath, Policy, decide};
 use presign_gateway::gateway::{Gateway, app};
 use presign_gateway::signing::{BucketEndpoint, CredentialsCache, Presigner};
 use tower::ServiceExt;
@@ -22,7 +23,7 @@ use tower::ServiceExt;
 const KEY_PATH: &str = "/reports/2024/Q3%20summary.pdf";
 
 fn policy() -> Policy {
-    Policy { prefix: presign_gateway::core::key::KeyPrefix::default(), expires_in: Duration::from_secs(300) }
+    Policy::new(Duration::from_secs(300))
 }
 
 fn credentials() -> Credentials {
@@ -34,16 +35,18 @@ fn endpoint() -> BucketEndpoint {
 }
 
 fn incoming() -> Incoming<'static> {
-    Incoming { method: &Method::GET, path: KeyPath::Encoded(KEY_PATH), query: None, body: BodySize::Known(0) }
+    Incoming { method: &Method::GET, path: KeyPath::Encoded(KEY_PATH), body: BodySize::Known(0) }
 }
 
 fn benches(c: &mut Criterion) {
     let policy = policy();
     c.bench_function("decide", |b| {
-        b.iter(|| decide(black_box(&incoming()), &policy));
+        b.iter(|| decide(black_box(&incoming()), &Query::default(), Caller::Owner(None), &policy));
     });
 
-    let decision = decide(&incoming(), &policy).expect("a valid request");
+    let Ok(Action::Presign(decision)) = decide(&incoming(), &Query::default(), Caller::Owner(None), &policy) else {
+        panic!("a valid request")
+    };
     let presigner = Presigner::new(endpoint());
     let credentials = credentials();
     c.bench_function("presign/aws-sigv4", |b| {

@@ -4,6 +4,7 @@
 
 use aws_config::{BehaviorVersion, Region};
 
+use crate::links::{ShareKeys, ShareKeysError};
 use crate::signing::{CredentialsCache, StoreLocation};
 
 /// The region used with a custom endpoint when none is configured.
@@ -18,6 +19,30 @@ pub enum AwsSetupError {
     /// The AWS chain has no credentials provider at all.
     #[error("no AWS credentials provider is configured")]
     NoCredentials,
+    /// The share keys secret cannot be read.
+    #[error("cannot read the share keys from secret {0}")]
+    Secret(String, #[source] aws_sdk_secretsmanager::Error),
+    /// The secret holds no text.
+    #[error("secret {0} holds no share keys")]
+    EmptySecret(String),
+    /// The secret's share keys cannot be used.
+    #[error("secret {0}: {1}")]
+    ShareKeys(String, #[source] ShareKeysError),
+}
+
+/// Reads share keys (`kid:secret,...`, or Secrets Manager's generated
+/// `{"kid":...,"secret":...}`) from an AWS Secrets Manager secret.
+pub async fn share_keys_from_secret(arn: &str) -> Result<ShareKeys, AwsSetupError> {
+    let sdk = aws_config::defaults(BehaviorVersion::latest()).load().await;
+    let client = aws_sdk_secretsmanager::Client::new(&sdk);
+    let secret = client
+        .get_secret_value()
+        .secret_id(arn)
+        .send()
+        .await
+        .map_err(|e| AwsSetupError::Secret(arn.to_owned(), e.into()))?;
+    let text = secret.secret_string().ok_or_else(|| AwsSetupError::EmptySecret(arn.to_owned()))?;
+    ShareKeys::parse(text).map_err(|e| AwsSetupError::ShareKeys(arn.to_owned(), e))
 }
 
 /// External storage as the gateway signs for it.

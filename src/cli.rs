@@ -4,8 +4,11 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::core::units::{self, UnitError};
 
 /// Answers GET, HEAD, PUT and DELETE with a 307 to a short-lived presigned S3 URL.
 #[derive(Debug, Parser)]
@@ -18,6 +21,7 @@ pub struct Cli {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // Parsed once at start-up.
 pub enum Command {
     /// Serve the gateway over HTTP, on the embedded store unless --endpoint is given.
     Serve(ServeArgs),
@@ -25,9 +29,9 @@ pub enum Command {
     /// for a gateway running elsewhere (such as under `cargo lambda watch`).
     #[cfg(feature = "embedded-store")]
     Store(StoreArgs),
+    /// Mint a share link offline, with the same keys the gateway verifies (SHARE_KEYS).
+    Share(ShareArgs),
 }
-
-impl Cli {}
 
 /// Settings for `serve` and for the Lambda function.
 #[derive(Debug, Clone, Args)]
@@ -72,6 +76,50 @@ pub struct ServeArgs {
     /// Origins whose browser pages may call the gateway (CORS), comma-separated, or `*`.
     #[arg(long, env = "ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
+
+    /// How callers are identified.
+    #[arg(long = "auth", env = "AUTH_MODE", default_value = "none")]
+    pub auth: AuthMode,
+
+    /// HS256 secret for --auth jwt, at least 32 bytes (prefer the environment variable).
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// PEM public key (RSA, EC or Ed25519) or JWKS file for --auth jwt.
+    #[arg(long, env = "JWT_PUBLIC_KEY")]
+    pub jwt_public_key: Option<String>,
+
+    /// The `iss` bearer tokens must carry.
+    #[arg(long, env = "JWT_ISSUER")]
+    pub jwt_issuer: Option<String>,
+
+    /// The `aud` bearer tokens must carry.
+    #[arg(long, env = "JWT_AUDIENCE")]
+    pub jwt_audience: Option<String>,
+
+    /// The claim that names the caller's tenant.
+    #[arg(long, env = "TENANT_CLAIM", default_value = "sub")]
+    pub tenant_claim: String,
+
+    /// Folder the tenants' folders are in: a tenant's keys live under FOLDER/<tenant>/.
+    #[arg(long, env = "TENANT_FOLDER", default_value = "tenants")]
+    pub tenant_folder: String,
+
+    /// Share link keys, kid:secret[,kid:secret...]: the first signs, all verify (prefer the environment variable).
+    #[arg(long, env = "SHARE_KEYS", hide_env_values = true)]
+    pub share_keys: Option<String>,
+
+    /// ARN of an AWS Secrets Manager secret holding the share keys, read at start-up.
+    #[arg(long, env = "SHARE_KEYS_SECRET_ARN", conflicts_with = "share_keys")]
+    pub share_keys_secret_arn: Option<String>,
+
+    /// The longest lifetime a share link may have (seconds, or 30m, 12h, 365d).
+    #[arg(long, env = "SHARE_MAX_TTL", default_value = "365d", value_parser = parse_duration)]
+    pub share_max_ttl: Duration,
+
+    /// The gateway's public base URL, used in share links [default: the request's host and stage].
+    #[arg(long, env = "BASE_URL")]
+    pub base_url: Option<String>,
 
     /// Log filter, in `tracing` `EnvFilter` syntax.
     #[arg(long, env = "LOG_LEVEL", default_value = "info")]
@@ -124,6 +172,60 @@ pub struct StoreArgs {
     /// Log filter, in `tracing` `EnvFilter` syntax.
     #[arg(long, env = "LOG_LEVEL", default_value = "info")]
     pub log_level: String,
+}
+
+/// Settings for `share`.
+#[derive(Debug, Clone, Args)]
+pub struct ShareArgs {
+    /// The key to share, as a path (`docs/q3 report.pdf`).
+    pub key: String,
+
+    /// How long the link works (seconds, or 30m, 12h, 30d).
+    #[arg(long, value_parser = parse_duration)]
+    pub ttl: Duration,
+
+    /// The tenant the key belongs to (leave out with --auth none).
+    #[arg(long)]
+    pub tenant: Option<String>,
+
+    /// What the link allows: GET (and HEAD), PUT, DELETE, comma-separated.
+    #[arg(long, default_value = "GET")]
+    pub methods: String,
+
+    /// The largest upload a PUT link takes (bytes, or KiB, MiB, GiB).
+    #[arg(long, value_parser = parse_size)]
+    pub max_size: Option<u64>,
+
+    /// The gateway's public base URL.
+    #[arg(long, env = "BASE_URL")]
+    pub base_url: String,
+
+    /// Share link keys, kid:secret[,...]; the first signs (prefer the environment variable).
+    #[arg(long, env = "SHARE_KEYS", hide_env_values = true)]
+    pub share_keys: String,
+
+    /// The longest lifetime a link may have, as the gateway is configured.
+    #[arg(long, env = "SHARE_MAX_TTL", default_value = "365d", value_parser = parse_duration)]
+    pub share_max_ttl: Duration,
+}
+
+/// How callers are identified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuthMode {
+    /// Nobody in particular: one tenant, the whole bucket (or key prefix).
+    None,
+    /// API Gateway's authorizer (JWT, Cognito or Lambda) already checked the caller; its claims name the tenant.
+    Authorizer,
+    /// Bearer JWTs, verified here.
+    Jwt,
+}
+
+fn parse_duration(text: &str) -> Result<Duration, UnitError> {
+    units::parse_duration(text)
+}
+
+fn parse_size(text: &str) -> Result<u64, UnitError> {
+    units::parse_size(text)
 }
 
 /// How log lines are written.

@@ -7,9 +7,16 @@ use std::time::Duration;
 
 use http::{HeaderValue, Uri};
 
-use crate::cli::{LogFormat, ServeArgs, StoreArgs};
+use crate::auth::{Authenticator, JwtKeyError, JwtVerifier};
+use crate::cli::{AuthMode, LogFormat, ServeArgs, ShareArgs, StoreArgs};
 use crate::core::Policy;
+use crate::core::ShareOrder;
+use crate::core::grant::{Methods, MethodsError};
+use crate::core::key::ObjectKey;
 use crate::core::key::{KeyError, KeyPrefix};
+use crate::core::tenant::{TenantError, TenantId};
+use crate::gateway::{GatewaySettings, Links};
+use crate::links::{ShareKeys, ShareKeysError};
 use crate::signing::MAX_EXPIRES;
 
 /// The bucket the embedded store serves when none is named.
@@ -61,22 +68,59 @@ pub enum ConfigError {
         "the embedded store listens on {0}, which clients cannot connect to: set --store-url / STORE_URL to the address they reach it at"
     )]
     StoreUrlRequired(SocketAddr),
+    /// The tenant folder breaks the key rules.
+    #[error("--tenant-folder / TENANT_FOLDER is not a usable folder: {0}")]
+    TenantFolder(KeyError),
+    /// An empty claim name.
+    #[error("--tenant-claim / TENANT_CLAIM must name a claim, such as sub")]
+    TenantClaim,
+    /// A zero maximum.
+    #[error("--share-max-ttl / SHARE_MAX_TTL must be at least one second")]
+    ShareMaxTtl,
+    /// The authorizer's claims only exist behind API Gateway.
+    #[error(
+        "--auth authorizer / AUTH_MODE=authorizer reads API Gateway's authorizer claims, which only exist in Lambda: use --auth jwt locally"
+    )]
+    AuthorizerOutsideLambda,
+    /// JWT keys that cannot be used.
+    #[error(transparent)]
+    JwtKey(#[from] JwtKeyError),
+    /// Share keys that cannot be used.
+    #[error("--share-keys / SHARE_KEYS: {0}")]
+    ShareKeys(#[from] ShareKeysError),
+    /// A tenant id that cannot be used.
+    #[error("--tenant: {0}")]
+    Tenant(TenantError),
+    /// A key that cannot be shared.
+    #[error("the key to share: {0}")]
+    ShareKey(KeyError),
+    /// A link lifetime out of range.
+    #[error("--ttl must be between 1 second and {0} seconds (SHARE_MAX_TTL)")]
+    ShareTtl(u64),
+    /// A methods list that does not parse.
+    #[error("--methods: {0}")]
+    ShareMethods(MethodsError),
+    /// A size limit on a link that cannot upload.
+    #[error("--max-size applies to links that allow PUT")]
+    ShareMaxSize,
     /// The log filter does not parse.
     #[error("--log-level / LOG_LEVEL `{0}` is not a valid filter such as `info` or `presign_gateway=debug`")]
     LogLevel(String),
 }
 
 /// The validated configuration.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Config {
     /// Where the gateway listens (local server only).
     pub listen: SocketAddr,
     /// Which storage URLs are signed for.
     pub store: StoreConfig,
-    /// Rules every decision follows.
-    pub policy: Policy,
-    /// Browser origins allowed to call the gateway.
-    pub allowed_origins: AllowedOrigins,
+    /// What the gateway is built from.
+    pub gateway: GatewaySettings,
+    /// A Secrets Manager secret to read the share keys from at start-up.
+    pub share_keys_secret: Option<String>,
+    /// The gateway's public base URL for share links, if configured.
+    pub base_url: Option<String>,
     /// How logs are written.
     pub log: LogConfig,
 }
@@ -146,47 +190,125 @@ pub struct LogConfig {
 }
 
 impl Config {
-    /// Validates the arguments for `runtime`.
+    /// Validates the arguments for `runtime`. Reads a JWT public key file, if one is named.
     pub fn from_args(args: ServeArgs, runtime: Runtime) -> Result<Self, ConfigError> {
-        if !(1..=MAX_EXPIRES.as_secs()).contains(&args.expires) {
-            return Err(ConfigError::Expires(args.expires));
-        }
-        let policy = Policy {
-            prefix: KeyPrefix::new(&args.key_prefix).map_err(ConfigError::KeyPrefix)?,
-            expires_in: Duration::from_secs(args.expires),
-        };
-        let public_url = args.store_url.as_deref().map(|url| base_url("--store-url / STORE_URL", url)).transpose()?;
         if let Some(region) = &args.region {
             check_region(region)?;
         }
-        let store = if args.endpoint.is_some() || runtime == Runtime::Lambda {
-            let endpoint =
-                args.endpoint.as_deref().map(|url| base_url("--endpoint / AWS_ENDPOINT_URL_S3", url)).transpose()?;
-            let bucket = args.bucket.ok_or(ConfigError::BucketRequired(match runtime {
-                Runtime::Lambda => "in Lambda",
-                Runtime::Local => "with --endpoint",
-            }))?;
-            StoreConfig::External { endpoint, public_url, bucket: check_bucket(bucket)?, region: args.region }
-        } else if cfg!(feature = "embedded-store") {
-            let listen = args.store_listen.unwrap_or(SocketAddr::new(args.listen.ip(), 0));
-            if listen.ip().is_unspecified() && public_url.is_none() {
-                return Err(ConfigError::StoreUrlRequired(listen));
-            }
-            StoreConfig::Embedded(EmbeddedConfig {
-                data_dir: args.data_dir,
-                listen,
-                bucket: check_bucket(args.bucket.unwrap_or_else(|| DEFAULT_EMBEDDED_BUCKET.to_owned()))?,
-                public_url,
-            })
-        } else {
-            return Err(ConfigError::NoEmbeddedStore);
+        let store = store(&args, runtime)?;
+        let base_url = args.base_url.as_deref().map(|url| base_url("--base-url / BASE_URL", url)).transpose()?;
+        let gateway = GatewaySettings {
+            policy: policy(&args)?,
+            allowed_origins: allowed_origins(&args.allowed_origins)?,
+            auth: authenticator(&args, runtime)?,
+            links: match &args.share_keys {
+                Some(spec) => Some(Links { keys: ShareKeys::parse(spec)?, base_url: base_url.clone() }),
+                None => None,
+            },
         };
         Ok(Self {
             listen: args.listen,
             store,
-            policy,
-            allowed_origins: allowed_origins(&args.allowed_origins)?,
+            gateway,
+            share_keys_secret: args.share_keys_secret_arn.clone(),
+            base_url,
             log: LogConfig::new(args.log_level, args.log_format, runtime)?,
+        })
+    }
+}
+
+fn policy(args: &ServeArgs) -> Result<Policy, ConfigError> {
+    if !(1..=MAX_EXPIRES.as_secs()).contains(&args.expires) {
+        return Err(ConfigError::Expires(args.expires));
+    }
+    if args.share_max_ttl.is_zero() {
+        return Err(ConfigError::ShareMaxTtl);
+    }
+    Ok(Policy {
+        prefix: KeyPrefix::new(&args.key_prefix).map_err(ConfigError::KeyPrefix)?,
+        tenants: KeyPrefix::new(&args.tenant_folder).map_err(ConfigError::TenantFolder)?,
+        expires_in: Duration::from_secs(args.expires),
+        max_share_ttl: args.share_max_ttl,
+    })
+}
+
+fn store(args: &ServeArgs, runtime: Runtime) -> Result<StoreConfig, ConfigError> {
+    let public_url = args.store_url.as_deref().map(|url| base_url("--store-url / STORE_URL", url)).transpose()?;
+    if args.endpoint.is_some() || runtime == Runtime::Lambda {
+        let endpoint =
+            args.endpoint.as_deref().map(|url| base_url("--endpoint / AWS_ENDPOINT_URL_S3", url)).transpose()?;
+        let bucket = args.bucket.clone().ok_or(ConfigError::BucketRequired(match runtime {
+            Runtime::Lambda => "in Lambda",
+            Runtime::Local => "with --endpoint",
+        }))?;
+        return Ok(StoreConfig::External {
+            endpoint,
+            public_url,
+            bucket: check_bucket(bucket)?,
+            region: args.region.clone(),
+        });
+    }
+    if !cfg!(feature = "embedded-store") {
+        return Err(ConfigError::NoEmbeddedStore);
+    }
+    let listen = args.store_listen.unwrap_or(SocketAddr::new(args.listen.ip(), 0));
+    if listen.ip().is_unspecified() && public_url.is_none() {
+        return Err(ConfigError::StoreUrlRequired(listen));
+    }
+    Ok(StoreConfig::Embedded(EmbeddedConfig {
+        data_dir: args.data_dir.clone(),
+        listen,
+        bucket: check_bucket(args.bucket.clone().unwrap_or_else(|| DEFAULT_EMBEDDED_BUCKET.to_owned()))?,
+        public_url,
+    }))
+}
+
+fn authenticator(args: &ServeArgs, runtime: Runtime) -> Result<Authenticator, ConfigError> {
+    let claim = args.tenant_claim.trim();
+    if claim.is_empty() {
+        return Err(ConfigError::TenantClaim);
+    }
+    Ok(match args.auth {
+        AuthMode::None => Authenticator::None,
+        AuthMode::Authorizer if runtime == Runtime::Local => return Err(ConfigError::AuthorizerOutsideLambda),
+        AuthMode::Authorizer => Authenticator::Authorizer { claim: claim.to_owned() },
+        AuthMode::Jwt => Authenticator::Jwt(JwtVerifier::new(
+            args.jwt_secret.as_deref(),
+            args.jwt_public_key.as_deref(),
+            args.jwt_issuer.clone(),
+            args.jwt_audience.clone(),
+            claim.to_owned(),
+        )?),
+    })
+}
+
+/// A link to mint with `presign-gateway share`, validated.
+#[derive(Debug)]
+pub struct ShareCommand {
+    /// The keys that sign.
+    pub keys: ShareKeys,
+    /// The gateway's public base URL.
+    pub base_url: String,
+    /// What the link grants.
+    pub order: ShareOrder,
+}
+
+impl ShareCommand {
+    /// Validates the arguments of `presign-gateway share` by the gateway's own rules.
+    pub fn from_args(args: &ShareArgs) -> Result<Self, ConfigError> {
+        let tenant = args.tenant.as_deref().map(TenantId::new).transpose().map_err(ConfigError::Tenant)?;
+        let key = ObjectKey::new(args.key.trim_start_matches('/').to_owned()).map_err(ConfigError::ShareKey)?;
+        if args.ttl.is_zero() || args.ttl > args.share_max_ttl {
+            return Err(ConfigError::ShareTtl(args.share_max_ttl.as_secs()));
+        }
+        let methods = Methods::parse(&args.methods).map_err(ConfigError::ShareMethods)?;
+        if args.max_size.is_some() && !methods.allows_put() {
+            return Err(ConfigError::ShareMaxSize);
+        }
+        Ok(Self {
+            keys: ShareKeys::parse(&args.share_keys)?,
+            base_url: base_url("--base-url / BASE_URL", &args.base_url)?,
+            order: ShareOrder { tenant, key, methods, ttl: args.ttl, max_size: args.max_size },
         })
     }
 }
@@ -294,8 +416,8 @@ mod tests {
     fn defaults_start_the_embedded_store() {
         let config = config(&[], Runtime::Local).unwrap();
         assert_eq!(config.listen, "127.0.0.1:3000".parse().unwrap());
-        assert_eq!(config.policy.expires_in, Duration::from_secs(300));
-        assert_eq!(config.allowed_origins, AllowedOrigins::None);
+        assert_eq!(config.gateway.policy.expires_in, Duration::from_secs(300));
+        assert_eq!(config.gateway.allowed_origins, AllowedOrigins::None);
         assert_eq!(config.log.format, LogFormat::Text);
         let StoreConfig::Embedded(EmbeddedConfig { listen, bucket, .. }) = config.store else { panic!("not embedded") };
         assert_eq!(listen, "127.0.0.1:0".parse().unwrap());
@@ -344,13 +466,13 @@ mod tests {
         let config =
             config(&["--allowed-origins", "https://a.example, http://127.0.0.1:8080/"], Runtime::Local).unwrap();
         assert_eq!(
-            config.allowed_origins,
+            config.gateway.allowed_origins,
             AllowedOrigins::List(vec![
                 HeaderValue::from_static("https://a.example"),
                 HeaderValue::from_static("http://127.0.0.1:8080")
             ])
         );
         let any = self::config(&["--allowed-origins", "*"], Runtime::Local).unwrap();
-        assert_eq!(any.allowed_origins, AllowedOrigins::Any);
+        assert_eq!(any.gateway.allowed_origins, AllowedOrigins::Any);
     }
 }

@@ -7,8 +7,10 @@
 //! The layout follows the request:
 //! - [`transport`]: the edges, AWS Lambda and a local HTTP server, both
 //!   driving the same [`gateway::app`] router;
-//! - [`core`]: the pure step from a request to a [`core::Decision`] (operation,
-//!   validated key, lifetime, download headers) or a typed rejection;
+//! - [`core`]: the pure step from a request and its caller to a
+//!   [`core::Decision`] (operation, tenant-scoped key, lifetime, download
+//!   headers), a share link to mint, or a typed rejection;
+//! - [`auth`] and [`links`]: who is asking, and share-link tokens;
 //! - [`signing`]: SigV4 presigning with the AWS SDK's own code;
 //! - `store`: the embedded S3-compatible store (feature `embedded-store`).
 //!
@@ -16,18 +18,21 @@
 //! use std::time::{Duration, SystemTime};
 //! use aws_credential_types::Credentials;
 //! use http::Method;
-//! use presign_gateway::core::{BodySize, Incoming, KeyPath, Policy, decide};
+//! use presign_gateway::core::query::Query;
+//! use presign_gateway::core::{Action, BodySize, Caller, Incoming, KeyPath, Policy, decide};
 //! use presign_gateway::signing::{BucketEndpoint, Presigner};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let policy = Policy { prefix: Default::default(), expires_in: Duration::from_secs(300) };
+//! let policy = Policy::new(Duration::from_secs(300));
 //! let request = Incoming {
 //!     method: &Method::GET,
 //!     path: KeyPath::Encoded("/reports/Q3%20summary.pdf"),
-//!     query: Some("download"),
 //!     body: BodySize::Known(0),
 //! };
-//! let decision = decide(&request, &policy)?;
+//! let query = Query::parse(Some("download"))?;
+//! let Action::Presign(decision) = decide(&request, &query, Caller::Owner(None), &policy)? else {
+//!     unreachable!("a GET is presigned")
+//! };
 //! assert_eq!(decision.key.as_str(), "reports/Q3 summary.pdf");
 //!
 //! let presigner = Presigner::new(BucketEndpoint {
@@ -41,12 +46,14 @@
 //! # }
 //! ```
 
+pub mod auth;
 pub mod aws;
 pub mod cli;
 pub mod config;
 pub mod core;
 pub mod cors;
 pub mod gateway;
+pub mod links;
 pub mod signing;
 #[cfg(feature = "embedded-store")]
 pub mod store;

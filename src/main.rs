@@ -7,7 +7,7 @@ use clap::Parser;
 use presign_gateway::cli::{Cli, Command, ServeArgs};
 #[cfg(feature = "embedded-store")]
 use presign_gateway::config::StoreOnlyConfig;
-use presign_gateway::config::{Config, Runtime};
+use presign_gateway::config::{Config, Runtime, ShareCommand};
 use presign_gateway::{telemetry, transport};
 
 fn main() -> ExitCode {
@@ -38,6 +38,12 @@ fn run(command: Command, runtime: Runtime) -> anyhow::Result<()> {
                 Runtime::Lambda => tokio.block_on(transport::lambda::run(config)).map_err(|e| anyhow::anyhow!(e)),
                 Runtime::Local => tokio.block_on(transport::local::serve(config)),
             }
+        }
+        Command::Share(args) => {
+            let share = ShareCommand::from_args(&args)?;
+            let grant = share.order.into_grant(std::time::SystemTime::now());
+            println!("{}", share.keys.url(&share.base_url, &grant));
+            Ok(())
         }
         #[cfg(feature = "embedded-store")]
         Command::Store(args) => {

@@ -10,9 +10,9 @@ use aws_credential_types::Credentials;
 use lambda_http::lambda_runtime::{Context, LambdaEvent};
 use lambda_http::request::LambdaRequest;
 use lambda_http::{Adapter, Service};
+use presign_gateway::auth::Authenticator;
 use presign_gateway::config::AllowedOrigins;
 use presign_gateway::core::Policy;
-use presign_gateway::core::key::KeyPrefix;
 use presign_gateway::gateway::Gateway;
 use presign_gateway::signing::{BucketEndpoint, CredentialsCache, Presigner};
 use presign_gateway::transport::lambda::handler;
@@ -85,17 +85,25 @@ fn event(door: FrontDoor, method: &str, sent: &str, mount: Mount) -> Value {
 }
 
 fn gateway() -> Arc<Gateway> {
-    let policy = Policy { prefix: KeyPrefix::default(), expires_in: Duration::from_secs(300) };
+    gateway_with(Authenticator::None)
+}
+
+fn gateway_with(auth: Authenticator) -> Arc<Gateway> {
+    let policy = Policy::new(Duration::from_secs(300));
     let presigner = Presigner::new(BucketEndpoint { url: BUCKET_URL.into(), signing_region: "eu-west-1".into() });
     let credentials = CredentialsCache::new(Credentials::new("AKID", "secret", None, None, "test"));
-    Arc::new(Gateway::new(policy, presigner, credentials, AllowedOrigins::None))
+    Arc::new(Gateway::new(policy, presigner, credentials, AllowedOrigins::None).with_auth(auth))
 }
 
 /// Plays `event` through `lambda_http`'s adapter, as the runtime does, and
 /// returns the serialized response.
 async fn invoke(event: &Value) -> Value {
+    invoke_on(gateway(), event).await
+}
+
+async fn invoke_on(gateway: Arc<Gateway>, event: &Value) -> Value {
     let payload: LambdaRequest = serde_json::from_value(event.clone()).expect("a payload lambda_http accepts");
-    let mut adapter: Adapter<'_, _, _> = Adapter::from(handler(gateway()));
+    let mut adapter: Adapter<'_, _, _> = Adapter::from(handler(gateway));
     let response = adapter.call(LambdaEvent::new(payload, Context::default())).await.expect("a response");
     serde_json::to_value(response).unwrap()
 }
@@ -198,4 +206,44 @@ async fn the_root_route_has_no_key() {
     http["rawPath"] = json!("/prod");
     http["pathParameters"] = Value::Null;
     assert_eq!(invoke(&http).await["statusCode"], 400);
+}
+
+#[tokio::test]
+async fn authorizer_claims_name_the_tenant() {
+    let by = |claim: &str| gateway_with(Authenticator::Authorizer { claim: claim.to_owned() });
+    let with_authorizer = |door: FrontDoor, authorizer: Value| {
+        let mut event = event(door, "GET", "/docs/q3.pdf", Mount::Plain);
+        event["requestContext"]["authorizer"] = authorizer;
+        event
+    };
+    let cases = [
+        (
+            "HTTP API JWT authorizer",
+            FrontDoor::HttpApi,
+            json!({ "jwt": { "claims": { "sub": "acme" }, "scopes": null } }),
+            "sub",
+        ),
+        ("HTTP API Lambda authorizer", FrontDoor::HttpApi, json!({ "lambda": { "tenant": "acme" } }), "tenant"),
+        (
+            "REST Cognito authorizer",
+            FrontDoor::RestApi,
+            json!({ "claims": { "sub": "acme", "email": "a@example.com" } }),
+            "sub",
+        ),
+        ("REST Lambda authorizer", FrontDoor::RestApi, json!({ "principalId": "user-1", "tenant": "acme" }), "tenant"),
+    ];
+    for (what, door, authorizer, claim) in cases {
+        let response = invoke_on(by(claim), &with_authorizer(door, authorizer)).await;
+        assert_eq!(response["statusCode"], 307, "{what}: {response:#}");
+        assert_eq!(key_of(&location(door, &response)), "tenants/acme/docs/q3.pdf", "{what}");
+    }
+
+    // No authorizer: 401. An authorizer without the claim: 403.
+    let mut bare = event(FrontDoor::HttpApi, "GET", "/docs/q3.pdf", Mount::Plain);
+    bare["requestContext"].as_object_mut().unwrap().remove("authorizer");
+    assert_eq!(invoke_on(by("sub"), &bare).await["statusCode"], 401);
+    let other_claim = with_authorizer(FrontDoor::HttpApi, json!({ "jwt": { "claims": { "email": "a@example.com" } } }));
+    assert_eq!(invoke_on(by("sub"), &other_claim).await["statusCode"], 403);
+    let climbing = with_authorizer(FrontDoor::HttpApi, json!({ "jwt": { "claims": { "sub": ".." } } }));
+    assert_eq!(invoke_on(by("sub"), &climbing).await["statusCode"], 403);
 }

@@ -17,8 +17,7 @@ use presign_gateway::signing::{BucketEndpoint, CredentialsCache, Presigner};
 use tower::ServiceExt;
 
 fn gateway_with(credentials: Credentials, origins: AllowedOrigins) -> axum::Router {
-    let policy =
-        Policy { prefix: presign_gateway::core::key::KeyPrefix::default(), expires_in: Duration::from_secs(300) };
+    let policy = Policy::new(Duration::from_secs(300));
     let presigner = Presigner::new(BucketEndpoint {
         url: "https://files.s3.eu-west-1.amazonaws.com".into(),
         signing_region: "eu-west-1".into(),

@@ -12,16 +12,14 @@ use lambda_http::RequestExt;
 use tower_http::request_id::{MakeRequestId, RequestId};
 
 use super::REQUEST_ID;
-use crate::core::Operation;
-use crate::core::key::ObjectKey;
 
-/// What the handler decided, for the log line.
+/// What the handler did, for the log line.
 #[derive(Debug, Clone)]
 pub struct Logged {
-    /// The S3 operation presigned.
-    pub operation: Operation,
-    /// The storage key.
-    pub key: ObjectKey,
+    /// The S3 operation presigned, or `CreateShareLink`.
+    pub action: &'static str,
+    /// The key, in storage (tenant folder included) or as the link names it.
+    pub key: String,
 }
 
 /// Request ids: Lambda's own where there is one, a fresh UUID otherwise.
@@ -48,7 +46,7 @@ pub async fn log(request: Request, next: Next) -> Response {
     tracing::info!(
         method = %method,
         key = logged.map(|l| l.key.as_str()),
-        operation = logged.map(|l| l.operation.s3_name()),
+        operation = logged.map(|l| l.action),
         status = response.status().as_u16(),
         latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
         request_id,

@@ -1,11 +1,14 @@
 //! Every way a request can fail, mapped to its HTTP status in one place.
 //! Client mistakes get a one-line reason; internal failures are logged with
-//! their cause and answered without details.
+//! their cause and answered without details. Nothing here says whether a key
+//! exists: the gateway never asks storage.
 
 use axum::response::{IntoResponse, Response};
-use http::{StatusCode, header};
+use http::{HeaderValue, StatusCode, header};
 
+use crate::auth::AuthError;
 use crate::core::{ALLOWED_METHODS, Rejection};
+use crate::links::LinkError;
 use crate::signing::{CredentialsUnavailable, SignError};
 
 /// Why the gateway gave no redirect.
@@ -14,6 +17,18 @@ pub enum GatewayError {
     /// The request itself is wrong.
     #[error(transparent)]
     Rejected(#[from] Rejection),
+    /// The caller is not authenticated, or not allowed.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    /// A share link that does not open.
+    #[error(transparent)]
+    Link(#[from] LinkError),
+    /// Share links are used or asked for, but none are configured.
+    #[error("share links are not enabled on this gateway")]
+    LinksDisabled,
+    /// A link was asked for, but the gateway cannot tell its own URL.
+    #[error("the gateway cannot tell its own URL for the link: set BASE_URL")]
+    NoBaseUrl,
     /// The credential chain gave nothing to sign with.
     #[error(transparent)]
     Credentials(#[from] CredentialsUnavailable),
@@ -30,11 +45,25 @@ impl GatewayError {
             Self::Rejected(rejection) => match rejection {
                 Rejection::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
                 Rejection::LengthRequired => StatusCode::LENGTH_REQUIRED,
+                Rejection::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+                Rejection::LinkCannotShare | Rejection::LinkForAnotherKey | Rejection::LinkMethod(_) => {
+                    StatusCode::FORBIDDEN
+                }
                 Rejection::Key(_)
                 | Rejection::FileName(_)
                 | Rejection::DownloadOnWrite
-                | Rejection::RepeatedParameter(_) => StatusCode::BAD_REQUEST,
+                | Rejection::RepeatedParameter(_)
+                | Rejection::ShareNeedsPost
+                | Rejection::TtlRequired
+                | Rejection::Unit(_)
+                | Rejection::TtlOutOfRange(_)
+                | Rejection::Methods(_)
+                | Rejection::MaxSizeWithoutPut => StatusCode::BAD_REQUEST,
             },
+            Self::Auth(error) if error.is_forbidden() => StatusCode::FORBIDDEN,
+            Self::Auth(_) => StatusCode::UNAUTHORIZED,
+            Self::Link(_) | Self::LinksDisabled => StatusCode::FORBIDDEN,
+            Self::NoBaseUrl => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Credentials(_) | Self::Signing(SignError::CredentialsExpired) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Signing(SignError::Signing(_) | SignError::Parameters(_) | SignError::NotAHeader(_)) => {
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -47,9 +76,10 @@ impl IntoResponse for GatewayError {
     fn into_response(self) -> Response {
         let status = self.status();
         let reason = if status.is_server_error() {
-            tracing::error!(error = %ErrorChain(&self), "cannot presign");
-            match status {
-                StatusCode::SERVICE_UNAVAILABLE => {
+            tracing::error!(error = %ErrorChain(&self), "cannot answer");
+            match (&self, status) {
+                (Self::NoBaseUrl, _) => self.to_string(),
+                (_, StatusCode::SERVICE_UNAVAILABLE) => {
                     "the gateway cannot sign URLs right now; try again shortly".to_owned()
                 }
                 _ => "internal error".to_owned(),
@@ -58,8 +88,19 @@ impl IntoResponse for GatewayError {
             self.to_string()
         };
         let mut response = (status, format!("{reason}\n")).into_response();
-        if status == StatusCode::METHOD_NOT_ALLOWED {
-            response.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static(ALLOWED_METHODS));
+        let headers = response.headers_mut();
+        match &self {
+            Self::Rejected(Rejection::MethodNotAllowed(_)) => {
+                headers.insert(header::ALLOW, HeaderValue::from_static(ALLOWED_METHODS));
+            }
+            Self::Auth(AuthError::Missing) => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"presign-gateway\""));
+            }
+            Self::Auth(error) if !error.is_forbidden() => {
+                let challenge = "Bearer realm=\"presign-gateway\", error=\"invalid_token\"";
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+            }
+            _ => {}
         }
         response
     }

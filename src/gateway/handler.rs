@@ -1,14 +1,18 @@
-//! The catch-all handler: drain what must be drained, decide, presign, redirect.
+//! The catch-all handler: drain what must be drained, decide, then redirect
+//! or hand out a share link.
 
 use std::sync::Arc;
 
+use aws_smithy_types::DateTime;
+use aws_smithy_types::date_time::Format;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 
 use super::access_log::Logged;
 use super::drain::{self, Drained};
-use super::{FrontDoorPath, Gateway};
+use super::{Answer, FrontDoorPath, Gateway};
+use crate::core::grant::Grant;
 use crate::core::{ALLOWED_METHODS, BodySize, Incoming, KeyPath};
 
 pub(super) async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Response {
@@ -24,19 +28,22 @@ pub(super) async fn handle(State(gateway): State<Arc<Gateway>>, request: Request
         Some(FrontDoorPath::Decoded(path)) => KeyPath::Decoded(path),
         None => KeyPath::Encoded(parts.uri.path()),
     };
-    let incoming =
-        Incoming { method: &parts.method, path, query: parts.uri.query(), body: declared_size(&parts.headers) };
-    let mut response = match gateway.presign(&incoming).await {
-        Ok((decision, url)) => {
-            let mut response = (
-                StatusCode::TEMPORARY_REDIRECT,
-                [
-                    (header::LOCATION, url.header_value().clone()),
-                    (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-                ],
-            )
-                .into_response();
-            response.extensions_mut().insert(Logged { operation: decision.operation, key: decision.key });
+    let incoming = Incoming { method: &parts.method, path, body: declared_size(&parts.headers) };
+    let mut response = match gateway.answer(&parts, &incoming).await {
+        Ok(Answer::Redirect(decision, url)) => {
+            let headers = [
+                (header::LOCATION, url.header_value().clone()),
+                (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            ];
+            let mut response = (StatusCode::TEMPORARY_REDIRECT, headers).into_response();
+            response
+                .extensions_mut()
+                .insert(Logged { action: decision.operation.s3_name(), key: decision.key.as_str().to_owned() });
+            response
+        }
+        Ok(Answer::Shared { url, grant }) => {
+            let mut response = share_link(&parts.headers, &url, &grant);
+            response.extensions_mut().insert(Logged { action: "CreateShareLink", key: grant.key.as_str().to_owned() });
             response
         }
         Err(error) => error.into_response(),
@@ -45,6 +52,27 @@ pub(super) async fn handle(State(gateway): State<Arc<Gateway>>, request: Request
         response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
     response
+}
+
+/// The link as a line of text, or as JSON when the client asks for it.
+fn share_link(headers: &HeaderMap, url: &str, grant: &Grant) -> Response {
+    let wants_json = headers
+        .get(header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.contains("application/json"));
+    let cache = (header::CACHE_CONTROL, "no-store");
+    if !wants_json {
+        return (StatusCode::CREATED, [cache], format!("{url}\n")).into_response();
+    }
+    let expires_at = DateTime::from(grant.expires_at).fmt(Format::DateTime).unwrap_or_default();
+    let body = serde_json::json!({
+        "url": url,
+        "key": grant.key.as_str(),
+        "methods": grant.methods.to_string(),
+        "expires_at": expires_at,
+        "max_size": grant.max_size,
+    });
+    (StatusCode::CREATED, [cache], axum::Json(body)).into_response()
 }
 
 fn declared_size(headers: &HeaderMap) -> BodySize {

@@ -126,12 +126,9 @@ impl Presigner {
             .settings(settings)
             .build()?
             .into();
-        let request = SignableRequest::new(
-            decision.operation.method(),
-            url.as_str(),
-            std::iter::empty(),
-            SignableBody::UnsignedPayload,
-        )?;
+        let headers = decision.signed_headers.iter().map(|(name, value)| (*name, value.as_str()));
+        let request =
+            SignableRequest::new(decision.operation.method(), url.as_str(), headers, SignableBody::UnsignedPayload)?;
         let (instructions, _signature) = sign(request, &params)?.into_parts();
         let (_headers, query) = instructions.into_parts();
         for (name, value) in query {
@@ -169,7 +166,7 @@ pub fn lifetime(wanted: Duration, credentials: &Credentials, now: SystemTime) ->
 mod tests {
     use super::*;
     use crate::core::key::ObjectKey;
-    use crate::core::{Operation, ResponseOverrides};
+    use crate::core::{Operation, Policy, ResponseOverrides};
 
     const DAY: Duration = Duration::from_secs(86_400);
 
@@ -200,7 +197,9 @@ mod tests {
     }
 
     fn decision(key: &str, operation: Operation, response: ResponseOverrides) -> Decision {
-        Decision { operation, key: ObjectKey::new(key.into()).unwrap(), expires_in: Duration::from_secs(300), response }
+        let policy = Policy::new(Duration::from_secs(300));
+        let key = policy.scope(None).storage_key(&ObjectKey::new(key.into()).unwrap()).unwrap();
+        Decision { operation, key, expires_in: policy.expires_in, response, signed_headers: Vec::new() }
     }
 
     #[test]

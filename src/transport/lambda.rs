@@ -22,6 +22,7 @@ use lambda_http::{Request, RequestExt};
 use tower::ServiceExt;
 use tower::util::MapRequest;
 
+use super::with_secret_links;
 use crate::aws;
 use crate::config::{Config, StoreConfig};
 use crate::gateway::{FrontDoorPath, Gateway, app};
@@ -32,7 +33,8 @@ pub async fn run(config: Config) -> Result<(), lambda_http::Error> {
         return Err("the embedded store cannot run inside Lambda: set BUCKET_NAME".into());
     };
     let external = aws::load(endpoint.as_deref(), public_url.as_deref(), bucket, region.as_deref()).await?;
-    let gateway = Gateway::build(&config, &external.location, external.credentials).await?;
+    let settings = with_secret_links(config.gateway, config.share_keys_secret.as_deref(), config.base_url).await?;
+    let gateway = Gateway::build(settings, &external.location, external.credentials).await?;
     lambda_http::run(handler(Arc::new(gateway))).await
 }
 

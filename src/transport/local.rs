@@ -12,6 +12,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use super::with_secret_links;
 use crate::aws;
 #[cfg(feature = "embedded-store")]
 use crate::config::StoreOnlyConfig;
@@ -37,10 +38,10 @@ struct Storage {
 /// Serves until Ctrl-C or SIGTERM.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let (stop, stopped) = watch::channel(false);
-    let storage = start_storage(&config, signalled(stopped.clone())).await?;
+    let listen = config.listen;
+    let storage = start_storage(config, signalled(stopped.clone())).await?;
 
-    let listener =
-        TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
+    let listener = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let base = format!("http://{}", listener.local_addr()?);
     // Tests and scripts read the first line for the address; a closed stdout is no reason to stop.
     let _ = writeln!(
@@ -88,15 +89,13 @@ pub async fn serve_store(config: StoreOnlyConfig) -> anyhow::Result<()> {
 
 /// Starts the embedded store, or loads the AWS settings for external storage,
 /// and builds the gateway that signs for it.
-async fn start_storage(
-    config: &Config,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<Storage> {
+async fn start_storage(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<Storage> {
+    let settings = with_secret_links(config.gateway, config.share_keys_secret.as_deref(), config.base_url).await?;
     match &config.store {
         #[cfg(feature = "embedded-store")]
         StoreConfig::Embedded(embedded) => {
             let credentials = EmbeddedStore::random_credentials();
-            let store = EmbeddedStore::open(embedded, credentials.clone(), &config.allowed_origins).await?;
+            let store = EmbeddedStore::open(embedded, credentials.clone(), &settings.allowed_origins).await?;
             let location = store.location().clone();
             let description = format!(
                 "embedded store at {}, bucket `{}`, files in {}",
@@ -105,20 +104,20 @@ async fn start_storage(
                 embedded.data_dir.display()
             );
             Ok(Storage {
-                gateway: Gateway::build(config, &location, CredentialsCache::new(credentials)).await?,
+                gateway: Gateway::build(settings, &location, CredentialsCache::new(credentials)).await?,
                 description,
                 server: Some(tokio::spawn(store.serve(shutdown))),
             })
         }
         #[cfg(not(feature = "embedded-store"))]
         StoreConfig::Embedded(_) => {
-            drop(shutdown);
+            drop((shutdown, settings));
             Err(crate::config::ConfigError::NoEmbeddedStore.into())
         }
         StoreConfig::External { endpoint, public_url, bucket, region } => {
             let external = aws::load(endpoint.as_deref(), public_url.as_deref(), bucket, region.as_deref()).await?;
             Ok(Storage {
-                gateway: Gateway::build(config, &external.location, external.credentials).await?,
+                gateway: Gateway::build(settings, &external.location, external.credentials).await?,
                 description: format!("bucket `{bucket}` at {}", endpoint.as_deref().unwrap_or("AWS S3")),
                 server: None,
             })

@@ -3,12 +3,14 @@
 cfn-lint validates the template, but it does not look far enough inside SAM
 resources to notice a wrong runtime, architecture or IAM action. So the
 template is also translated to plain CloudFormation with aws-sam-translator,
-its conditions are evaluated for each front door, and what matters is asserted
-on the result. The function's environment is checked against the names the
-binary itself reads (`presign-gateway serve --help`).
+its conditions (and Rules) are evaluated for each front door, with and without
+the JWT authorizer, and what matters is asserted on the result. The function's
+environment is checked against the names the binary itself reads
+(`presign-gateway serve --help`), and the share-key formats the template
+generates against `presign-gateway share`.
 
 Run from the repository root:  python -m pytest tests/template -q
-(needs tests/template/requirements.txt and a built binary, see `binary_env_names`).
+(needs tests/template/requirements.txt and a built binary, see `gateway_binary`).
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ import copy
 import json
 import os
 import re
+import secrets
 import shlex
 import shutil
+import string
 import subprocess
 from pathlib import Path
 from typing import Any, Iterator
@@ -38,7 +42,23 @@ DEPLOY = STACKERY / "deploy"
 
 FUNCTION = "GatewayFunction"
 API_TYPES = ["HTTP", "REST"]
-REQUIRED_ENV = {"BUCKET_NAME", "EXPIRES_SECONDS", "KEY_PREFIX", "ALLOWED_ORIGINS", "LOG_LEVEL"}
+REQUIRED_ENV = {
+    "BUCKET_NAME",
+    "EXPIRES_SECONDS",
+    "KEY_PREFIX",
+    "ALLOWED_ORIGINS",
+    "LOG_LEVEL",
+    "AUTH_MODE",
+    "TENANT_CLAIM",
+    "TENANT_FOLDER",
+    "SHARE_KEYS_SECRET_ARN",
+    "SHARE_MAX_TTL",
+}
+# Secrets the binary reads: a Lambda environment variable is plain text to
+# anyone who may read the function's configuration, so never set them there.
+SECRET_ENV = {"JWT_SECRET", "SHARE_KEYS"}
+# Only read with AUTH_MODE=jwt, which the template does not offer.
+JWT_MODE_ENV = {"JWT_PUBLIC_KEY", "JWT_ISSUER", "JWT_AUDIENCE"}
 # Read by the binary but wrong in Lambda: they would start or point at a local
 # store, or are reserved by Lambda (AWS_REGION) and fail the deployment.
 LOCAL_ONLY_ENV = {
@@ -51,6 +71,8 @@ LOCAL_ONLY_ENV = {
     "AWS_REGION",
 }
 OBJECT_ACTIONS = {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}
+LOG_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents"}
+SECRET_ACTIONS = {"secretsmanager:GetSecretValue"}
 PSEUDO = {"AWS::Region", "AWS::AccountId", "AWS::Partition", "AWS::StackName", "AWS::URLSuffix", "AWS::NoValue", "AWS::StackId"}
 NO_VALUE = object()
 DOMAIN = {
@@ -58,6 +80,21 @@ DOMAIN = {
     "CertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-0000-4000-8000-000000000000",
     "BasePath": "files",
 }
+JWT = {
+    "AuthMode": "authorizer",
+    "JwtIssuer": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example",
+    "JwtAudience": "client-one,client-two",
+}
+# (ApiType, other parameter values): every front door the template can build.
+CONFIGURATIONS = [
+    ("HTTP", {}),
+    ("REST", {}),
+    ("HTTP", DOMAIN),
+    ("REST", DOMAIN),
+    ("HTTP", JWT),
+    ("HTTP", {**JWT, **DOMAIN}),
+]
+CONFIGURATION_IDS = ["http", "rest", "http-domain", "rest-domain", "http-jwt", "http-jwt-domain"]
 
 
 # ---- loading, translating, evaluating ---------------------------------------
@@ -104,6 +141,17 @@ def parameter_values(template: dict[str, Any], **overrides: Any) -> dict[str, st
     assert not unknown, f"not parameters of the template: {sorted(unknown)}"
     values.update({name: str(value) for name, value in overrides.items()})
     return values
+
+
+def broken_rules(template: dict[str, Any], **overrides: Any) -> list[str]:
+    """The template's Rules, evaluated as CloudFormation would before deploying: what fails."""
+    params = parameter_values(template, **overrides)
+    broken = []
+    for rule in template.get("Rules", {}).values():
+        if "RuleCondition" in rule and not condition_true(rule["RuleCondition"], params, {}):
+            continue
+        broken += [a["AssertDescription"] for a in rule["Assertions"] if not condition_true(a["Assert"], params, {})]
+    return broken
 
 
 def condition_true(expr: Any, params: dict[str, str], conditions: dict[str, Any]) -> bool:
@@ -295,8 +343,11 @@ def as_list(value: Any) -> list[Any]:
 
 
 @pytest.mark.parametrize("key_prefix", ["", "uploads/"])
-def test_role_may_only_get_put_and_delete_the_buckets_objects(translated: dict[str, Any], key_prefix: str) -> None:
-    stack = Stack(translated, KeyPrefix=key_prefix)
+@pytest.mark.parametrize("overrides", [{}, JWT], ids=["no-auth", "jwt"])
+def test_role_may_only_get_put_and_delete_the_buckets_objects(
+    translated: dict[str, Any], key_prefix: str, overrides: dict[str, str]
+) -> None:
+    stack = Stack(translated, KeyPrefix=key_prefix, **overrides)
     bucket_name = stack.resources[FUNCTION]["Properties"]["Environment"]["Variables"]["BUCKET_NAME"]
     assert isinstance(bucket_name, dict) and "Ref" in bucket_name, "BUCKET_NAME must be the stack's bucket"
     bucket = bucket_name["Ref"]
@@ -316,11 +367,20 @@ def test_role_may_only_get_put_and_delete_the_buckets_objects(translated: dict[s
         )
     others = [s for s in statements if s not in s3]
     other_actions = {a for s in others for a in as_list(s["Action"])}
-    assert other_actions <= {"logs:CreateLogStream", "logs:PutLogEvents"}, f"unexpected actions: {other_actions}"
+    assert other_actions <= LOG_ACTIONS | SECRET_ACTIONS, f"unexpected actions: {other_actions - LOG_ACTIONS}"
     log_group = stack.resources[FUNCTION]["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
     for statement in others:
-        assert all(is_getatt(r, log_group, "Arn") for r in as_list(statement["Resource"])), (
-            f"log writes must be limited to {log_group}, got {statement['Resource']}"
+        if set(as_list(statement["Action"])) <= LOG_ACTIONS:
+            assert all(is_getatt(r, log_group, "Arn") for r in as_list(statement["Resource"])), (
+                f"log writes must be limited to {log_group}, got {statement['Resource']}"
+            )
+    secret, _ = stack.one("AWS::SecretsManager::Secret")
+    reads = [s for s in others if set(as_list(s["Action"])) & SECRET_ACTIONS]
+    assert reads, "the role must be able to read the share keys secret"
+    for statement in reads:
+        assert set(as_list(statement["Action"])) == SECRET_ACTIONS, f"secret reads stand alone: {statement['Action']}"
+        assert as_list(statement["Resource"]) == [{"Ref": secret}], (
+            f"the role may read {secret} only, got {statement['Resource']}"
         )
 
 
@@ -418,10 +478,12 @@ def test_api_type_values(source: dict[str, Any]) -> None:
     assert source["Parameters"]["ApiType"]["Default"] == "HTTP"
 
 
-@pytest.mark.parametrize("api_type", API_TYPES)
-@pytest.mark.parametrize("domain", [False, True], ids=["no-domain", "domain"])
-def test_every_reference_resolves_to_a_created_resource(translated: dict[str, Any], api_type: str, domain: bool) -> None:
-    stack = Stack(translated, ApiType=api_type, **(DOMAIN if domain else {}))
+@pytest.mark.parametrize("api_type, overrides", CONFIGURATIONS, ids=CONFIGURATION_IDS)
+def test_every_reference_resolves_to_a_created_resource(
+    translated: dict[str, Any], api_type: str, overrides: dict[str, str]
+) -> None:
+    assert not broken_rules(translated, ApiType=api_type, **overrides)
+    stack = Stack(translated, ApiType=api_type, **overrides)
     known = set(stack.resources) | set(stack.params) | PSEUDO
     for name, resource in stack.resources.items():
         missing = set(references(resource)) - known
@@ -431,6 +493,32 @@ def test_every_reference_resolves_to_a_created_resource(translated: dict[str, An
         assert not missing, f"output {name} refers to {sorted(missing)}, not created with ApiType={api_type}"
     assert {"ApiUrl", "BucketName"} <= set(stack.outputs)
     assert is_ref(stack.outputs["BucketName"]["Value"], stack.one("AWS::S3::Bucket")[0])
+
+
+@pytest.mark.parametrize("api_type, overrides", CONFIGURATIONS, ids=CONFIGURATION_IDS)
+def test_resources_do_not_depend_on_each_other_in_a_circle(
+    translated: dict[str, Any], api_type: str, overrides: dict[str, str]
+) -> None:
+    """CloudFormation refuses a cycle; the function's BASE_URL names the API, which must not name the function."""
+    stack = Stack(translated, ApiType=api_type, **overrides)
+    graph = {
+        name: set(references(resource)) & set(stack.resources) | set(as_list(resource.get("DependsOn", [])))
+        for name, resource in stack.resources.items()
+    }
+    state: dict[str, str] = {}
+
+    def visit(name: str, path: list[str]) -> None:
+        if state.get(name) == "done":
+            return
+        if state.get(name) == "open":
+            pytest.fail("dependency cycle: " + " -> ".join(path[path.index(name) :] + [name]), pytrace=False)
+        state[name] = "open"
+        for dependency in sorted(graph[name]):
+            visit(dependency, path + [name])
+        state[name] = "done"
+
+    for name in sorted(graph):
+        visit(name, [])
 
 
 def test_http_api_routes_proxy_and_root_to_the_function(translated: dict[str, Any]) -> None:
@@ -450,6 +538,10 @@ def test_http_api_routes_proxy_and_root_to_the_function(translated: dict[str, An
     assert set(routes) == {"ANY /{proxy+}", "ANY /"}, f"routes are {sorted(routes)}; `$default` carries no proxy parameter"
     for route in routes.values():
         assert route["Target"] == {"Fn::Sub": f"integrations/${{{integration_name}}}"}
+        # Explicitly NONE: when JwtIssuer is cleared, a route that merely drops
+        # AuthorizationType keeps its authorizer (cloudformation-coverage-roadmap#2184).
+        assert route.get("AuthorizationType") == "NONE" and "AuthorizerId" not in route, "no JwtIssuer, no authorizer"
+    assert not stack.of_type("AWS::ApiGatewayV2::Authorizer"), "no JwtIssuer, no authorizer"
     _, stage = stack.one("AWS::ApiGatewayV2::Stage")
     assert stage["Properties"].get("AutoDeploy") is True
     assert_invoke_permission(stack, api)
@@ -524,11 +616,151 @@ def test_custom_domain_maps_the_api_under_the_base_path(translated: dict[str, An
     assert not ({"ApiMappingKey", "BasePath"} & set(mapping["Properties"])), "no base path, no mapping key"
 
 
+def test_jwt_authorizer_guards_the_key_routes_and_leaves_links_open(translated: dict[str, Any]) -> None:
+    stack = Stack(translated, ApiType="HTTP", **JWT)
+    api, _ = stack.one("AWS::ApiGatewayV2::Api")
+    integration_name, _ = stack.one("AWS::ApiGatewayV2::Integration")
+    authorizer_name, authorizer = stack.one("AWS::ApiGatewayV2::Authorizer")
+    props = authorizer["Properties"]
+    assert is_ref(props["ApiId"], api)
+    assert props["AuthorizerType"] == "JWT"
+    assert props["IdentitySource"] == ["$request.header.Authorization"]
+    assert props["JwtConfiguration"] == {"Issuer": JWT["JwtIssuer"], "Audience": JWT["JwtAudience"].split(",")}
+
+    routes = {r["Properties"]["RouteKey"]: r["Properties"] for r in stack.of_type("AWS::ApiGatewayV2::Route").values()}
+    guarded = {"ANY /{proxy+}", "ANY /"}
+    # Opened without a token: share links, and browsers' CORS preflights.
+    open_routes = {"ANY /links/{proxy+}", "OPTIONS /{proxy+}", "OPTIONS /"}
+    assert set(routes) == guarded | open_routes, f"routes are {sorted(routes)}"
+    for key, route in routes.items():
+        assert is_ref(route["ApiId"], api)
+        assert route["Target"] == {"Fn::Sub": f"integrations/${{{integration_name}}}"}, f"{key} must reach the function"
+        if key in guarded:
+            assert route["AuthorizationType"] == "JWT" and is_ref(route.get("AuthorizerId"), authorizer_name), (
+                f"{key} must use the JWT authorizer"
+            )
+        else:
+            assert route.get("AuthorizationType") == "NONE" and "AuthorizerId" not in route, (
+                f"{key} is opened without a token and must not use the authorizer"
+            )
+    assert_invoke_permission(stack, api)
+
+    variables = stack.resources[FUNCTION]["Properties"]["Environment"]["Variables"]
+    assert variables["AUTH_MODE"] == "authorizer", "behind the authorizer, its claims must name the tenant"
+    links = f"https://${{{api}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/links"
+    assert variables["BASE_URL"] == {"Fn::Sub": links}, "share links must open on the route the authorizer leaves open"
+
+
+def test_jwt_issuer_needs_an_http_api_authorizer_mode_and_an_audience(source: dict[str, Any]) -> None:
+    assert not broken_rules(source), "the defaults must deploy"
+    assert not broken_rules(source, **JWT)
+    assert not broken_rules(source, AuthMode="authorizer"), "an authorizer of one's own (fails closed without one)"
+    refused = [
+        {**JWT, "ApiType": "REST"},
+        {**JWT, "AuthMode": "none"},  # the open /links route would serve the whole bucket
+        {**JWT, "JwtAudience": ""},
+        {"JwtAudience": "client-one"},
+    ]
+    for overrides in refused:
+        assert broken_rules(source, **overrides), f"{overrides} must be refused by a rule"
+
+
+@pytest.mark.parametrize(
+    "overrides, expected",
+    [
+        ({}, None),  # the binary takes the execute-api domain and stage from the request
+        ({"ApiType": "REST"}, None),
+        ({"BaseUrl": "https://share.example.com"}, "https://share.example.com"),
+        ({**JWT, "BaseUrl": "https://share.example.com/l"}, "https://share.example.com/l"),
+        (DOMAIN, "https://files.example.com/files"),
+        ({**DOMAIN, "ApiType": "REST"}, "https://files.example.com/files"),
+        ({**DOMAIN, "BasePath": ""}, "https://files.example.com"),
+        ({**JWT, **DOMAIN}, "https://files.example.com/files/links"),
+        ({**JWT, **DOMAIN, "BasePath": ""}, "https://files.example.com/links"),
+    ],
+    ids=[
+        "http",
+        "rest",
+        "base-url",
+        "jwt-base-url",
+        "domain",
+        "rest-domain",
+        "domain-no-base",
+        "jwt-domain",
+        "jwt-domain-no-base",
+    ],
+)
+def test_base_url_points_share_links_where_they_open(
+    translated: dict[str, Any], overrides: dict[str, str], expected: str | None
+) -> None:
+    assert not broken_rules(translated, **overrides)
+    stack = Stack(translated, **overrides)
+    variables = stack.resources[FUNCTION]["Properties"]["Environment"]["Variables"]
+    assert variables.get("BASE_URL") == expected
+    if overrides.get("JwtIssuer") and not overrides.get("BaseUrl"):
+        links = [r["Properties"]["RouteKey"] for r in stack.of_type("AWS::ApiGatewayV2::Route").values()]
+        assert "ANY /links/{proxy+}" in links and expected.endswith("/links"), "links must open on the open route"
+
+
+# ---- share link keys ---------------------------------------------------------------
+
+
+def test_share_keys_come_from_a_generated_secret_only(translated: dict[str, Any], source: dict[str, Any]) -> None:
+    stack = Stack(translated)
+    secret_name, secret = stack.one("AWS::SecretsManager::Secret")
+    props = translated["Resources"][secret_name]["Properties"]
+    assert "SecretString" not in props, "the signing secret must never come from the template"
+    generate = props["GenerateSecretString"]
+    assert not set(references(generate)), "no parameter may feed the generated secret"
+    template = json.loads(generate["SecretStringTemplate"])
+    assert set(template) == {"kid"} and re.fullmatch(r"[A-Za-z0-9_-]{1,32}", template["kid"]), template
+    assert generate["GenerateStringKey"] == "secret"
+    assert int(generate["PasswordLength"]) >= 48, "the binary needs 32 bytes at least; generate 48 or more"
+    assert generate["ExcludePunctuation"] is True, "letters and digits only: `,` and `:` separate keys"
+
+    variables = translated["Resources"][FUNCTION]["Properties"]["Environment"]["Variables"]
+    assert is_ref(variables["SHARE_KEYS_SECRET_ARN"], secret_name), "the function must read the stack's secret"
+    assert not SECRET_ENV & set(variables), f"{sorted(SECRET_ENV & set(variables))} must not be plain variables"
+    assert is_ref(translated["Outputs"]["ShareKeysSecretArn"]["Value"], secret_name)
+    # Nothing secret is asked for as a parameter.
+    for name, parameter in source["Parameters"].items():
+        assert not re.search(r"secret|password|sharekey", name, re.IGNORECASE), f"parameter {name} looks like a secret"
+        assert str(parameter.get("NoEcho", "false")).lower() != "true", f"{name} is NoEcho: secrets go in Secrets Manager"
+
+
+def share(binary: Path, *args: str, keys: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(binary), "share", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": os.environ.get("PATH", ""), "SHARE_KEYS": keys},
+    )
+
+
+def test_the_binary_signs_with_the_generated_secret_and_after_rotation(
+    source: dict[str, Any], gateway_binary: Path
+) -> None:
+    """Shaped as Secrets Manager generates it, then as the rotation in stackery/README.md leaves it."""
+    generate = source["Resources"]["ShareKeysSecret"]["Properties"]["GenerateSecretString"]
+    alphabet = string.ascii_letters + string.digits
+    first = "".join(secrets.choice(alphabet) for _ in range(int(generate["PasswordLength"])))
+    generated = json.dumps({**json.loads(generate["SecretStringTemplate"]), generate["GenerateStringKey"]: first})
+    second = "".join(secrets.choice(alphabet) for _ in range(48))
+    max_ttl = source["Parameters"]["ShareMaxTtl"]["Default"]
+    base = "https://abc123.execute-api.us-east-1.amazonaws.com/links"
+    for keys in (generated, f"k2:{second},k1:{first}"):
+        args = ["--ttl", "1h", "--base-url", base, "--share-max-ttl", max_ttl, "docs/a.txt"]
+        result = share(gateway_binary, *args, keys=keys)
+        assert result.returncode == 0, f"share with {keys[:12]}...: {result.stderr}"
+        assert result.stdout.strip().startswith(f"{base}/docs/a.txt?token="), result.stdout
+
+
 # ---- environment variables against the binary ------------------------------------
 
 
 @pytest.fixture(scope="module")
-def binary_env_names() -> set[str]:
+def gateway_binary() -> Path:
     default = Path(os.environ.get("CARGO_TARGET_DIR", "target")) / "debug" / "presign-gateway"
     binary = Path(os.environ.get("PRESIGN_GATEWAY_BIN") or default)
     if not binary.is_absolute():
@@ -539,18 +771,38 @@ def binary_env_names() -> set[str]:
             "or set PRESIGN_GATEWAY_BIN to the binary's path",
             pytrace=False,
         )
+    return binary
+
+
+@pytest.fixture(scope="module")
+def serve_options(gateway_binary: Path) -> dict[str, dict[str, Any]]:
+    """`serve --help`, read as variable name -> {"default": ..., "values": [...]}."""
     # A bare environment, so no variable of the caller's shows up as a value.
     result = subprocess.run(
-        [str(binary), "serve", "--help"],
+        [str(gateway_binary), "serve", "--help"],
         capture_output=True,
         text=True,
         timeout=60,
         env={"PATH": os.environ.get("PATH", "")},
     )
-    assert result.returncode == 0, f"{binary} serve --help failed:\n{result.stderr}"
-    names = set(re.findall(r"\[env: ([A-Z0-9_]+)=", result.stdout))
-    assert "BUCKET_NAME" in names and len(names) >= 5, f"could not read env names from:\n{result.stdout}"
-    return names
+    assert result.returncode == 0, f"{gateway_binary} serve --help failed:\n{result.stderr}"
+    options = {}
+    for block in re.split(r"\n(?=\s+(?:-\w, )?--)", result.stdout):
+        # Variables holding secrets print as `[env: NAME]`, without `=`.
+        env = re.search(r"\[env: ([A-Z0-9_]+)[=\]]", block)
+        if env:
+            default = re.search(r"\[default: ([^\]]*)\]", block)
+            options[env.group(1)] = {
+                "default": default.group(1) if default else None,
+                "values": re.findall(r"^\s+- (\w+):", block, re.MULTILINE),
+            }
+    assert "BUCKET_NAME" in options and len(options) >= 5, f"could not read env names from:\n{result.stdout}"
+    return options
+
+
+@pytest.fixture(scope="module")
+def binary_env_names(serve_options: dict[str, dict[str, Any]]) -> set[str]:
+    return set(serve_options)
 
 
 def test_function_sets_only_variables_the_binary_reads(translated: dict[str, Any], binary_env_names: set[str]) -> None:
@@ -561,7 +813,12 @@ def test_function_sets_only_variables_the_binary_reads(translated: dict[str, Any
     assert not missing, f"the function must set {sorted(missing)}"
     local = set(variables) & LOCAL_ONLY_ENV
     assert not local, f"{sorted(local)} are local-only or reserved by Lambda"
+    secret = set(variables) & SECRET_ENV
+    assert not secret, f"{sorted(secret)} would put a secret in plain sight: use SHARE_KEYS_SECRET_ARN"
+    jwt = set(variables) & JWT_MODE_ENV
+    assert not jwt, f"{sorted(jwt)} are for AUTH_MODE=jwt, which the template does not offer"
     assert REQUIRED_ENV <= binary_env_names, f"the binary no longer reads {sorted(REQUIRED_ENV - binary_env_names)}"
+    assert SECRET_ENV | JWT_MODE_ENV <= binary_env_names, "the lists above name variables the binary no longer reads"
 
 
 def test_variables_are_wired_to_their_parameters(translated: dict[str, Any]) -> None:
@@ -571,6 +828,10 @@ def test_variables_are_wired_to_their_parameters(translated: dict[str, Any]) -> 
         "KEY_PREFIX": "KeyPrefix",
         "ALLOWED_ORIGINS": "AllowedOrigins",
         "LOG_LEVEL": "LogLevel",
+        "AUTH_MODE": "AuthMode",
+        "TENANT_CLAIM": "TenantClaim",
+        "TENANT_FOLDER": "TenantFolder",
+        "SHARE_MAX_TTL": "ShareMaxTtl",
     }
     for variable, parameter in wiring.items():
         assert is_ref(variables[variable], parameter), f"{variable} must be !Ref {parameter}"
@@ -584,6 +845,65 @@ def test_variables_are_wired_to_their_parameters(translated: dict[str, Any]) -> 
     params = translated["Parameters"]
     assert params["KeyPrefix"]["Default"] == "" and params["AllowedOrigins"]["Default"] == ""
     assert params["LogLevel"]["Default"] == "info"
+
+
+def test_tenancy_and_share_defaults_are_the_binarys(
+    source: dict[str, Any], serve_options: dict[str, dict[str, Any]]
+) -> None:
+    params = source["Parameters"]
+    for variable, parameter in {
+        "AUTH_MODE": "AuthMode",
+        "TENANT_CLAIM": "TenantClaim",
+        "TENANT_FOLDER": "TenantFolder",
+        "SHARE_MAX_TTL": "ShareMaxTtl",
+    }.items():
+        assert str(params[parameter]["Default"]) == serve_options[variable]["default"], (
+            f"{parameter} defaults to {params[parameter]['Default']!r}, the binary to {serve_options[variable]['default']!r}"
+        )
+    modes = serve_options["AUTH_MODE"]["values"]
+    assert "authorizer" in modes and "jwt" in modes, f"the binary's auth modes: {modes}"
+    assert params["AuthMode"]["AllowedValues"] == ["none", "authorizer"], (
+        "AuthMode offers none and authorizer; jwt needs a key the template must not carry"
+    )
+    assert params["BaseUrl"]["Default"] == "" and params["JwtIssuer"]["Default"] == ""
+
+
+def test_tenancy_and_share_parameters_refuse_what_the_binary_would(
+    source: dict[str, Any], gateway_binary: Path
+) -> None:
+    params = source["Parameters"]
+    cases = {
+        "TenantFolder": (
+            ["", "tenants", "tenants/", "orgs/by-id", "a.b/c_d"],
+            ["/x", "../x", "a//b", "./", "a/../b", "a b", "*"],
+        ),
+        "ShareMaxTtl": (["365d", "3600", "45s", "90m", "12h"], ["", "0", "1w", "1.5h", "-5", "365 d", "9999999999d"]),
+        "BaseUrl": (
+            ["", "https://files.example.com", "https://x.example/files/links", "http://localhost:3000"],
+            ["files.example.com", "ftp://x", "https://x/?a=b", "https://x/#f", "https:// x"],
+        ),
+        "TenantClaim": (["sub", "custom:tenant_id", "https://example.com/org"], ["", "a b"]),
+        "JwtIssuer": (
+            ["", "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc"],
+            ["http://x", "issuer", "https://a b"],
+        ),
+        "JwtAudience": (["", "client", "a,b"], [",", "a,", "a, b"]),
+    }
+    for name, (good, bad) in cases.items():
+        pattern = params[name]["AllowedPattern"]
+        for value in good:
+            assert re.fullmatch(pattern, value), f"{name} {value!r} must be accepted"
+        for value in bad:
+            assert not re.fullmatch(pattern, value), f"{name} {value!r} must be refused"
+    # What the template lets through, the binary must take.
+    keys = "k1:" + "x" * 32
+    for ttl in cases["ShareMaxTtl"][0]:
+        args = ["--ttl", "1", "--base-url", "https://x.example", "--share-max-ttl", ttl, "a"]
+        result = share(gateway_binary, *args, keys=keys)
+        assert result.returncode == 0, f"SHARE_MAX_TTL={ttl}: {result.stderr}"
+    for base in filter(None, cases["BaseUrl"][0]):
+        result = share(gateway_binary, "--ttl", "1", "--base-url", base, "a", keys=keys)
+        assert result.returncode == 0, f"BASE_URL={base}: {result.stderr}"
 
 
 def test_stackery_tag_parameters_are_kept_and_used(source: dict[str, Any]) -> None:
@@ -645,12 +965,8 @@ def test_environment_file_fits_the_template(source: dict[str, Any], path: Path) 
     problems += [p for name, value in values.items() if name in declared for p in check_value(name, declared[name], value)]
     assert not problems, f"{path.name}:\n" + "\n".join(problems)
     # The template's Rules, evaluated as CloudFormation would before deploying.
-    params = parameter_values(source, **values)
-    for rule_name, rule in source.get("Rules", {}).items():
-        if "RuleCondition" in rule and not condition_true(rule["RuleCondition"], params, {}):
-            continue
-        for assertion in rule["Assertions"]:
-            assert condition_true(assertion["Assert"], params, {}), f"{path.name}: {assertion['AssertDescription']}"
+    broken = broken_rules(source, **values)
+    assert not broken, f"{path.name}:\n" + "\n".join(broken)
     Stack(source, **values)  # every condition evaluates with these values
 
 

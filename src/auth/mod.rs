@@ -1,0 +1,89 @@
+//! Who is asking, decided once per request before any key is built:
+//! nobody in particular (`none`, one tenant), API Gateway's authorizer
+//! (`authorizer`), or a bearer token the gateway verifies itself (`jwt`).
+//! The tenant comes from a configurable claim.
+
+mod authorizer;
+mod jwt;
+
+use std::collections::HashMap;
+
+use http::request::Parts;
+use serde_json::Value;
+
+pub use jwt::{JwtKeyError, JwtVerifier};
+
+use crate::core::tenant::{TenantError, TenantId};
+
+/// Why a request is not let in.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    /// No credentials at all: 401.
+    #[error("authentication required: send Authorization: Bearer <token>")]
+    Missing,
+    /// Credentials that do not check out: 401.
+    #[error("the bearer token is not valid: {0}")]
+    Invalid(String),
+    /// Authenticated, but the identity names no tenant: 403.
+    #[error("the identity has no `{0}` claim to name its tenant")]
+    NoTenantClaim(String),
+    /// Authenticated, but the claim cannot name a tenant: 403.
+    #[error("the identity's tenant is not usable: {0}")]
+    BadTenant(#[from] TenantError),
+}
+
+impl AuthError {
+    /// Whether the caller was authenticated (403) rather than not (401).
+    #[must_use]
+    pub fn is_forbidden(&self) -> bool {
+        matches!(self, Self::NoTenantClaim(_) | Self::BadTenant(_))
+    }
+}
+
+/// How requests are authenticated.
+#[derive(Debug)]
+pub enum Authenticator {
+    /// Everyone is the single tenant.
+    None,
+    /// API Gateway already authenticated the caller; its claims name the tenant.
+    Authorizer {
+        /// The claim that names the tenant.
+        claim: String,
+    },
+    /// The gateway verifies a bearer JWT itself.
+    Jwt(JwtVerifier),
+}
+
+impl Authenticator {
+    /// The tenant `request` acts for (`None` without authentication).
+    pub fn authenticate(&self, request: &Parts) -> Result<Option<TenantId>, AuthError> {
+        match self {
+            Self::None => Ok(None),
+            Self::Authorizer { claim } => {
+                let claims = authorizer::claims(request).ok_or(AuthError::Missing)?;
+                tenant(&claims, claim).map(Some)
+            }
+            Self::Jwt(verifier) => {
+                let token = bearer(request).ok_or(AuthError::Missing)?;
+                let claims = verifier.verify(token)?;
+                tenant(&claims, verifier.claim()).map(Some)
+            }
+        }
+    }
+}
+
+/// The tenant named by `claim`: a string, or a number as written.
+fn tenant(claims: &HashMap<String, Value>, claim: &str) -> Result<TenantId, AuthError> {
+    let value = match claims.get(claim) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => return Err(AuthError::NoTenantClaim(claim.to_owned())),
+    };
+    Ok(TenantId::new(&value)?)
+}
+
+fn bearer(request: &Parts) -> Option<&str> {
+    let value = request.headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+}

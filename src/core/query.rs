@@ -1,0 +1,68 @@
+//! The query parameters the gateway understands. Others are ignored so that
+//! cache-busting parameters do no harm; a known one given twice is refused
+//! as ambiguous.
+
+use super::Rejection;
+
+/// The parsed query string.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Query {
+    /// `download` or `download=name.ext`.
+    pub download: Option<String>,
+    /// `share`: create a share link (with POST).
+    pub share: bool,
+    /// `ttl=30d`: a share link's lifetime.
+    pub ttl: Option<String>,
+    /// `methods=GET,PUT`: what a share link allows.
+    pub methods: Option<String>,
+    /// `max_size=5MiB`: the largest upload a share link allows.
+    pub max_size: Option<String>,
+    /// `token=…`: a share link's signed grant.
+    pub token: Option<String>,
+}
+
+impl Query {
+    /// Parses a raw query string (`application/x-www-form-urlencoded`).
+    pub fn parse(raw: Option<&str>) -> Result<Self, Rejection> {
+        let mut query = Self::default();
+        for (name, value) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+            let (slot, name) = match name.as_ref() {
+                "download" => (&mut query.download, "download"),
+                "ttl" => (&mut query.ttl, "ttl"),
+                "methods" => (&mut query.methods, "methods"),
+                "max_size" => (&mut query.max_size, "max_size"),
+                "token" => (&mut query.token, "token"),
+                "share" => {
+                    if query.share {
+                        return Err(Rejection::RepeatedParameter("share"));
+                    }
+                    query.share = true;
+                    continue;
+                }
+                _ => continue,
+            };
+            if slot.replace(value.into_owned()).is_some() {
+                return Err(Rejection::RepeatedParameter(name));
+            }
+        }
+        Ok(query)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_are_read_once() {
+        let query = Query::parse(Some("share&ttl=30d&methods=GET,PUT&max_size=5MiB&v=1")).unwrap();
+        assert!(query.share);
+        assert_eq!(query.ttl.as_deref(), Some("30d"));
+        assert_eq!(query.methods.as_deref(), Some("GET,PUT"));
+        assert_eq!(query.max_size.as_deref(), Some("5MiB"));
+        assert_eq!(Query::parse(None).unwrap(), Query::default());
+        assert_eq!(Query::parse(Some("download=a%20b")).unwrap().download.as_deref(), Some("a b"));
+        assert_eq!(Query::parse(Some("token=a&token=b")), Err(Rejection::RepeatedParameter("token")));
+        assert_eq!(Query::parse(Some("share&share")), Err(Rejection::RepeatedParameter("share")));
+    }
+}

@@ -1,0 +1,211 @@
+//! Tenant isolation: the only way to a storage key. A [`StorageKey`] can only
+//! be made by a [`Scope`], which puts the configured prefix and the tenant's
+//! folder in front of the object key, so no operation can reach outside the
+//! folder of the tenant it acts for.
+
+use std::fmt;
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+use super::key::{KeyError, KeyPrefix, MAX_KEY_BYTES, ObjectKey};
+
+/// The longest tenant id accepted, in bytes before encoding.
+pub const MAX_TENANT_BYTES: usize = 128;
+
+/// Characters kept as they are in a tenant's folder name; everything else,
+/// `%` included, is percent-encoded, so the mapping is one-to-one and no id
+/// can contain `/`.
+const TENANT_ESCAPES: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.');
+
+/// Why a claim cannot name a tenant.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TenantError {
+    /// An empty claim.
+    #[error("the tenant id is empty")]
+    Empty,
+    /// Longer than [`MAX_TENANT_BYTES`].
+    #[error("the tenant id is longer than {MAX_TENANT_BYTES} bytes")]
+    TooLong,
+    /// `.` and `..` would be read as folders of their own.
+    #[error("the tenant id is `.` or `..`")]
+    Dot,
+    /// Control characters have no place in an id.
+    #[error("the tenant id contains a control character")]
+    ControlCharacter,
+}
+
+/// A tenant, as named by an identity claim, and its folder name.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct TenantId {
+    id: String,
+    folder: String,
+}
+
+impl TenantId {
+    /// Validates a claim value. Any other character is allowed: it is
+    /// percent-encoded in the folder name.
+    pub fn new(id: &str) -> Result<Self, TenantError> {
+        match id {
+            "" => return Err(TenantError::Empty),
+            "." | ".." => return Err(TenantError::Dot),
+            _ => {}
+        }
+        if id.len() > MAX_TENANT_BYTES {
+            return Err(TenantError::TooLong);
+        }
+        if id.chars().any(char::is_control) {
+            return Err(TenantError::ControlCharacter);
+        }
+        Ok(Self { id: id.to_owned(), folder: utf8_percent_encode(id, TENANT_ESCAPES).to_string() })
+    }
+
+    /// The id as the claim gave it.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.id
+    }
+
+    /// The single path segment the tenant's objects live under.
+    #[must_use]
+    pub fn folder(&self) -> &str {
+        &self.folder
+    }
+}
+
+impl fmt::Debug for TenantId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.id, f)
+    }
+}
+
+/// Where a caller's keys live: the configured prefix, then, for a tenant,
+/// `<tenant folder>/<tenant id>/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope<'a> {
+    prefix: &'a KeyPrefix,
+    tenants: &'a KeyPrefix,
+    tenant: Option<&'a TenantId>,
+}
+
+impl<'a> Scope<'a> {
+    /// The scope of `tenant` (`None`: the single tenant of `--auth none`).
+    #[must_use]
+    pub fn new(prefix: &'a KeyPrefix, tenants: &'a KeyPrefix, tenant: Option<&'a TenantId>) -> Self {
+        Self { prefix, tenants, tenant }
+    }
+
+    /// The storage key for `key` in this scope.
+    pub fn storage_key(&self, key: &ObjectKey) -> Result<StorageKey, KeyError> {
+        let mut full = String::from(self.prefix.as_str());
+        if let Some(tenant) = self.tenant {
+            full.push_str(self.tenants.as_str());
+            full.push_str(tenant.folder());
+            full.push('/');
+        }
+        full.push_str(key.as_str());
+        if full.len() > MAX_KEY_BYTES {
+            return Err(KeyError::TooLong(full.len()));
+        }
+        Ok(StorageKey { key: full, tenant: self.tenant.cloned() })
+    }
+}
+
+/// A key in the bucket, made only by [`Scope::storage_key`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct StorageKey {
+    key: String,
+    tenant: Option<TenantId>,
+}
+
+impl StorageKey {
+    /// The key as S3 stores it.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.key
+    }
+
+    /// The tenant the key belongs to, if any.
+    #[must_use]
+    pub fn tenant(&self) -> Option<&TenantId> {
+        self.tenant.as_ref()
+    }
+}
+
+impl fmt::Debug for StorageKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.key, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn prefix(p: &str) -> KeyPrefix {
+        KeyPrefix::new(p).unwrap()
+    }
+
+    #[test]
+    fn tenant_ids_become_one_safe_segment() {
+        let cases = [
+            ("acme", "acme"),
+            ("user-1_a.b", "user-1_a.b"),
+            ("auth0|abc123", "auth0%7Cabc123"),
+            ("a/b", "a%2Fb"),
+            ("../x", "..%2Fx"),
+            ("50%", "50%25"),
+            ("日本", "%E6%97%A5%E6%9C%AC"),
+        ];
+        for (id, folder) in cases {
+            assert_eq!(TenantId::new(id).unwrap().folder(), folder, "{id}");
+        }
+        assert_eq!(TenantId::new(""), Err(TenantError::Empty));
+        assert_eq!(TenantId::new(".."), Err(TenantError::Dot));
+        assert_eq!(TenantId::new("a\0"), Err(TenantError::ControlCharacter));
+        assert_eq!(TenantId::new(&"t".repeat(129)), Err(TenantError::TooLong));
+    }
+
+    #[test]
+    fn scopes_put_keys_under_the_tenant() {
+        let key = ObjectKey::new("docs/a.txt".into()).unwrap();
+        let tenant = TenantId::new("acme").unwrap();
+        let (empty, tenants, uploads) = (prefix(""), prefix("tenants"), prefix("uploads"));
+        assert_eq!(Scope::new(&empty, &tenants, None).storage_key(&key).unwrap().as_str(), "docs/a.txt");
+        assert_eq!(
+            Scope::new(&empty, &tenants, Some(&tenant)).storage_key(&key).unwrap().as_str(),
+            "tenants/acme/docs/a.txt"
+        );
+        assert_eq!(
+            Scope::new(&uploads, &tenants, Some(&tenant)).storage_key(&key).unwrap().as_str(),
+            "uploads/tenants/acme/docs/a.txt"
+        );
+    }
+
+    proptest! {
+        /// Whatever the claim and whatever the path, an accepted request's
+        /// storage key lies inside its tenant's folder and cannot leave it.
+        #[test]
+        fn accepted_keys_never_leave_the_tenant_folder(id in "\\PC{0,40}", path in "(/|%2e|%2E|%2f|\\.|\\.\\.|[a-z]|%|\\\\|\\PC){0,40}") {
+            let Ok(tenant) = TenantId::new(&id) else { return Ok(()) };
+            let Ok(key) = ObjectKey::from_encoded_path(&path) else { return Ok(()) };
+            let (empty, tenants) = (prefix(""), prefix("tenants"));
+            let Ok(storage) = Scope::new(&empty, &tenants, Some(&tenant)).storage_key(&key) else { return Ok(()) };
+            let folder = format!("tenants/{}/", tenant.folder());
+            prop_assert!(storage.as_str().starts_with(&folder));
+            let rest = &storage.as_str()[folder.len()..];
+            prop_assert!(rest.split('/').all(|segment| !matches!(segment, "" | "." | "..")));
+            prop_assert!(!tenant.folder().contains('/'));
+            prop_assert!(!matches!(tenant.folder(), "." | ".."));
+        }
+
+        /// Different ids never share a folder.
+        #[test]
+        fn folders_are_one_to_one(a in "\\PC{1,20}", b in "\\PC{1,20}") {
+            if let (Ok(ta), Ok(tb)) = (TenantId::new(&a), TenantId::new(&b)) {
+                prop_assert_eq!(a == b, ta.folder() == tb.folder());
+            }
+        }
+    }
+}
