@@ -15,7 +15,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use http::{Method, Request};
 use presign_gateway::config::AllowedOrigins;
 use presign_gateway::core::query::Query;
-use presign_gateway::core::{Action, BodySize, Caller, Incoming, KeyPath, Policy, decide};
+use presign_gateway::core::{Action, BodySize, Caller, Incoming, KeyPath, Policy, UploadHeaders, decide};
 use presign_gateway::gateway::{Gateway, app};
 use presign_gateway::signing::{BucketEndpoint, CredentialsCache, Presigner};
 use tower::ServiceExt;
@@ -35,7 +35,12 @@ fn endpoint() -> BucketEndpoint {
 }
 
 fn incoming() -> Incoming<'static> {
-    Incoming { method: &Method::GET, path: KeyPath::Encoded(KEY_PATH), body: BodySize::Known(0) }
+    Incoming {
+        method: &Method::GET,
+        path: KeyPath::Encoded(KEY_PATH),
+        body: BodySize::Absent,
+        upload: UploadHeaders::default(),
+    }
 }
 
 fn benches(c: &mut Criterion) {

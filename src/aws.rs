@@ -6,6 +6,7 @@ use aws_config::{BehaviorVersion, Region};
 
 use crate::links::{ShareKeys, ShareKeysError};
 use crate::signing::{CredentialsCache, StoreLocation};
+use crate::storage::Storage;
 
 /// The region used with a custom endpoint when none is configured.
 const DEFAULT_ENDPOINT_REGION: &str = "us-east-1";
@@ -52,6 +53,8 @@ pub struct External {
     pub location: StoreLocation,
     /// Credentials to sign with.
     pub credentials: CredentialsCache,
+    /// The client for the gateway's own calls (multipart steps).
+    pub storage: Storage,
 }
 
 /// Loads region and credentials from the AWS chain. Clients are sent to
@@ -74,6 +77,7 @@ pub async fn load(
     };
     let credentials = sdk.credentials_provider().ok_or(AwsSetupError::NoCredentials)?;
     Ok(External {
+        storage: Storage::new(credentials.clone(), &region, endpoint, bucket),
         location: StoreLocation {
             bucket: bucket.to_owned(),
             region,

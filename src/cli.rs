@@ -31,6 +31,62 @@ pub enum Command {
     Store(StoreArgs),
     /// Mint a share link offline, with the same keys the gateway verifies (SHARE_KEYS).
     Share(ShareArgs),
+    /// Upload a file (or standard input) through a gateway, in parallel parts when large.
+    #[cfg(feature = "client")]
+    Upload(UploadArgs),
+    /// Download an object through a gateway to a file (or standard output).
+    #[cfg(feature = "client")]
+    Download(DownloadArgs),
+}
+
+/// Settings for `upload`.
+#[cfg(feature = "client")]
+#[derive(Debug, Clone, Args)]
+pub struct UploadArgs {
+    /// The file to upload, or `-` for standard input.
+    pub source: String,
+
+    /// The object's gateway URL, such as https://files.example.com/reports/q3.pdf (or a share link).
+    pub url: reqwest::Url,
+
+    /// Bytes per part; files up to this size go up in one PUT (bytes, or KiB, MiB, GiB).
+    #[arg(long, default_value = "16MiB", value_parser = parse_size)]
+    pub part_size: u64,
+
+    /// Parts in flight at once (memory: about this many times --part-size).
+    #[arg(long, default_value_t = 4)]
+    pub concurrency: usize,
+
+    /// Continue the interrupted upload of this file to this URL from the parts already stored.
+    #[arg(long)]
+    pub resume: bool,
+
+    /// Skip the SHA-256 (a full extra read of a file), so downloads cannot check it; MD5s still guard each part.
+    #[arg(long)]
+    pub no_sha256: bool,
+
+    /// Bearer token for the gateway (prefer the environment variable).
+    #[arg(long, env = "PRESIGN_GATEWAY_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+}
+
+/// Settings for `download`.
+#[cfg(feature = "client")]
+#[derive(Debug, Clone, Args)]
+pub struct DownloadArgs {
+    /// The object's gateway URL (or a share link).
+    pub url: reqwest::Url,
+
+    /// The file to write, or `-` for standard output.
+    pub dest: String,
+
+    /// Continue a partial file from where it stops.
+    #[arg(long)]
+    pub resume: bool,
+
+    /// Bearer token for the gateway (prefer the environment variable).
+    #[arg(long, env = "PRESIGN_GATEWAY_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
 }
 
 /// Settings for `serve` and for the Lambda function.
@@ -76,6 +132,10 @@ pub struct ServeArgs {
     /// Origins whose browser pages may call the gateway (CORS), comma-separated, or `*`.
     #[arg(long, env = "ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
+
+    /// The largest object accepted, by single PUT or in parts (bytes, or KiB, MiB, GiB, TiB); unset, storage's own limits apply.
+    #[arg(long, env = "MAX_OBJECT_SIZE", value_parser = parse_size)]
+    pub max_object_size: Option<u64>,
 
     /// How callers are identified.
     #[arg(long = "auth", env = "AUTH_MODE", default_value = "none")]
@@ -192,7 +252,7 @@ pub struct ShareArgs {
     #[arg(long, default_value = "GET")]
     pub methods: String,
 
-    /// The largest upload a PUT link takes (bytes, or KiB, MiB, GiB).
+    /// The largest upload a PUT link takes (bytes, or KiB, MiB, GiB, TiB).
     #[arg(long, value_parser = parse_size)]
     pub max_size: Option<u64>,
 

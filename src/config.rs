@@ -229,6 +229,7 @@ fn policy(args: &ServeArgs) -> Result<Policy, ConfigError> {
         tenants: KeyPrefix::new(&args.tenant_folder).map_err(ConfigError::TenantFolder)?,
         expires_in: Duration::from_secs(args.expires),
         max_share_ttl: args.share_max_ttl,
+        max_object_size: args.max_object_size,
     })
 }
 

@@ -27,7 +27,8 @@
 //! let request = Incoming {
 //!     method: &Method::GET,
 //!     path: KeyPath::Encoded("/reports/Q3%20summary.pdf"),
-//!     body: BodySize::Known(0),
+//!     body: BodySize::Absent,
+//!     upload: Default::default(),
 //! };
 //! let query = Query::parse(Some("download"))?;
 //! let Action::Presign(decision) = decide(&request, &query, Caller::Owner(None), &policy)? else {
@@ -49,12 +50,15 @@
 pub mod auth;
 pub mod aws;
 pub mod cli;
+#[cfg(feature = "client")]
+pub mod client;
 pub mod config;
 pub mod core;
 pub mod cors;
 pub mod gateway;
 pub mod links;
 pub mod signing;
+pub mod storage;
 #[cfg(feature = "embedded-store")]
 pub mod store;
 pub mod telemetry;

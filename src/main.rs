@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use presign_gateway::cli::{Cli, Command, ServeArgs};
+#[cfg(feature = "client")]
+use presign_gateway::client;
 #[cfg(feature = "embedded-store")]
 use presign_gateway::config::StoreOnlyConfig;
 use presign_gateway::config::{Config, Runtime, ShareCommand};
@@ -28,6 +30,13 @@ fn main() -> ExitCode {
     }
 }
 
+/// Retries and warnings on standard error; `LOG_LEVEL` as for the server.
+#[cfg(feature = "client")]
+fn init_client_logs() {
+    let filter = std::env::var("LOG_LEVEL").unwrap_or_else(|_| "warn".to_owned());
+    telemetry::init(&presign_gateway::config::LogConfig { format: presign_gateway::cli::LogFormat::Text, filter });
+}
+
 fn run(command: Command, runtime: Runtime) -> anyhow::Result<()> {
     let tokio = tokio::runtime::Runtime::new()?;
     match command {
@@ -43,6 +52,36 @@ fn run(command: Command, runtime: Runtime) -> anyhow::Result<()> {
             let share = ShareCommand::from_args(&args)?;
             let grant = share.order.into_grant(std::time::SystemTime::now());
             println!("{}", share.keys.url(&share.base_url, &grant));
+            Ok(())
+        }
+        #[cfg(feature = "client")]
+        Command::Upload(args) => {
+            init_client_logs();
+            let gateway = client::Gateway::new(args.token)?;
+            let options = client::UploadOptions {
+                source: args.source,
+                url: args.url,
+                part_size: args.part_size,
+                concurrency: args.concurrency,
+                resume: args.resume,
+                sha256: !args.no_sha256,
+            };
+            println!("{}", tokio.block_on(client::upload(&gateway, options))?);
+            Ok(())
+        }
+        #[cfg(feature = "client")]
+        Command::Download(args) => {
+            init_client_logs();
+            let to_stdout = args.dest == "-";
+            let gateway = client::Gateway::new(args.token)?;
+            let options = client::DownloadOptions { url: args.url, dest: args.dest, resume: args.resume };
+            let done = tokio.block_on(client::download(&gateway, options))?;
+            // Standard output carries the file itself when it is the destination.
+            if to_stdout {
+                eprintln!("{done}");
+            } else {
+                println!("{done}");
+            }
             Ok(())
         }
         #[cfg(feature = "embedded-store")]

@@ -60,7 +60,7 @@ impl Methods {
         let bit = match operation {
             Operation::Get => Self::GET,
             Operation::Head => Self::HEAD,
-            Operation::Put => Self::PUT,
+            Operation::Put | Operation::UploadPart => Self::PUT,
             Operation::Delete => Self::DELETE,
         };
         self.0 & bit != 0

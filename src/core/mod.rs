@@ -6,6 +6,7 @@
 pub mod download;
 pub mod grant;
 pub mod key;
+pub mod multipart;
 pub mod query;
 pub mod tenant;
 pub mod units;
@@ -14,9 +15,11 @@ use std::time::Duration;
 
 use http::Method;
 
+use base64::Engine;
 use download::FileNameError;
 use grant::{Grant, Methods, MethodsError};
 use key::{KeyError, KeyPrefix, ObjectKey};
+use multipart::UploadId;
 use query::Query;
 use tenant::{Scope, StorageKey, TenantId};
 use units::UnitError;
@@ -35,6 +38,8 @@ pub enum Operation {
     Put,
     /// `DeleteObject`.
     Delete,
+    /// `UploadPart`: one part of a multipart upload.
+    UploadPart,
 }
 
 impl Operation {
@@ -56,7 +61,7 @@ impl Operation {
         match self {
             Self::Get => "GET",
             Self::Head => "HEAD",
-            Self::Put => "PUT",
+            Self::Put | Self::UploadPart => "PUT",
             Self::Delete => "DELETE",
         }
     }
@@ -68,6 +73,7 @@ impl Operation {
             Self::Get => "GetObject",
             Self::Head => "HeadObject",
             Self::Put => "PutObject",
+            Self::UploadPart => "UploadPart",
             Self::Delete => "DeleteObject",
         }
     }
@@ -90,10 +96,26 @@ pub enum KeyPath<'a> {
 /// How much body the client declared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BodySize {
-    /// `Content-Length`, or no body at all (0).
+    /// Neither `Content-Length` nor `Transfer-Encoding`: no body.
+    Absent,
+    /// `Content-Length`.
     Known(u64),
     /// `Transfer-Encoding: chunked` with no length: storage cannot take it.
     Unknown,
+}
+
+/// Request headers that shape an upload. Those the client sends are signed
+/// into the URL, so storage checks them; nothing else is.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UploadHeaders<'a> {
+    /// `Upload-Length`: the size of a body not sent with this request.
+    pub upload_length: Option<&'a str>,
+    /// `Content-MD5`: storage refuses a body with another digest.
+    pub content_md5: Option<&'a str>,
+    /// `If-None-Match: *`: storage refuses to overwrite.
+    pub if_none_match: Option<&'a str>,
+    /// `x-amz-meta-sha256`: the whole file's SHA-256, kept as metadata.
+    pub sha256: Option<&'a str>,
 }
 
 /// The parts of a request the decision depends on.
@@ -105,6 +127,8 @@ pub struct Incoming<'a> {
     pub path: KeyPath<'a>,
     /// The declared body size.
     pub body: BodySize,
+    /// Headers that shape an upload.
+    pub upload: UploadHeaders<'a>,
 }
 
 /// Rules from configuration that every decision follows.
@@ -118,6 +142,8 @@ pub struct Policy {
     pub expires_in: Duration,
     /// The longest lifetime a share link may be given.
     pub max_share_ttl: Duration,
+    /// The largest object accepted, by single PUT or multipart.
+    pub max_object_size: Option<u64>,
 }
 
 impl Policy {
@@ -130,6 +156,7 @@ impl Policy {
             tenants: KeyPrefix::new("tenants").unwrap_or_default(),
             expires_in,
             max_share_ttl: Duration::from_secs(365 * 86_400),
+            max_object_size: None,
         }
     }
 
@@ -172,6 +199,55 @@ pub struct Decision {
     /// Request headers signed into the URL, which storage then checks: only
     /// headers the client sends itself and resends unchanged on the redirect.
     pub signed_headers: Vec<(&'static str, String)>,
+    /// For `UploadPart`: the upload and the part number.
+    pub part: Option<(UploadId, u16)>,
+}
+
+impl MultipartStep {
+    /// S3's name for the call, as logs show it.
+    #[must_use]
+    pub fn s3_name(&self) -> &'static str {
+        match self {
+            Self::Create { .. } => "CreateMultipartUpload",
+            Self::ListParts(_) => "ListParts",
+            Self::Complete { .. } => "CompleteMultipartUpload",
+            Self::Abort(_) => "AbortMultipartUpload",
+        }
+    }
+}
+
+/// A multipart step the gateway performs itself, against storage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MultipartOrder {
+    /// The object's key as the client names it.
+    pub object: ObjectKey,
+    /// The object's storage key.
+    pub key: StorageKey,
+    /// What to do.
+    pub step: MultipartStep,
+}
+
+/// The server-side multipart calls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MultipartStep {
+    /// `CreateMultipartUpload`, with the type and SHA-256 to keep.
+    Create {
+        /// The object's `Content-Type`, from its extension.
+        content_type: Option<String>,
+        /// The whole file's SHA-256, hex, if the client sent it.
+        sha256: Option<String>,
+    },
+    /// `ListParts`: what is stored so far, for resuming.
+    ListParts(UploadId),
+    /// `CompleteMultipartUpload` from the client's part list.
+    Complete {
+        /// The upload.
+        upload: UploadId,
+        /// `If-None-Match: *`: refuse to overwrite.
+        if_none_match: bool,
+    },
+    /// `AbortMultipartUpload`.
+    Abort(UploadId),
 }
 
 /// A share link to mint for an owner.
@@ -206,6 +282,8 @@ pub enum Action {
     Presign(Decision),
     /// Answer with a new share link.
     Share(ShareOrder),
+    /// Perform a multipart step against storage.
+    Multipart(MultipartOrder),
 }
 
 /// Why a request gets no redirect. Each variant is a client mistake.
@@ -256,29 +334,74 @@ pub enum Rejection {
     /// A link used with a method it does not allow.
     #[error("this share link does not allow {0}")]
     LinkMethod(&'static str),
-    /// An upload over a link's size limit.
-    #[error("this share link takes uploads of at most {0} bytes")]
+    /// An upload over a size limit.
+    #[error("uploads here take at most {0} bytes")]
     TooLarge(u64),
+    /// A single PUT over S3's 5 GiB.
+    #[error("a single PUT takes at most 5 GiB: upload in parts (POST ?uploads), as `presign-gateway upload` does")]
+    UseMultipart,
+    /// An upload whose size must be known but was not declared.
+    #[error("declare the upload's size: send Content-Length, or Upload-Length when asking for the URL without a body")]
+    SizeRequired,
+    /// `Upload-Length` that is not a number, or disagrees with `Content-Length`.
+    #[error("Upload-Length must be the body's size in bytes, and match Content-Length when both are sent")]
+    UploadLength,
+    /// `Content-MD5` that is not the base64 of 16 bytes.
+    #[error("Content-MD5 must be the base64 of a 16-byte MD5 digest")]
+    ContentMd5,
+    /// `If-None-Match` other than `*` on an upload.
+    #[error("uploads take only If-None-Match: * (do not overwrite)")]
+    IfNoneMatch,
+    /// `x-amz-meta-sha256` that is not 64 hex digits.
+    #[error("x-amz-meta-sha256 must be 64 hex digits")]
+    Sha256,
+    /// A malformed upload id.
+    #[error("uploadId must be 1 to 1024 printable characters")]
+    UploadId,
+    /// A part number out of S3's range.
+    #[error("partNumber must be a whole number from 1 to 10000")]
+    PartNumber,
+    /// Multipart parameters used the wrong way.
+    #[error("{0}")]
+    MultipartUsage(&'static str),
+    /// A completion body that does not parse or breaks the rules.
+    #[error("the part list: {0}")]
+    Completion(&'static str),
+    /// A listed part that storage does not hold, or holds with another ETag.
+    #[error("part {0} is not stored with that ETag")]
+    InvalidPart(u16),
+    /// A part under 5 MiB that is not the last.
+    #[error("part {0} is smaller than 5 MiB but not the last")]
+    PartTooSmall(u16),
+    /// Share links do not do multipart.
+    #[error("share links cannot run multipart uploads: upload through the link with one PUT")]
+    LinkMultipart,
 }
 
 /// Maps a request to an action, or says why not.
 pub fn decide(request: &Incoming<'_>, query: &Query, caller: Caller<'_>, policy: &Policy) -> Result<Action, Rejection> {
     let method = request.method;
-    if *method == Method::POST && query.share {
+    let multipart = query.uploads || query.upload_id.is_some() || query.part_number.is_some();
+    if *method == Method::POST {
         let key = object_key(request.path)?;
-        return share(key, query, caller, policy).map(Action::Share);
+        if query.share {
+            return share(key, query, caller, policy).map(Action::Share);
+        }
+        if multipart {
+            return multipart_post(request, key, query, caller, policy);
+        }
+        return Err(Rejection::MethodNotAllowed(method.clone()));
     }
     let operation = Operation::from_method(method).ok_or_else(|| Rejection::MethodNotAllowed(method.clone()))?;
     if query.share {
         return Err(Rejection::ShareNeedsPost);
     }
     let key = object_key(request.path)?;
-    if operation == Operation::Put && request.body == BodySize::Unknown {
-        return Err(Rejection::LengthRequired);
+    if multipart {
+        return multipart_request(request, operation, key, query, caller, policy);
     }
-    let mut signed_headers = Vec::new();
-    let tenant = match caller {
-        Caller::Owner(tenant) => tenant,
+    let (tenant, link_limit) = match caller {
+        Caller::Owner(tenant) => (tenant, None),
         Caller::Link(grant) => {
             if grant.key != key {
                 return Err(Rejection::LinkForAnotherKey);
@@ -286,15 +409,13 @@ pub fn decide(request: &Incoming<'_>, query: &Query, caller: Caller<'_>, policy:
             if !grant.methods.allows(operation) {
                 return Err(Rejection::LinkMethod(operation.method()));
             }
-            if let (Operation::Put, Some(limit), BodySize::Known(length)) = (operation, grant.max_size, request.body) {
-                if length > limit {
-                    return Err(Rejection::TooLarge(limit));
-                }
-                // Signed, so storage refuses a body of any other length.
-                signed_headers.push(("content-length", length.to_string()));
-            }
-            grant.tenant.as_ref()
+            (grant.tenant.as_ref(), grant.max_size)
         }
+    };
+    let signed_headers = if operation == Operation::Put {
+        upload_headers(request, limit(policy.max_object_size, link_limit), false)?
+    } else {
+        Vec::new()
     };
     let response = if operation.reads() {
         download_headers(&key, query.download.as_deref())?
@@ -304,7 +425,168 @@ pub fn decide(request: &Incoming<'_>, query: &Query, caller: Caller<'_>, policy:
         ResponseOverrides::default()
     };
     let key = policy.scope(tenant).storage_key(&key)?;
-    Ok(Action::Presign(Decision { operation, key, expires_in: policy.expires_in, response, signed_headers }))
+    Ok(Action::Presign(Decision {
+        operation,
+        key,
+        expires_in: policy.expires_in,
+        response,
+        signed_headers,
+        part: None,
+    }))
+}
+
+/// The smaller of two optional limits.
+fn limit(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// The headers signed into an upload URL: the declared length (always, so
+/// storage refuses another size), `Content-MD5`, and for whole objects
+/// `If-None-Match: *` and the SHA-256 metadata.
+fn upload_headers(
+    request: &Incoming<'_>,
+    max: Option<u64>,
+    part: bool,
+) -> Result<Vec<(&'static str, String)>, Rejection> {
+    let headers = request.upload;
+    let announced =
+        headers.upload_length.map(|v| v.trim().parse::<u64>().map_err(|_| Rejection::UploadLength)).transpose()?;
+    let declared = match (request.body, announced) {
+        (BodySize::Unknown, _) => return Err(Rejection::LengthRequired),
+        (BodySize::Known(length), Some(announced)) if length > 0 && length != announced => {
+            return Err(Rejection::UploadLength);
+        }
+        (_, Some(announced)) => Some(announced),
+        (BodySize::Known(length), None) => Some(length),
+        (BodySize::Absent, None) => None,
+    };
+    let mut signed = Vec::new();
+    match declared {
+        Some(length) if length > multipart::MAX_PART_BYTES => {
+            return Err(if part { Rejection::TooLarge(multipart::MAX_PART_BYTES) } else { Rejection::UseMultipart });
+        }
+        Some(length) if max.is_some_and(|max| length > max) => return Err(Rejection::TooLarge(max.unwrap_or(0))),
+        Some(length) => signed.push(("content-length", length.to_string())),
+        None if max.is_some() => return Err(Rejection::SizeRequired),
+        None => {}
+    }
+    if let Some(md5) = headers.content_md5 {
+        let digest = base64::engine::general_purpose::STANDARD.decode(md5.trim()).map_err(|_| Rejection::ContentMd5)?;
+        if digest.len() != 16 {
+            return Err(Rejection::ContentMd5);
+        }
+        signed.push(("content-md5", md5.trim().to_owned()));
+    }
+    if !part {
+        if let Some(condition) = headers.if_none_match {
+            if condition.trim() != "*" {
+                return Err(Rejection::IfNoneMatch);
+            }
+            signed.push(("if-none-match", "*".to_owned()));
+        }
+        if let Some(sha256) = sha256(headers)? {
+            signed.push(("x-amz-meta-sha256", sha256));
+        }
+    }
+    Ok(signed)
+}
+
+fn sha256(headers: UploadHeaders<'_>) -> Result<Option<String>, Rejection> {
+    headers
+        .sha256
+        .map(|hex| {
+            let hex = hex.trim().to_ascii_lowercase();
+            let valid = hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit());
+            if valid { Ok(hex) } else { Err(Rejection::Sha256) }
+        })
+        .transpose()
+}
+
+/// Multipart runs for owners only: links grant single requests.
+fn owner(caller: Caller<'_>) -> Result<Option<&TenantId>, Rejection> {
+    match caller {
+        Caller::Owner(tenant) => Ok(tenant),
+        Caller::Link(_) => Err(Rejection::LinkMultipart),
+    }
+}
+
+fn upload_id(query: &Query) -> Result<UploadId, Rejection> {
+    UploadId::new(query.upload_id.as_deref().ok_or(Rejection::MultipartUsage("add uploadId"))?)
+}
+
+/// `POST ?uploads` and `POST ?uploadId=ID`.
+fn multipart_post(
+    request: &Incoming<'_>,
+    key: ObjectKey,
+    query: &Query,
+    caller: Caller<'_>,
+    policy: &Policy,
+) -> Result<Action, Rejection> {
+    let tenant = owner(caller)?;
+    let step = match (query.uploads, &query.upload_id, &query.part_number) {
+        (true, None, None) => MultipartStep::Create {
+            content_type: download::content_type_for(key.file_name()),
+            sha256: sha256(request.upload)?,
+        },
+        (false, Some(_), None) => {
+            let if_none_match = match request.upload.if_none_match.map(str::trim) {
+                None => false,
+                Some("*") => true,
+                Some(_) => return Err(Rejection::IfNoneMatch),
+            };
+            MultipartStep::Complete { upload: upload_id(query)?, if_none_match }
+        }
+        _ => {
+            return Err(Rejection::MultipartUsage(
+                "POST takes ?uploads to start an upload, or ?uploadId=ID to complete it",
+            ));
+        }
+    };
+    Ok(Action::Multipart(MultipartOrder { key: policy.scope(tenant).storage_key(&key)?, object: key, step }))
+}
+
+/// `PUT ?partNumber=N&uploadId=ID`, `GET ?uploadId=ID`, `DELETE ?uploadId=ID`.
+fn multipart_request(
+    request: &Incoming<'_>,
+    operation: Operation,
+    key: ObjectKey,
+    query: &Query,
+    caller: Caller<'_>,
+    policy: &Policy,
+) -> Result<Action, Rejection> {
+    let tenant = owner(caller)?;
+    if query.uploads {
+        return Err(Rejection::MultipartUsage("start a multipart upload with POST ?uploads"));
+    }
+    let upload = upload_id(query)?;
+    let object = key;
+    let key = policy.scope(tenant).storage_key(&object)?;
+    let step = match (operation, &query.part_number) {
+        (Operation::Put, Some(number)) => {
+            let number = multipart::part_number(number)?;
+            let signed_headers = upload_headers(request, policy.max_object_size, true)?;
+            let decision = Decision {
+                operation: Operation::UploadPart,
+                key,
+                expires_in: policy.expires_in,
+                response: ResponseOverrides::default(),
+                signed_headers,
+                part: Some((upload, number)),
+            };
+            return Ok(Action::Presign(decision));
+        }
+        (Operation::Get, None) => MultipartStep::ListParts(upload),
+        (Operation::Delete, None) => MultipartStep::Abort(upload),
+        _ => {
+            return Err(Rejection::MultipartUsage(
+                "with uploadId: PUT ?partNumber=N uploads a part, GET lists the parts, DELETE aborts",
+            ));
+        }
+    };
+    Ok(Action::Multipart(MultipartOrder { object, key, step }))
 }
 
 fn object_key(path: KeyPath<'_>) -> Result<ObjectKey, KeyError> {
@@ -356,11 +638,12 @@ mod tests {
             tenants: KeyPrefix::new("tenants").unwrap(),
             expires_in: Duration::from_secs(300),
             max_share_ttl: DAY * 365,
+            max_object_size: None,
         }
     }
 
     fn request<'a>(method: &'a Method, path: &'a str) -> Incoming<'a> {
-        Incoming { method, path: KeyPath::Encoded(path), body: BodySize::Known(0) }
+        Incoming { method, path: KeyPath::Encoded(path), body: BodySize::Absent, upload: UploadHeaders::default() }
     }
 
     fn act(request: &Incoming<'_>, query: Option<&str>, caller: Caller<'_>, prefix: &str) -> Result<Action, Rejection> {
@@ -370,14 +653,14 @@ mod tests {
     fn decided(method: &Method, path: &str, query: Option<&str>) -> Result<Decision, Rejection> {
         match act(&request(method, path), query, Caller::Owner(None), "")? {
             Action::Presign(decision) => Ok(decision),
-            Action::Share(order) => panic!("unexpected share {order:?}"),
+            other => panic!("unexpected {other:?}"),
         }
     }
 
     fn shared(path: &str, query: &str, caller: Caller<'_>) -> Result<ShareOrder, Rejection> {
         match act(&request(&Method::POST, path), Some(query), caller, "")? {
             Action::Share(order) => Ok(order),
-            Action::Presign(decision) => panic!("unexpected presign {decision:?}"),
+            other => panic!("unexpected {other:?}"),
         }
     }
 
@@ -419,7 +702,7 @@ mod tests {
             let decided = act(&request(&Method::GET, path), None, Caller::Owner(tenant), prefix);
             let key = decided.map(|action| match action {
                 Action::Presign(decision) => decision.key.as_str().to_owned(),
-                Action::Share(_) => unreachable!(),
+                other => panic!("unexpected {other:?}"),
             });
             assert_eq!(key, expected.map(str::to_owned), "{prefix} {tenant:?} {path}");
         }
@@ -427,8 +710,7 @@ mod tests {
 
     #[test]
     fn decoded_paths_are_taken_as_they_are() {
-        let incoming =
-            Incoming { method: &Method::GET, path: KeyPath::Decoded("/b%20c.txt"), body: BodySize::Known(0) };
+        let incoming = Incoming { path: KeyPath::Decoded("/b%20c.txt"), ..request(&Method::GET, "/") };
         let Ok(Action::Presign(decision)) = act(&incoming, None, Caller::Owner(None), "") else { panic!() };
         assert_eq!(decision.key.as_str(), "b%20c.txt");
     }
@@ -582,11 +864,148 @@ mod tests {
         assert_eq!(act(&big, None, link, ""), Err(Rejection::TooLarge(1000)));
         let unbounded = grant("in/box.bin", "PUT", None, None);
         let Ok(Action::Presign(decision)) = act(&small, None, Caller::Link(&unbounded), "") else { panic!() };
-        assert!(decision.signed_headers.is_empty());
+        assert_eq!(decision.signed_headers, vec![("content-length", "999".to_owned())]);
+        let no_size = Incoming { body: BodySize::Absent, ..request(&put, "/in/box.bin") };
+        assert_eq!(act(&no_size, None, link, ""), Err(Rejection::SizeRequired));
     }
 
     #[test]
     fn the_lifetime_comes_from_the_policy() {
         assert_eq!(decided(&Method::GET, "/f", None).unwrap().expires_in, Duration::from_secs(300));
+    }
+
+    fn with_max(max: Option<u64>) -> Policy {
+        Policy { max_object_size: max, ..policy("") }
+    }
+
+    fn put(body: BodySize, upload: UploadHeaders<'_>) -> Incoming<'_> {
+        Incoming { body, upload, ..request(&Method::PUT, "/big.iso") }
+    }
+
+    fn signed(incoming: &Incoming<'_>, max: Option<u64>) -> Result<Vec<(&'static str, String)>, Rejection> {
+        match decide(incoming, &Query::default(), Caller::Owner(None), &with_max(max))? {
+            Action::Presign(decision) => Ok(decision.signed_headers),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn uploads_sign_what_the_client_declares() {
+        let none = UploadHeaders::default();
+        let length = |n: &str| vec![("content-length", n.to_owned())];
+        assert_eq!(signed(&put(BodySize::Known(10), none), None), Ok(length("10")));
+        assert_eq!(signed(&put(BodySize::Absent, none), None), Ok(vec![]));
+        let announced = UploadHeaders { upload_length: Some("4096"), ..none };
+        assert_eq!(signed(&put(BodySize::Absent, announced), Some(4096)), Ok(length("4096")));
+        assert_eq!(signed(&put(BodySize::Known(4096), announced), None), Ok(length("4096")));
+        let md5 = UploadHeaders { content_md5: Some("1B2M2Y8AsgTpgAmY7PhCfg=="), ..none };
+        assert_eq!(
+            signed(&put(BodySize::Known(0), md5), None),
+            Ok(vec![("content-length", "0".to_owned()), ("content-md5", "1B2M2Y8AsgTpgAmY7PhCfg==".to_owned())])
+        );
+        let guarded = UploadHeaders { if_none_match: Some("*"), ..none };
+        assert_eq!(signed(&put(BodySize::Known(1), guarded), None).unwrap()[1], ("if-none-match", "*".to_owned()));
+        let hashed = UploadHeaders { sha256: Some(&"AB".repeat(32)), ..none };
+        assert_eq!(signed(&put(BodySize::Known(1), hashed), None).unwrap()[1], ("x-amz-meta-sha256", "ab".repeat(32)));
+    }
+
+    #[test]
+    fn uploads_within_the_limits() {
+        let none = UploadHeaders::default();
+        let cases = [
+            (put(BodySize::Known(101), none), Some(100), Rejection::TooLarge(100)),
+            (put(BodySize::Absent, none), Some(100), Rejection::SizeRequired),
+            (put(BodySize::Unknown, none), None, Rejection::LengthRequired),
+            (put(BodySize::Known(6 << 30), none), None, Rejection::UseMultipart),
+            (
+                put(BodySize::Absent, UploadHeaders { upload_length: Some("lots"), ..none }),
+                None,
+                Rejection::UploadLength,
+            ),
+            (
+                put(BodySize::Known(5), UploadHeaders { upload_length: Some("6"), ..none }),
+                None,
+                Rejection::UploadLength,
+            ),
+            (put(BodySize::Known(5), UploadHeaders { content_md5: Some("abc"), ..none }), None, Rejection::ContentMd5),
+            (
+                put(BodySize::Known(5), UploadHeaders { if_none_match: Some("\"e1\""), ..none }),
+                None,
+                Rejection::IfNoneMatch,
+            ),
+            (put(BodySize::Known(5), UploadHeaders { sha256: Some("xyz"), ..none }), None, Rejection::Sha256),
+        ];
+        for (incoming, max, rejection) in cases {
+            assert_eq!(signed(&incoming, max), Err(rejection.clone()), "{rejection:?}");
+        }
+    }
+
+    fn multipart(method: &Method, query: &str, body: BodySize, caller: Caller<'_>) -> Result<Action, Rejection> {
+        let incoming = Incoming { body, ..request(method, "/films/big.mkv") };
+        decide(&incoming, &Query::parse(Some(query))?, caller, &with_max(Some(10 << 30)))
+    }
+
+    #[test]
+    fn multipart_steps() {
+        let acme = TenantId::new("acme").unwrap();
+        let owner = Caller::Owner(Some(&acme));
+        let step = |method: &Method, query: &str| match multipart(method, query, BodySize::Absent, owner) {
+            Ok(Action::Multipart(order)) => {
+                assert_eq!(order.key.as_str(), "tenants/acme/films/big.mkv");
+                assert_eq!(order.object.as_str(), "films/big.mkv");
+                order.step
+            }
+            other => panic!("{method} {query}: {other:?}"),
+        };
+        let id = UploadId::new("u-1").unwrap();
+        assert_eq!(
+            step(&Method::POST, "uploads"),
+            MultipartStep::Create { content_type: Some("video/x-matroska".into()), sha256: None }
+        );
+        assert_eq!(step(&Method::GET, "uploadId=u-1"), MultipartStep::ListParts(id.clone()));
+        assert_eq!(step(&Method::DELETE, "uploadId=u-1"), MultipartStep::Abort(id.clone()));
+        assert_eq!(
+            step(&Method::POST, "uploadId=u-1"),
+            MultipartStep::Complete { upload: id.clone(), if_none_match: false }
+        );
+
+        let Ok(Action::Presign(part)) =
+            multipart(&Method::PUT, "partNumber=7&uploadId=u-1", BodySize::Known(5 << 20), owner)
+        else {
+            panic!()
+        };
+        assert_eq!((part.operation, part.part), (Operation::UploadPart, Some((id, 7))));
+        assert_eq!(part.key.as_str(), "tenants/acme/films/big.mkv");
+        assert_eq!(part.signed_headers, vec![("content-length", (5u64 << 20).to_string())]);
+    }
+
+    #[test]
+    fn multipart_misuse_is_refused() {
+        let owner = Caller::Owner(None);
+        let cases = [
+            (Method::HEAD, "uploadId=u-1", "with uploadId"),
+            (Method::PUT, "uploadId=u-1", "with uploadId"),
+            (Method::GET, "partNumber=1", "add uploadId"),
+            (Method::POST, "uploads&uploadId=u-1", "POST takes"),
+            (Method::PUT, "uploads", "start a multipart"),
+        ];
+        for (method, query, reason) in cases {
+            let error = multipart(&method, query, BodySize::Absent, owner).unwrap_err();
+            assert!(error.to_string().contains(reason), "{method} {query}: {error}");
+        }
+        assert_eq!(
+            multipart(&Method::PUT, "partNumber=0&uploadId=u", BodySize::Known(1), owner),
+            Err(Rejection::PartNumber)
+        );
+        assert_eq!(multipart(&Method::GET, "uploadId=a%20b", BodySize::Absent, owner), Err(Rejection::UploadId));
+        assert_eq!(
+            multipart(&Method::PUT, "partNumber=1&uploadId=u", BodySize::Known(6 << 30), owner),
+            Err(Rejection::TooLarge(5 << 30))
+        );
+        let link = grant("films/big.mkv", "GET,PUT", None, None);
+        assert_eq!(
+            multipart(&Method::POST, "uploads", BodySize::Absent, Caller::Link(&link)),
+            Err(Rejection::LinkMultipart)
+        );
     }
 }

@@ -19,6 +19,12 @@ pub struct Query {
     pub max_size: Option<String>,
     /// `token=…`: a share link's signed grant.
     pub token: Option<String>,
+    /// `uploads`: start a multipart upload (with POST).
+    pub uploads: bool,
+    /// `uploadId=…`: the multipart upload acted on.
+    pub upload_id: Option<String>,
+    /// `partNumber=N`: the part uploaded.
+    pub part_number: Option<String>,
 }
 
 impl Query {
@@ -32,11 +38,14 @@ impl Query {
                 "methods" => (&mut query.methods, "methods"),
                 "max_size" => (&mut query.max_size, "max_size"),
                 "token" => (&mut query.token, "token"),
-                "share" => {
-                    if query.share {
-                        return Err(Rejection::RepeatedParameter("share"));
+                "uploadId" => (&mut query.upload_id, "uploadId"),
+                "partNumber" => (&mut query.part_number, "partNumber"),
+                "share" | "uploads" => {
+                    let (flag, name) =
+                        if name == "share" { (&mut query.share, "share") } else { (&mut query.uploads, "uploads") };
+                    if std::mem::replace(flag, true) {
+                        return Err(Rejection::RepeatedParameter(name));
                     }
-                    query.share = true;
                     continue;
                 }
                 _ => continue,
@@ -64,5 +73,9 @@ mod tests {
         assert_eq!(Query::parse(Some("download=a%20b")).unwrap().download.as_deref(), Some("a b"));
         assert_eq!(Query::parse(Some("token=a&token=b")), Err(Rejection::RepeatedParameter("token")));
         assert_eq!(Query::parse(Some("share&share")), Err(Rejection::RepeatedParameter("share")));
+        let part = Query::parse(Some("partNumber=3&uploadId=abc")).unwrap();
+        assert_eq!((part.part_number.as_deref(), part.upload_id.as_deref()), (Some("3"), Some("abc")));
+        assert!(Query::parse(Some("uploads")).unwrap().uploads);
+        assert_eq!(Query::parse(Some("uploads&uploads")), Err(Rejection::RepeatedParameter("uploads")));
     }
 }

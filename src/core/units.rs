@@ -10,7 +10,7 @@ pub enum UnitError {
     #[error("`{0}` is not a duration: use seconds, or a number with s, m, h or d (such as 30d)")]
     Duration(String),
     /// Not a number with an optional unit.
-    #[error("`{0}` is not a size: use bytes, or a number with KiB, MiB or GiB (such as 5MiB)")]
+    #[error("`{0}` is not a size: use bytes, or a number with KiB, MiB, GiB or TiB (such as 5MiB)")]
     Size(String),
 }
 
@@ -29,7 +29,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, UnitError> {
     number.checked_mul(scale).map(Duration::from_secs).ok_or_else(invalid)
 }
 
-/// Parses `1048576`, `512KiB`, `5MiB` or `2GiB` (also `K`/`M`/`G` and `KB`/`MB`/`GB`, all powers of 1024).
+/// Parses `1048576`, `512KiB`, `5MiB`, `2GiB` or `1TiB` (also `K`/`M`/`G`/`T` and `KB`/`MB`/`GB`/`TB`, all powers of 1024).
 pub fn parse_size(text: &str) -> Result<u64, UnitError> {
     let invalid = || UnitError::Size(text.to_owned());
     let (number, unit) = split_unit(text);

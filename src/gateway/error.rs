@@ -10,6 +10,7 @@ use crate::auth::AuthError;
 use crate::core::{ALLOWED_METHODS, Rejection};
 use crate::links::LinkError;
 use crate::signing::{CredentialsUnavailable, SignError};
+use crate::storage::StorageError;
 
 /// Why the gateway gave no redirect.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +30,12 @@ pub enum GatewayError {
     /// A link was asked for, but the gateway cannot tell its own URL.
     #[error("the gateway cannot tell its own URL for the link: set BASE_URL")]
     NoBaseUrl,
+    /// Multipart steps need a storage client, which this gateway lacks.
+    #[error("multipart uploads are not enabled on this gateway")]
+    MultipartDisabled,
+    /// Storage refused or failed a server-side call.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
     /// The credential chain gave nothing to sign with.
     #[error(transparent)]
     Credentials(#[from] CredentialsUnavailable),
@@ -44,11 +51,12 @@ impl GatewayError {
         match self {
             Self::Rejected(rejection) => match rejection {
                 Rejection::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-                Rejection::LengthRequired => StatusCode::LENGTH_REQUIRED,
-                Rejection::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-                Rejection::LinkCannotShare | Rejection::LinkForAnotherKey | Rejection::LinkMethod(_) => {
-                    StatusCode::FORBIDDEN
-                }
+                Rejection::LengthRequired | Rejection::SizeRequired => StatusCode::LENGTH_REQUIRED,
+                Rejection::TooLarge(_) | Rejection::UseMultipart => StatusCode::PAYLOAD_TOO_LARGE,
+                Rejection::LinkCannotShare
+                | Rejection::LinkForAnotherKey
+                | Rejection::LinkMethod(_)
+                | Rejection::LinkMultipart => StatusCode::FORBIDDEN,
                 Rejection::Key(_)
                 | Rejection::FileName(_)
                 | Rejection::DownloadOnWrite
@@ -58,12 +66,28 @@ impl GatewayError {
                 | Rejection::Unit(_)
                 | Rejection::TtlOutOfRange(_)
                 | Rejection::Methods(_)
-                | Rejection::MaxSizeWithoutPut => StatusCode::BAD_REQUEST,
+                | Rejection::MaxSizeWithoutPut
+                | Rejection::UploadLength
+                | Rejection::ContentMd5
+                | Rejection::IfNoneMatch
+                | Rejection::Sha256
+                | Rejection::UploadId
+                | Rejection::PartNumber
+                | Rejection::MultipartUsage(_)
+                | Rejection::Completion(_)
+                | Rejection::InvalidPart(_)
+                | Rejection::PartTooSmall(_) => StatusCode::BAD_REQUEST,
             },
             Self::Auth(error) if error.is_forbidden() => StatusCode::FORBIDDEN,
             Self::Auth(_) => StatusCode::UNAUTHORIZED,
             Self::Link(_) | Self::LinksDisabled => StatusCode::FORBIDDEN,
             Self::NoBaseUrl => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::MultipartDisabled => StatusCode::NOT_IMPLEMENTED,
+            // Storage's own client errors (no such upload, precondition failed) are the client's.
+            Self::Storage(StorageError::Refused { status, .. }) if (400..500).contains(status) => {
+                StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY)
+            }
+            Self::Storage(_) => StatusCode::BAD_GATEWAY,
             Self::Credentials(_) | Self::Signing(SignError::CredentialsExpired) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Signing(SignError::Signing(_) | SignError::Parameters(_) | SignError::NotAHeader(_)) => {
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -78,7 +102,8 @@ impl IntoResponse for GatewayError {
         let reason = if status.is_server_error() {
             tracing::error!(error = %ErrorChain(&self), "cannot answer");
             match (&self, status) {
-                (Self::NoBaseUrl, _) => self.to_string(),
+                (Self::NoBaseUrl | Self::MultipartDisabled, _) => self.to_string(),
+                (Self::Storage(_), _) => "storage failed; try again shortly".to_owned(),
                 (_, StatusCode::SERVICE_UNAVAILABLE) => {
                     "the gateway cannot sign URLs right now; try again shortly".to_owned()
                 }

@@ -9,27 +9,54 @@ use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 
+use axum::body::{Body, Bytes};
+use http_body_util::BodyExt;
+
 use super::access_log::Logged;
 use super::drain::{self, Drained};
-use super::{Answer, FrontDoorPath, Gateway};
+use super::{Answer, FrontDoorPath, Gateway, GatewayError, multipart};
 use crate::core::grant::Grant;
-use crate::core::{ALLOWED_METHODS, BodySize, Incoming, KeyPath};
+use crate::core::multipart::MAX_COMPLETION_BYTES;
+use crate::core::query::Query;
+use crate::core::{ALLOWED_METHODS, BodySize, Incoming, KeyPath, Rejection, UploadHeaders};
 
 pub(super) async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     if parts.method == Method::OPTIONS {
         return (StatusCode::NO_CONTENT, [(header::ALLOW, ALLOWED_METHODS)]).into_response();
     }
-    // Drain before signing, so the URL's lifetime starts when it is handed out.
-    let drained = drain::unless_continue_expected(&parts.headers, body).await;
+    let query = Query::parse(parts.uri.query());
+    let completing = parts.method == Method::POST && query.as_ref().is_ok_and(|q| q.upload_id.is_some());
+    // A completion's part list is read; any other body is drained before
+    // signing, so the URL's lifetime starts when it is handed out.
+    let (completion, drained) = if completing {
+        match read_completion(body).await {
+            Ok(bytes) => (Some(bytes), Drained::Complete),
+            Err(response) => return response,
+        }
+    } else {
+        (None, drain::unless_continue_expected(&parts.headers, body).await)
+    };
 
     let path = match parts.extensions.get::<FrontDoorPath>() {
         Some(FrontDoorPath::Encoded(path)) => KeyPath::Encoded(path),
         Some(FrontDoorPath::Decoded(path)) => KeyPath::Decoded(path),
         None => KeyPath::Encoded(parts.uri.path()),
     };
-    let incoming = Incoming { method: &parts.method, path, body: declared_size(&parts.headers) };
-    let mut response = match gateway.answer(&parts, &incoming).await {
+    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    let upload = UploadHeaders {
+        upload_length: header("upload-length"),
+        content_md5: header("content-md5"),
+        if_none_match: header("if-none-match"),
+        sha256: header("x-amz-meta-sha256"),
+    };
+    let incoming = Incoming { method: &parts.method, path, body: declared_size(&parts.headers), upload };
+    let json_body = header("content-type").is_some_and(|t| t.starts_with("application/json"));
+    let answer = match &query {
+        Ok(query) => gateway.answer(&parts, &incoming, query, completion.as_deref().map(|b| (b, json_body))).await,
+        Err(rejection) => Err(rejection.clone().into()),
+    };
+    let mut response = match answer {
         Ok(Answer::Redirect(decision, url)) => {
             let headers = [
                 (header::LOCATION, url.header_value().clone()),
@@ -46,12 +73,28 @@ pub(super) async fn handle(State(gateway): State<Arc<Gateway>>, request: Request
             response.extensions_mut().insert(Logged { action: "CreateShareLink", key: grant.key.as_str().to_owned() });
             response
         }
+        Ok(Answer::Multipart(order, outcome)) => {
+            let logged = Logged { action: order.step.s3_name(), key: order.key.as_str().to_owned() };
+            let mut response = multipart::respond(&parts.headers, &order, outcome);
+            response.extensions_mut().insert(logged);
+            response
+        }
         Err(error) => error.into_response(),
     };
     if drained == Drained::GaveUp {
         response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
     response
+}
+
+/// Reads a completion's part list, which is small: 10,000 parts fit in 2 MiB.
+async fn read_completion(body: Body) -> Result<Bytes, Response> {
+    match http_body_util::Limited::new(body, MAX_COMPLETION_BYTES).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(_) => {
+            Err(GatewayError::from(Rejection::Completion("the part list is too long or was cut off")).into_response())
+        }
+    }
 }
 
 /// The link as a line of text, or as JSON when the client asks for it.
@@ -80,6 +123,6 @@ fn declared_size(headers: &HeaderMap) -> BodySize {
     match length {
         Some(length) => BodySize::Known(length),
         None if headers.contains_key(header::TRANSFER_ENCODING) => BodySize::Unknown,
-        None => BodySize::Known(0),
+        None => BodySize::Absent,
     }
 }

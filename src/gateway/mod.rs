@@ -6,6 +6,7 @@ mod access_log;
 mod drain;
 mod error;
 mod handler;
+mod multipart;
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -14,7 +15,7 @@ use axum::Router;
 use http::{HeaderName, header};
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 
-pub use error::GatewayError;
+pub use error::{ErrorChain, GatewayError};
 
 use http::request::Parts;
 use lambda_http::request::RequestContext;
@@ -23,9 +24,10 @@ use crate::auth::Authenticator;
 use crate::config::AllowedOrigins;
 use crate::core::grant::Grant;
 use crate::core::query::Query;
-use crate::core::{Action, Caller, Decision, Incoming, Policy, decide};
+use crate::core::{Action, Caller, Decision, Incoming, MultipartOrder, Policy, decide};
 use crate::links::ShareKeys;
 use crate::signing::{CredentialsCache, EndpointError, PresignedUrl, Presigner, StoreLocation};
+use crate::storage::Storage;
 
 /// The header that carries the request id both ways.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -61,6 +63,7 @@ pub struct Gateway {
     allowed_origins: AllowedOrigins,
     auth: Authenticator,
     links: Option<Links>,
+    storage: Option<Storage>,
 }
 
 /// What the gateway answers with.
@@ -75,6 +78,8 @@ pub enum Answer {
         /// What it allows.
         grant: Grant,
     },
+    /// A multipart step done against storage.
+    Multipart(MultipartOrder, multipart::Outcome),
 }
 
 impl Gateway {
@@ -86,7 +91,13 @@ impl Gateway {
         credentials: CredentialsCache,
         allowed_origins: AllowedOrigins,
     ) -> Self {
-        Self { policy, presigner, credentials, allowed_origins, auth: Authenticator::None, links: None }
+        Self { policy, presigner, credentials, allowed_origins, auth: Authenticator::None, links: None, storage: None }
+    }
+
+    /// Performs multipart steps against `storage`.
+    #[must_use]
+    pub fn with_storage(self, storage: Storage) -> Self {
+        Self { storage: Some(storage), ..self }
     }
 
     /// Authenticates requests with `auth`.
@@ -106,16 +117,25 @@ impl Gateway {
         settings: GatewaySettings,
         location: &StoreLocation,
         credentials: CredentialsCache,
+        storage: Storage,
     ) -> Result<Self, EndpointError> {
         let presigner = Presigner::new(location.resolve().await?);
         Ok(Self::new(settings.policy, presigner, credentials, settings.allowed_origins)
             .with_auth(settings.auth)
-            .with_links(settings.links))
+            .with_links(settings.links)
+            .with_storage(storage))
     }
 
-    /// Decides what `incoming` asks for, for whom, and answers it.
-    pub async fn answer(&self, request: &Parts, incoming: &Incoming<'_>) -> Result<Answer, GatewayError> {
-        let query = Query::parse(request.uri.query())?;
+    /// Decides what `incoming` asks for, for whom, and answers it. `body`
+    /// is the request body, read only for a multipart completion, and
+    /// whether it is JSON.
+    pub async fn answer(
+        &self,
+        request: &Parts,
+        incoming: &Incoming<'_>,
+        query: &Query,
+        body: Option<(&[u8], bool)>,
+    ) -> Result<Answer, GatewayError> {
         let now = SystemTime::now();
         let (grant, tenant);
         // A share link stands in for authentication; anything else must authenticate.
@@ -126,7 +146,7 @@ impl Gateway {
             tenant = self.auth.authenticate(request)?;
             Caller::Owner(tenant.as_ref())
         };
-        match decide(incoming, &query, caller, &self.policy)? {
+        match decide(incoming, query, caller, &self.policy)? {
             Action::Presign(decision) => {
                 let credentials = self.credentials.get().await?;
                 let url = self.presigner.presign(&decision, &credentials, now)?;
@@ -138,6 +158,11 @@ impl Gateway {
                     links.base_url.clone().or_else(|| request_base_url(request)).ok_or(GatewayError::NoBaseUrl)?;
                 let grant = order.into_grant(now);
                 Ok(Answer::Shared { url: links.keys.url(&base, &grant), grant })
+            }
+            Action::Multipart(order) => {
+                let storage = self.storage.as_ref().ok_or(GatewayError::MultipartDisabled)?;
+                let outcome = multipart::perform(storage, &order, body, &self.policy).await?;
+                Ok(Answer::Multipart(order, outcome))
             }
         }
     }

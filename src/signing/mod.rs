@@ -109,6 +109,10 @@ impl Presigner {
             ("response-content-type", &decision.response.content_type),
         ];
         let mut separator = '?';
+        if let Some((upload, number)) = &decision.part {
+            push_param(&mut url, &mut separator, "partNumber", &number.to_string());
+            push_param(&mut url, &mut separator, "uploadId", upload.as_str());
+        }
         for (name, value) in overrides {
             if let Some(value) = value {
                 push_param(&mut url, &mut separator, name, value);
@@ -199,7 +203,7 @@ mod tests {
     fn decision(key: &str, operation: Operation, response: ResponseOverrides) -> Decision {
         let policy = Policy::new(Duration::from_secs(300));
         let key = policy.scope(None).storage_key(&ObjectKey::new(key.into()).unwrap()).unwrap();
-        Decision { operation, key, expires_in: policy.expires_in, response, signed_headers: Vec::new() }
+        Decision { operation, key, expires_in: policy.expires_in, response, signed_headers: Vec::new(), part: None }
     }
 
     #[test]

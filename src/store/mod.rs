@@ -18,6 +18,8 @@ use tokio::net::TcpListener;
 
 use crate::config::{AllowedOrigins, EmbeddedConfig};
 use crate::signing::StoreLocation;
+use crate::storage::Storage;
+use aws_credential_types::provider::SharedCredentialsProvider;
 
 /// The region the embedded store signs in.
 pub const REGION: &str = "us-east-1";
@@ -29,6 +31,8 @@ pub struct EmbeddedStore {
     router: Router,
     location: StoreLocation,
     credentials: Credentials,
+    /// Where the gateway itself reaches the store: its listen address.
+    server_url: String,
 }
 
 impl EmbeddedStore {
@@ -56,7 +60,7 @@ impl EmbeddedStore {
         let fs = s3s_fs::FileSystem::new(data_dir)
             .map_err(|e| anyhow::anyhow!("cannot open the store in {}: {e:?}", data_dir.display()))?;
 
-        let mut builder = S3ServiceBuilder::new(objects::Objects::new(fs));
+        let mut builder = S3ServiceBuilder::new(objects::Objects::new(fs, data_dir));
         builder.set_auth(SimpleAuth::from_single(
             credentials.access_key_id().to_owned(),
             credentials.secret_access_key().to_owned(),
@@ -76,15 +80,14 @@ impl EmbeddedStore {
 
         let listener =
             TcpListener::bind(listen).await.with_context(|| format!("the embedded store cannot listen on {listen}"))?;
-        let url = match public_url {
-            Some(url) => url.clone(),
-            None => format!("http://{}", listener.local_addr()?),
-        };
+        let server_url = format!("http://{}", listener.local_addr()?);
+        let url = public_url.clone().unwrap_or_else(|| server_url.clone());
         Ok(Self {
             listener,
             router,
             location: StoreLocation { bucket: bucket.to_owned(), region: REGION.to_owned(), endpoint: Some(url) },
             credentials,
+            server_url,
         })
     }
 
@@ -92,6 +95,13 @@ impl EmbeddedStore {
     #[must_use]
     pub fn location(&self) -> &StoreLocation {
         &self.location
+    }
+
+    /// A client for the gateway's own calls to this store.
+    #[must_use]
+    pub fn storage(&self) -> Storage {
+        let credentials = SharedCredentialsProvider::new(self.credentials.clone());
+        Storage::new(credentials, REGION, Some(&self.server_url), &self.location.bucket)
     }
 
     /// The credentials URLs for this store are signed with.

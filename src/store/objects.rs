@@ -1,11 +1,17 @@
 //! The embedded store's S3 semantics: s3s-fs, plus the parts of S3 that
 //! s3s-fs leaves out and that browsers and curl rely on through the gateway:
 //! `response-*` overrides on HEAD, conditional GET and HEAD (304 and 412), a
-//! default `Content-Type`, and refusing uploads whose length is unknown.
+//! default `Content-Type`, refusing uploads whose length is unknown, and
+//! binding each multipart upload to its key (s3s-fs accepts any key with any
+//! upload id, which would let one tenant's key complete another's upload).
+
+use std::path::{Path, PathBuf};
 
 use s3s::dto::{
-    DeleteObjectInput, DeleteObjectOutput, ETag, ETagCondition, GetObjectInput, GetObjectOutput, HeadObjectInput,
-    HeadObjectOutput, PutObjectInput, PutObjectOutput, Timestamp,
+    AbortMultipartUploadInput, AbortMultipartUploadOutput, CompleteMultipartUploadInput, CompleteMultipartUploadOutput,
+    CreateMultipartUploadInput, CreateMultipartUploadOutput, DeleteObjectInput, DeleteObjectOutput, ETag,
+    ETagCondition, GetObjectInput, GetObjectOutput, HeadObjectInput, HeadObjectOutput, ListPartsInput, ListPartsOutput,
+    PutObjectInput, PutObjectOutput, Timestamp, UploadPartInput, UploadPartOutput,
 };
 use s3s::{S3, S3Request, S3Response, S3Result, s3_error};
 use s3s_fs::FileSystem;
@@ -24,6 +30,12 @@ pub fn max_key_bytes(bucket: &str) -> usize {
     let fixed = ".bucket-".len() + base64_len(bucket.len()) + ".object-".len() + ".metadata.json".len();
     // base64 turns every 3 bytes into 4 characters.
     NAME_MAX.saturating_sub(fixed) / 4 * 3
+}
+
+/// A multipart upload's attributes file adds `.upload-{uuid}` to the name.
+#[must_use]
+pub fn max_multipart_key_bytes(bucket: &str) -> usize {
+    max_key_bytes(bucket).saturating_sub(".upload-".len() + 36 + 2) / 4 * 3 / 3 * 3
 }
 
 fn base64_len(bytes: usize) -> usize {
@@ -45,12 +57,30 @@ fn check_fits(bucket: &str, key: &str) -> S3Result<()> {
 
 /// Objects on local disk, answered as S3 answers.
 #[derive(Debug)]
-pub struct Objects(FileSystem);
+pub struct Objects {
+    fs: FileSystem,
+    /// One file per multipart upload in progress, naming its bucket and key.
+    uploads: PathBuf,
+}
 
 impl Objects {
-    /// Serves the buckets under `fs`'s root.
-    pub fn new(fs: FileSystem) -> Self {
-        Self(fs)
+    /// Serves the buckets under `root`, which `fs` was opened on.
+    pub fn new(fs: FileSystem, root: &Path) -> Self {
+        Self { fs, uploads: root.join(".uploads") }
+    }
+
+    fn upload_record(&self, upload_id: &str) -> S3Result<PathBuf> {
+        let id = uuid::Uuid::parse_str(upload_id).map_err(|_| s3_error!(NoSuchUpload))?;
+        Ok(self.uploads.join(id.to_string()))
+    }
+
+    /// Refuses an upload id that was not started for this bucket and key.
+    async fn check_upload(&self, upload_id: &str, bucket: &str, key: &str) -> S3Result<PathBuf> {
+        let record = self.upload_record(upload_id)?;
+        match tokio::fs::read_to_string(&record).await {
+            Ok(owner) if owner == format!("{bucket}/{key}") => Ok(record),
+            _ => Err(s3_error!(NoSuchUpload, "The specified upload does not exist.")),
+        }
     }
 }
 
@@ -64,7 +94,7 @@ impl S3 for Objects {
             modified_since: req.input.if_modified_since.clone(),
             unmodified_since: req.input.if_unmodified_since.clone(),
         };
-        let mut response = self.0.get_object(req).await?;
+        let mut response = self.fs.get_object(req).await?;
         conditions.check(response.output.e_tag.as_ref(), response.output.last_modified.as_ref())?;
         response.output.content_type.get_or_insert_with(|| DEFAULT_CONTENT_TYPE.to_owned());
         Ok(response)
@@ -81,7 +111,7 @@ impl S3 for Objects {
         };
         let content_type = input.response_content_type.take();
         let content_disposition = input.response_content_disposition.take();
-        let mut response = self.0.head_object(req).await?;
+        let mut response = self.fs.head_object(req).await?;
         let output = &mut response.output;
         conditions.check(output.e_tag.as_ref(), output.last_modified.as_ref())?;
         output.content_type = content_type.or(output.content_type.take()).or_else(|| Some(DEFAULT_CONTENT_TYPE.into()));
@@ -94,12 +124,76 @@ impl S3 for Objects {
         if req.input.content_length.is_none() {
             return Err(s3_error!(MissingContentLength, "You must provide the Content-Length HTTP header."));
         }
-        self.0.put_object(req).await
+        self.fs.put_object(req).await
     }
 
     async fn delete_object(&self, req: S3Request<DeleteObjectInput>) -> S3Result<S3Response<DeleteObjectOutput>> {
         check_fits(&req.input.bucket, &req.input.key)?;
-        self.0.delete_object(req).await
+        self.fs.delete_object(req).await
+    }
+
+    async fn create_multipart_upload(
+        &self,
+        req: S3Request<CreateMultipartUploadInput>,
+    ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
+        let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
+        let limit = max_multipart_key_bytes(&bucket);
+        if key.len() > limit {
+            return Err(s3_error!(KeyTooLongError, "The embedded store keeps multipart keys of up to {limit} bytes."));
+        }
+        let response = self.fs.create_multipart_upload(req).await?;
+        let record = self.upload_record(response.output.upload_id.as_deref().unwrap_or_default())?;
+        try_io(tokio::fs::create_dir_all(&self.uploads).await)?;
+        try_io(tokio::fs::write(&record, format!("{bucket}/{key}")).await)?;
+        Ok(response)
+    }
+
+    async fn upload_part(&self, req: S3Request<UploadPartInput>) -> S3Result<S3Response<UploadPartOutput>> {
+        let record = self.check_upload(&req.input.upload_id, &req.input.bucket, &req.input.key).await?;
+        let number = req.input.part_number;
+        let response = self.fs.upload_part(req).await?;
+        // s3s-fs lists parts without their ETags; keep them for ListParts.
+        if let Some(ETag::Strong(etag)) = &response.output.e_tag {
+            let parts = parts_dir(&record);
+            try_io(tokio::fs::create_dir_all(&parts).await)?;
+            try_io(tokio::fs::write(parts.join(number.to_string()), etag).await)?;
+        }
+        Ok(response)
+    }
+
+    async fn list_parts(&self, req: S3Request<ListPartsInput>) -> S3Result<S3Response<ListPartsOutput>> {
+        let record = self.check_upload(&req.input.upload_id, &req.input.bucket, &req.input.key).await?;
+        let mut response = self.fs.list_parts(req).await?;
+        for part in response.output.parts.iter_mut().flatten() {
+            let Some(number) = part.part_number else { continue };
+            if let Ok(etag) = tokio::fs::read_to_string(parts_dir(&record).join(number.to_string())).await {
+                part.e_tag = Some(ETag::Strong(etag));
+            }
+        }
+        if let Some(parts) = response.output.parts.as_mut() {
+            parts.sort_by_key(|part| part.part_number);
+        }
+        Ok(response)
+    }
+
+    async fn complete_multipart_upload(
+        &self,
+        req: S3Request<CompleteMultipartUploadInput>,
+    ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
+        let record = self.check_upload(&req.input.upload_id, &req.input.bucket, &req.input.key).await?;
+        let response = self.fs.complete_multipart_upload(req).await?;
+        forget(&record).await;
+        Ok(response)
+    }
+
+    async fn abort_multipart_upload(
+        &self,
+        req: S3Request<AbortMultipartUploadInput>,
+    ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
+        let record = self.check_upload(&req.input.upload_id, &req.input.bucket, &req.input.key).await?;
+        let response = self.fs.abort_multipart_upload(req).await?;
+        forget(&record).await;
+        Ok(response)
     }
 }
 
@@ -151,6 +245,19 @@ impl Conditions {
     }
 }
 
+fn parts_dir(record: &Path) -> PathBuf {
+    record.with_extension("parts")
+}
+
+async fn forget(record: &Path) {
+    let _ = tokio::fs::remove_dir_all(parts_dir(record)).await;
+    let _ = tokio::fs::remove_file(record).await;
+}
+
+fn try_io<T>(result: std::io::Result<T>) -> S3Result<T> {
+    result.map_err(|error| s3_error!(InternalError, "the embedded store cannot record the upload: {error}"))
+}
+
 /// HTTP dates have whole seconds; file times do not.
 fn seconds(timestamp: &Timestamp) -> i64 {
     time::OffsetDateTime::from(timestamp.clone()).unix_timestamp()
@@ -174,6 +281,19 @@ mod tests {
         };
         assert!(name(limit).len() <= NAME_MAX);
         assert!(name(limit + 1).len() > NAME_MAX);
+    }
+
+    #[test]
+    fn multipart_keys_leave_room_for_the_upload_id() {
+        let bucket = "presign-gateway";
+        let limit = max_multipart_key_bytes(bucket);
+        let name = format!(
+            ".bucket-{}.object-{}.upload-{}.metadata.json",
+            "b".repeat(base64_len(bucket.len())),
+            "k".repeat(base64_len(limit)),
+            "u".repeat(36)
+        );
+        assert!(name.len() <= NAME_MAX, "{limit}: {}", name.len());
     }
 
     #[test]

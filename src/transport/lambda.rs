@@ -34,7 +34,7 @@ pub async fn run(config: Config) -> Result<(), lambda_http::Error> {
     };
     let external = aws::load(endpoint.as_deref(), public_url.as_deref(), bucket, region.as_deref()).await?;
     let settings = with_secret_links(config.gateway, config.share_keys_secret.as_deref(), config.base_url).await?;
-    let gateway = Gateway::build(settings, &external.location, external.credentials).await?;
+    let gateway = Gateway::build(settings, &external.location, external.credentials, external.storage).await?;
     lambda_http::run(handler(Arc::new(gateway))).await
 }
 

@@ -104,7 +104,13 @@ async fn start_storage(config: Config, shutdown: impl Future<Output = ()> + Send
                 embedded.data_dir.display()
             );
             Ok(Storage {
-                gateway: Gateway::build(settings, &location, CredentialsCache::new(credentials)).await?,
+                gateway: Gateway::build(
+                    settings,
+                    &location,
+                    CredentialsCache::new(credentials.clone()),
+                    store.storage(),
+                )
+                .await?,
                 description,
                 server: Some(tokio::spawn(store.serve(shutdown))),
             })
@@ -117,7 +123,7 @@ async fn start_storage(config: Config, shutdown: impl Future<Output = ()> + Send
         StoreConfig::External { endpoint, public_url, bucket, region } => {
             let external = aws::load(endpoint.as_deref(), public_url.as_deref(), bucket, region.as_deref()).await?;
             Ok(Storage {
-                gateway: Gateway::build(settings, &external.location, external.credentials).await?,
+                gateway: Gateway::build(settings, &external.location, external.credentials, external.storage).await?,
                 description: format!("bucket `{bucket}` at {}", endpoint.as_deref().unwrap_or("AWS S3")),
                 server: None,
             })

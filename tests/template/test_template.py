@@ -7,7 +7,7 @@ its conditions (and Rules) are evaluated for each front door, with and without
 the JWT authorizer, and what matters is asserted on the result. The function's
 environment is checked against the names the binary itself reads
 (`presign-gateway serve --help`), and the share-key formats the template
-generates against `presign-gateway share`.
+generates and the sizes MaxObjectSize lets through against `presign-gateway share`.
 
 Run from the repository root:  python -m pytest tests/template -q
 (needs tests/template/requirements.txt and a built binary, see `gateway_binary`).
@@ -24,6 +24,7 @@ import shlex
 import shutil
 import string
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -70,7 +71,17 @@ LOCAL_ONLY_ENV = {
     "AWS_ENDPOINT_URL_S3",
     "AWS_REGION",
 }
-OBJECT_ACTIONS = {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}
+# What the gateway signs (GetObject, PutObject for whole objects and UploadPart,
+# DeleteObject) and the multipart steps it calls itself: CreateMultipartUpload
+# and CompleteMultipartUpload are s3:PutObject, ListParts is
+# s3:ListMultipartUploadParts, AbortMultipartUpload is its own action.
+OBJECT_ACTIONS = {
+    "s3:GetObject",
+    "s3:PutObject",
+    "s3:DeleteObject",
+    "s3:AbortMultipartUpload",
+    "s3:ListMultipartUploadParts",
+}
 LOG_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents"}
 SECRET_ACTIONS = {"secretsmanager:GetSecretValue"}
 PSEUDO = {"AWS::Region", "AWS::AccountId", "AWS::Partition", "AWS::StackName", "AWS::URLSuffix", "AWS::NoValue", "AWS::StackId"}
@@ -119,6 +130,11 @@ def source() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def translated(source: dict[str, Any]) -> dict[str, Any]:
+    return translate(source)
+
+
+def translate(source: dict[str, Any], **parameter_values: str) -> dict[str, Any]:
+    """The SAM template as plain CloudFormation, as `sam deploy` would hand it over with these values."""
     template = copy.deepcopy(source)
     function = template["Resources"][FUNCTION]
     code_uri = function["Properties"]["CodeUri"]
@@ -132,7 +148,7 @@ def translated(source: dict[str, Any]) -> dict[str, Any]:
         env.setenv("AWS_EC2_METADATA_DISABLED", "true")
         for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
             env.delenv(name, raising=False)
-        return transform(template, {}, NoManagedPolicies())
+        return transform(template, parameter_values, NoManagedPolicies())
 
 
 def parameter_values(template: dict[str, Any], **overrides: Any) -> dict[str, str]:
@@ -296,7 +312,7 @@ def test_function_runs_the_arm64_custom_runtime(source: dict[str, Any], translat
     assert props["Architectures"] == ["arm64"]
     assert props["Handler"] == "bootstrap"
     assert props["MemorySize"] == 128
-    assert props["Timeout"] == 10
+    assert props["Timeout"] == 29
 
 
 def test_function_logs_to_its_log_group_with_retention(translated: dict[str, Any]) -> None:
@@ -344,7 +360,7 @@ def as_list(value: Any) -> list[Any]:
 
 @pytest.mark.parametrize("key_prefix", ["", "uploads/"])
 @pytest.mark.parametrize("overrides", [{}, JWT], ids=["no-auth", "jwt"])
-def test_role_may_only_get_put_and_delete_the_buckets_objects(
+def test_role_may_only_act_on_the_buckets_objects(
     translated: dict[str, Any], key_prefix: str, overrides: dict[str, str]
 ) -> None:
     stack = Stack(translated, KeyPrefix=key_prefix, **overrides)
@@ -904,6 +920,131 @@ def test_tenancy_and_share_parameters_refuse_what_the_binary_would(
     for base in filter(None, cases["BaseUrl"][0]):
         result = share(gateway_binary, "--ttl", "1", "--base-url", base, "a", keys=keys)
         assert result.returncode == 0, f"BASE_URL={base}: {result.stderr}"
+
+
+# ---- MaxObjectSize ----------------------------------------------------------------
+
+SHARE_KEY = "k1:0123456789abcdef0123456789abcdef"
+
+
+@pytest.mark.parametrize("value", ["", "5GiB", "1048576"], ids=["empty", "5GiB", "bytes"])
+def test_max_object_size_is_set_only_when_given(source: dict[str, Any], value: str) -> None:
+    translated = translate(source, MaxObjectSize=value)
+    assert translated["Parameters"]["MaxObjectSize"]["Default"] == "", "the default is no limit of the gateway's own"
+    raw = translated["Resources"][FUNCTION]["Properties"]["Environment"]["Variables"]["MAX_OBJECT_SIZE"]
+    assert isinstance(raw, dict) and list(raw) == ["Fn::If"], f"MAX_OBJECT_SIZE must be an Fn::If, not {raw!r}"
+    condition, then, otherwise = raw["Fn::If"]
+    assert translated["Conditions"][condition] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "MaxObjectSize"}, ""]}]}
+    assert is_ref(then, "MaxObjectSize") and is_ref(otherwise, "AWS::NoValue")
+    variables = Stack(translated, MaxObjectSize=value).resources[FUNCTION]["Properties"]["Environment"]["Variables"]
+    if value:
+        assert variables["MAX_OBJECT_SIZE"] == value
+    else:
+        assert "MAX_OBJECT_SIZE" not in variables, "an empty MaxObjectSize must set no variable: the binary refuses it"
+
+
+def binary_takes_size(binary: Path, value: str) -> bool:
+    """`share --max-size` parses sizes as the gateway parses MAX_OBJECT_SIZE (src/core/units.rs)."""
+    # `--max-size=`, so that a value such as `-1` is not read as an option.
+    args = ["x", "--ttl", "1", "--base-url", "http://h", "--share-keys", SHARE_KEY, "--methods", "PUT"]
+    args.append(f"--max-size={value}")
+    result = subprocess.run(
+        [str(binary), "share", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": os.environ.get("PATH", "")},
+    )
+    if result.returncode == 0:
+        return True
+    assert result.returncode == 2 and "--max-size" in result.stderr, (
+        f"share failed for another reason than the size {value!r}: {result.stderr}"
+    )
+    return False
+
+
+# Spelled as people write them, and as they should not: MaxObjectSize must
+# take exactly what the binary takes (`5GB` and `5 MiB` included: the binary
+# reads every unit as a power of 1024 and allows blanks around it).
+SIZE_NUMBERS = ["0", "1", "5", "1048576", "007", "5497558138880", "1.5", "-1", "+5", "1,000", "5e9", "0x10", "five", "5 5"]
+SIZE_UNITS = [
+    *("", "b", "B"),
+    *("k", "K", "kb", "KB", "kib", "KiB", "KIB"),
+    *("m", "mb", "MB", "mib", "MiB"),
+    *("g", "G", "gb", "GB", "gib", "GiB", "giB"),
+    *("t", "tb", "TB", "tib", "TiB"),
+    *("i", "ib", "iB", "Mi", "GiBs", "bytes", "PiB", "EiB", "X", "XB", "M i B", "5MiB"),
+]
+# What the documentation shows, and mistakes it should catch. `5GB` is taken:
+# the binary reads it as 5 GiB.
+SIZE_EXAMPLES_TAKEN = ["0", "1048576", "5GiB", "512 MiB", "50GiB", "1GiB", "2TiB", "5gib", "5GB"]
+SIZE_EXAMPLES_REFUSED = ["MiB", "1.5GiB", "-1", "5XB", "5PiB", "5 GiB/s", "  "]
+SIZE_VALUES = sorted(
+    {f"5{blank}{unit}" for unit in SIZE_UNITS for blank in ("", " ")}
+    | {f"{number}{unit}" for number in SIZE_NUMBERS for unit in ("", "MiB", " GiB")}
+    | {" 5GiB", "5GiB ", "\t5\tMiB\n", "  ", "\t", "MiB", "GiB5", "5GiB5", "5MiB GiB"}
+    # The largest each unit takes in the template, then sizes past 2^64 - 1 bytes.
+    | {"9" * 19, "9" * 16 + "KiB", "9" * 13 + "MiB", "9" * 10 + "GiB", "9" * 7 + "TiB"}
+    | {"1" + "0" * 20, "18446744073709551616", "16777216TiB", "17179869184GiB", "17592186044416MiB"}
+    | {"0" * 30 + "5GiB"}
+    | set(SIZE_EXAMPLES_TAKEN)
+    | set(SIZE_EXAMPLES_REFUSED)
+)
+# The binary also takes these (at least 8 EiB, up to 2^64 - 1 bytes); the
+# template's digit counts stop short of them rather than spell out 2^64.
+SIZES_ONLY_THE_BINARY_TAKES = {
+    "10000000000000000000",
+    "18446744073709551615",
+    "18014398509481983KiB",
+    "17592186044415MiB",
+    "17179869183GiB",
+    "10000000TiB",
+    "16777215TiB",
+}
+
+
+def test_max_object_size_pattern_takes_exactly_what_the_binary_takes(
+    source: dict[str, Any], gateway_binary: Path
+) -> None:
+    pattern = source["Parameters"]["MaxObjectSize"]["AllowedPattern"]
+    values = sorted(set(SIZE_VALUES) | SIZES_ONLY_THE_BINARY_TAKES)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        binary = dict(zip(values, pool.map(lambda v: binary_takes_size(gateway_binary, v), values)))
+    template = {value: re.fullmatch(pattern, value) is not None for value in values}
+    for value in SIZES_ONLY_THE_BINARY_TAKES:
+        assert binary[value] and not template[value], f"{value!r}: expected the binary alone to take it"
+    disagree = [
+        f"{value!r}: the template {'takes' if template[value] else 'refuses'} it, the binary "
+        f"{'takes' if binary[value] else 'refuses'} it"
+        for value in values
+        if value not in SIZES_ONLY_THE_BINARY_TAKES and template[value] != binary[value]
+    ]
+    assert not disagree, "MaxObjectSize's AllowedPattern and the binary disagree:\n" + "\n".join(disagree)
+    for value in SIZE_EXAMPLES_TAKEN:
+        assert template[value], f"MaxObjectSize {value!r} must be accepted"
+    for value in SIZE_EXAMPLES_REFUSED:
+        assert not template[value], f"MaxObjectSize {value!r} must be refused"
+    # Empty means unset, which the pattern allows and the condition turns into no variable at all.
+    assert re.fullmatch(pattern, "") and not binary_takes_size(gateway_binary, "")
+
+
+@pytest.mark.parametrize("value, taken", [("5GiB", True), ("512 MiB", True), ("", False), ("5XB", False)])
+def test_the_function_reads_max_object_size_with_the_same_parser(
+    gateway_binary: Path, value: str, taken: bool
+) -> None:
+    """MAX_OBJECT_SIZE itself, as Lambda passes it; `--expires 0` stops the binary before it serves."""
+    result = subprocess.run(
+        [str(gateway_binary), "serve", "--expires", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": os.environ.get("PATH", ""), "MAX_OBJECT_SIZE": value},
+    )
+    assert result.returncode != 0, "with --expires 0 the binary must refuse to start"
+    refused = "MAX_OBJECT_SIZE" in result.stderr or "--max-object-size" in result.stderr
+    assert refused != taken, f"MAX_OBJECT_SIZE={value!r}: {result.stderr}"
+    if taken:
+        assert "EXPIRES_SECONDS" in result.stderr, result.stderr
 
 
 def test_stackery_tag_parameters_are_kept_and_used(source: dict[str, Any]) -> None:

@@ -1,0 +1,167 @@
+//! Downloads: stream from storage to a file or standard output, never
+//! holding the file in memory; resume with `Range`; check the SHA-256 kept
+//! with the object.
+
+use std::path::Path;
+use std::time::Instant;
+
+use aws_lc_rs::digest::{Context, SHA256};
+use futures_util::StreamExt;
+use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, HeaderMap, RANGE};
+use reqwest::{Method, StatusCode, Url};
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+
+use super::{ClientError, Gateway, Retry, hex, progress, storage_error};
+
+/// How a download runs.
+#[derive(Debug, Clone)]
+pub struct DownloadOptions {
+    /// The gateway URL of the object.
+    pub url: Url,
+    /// A file, or `-` for standard output.
+    pub dest: String,
+    /// Continue a partial file with a `Range` request.
+    pub resume: bool,
+}
+
+/// What was downloaded.
+#[derive(Debug)]
+pub struct Downloaded {
+    /// Bytes in the file.
+    pub size: u64,
+    /// Their SHA-256, hex.
+    pub sha256: String,
+    /// Whether it matched the SHA-256 kept with the object (`None`: none was kept).
+    pub verified: Option<bool>,
+    /// Seconds it took.
+    pub seconds: f64,
+}
+
+impl std::fmt::Display for Downloaded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let check = match self.verified {
+            Some(true) => "matches the upload's",
+            _ => "(the object carries no SHA-256 to check)",
+        };
+        write!(
+            f,
+            "downloaded {} bytes, {:.1} s, {:.1} MiB/s\nsha256 {} {check}",
+            self.size,
+            self.seconds,
+            super::rate(self.size, self.seconds),
+            self.sha256
+        )
+    }
+}
+
+/// Where the bytes go and how far they got.
+struct Sink {
+    out: Box<dyn AsyncWrite + Unpin + Send>,
+    hasher: Context,
+    written: u64,
+}
+
+/// Downloads `options.url` into `options.dest`.
+pub async fn download(gateway: &Gateway, options: DownloadOptions) -> Result<Downloaded, ClientError> {
+    let started = Instant::now();
+    let mut sink = open(&options).await?;
+    let bar = progress::bar(None, "downloading");
+    let mut retry = Retry::new();
+    // A retry continues from where the last attempt stopped.
+    let expected = loop {
+        match fetch(gateway, &options.url, &mut sink, &bar).await {
+            Err(error) if retry.again("the download", &error).await => {}
+            result => break result,
+        }
+    };
+    bar.finish_and_clear();
+    let expected = expected?;
+    sink.out.flush().await.map_err(|e| ClientError::Io("cannot write the output".into(), e))?;
+    let sha256 = hex(sink.hasher.finish().as_ref());
+    let verified = expected.as_deref().map(|expected| expected == sha256);
+    if verified == Some(false) {
+        return Err(ClientError::Integrity(format!(
+            "the download's SHA-256 is {sha256}, but the object was uploaded with {}",
+            expected.unwrap_or_default()
+        )));
+    }
+    Ok(Downloaded { size: sink.written, sha256, verified, seconds: started.elapsed().as_secs_f64() })
+}
+
+async fn open(options: &DownloadOptions) -> Result<Sink, ClientError> {
+    if options.dest == "-" {
+        if options.resume {
+            return Err(ClientError::Usage("--resume needs a file to continue, not standard output".into()));
+        }
+        return Ok(Sink { out: Box::new(tokio::io::stdout()), hasher: Context::new(&SHA256), written: 0 });
+    }
+    let path = Path::new(&options.dest);
+    let io = |e| ClientError::Io(format!("cannot write {}", path.display()), e);
+    let mut hasher = Context::new(&SHA256);
+    let mut written = 0;
+    let file = if options.resume && path.exists() {
+        // Hash what is already there, then append.
+        let mut existing = tokio::fs::File::open(path).await.map_err(io)?;
+        let mut buffer = vec![0; 1 << 20];
+        loop {
+            let n = tokio::io::AsyncReadExt::read(&mut existing, &mut buffer).await.map_err(io)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buffer[..n]);
+            written += n as u64;
+        }
+        tokio::fs::OpenOptions::new().append(true).open(path).await.map_err(io)?
+    } else {
+        tokio::fs::File::create(path).await.map_err(io)?
+    };
+    Ok(Sink { out: Box::new(tokio::io::BufWriter::with_capacity(1 << 20, file)), hasher, written })
+}
+
+/// One attempt: from where the sink stands to the end. Returns the SHA-256
+/// the object was uploaded with, if it has one.
+async fn fetch(
+    gateway: &Gateway,
+    url: &Url,
+    sink: &mut Sink,
+    bar: &indicatif::ProgressBar,
+) -> Result<Option<String>, ClientError> {
+    let location = gateway.locate(Method::GET, url, HeaderMap::new()).await?;
+    let mut request = gateway.storage().get(location);
+    if sink.written > 0 {
+        request = request.header(RANGE, format!("bytes={}-", sink.written));
+    }
+    let response = request.send().await.map_err(super::network)?;
+    let expected =
+        response.headers().get("x-amz-meta-sha256").and_then(|v| v.to_str().ok()).map(str::to_ascii_lowercase);
+    match response.status() {
+        StatusCode::OK if sink.written > 0 => {
+            return Err(ClientError::Usage(
+                "storage ignored the range: delete the partial file and start again".into(),
+            ));
+        }
+        StatusCode::OK | StatusCode::PARTIAL_CONTENT => {}
+        StatusCode::RANGE_NOT_SATISFIABLE if sink.written > 0 => return Ok(expected),
+        _ => return Err(storage_error(response).await),
+    }
+    bar.set_length(total(response.headers()).unwrap_or(0));
+    bar.set_position(sink.written);
+    let mut body = response.bytes_stream();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(super::network)?;
+        sink.out.write_all(&chunk).await.map_err(|e| ClientError::Io("cannot write the output".into(), e))?;
+        sink.hasher.update(&chunk);
+        sink.written += chunk.len() as u64;
+        bar.inc(chunk.len() as u64);
+    }
+    Ok(expected)
+}
+
+/// The object's whole size, from `Content-Range` or `Content-Length`.
+fn total(headers: &reqwest::header::HeaderMap) -> Option<u64> {
+    let value = |name| headers.get(name).and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok());
+    match value(CONTENT_RANGE) {
+        Some(range) => range.rsplit('/').next()?.parse().ok(),
+        None => value(CONTENT_LENGTH)?.parse().ok(),
+    }
+}

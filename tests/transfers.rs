@@ -1,0 +1,340 @@
+//! Files of any size: multipart uploads through the gateway with curl, the
+//! size and overwrite limits, and `presign-gateway upload` / `download`
+//! against the real binary: parts retried, uploads resumed after the client
+//! is killed, a front door that refuses bodies over 6 MB.
+
+mod common;
+
+use std::fmt::Write;
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::proxy::{Proxy, Rules};
+use common::{Gateway, binary, curl, curl_status, random_file, scratch_dir, sha256};
+
+/// Starts `curl` for part `number` and returns the ETag storage gave it.
+fn put_part(gateway: &Gateway, key: &str, upload: &str, number: u16, file: &Path) -> String {
+    let url = gateway.at(&format!("{key}?partNumber={number}&uploadId={upload}"));
+    let output = curl(&["-L", "--fail", "-T", file.to_str().unwrap(), "-D", "-", "-o", "/dev/null", &url]);
+    assert!(output.status.success(), "part {number}: {}", String::from_utf8_lossy(&output.stderr));
+    let headers = String::from_utf8(output.stdout).unwrap();
+    headers.lines().rev().find_map(|l| l.strip_prefix("etag: ")).expect("an ETag").trim().trim_matches('"').to_owned()
+}
+
+fn start_upload(gateway: &Gateway, key: &str) -> String {
+    let (status, body) =
+        curl_status(&["-X", "POST", "-H", "Accept: application/json", &gateway.at(&format!("{key}?uploads"))]);
+    assert_eq!(status, 200, "{body}");
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    json["upload_id"].as_str().unwrap().to_owned()
+}
+
+fn completion(parts: &[(u16, &str)]) -> String {
+    let mut document = String::from("<CompleteMultipartUpload>");
+    for (n, etag) in parts {
+        let _ = write!(document, "<Part><PartNumber>{n}</PartNumber><ETag>\"{etag}\"</ETag></Part>");
+    }
+    document + "</CompleteMultipartUpload>"
+}
+
+#[test]
+fn multipart_through_the_gateway_with_curl() {
+    let gateway = Gateway::start("multipart", &[]);
+    let dir = scratch_dir("multipart-files");
+    let (one, two, whole) = (dir.join("one"), dir.join("two"), dir.join("whole"));
+    random_file(&one, 6 << 20, 71);
+    random_file(&two, 1000, 72);
+    let mut joined = std::fs::read(&one).unwrap();
+    joined.extend(std::fs::read(&two).unwrap());
+    std::fs::write(&whole, joined).unwrap();
+
+    let key = "films/big%20one.bin";
+    let upload = start_upload(&gateway, key);
+    let first = put_part(&gateway, key, &upload, 1, &one);
+    // A part sent twice (a retry) replaces itself.
+    put_part(&gateway, key, &upload, 2, &one);
+    let second = put_part(&gateway, key, &upload, 2, &two);
+
+    let (status, listed) =
+        curl_status(&["-H", "Accept: application/json", &gateway.at(&format!("{key}?uploadId={upload}"))]);
+    assert_eq!(status, 200);
+    let listed: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(listed["parts"][1]["size"], 1000);
+    assert_eq!(listed["parts"][0]["etag"], first.as_str());
+
+    // Completing with a wrong ETag is refused, and the upload survives it.
+    let wrong = completion(&[(1, &first), (2, "0123456789abcdef0123456789abcdef")]);
+    let (status, body) = curl_status(&["-X", "POST", "-d", &wrong, &gateway.at(&format!("{key}?uploadId={upload}"))]);
+    assert_eq!((status, body.trim()), (400, "part 2 is not stored with that ETag"));
+
+    let right = completion(&[(1, &first), (2, &second)]);
+    let (status, body) = curl_status(&["-X", "POST", "-d", &right, &gateway.at(&format!("{key}?uploadId={upload}"))]);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("-2&quot;</ETag>"), "{body}");
+    assert_eq!(sha256(&gateway.stored("films/big one.bin")), sha256(&whole));
+    let down = dir.join("down");
+    curl_status(&["-L", "--fail", "-o", down.to_str().unwrap(), &gateway.at(key)]);
+    assert_eq!(sha256(&down), sha256(&whole));
+}
+
+#[test]
+fn aborted_and_foreign_uploads_are_gone() {
+    let gateway = Gateway::start("abort", &[]);
+    let part = scratch_dir("abort-files").join("part");
+    random_file(&part, 1000, 73);
+    let upload = start_upload(&gateway, "a.bin");
+    put_part(&gateway, "a.bin", &upload, 1, &part);
+    // The upload id belongs to a.bin: another key cannot use it.
+    let (status, body) = curl_status(&[
+        "-L",
+        "-T",
+        part.to_str().unwrap(),
+        &gateway.at(&format!("b.bin?partNumber=1&uploadId={upload}")),
+    ]);
+    assert_eq!(status, 404, "{body}");
+    assert!(body.contains("NoSuchUpload"), "{body}");
+    let (status, body) =
+        curl_status(&["-X", "POST", "-d", &completion(&[(1, "x")]), &gateway.at(&format!("b.bin?uploadId={upload}"))]);
+    assert_eq!(status, 404, "{body}");
+
+    assert_eq!(curl_status(&["-X", "DELETE", &gateway.at(&format!("a.bin?uploadId={upload}"))]).0, 204);
+    let (status, body) = curl_status(&[&gateway.at(&format!("a.bin?uploadId={upload}"))]);
+    assert_eq!(status, 404, "{body}");
+    assert!(!gateway.stored("a.bin").exists());
+}
+
+#[test]
+fn size_limits_and_overwrite_protection() {
+    let gateway = Gateway::start("limits", &["--max-object-size", "8MiB"]);
+    let dir = scratch_dir("limits-files");
+    let (small, big) = (dir.join("small"), dir.join("big"));
+    random_file(&small, 500_000, 74);
+    random_file(&big, 9 << 20, 75);
+
+    let (status, body) = curl_status(&["-L", "-T", big.to_str().unwrap(), &gateway.at("big.bin")]);
+    assert_eq!(status, 413, "{body}");
+    assert!(body.contains("at most 8388608 bytes"), "{body}");
+    assert!(!gateway.stored("big.bin").exists());
+    assert_eq!(curl_status(&["-L", "-T", small.to_str().unwrap(), &gateway.at("small.bin")]).0, 200);
+
+    // Asking for the URL without a body must declare the size; storage then checks it.
+    let (status, _) = curl_status(&["-X", "PUT", &gateway.at("declared.bin")]);
+    assert_eq!(status, 411);
+    let location = |length: &str| {
+        let output = curl(&[
+            "-X",
+            "PUT",
+            "-H",
+            &format!("Upload-Length: {length}"),
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{redirect_url}",
+            &gateway.at("declared.bin"),
+        ]);
+        String::from_utf8(output.stdout).unwrap()
+    };
+    assert_eq!(curl_status(&["-T", small.to_str().unwrap(), &location("500000")]).0, 200);
+    let (status, body) = curl_status(&["-T", small.to_str().unwrap(), &location("400000")]);
+    assert_eq!(status, 403, "a body of another size must not pass: {body}");
+    assert!(body.contains("SignatureDoesNotMatch"), "{body}");
+
+    // Multipart totals are held to the same limit.
+    let part = dir.join("part");
+    random_file(&part, 5 << 20, 76);
+    let upload = start_upload(&gateway, "parts.bin");
+    let (a, b) =
+        (put_part(&gateway, "parts.bin", &upload, 1, &part), put_part(&gateway, "parts.bin", &upload, 2, &part));
+    let (status, body) = curl_status(&[
+        "-X",
+        "POST",
+        "-d",
+        &completion(&[(1, &a), (2, &b)]),
+        &gateway.at(&format!("parts.bin?uploadId={upload}")),
+    ]);
+    assert_eq!(status, 413, "{body}");
+
+    // If-None-Match: * is enforced by storage.
+    let once = gateway.at("once.bin");
+    let first = ["-L", "-H", "If-None-Match: *", "-T", small.to_str().unwrap(), &once];
+    assert_eq!(curl_status(&first).0, 200);
+    let (status, body) = curl_status(&first);
+    assert_eq!(status, 412, "{body}");
+    assert!(body.contains("PreconditionFailed"), "{body}");
+}
+
+fn upload_cli(source: &str, url: &str, extra: &[&str], state: &Path) -> std::process::Output {
+    binary().args(["upload", source, url]).args(extra).env("PRESIGN_GATEWAY_STATE_DIR", state).output().unwrap()
+}
+
+fn download_cli(url: &str, dest: &Path, extra: &[&str]) -> std::process::Output {
+    binary().args(["download", url]).arg(dest).args(extra).output().unwrap()
+}
+
+fn ok(output: &std::process::Output) -> String {
+    assert!(
+        output.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn the_cli_uploads_and_downloads_files_and_pipes() {
+    let gateway = Gateway::start("cli", &[]);
+    let dir = scratch_dir("cli-files");
+    let state = dir.join("state");
+    for (name, size) in [("empty", 0), ("small", 300_000), ("parts", 23 << 20)] {
+        let file = dir.join(name);
+        random_file(&file, size, size as u64 + 80);
+        let url = gateway.at(&format!("cli/{name}.bin"));
+        let report = ok(&upload_cli(file.to_str().unwrap(), &url, &["--part-size", "5MiB"], &state));
+        assert!(report.contains(&format!("sha256 {}", sha256(&file))), "{report}");
+        let down = dir.join(format!("{name}.down"));
+        let report = ok(&download_cli(&url, &down, &[]));
+        assert!(report.contains("matches the upload's"), "{report}");
+        assert_eq!(sha256(&down), sha256(&file), "{name}");
+    }
+    assert!(
+        ok(&upload_cli(dir.join("parts").to_str().unwrap(), &gateway.at("x"), &["--part-size", "5MiB"], &state))
+            .contains("in 5 part(s)")
+    );
+
+    // Standard input, with no size known up front.
+    let file = dir.join("piped");
+    random_file(&file, 12 << 20, 81);
+    let mut child = binary()
+        .args(["upload", "-", &gateway.at("cli/piped.bin"), "--part-size", "5MiB"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::copy(&mut std::fs::File::open(&file).unwrap(), child.stdin.as_mut().unwrap()).unwrap();
+    drop(child.stdin.take());
+    let report = ok(&child.wait_with_output().unwrap());
+    assert!(report.contains(&sha256(&file)), "{report}");
+    let out = binary().args(["download", &gateway.at("cli/piped.bin"), "-"]).output().unwrap();
+    assert!(out.status.success());
+    let piped = dir.join("piped.down");
+    std::fs::write(&piped, &out.stdout).unwrap();
+    assert_eq!(sha256(&piped), sha256(&file));
+
+    // Errors carry storage's or the gateway's reason.
+    let missing = ok_err(&download_cli(&gateway.at("cli/none.bin"), &dir.join("none"), &[]));
+    assert!(missing.contains("storage answered 404 Not Found NoSuchKey"), "{missing}");
+    let bad = ok_err(&upload_cli(file.to_str().unwrap(), &gateway.at("a//b"), &[], &state));
+    assert!(bad.contains("the gateway answered 400 Bad Request: the key has an empty path segment"), "{bad}");
+}
+
+fn ok_err(output: &std::process::Output) -> String {
+    assert!(!output.status.success());
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A gateway whose presigned URLs lead through a proxy to the embedded store.
+fn behind_a_storage_proxy(name: &str, rules: Rules) -> (Gateway, Proxy) {
+    let store_port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let proxy_listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let proxy = Proxy::start_on(proxy_listener, Rules { target: format!("127.0.0.1:{store_port}"), ..rules });
+    let gateway =
+        Gateway::start(name, &["--store-listen", &format!("127.0.0.1:{store_port}"), "--store-url", &proxy.url]);
+    (gateway, proxy)
+}
+
+#[test]
+fn a_failed_part_is_retried() {
+    let rules = Rules { fail_once: Some("partNumber=2&".into()), ..Rules::default() };
+    let (gateway, proxy) = behind_a_storage_proxy("retry", rules);
+    let dir = scratch_dir("retry-files");
+    let file = dir.join("f");
+    random_file(&file, 16 << 20, 82);
+    let report = ok(&upload_cli(file.to_str().unwrap(), &gateway.at("r.bin"), &["--part-size", "5MiB"], &dir));
+    assert!(report.contains("in 4 part(s)"), "{report}");
+    let tries = proxy.requests("PUT /presign-gateway/r.bin?partNumber=2&");
+    assert_eq!(tries.len(), 2, "{tries:?}");
+    assert!(tries[0].ends_with("503") && tries[1].ends_with("200"), "{tries:?}");
+    assert_eq!(sha256(&gateway.stored("r.bin")), sha256(&file));
+}
+
+#[test]
+fn an_interrupted_upload_resumes_from_the_stored_parts() {
+    let rules = Rules { delay: Duration::from_millis(400), ..Rules::default() };
+    let (gateway, proxy) = behind_a_storage_proxy("resume", rules);
+    let dir = scratch_dir("resume-files");
+    let file = dir.join("f");
+    random_file(&file, 40 << 20, 83);
+    let url = gateway.at("resumed.bin");
+    let args = ["upload", file.to_str().unwrap(), &url, "--part-size", "5MiB", "--concurrency", "1"];
+    let mut first = binary()
+        .args(args)
+        .env("PRESIGN_GATEWAY_STATE_DIR", &dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while proxy.requests("partNumber=").iter().filter(|r| r.ends_with("200")).count() < 3 {
+        assert!(Instant::now() < deadline, "no parts stored");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let stored_before = proxy.requests("partNumber=").iter().filter(|r| r.ends_with("200")).count();
+    assert!(stored_before < 8, "the upload finished before it could be interrupted");
+
+    let report = ok(&binary().args(args).arg("--resume").env("PRESIGN_GATEWAY_STATE_DIR", &dir).output().unwrap());
+    assert!(report.contains("in 8 part(s)"), "{report}");
+    let resumed: usize =
+        report.split(", ").find_map(|p| p.strip_suffix(" already stored")?.parse().ok()).expect(&report);
+    assert!(resumed >= 3, "{report}");
+    let sent = proxy.requests("partNumber=").iter().filter(|r| r.ends_with("200")).count();
+    assert_eq!(sent, 8 + stored_before - resumed, "parts already stored were sent again");
+    assert_eq!(sha256(&gateway.stored("resumed.bin")), sha256(&file));
+}
+
+#[test]
+fn large_files_pass_a_front_door_that_refuses_large_bodies() {
+    let gateway = Gateway::start("frontdoor", &[]);
+    let door = Proxy::start(Rules {
+        target: gateway.url.trim_start_matches("http://").to_owned(),
+        max_body: Some(6_000_000),
+        ..Rules::default()
+    });
+    let dir = scratch_dir("frontdoor-files");
+    let file = dir.join("f");
+    random_file(&file, 64 << 20, 84);
+    let url = format!("{}/big/64MiB.bin", door.url);
+    // curl sends the body to the front door, which refuses it.
+    assert_eq!(curl_status(&["-L", "-T", file.to_str().unwrap(), &url]).0, 413);
+    // The CLI never sends a body there.
+    let report = ok(&upload_cli(file.to_str().unwrap(), &url, &[], &dir));
+    assert!(report.contains("in 4 part(s)"), "{report}");
+    assert!(door.requests("413").len() == 1, "{:?}", door.requests(""));
+    let down = dir.join("down");
+    ok(&download_cli(&url, &down, &[]));
+    assert_eq!(sha256(&down), sha256(&file));
+}
+
+#[test]
+fn downloads_resume_where_they_stopped() {
+    let gateway = Gateway::start("dlresume", &[]);
+    let dir = scratch_dir("dlresume-files");
+    let file = dir.join("f");
+    random_file(&file, 9 << 20, 85);
+    ok(&upload_cli(file.to_str().unwrap(), &gateway.at("d.bin"), &["--part-size", "5MiB"], &dir));
+    let partial = dir.join("partial");
+    std::fs::write(&partial, &std::fs::read(&file).unwrap()[..3_000_000]).unwrap();
+    let report = ok(&download_cli(&gateway.at("d.bin"), &partial, &["--resume"]));
+    assert!(report.contains("matches the upload's"), "{report}");
+    assert_eq!(sha256(&partial), sha256(&file));
+    // A corrupted prefix is caught by the SHA-256 check.
+    let mut bad = std::fs::read(&file).unwrap()[..3_000_000].to_vec();
+    bad[10] ^= 1;
+    std::fs::write(&partial, bad).unwrap();
+    let error = ok_err(&download_cli(&gateway.at("d.bin"), &partial, &["--resume"]));
+    assert!(error.contains("SHA-256"), "{error}");
+}
