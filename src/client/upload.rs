@@ -292,27 +292,9 @@ impl Parts {
             let md5 = STANDARD.encode(digest);
             let number_text = number.to_string();
             let part_url = with_query(&url, &[("partNumber", Some(&number_text)), ("uploadId", Some(&upload_id))]);
+            let headers = upload_headers(length, Some(&md5), None)?;
             let etag = with_retries(&format!("part {number}"), || {
-                let (gateway, part_url, md5, chunk) = (&gateway, &part_url, &md5, chunk.clone());
-                async move {
-                    let mut headers = HeaderMap::new();
-                    headers.insert("upload-length", header(&length.to_string())?);
-                    headers.insert("content-md5", header(md5)?);
-                    let location = gateway.locate(Method::PUT, part_url, headers).await?;
-                    let response = gateway
-                        .storage()
-                        .put(location)
-                        .header(CONTENT_LENGTH, length)
-                        .header("content-md5", md5.as_str())
-                        .body(chunk)
-                        .send()
-                        .await
-                        .map_err(super::network)?;
-                    if response.status() != StatusCode::OK {
-                        return Err(storage_error(response).await);
-                    }
-                    Ok(etag_of(&response))
-                }
+                put_through(&gateway, &part_url, &headers, length, chunk.clone().into())
             })
             .await?;
             if etag != md5_hex {
@@ -382,29 +364,37 @@ fn upload_headers(length: u64, md5: Option<&str>, sha256: Option<&str>) -> Resul
 /// One presigned PUT of bytes in memory.
 async fn put_bytes(gateway: &Gateway, url: &Url, bytes: Bytes, sha256: Option<&str>) -> Result<String, ClientError> {
     let md5 = STANDARD.encode(Md5::digest(&bytes));
-    let headers = upload_headers(bytes.len() as u64, Some(&md5), sha256)?;
-    with_retries("the upload", || {
-        let (headers, bytes) = (headers.clone(), bytes.clone());
-        async move {
-            let location = gateway.locate(Method::PUT, url, headers.clone()).await?;
-            let mut storage_headers = headers;
-            storage_headers.remove("upload-length");
-            let response = gateway
-                .storage()
-                .put(location)
-                .headers(storage_headers)
-                .header(CONTENT_LENGTH, bytes.len())
-                .body(bytes)
-                .send()
-                .await
-                .map_err(super::network)?;
-            if response.status() != StatusCode::OK {
-                return Err(storage_error(response).await);
-            }
-            Ok(etag_of(&response))
-        }
-    })
-    .await
+    let length = bytes.len() as u64;
+    let headers = upload_headers(length, Some(&md5), sha256)?;
+    with_retries("the upload", || put_through(gateway, url, &headers, length, bytes.clone().into())).await
+}
+
+/// Asks the gateway where to PUT (`headers` declare the size and checks that
+/// are signed in), then sends `body` there with the same headers. Returns
+/// storage's ETag.
+async fn put_through(
+    gateway: &Gateway,
+    url: &Url,
+    headers: &HeaderMap,
+    length: u64,
+    body: reqwest::Body,
+) -> Result<String, ClientError> {
+    let location = gateway.locate(Method::PUT, url, headers.clone()).await?;
+    let mut storage_headers = headers.clone();
+    storage_headers.remove("upload-length");
+    let response = gateway
+        .storage()
+        .put(location)
+        .headers(storage_headers)
+        .header(CONTENT_LENGTH, length)
+        .body(body)
+        .send()
+        .await
+        .map_err(super::network)?;
+    if response.status() != StatusCode::OK {
+        return Err(storage_error(response).await);
+    }
+    Ok(etag_of(&response))
 }
 
 /// One presigned PUT streamed from a file.
@@ -418,10 +408,9 @@ async fn put_file(
     let bar = progress::bar(Some(size), "uploading");
     let headers = upload_headers(size, None, sha256)?;
     let result = with_retries("the upload", || {
-        let (headers, bar) = (headers.clone(), bar.clone());
+        let (headers, bar) = (&headers, bar.clone());
         async move {
             bar.set_position(0);
-            let location = gateway.locate(Method::PUT, url, headers.clone()).await?;
             let file = tokio::fs::File::open(path)
                 .await
                 .map_err(|e| ClientError::Io(format!("cannot read {}", path.display()), e))?;
@@ -431,21 +420,7 @@ async fn put_file(
                     bar.inc(chunk.len() as u64);
                 }
             });
-            let mut storage_headers = headers;
-            storage_headers.remove("upload-length");
-            let response = gateway
-                .storage()
-                .put(location)
-                .headers(storage_headers)
-                .header(CONTENT_LENGTH, size)
-                .body(reqwest::Body::wrap_stream(counted))
-                .send()
-                .await
-                .map_err(super::network)?;
-            if response.status() != StatusCode::OK {
-                return Err(storage_error(response).await);
-            }
-            Ok(etag_of(&response))
+            put_through(gateway, url, headers, size, reqwest::Body::wrap_stream(counted)).await
         }
     })
     .await;
