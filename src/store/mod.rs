@@ -2,6 +2,7 @@
 //! SigV4 presigned URLs as S3 does (a tampered signature or an expired URL
 //! gets 403), so everything can be run and tested with no AWS account.
 
+mod complete;
 mod objects;
 
 use std::future::Future;

@@ -3,7 +3,8 @@
 //! `response-*` overrides on HEAD, conditional GET and HEAD (304 and 412), a
 //! default `Content-Type`, refusing uploads whose length is unknown, and
 //! binding each multipart upload to its key (s3s-fs accepts any key with any
-//! upload id, which would let one tenant's key complete another's upload).
+//! upload id, which would let one tenant's key complete another's upload),
+//! and completing multipart uploads without reading them again.
 
 use std::path::{Path, PathBuf};
 
@@ -15,6 +16,8 @@ use s3s::dto::{
 };
 use s3s::{S3, S3Request, S3Response, S3Result, s3_error};
 use s3s_fs::FileSystem;
+
+use super::complete::Completion;
 
 /// The type S3 gives objects uploaded without one.
 const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";
@@ -59,6 +62,8 @@ fn check_fits(bucket: &str, key: &str) -> S3Result<()> {
 #[derive(Debug)]
 pub struct Objects {
     fs: FileSystem,
+    /// The folder `fs` keeps its buckets and files in.
+    root: PathBuf,
     /// One file per multipart upload in progress, naming its bucket and key.
     uploads: PathBuf,
 }
@@ -66,12 +71,11 @@ pub struct Objects {
 impl Objects {
     /// Serves the buckets under `root`, which `fs` was opened on.
     pub fn new(fs: FileSystem, root: &Path) -> Self {
-        Self { fs, uploads: root.join(".uploads") }
+        Self { fs, root: root.to_owned(), uploads: root.join(".uploads") }
     }
 
     fn upload_record(&self, upload_id: &str) -> S3Result<PathBuf> {
-        let id = uuid::Uuid::parse_str(upload_id).map_err(|_| s3_error!(NoSuchUpload))?;
-        Ok(self.uploads.join(id.to_string()))
+        Ok(self.uploads.join(upload_uuid(upload_id)?.to_string()))
     }
 
     /// Refuses an upload id that was not started for this bucket and key.
@@ -180,10 +184,44 @@ impl S3 for Objects {
         &self,
         req: S3Request<CompleteMultipartUploadInput>,
     ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
-        let record = self.check_upload(&req.input.upload_id, &req.input.bucket, &req.input.key).await?;
-        let response = self.fs.complete_multipart_upload(req).await?;
-        forget(&record).await;
-        Ok(response)
+        let input = req.input;
+        let record = self.check_upload(&input.upload_id, &input.bucket, &input.key).await?;
+        if input.if_match.is_some() {
+            return Err(s3_error!(NotImplemented, "The embedded store does not take If-Match on completion."));
+        }
+        // Claimed by renaming its record, so a second completion at the same time finds no upload.
+        let claimed = record.with_extension("completing");
+        if tokio::fs::rename(&record, &claimed).await.is_err() {
+            return Err(s3_error!(NoSuchUpload, "The specified upload does not exist."));
+        }
+        let completion = Completion {
+            root: self.root.clone(),
+            bucket: input.bucket.clone(),
+            key: input.key.clone(),
+            upload_id: upload_uuid(&input.upload_id)?,
+            part_etags: parts_dir(&record),
+            if_none_match: input.if_none_match.as_ref().is_some_and(ETagCondition::is_any),
+        };
+        let parts = input.multipart_upload.and_then(|upload| upload.parts).unwrap_or_default();
+        let completed = tokio::task::spawn_blocking(move || completion.run(&parts))
+            .await
+            .unwrap_or_else(|error| Err(s3_error!(InternalError, "the completion stopped: {error}")));
+        match completed {
+            Ok(etag) => {
+                forget(&claimed).await;
+                let output = CompleteMultipartUploadOutput {
+                    bucket: Some(input.bucket),
+                    key: Some(input.key),
+                    e_tag: Some(ETag::Strong(etag)),
+                    ..Default::default()
+                };
+                Ok(S3Response::new(output))
+            }
+            Err(error) => {
+                let _ = tokio::fs::rename(&claimed, &record).await;
+                Err(error)
+            }
+        }
     }
 
     async fn abort_multipart_upload(
@@ -243,6 +281,10 @@ impl Conditions {
         }
         Ok(())
     }
+}
+
+fn upload_uuid(upload_id: &str) -> S3Result<uuid::Uuid> {
+    uuid::Uuid::parse_str(upload_id).map_err(|_| s3_error!(NoSuchUpload, "The specified upload does not exist."))
 }
 
 fn parts_dir(record: &Path) -> PathBuf {
