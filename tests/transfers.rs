@@ -57,6 +57,8 @@ fn multipart_through_the_gateway_with_curl() {
     // A part sent twice (a retry) replaces itself.
     put_part(&gateway, key, &upload, 2, &one);
     let second = put_part(&gateway, key, &upload, 2, &two);
+    // A part left out of the completion is dropped with the upload.
+    put_part(&gateway, key, &upload, 3, &two);
 
     let (status, listed) =
         curl_status(&["-H", "Accept: application/json", &gateway.at(&format!("{key}?uploadId={upload}"))]);
@@ -81,6 +83,14 @@ fn multipart_through_the_gateway_with_curl() {
     assert!(head.contains(&format!("etag: \"{etag}\"")), "{head}");
     assert!(head.contains("content-length: 6292456"), "{head}");
     assert_eq!(sha256(&gateway.stored("films/big one.bin")), sha256(&whole));
+    let store_root = gateway.stored("x").parent().and_then(Path::parent).unwrap().to_owned();
+    let leftovers: Vec<_> = std::fs::read_dir(&store_root)
+        .unwrap()
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with(".upload_id-") || name.starts_with(".upload-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
     let down = dir.join("down");
     curl_status(&["-L", "--fail", "-o", down.to_str().unwrap(), &gateway.at(key)]);
     assert_eq!(sha256(&down), sha256(&whole));

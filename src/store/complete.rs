@@ -55,8 +55,9 @@ impl Completion {
             return Err(io_error(&error));
         }
         self.record_attributes(&etag).map_err(|e| io_error(&e))?;
-        for part in &files {
-            let _ = fs::remove_file(&part.path);
+        // Every part uploaded goes, listed or not: S3 drops the ones left out.
+        for recorded in fs::read_dir(&self.part_etags).into_iter().flatten().flatten() {
+            let _ = fs::remove_file(self.part_path(&recorded.file_name().to_string_lossy()));
         }
         let _ = fs::remove_file(self.root.join(format!(".upload-{}.json", self.upload_id)));
         Ok(etag)
@@ -85,7 +86,7 @@ impl Completion {
             let (Some(md5), true) = (md5, recorded == listed) else {
                 return Err(s3_error!(InvalidPart, "Part {number} is not stored with the ETag {listed}."));
             };
-            let path = self.root.join(format!(".upload_id-{}.part-{number}", self.upload_id));
+            let path = self.part_path(&number.to_string());
             let size =
                 fs::metadata(&path).map_err(|_| s3_error!(InvalidPart, "Part {number} was not uploaded."))?.len();
             stored.push(StoredPart { path, size, md5 });
@@ -96,6 +97,11 @@ impl Completion {
             return Err(s3_error!(EntityTooSmall, "Each part but the last must be at least 5 MiB."));
         }
         Ok(stored)
+    }
+
+    /// Where s3s-fs keeps part `number` of this upload.
+    fn part_path(&self, number: &str) -> PathBuf {
+        self.root.join(format!(".upload_id-{}.part-{number}", self.upload_id))
     }
 
     /// Where s3s-fs keeps the object; the key must stay inside the bucket.
