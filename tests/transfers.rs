@@ -245,6 +245,9 @@ fn the_cli_uploads_and_downloads_files_and_pipes() {
     assert!(missing.contains("storage answered 404 Not Found NoSuchKey"), "{missing}");
     let bad = ok_err(&upload_cli(file.to_str().unwrap(), &gateway.at("a//b"), &[], &state));
     assert!(bad.contains("the gateway answered 400 Bad Request: the key has an empty path segment"), "{bad}");
+    // A disk that fills up stops the download with the reason, once.
+    let full = ok_err(&download_cli(&gateway.at("cli/parts.bin"), Path::new("/dev/full"), &[]));
+    assert_eq!(full.matches("No space left on device").count(), 1, "{full}");
 }
 
 fn ok_err(output: &std::process::Output) -> String {

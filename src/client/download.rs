@@ -2,14 +2,18 @@
 //! holding the file in memory; resume with `Range`; check the SHA-256 kept
 //! with the object.
 
+use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::time::Instant;
 
 use aws_lc_rs::digest::{Context, SHA256};
+use bytes::Bytes;
 use futures_util::StreamExt;
 use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, HeaderMap, RANGE};
 use reqwest::{Method, StatusCode, Url};
-use tokio::io::{AsyncWrite, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 
 use super::{ClientError, Gateway, Retry, hex, progress, storage_error};
 
@@ -54,11 +58,45 @@ impl std::fmt::Display for Downloaded {
     }
 }
 
-/// Where the bytes go and how far they got.
+/// Where the bytes go: a blocking task that writes and hashes them, so the
+/// network keeps reading while the disk writes, and chunks reach the writer
+/// in batches rather than one trip to tokio's blocking pool each.
 struct Sink {
-    out: Box<dyn AsyncWrite + Unpin + Send>,
-    hasher: Context,
+    chunks: mpsc::Sender<Bytes>,
+    writer: JoinHandle<std::io::Result<Context>>,
+    /// Bytes handed to the writer (it writes them all, in order, or fails).
     written: u64,
+}
+
+impl Sink {
+    fn start(out: Box<dyn Write + Send>, mut hasher: Context, written: u64) -> Self {
+        let (chunks, mut received) = mpsc::channel::<Bytes>(64);
+        let writer = tokio::task::spawn_blocking(move || {
+            let mut out = BufWriter::with_capacity(1 << 20, out);
+            while let Some(chunk) = received.blocking_recv() {
+                out.write_all(&chunk)?;
+                hasher.update(&chunk);
+            }
+            out.flush()?;
+            Ok(hasher)
+        });
+        Self { chunks, writer, written }
+    }
+
+    async fn write(&mut self, chunk: Bytes) -> Result<(), ClientError> {
+        let length = chunk.len() as u64;
+        // A closed channel means the writer failed; `finish` says why.
+        self.chunks.send(chunk).await.map_err(|_| ClientError::Usage("the output stopped taking bytes".into()))?;
+        self.written += length;
+        Ok(())
+    }
+
+    /// Waits for every byte to be written; returns their SHA-256 so far.
+    async fn finish(self) -> Result<Context, ClientError> {
+        drop(self.chunks);
+        let written = self.writer.await.map_err(|e| ClientError::Usage(format!("writing failed: {e}")))?;
+        written.map_err(|e| ClientError::Io("cannot write the output".into(), e))
+    }
 }
 
 /// Downloads `options.url` into `options.dest`.
@@ -75,9 +113,11 @@ pub async fn download(gateway: &Gateway, options: DownloadOptions) -> Result<Dow
         }
     };
     bar.finish_and_clear();
+    let size = sink.written;
+    // A write error explains a stopped download better than the download's own error.
+    let hasher = sink.finish().await?;
     let expected = expected?;
-    sink.out.flush().await.map_err(|e| ClientError::Io("cannot write the output".into(), e))?;
-    let sha256 = hex(sink.hasher.finish().as_ref());
+    let sha256 = hex(hasher.finish().as_ref());
     let verified = expected.as_deref().map(|expected| expected == sha256);
     if verified == Some(false) {
         return Err(ClientError::Integrity(format!(
@@ -85,7 +125,7 @@ pub async fn download(gateway: &Gateway, options: DownloadOptions) -> Result<Dow
             expected.unwrap_or_default()
         )));
     }
-    Ok(Downloaded { size: sink.written, sha256, verified, seconds: started.elapsed().as_secs_f64() })
+    Ok(Downloaded { size, sha256, verified, seconds: started.elapsed().as_secs_f64() })
 }
 
 async fn open(options: &DownloadOptions) -> Result<Sink, ClientError> {
@@ -93,7 +133,7 @@ async fn open(options: &DownloadOptions) -> Result<Sink, ClientError> {
         if options.resume {
             return Err(ClientError::Usage("--resume needs a file to continue, not standard output".into()));
         }
-        return Ok(Sink { out: Box::new(tokio::io::stdout()), hasher: Context::new(&SHA256), written: 0 });
+        return Ok(Sink::start(Box::new(std::io::stdout()), Context::new(&SHA256), 0));
     }
     let path = Path::new(&options.dest);
     let io = |e| ClientError::Io(format!("cannot write {}", path.display()), e);
@@ -104,7 +144,7 @@ async fn open(options: &DownloadOptions) -> Result<Sink, ClientError> {
         let mut existing = tokio::fs::File::open(path).await.map_err(io)?;
         let mut buffer = vec![0; 1 << 20];
         loop {
-            let n = tokio::io::AsyncReadExt::read(&mut existing, &mut buffer).await.map_err(io)?;
+            let n = existing.read(&mut buffer).await.map_err(io)?;
             if n == 0 {
                 break;
             }
@@ -115,7 +155,7 @@ async fn open(options: &DownloadOptions) -> Result<Sink, ClientError> {
     } else {
         tokio::fs::File::create(path).await.map_err(io)?
     };
-    Ok(Sink { out: Box::new(tokio::io::BufWriter::with_capacity(1 << 20, file)), hasher, written })
+    Ok(Sink::start(Box::new(file.into_std().await), hasher, written))
 }
 
 /// One attempt: from where the sink stands to the end. Returns the SHA-256
@@ -149,10 +189,8 @@ async fn fetch(
     let mut body = response.bytes_stream();
     while let Some(chunk) = body.next().await {
         let chunk = chunk.map_err(super::network)?;
-        sink.out.write_all(&chunk).await.map_err(|e| ClientError::Io("cannot write the output".into(), e))?;
-        sink.hasher.update(&chunk);
-        sink.written += chunk.len() as u64;
         bar.inc(chunk.len() as u64);
+        sink.write(chunk).await?;
     }
     Ok(expected)
 }

@@ -50,7 +50,7 @@ pub enum ClientError {
     Network(String),
     /// A local file could not be read or written.
     #[error("{0}: {1}")]
-    Io(String, #[source] std::io::Error),
+    Io(String, std::io::Error),
     /// The data did not survive the trip.
     #[error("{0}")]
     Integrity(String),
