@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Where a download's time goes: `presign-gateway download` against curl on a
+# presigned GET, alternating, each to a file and to /dev/null, with the CPU
+# each client used. Run by hand, not in CI.
+#
+#   bash benches/download.sh [SIZE_MIB] [ROUNDS]     # default 2048 MiB, 2 rounds
+set -euo pipefail
+cd "$(dirname "$0")/.."
+size_mib="${1:-2048}"
+rounds="${2:-2}"
+target="${CARGO_TARGET_DIR:-target}"
+cargo build --release --quiet --bin presign-gateway
+bin="$PWD/$target/release/presign-gateway"
+case "$target" in /*) bin="$target/release/presign-gateway" ;; esac
+scratch="$(mktemp -d "${TMPDIR:-/tmp}/presign-download.XXXXXX")"
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$scratch"' EXIT
+
+"$bin" serve --listen 127.0.0.1:0 --data-dir "$scratch/data" > "$scratch/banner" 2> "$scratch/gateway.log" &
+for _ in $(seq 1 100); do grep -q listening "$scratch/banner" 2>/dev/null && break; sleep 0.1; done
+gateway=$(head -1 "$scratch/banner" | sed 's/.* on //')
+head -c "$((size_mib << 20))" /dev/urandom > "$scratch/source.bin"
+curl -s --fail -T "$scratch/source.bin" "$(curl -s -X PUT -o /dev/null -w '%{redirect_url}' "$gateway/x.bin")" -o /dev/null
+rm -f "$scratch/source.bin"
+echo "== $size_mib MiB from the embedded store, loopback"
+
+timed() { # label command... -> seconds, user and system CPU
+  local label="$1"
+  shift
+  /usr/bin/time -o "$scratch/time" -f "%e %U %S" "$@" > /dev/null 2>&1
+  read -r secs user sys < "$scratch/time"
+  printf '%-14s %7.2f s   cpu user %5.2f s  sys %5.2f s\n' "$label" "$secs" "$user" "$sys"
+  rm -f "$scratch/out"
+}
+for _ in $(seq 1 "$rounds"); do
+  timed "curl -> file" curl -s --fail -o "$scratch/out" "$(curl -s -o /dev/null -w '%{redirect_url}' "$gateway/x.bin")"
+  timed "cli  -> file" "$bin" download "$gateway/x.bin" "$scratch/out"
+  timed "curl -> null" curl -s --fail -o /dev/null "$(curl -s -o /dev/null -w '%{redirect_url}' "$gateway/x.bin")"
+  timed "cli  -> null" "$bin" download "$gateway/x.bin" -
+done
