@@ -8,16 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 size_mib="${1:-2048}"
 rounds="${2:-2}"
-target="${CARGO_TARGET_DIR:-target}"
-cargo build --release --quiet --bin presign-gateway
-bin="$PWD/$target/release/presign-gateway"
-case "$target" in /*) bin="$target/release/presign-gateway" ;; esac
-scratch="$(mktemp -d "${TMPDIR:-/tmp}/presign-download.XXXXXX")"
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$scratch"' EXIT
-
-"$bin" serve --listen 127.0.0.1:0 --data-dir "$scratch/data" > "$scratch/banner" 2> "$scratch/gateway.log" &
-for _ in $(seq 1 100); do grep -q listening "$scratch/banner" 2>/dev/null && break; sleep 0.1; done
-gateway=$(head -1 "$scratch/banner" | sed 's/.* on //')
+source benches/gateway.sh
 head -c "$((size_mib << 20))" /dev/urandom > "$scratch/source.bin"
 curl -s --fail -T "$scratch/source.bin" "$(curl -s -X PUT -o /dev/null -w '%{redirect_url}' "$gateway/x.bin")" -o /dev/null
 rm -f "$scratch/source.bin"

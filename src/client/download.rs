@@ -58,9 +58,9 @@ impl std::fmt::Display for Downloaded {
     }
 }
 
-/// Where the bytes go: a blocking task that writes and hashes them, so the
-/// network keeps reading while the disk writes, and chunks reach the writer
-/// in batches rather than one trip to tokio's blocking pool each.
+/// Where the bytes go: one blocking task that writes and hashes them, so the
+/// network keeps reading while the disk writes, and no write is a trip of
+/// its own to tokio's blocking pool.
 struct Sink {
     chunks: mpsc::Sender<Bytes>,
     writer: JoinHandle<std::io::Result<Context>>,
@@ -91,7 +91,8 @@ impl Sink {
         Ok(())
     }
 
-    /// Waits for every byte to be written; returns their SHA-256 so far.
+    /// Waits for every byte to be written; returns the hash over all of
+    /// them, a resumed file's earlier part included.
     async fn finish(self) -> Result<Context, ClientError> {
         drop(self.chunks);
         let written = self.writer.await.map_err(|e| ClientError::Usage(format!("writing failed: {e}")))?;
