@@ -380,4 +380,18 @@ fn downloads_resume_where_they_stopped() {
     std::fs::write(&partial, bad).unwrap();
     let error = ok_err(&download_cli(&gateway.at("d.bin"), &partial, &["--resume"]));
     assert!(error.contains("SHA-256"), "{error}");
+    // A file already whole is checked, not trusted; one longer than the object is refused.
+    std::fs::copy(&file, &partial).unwrap();
+    let report = ok(&download_cli(&gateway.at("d.bin"), &partial, &["--resume"]));
+    assert!(report.contains("matches the upload's"), "{report}");
+    std::fs::write(&partial, [std::fs::read(&file).unwrap(), b"more".to_vec()].concat()).unwrap();
+    let error = ok_err(&download_cli(&gateway.at("d.bin"), &partial, &["--resume"]));
+    assert!(error.contains("longer than the object"), "{error}");
+    // A failed download leaves the file it would have replaced as it was, and creates none.
+    let kept = dir.join("kept");
+    std::fs::write(&kept, "precious").unwrap();
+    ok_err(&download_cli(&gateway.at("missing.bin"), &kept, &[]));
+    assert_eq!(std::fs::read_to_string(&kept).unwrap(), "precious");
+    ok_err(&download_cli(&gateway.at("missing.bin"), &dir.join("new"), &[]));
+    assert!(!dir.join("new").exists());
 }

@@ -3,7 +3,7 @@
 //! with the object.
 
 use std::io::{BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use aws_lc_rs::digest::{Context, SHA256};
@@ -66,6 +66,16 @@ struct Sink {
     writer: JoinHandle<std::io::Result<Context>>,
     /// Bytes handed to the writer (it writes them all, in order, or fails).
     written: u64,
+    /// A file to empty once storage starts sending it, not before: a failed
+    /// download must not destroy what was there.
+    to_replace: Option<Replaced>,
+}
+
+struct Replaced {
+    file: std::fs::File,
+    path: PathBuf,
+    /// The download created it, so a failure removes it again.
+    created: bool,
 }
 
 impl Sink {
@@ -80,7 +90,15 @@ impl Sink {
             out.flush()?;
             Ok(hasher)
         });
-        Self { chunks, writer, written }
+        Self { chunks, writer, written, to_replace: None }
+    }
+
+    /// Storage has started sending the whole object: empty the old file.
+    fn begin(&mut self) -> Result<(), ClientError> {
+        match self.to_replace.take() {
+            Some(old) => old.file.set_len(0).map_err(|e| ClientError::Io("cannot write the output".into(), e)),
+            None => Ok(()),
+        }
     }
 
     async fn write(&mut self, chunk: Bytes) -> Result<(), ClientError> {
@@ -115,8 +133,12 @@ pub async fn download(gateway: &Gateway, options: DownloadOptions) -> Result<Dow
     };
     bar.finish_and_clear();
     let size = sink.written;
+    let untouched = sink.to_replace.take();
     // A write error explains a stopped download better than the download's own error.
     let hasher = sink.finish().await?;
+    if let (Err(_), Some(Replaced { path, created: true, .. })) = (&expected, untouched) {
+        let _ = std::fs::remove_file(path);
+    }
     let expected = expected?;
     let sha256 = hex(hasher.finish().as_ref());
     let verified = expected.as_deref().map(|expected| expected == sha256);
@@ -154,7 +176,11 @@ async fn open(options: &DownloadOptions) -> Result<Sink, ClientError> {
         }
         tokio::fs::OpenOptions::new().append(true).open(path).await.map_err(io)?
     } else {
-        tokio::fs::File::create(path).await.map_err(io)?
+        let created = !path.exists();
+        let file = std::fs::OpenOptions::new().write(true).create(true).truncate(false).open(path).map_err(io)?;
+        let mut sink = Sink::start(Box::new(file.try_clone().map_err(io)?), hasher, written);
+        sink.to_replace = Some(Replaced { file, path: path.to_owned(), created });
+        return Ok(sink);
     };
     Ok(Sink::start(Box::new(file.into_std().await), hasher, written))
 }
@@ -173,16 +199,19 @@ async fn fetch(
         request = request.header(RANGE, format!("bytes={}-", sink.written));
     }
     let response = request.send().await.map_err(super::network)?;
-    let expected =
-        response.headers().get("x-amz-meta-sha256").and_then(|v| v.to_str().ok()).map(str::to_ascii_lowercase);
+    let expected = sha256_of(response.headers());
     match response.status() {
         StatusCode::OK if sink.written > 0 => {
             return Err(ClientError::Usage(
                 "storage ignored the range: delete the partial file and start again".into(),
             ));
         }
-        StatusCode::OK | StatusCode::PARTIAL_CONTENT => {}
-        StatusCode::RANGE_NOT_SATISFIABLE if sink.written > 0 => return Ok(expected),
+        StatusCode::OK => sink.begin()?,
+        StatusCode::PARTIAL_CONTENT => {}
+        // The file may already be whole: only if it is exactly as long as the object.
+        StatusCode::RANGE_NOT_SATISFIABLE if sink.written > 0 => {
+            return already_whole(gateway, url, sink.written).await;
+        }
         _ => return Err(storage_error(response).await),
     }
     bar.set_length(total(response.headers()).unwrap_or(0));
@@ -194,6 +223,25 @@ async fn fetch(
         sink.write(chunk).await?;
     }
     Ok(expected)
+}
+
+/// After a `416` to a resumed download: the file is whole only if it is
+/// exactly as long as the object. Returns the SHA-256 to check it against,
+/// from a HEAD (a `416` carries none).
+async fn already_whole(gateway: &Gateway, url: &Url, written: u64) -> Result<Option<String>, ClientError> {
+    let location = gateway.locate(Method::HEAD, url, HeaderMap::new()).await?;
+    let response = gateway.storage().head(location).send().await.map_err(super::network)?;
+    if response.status() != StatusCode::OK {
+        return Err(storage_error(response).await);
+    }
+    if total(response.headers()) != Some(written) {
+        return Err(ClientError::Usage("the partial file is longer than the object: delete it and start again".into()));
+    }
+    Ok(sha256_of(response.headers()))
+}
+
+fn sha256_of(headers: &reqwest::header::HeaderMap) -> Option<String> {
+    headers.get("x-amz-meta-sha256").and_then(|v| v.to_str().ok()).map(str::to_ascii_lowercase)
 }
 
 /// The object's whole size, from `Content-Range` or `Content-Length`.
