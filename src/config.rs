@@ -75,7 +75,7 @@ pub enum ConfigError {
     #[error("--tenant-claim / TENANT_CLAIM must name a claim, such as sub")]
     TenantClaim,
     /// A zero maximum.
-    #[error("--share-max-ttl / SHARE_MAX_TTL must be at least one second")]
+    #[error("--share-max-ttl / SHARE_MAX_TTL must be between one second and 100 years")]
     ShareMaxTtl,
     /// The authorizer's claims only exist behind API Gateway.
     #[error(
@@ -217,13 +217,22 @@ impl Config {
     }
 }
 
+/// The longest a share link may live: far beyond any use, and short enough
+/// that its expiry is a time the system clock can hold.
+const LONGEST_SHARE_TTL: Duration = Duration::from_secs(100 * 366 * 24 * 3600);
+
+fn check_share_max_ttl(ttl: Duration) -> Result<(), ConfigError> {
+    if ttl.is_zero() || ttl > LONGEST_SHARE_TTL {
+        return Err(ConfigError::ShareMaxTtl);
+    }
+    Ok(())
+}
+
 fn policy(args: &ServeArgs) -> Result<Policy, ConfigError> {
     if !(1..=MAX_EXPIRES.as_secs()).contains(&args.expires) {
         return Err(ConfigError::Expires(args.expires));
     }
-    if args.share_max_ttl.is_zero() {
-        return Err(ConfigError::ShareMaxTtl);
-    }
+    check_share_max_ttl(args.share_max_ttl)?;
     Ok(Policy {
         prefix: KeyPrefix::new(&args.key_prefix).map_err(ConfigError::KeyPrefix)?,
         tenants: KeyPrefix::new(&args.tenant_folder).map_err(ConfigError::TenantFolder)?,
@@ -299,6 +308,7 @@ impl ShareCommand {
     pub fn from_args(args: &ShareArgs) -> Result<Self, ConfigError> {
         let tenant = args.tenant.as_deref().map(TenantId::new).transpose().map_err(ConfigError::Tenant)?;
         let key = ObjectKey::new(args.key.trim_start_matches('/').to_owned()).map_err(ConfigError::ShareKey)?;
+        check_share_max_ttl(args.share_max_ttl)?;
         if args.ttl.is_zero() || args.ttl > args.share_max_ttl {
             return Err(ConfigError::ShareTtl(args.share_max_ttl.as_secs()));
         }
@@ -455,6 +465,8 @@ mod tests {
             (&["--listen", "0.0.0.0:3000"], "set --store-url / STORE_URL"),
             (&["--region", "EU West"], "`EU West` is not a region"),
             (&["--log-level", "info,[[["], "LOG_LEVEL `info,[[[` is not a valid filter"),
+            // Long enough that a link's expiry would overflow the clock.
+            (&["--share-max-ttl", "200000000000000d"], "SHARE_MAX_TTL must be between one second and 100 years"),
         ];
         for (argv, message) in cases {
             let error = error(argv, Runtime::Local);

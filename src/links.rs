@@ -182,7 +182,7 @@ impl ShareKeys {
             tenant: payload.t.as_deref().map(TenantId::new).transpose().map_err(|_| LinkError::Malformed)?,
             key: ObjectKey::new(payload.k).map_err(|_| LinkError::Malformed)?,
             methods: Methods::from_bits(payload.m).ok_or(LinkError::Malformed)?,
-            expires_at: UNIX_EPOCH + Duration::from_secs(payload.e),
+            expires_at: UNIX_EPOCH.checked_add(Duration::from_secs(payload.e)).ok_or(LinkError::Malformed)?,
             max_size: payload.s,
         };
         if grant.remaining(now).is_none() {

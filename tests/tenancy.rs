@@ -389,4 +389,15 @@ fn the_share_command_mints_links_offline() {
         .unwrap();
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("`.` or `..`"));
+
+    // A lifetime past what the clock can hold is refused, not a crash.
+    let forever = ["share", "x", "--ttl", "200000000000000d", "--share-max-ttl", "200000000000000d"];
+    let refused = common::binary()
+        .args(forever)
+        .args(["--base-url", &gateway.url])
+        .env("SHARE_KEYS", SHARE_KEY)
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1), "{}", String::from_utf8_lossy(&refused.stderr));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("100 years"));
 }
