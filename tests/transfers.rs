@@ -180,6 +180,16 @@ fn size_limits_and_overwrite_protection() {
     let (status, body) = curl_status(&first);
     assert_eq!(status, 412, "{body}");
     assert!(body.contains("PreconditionFailed"), "{body}");
+    // And on completing a multipart upload: it creates, it does not replace.
+    for (key, wanted) in [("once.bin", 412), ("new-once.bin", 200)] {
+        let upload = start_upload(&gateway, key);
+        let etag = put_part(&gateway, key, &upload, 1, &small);
+        let url = gateway.at(&format!("{key}?uploadId={upload}"));
+        let (status, body) =
+            curl_status(&["-X", "POST", "-H", "If-None-Match: *", "-d", &completion(&[(1, &etag)]), &url]);
+        assert_eq!(status, wanted, "{key}: {body}");
+    }
+    assert_eq!(sha256(&gateway.stored("new-once.bin")), sha256(&small));
 }
 
 fn upload_cli(source: &str, url: &str, extra: &[&str], state: &Path) -> std::process::Output {

@@ -17,8 +17,7 @@ use s3s::dto::{CompletedPart, ETag};
 use s3s::{S3Result, s3_error};
 use uuid::Uuid;
 
-/// S3's smallest part, except for the last one.
-const MIN_PART_SIZE: u64 = 5 << 20;
+use crate::core::multipart::MIN_PART_BYTES;
 
 /// One upload to complete, already checked by the caller against its record.
 pub struct Completion {
@@ -39,8 +38,9 @@ impl Completion {
     pub fn run(&self, parts: &[CompletedPart]) -> S3Result<String> {
         let object = self.object_path()?;
         let files = self.check(parts)?;
+        let refused = || s3_error!(PreconditionFailed, "At least one of the pre-conditions you specified did not hold");
         if self.if_none_match && object.exists() {
-            return Err(s3_error!(PreconditionFailed, "At least one of the pre-conditions you specified did not hold"));
+            return Err(refused());
         }
         let etag = multipart_etag(&files);
         let tmp = self.root.join(format!(".tmp.{}.complete", self.upload_id));
@@ -48,11 +48,16 @@ impl Completion {
             if let Some(folder) = object.parent() {
                 fs::create_dir_all(folder)?;
             }
-            fs::rename(&tmp, &object)
+            if self.if_none_match {
+                // Only if nothing is there now: a link fails where a rename would replace.
+                fs::hard_link(&tmp, &object).map(|()| drop(fs::remove_file(&tmp)))
+            } else {
+                fs::rename(&tmp, &object)
+            }
         });
         if let Err(error) = joined {
             let _ = fs::remove_file(&tmp);
-            return Err(io_error(&error));
+            return Err(if error.kind() == io::ErrorKind::AlreadyExists { refused() } else { io_error(&error) });
         }
         self.record_attributes(&etag).map_err(|e| io_error(&e))?;
         // Every part uploaded goes, listed or not: S3 drops the ones left out.
@@ -92,7 +97,7 @@ impl Completion {
             stored.push(StoredPart { path, size, md5 });
         }
         if let Some((_, all_but_last)) = stored.split_last()
-            && all_but_last.iter().any(|part| part.size < MIN_PART_SIZE)
+            && all_but_last.iter().any(|part| part.size < MIN_PART_BYTES)
         {
             return Err(s3_error!(EntityTooSmall, "Each part but the last must be at least 5 MiB."));
         }
