@@ -83,8 +83,11 @@ impl GatewayError {
             Self::Link(_) | Self::LinksDisabled => StatusCode::FORBIDDEN,
             Self::NoBaseUrl => StatusCode::INTERNAL_SERVER_ERROR,
             Self::MultipartDisabled => StatusCode::NOT_IMPLEMENTED,
-            // Storage's own client errors (no such upload, precondition failed) are the client's.
-            Self::Storage(StorageError::Refused { status, .. }) if (400..500).contains(status) => {
+            // Storage's own client errors (no such upload, precondition failed) are the client's;
+            // a 401 or 403 is the gateway's own role failing, whose message names the account.
+            Self::Storage(StorageError::Refused { status, .. })
+                if (400..500).contains(status) && !matches!(status, 401 | 403) =>
+            {
                 StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY)
             }
             Self::Storage(_) => StatusCode::BAD_GATEWAY,
@@ -143,5 +146,23 @@ impl std::fmt::Display for ErrorChain<'_> {
             source = error.source();
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_storage_refusals_caused_by_the_client_reach_it() {
+        let refused = |status| {
+            let message = "User: arn:aws:sts::123456789012:assumed-role/gateway is not authorized".to_owned();
+            GatewayError::Storage(StorageError::Refused { status, code: "Code".into(), message })
+        };
+        assert_eq!(refused(404).status(), StatusCode::NOT_FOUND);
+        assert_eq!(refused(412).status(), StatusCode::PRECONDITION_FAILED);
+        // The gateway's own role was refused: logged, and answered without the account in it.
+        assert_eq!(refused(403).status(), StatusCode::BAD_GATEWAY);
+        assert_eq!(refused(401).status(), StatusCode::BAD_GATEWAY);
     }
 }
