@@ -127,14 +127,17 @@ fn new_part(number: u16, etag: &str) -> Result<Part, Rejection> {
     Ok(Part { number, etag: etag.to_owned(), size: 0 })
 }
 
-/// Checks a completion against the parts storage holds: each listed part
-/// exists with that ETag, all but the last are at least 5 MiB, and the total
-/// is within `max_size`. Returns the total size.
+/// Checks a completion against the parts storage holds (in part-number
+/// order, as storage lists them): each listed part exists with that ETag, all
+/// but the last are at least 5 MiB, and the total is within `max_size`.
+/// Returns the total size.
 pub fn check_completion(wanted: &[Part], stored: &[Part], max_size: Option<u64>) -> Result<u64, Rejection> {
     let mut total = 0u64;
     for (index, part) in wanted.iter().enumerate() {
-        let found = stored.iter().find(|s| s.number == part.number && s.etag == part.etag);
-        let Some(found) = found else { return Err(Rejection::InvalidPart(part.number)) };
+        let found = stored.binary_search_by_key(&part.number, |s| s.number).ok().and_then(|at| stored.get(at));
+        let Some(found) = found.filter(|s| s.etag == part.etag) else {
+            return Err(Rejection::InvalidPart(part.number));
+        };
         if index + 1 < wanted.len() && found.size < MIN_PART_BYTES {
             return Err(Rejection::PartTooSmall(part.number));
         }

@@ -43,11 +43,7 @@ pub async fn perform(
             let wanted = multipart::parse_completion(body, json)?;
             let stored = storage.list_parts(key, upload).await?;
             let size = multipart::check_completion(&wanted, &stored, policy.max_object_size)?;
-            let mut parts = wanted;
-            for part in &mut parts {
-                part.size = stored.iter().find(|s| s.number == part.number).map_or(0, |s| s.size);
-            }
-            Outcome::Completed(storage.complete(key, upload, &parts, size, *if_none_match).await?)
+            Outcome::Completed(storage.complete(key, upload, &wanted, size, *if_none_match).await?)
         }
         MultipartStep::Abort(upload) => {
             storage.abort(key, upload).await?;
