@@ -15,7 +15,7 @@ use tokio::io::AsyncReadExt;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::{ClientError, Gateway, Retry, hex, progress, storage_error};
+use super::{ClientError, Gateway, Retry, progress, storage_error};
 
 /// How a download runs.
 #[derive(Debug, Clone)]
@@ -140,7 +140,7 @@ pub async fn download(gateway: &Gateway, options: DownloadOptions) -> Result<Dow
         let _ = std::fs::remove_file(path);
     }
     let expected = expected?;
-    let sha256 = hex(hasher.finish().as_ref());
+    let sha256 = hex::encode(hasher.finish().as_ref());
     let verified = expected.as_deref().map(|expected| expected == sha256);
     if verified == Some(false) {
         return Err(ClientError::Integrity(format!(

@@ -228,10 +228,3 @@ fn with_query(url: &Url, params: &[(&str, Option<&str>)]) -> Url {
 fn rate(bytes: u64, seconds: f64) -> f64 {
     bytes as f64 / seconds.max(1e-9) / f64::from(1 << 20)
 }
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut text, b| {
-        let _ = std::fmt::Write::write_fmt(&mut text, format_args!("{b:02x}"));
-        text
-    })
-}

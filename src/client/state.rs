@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{ClientError, hex};
+use super::ClientError;
 
 /// An upload in progress.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,7 +39,7 @@ fn dir() -> PathBuf {
 
 fn path(url: &str, file: &Path) -> PathBuf {
     let id = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, format!("{url}\n{}", file.display()).as_bytes());
-    dir().join(format!("{}.json", &hex(id.as_ref())[..32]))
+    dir().join(format!("{}.json", &hex::encode(id.as_ref())[..32]))
 }
 
 /// The pending upload of `file` to `url`, if one was recorded.

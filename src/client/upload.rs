@@ -17,7 +17,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::state::{self, Pending};
-use super::{ClientError, Gateway, header, hex, progress, storage_error, with_query, with_retries};
+use super::{ClientError, Gateway, header, progress, storage_error, with_query, with_retries};
 use crate::core::multipart::{MAX_PART_BYTES, MAX_PARTS, MIN_PART_BYTES};
 
 /// How an upload runs.
@@ -43,7 +43,7 @@ pub struct UploadOptions {
 pub struct Uploaded {
     /// Bytes sent.
     pub size: u64,
-    /// The whole file's SHA-256, hex, unless it was not computed.
+    /// The whole file's SHA-256, unless it was not computed.
     pub sha256: Option<String>,
     /// Storage's ETag.
     pub etag: String,
@@ -271,7 +271,7 @@ impl Parts {
             done.push(finished.map_err(|e| ClientError::Usage(format!("a part task failed: {e}")))??);
         }
         done.sort_by_key(|part| part.number);
-        Ok((total, hasher.map(|h| hex(h.finish().as_ref())), done))
+        Ok((total, hasher.map(|h| hex::encode(h.finish().as_ref())), done))
     }
 
     fn send_part(
@@ -283,7 +283,7 @@ impl Parts {
             (self.gateway.clone(), self.url.clone(), self.upload_id.clone(), self.stored.clone(), self.bar.clone());
         async move {
             let digest = Md5::digest(&chunk);
-            let md5_hex = hex(&digest);
+            let md5_hex = hex::encode(digest);
             let length = chunk.len() as u64;
             if stored.iter().any(|(n, etag)| *n == number && *etag == md5_hex) {
                 bar.inc(length);
@@ -322,7 +322,7 @@ async fn read_chunk<R: AsyncRead + Unpin>(reader: &mut R, size: u64) -> Result<B
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    hex(aws_lc_rs::digest::digest(&SHA256, bytes).as_ref())
+    hex::encode(aws_lc_rs::digest::digest(&SHA256, bytes).as_ref())
 }
 
 async fn hash_file(path: &Path, size: u64) -> Result<String, ClientError> {
@@ -337,7 +337,7 @@ async fn hash_file(path: &Path, size: u64) -> Result<String, ClientError> {
         loop {
             let n = file.read(&mut buffer)?;
             if n == 0 {
-                return Ok(hex(context.finish().as_ref()));
+                return Ok(hex::encode(context.finish().as_ref()));
             }
             context.update(&buffer[..n]);
             hashing.inc(n as u64);

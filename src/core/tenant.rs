@@ -106,7 +106,7 @@ impl<'a> Scope<'a> {
         if full.len() > MAX_KEY_BYTES {
             return Err(KeyError::TooLong(full.len()));
         }
-        Ok(StorageKey { key: full, tenant: self.tenant.cloned() })
+        Ok(StorageKey { key: full })
     }
 }
 
@@ -114,7 +114,6 @@ impl<'a> Scope<'a> {
 #[derive(Clone, PartialEq, Eq)]
 pub struct StorageKey {
     key: String,
-    tenant: Option<TenantId>,
 }
 
 impl StorageKey {
@@ -122,12 +121,6 @@ impl StorageKey {
     #[must_use]
     pub fn as_str(&self) -> &str {
         &self.key
-    }
-
-    /// The tenant the key belongs to, if any.
-    #[must_use]
-    pub fn tenant(&self) -> Option<&TenantId> {
-        self.tenant.as_ref()
     }
 }
 

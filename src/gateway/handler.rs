@@ -99,12 +99,8 @@ async fn read_completion(body: Body) -> Result<Bytes, Response> {
 
 /// The link as a line of text, or as JSON when the client asks for it.
 fn share_link(headers: &HeaderMap, url: &str, grant: &Grant) -> Response {
-    let wants_json = headers
-        .get(header::ACCEPT)
-        .and_then(|accept| accept.to_str().ok())
-        .is_some_and(|accept| accept.contains("application/json"));
     let cache = (header::CACHE_CONTROL, "no-store");
-    if !wants_json {
+    if !wants_json(headers) {
         return (StatusCode::CREATED, [cache], format!("{url}\n")).into_response();
     }
     let expires_at = DateTime::from(grant.expires_at).fmt(Format::DateTime).unwrap_or_default();
@@ -125,4 +121,12 @@ fn declared_size(headers: &HeaderMap) -> BodySize {
         None if headers.contains_key(header::TRANSFER_ENCODING) => BodySize::Unknown,
         None => BodySize::Absent,
     }
+}
+
+/// Whether the client asked for JSON (`Accept: application/json`) rather than the default.
+pub(super) fn wants_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.contains("application/json"))
 }

@@ -54,10 +54,7 @@ pub async fn perform(
 
 /// Renders `outcome` for the client.
 pub fn respond(headers: &HeaderMap, order: &MultipartOrder, outcome: Outcome) -> Response {
-    let json = headers
-        .get(header::ACCEPT)
-        .and_then(|accept| accept.to_str().ok())
-        .is_some_and(|accept| accept.contains("application/json"));
+    let json = super::handler::wants_json(headers);
     let key = order.object.as_str();
     let (status, xml, value) = match outcome {
         Outcome::Aborted => return StatusCode::NO_CONTENT.into_response(),

@@ -186,6 +186,7 @@ impl S3 for Objects {
     ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
         let input = req.input;
         let record = self.check_upload(&input.upload_id, &input.bucket, &input.key).await?;
+        let upload_id = upload_uuid(&input.upload_id)?;
         if input.if_match.is_some() {
             return Err(s3_error!(NotImplemented, "The embedded store does not take If-Match on completion."));
         }
@@ -198,7 +199,7 @@ impl S3 for Objects {
             root: self.root.clone(),
             bucket: input.bucket.clone(),
             key: input.key.clone(),
-            upload_id: upload_uuid(&input.upload_id)?,
+            upload_id,
             part_etags: parts_dir(&record),
             if_none_match: input.if_none_match.as_ref().is_some_and(ETagCondition::is_any),
         };
