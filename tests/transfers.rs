@@ -324,6 +324,26 @@ fn an_interrupted_upload_resumes_from_the_stored_parts() {
     let sent = proxy.requests("partNumber=").iter().filter(|r| r.ends_with("200")).count();
     assert_eq!(sent, 8 + stored_before - resumed, "parts already stored were sent again");
     assert_eq!(sha256(&gateway.stored("resumed.bin")), sha256(&file));
+
+    // An interrupted upload that storage no longer has (aborted, or expired) starts afresh.
+    let stored = || proxy.requests("partNumber=").iter().filter(|r| r.ends_with("200")).count();
+    let before = stored();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut second = binary().args(args).env("PRESIGN_GATEWAY_STATE_DIR", &dir).stderr(Stdio::null()).spawn().unwrap();
+    while stored() < before + 1 {
+        assert!(Instant::now() < deadline, "no parts stored");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    second.kill().unwrap();
+    second.wait().unwrap();
+    let requests = proxy.requests("partNumber=");
+    let last = requests.last().unwrap();
+    let upload = last.split("uploadId=").nth(1).and_then(|rest| rest.split(['&', ' ']).next()).unwrap();
+    assert_eq!(curl_status(&["-X", "DELETE", &gateway.at(&format!("resumed.bin?uploadId={upload}"))]).0, 204);
+    let output = binary().args(args).arg("--resume").env("PRESIGN_GATEWAY_STATE_DIR", &dir).output().unwrap();
+    ok(&output);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("starting afresh"));
+    assert_eq!(sha256(&gateway.stored("resumed.bin")), sha256(&file));
 }
 
 #[test]

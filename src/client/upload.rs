@@ -134,26 +134,41 @@ async fn upload_file(gateway: &Gateway, options: &UploadOptions, path: &Path) ->
     let url = options.url.as_str().to_owned();
     let pending =
         state::load(&url, path).filter(|p| p.size == size && p.modified == modified && p.part_size == part_size);
-    let (upload_id, stored) = if let Some(pending) = pending.filter(|_| options.resume) {
-        let stored = list_parts(gateway, &options.url, &pending.upload_id).await?;
-        (pending.upload_id, stored)
-    } else {
-        {
+    let resumed = match pending {
+        Some(pending) if options.resume => match list_parts(gateway, &options.url, &pending.upload_id).await {
+            Ok(stored) => Some((pending.upload_id, stored)),
+            Err(ClientError::Gateway { status: StatusCode::NOT_FOUND, .. }) => {
+                tracing::warn!("the interrupted upload is gone from storage (aborted or expired); starting afresh");
+                None
+            }
+            Err(error) => return Err(error),
+        },
+        Some(pending) => {
+            // Starting afresh: the parts of the earlier attempt would only linger.
+            abort(gateway, &options.url, &pending.upload_id).await;
+            None
+        }
+        None => {
             if options.resume {
                 tracing::warn!("no interrupted upload of this file to this URL is recorded; starting afresh");
             }
-            let upload_id = create(gateway, &options.url, sha256.as_deref()).await?;
-            let pending = Pending {
-                url: url.clone(),
-                file: path.to_owned(),
-                size,
-                modified,
-                part_size,
-                upload_id: upload_id.clone(),
-            };
-            state::save(&pending)?;
-            (upload_id, Vec::new())
+            None
         }
+    };
+    let (upload_id, stored) = if let Some(resumed) = resumed {
+        resumed
+    } else {
+        let upload_id = create(gateway, &options.url, sha256.as_deref()).await?;
+        let pending = Pending {
+            url: url.clone(),
+            file: path.to_owned(),
+            size,
+            modified,
+            part_size,
+            upload_id: upload_id.clone(),
+        };
+        state::save(&pending)?;
+        (upload_id, Vec::new())
     };
 
     let bar = progress::bar(Some(size), "uploading");
