@@ -30,15 +30,20 @@ const NAME_MAX: usize = 255;
 /// longest key for which that name fits in [`NAME_MAX`].
 #[must_use]
 pub fn max_key_bytes(bucket: &str) -> usize {
-    let fixed = ".bucket-".len() + base64_len(bucket.len()) + ".object-".len() + ".metadata.json".len();
-    // base64 turns every 3 bytes into 4 characters.
-    NAME_MAX.saturating_sub(fixed) / 4 * 3
+    longest_key_beside(bucket, "")
 }
 
 /// A multipart upload's attributes file adds `.upload-{uuid}` to the name.
 #[must_use]
 pub fn max_multipart_key_bytes(bucket: &str) -> usize {
-    max_key_bytes(bucket).saturating_sub(".upload-".len() + 36 + 2) / 4 * 3 / 3 * 3
+    longest_key_beside(bucket, ".upload-00000000-0000-0000-0000-000000000000")
+}
+
+/// The longest key whose attributes file name, with `extra` in it, fits in [`NAME_MAX`].
+fn longest_key_beside(bucket: &str, extra: &str) -> usize {
+    let fixed = ".bucket-".len() + base64_len(bucket.len()) + ".object-".len() + extra.len() + ".metadata.json".len();
+    // base64 turns every 3 bytes into 4 characters.
+    NAME_MAX.saturating_sub(fixed) / 4 * 3
 }
 
 fn base64_len(bytes: usize) -> usize {
@@ -337,6 +342,7 @@ mod tests {
             "u".repeat(36)
         );
         assert!(name.len() <= NAME_MAX, "{limit}: {}", name.len());
+        assert_eq!(limit, 120);
     }
 
     #[test]
