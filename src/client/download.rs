@@ -9,7 +9,7 @@ use std::time::Instant;
 use aws_lc_rs::digest::{Context, SHA256};
 use bytes::Bytes;
 use futures_util::StreamExt;
-use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, HeaderMap, RANGE};
+use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, ETAG, HeaderMap, IF_MATCH, RANGE};
 use reqwest::{Method, StatusCode, Url};
 use tokio::io::AsyncReadExt;
 use tokio::sync::mpsc;
@@ -66,6 +66,9 @@ struct Sink {
     writer: JoinHandle<std::io::Result<Context>>,
     /// Bytes handed to the writer (it writes them all, in order, or fails).
     written: u64,
+    /// The ETag of the object being written, so a retry continues the same
+    /// version (`If-Match`) rather than splice in a newer one.
+    etag: Option<String>,
     /// A file to empty once storage starts sending it, not before: a failed
     /// download must not destroy what was there.
     to_replace: Option<Replaced>,
@@ -90,7 +93,7 @@ impl Sink {
             out.flush()?;
             Ok(hasher)
         });
-        Self { chunks, writer, written, to_replace: None }
+        Self { chunks, writer, written, etag: None, to_replace: None }
     }
 
     /// Storage has started sending the whole object: empty the old file.
@@ -179,7 +182,10 @@ async fn open(options: &DownloadOptions) -> Result<Sink, ClientError> {
         let created = !path.exists();
         let file = std::fs::OpenOptions::new().write(true).create(true).truncate(false).open(path).map_err(io)?;
         let mut sink = Sink::start(Box::new(file.try_clone().map_err(io)?), hasher, written);
-        sink.to_replace = Some(Replaced { file, path: path.to_owned(), created });
+        // Only a regular file has old contents to keep (not /dev/null, a pipe or a device).
+        if file.metadata().map_err(io)?.is_file() {
+            sink.to_replace = Some(Replaced { file, path: path.to_owned(), created });
+        }
         return Ok(sink);
     };
     Ok(Sink::start(Box::new(file.into_std().await), hasher, written))
@@ -198,8 +204,14 @@ async fn fetch(
     if sink.written > 0 {
         request = request.header(RANGE, format!("bytes={}-", sink.written));
     }
+    if let Some(etag) = &sink.etag {
+        request = request.header(IF_MATCH, etag);
+    }
     let response = request.send().await.map_err(super::network)?;
     let expected = sha256_of(response.headers());
+    if response.status() == StatusCode::PRECONDITION_FAILED && sink.etag.is_some() {
+        return Err(ClientError::Integrity("the object changed during the download: start again".into()));
+    }
     match response.status() {
         StatusCode::OK if sink.written > 0 => {
             return Err(ClientError::Usage(
@@ -213,6 +225,9 @@ async fn fetch(
             return already_whole(gateway, url, sink.written).await;
         }
         _ => return Err(storage_error(response).await),
+    }
+    if sink.etag.is_none() {
+        sink.etag = response.headers().get(ETAG).and_then(|v| v.to_str().ok()).map(str::to_owned);
     }
     bar.set_length(total(response.headers()).unwrap_or(0));
     bar.set_position(sink.written);
