@@ -9,15 +9,16 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_s3::presigning::PresigningConfig;
 use axum::body::Body;
 use criterion::{Criterion, criterion_group, criterion_main};
 use http::{Method, Request};
-use presign_gateway::config::AllowedOrigins;
 use presign_gateway::core::query::Query;
 use presign_gateway::core::{Action, BodySize, Caller, Incoming, KeyPath, Policy, UploadHeaders, decide};
 use presign_gateway::gateway::{Gateway, app};
 use presign_gateway::signing::{BucketEndpoint, CredentialsCache, Presigner};
+use presign_gateway::storage::S3Storage;
 use tower::ServiceExt;
 
 const KEY_PATH: &str = "/reports/2024/Q3%20summary.pdf";
@@ -49,13 +50,13 @@ fn benches(c: &mut Criterion) {
         b.iter(|| decide(black_box(&incoming()), &Query::default(), Caller::Owner(None), &policy));
     });
 
-    let Ok(Action::Presign(decision)) = decide(&incoming(), &Query::default(), Caller::Owner(None), &policy) else {
+    let Ok(Action::Presign(order)) = decide(&incoming(), &Query::default(), Caller::Owner(None), &policy) else {
         panic!("a valid request")
     };
     let presigner = Presigner::new(endpoint());
     let credentials = credentials();
     c.bench_function("presign/aws-sigv4", |b| {
-        b.iter(|| presigner.presign(black_box(&decision), &credentials, SystemTime::now()));
+        b.iter(|| presigner.presign(black_box(&order), &credentials, SystemTime::now()));
     });
 
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
@@ -78,8 +79,10 @@ fn benches(c: &mut Criterion) {
         });
     });
 
-    let router =
-        app(Arc::new(Gateway::new(policy, presigner, CredentialsCache::new(credentials), AllowedOrigins::None)));
+    // A GET never calls storage; the client is only built.
+    let storage =
+        Arc::new(S3Storage::new(SharedCredentialsProvider::new(credentials.clone()), "eu-west-1", None, "files"));
+    let router = app(Arc::new(Gateway::new(policy, presigner, CredentialsCache::new(credentials), storage)));
     c.bench_function("request/router", |b| {
         b.to_async(&runtime).iter(|| {
             let request = Request::get(KEY_PATH).body(Body::empty()).expect("request");

@@ -1,12 +1,15 @@
 //! AWS S3 or another S3-compatible endpoint, reached with credentials and
 //! region from the standard AWS chain (environment, profile, web identity,
-//! container and instance roles).
+//! container and instance roles), and the share keys' Secrets Manager
+//! secret. The chain is loaded once at start-up.
 
-use aws_config::{BehaviorVersion, Region};
+use std::sync::Arc;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
 
 use crate::links::{ShareKeys, ShareKeysError};
 use crate::signing::{CredentialsCache, StoreLocation};
-use crate::storage::Storage;
+use crate::storage::S3Storage;
 
 /// The region used with a custom endpoint when none is configured.
 const DEFAULT_ENDPOINT_REGION: &str = "us-east-1";
@@ -22,62 +25,65 @@ pub enum AwsSetupError {
     NoCredentials,
     /// The share keys secret cannot be read.
     #[error("cannot read the share keys from secret {0}")]
-    Secret(String, #[source] aws_sdk_secretsmanager::Error),
+    Secret(String, #[source] Box<aws_sdk_secretsmanager::Error>),
     /// The secret holds no text.
     #[error("secret {0} holds no share keys")]
     EmptySecret(String),
     /// The secret's share keys cannot be used.
-    #[error("secret {0}: {1}")]
+    #[error("secret {0}")]
     ShareKeys(String, #[source] ShareKeysError),
+}
+
+/// The AWS chain's settings, with `region` when one is configured.
+pub async fn sdk_config(region: Option<&str>) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(region) = region {
+        loader = loader.region(Region::new(region.to_owned()));
+    }
+    loader.load().await
 }
 
 /// Reads share keys (`kid:secret,...`, or Secrets Manager's generated
 /// `{"kid":...,"secret":...}`) from an AWS Secrets Manager secret.
-pub async fn share_keys_from_secret(arn: &str) -> Result<ShareKeys, AwsSetupError> {
-    let sdk = aws_config::defaults(BehaviorVersion::latest()).load().await;
-    let client = aws_sdk_secretsmanager::Client::new(&sdk);
+pub async fn share_keys_from_secret(sdk: &SdkConfig, arn: &str) -> Result<ShareKeys, AwsSetupError> {
+    let client = aws_sdk_secretsmanager::Client::new(sdk);
     let secret = client
         .get_secret_value()
         .secret_id(arn)
         .send()
         .await
-        .map_err(|e| AwsSetupError::Secret(arn.to_owned(), e.into()))?;
+        .map_err(|e| AwsSetupError::Secret(arn.to_owned(), Box::new(e.into())))?;
     let text = secret.secret_string().ok_or_else(|| AwsSetupError::EmptySecret(arn.to_owned()))?;
     ShareKeys::parse(text).map_err(|e| AwsSetupError::ShareKeys(arn.to_owned(), e))
 }
 
-/// External storage as the gateway signs for it.
+/// A bucket on AWS S3 or an S3-compatible endpoint, ready to sign for.
 #[derive(Debug)]
-pub struct External {
+pub struct Bucket {
     /// Where clients reach the bucket.
     pub location: StoreLocation,
     /// Credentials to sign with.
     pub credentials: CredentialsCache,
     /// The client for the gateway's own calls (multipart steps).
-    pub storage: Storage,
+    pub storage: Arc<S3Storage>,
 }
 
-/// Loads region and credentials from the AWS chain. Clients are sent to
+/// The bucket as the AWS chain in `sdk` reaches it. Clients are sent to
 /// `public_url` when given, else to `endpoint`, else to AWS S3.
-pub async fn load(
+pub fn bucket(
+    sdk: &SdkConfig,
     endpoint: Option<&str>,
     public_url: Option<&str>,
     bucket: &str,
-    region: Option<&str>,
-) -> Result<External, AwsSetupError> {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
-    if let Some(region) = region {
-        loader = loader.region(Region::new(region.to_owned()));
-    }
-    let sdk = loader.load().await;
+) -> Result<Bucket, AwsSetupError> {
     let region = match (sdk.region(), endpoint) {
         (Some(region), _) => region.to_string(),
         (None, Some(_)) => DEFAULT_ENDPOINT_REGION.to_owned(),
         (None, None) => return Err(AwsSetupError::NoRegion(bucket.to_owned())),
     };
     let credentials = sdk.credentials_provider().ok_or(AwsSetupError::NoCredentials)?;
-    Ok(External {
-        storage: Storage::new(credentials.clone(), &region, endpoint, bucket),
+    Ok(Bucket {
+        storage: Arc::new(S3Storage::new(credentials.clone(), &region, endpoint, bucket)),
         location: StoreLocation {
             bucket: bucket.to_owned(),
             region,

@@ -1,6 +1,8 @@
-//! Command-line arguments. Every setting has an environment twin, and inside
-//! Lambda the same struct is read from the environment alone, so the names in
-//! `template.yaml` and here cannot drift apart unnoticed.
+//! Command-line arguments as given, before validation (the configuration
+//! step turns them into the settings the rest of the program trusts). Every
+//! setting has an environment twin, and inside Lambda the same struct is read
+//! from the environment alone, so the names in `template.yaml` and here cannot
+//! drift apart unnoticed.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -9,6 +11,9 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::core::units::{self, UnitError};
+
+/// The bucket the embedded store serves when none is named.
+pub const DEFAULT_EMBEDDED_BUCKET: &str = "presign-gateway";
 
 /// Answers GET, HEAD, PUT and DELETE with a 307 to a short-lived presigned S3 URL.
 #[derive(Debug, Parser)]
@@ -214,7 +219,7 @@ pub struct StoreArgs {
     pub data_dir: PathBuf,
 
     /// The bucket it serves.
-    #[arg(long, env = "BUCKET_NAME", default_value = crate::config::DEFAULT_EMBEDDED_BUCKET)]
+    #[arg(long, env = "BUCKET_NAME", default_value = DEFAULT_EMBEDDED_BUCKET)]
     pub bucket: String,
 
     /// The access key id signatures must be made with.

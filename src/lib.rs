@@ -4,15 +4,25 @@
 //! API. A 307 keeps the method and the body: `curl -L --upload-file f URL`
 //! uploads straight to storage.
 //!
-//! The layout follows the request:
-//! - [`transport`]: the edges, AWS Lambda and a local HTTP server, both
+//! The modules, from the edge inwards (each uses only those below it):
+//! - [`transport`]: the edges, AWS Lambda (the only module that knows it) and
+//!   a local HTTP server, both building the same [`gateway::Gateway`] and
 //!   driving the same [`gateway::app`] router;
-//! - [`core`]: the pure step from a request and its caller to a
-//!   [`core::Decision`] (operation, tenant-scoped key, lifetime, download
-//!   headers), a share link to mint, or a typed rejection;
+//! - [`gateway`]: the router and its catch-all handler: authenticate, decide,
+//!   then sign, mint a link or run a multipart step; errors mapped to HTTP;
+//! - [`cors`]: the CORS layer the gateway and the embedded store share;
+//! - [`config`]: the settings, validated once from [`cli`]'s raw arguments;
+//! - [`aws`]: the AWS chain: credentials, region, the share keys' secret;
 //! - [`auth`] and [`links`]: who is asking, and share-link tokens;
 //! - [`signing`]: SigV4 presigning with the AWS SDK's own code;
-//! - `store`: the embedded S3-compatible store (feature `embedded-store`).
+//! - [`storage`]: the gateway's own calls to storage, behind a trait;
+//! - [`core`]: the pure step from a request and its caller to a
+//!   [`core::Action`] (a URL to presign, a share link, a multipart step) or a
+//!   typed rejection;
+//! - [`wire`]: the messages server and client exchange, as serde types;
+//! - [`telemetry`]: log output;
+//! - `store`: the embedded S3-compatible store (feature `embedded-store`);
+//! - `client`: `presign-gateway upload` and `download` (feature `client`).
 //!
 //! ```
 //! use std::time::{Duration, SystemTime};
@@ -31,17 +41,17 @@
 //!     upload: Default::default(),
 //! };
 //! let query = Query::parse(Some("download"))?;
-//! let Action::Presign(decision) = decide(&request, &query, Caller::Owner(None), &policy)? else {
+//! let Action::Presign(order) = decide(&request, &query, Caller::Owner(None), &policy)? else {
 //!     unreachable!("a GET is presigned")
 //! };
-//! assert_eq!(decision.key.as_str(), "reports/Q3 summary.pdf");
+//! assert_eq!(order.key.as_str(), "reports/Q3 summary.pdf");
 //!
 //! let presigner = Presigner::new(BucketEndpoint {
 //!     url: "https://files.s3.eu-west-1.amazonaws.com".into(),
 //!     signing_region: "eu-west-1".into(),
 //! });
 //! let credentials = Credentials::new("AKIDEXAMPLE", "secret", None, None, "example");
-//! let url = presigner.presign(&decision, &credentials, SystemTime::now())?;
+//! let url = presigner.presign(&order, &credentials, SystemTime::now())?;
 //! assert!(url.as_str().starts_with("https://files.s3.eu-west-1.amazonaws.com/reports/Q3%20summary.pdf?"));
 //! # Ok(())
 //! # }
@@ -63,3 +73,4 @@ pub mod storage;
 pub mod store;
 pub mod telemetry;
 pub mod transport;
+pub mod wire;

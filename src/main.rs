@@ -57,7 +57,7 @@ fn run(command: Command, runtime: Runtime) -> anyhow::Result<()> {
         #[cfg(feature = "client")]
         Command::Upload(args) => {
             init_client_logs();
-            let gateway = client::Gateway::new(args.token)?;
+            let gateway = client::GatewayClient::new(args.token)?;
             let options = client::UploadOptions {
                 source: args.source,
                 url: args.url,
@@ -73,7 +73,7 @@ fn run(command: Command, runtime: Runtime) -> anyhow::Result<()> {
         Command::Download(args) => {
             init_client_logs();
             let to_stdout = args.dest == "-";
-            let gateway = client::Gateway::new(args.token)?;
+            let gateway = client::GatewayClient::new(args.token)?;
             let options = client::DownloadOptions { url: args.url, dest: args.dest, resume: args.resume };
             // One thread: each chunk of the body goes from the socket to the
             // writer without waking another worker (measured: a fifth less CPU).

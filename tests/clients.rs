@@ -6,12 +6,19 @@ mod common;
 
 use std::process::Command;
 
-use common::{Gateway, scratch_dir};
+use common::{Gateway, scratch_dir, tool_available};
 
 /// The interpreter with `requests` and `selenium`: `scripts/test` points
 /// `PRESIGN_GATEWAY_TEST_PYTHON` at its virtual environment.
 fn python() -> String {
     std::env::var("PRESIGN_GATEWAY_TEST_PYTHON").unwrap_or_else(|_| "python3".to_owned())
+}
+
+/// Whether Python with `modules` can run here (see [`tool_available`]).
+fn python_with(modules: &str) -> bool {
+    let mut check = Command::new(python());
+    check.args(["-c", &format!("import {modules}")]);
+    tool_available(&format!("Python with {modules}"), check)
 }
 
 fn run_script(script: &str, args: &[&str]) {
@@ -30,6 +37,9 @@ fn run_script(script: &str, args: &[&str]) {
 
 #[test]
 fn python_requests_uploads_and_downloads() {
+    if !python_with("requests") {
+        return;
+    }
     let gateway = Gateway::start("requests", &[]);
     let scratch = scratch_dir("requests-files");
     run_script("requests_roundtrip.py", &[&gateway.url, scratch.to_str().unwrap()]);
@@ -37,6 +47,12 @@ fn python_requests_uploads_and_downloads() {
 
 #[test]
 fn a_browser_uploads_across_origins_and_downloads() {
+    let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".to_owned());
+    let mut driver = Command::new(chromedriver);
+    driver.arg("--version");
+    if !python_with("selenium") || !tool_available("ChromeDriver (Debian's chromium-driver)", driver) {
+        return;
+    }
     let scratch = scratch_dir("browser");
     run_script("browser_roundtrip.py", &[env!("CARGO_BIN_EXE_presign-gateway"), scratch.to_str().unwrap()]);
 }

@@ -3,6 +3,8 @@
 //! every front door for the same request, and each response must serialize
 //! as a 307 the front door understands.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,7 +13,6 @@ use lambda_http::lambda_runtime::{Context, LambdaEvent};
 use lambda_http::request::LambdaRequest;
 use lambda_http::{Adapter, Service};
 use presign_gateway::auth::Authenticator;
-use presign_gateway::config::AllowedOrigins;
 use presign_gateway::core::Policy;
 use presign_gateway::gateway::Gateway;
 use presign_gateway::signing::{BucketEndpoint, CredentialsCache, Presigner};
@@ -92,7 +93,8 @@ fn gateway_with(auth: Authenticator) -> Arc<Gateway> {
     let policy = Policy::new(Duration::from_secs(300));
     let presigner = Presigner::new(BucketEndpoint { url: BUCKET_URL.into(), signing_region: "eu-west-1".into() });
     let credentials = CredentialsCache::new(Credentials::new("AKID", "secret", None, None, "test"));
-    Arc::new(Gateway::new(policy, presigner, credentials, AllowedOrigins::None).with_auth(auth))
+    let storage = Arc::new(common::memory_storage::MemoryStorage::default());
+    Arc::new(Gateway::new(policy, presigner, credentials, storage).with_auth(auth))
 }
 
 /// Plays `event` through `lambda_http`'s adapter, as the runtime does, and

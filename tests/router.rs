@@ -1,4 +1,7 @@
-//! The router driven in-process with `oneshot`: no socket, no store.
+//! The router driven in-process with `oneshot`: no socket, no store
+//! (multipart steps run against an in-memory storage double).
+
+mod common;
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -8,6 +11,7 @@ use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
 use axum::body::Body;
+use common::memory_storage::MemoryStorage;
 use http::{HeaderValue, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use presign_gateway::config::AllowedOrigins;
@@ -16,13 +20,18 @@ use presign_gateway::gateway::{Gateway, app};
 use presign_gateway::signing::{BucketEndpoint, CredentialsCache, Presigner};
 use tower::ServiceExt;
 
-fn gateway_with(credentials: Credentials, origins: AllowedOrigins) -> axum::Router {
+fn gateway_on(credentials: Credentials, origins: AllowedOrigins, storage: Arc<MemoryStorage>) -> axum::Router {
     let policy = Policy::new(Duration::from_secs(300));
     let presigner = Presigner::new(BucketEndpoint {
         url: "https://files.s3.eu-west-1.amazonaws.com".into(),
         signing_region: "eu-west-1".into(),
     });
-    app(Arc::new(Gateway::new(policy, presigner, CredentialsCache::new(credentials), origins)))
+    let gateway = Gateway::new(policy, presigner, CredentialsCache::new(credentials), storage);
+    app(Arc::new(gateway.with_allowed_origins(origins)))
+}
+
+fn gateway_with(credentials: Credentials, origins: AllowedOrigins) -> axum::Router {
+    gateway_on(credentials, origins, Arc::default())
 }
 
 fn gateway() -> axum::Router {
@@ -189,4 +198,88 @@ async fn urls_never_outlive_temporary_credentials() {
     let expires: u64 = location.split("X-Amz-Expires=").nth(1).unwrap().split('&').next().unwrap().parse().unwrap();
     assert!((98..=100).contains(&expires), "{expires}");
     assert!(location.contains("X-Amz-Security-Token=token"));
+}
+
+fn on_storage(storage: &Arc<MemoryStorage>) -> axum::Router {
+    gateway_on(Credentials::new("AK", "SK", None, None, "test"), AllowedOrigins::None, storage.clone())
+}
+
+#[tokio::test]
+async fn multipart_steps_run_against_storage() {
+    let storage = Arc::new(MemoryStorage::default());
+    let json = |method: Method, uri: &str| request(method, uri).header(header::ACCEPT, "application/json");
+
+    let (status, _, body) =
+        send(on_storage(&storage), request(Method::POST, "/big.iso?uploads").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<InitiateMultipartUploadResult><Key>big.iso</Key><UploadId>upload-1</UploadId></InitiateMultipartUploadResult>\n"
+    );
+    let (_, _, body) =
+        send(on_storage(&storage), json(Method::POST, "/a%26b.iso?uploads").body(Body::empty()).unwrap()).await;
+    assert_eq!(body, r#"{"key":"a&b.iso","upload_id":"upload-2"}"#);
+
+    storage.put_part("upload-1", 1, "e1", 5 << 20);
+    storage.put_part("upload-1", 2, "e2", 3);
+    let (status, _, body) =
+        send(on_storage(&storage), json(Method::GET, "/big.iso?uploadId=upload-1").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body,
+        r#"{"key":"big.iso","parts":[{"part_number":1,"etag":"e1","size":5242880},{"part_number":2,"etag":"e2","size":3}]}"#
+    );
+
+    let completion = r#"{"parts":[{"part_number":1,"etag":"e1"},{"part_number":2,"etag":"\"e2\""}]}"#;
+    let complete = |uri: &str| {
+        json(Method::POST, uri).header(header::CONTENT_TYPE, "application/json").body(Body::from(completion)).unwrap()
+    };
+    let cases = [
+        (complete("/other.iso?uploadId=upload-1"), StatusCode::NOT_FOUND, "NoSuchUpload"),
+        (complete("/big.iso?uploadId=upload-1"), StatusCode::OK, r#"{"key":"big.iso","etag":"e1e2-2","size":5242883}"#),
+        (complete("/big.iso?uploadId=upload-1"), StatusCode::NOT_FOUND, "NoSuchUpload"),
+        (
+            request(Method::POST, "/big.iso?uploadId=upload-2").body(Body::from("<nonsense")).unwrap(),
+            StatusCode::BAD_REQUEST,
+            "the part list",
+        ),
+        (
+            request(Method::DELETE, "/a%26b.iso?uploadId=upload-2").body(Body::empty()).unwrap(),
+            StatusCode::NO_CONTENT,
+            "",
+        ),
+        (
+            request(Method::DELETE, "/a%26b.iso?uploadId=upload-2").body(Body::empty()).unwrap(),
+            StatusCode::NOT_FOUND,
+            "NoSuchUpload",
+        ),
+    ];
+    for (sent, expected, reason) in cases {
+        let line = format!("{} {}", sent.method(), sent.uri());
+        let (status, _, body) = send(on_storage(&storage), sent).await;
+        assert_eq!(status, expected, "{line}: {body}");
+        assert!(body.contains(reason), "{line}: {body}");
+    }
+    assert_eq!(storage.object("big.iso").as_deref(), Some("e1e2-2"));
+
+    // Overwrite protection is storage's: 412 passes through.
+    let (_, _, body) =
+        send(on_storage(&storage), json(Method::POST, "/big.iso?uploads").body(Body::empty()).unwrap()).await;
+    assert!(body.contains("upload-3"), "{body}");
+    storage.put_part("upload-3", 1, "e1", 1);
+    let guarded = request(Method::POST, "/big.iso?uploadId=upload-3")
+        .header(header::IF_NONE_MATCH, "*")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(r#"{"parts":[{"part_number":1,"etag":"e1"}]}"#))
+        .unwrap();
+    assert_eq!(send(on_storage(&storage), guarded).await.0, StatusCode::PRECONDITION_FAILED);
+}
+
+#[tokio::test]
+async fn storage_that_cannot_be_reached_is_a_502_without_details() {
+    let down = Arc::new(MemoryStorage::down());
+    let (status, _, body) =
+        send(on_storage(&down), request(Method::POST, "/f?uploads").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY);
+    assert_eq!(body, "storage failed; try again shortly\n");
 }

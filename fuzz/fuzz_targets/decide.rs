@@ -25,7 +25,7 @@ fuzz_target!(|input: (u8, &str, &str, &str, Option<u64>, bool, [Option<&str>; 4]
     let upload = UploadHeaders { upload_length, content_md5, if_none_match, sha256 };
     let incoming = Incoming { method, path, body, upload };
     let key = match decide(&incoming, &query, Caller::Owner(Some(&tenant)), &policy) {
-        Ok(Action::Presign(decision)) => decision.key,
+        Ok(Action::Presign(order)) => order.key,
         Ok(Action::Multipart(order)) => order.key,
         _ => return,
     };

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use http::request::Parts;
 use serde_json::Value;
 
+pub use authorizer::AuthorizerClaims;
 pub use jwt::{JwtKeyError, JwtVerifier};
 
 use crate::core::tenant::{TenantError, TenantId};
@@ -60,8 +61,8 @@ impl Authenticator {
         match self {
             Self::None => Ok(None),
             Self::Authorizer { claim } => {
-                let claims = authorizer::claims(request).ok_or(AuthError::Missing)?;
-                tenant(&claims, claim).map(Some)
+                let claims = request.extensions.get::<AuthorizerClaims>().filter(|c| !c.0.is_empty());
+                tenant(&claims.ok_or(AuthError::Missing)?.0, claim).map(Some)
             }
             Self::Jwt(verifier) => {
                 let token = bearer(request).ok_or(AuthError::Missing)?;

@@ -15,7 +15,8 @@ use tokio::io::AsyncReadExt;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::{ClientError, Gateway, Retry, progress, storage_error};
+use super::retry::Retry;
+use super::{ClientError, GatewayClient, progress, storage_error};
 
 /// How a download runs.
 #[derive(Debug, Clone)]
@@ -107,7 +108,10 @@ impl Sink {
     async fn write(&mut self, chunk: Bytes) -> Result<(), ClientError> {
         let length = chunk.len() as u64;
         // A closed channel means the writer failed; `finish` says why.
-        self.chunks.send(chunk).await.map_err(|_| ClientError::Usage("the output stopped taking bytes".into()))?;
+        self.chunks
+            .send(chunk)
+            .await
+            .map_err(|_| ClientError::Io("cannot write the output".into(), std::io::ErrorKind::BrokenPipe.into()))?;
         self.written += length;
         Ok(())
     }
@@ -116,13 +120,13 @@ impl Sink {
     /// them, a resumed file's earlier part included.
     async fn finish(self) -> Result<Context, ClientError> {
         drop(self.chunks);
-        let written = self.writer.await.map_err(|e| ClientError::Usage(format!("writing failed: {e}")))?;
+        let written = self.writer.await.map_err(ClientError::Task)?;
         written.map_err(|e| ClientError::Io("cannot write the output".into(), e))
     }
 }
 
 /// Downloads `options.url` into `options.dest`.
-pub async fn download(gateway: &Gateway, options: DownloadOptions) -> Result<Downloaded, ClientError> {
+pub async fn download(gateway: &GatewayClient, options: DownloadOptions) -> Result<Downloaded, ClientError> {
     let started = Instant::now();
     let mut sink = open(&options).await?;
     let bar = progress::bar(None, "downloading");
@@ -194,7 +198,7 @@ async fn open(options: &DownloadOptions) -> Result<Sink, ClientError> {
 /// One attempt: from where the sink stands to the end. Returns the SHA-256
 /// the object was uploaded with, if it has one.
 async fn fetch(
-    gateway: &Gateway,
+    gateway: &GatewayClient,
     url: &Url,
     sink: &mut Sink,
     bar: &indicatif::ProgressBar,
@@ -214,7 +218,7 @@ async fn fetch(
     }
     match response.status() {
         StatusCode::OK if sink.written > 0 => {
-            return Err(ClientError::Usage(
+            return Err(ClientError::Protocol(
                 "storage ignored the range: delete the partial file and start again".into(),
             ));
         }
@@ -243,7 +247,7 @@ async fn fetch(
 /// After a `416` to a resumed download: the file is whole only if it is
 /// exactly as long as the object. Returns the SHA-256 to check it against,
 /// from a HEAD (a `416` carries none).
-async fn already_whole(gateway: &Gateway, url: &Url, written: u64) -> Result<Option<String>, ClientError> {
+async fn already_whole(gateway: &GatewayClient, url: &Url, written: u64) -> Result<Option<String>, ClientError> {
     let location = gateway.locate(Method::HEAD, url, HeaderMap::new()).await?;
     let response = gateway.storage().head(location).send().await.map_err(super::network)?;
     if response.status() != StatusCode::OK {

@@ -4,12 +4,17 @@
 //! It never sends a body to the gateway, so front doors with small body
 //! limits (API Gateway's 10 MB, Lambda's 6 MB) are no obstacle. Large files go
 //! up in parts, several at once, each with its MD5 signed in; failed
-//! requests are retried with backoff; an interrupted upload can resume from
-//! the parts already stored; downloads stream and resume with `Range`.
-//! Presigned URLs are never printed.
+//! requests are retried with jittered backoff; an interrupted upload can
+//! resume from the parts already stored; downloads stream and resume with
+//! `Range`. Presigned URLs are never printed. The gateway's answers are read
+//! as the [`crate::wire`] messages it writes.
 
 mod download;
+mod multipart;
+mod parts;
 mod progress;
+mod put;
+mod retry;
 mod state;
 mod upload;
 
@@ -21,8 +26,7 @@ use reqwest::{Method, StatusCode, Url};
 pub use download::{DownloadOptions, download};
 pub use upload::{UploadOptions, upload};
 
-/// Attempts per request before giving up.
-const ATTEMPTS: u32 = 5;
+use crate::wire::s3;
 
 /// Why a transfer failed.
 #[derive(Debug, thiserror::Error)]
@@ -45,16 +49,34 @@ pub enum ClientError {
         /// S3's message.
         message: String,
     },
-    /// The network failed (after retries).
-    #[error("the connection failed: {0}")]
-    Network(String),
+    /// The network failed (after retries). The error carries no URL:
+    /// presigned ones are credentials.
+    #[error("the connection failed")]
+    Network(#[source] reqwest::Error),
     /// A local file could not be read or written.
-    #[error("{0}: {1}")]
-    Io(String, std::io::Error),
+    #[error("{0}")]
+    Io(String, #[source] std::io::Error),
     /// The data did not survive the trip.
     #[error("{0}")]
     Integrity(String),
-    /// Something else that the user must fix.
+    /// The gateway or storage answered something this client cannot use.
+    #[error("{0}")]
+    Protocol(String),
+    /// The gateway's answer is not the message it should be.
+    #[error("the gateway's answer could not be read")]
+    Decode(#[source] reqwest::Error),
+    /// A task of the transfer stopped.
+    #[error("a transfer task failed")]
+    Task(#[source] tokio::task::JoinError),
+    /// A failure the user can continue from, with how.
+    #[error("{}\n{hint}", crate::telemetry::ErrorChain(error.as_ref()))]
+    Resumable {
+        /// What went wrong.
+        error: Box<ClientError>,
+        /// How to continue.
+        hint: String,
+    },
+    /// A mistake in what the user asked for.
     #[error("{0}")]
     Usage(String),
 }
@@ -70,32 +92,30 @@ impl ClientError {
                     || *status == StatusCode::TOO_MANY_REQUESTS
                     || matches!(code.as_str(), "RequestTimeout" | "SlowDown" | "RequestTimeTooSkewed")
             }
-            Self::Io(..) | Self::Integrity(_) | Self::Usage(_) => false,
+            Self::Io(..)
+            | Self::Integrity(_)
+            | Self::Protocol(_)
+            | Self::Decode(_)
+            | Self::Task(_)
+            | Self::Resumable { .. }
+            | Self::Usage(_) => false,
         }
     }
 }
 
-/// A network failure, described without its URL: presigned ones are credentials.
+/// A network failure, without its URL.
 fn network(error: reqwest::Error) -> ClientError {
-    let error = error.without_url();
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(&error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    ClientError::Network(text)
+    ClientError::Network(error.without_url())
 }
 
 /// Talks to one gateway.
 #[derive(Debug, Clone)]
-pub struct Gateway {
+pub struct GatewayClient {
     http: reqwest::Client,
     token: Option<String>,
 }
 
-impl Gateway {
+impl GatewayClient {
     /// A client that sends `token` as a bearer token to the gateway (never to storage).
     pub fn new(token: Option<String>) -> Result<Self, ClientError> {
         let http = reqwest::Client::builder()
@@ -115,7 +135,7 @@ impl Gateway {
         }
         let location = response.headers().get(LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
         Url::parse(location)
-            .map_err(|_| ClientError::Usage("the gateway answered 307 without a usable Location".into()))
+            .map_err(|_| ClientError::Protocol("the gateway answered 307 without a usable Location".into()))
     }
 
     /// A request to the gateway itself, with the bearer token.
@@ -153,55 +173,9 @@ async fn gateway_error(response: reqwest::Response) -> ClientError {
 async fn storage_error(response: reqwest::Response) -> ClientError {
     let status = response.status();
     let body = response.text().await.unwrap_or_default();
-    let field = |name: &str| {
-        let open = format!("<{name}>");
-        let start = body.find(&open)? + open.len();
-        let end = body[start..].find(&format!("</{name}>"))? + start;
-        Some(body[start..end].to_owned())
-    };
-    ClientError::Storage {
-        status,
-        code: field("Code").unwrap_or_else(|| status.canonical_reason().unwrap_or("Error").to_owned()),
-        message: field("Message").unwrap_or_default(),
-    }
-}
-
-/// Counts attempts, and waits 0.2 s, 0.4 s, 0.8 s… between them.
-struct Retry {
-    tries: u32,
-}
-
-impl Retry {
-    fn new() -> Self {
-        Self { tries: 1 }
-    }
-
-    /// Whether to try again after `error`, having waited.
-    async fn again(&mut self, what: &str, error: &ClientError) -> bool {
-        if !error.is_transient() || self.tries >= ATTEMPTS {
-            return false;
-        }
-        let wait = Duration::from_millis(200 << self.tries.min(6));
-        tracing::warn!(%error, attempt = self.tries, "{what} failed; retrying in {wait:?}");
-        tokio::time::sleep(wait).await;
-        self.tries += 1;
-        true
-    }
-}
-
-/// Runs `attempt` until it succeeds, fails for good, or runs out of tries.
-async fn with_retries<T, F, Fut>(what: &str, mut attempt: F) -> Result<T, ClientError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, ClientError>>,
-{
-    let mut retry = Retry::new();
-    loop {
-        match attempt().await {
-            Err(error) if retry.again(what, &error).await => {}
-            result => return result,
-        }
-    }
+    let error: s3::Error = quick_xml::de::from_str(&body).unwrap_or_default();
+    let code = if error.code.is_empty() { status.canonical_reason().unwrap_or("Error").to_owned() } else { error.code };
+    ClientError::Storage { status, code, message: error.message }
 }
 
 fn header(value: &str) -> Result<HeaderValue, ClientError> {

@@ -24,17 +24,14 @@ pub struct Pending {
     pub upload_id: String,
 }
 
-/// Where pending uploads are kept: `$PRESIGN_GATEWAY_STATE_DIR`, or
-/// `$XDG_CACHE_HOME/presign-gateway`, or `~/.cache/presign-gateway`.
+/// Where pending uploads are kept: `$PRESIGN_GATEWAY_STATE_DIR`, or the
+/// user's cache folder (`$XDG_CACHE_HOME` or `~/.cache` on Linux, as `dirs`
+/// finds it on each system) under `presign-gateway/uploads`.
 fn dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("PRESIGN_GATEWAY_STATE_DIR") {
         return PathBuf::from(dir);
     }
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir);
-    cache.join("presign-gateway").join("uploads")
+    dirs::cache_dir().unwrap_or_else(std::env::temp_dir).join("presign-gateway").join("uploads")
 }
 
 fn path(url: &str, file: &Path) -> PathBuf {

@@ -132,6 +132,8 @@ impl KeyPrefix {
     }
 }
 
+/// Written here because `percent-encoding` decodes a malformed `%` as a
+/// literal, where a key must be refused rather than guessed at.
 fn check_escapes(path: &str) -> Result<(), KeyError> {
     let bytes = path.as_bytes();
     let mut i = 0;

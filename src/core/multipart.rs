@@ -1,25 +1,21 @@
-//! Multipart uploads through the gateway, in S3's own query conventions:
-//! `POST ?uploads` starts one, `PUT ?partNumber=N&uploadId=ID` is redirected
-//! to a presigned UploadPart, `GET ?uploadId=ID` lists the parts stored,
-//! `POST ?uploadId=ID` completes from the client's part list, `DELETE
-//! ?uploadId=ID` aborts. This module holds the pure rules: ids, part
-//! numbers, the completion list, and S3's size rules.
+//! The multipart family, in S3's own query conventions: `POST ?uploads`
+//! starts an upload, `PUT ?partNumber=N&uploadId=ID` is redirected to a
+//! presigned UploadPart, `GET ?uploadId=ID` lists the parts stored, `POST
+//! ?uploadId=ID` completes from the client's part list ([`super::completion`]),
+//! `DELETE ?uploadId=ID` aborts. Owners only: a share link grants single requests.
 
-use quick_xml::events::Event;
-
-use super::Rejection;
-
-/// S3's limit on parts per upload.
-pub const MAX_PARTS: u16 = 10_000;
-
-/// S3's smallest part, except the last.
-pub const MIN_PART_BYTES: u64 = 5 << 20;
-
-/// S3's largest part, and largest single PUT.
-pub const MAX_PART_BYTES: u64 = 5 << 30;
-
-/// The longest completion body read, in bytes (10,000 parts fit easily).
-pub const MAX_COMPLETION_BYTES: usize = 2 << 20;
+use super::download;
+use super::key::ObjectKey;
+use super::limits::MAX_PARTS;
+use super::policy::{Caller, Policy};
+use super::query::Query;
+use super::rejection::Rejection;
+use super::request::Incoming;
+use super::tenant::TenantId;
+use super::upload::{self, Upload};
+use super::{
+    Action, MultipartOrder, MultipartStep, NewObject, Operation, Overwrite, PartTarget, PresignOrder, ResponseOverrides,
+};
 
 /// An upload id as storage issued it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,161 +37,173 @@ impl UploadId {
 
 /// Parses `partNumber`: 1 to 10,000.
 pub fn part_number(text: &str) -> Result<u16, Rejection> {
-    text.parse::<u16>().ok().filter(|n| (1..=MAX_PARTS).contains(n)).ok_or(Rejection::PartNumber)
+    text.parse::<u32>().map_or(Err(Rejection::PartNumber), part_number_in_range)
 }
 
-/// A part as the client lists it for completion, or as storage lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Part {
-    /// 1 to 10,000.
-    pub number: u16,
-    /// The ETag storage gave the part, without quotes.
-    pub etag: String,
-    /// The size in bytes (storage's list only; 0 in the client's).
-    pub size: u64,
+/// A part number if it is 1 to 10,000.
+pub fn part_number_in_range(number: u32) -> Result<u16, Rejection> {
+    u16::try_from(number).ok().filter(|n| (1..=MAX_PARTS).contains(n)).ok_or(Rejection::PartNumber)
 }
 
-/// Parses a completion body: S3's `<CompleteMultipartUpload>` XML, or
-/// `{"parts":[{"part_number":1,"etag":"…"}]}`. Part numbers must ascend.
-pub fn parse_completion(body: &[u8], json: bool) -> Result<Vec<Part>, Rejection> {
-    let parts = if json { parse_json(body)? } else { parse_xml(body)? };
-    if parts.is_empty() || parts.len() > usize::from(MAX_PARTS) {
-        return Err(Rejection::Completion("list between 1 and 10000 parts"));
-    }
-    if parts.windows(2).any(|pair| pair[0].number >= pair[1].number) {
-        return Err(Rejection::Completion("part numbers must ascend"));
-    }
-    Ok(parts)
-}
-
-fn parse_json(body: &[u8]) -> Result<Vec<Part>, Rejection> {
-    #[derive(serde::Deserialize)]
-    struct Completion {
-        parts: Vec<JsonPart>,
-    }
-    #[derive(serde::Deserialize)]
-    struct JsonPart {
-        part_number: u16,
-        etag: String,
-    }
-    let completion: Completion = serde_json::from_slice(body).map_err(|_| Rejection::Completion("not a part list"))?;
-    completion.parts.into_iter().map(|p| new_part(p.part_number, &p.etag)).collect()
-}
-
-fn parse_xml(body: &[u8]) -> Result<Vec<Part>, Rejection> {
-    let malformed = || Rejection::Completion("not a CompleteMultipartUpload document");
-    let mut reader = quick_xml::Reader::from_reader(body);
-    let config = reader.config_mut();
-    config.trim_text(true);
-    config.expand_empty_elements = true;
-    let (mut parts, mut field, mut number, mut etag) = (Vec::new(), None::<Vec<u8>>, None, None);
-    let mut buf = Vec::new();
-    loop {
-        match reader.read_event_into(&mut buf).map_err(|_| malformed())? {
-            Event::Start(start) => field = Some(start.local_name().as_ref().to_vec()),
-            Event::Text(text) => {
-                let text = text.decode().map_err(|_| malformed())?;
-                let text = quick_xml::escape::unescape(&text).map_err(|_| malformed())?.into_owned();
-                match field.as_deref() {
-                    Some(b"PartNumber") => number = Some(part_number(text.trim())?),
-                    Some(b"ETag") => etag = Some(text),
-                    _ => {}
-                }
-            }
-            Event::End(end) => {
-                if end.local_name().as_ref() == b"Part" {
-                    parts.push(new_part(number.take().ok_or_else(malformed)?, &etag.take().ok_or_else(malformed)?)?);
-                }
-                field = None;
-            }
-            Event::Eof => break,
-            _ => {}
+/// `POST ?uploads` and `POST ?uploadId=ID`.
+pub fn post(
+    request: &Incoming<'_>,
+    key: ObjectKey,
+    query: &Query,
+    caller: Caller<'_>,
+    policy: &Policy,
+) -> Result<Action, Rejection> {
+    let tenant = owner(caller)?;
+    let step = match (query.uploads, &query.upload_id, &query.part_number) {
+        (true, None, None) => MultipartStep::Create(NewObject {
+            content_type: download::content_type_for(key.file_name()),
+            metadata: upload::sha256(request.upload)?.map(|hex| ("sha256".to_owned(), hex)).into_iter().collect(),
+        }),
+        (false, Some(_), None) => {
+            let overwrite = match request.upload.if_none_match.map(str::trim) {
+                None => Overwrite::Allowed,
+                Some("*") => Overwrite::Refused,
+                Some(_) => return Err(Rejection::IfNoneMatch),
+            };
+            MultipartStep::Complete { upload: upload_id(query)?, overwrite }
         }
-        buf.clear();
-    }
-    Ok(parts)
-}
-
-fn new_part(number: u16, etag: &str) -> Result<Part, Rejection> {
-    if !(1..=MAX_PARTS).contains(&number) {
-        return Err(Rejection::PartNumber);
-    }
-    let etag = etag.trim().trim_matches('"');
-    if etag.is_empty() || !etag.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(Rejection::Completion("every part needs its ETag"));
-    }
-    Ok(Part { number, etag: etag.to_owned(), size: 0 })
-}
-
-/// Checks a completion against the parts storage holds (in part-number
-/// order, as storage lists them): each listed part exists with that ETag, all
-/// but the last are at least 5 MiB, and the total is within `max_size`.
-/// Returns the total size.
-pub fn check_completion(wanted: &[Part], stored: &[Part], max_size: Option<u64>) -> Result<u64, Rejection> {
-    let mut total = 0u64;
-    for (index, part) in wanted.iter().enumerate() {
-        let found = stored.binary_search_by_key(&part.number, |s| s.number).ok().and_then(|at| stored.get(at));
-        let Some(found) = found.filter(|s| s.etag == part.etag) else {
-            return Err(Rejection::InvalidPart(part.number));
-        };
-        if index + 1 < wanted.len() && found.size < MIN_PART_BYTES {
-            return Err(Rejection::PartTooSmall(part.number));
+        _ => {
+            return Err(Rejection::MultipartUsage(
+                "POST takes ?uploads to start an upload, or ?uploadId=ID to complete it",
+            ));
         }
-        total = total.saturating_add(found.size);
+    };
+    Ok(Action::Multipart(MultipartOrder { key: policy.scope(tenant).storage_key(&key)?, object: key, step }))
+}
+
+/// `PUT ?partNumber=N&uploadId=ID`, `GET ?uploadId=ID`, `DELETE ?uploadId=ID`.
+pub fn on_upload(
+    request: &Incoming<'_>,
+    operation: Operation,
+    key: ObjectKey,
+    query: &Query,
+    caller: Caller<'_>,
+    policy: &Policy,
+) -> Result<Action, Rejection> {
+    let tenant = owner(caller)?;
+    if query.uploads {
+        return Err(Rejection::MultipartUsage("start a multipart upload with POST ?uploads"));
     }
-    match max_size {
-        Some(max) if total > max => Err(Rejection::TooLarge(max)),
-        _ => Ok(total),
+    let upload = upload_id(query)?;
+    let object = key;
+    let key = policy.scope(tenant).storage_key(&object)?;
+    let step = match (operation, &query.part_number) {
+        (Operation::Put, Some(number)) => {
+            let number = part_number(number)?;
+            let signed_headers = upload::signed_headers(request, policy.max_object_size, Upload::Part)?;
+            return Ok(Action::Presign(PresignOrder {
+                operation: Operation::UploadPart,
+                key,
+                expires_in: policy.expires_in,
+                response: ResponseOverrides::default(),
+                signed_headers,
+                part: Some(PartTarget { upload, number }),
+            }));
+        }
+        (Operation::Get, None) => MultipartStep::ListParts(upload),
+        (Operation::Delete, None) => MultipartStep::Abort(upload),
+        _ => {
+            return Err(Rejection::MultipartUsage(
+                "with uploadId: PUT ?partNumber=N uploads a part, GET lists the parts, DELETE aborts",
+            ));
+        }
+    };
+    Ok(Action::Multipart(MultipartOrder { object, key, step }))
+}
+
+/// Multipart runs for owners only: links grant single requests.
+fn owner(caller: Caller<'_>) -> Result<Option<&TenantId>, Rejection> {
+    match caller {
+        Caller::Owner(tenant) => Ok(tenant),
+        Caller::Link(_) => Err(Rejection::LinkMultipart),
     }
+}
+
+fn upload_id(query: &Query) -> Result<UploadId, Rejection> {
+    UploadId::new(query.upload_id.as_deref().ok_or(Rejection::MultipartUsage("add uploadId"))?)
 }
 
 #[cfg(test)]
 mod tests {
+    use http::Method;
+
+    use super::super::testing::{grant, request, with_max};
+    use super::super::{BodySize, decide};
     use super::*;
+    use crate::core::tenant::TenantId;
 
-    fn part(number: u16, etag: &str, size: u64) -> Part {
-        Part { number, etag: etag.into(), size }
+    fn multipart(method: &Method, query: &str, body: BodySize, caller: Caller<'_>) -> Result<Action, Rejection> {
+        let incoming = Incoming { body, ..request(method, "/films/big.mkv") };
+        decide(&incoming, &Query::parse(Some(query))?, caller, &with_max(Some(10 << 30)))
     }
 
     #[test]
-    fn completion_documents_parse() {
-        let xml = br#"<?xml version="1.0" encoding="UTF-8"?>
-            <CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
-              <Part><ETag>"aaa"</ETag><PartNumber>1</PartNumber></Part>
-              <Part><PartNumber>2</PartNumber><ETag>&quot;bbb&quot;</ETag></Part>
-            </CompleteMultipartUpload>"#;
-        assert_eq!(parse_completion(xml, false).unwrap(), vec![part(1, "aaa", 0), part(2, "bbb", 0)]);
-        let json = br#"{"parts":[{"part_number":1,"etag":"\"aaa\""},{"part_number":3,"etag":"ccc"}]}"#;
-        assert_eq!(parse_completion(json, true).unwrap(), vec![part(1, "aaa", 0), part(3, "ccc", 0)]);
-    }
-
-    #[test]
-    fn bad_completions_are_refused() {
-        let cases: [(&[u8], bool); 7] = [
-            (b"<CompleteMultipartUpload></CompleteMultipartUpload>", false),
-            (b"<CompleteMultipartUpload><Part><PartNumber>2</PartNumber><ETag>a</ETag></Part><Part><PartNumber>1</PartNumber><ETag>b</ETag></Part></CompleteMultipartUpload>", false),
-            (b"<CompleteMultipartUpload><Part><PartNumber>1</PartNumber></Part></CompleteMultipartUpload>", false),
-            (b"<CompleteMultipartUpload><Part><PartNumber>0</PartNumber><ETag>a</ETag></Part></CompleteMultipartUpload>", false),
-            (b"<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>a", false),
-            (br#"{"parts":[{"part_number":1,"etag":"a"},{"part_number":1,"etag":"b"}]}"#, true),
-            (b"not json", true),
-        ];
-        for (body, json) in cases {
-            assert!(parse_completion(body, json).is_err(), "{}", String::from_utf8_lossy(body));
-        }
-    }
-
-    #[test]
-    fn completions_are_checked_against_storage() {
-        let stored = [part(1, "a", MIN_PART_BYTES), part(2, "b", MIN_PART_BYTES - 1), part(3, "c", 10)];
-        assert_eq!(check_completion(&[part(1, "a", 0), part(3, "c", 0)], &stored, None), Ok(MIN_PART_BYTES + 10));
-        assert_eq!(check_completion(&[part(1, "x", 0)], &stored, None), Err(Rejection::InvalidPart(1)));
-        assert_eq!(check_completion(&[part(4, "d", 0)], &stored, None), Err(Rejection::InvalidPart(4)));
+    fn multipart_steps() {
+        let acme = TenantId::new("acme").unwrap();
+        let owner = Caller::Owner(Some(&acme));
+        let step = |method: &Method, query: &str| match multipart(method, query, BodySize::Absent, owner) {
+            Ok(Action::Multipart(order)) => {
+                assert_eq!(order.key.as_str(), "tenants/acme/films/big.mkv");
+                assert_eq!(order.object.as_str(), "films/big.mkv");
+                order.step
+            }
+            other => panic!("{method} {query}: {other:?}"),
+        };
+        let id = UploadId::new("u-1").unwrap();
         assert_eq!(
-            check_completion(&[part(2, "b", 0), part(3, "c", 0)], &stored, None),
-            Err(Rejection::PartTooSmall(2))
+            step(&Method::POST, "uploads"),
+            MultipartStep::Create(NewObject { content_type: Some("video/x-matroska".into()), metadata: vec![] })
         );
-        assert_eq!(check_completion(&[part(1, "a", 0)], &stored, Some(100)), Err(Rejection::TooLarge(100)));
+        assert_eq!(step(&Method::GET, "uploadId=u-1"), MultipartStep::ListParts(id.clone()));
+        assert_eq!(step(&Method::DELETE, "uploadId=u-1"), MultipartStep::Abort(id.clone()));
+        assert_eq!(
+            step(&Method::POST, "uploadId=u-1"),
+            MultipartStep::Complete { upload: id.clone(), overwrite: Overwrite::Allowed }
+        );
+
+        let Ok(Action::Presign(part)) =
+            multipart(&Method::PUT, "partNumber=7&uploadId=u-1", BodySize::Known(5 << 20), owner)
+        else {
+            panic!()
+        };
+        assert_eq!((part.operation, part.part), (Operation::UploadPart, Some(PartTarget { upload: id, number: 7 })));
+        assert_eq!(part.key.as_str(), "tenants/acme/films/big.mkv");
+        assert_eq!(part.signed_headers, vec![("content-length", (5u64 << 20).to_string())]);
+    }
+
+    #[test]
+    fn multipart_misuse_is_refused() {
+        let owner = Caller::Owner(None);
+        let cases = [
+            (Method::HEAD, "uploadId=u-1", "with uploadId"),
+            (Method::PUT, "uploadId=u-1", "with uploadId"),
+            (Method::GET, "partNumber=1", "add uploadId"),
+            (Method::POST, "uploads&uploadId=u-1", "POST takes"),
+            (Method::PUT, "uploads", "start a multipart"),
+        ];
+        for (method, query, reason) in cases {
+            let error = multipart(&method, query, BodySize::Absent, owner).unwrap_err();
+            assert!(error.to_string().contains(reason), "{method} {query}: {error}");
+        }
+        assert_eq!(
+            multipart(&Method::PUT, "partNumber=0&uploadId=u", BodySize::Known(1), owner),
+            Err(Rejection::PartNumber)
+        );
+        assert_eq!(multipart(&Method::GET, "uploadId=a%20b", BodySize::Absent, owner), Err(Rejection::UploadId));
+        assert_eq!(
+            multipart(&Method::PUT, "partNumber=1&uploadId=u", BodySize::Known(6 << 30), owner),
+            Err(Rejection::TooLarge(5 << 30))
+        );
+        let link = grant("films/big.mkv", "GET,PUT", None, None);
+        assert_eq!(
+            multipart(&Method::POST, "uploads", BodySize::Absent, Caller::Link(&link)),
+            Err(Rejection::LinkMultipart)
+        );
     }
 
     #[test]

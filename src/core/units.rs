@@ -1,5 +1,6 @@
 //! Lifetimes and sizes as people write them: `3600`, `90m`, `30d`; `5242880`,
-//! `5MiB`, `2GiB`.
+//! `5MiB`, `2GiB`. Written here because `humantime` refuses the bare seconds
+//! (`ttl=3`, `SHARE_MAX_TTL=31536000`) that links and settings already use.
 
 use std::time::Duration;
 

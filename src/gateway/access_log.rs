@@ -8,7 +8,6 @@ use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::Response;
 use http::HeaderValue;
-use lambda_http::RequestExt;
 use tower_http::request_id::{MakeRequestId, RequestId};
 
 use super::REQUEST_ID;
@@ -22,14 +21,19 @@ pub struct Logged {
     pub key: String,
 }
 
-/// Request ids: Lambda's own where there is one, a fresh UUID otherwise.
+/// The platform's own id for a request (Lambda's), which transports insert
+/// as a request extension so the logs of both sides match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlatformRequestId(pub String);
+
+/// Request ids: the platform's own where there is one, a fresh UUID otherwise.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RequestIds;
 
 impl MakeRequestId for RequestIds {
     fn make_request_id<B>(&mut self, request: &http::Request<B>) -> Option<RequestId> {
-        let id = match request.lambda_context_ref() {
-            Some(context) => context.request_id.clone(),
+        let id = match request.extensions().get::<PlatformRequestId>() {
+            Some(PlatformRequestId(id)) => id.clone(),
             None => uuid::Uuid::new_v4().to_string(),
         };
         HeaderValue::try_from(id).ok().map(RequestId::new)

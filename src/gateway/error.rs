@@ -1,7 +1,8 @@
 //! Every way a request can fail, mapped to its HTTP status in one place.
 //! Client mistakes get a one-line reason; internal failures are logged with
-//! their cause and answered without details. Nothing here says whether a key
-//! exists: the gateway never asks storage.
+//! their cause and answered without details. Storage's own refusals reach
+//! the client only when the client caused them (no such upload, a failed
+//! precondition); the gateway's role being refused never does.
 
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
@@ -11,6 +12,7 @@ use crate::core::{ALLOWED_METHODS, Rejection};
 use crate::links::LinkError;
 use crate::signing::{CredentialsUnavailable, SignError};
 use crate::storage::StorageError;
+use crate::telemetry::ErrorChain;
 
 /// Why the gateway gave no redirect.
 #[derive(Debug, thiserror::Error)]
@@ -30,9 +32,6 @@ pub enum GatewayError {
     /// A link was asked for, but the gateway cannot tell its own URL.
     #[error("the gateway cannot tell its own URL for the link: set BASE_URL")]
     NoBaseUrl,
-    /// Multipart steps need a storage client, which this gateway lacks.
-    #[error("multipart uploads are not enabled on this gateway")]
-    MultipartDisabled,
     /// Storage refused or failed a server-side call.
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -82,7 +81,6 @@ impl GatewayError {
             Self::Auth(_) => StatusCode::UNAUTHORIZED,
             Self::Link(_) | Self::LinksDisabled => StatusCode::FORBIDDEN,
             Self::NoBaseUrl => StatusCode::INTERNAL_SERVER_ERROR,
-            Self::MultipartDisabled => StatusCode::NOT_IMPLEMENTED,
             // Storage's own client errors (no such upload, precondition failed) are the client's;
             // a 401 or 403 is the gateway's own role failing, whose message names the account.
             Self::Storage(StorageError::Refused { status, .. })
@@ -105,7 +103,7 @@ impl IntoResponse for GatewayError {
         let reason = if status.is_server_error() {
             tracing::error!(error = %ErrorChain(&self), "cannot answer");
             match (&self, status) {
-                (Self::NoBaseUrl | Self::MultipartDisabled, _) => self.to_string(),
+                (Self::NoBaseUrl, _) => self.to_string(),
                 (Self::Storage(_), _) => "storage failed; try again shortly".to_owned(),
                 (_, StatusCode::SERVICE_UNAVAILABLE) => {
                     "the gateway cannot sign URLs right now; try again shortly".to_owned()
@@ -131,21 +129,6 @@ impl IntoResponse for GatewayError {
             _ => {}
         }
         response
-    }
-}
-
-/// Shows an error with all its sources, `a: b: c`.
-pub struct ErrorChain<'a>(pub &'a (dyn std::error::Error + 'static));
-
-impl std::fmt::Display for ErrorChain<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.0)?;
-        let mut source = self.0.source();
-        while let Some(error) = source {
-            write!(f, ": {error}")?;
-            source = error.source();
-        }
-        Ok(())
     }
 }
 

@@ -1,57 +1,57 @@
 //! The HTTP face every transport shares: one router whose catch-all handler
 //! answers with a 307 to a presigned URL. Lambda and the local server only
-//! differ in how requests reach it.
+//! differ in how requests reach it; what a front door knows beyond the HTTP
+//! request (the object's path, the public base URL, the authorizer's claims,
+//! its request id) arrives as neutral request extensions.
+//!
+//! A request goes: [`handler`] reads it, [`Gateway::reply`] authenticates
+//! and asks [`crate::core::decide`] what to do, then signs, mints a link or
+//! runs a multipart step ([`multipart`]); [`reply`] renders the answer and
+//! [`error`] maps every failure to its status.
 
 mod access_log;
 mod drain;
 mod error;
 mod handler;
 mod multipart;
+mod reply;
 
 use std::sync::Arc;
 use std::time::SystemTime;
 
 use axum::Router;
+use http::request::Parts;
 use http::{HeaderName, header};
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 
-pub use error::{ErrorChain, GatewayError};
-
-use http::request::Parts;
-use lambda_http::request::RequestContext;
+pub use access_log::PlatformRequestId;
+pub use error::GatewayError;
+pub use reply::Reply;
 
 use crate::auth::Authenticator;
-use crate::config::AllowedOrigins;
-use crate::core::grant::Grant;
+use crate::config::{AllowedOrigins, GatewaySettings, Links};
+use crate::core::completion::BodyFormat;
 use crate::core::query::Query;
-use crate::core::{Action, Caller, Decision, Incoming, MultipartOrder, Policy, decide};
-use crate::links::ShareKeys;
-use crate::signing::{CredentialsCache, EndpointError, PresignedUrl, Presigner, StoreLocation};
+use crate::core::{Action, Caller, Incoming, Policy, decide};
+use crate::signing::{CredentialsCache, EndpointError, Presigner, StoreLocation};
 use crate::storage::Storage;
 
 /// The header that carries the request id both ways.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The object's path as a front door hands it over, when that is not the URI
-/// path (API Gateway's `{proxy+}` parameter, which leaves out stages and
-/// base-path mappings). Transports insert it as a request extension; without
-/// it the URI path is used.
-#[derive(Debug, Clone)]
-pub enum FrontDoorPath {
-    /// Percent-encoded as sent: decoded exactly once.
-    Encoded(String),
-    /// Already decoded by the front door: taken as it is.
-    Decoded(String),
-}
+/// The gateway's public base URL as the front door knows it (API Gateway's
+/// domain and stage), for share links. Transports insert it as a request
+/// extension; without it the `Host` header is used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicBaseUrl(pub String);
 
-/// Share links: the keys that sign and verify them, and the base URL minted
-/// links start with (derived from the request when not configured).
-#[derive(Debug)]
-pub struct Links {
-    /// Signing and verifying keys.
-    pub keys: ShareKeys,
-    /// The gateway's public base URL, such as `https://files.example.com`.
-    pub base_url: Option<String>,
+/// A completion's part list, read before the request is answered.
+#[derive(Debug, Clone, Copy)]
+pub struct CompletionBody<'a> {
+    /// The bytes as sent.
+    pub bytes: &'a [u8],
+    /// How to read them.
+    pub format: BodyFormat,
 }
 
 /// Everything a request needs, built once at start-up and shared.
@@ -60,44 +60,26 @@ pub struct Gateway {
     policy: Policy,
     presigner: Presigner,
     credentials: CredentialsCache,
+    storage: Arc<dyn Storage>,
     allowed_origins: AllowedOrigins,
     auth: Authenticator,
     links: Option<Links>,
-    storage: Option<Storage>,
-}
-
-/// What the gateway answers with.
-#[derive(Debug)]
-pub enum Answer {
-    /// A 307 to a presigned URL.
-    Redirect(Decision, PresignedUrl),
-    /// A new share link.
-    Shared {
-        /// The link.
-        url: String,
-        /// What it allows.
-        grant: Grant,
-    },
-    /// A multipart step done against storage.
-    Multipart(MultipartOrder, multipart::Outcome),
 }
 
 impl Gateway {
-    /// Puts the pieces together, with no authentication and no share links.
+    /// Puts the pieces together, with no authentication, no share links and
+    /// no CORS.
     #[must_use]
-    pub fn new(
-        policy: Policy,
-        presigner: Presigner,
-        credentials: CredentialsCache,
-        allowed_origins: AllowedOrigins,
-    ) -> Self {
-        Self { policy, presigner, credentials, allowed_origins, auth: Authenticator::None, links: None, storage: None }
-    }
-
-    /// Performs multipart steps against `storage`.
-    #[must_use]
-    pub fn with_storage(self, storage: Storage) -> Self {
-        Self { storage: Some(storage), ..self }
+    pub fn new(policy: Policy, presigner: Presigner, credentials: CredentialsCache, storage: Arc<dyn Storage>) -> Self {
+        Self {
+            policy,
+            presigner,
+            credentials,
+            storage,
+            allowed_origins: AllowedOrigins::None,
+            auth: Authenticator::None,
+            links: None,
+        }
     }
 
     /// Authenticates requests with `auth`.
@@ -112,30 +94,34 @@ impl Gateway {
         Self { links, ..self }
     }
 
-    /// Resolves the bucket's endpoint and assembles the gateway.
+    /// Answers CORS preflights from `origins`.
+    #[must_use]
+    pub fn with_allowed_origins(self, allowed_origins: AllowedOrigins) -> Self {
+        Self { allowed_origins, ..self }
+    }
+
+    /// Resolves the bucket's endpoint and assembles the gateway from validated settings.
     pub async fn build(
         settings: GatewaySettings,
         location: &StoreLocation,
         credentials: CredentialsCache,
-        storage: Storage,
+        storage: Arc<dyn Storage>,
     ) -> Result<Self, EndpointError> {
         let presigner = Presigner::new(location.resolve().await?);
-        Ok(Self::new(settings.policy, presigner, credentials, settings.allowed_origins)
+        Ok(Self::new(settings.policy, presigner, credentials, storage)
             .with_auth(settings.auth)
             .with_links(settings.links)
-            .with_storage(storage))
+            .with_allowed_origins(settings.allowed_origins))
     }
 
-    /// Decides what `incoming` asks for, for whom, and answers it. `body`
-    /// is the request body, read only for a multipart completion, and
-    /// whether it is JSON.
-    pub async fn answer(
+    /// Decides what `request` asks for, for whom, and does it. `completion`
+    /// is the body of a multipart completion, the only body ever read.
+    pub async fn reply(
         &self,
         request: &Parts,
-        incoming: &Incoming<'_>,
         query: &Query,
-        body: Option<(&[u8], bool)>,
-    ) -> Result<Answer, GatewayError> {
+        completion: Option<CompletionBody<'_>>,
+    ) -> Result<Reply, GatewayError> {
         let now = SystemTime::now();
         let (grant, tenant);
         // A share link stands in for authentication; anything else must authenticate.
@@ -146,23 +132,22 @@ impl Gateway {
             tenant = self.auth.authenticate(request)?;
             Caller::Owner(tenant.as_ref())
         };
-        match decide(incoming, query, caller, &self.policy)? {
-            Action::Presign(decision) => {
+        match decide(&Incoming::from_parts(request), query, caller, &self.policy)? {
+            Action::Presign(order) => {
                 let credentials = self.credentials.get().await?;
-                let url = self.presigner.presign(&decision, &credentials, now)?;
-                Ok(Answer::Redirect(decision, url))
+                let url = self.presigner.presign(&order, &credentials, now)?;
+                Ok(Reply::Redirect(order, url))
             }
             Action::Share(order) => {
                 let links = self.links()?;
                 let base =
                     links.base_url.clone().or_else(|| request_base_url(request)).ok_or(GatewayError::NoBaseUrl)?;
                 let grant = order.into_grant(now);
-                Ok(Answer::Shared { url: links.keys.url(&base, &grant), grant })
+                Ok(Reply::Shared { url: links.keys.url(&base, &grant), grant })
             }
             Action::Multipart(order) => {
-                let storage = self.storage.as_ref().ok_or(GatewayError::MultipartDisabled)?;
-                let outcome = multipart::perform(storage, &order, body, &self.policy).await?;
-                Ok(Answer::Multipart(order, outcome))
+                let done = multipart::perform(self.storage.as_ref(), &order, completion, &self.policy).await?;
+                Ok(Reply::Multipart(order, done))
             }
         }
     }
@@ -172,44 +157,15 @@ impl Gateway {
     }
 }
 
-/// The settings a gateway is built from, validated with the configuration.
-#[derive(Debug)]
-pub struct GatewaySettings {
-    /// Rules every decision follows.
-    pub policy: Policy,
-    /// Browser origins allowed to call the gateway.
-    pub allowed_origins: AllowedOrigins,
-    /// How callers are authenticated.
-    pub auth: Authenticator,
-    /// Share links, if enabled.
-    pub links: Option<Links>,
-}
-
-/// The gateway's own base URL as the client reached it: API Gateway's domain
-/// and stage, or the `Host` header.
+/// The gateway's own base URL as the client reached it: the front door's,
+/// or the `Host` header.
 fn request_base_url(request: &Parts) -> Option<String> {
-    let execute_api = |domain: &str| domain.contains(".execute-api.");
-    match request.extensions.get::<RequestContext>() {
-        Some(RequestContext::ApiGatewayV1(context)) => {
-            let domain = context.domain_name.as_deref()?;
-            match (execute_api(domain), context.stage.as_deref()) {
-                (true, Some(stage)) => Some(format!("https://{domain}/{stage}")),
-                _ => Some(format!("https://{domain}")),
-            }
-        }
-        Some(RequestContext::ApiGatewayV2(context)) => {
-            let domain = context.domain_name.as_deref()?;
-            match (execute_api(domain), context.stage.as_deref()) {
-                (true, Some(stage)) if stage != "$default" => Some(format!("https://{domain}/{stage}")),
-                _ => Some(format!("https://{domain}")),
-            }
-        }
-        _ => {
-            let host = request.headers.get(header::HOST)?.to_str().ok()?;
-            let secure = request.headers.get("x-forwarded-proto").is_some_and(|p| p.as_bytes() == b"https");
-            Some(format!("{}://{host}", if secure { "https" } else { "http" }))
-        }
+    if let Some(PublicBaseUrl(url)) = request.extensions.get::<PublicBaseUrl>() {
+        return Some(url.clone());
     }
+    let host = request.headers.get(header::HOST)?.to_str().ok()?;
+    let secure = request.headers.get("x-forwarded-proto").is_some_and(|p| p.as_bytes() == b"https");
+    Some(format!("{}://{host}", if secure { "https" } else { "http" }))
 }
 
 /// The router: the catch-all handler, request ids, the access log and CORS.

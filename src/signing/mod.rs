@@ -1,4 +1,4 @@
-//! Turning a [`Decision`] into a presigned S3 URL with the AWS SDK's own SigV4
+//! Turning a [`PresignOrder`] into a presigned S3 URL with the AWS SDK's own SigV4
 //! code (`aws-sigv4`). The bucket's endpoint is resolved once at start-up by
 //! the SDK's endpoint rules, so a request costs one signature and no I/O.
 
@@ -22,7 +22,7 @@ use http::HeaderValue;
 pub use credentials::{CredentialsCache, CredentialsUnavailable};
 pub use endpoint::{BucketEndpoint, EndpointError, StoreLocation};
 
-use crate::core::Decision;
+use crate::core::PresignOrder;
 
 /// The longest lifetime SigV4 allows a presigned URL: 7 days.
 pub const MAX_EXPIRES: Duration = Duration::from_secs(7 * 24 * 60 * 60);
@@ -95,23 +95,23 @@ impl Presigner {
         Self { endpoint, settings }
     }
 
-    /// Presigns `decision` with `credentials` as of `now`. The URL never
+    /// Presigns `order` with `credentials` as of `now`. The URL never
     /// outlives the credentials that sign it.
     pub fn presign(
         &self,
-        decision: &Decision,
+        order: &PresignOrder,
         credentials: &Credentials,
         now: SystemTime,
     ) -> Result<PresignedUrl, SignError> {
-        let mut url = format!("{}/{}", self.endpoint.url, fmt_string(decision.key.as_str(), EncodingStrategy::Greedy));
+        let mut url = format!("{}/{}", self.endpoint.url, fmt_string(order.key.as_str(), EncodingStrategy::Greedy));
         let overrides = [
-            ("response-content-disposition", &decision.response.content_disposition),
-            ("response-content-type", &decision.response.content_type),
+            ("response-content-disposition", &order.response.content_disposition),
+            ("response-content-type", &order.response.content_type),
         ];
         let mut separator = '?';
-        if let Some((upload, number)) = &decision.part {
-            push_param(&mut url, &mut separator, "partNumber", &number.to_string());
-            push_param(&mut url, &mut separator, "uploadId", upload.as_str());
+        if let Some(part) = &order.part {
+            push_param(&mut url, &mut separator, "partNumber", &part.number.to_string());
+            push_param(&mut url, &mut separator, "uploadId", part.upload.as_str());
         }
         for (name, value) in overrides {
             if let Some(value) = value {
@@ -120,7 +120,7 @@ impl Presigner {
         }
 
         let mut settings = self.settings.clone();
-        settings.expires_in = Some(lifetime(decision.expires_in, credentials, now)?);
+        settings.expires_in = Some(lifetime(order.expires_in, credentials, now)?);
         let identity = Identity::from(credentials.clone());
         let params = v4::SigningParams::builder()
             .identity(&identity)
@@ -130,9 +130,9 @@ impl Presigner {
             .settings(settings)
             .build()?
             .into();
-        let headers = decision.signed_headers.iter().map(|(name, value)| (*name, value.as_str()));
+        let headers = order.signed_headers.iter().map(|(name, value)| (*name, value.as_str()));
         let request =
-            SignableRequest::new(decision.operation.method(), url.as_str(), headers, SignableBody::UnsignedPayload)?;
+            SignableRequest::new(order.operation.method(), url.as_str(), headers, SignableBody::UnsignedPayload)?;
         let (instructions, _signature) = sign(request, &params)?.into_parts();
         let (_headers, query) = instructions.into_parts();
         for (name, value) in query {
@@ -200,10 +200,10 @@ mod tests {
         })
     }
 
-    fn decision(key: &str, operation: Operation, response: ResponseOverrides) -> Decision {
+    fn order(key: &str, operation: Operation, response: ResponseOverrides) -> PresignOrder {
         let policy = Policy::new(Duration::from_secs(300));
         let key = policy.scope(None).storage_key(&ObjectKey::new(key.into()).unwrap()).unwrap();
-        Decision { operation, key, expires_in: policy.expires_in, response, signed_headers: Vec::new(), part: None }
+        PresignOrder { operation, key, expires_in: policy.expires_in, response, signed_headers: Vec::new(), part: None }
     }
 
     #[test]
@@ -214,7 +214,7 @@ mod tests {
             content_disposition: Some("attachment; filename=\"a b.txt\"".into()),
         };
         let url = presigner()
-            .presign(&decision("dir/a b+c%#é.txt", Operation::Get, response), &credentials(Some("tok/en"), None), now)
+            .presign(&order("dir/a b+c%#é.txt", Operation::Get, response), &credentials(Some("tok/en"), None), now)
             .unwrap();
         let url = url.as_str();
         assert!(url.starts_with("http://127.0.0.1:9000/bucket/dir/a%20b%2Bc%25%23%C3%A9.txt?"), "{url}");
@@ -231,10 +231,8 @@ mod tests {
     fn signatures_depend_on_the_operation() {
         let now = SystemTime::now();
         let creds = credentials(None, None);
-        let get =
-            presigner().presign(&decision("k", Operation::Get, ResponseOverrides::default()), &creds, now).unwrap();
-        let put =
-            presigner().presign(&decision("k", Operation::Put, ResponseOverrides::default()), &creds, now).unwrap();
+        let get = presigner().presign(&order("k", Operation::Get, ResponseOverrides::default()), &creds, now).unwrap();
+        let put = presigner().presign(&order("k", Operation::Put, ResponseOverrides::default()), &creds, now).unwrap();
         assert_ne!(get, put);
         assert_eq!(format!("{get:?}"), "PresignedUrl(<redacted>)");
     }

@@ -17,7 +17,7 @@ use s3s::dto::{CompletedPart, ETag};
 use s3s::{S3Result, s3_error};
 use uuid::Uuid;
 
-use crate::core::multipart::MIN_PART_BYTES;
+use crate::core::limits::MIN_PART_BYTES;
 
 /// One upload to complete, already checked by the caller against its record.
 pub struct Completion {

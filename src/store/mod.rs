@@ -19,7 +19,7 @@ use tokio::net::TcpListener;
 
 use crate::config::{AllowedOrigins, EmbeddedConfig};
 use crate::signing::StoreLocation;
-use crate::storage::Storage;
+use crate::storage::S3Storage;
 use aws_credential_types::provider::SharedCredentialsProvider;
 
 /// The region the embedded store signs in.
@@ -100,9 +100,9 @@ impl EmbeddedStore {
 
     /// A client for the gateway's own calls to this store.
     #[must_use]
-    pub fn storage(&self) -> Storage {
+    pub fn storage(&self) -> S3Storage {
         let credentials = SharedCredentialsProvider::new(self.credentials.clone());
-        Storage::new(credentials, REGION, Some(&self.server_url), &self.location.bucket)
+        S3Storage::new(credentials, REGION, Some(&self.server_url), &self.location.bucket)
     }
 
     /// The credentials URLs for this store are signed with.

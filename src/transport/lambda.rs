@@ -14,38 +14,54 @@
 //!   2.0 event on the `$default` route is taken as a Function URL's; an HTTP
 //!   API must route `ANY /{proxy+}` (as `template.yaml` does), because on its
 //!   `$default` route only an already-decoded `rawPath` would say the key.
+//!
+//! This is the only module that knows Lambda: what the router needs from an
+//! event beyond the HTTP request goes in as neutral request extensions (the
+//! key's path, the public base URL, the authorizer's claims, the request id).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
+use serde_json::Value;
 use tower::ServiceExt;
 use tower::util::MapRequest;
 
-use super::with_secret_links;
-use crate::aws;
-use crate::config::{Config, StoreConfig};
-use crate::gateway::{FrontDoorPath, Gateway, app};
+use crate::auth::AuthorizerClaims;
+use crate::config::Config;
+use crate::core::FrontDoorPath;
+use crate::gateway::{Gateway, PlatformRequestId, PublicBaseUrl, app};
 
 /// Runs the Lambda event loop until the runtime stops it.
 pub async fn run(config: Config) -> Result<(), lambda_http::Error> {
-    let StoreConfig::External { endpoint, public_url, bucket, region } = &config.store else {
-        return Err("the embedded store cannot run inside Lambda: set BUCKET_NAME".into());
-    };
-    let external = aws::load(endpoint.as_deref(), public_url.as_deref(), bucket, region.as_deref()).await?;
-    let settings = with_secret_links(config.gateway, config.share_keys_secret.as_deref(), config.base_url).await?;
-    let gateway = Gateway::build(settings, &external.location, external.credentials, external.storage).await?;
-    lambda_http::run(handler(Arc::new(gateway))).await
+    let started = super::start(config, std::future::pending()).await?;
+    lambda_http::run(handler(Arc::new(started.gateway))).await
 }
 
-/// The service `lambda_http` drives: the shared router, told where the key is.
+/// The service `lambda_http` drives: the shared router, with what the event
+/// says beyond the HTTP request.
 pub fn handler(gateway: Arc<Gateway>) -> MapRequest<axum::Router, fn(Request) -> Request> {
-    app(gateway).map_request(with_front_door_path as fn(Request) -> Request)
+    app(gateway).map_request(with_front_door as fn(Request) -> Request)
 }
 
-fn with_front_door_path(mut request: Request) -> Request {
-    if let Some(path) = front_door_path(&request) {
-        request.extensions_mut().insert(path);
+fn with_front_door(mut request: Request) -> Request {
+    let path = front_door_path(&request);
+    let base_url = public_base_url(&request);
+    let claims = authorizer_claims(&request);
+    let request_id = request.lambda_context_ref().map(|context| context.request_id.clone());
+    let extensions = request.extensions_mut();
+    if let Some(path) = path {
+        extensions.insert(path);
+    }
+    if let Some(url) = base_url {
+        extensions.insert(PublicBaseUrl(url));
+    }
+    if let Some(claims) = claims {
+        extensions.insert(AuthorizerClaims(claims));
+    }
+    if let Some(id) = request_id {
+        extensions.insert(PlatformRequestId(id));
     }
     request
 }
@@ -67,4 +83,45 @@ fn front_door_path(request: &Request) -> Option<FrontDoorPath> {
         #[allow(unreachable_patterns)] // Other front doors are compiled out.
         _ => None,
     }
+}
+
+/// API Gateway's domain and stage (a named stage of the API's own domain is
+/// part of its URLs; `$default` and custom domains are not).
+fn public_base_url(request: &Request) -> Option<String> {
+    let execute_api = |domain: &str| domain.contains(".execute-api.");
+    let (domain, stage) = match request.request_context_ref()? {
+        RequestContext::ApiGatewayV1(context) => (context.domain_name.as_deref()?, context.stage.as_deref()),
+        RequestContext::ApiGatewayV2(context) => {
+            (context.domain_name.as_deref()?, context.stage.as_deref().filter(|stage| *stage != "$default"))
+        }
+        #[allow(unreachable_patterns)] // Other front doors are compiled out.
+        _ => return None,
+    };
+    match (execute_api(domain), stage) {
+        (true, Some(stage)) => Some(format!("https://{domain}/{stage}")),
+        _ => Some(format!("https://{domain}")),
+    }
+}
+
+/// The claims an authorizer vouched for: an HTTP API JWT authorizer
+/// (`authorizer.jwt.claims`), a Lambda authorizer's context
+/// (`authorizer.lambda` in payload 2.0, the authorizer object itself in 1.0),
+/// or a REST API Cognito authorizer (`authorizer.claims`).
+fn authorizer_claims(request: &Request) -> Option<HashMap<String, Value>> {
+    let claims: HashMap<String, Value> = match request.request_context_ref()? {
+        RequestContext::ApiGatewayV2(context) => {
+            let authorizer = context.authorizer.as_ref()?;
+            match &authorizer.jwt {
+                Some(jwt) => jwt.claims.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect(),
+                None => authorizer.fields.clone(),
+            }
+        }
+        RequestContext::ApiGatewayV1(context) => match context.authorizer.fields.get("claims") {
+            Some(Value::Object(cognito)) => cognito.clone().into_iter().collect(),
+            _ => context.authorizer.fields.clone(),
+        },
+        #[allow(unreachable_patterns)] // ALB has no authorizer; other front doors are compiled out.
+        _ => return None,
+    };
+    (!claims.is_empty()).then_some(claims)
 }

@@ -2,7 +2,6 @@
 //! embedded store unless an endpoint is configured. Ctrl-C or SIGTERM stops
 //! accepting connections and lets requests in flight finish.
 
-use std::future::Future;
 use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,36 +9,22 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
-use super::with_secret_links;
-use crate::aws;
+use crate::config::Config;
 #[cfg(feature = "embedded-store")]
 use crate::config::StoreOnlyConfig;
-use crate::config::{Config, StoreConfig};
-use crate::gateway::{Gateway, app};
-#[cfg(feature = "embedded-store")]
-use crate::signing::CredentialsCache;
+use crate::gateway::app;
 #[cfg(feature = "embedded-store")]
 use crate::store::EmbeddedStore;
 
 /// How long requests in flight may take to finish after a shutdown signal.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
-/// The storage side, once started.
-struct Storage {
-    gateway: Gateway,
-    /// One line for the banner.
-    description: String,
-    /// The embedded store's server, if there is one.
-    server: Option<JoinHandle<std::io::Result<()>>>,
-}
-
 /// Serves until Ctrl-C or SIGTERM.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let (stop, stopped) = watch::channel(false);
     let listen = config.listen;
-    let storage = start_storage(config, signalled(stopped.clone())).await?;
+    let started = super::start(config, signalled(stopped.clone())).await?;
 
     let listener = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let base = format!("http://{}", listener.local_addr()?);
@@ -47,7 +32,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let _ = writeln!(
         std::io::stdout().lock(),
         "presign-gateway listening on {base}\n  storage: {}\n  upload:   curl -L --upload-file ./hello.txt {base}/hello.txt\n  download: curl -L {base}/hello.txt",
-        storage.description
+        started.storage
     );
 
     tokio::spawn(async move {
@@ -56,10 +41,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         let _ = stop.send(true);
     });
     let gateway_server =
-        axum::serve(listener, app(Arc::new(storage.gateway))).with_graceful_shutdown(signalled(stopped.clone()));
+        axum::serve(listener, app(Arc::new(started.gateway))).with_graceful_shutdown(signalled(stopped.clone()));
     let servers = async {
         gateway_server.await.context("the gateway server failed")?;
-        if let Some(store) = storage.server {
+        if let Some(store) = started.store {
             store.await.context("the embedded store stopped")?.context("the embedded store failed")?;
         }
         anyhow::Ok(())
@@ -85,50 +70,6 @@ pub async fn serve_store(config: StoreOnlyConfig) -> anyhow::Result<()> {
         config.store.data_dir.display()
     );
     store.serve(shutdown_signal()).await.context("the embedded store failed")
-}
-
-/// Starts the embedded store, or loads the AWS settings for external storage,
-/// and builds the gateway that signs for it.
-async fn start_storage(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<Storage> {
-    let settings = with_secret_links(config.gateway, config.share_keys_secret.as_deref(), config.base_url).await?;
-    match &config.store {
-        #[cfg(feature = "embedded-store")]
-        StoreConfig::Embedded(embedded) => {
-            let credentials = EmbeddedStore::random_credentials();
-            let store = EmbeddedStore::open(embedded, credentials.clone(), &settings.allowed_origins).await?;
-            let location = store.location().clone();
-            let description = format!(
-                "embedded store at {}, bucket `{}`, files in {}",
-                location.endpoint.as_deref().unwrap_or_default(),
-                embedded.bucket,
-                embedded.data_dir.display()
-            );
-            Ok(Storage {
-                gateway: Gateway::build(
-                    settings,
-                    &location,
-                    CredentialsCache::new(credentials.clone()),
-                    store.storage(),
-                )
-                .await?,
-                description,
-                server: Some(tokio::spawn(store.serve(shutdown))),
-            })
-        }
-        #[cfg(not(feature = "embedded-store"))]
-        StoreConfig::Embedded(_) => {
-            drop((shutdown, settings));
-            Err(crate::config::ConfigError::NoEmbeddedStore.into())
-        }
-        StoreConfig::External { endpoint, public_url, bucket, region } => {
-            let external = aws::load(endpoint.as_deref(), public_url.as_deref(), bucket, region.as_deref()).await?;
-            Ok(Storage {
-                gateway: Gateway::build(settings, &external.location, external.credentials, external.storage).await?,
-                description: format!("bucket `{bucket}` at {}", endpoint.as_deref().unwrap_or("AWS S3")),
-                server: None,
-            })
-        }
-    }
 }
 
 /// Completes once the stop flag is raised.

@@ -1,20 +1,82 @@
-//! The edges: how requests reach the gateway's router.
+//! The edges: how requests reach the gateway's router. Both transports build
+//! the gateway with [`start`], from the validated configuration.
 
 pub mod lambda;
 pub mod local;
 
-use crate::aws::{AwsSetupError, share_keys_from_secret};
-use crate::gateway::{GatewaySettings, Links};
+use std::future::Future;
+#[cfg(feature = "embedded-store")]
+use std::sync::Arc;
 
-/// The settings with share links whose keys are read from `secret` (a
-/// Secrets Manager ARN), when one is configured.
-pub async fn with_secret_links(
-    mut settings: GatewaySettings,
-    secret: Option<&str>,
-    base_url: Option<String>,
-) -> Result<GatewaySettings, AwsSetupError> {
-    if let Some(arn) = secret {
-        settings.links = Some(Links { keys: share_keys_from_secret(arn).await?, base_url });
+use tokio::task::JoinHandle;
+
+use crate::aws;
+use crate::config::{Config, Links, StoreConfig};
+use crate::gateway::Gateway;
+#[cfg(feature = "embedded-store")]
+use crate::signing::CredentialsCache;
+#[cfg(feature = "embedded-store")]
+use crate::store::EmbeddedStore;
+
+/// A gateway ready to serve, and what runs beside it.
+#[derive(Debug)]
+pub struct Started {
+    /// The gateway.
+    pub gateway: Gateway,
+    /// Where its storage is, in one line for the banner.
+    pub storage: String,
+    /// The embedded store's server, if there is one; it stops when `shutdown` does.
+    pub store: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+/// Starts the embedded store, or loads the AWS chain for external storage,
+/// reads share keys from Secrets Manager when configured, and builds the
+/// gateway that signs for the storage.
+pub async fn start(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<Started> {
+    let Config { store, mut gateway, share_keys_secret, base_url, .. } = config;
+    let region = match &store {
+        StoreConfig::External { region, .. } => region.as_deref(),
+        StoreConfig::Embedded(_) => None,
+    };
+    let mut sdk = None;
+    if let Some(arn) = &share_keys_secret {
+        let loaded = sdk.insert(aws::sdk_config(region).await);
+        gateway.links = Some(Links { keys: aws::share_keys_from_secret(loaded, arn).await?, base_url });
     }
-    Ok(settings)
+    match &store {
+        StoreConfig::External { endpoint, public_url, bucket, .. } => {
+            let sdk = match sdk {
+                Some(sdk) => sdk,
+                None => aws::sdk_config(region).await,
+            };
+            let found = aws::bucket(&sdk, endpoint.as_deref(), public_url.as_deref(), bucket)?;
+            Ok(Started {
+                gateway: Gateway::build(gateway, &found.location, found.credentials, found.storage).await?,
+                storage: format!("bucket `{bucket}` at {}", endpoint.as_deref().unwrap_or("AWS S3")),
+                store: None,
+            })
+        }
+        #[cfg(feature = "embedded-store")]
+        StoreConfig::Embedded(embedded) => {
+            let credentials = EmbeddedStore::random_credentials();
+            let opened = EmbeddedStore::open(embedded, credentials.clone(), &gateway.allowed_origins).await?;
+            let location = opened.location().clone();
+            let storage = Arc::new(opened.storage());
+            Ok(Started {
+                gateway: Gateway::build(gateway, &location, CredentialsCache::new(credentials), storage).await?,
+                storage: format!(
+                    "embedded store at {}, bucket `{}`, files in {}",
+                    location.endpoint.as_deref().unwrap_or_default(),
+                    embedded.bucket,
+                    embedded.data_dir.display()
+                ),
+                store: Some(tokio::spawn(opened.serve(shutdown))),
+            })
+        }
+        #[cfg(not(feature = "embedded-store"))]
+        StoreConfig::Embedded(_) => {
+            drop(shutdown);
+            Err(crate::config::ConfigError::NoEmbeddedStore.into())
+        }
+    }
 }

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)] // Each test binary uses its own part of this module.
 
+pub mod memory_storage;
 pub mod proxy;
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -68,6 +69,23 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Whether a test that needs `tool` can run. A plain `cargo test` on a
+/// machine without it skips the test with a line saying so; `scripts/test`
+/// installs every tool and sets `PRESIGN_GATEWAY_REQUIRE_ALL_TESTS=1`, under
+/// which a missing tool fails the test instead, so CI never skips silently.
+pub fn tool_available(tool: &str, mut command: Command) -> bool {
+    let runs = command.stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|status| status.success());
+    if runs {
+        return true;
+    }
+    assert!(
+        std::env::var_os("PRESIGN_GATEWAY_REQUIRE_ALL_TESTS").is_none(),
+        "{tool} is missing, and PRESIGN_GATEWAY_REQUIRE_ALL_TESTS is set"
+    );
+    println!("skipped: {tool} is missing; scripts/test installs it");
+    false
 }
 
 /// The binary under test, with no Lambda environment leaking in.

@@ -1,26 +1,28 @@
 //! Configuration, validated once at start-up into types the rest of the
-//! program trusts. Every message names the flag and the variable to fix.
+//! program trusts, as ripgrep turns its low-level arguments into high-level
+//! ones: [`crate::cli`]'s raw arguments in, settings out, never back. Every
+//! message names the flag and the variable to fix.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use http::{HeaderValue, Uri};
+use http::HeaderValue;
 
-use crate::auth::{Authenticator, JwtKeyError, JwtVerifier};
-use crate::cli::{AuthMode, LogFormat, ServeArgs, ShareArgs, StoreArgs};
+use crate::auth::{Authenticator, JwtVerifier};
+use crate::cli::{AuthMode, LogFormat, ServeArgs, StoreArgs};
 use crate::core::Policy;
-use crate::core::ShareOrder;
-use crate::core::grant::{Methods, MethodsError};
-use crate::core::key::ObjectKey;
-use crate::core::key::{KeyError, KeyPrefix};
-use crate::core::tenant::{TenantError, TenantId};
-use crate::gateway::{GatewaySettings, Links};
-use crate::links::{ShareKeys, ShareKeysError};
+use crate::core::key::KeyPrefix;
+use crate::links::ShareKeys;
 use crate::signing::MAX_EXPIRES;
 
-/// The bucket the embedded store serves when none is named.
-pub const DEFAULT_EMBEDDED_BUCKET: &str = "presign-gateway";
+mod error;
+mod share;
+mod values;
+
+pub use error::ConfigError;
+pub use share::ShareCommand;
+use values::{allowed_origins, base_url, check_bucket, check_region, check_share_max_ttl};
 
 /// Where the gateway runs, which decides the defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,83 +31,6 @@ pub enum Runtime {
     Lambda,
     /// The local HTTP server.
     Local,
-}
-
-/// A setting that cannot be used, with what to do about it.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// The lifetime is out of SigV4's range.
-    #[error("--expires / EXPIRES_SECONDS must be between 1 and {max} seconds (7 days), not {0}", max = MAX_EXPIRES.as_secs())]
-    Expires(u64),
-    /// The key prefix breaks the key rules.
-    #[error("--key-prefix / KEY_PREFIX is not a usable folder: {0}")]
-    KeyPrefix(KeyError),
-    /// External storage needs a bucket.
-    #[error("--bucket / BUCKET_NAME is required {0}")]
-    BucketRequired(&'static str),
-    /// Not an S3 bucket name.
-    #[error("--bucket / BUCKET_NAME `{0}` is not a bucket name: use 3 to 63 lowercase letters, digits, `-` and `.`")]
-    Bucket(String),
-    /// A URL setting that is not an absolute http(s) URL.
-    #[error("{setting} `{value}` is not an absolute http:// or https:// URL without a query")]
-    Url {
-        /// The flag and its variable.
-        setting: &'static str,
-        /// What was given.
-        value: String,
-    },
-    /// Not an origin.
-    #[error("--allowed-origins / ALLOWED_ORIGINS entry `{0}` is not an origin such as https://app.example.com, or `*`")]
-    Origin(String),
-    /// Not a region.
-    #[error("--region / AWS_REGION `{0}` is not a region name such as eu-west-1")]
-    Region(String),
-    /// Settings only the embedded store reads, given for a build without it.
-    #[error("this build has no embedded store: pass --endpoint / AWS_ENDPOINT_URL_S3 and --bucket / BUCKET_NAME")]
-    NoEmbeddedStore,
-    /// A store on a wildcard address has no URL clients can use.
-    #[error(
-        "the embedded store listens on {0}, which clients cannot connect to: set --store-url / STORE_URL to the address they reach it at"
-    )]
-    StoreUrlRequired(SocketAddr),
-    /// The tenant folder breaks the key rules.
-    #[error("--tenant-folder / TENANT_FOLDER is not a usable folder: {0}")]
-    TenantFolder(KeyError),
-    /// An empty claim name.
-    #[error("--tenant-claim / TENANT_CLAIM must name a claim, such as sub")]
-    TenantClaim,
-    /// A zero maximum.
-    #[error("--share-max-ttl / SHARE_MAX_TTL must be between one second and 100 years")]
-    ShareMaxTtl,
-    /// The authorizer's claims only exist behind API Gateway.
-    #[error(
-        "--auth authorizer / AUTH_MODE=authorizer reads API Gateway's authorizer claims, which only exist in Lambda: use --auth jwt locally"
-    )]
-    AuthorizerOutsideLambda,
-    /// JWT keys that cannot be used.
-    #[error(transparent)]
-    JwtKey(#[from] JwtKeyError),
-    /// Share keys that cannot be used.
-    #[error("--share-keys / SHARE_KEYS: {0}")]
-    ShareKeys(#[from] ShareKeysError),
-    /// A tenant id that cannot be used.
-    #[error("--tenant: {0}")]
-    Tenant(TenantError),
-    /// A key that cannot be shared.
-    #[error("the key to share: {0}")]
-    ShareKey(KeyError),
-    /// A link lifetime out of range.
-    #[error("--ttl must be between 1 second and {0} seconds (SHARE_MAX_TTL)")]
-    ShareTtl(u64),
-    /// A methods list that does not parse.
-    #[error("--methods: {0}")]
-    ShareMethods(MethodsError),
-    /// A size limit on a link that cannot upload.
-    #[error("--max-size applies to links that allow PUT")]
-    ShareMaxSize,
-    /// The log filter does not parse.
-    #[error("--log-level / LOG_LEVEL `{0}` is not a valid filter such as `info` or `presign_gateway=debug`")]
-    LogLevel(String),
 }
 
 /// The validated configuration.
@@ -169,6 +94,29 @@ pub struct StoreOnlyConfig {
     pub log: LogConfig,
 }
 
+/// The settings a gateway is built from, validated with the configuration.
+#[derive(Debug)]
+pub struct GatewaySettings {
+    /// Rules every decision follows.
+    pub policy: Policy,
+    /// Browser origins allowed to call the gateway.
+    pub allowed_origins: AllowedOrigins,
+    /// How callers are authenticated.
+    pub auth: Authenticator,
+    /// Share links, if enabled.
+    pub links: Option<Links>,
+}
+
+/// Share links: the keys that sign and verify them, and the base URL minted
+/// links start with (derived from the request when not configured).
+#[derive(Debug)]
+pub struct Links {
+    /// Signing and verifying keys.
+    pub keys: ShareKeys,
+    /// The gateway's public base URL, such as `https://files.example.com`.
+    pub base_url: Option<String>,
+}
+
 /// Origins allowed by CORS.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AllowedOrigins {
@@ -217,17 +165,6 @@ impl Config {
     }
 }
 
-/// The longest a share link may live: far beyond any use, and short enough
-/// that its expiry is a time the system clock can hold.
-const LONGEST_SHARE_TTL: Duration = Duration::from_secs(100 * 366 * 24 * 3600);
-
-fn check_share_max_ttl(ttl: Duration) -> Result<(), ConfigError> {
-    if ttl.is_zero() || ttl > LONGEST_SHARE_TTL {
-        return Err(ConfigError::ShareMaxTtl);
-    }
-    Ok(())
-}
-
 fn policy(args: &ServeArgs) -> Result<Policy, ConfigError> {
     if !(1..=MAX_EXPIRES.as_secs()).contains(&args.expires) {
         return Err(ConfigError::Expires(args.expires));
@@ -268,7 +205,7 @@ fn store(args: &ServeArgs, runtime: Runtime) -> Result<StoreConfig, ConfigError>
     Ok(StoreConfig::Embedded(EmbeddedConfig {
         data_dir: args.data_dir.clone(),
         listen,
-        bucket: check_bucket(args.bucket.clone().unwrap_or_else(|| DEFAULT_EMBEDDED_BUCKET.to_owned()))?,
+        bucket: check_bucket(args.bucket.clone().unwrap_or_else(|| crate::cli::DEFAULT_EMBEDDED_BUCKET.to_owned()))?,
         public_url,
     }))
 }
@@ -290,38 +227,6 @@ fn authenticator(args: &ServeArgs, runtime: Runtime) -> Result<Authenticator, Co
             claim.to_owned(),
         )?),
     })
-}
-
-/// A link to mint with `presign-gateway share`, validated.
-#[derive(Debug)]
-pub struct ShareCommand {
-    /// The keys that sign.
-    pub keys: ShareKeys,
-    /// The gateway's public base URL.
-    pub base_url: String,
-    /// What the link grants.
-    pub order: ShareOrder,
-}
-
-impl ShareCommand {
-    /// Validates the arguments of `presign-gateway share` by the gateway's own rules.
-    pub fn from_args(args: &ShareArgs) -> Result<Self, ConfigError> {
-        let tenant = args.tenant.as_deref().map(TenantId::new).transpose().map_err(ConfigError::Tenant)?;
-        let key = ObjectKey::new(args.key.trim_start_matches('/').to_owned()).map_err(ConfigError::ShareKey)?;
-        check_share_max_ttl(args.share_max_ttl)?;
-        if args.ttl.is_zero() || args.ttl > args.share_max_ttl {
-            return Err(ConfigError::ShareTtl(args.share_max_ttl.as_secs()));
-        }
-        let methods = Methods::parse(&args.methods).map_err(ConfigError::ShareMethods)?;
-        if args.max_size.is_some() && !methods.allows_put() {
-            return Err(ConfigError::ShareMaxSize);
-        }
-        Ok(Self {
-            keys: ShareKeys::parse(&args.share_keys)?,
-            base_url: base_url("--base-url / BASE_URL", &args.base_url)?,
-            order: ShareOrder { tenant, key, methods, ttl: args.ttl, max_size: args.max_size },
-        })
-    }
 }
 
 impl StoreOnlyConfig {
@@ -358,53 +263,6 @@ impl LogConfig {
     }
 }
 
-/// An absolute http(s) URL with no query, returned without a trailing `/`.
-fn base_url(setting: &'static str, value: &str) -> Result<String, ConfigError> {
-    let invalid = || ConfigError::Url { setting, value: value.to_owned() };
-    let uri: Uri = value.parse().map_err(|_| invalid())?;
-    let http = matches!(uri.scheme_str(), Some("http" | "https"));
-    if !http || uri.host().is_none_or(str::is_empty) || uri.query().is_some() {
-        return Err(invalid());
-    }
-    Ok(value.trim_end_matches('/').to_owned())
-}
-
-fn check_bucket(bucket: String) -> Result<String, ConfigError> {
-    let valid = (3..=63).contains(&bucket.len())
-        && bucket.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
-        && bucket.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && bucket.ends_with(|c: char| c.is_ascii_alphanumeric());
-    if valid { Ok(bucket) } else { Err(ConfigError::Bucket(bucket)) }
-}
-
-fn check_region(region: &str) -> Result<(), ConfigError> {
-    let valid = !region.is_empty() && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    if valid { Ok(()) } else { Err(ConfigError::Region(region.to_owned())) }
-}
-
-fn allowed_origins(entries: &[String]) -> Result<AllowedOrigins, ConfigError> {
-    let entries: Vec<&str> = entries.iter().map(|e| e.trim()).filter(|e| !e.is_empty()).collect();
-    if entries.is_empty() {
-        return Ok(AllowedOrigins::None);
-    }
-    if entries == ["*"] {
-        return Ok(AllowedOrigins::Any);
-    }
-    entries
-        .into_iter()
-        .map(|entry| {
-            let invalid = || ConfigError::Origin(entry.to_owned());
-            let uri: Uri = entry.parse().map_err(|_| invalid())?;
-            let bare = uri.path_and_query().is_none_or(|p| p.as_str() == "/");
-            if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() || !bare {
-                return Err(invalid());
-            }
-            HeaderValue::from_str(entry.trim_end_matches('/')).map_err(|_| invalid())
-        })
-        .collect::<Result<_, _>>()
-        .map(AllowedOrigins::List)
-}
-
 #[cfg(test)]
 mod tests {
     use clap::Parser;
@@ -432,7 +290,7 @@ mod tests {
         assert_eq!(config.log.format, LogFormat::Text);
         let StoreConfig::Embedded(EmbeddedConfig { listen, bucket, .. }) = config.store else { panic!("not embedded") };
         assert_eq!(listen, "127.0.0.1:0".parse().unwrap());
-        assert_eq!(bucket, DEFAULT_EMBEDDED_BUCKET);
+        assert_eq!(bucket, crate::cli::DEFAULT_EMBEDDED_BUCKET);
     }
 
     #[test]

@@ -1,35 +1,22 @@
-//! The calls the gateway makes to storage itself: the multipart steps that
-//! carry no bytes (create, list parts, complete, abort). Everything with a
-//! body goes straight from the client to storage on a presigned URL.
+//! [`Storage`] over `aws-sdk-s3`: AWS S3, or any S3-compatible endpoint
+//! addressed path-style. One client, built once at start-up.
 
+use async_trait::async_trait;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_s3::config::{BehaviorVersion, Region, RequestChecksumCalculation, ResponseChecksumValidation};
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use aws_smithy_runtime_api::http::Response as HttpResponse;
 
-use crate::core::multipart::{Part, UploadId};
+use super::{Storage, StorageError};
+use crate::core::completion::Part;
+use crate::core::multipart::UploadId;
 use crate::core::tenant::StorageKey;
+use crate::core::{NewObject, Overwrite};
 
-/// What storage answered, when it was not a success.
-#[derive(Debug, thiserror::Error)]
-pub enum StorageError {
-    /// Storage refused the call: its status, S3 error code and message.
-    #[error("storage answered {status} {code}: {message}")]
-    Refused {
-        /// The HTTP status.
-        status: u16,
-        /// S3's error code, such as `NoSuchUpload`.
-        code: String,
-        /// S3's message.
-        message: String,
-    },
-    /// Storage could not be reached, or answered nonsense.
-    #[error("storage could not be reached: {0}")]
-    Unreachable(String),
-}
-
-impl<E: ProvideErrorMetadata + std::error::Error + 'static> From<SdkError<E, HttpResponse>> for StorageError {
+impl<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static> From<SdkError<E, HttpResponse>>
+    for StorageError
+{
     fn from(error: SdkError<E, HttpResponse>) -> Self {
         match &error {
             SdkError::ServiceError(service) => Self::Refused {
@@ -37,28 +24,19 @@ impl<E: ProvideErrorMetadata + std::error::Error + 'static> From<SdkError<E, Htt
                 code: service.err().code().unwrap_or("Unknown").to_owned(),
                 message: service.err().message().unwrap_or_default().to_owned(),
             },
-            _ => Self::Unreachable(crate::gateway::ErrorChain(&error).to_string()),
+            _ => Self::Unreachable(Box::new(error)),
         }
     }
 }
 
-/// A finished multipart object.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Completed {
-    /// Its ETag, without quotes.
-    pub etag: String,
-    /// Its size in bytes.
-    pub size: u64,
-}
-
-/// An S3 client for one bucket, built once at start-up.
+/// An S3 client for one bucket.
 #[derive(Debug, Clone)]
-pub struct Storage {
+pub struct S3Storage {
     client: aws_sdk_s3::Client,
     bucket: String,
 }
 
-impl Storage {
+impl S3Storage {
     /// A client for `bucket` in `region`, at `endpoint` (path-style) or AWS S3.
     #[must_use]
     pub fn new(credentials: SharedCredentialsProvider, region: &str, endpoint: Option<&str>, bucket: &str) -> Self {
@@ -74,28 +52,26 @@ impl Storage {
         }
         Self { client: aws_sdk_s3::Client::from_conf(config.build()), bucket: bucket.to_owned() }
     }
+}
 
-    /// `CreateMultipartUpload`.
-    pub async fn create(
-        &self,
-        key: &StorageKey,
-        content_type: Option<&str>,
-        sha256: Option<&str>,
-    ) -> Result<UploadId, StorageError> {
-        let mut request = self.client.create_multipart_upload().bucket(&self.bucket).key(key.as_str());
-        if let Some(content_type) = content_type {
-            request = request.content_type(content_type);
-        }
-        if let Some(sha256) = sha256 {
-            request = request.metadata("sha256", sha256);
+#[async_trait]
+impl Storage for S3Storage {
+    async fn create(&self, key: &StorageKey, object: &NewObject) -> Result<UploadId, StorageError> {
+        let mut request = self
+            .client
+            .create_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .set_content_type(object.content_type.clone());
+        for (name, value) in &object.metadata {
+            request = request.metadata(name, value);
         }
         let output = request.send().await?;
         let id = output.upload_id().unwrap_or_default();
-        UploadId::new(id).map_err(|_| StorageError::Unreachable(format!("storage returned the upload id {id:?}")))
+        UploadId::new(id).map_err(|_| StorageError::BadUploadId(id.to_owned()))
     }
 
-    /// `ListParts`, every page of it.
-    pub async fn list_parts(&self, key: &StorageKey, upload: &UploadId) -> Result<Vec<Part>, StorageError> {
+    async fn list_parts(&self, key: &StorageKey, upload: &UploadId) -> Result<Vec<Part>, StorageError> {
         let mut parts = Vec::new();
         let mut marker: Option<String> = None;
         loop {
@@ -123,15 +99,13 @@ impl Storage {
         Ok(parts)
     }
 
-    /// `CompleteMultipartUpload` with `parts`, of `size` bytes in all.
-    pub async fn complete(
+    async fn complete(
         &self,
         key: &StorageKey,
         upload: &UploadId,
         parts: &[Part],
-        size: u64,
-        if_none_match: bool,
-    ) -> Result<Completed, StorageError> {
+        overwrite: Overwrite,
+    ) -> Result<String, StorageError> {
         let completed = parts
             .iter()
             .map(|p| CompletedPart::builder().part_number(i32::from(p.number)).e_tag(format!("\"{}\"", p.etag)).build())
@@ -143,15 +117,14 @@ impl Storage {
             .key(key.as_str())
             .upload_id(upload.as_str())
             .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(completed)).build());
-        if if_none_match {
+        if overwrite == Overwrite::Refused {
             request = request.if_none_match("*");
         }
         let output = request.send().await?;
-        Ok(Completed { etag: output.e_tag().unwrap_or_default().trim_matches('"').to_owned(), size })
+        Ok(output.e_tag().unwrap_or_default().trim_matches('"').to_owned())
     }
 
-    /// `AbortMultipartUpload`.
-    pub async fn abort(&self, key: &StorageKey, upload: &UploadId) -> Result<(), StorageError> {
+    async fn abort(&self, key: &StorageKey, upload: &UploadId) -> Result<(), StorageError> {
         self.client
             .abort_multipart_upload()
             .bucket(&self.bucket)

@@ -1,0 +1,83 @@
+//! The multipart steps, as the gateway's JSON messages ([`crate::wire`]):
+//! start, list what is stored, complete, abort.
+
+use reqwest::header::{ACCEPT, HeaderMap};
+use reqwest::{Method, StatusCode, Url};
+use serde::de::DeserializeOwned;
+
+use super::retry::with_retries;
+use super::{ClientError, GatewayClient, gateway_error, header, with_query};
+use crate::wire;
+
+/// Starts an upload; returns its id.
+pub async fn create(gateway: &GatewayClient, url: &Url, sha256: Option<&str>) -> Result<String, ClientError> {
+    let mut headers = json_headers()?;
+    if let Some(sha256) = sha256 {
+        headers.insert("x-amz-meta-sha256", header(sha256)?);
+    }
+    let started: wire::UploadStarted =
+        call(gateway, "starting the upload", Method::POST, &with_query(url, &[("uploads", None)]), headers, None)
+            .await?;
+    Ok(started.upload_id)
+}
+
+/// The parts storage holds, as (number, ETag).
+pub async fn list_parts(
+    gateway: &GatewayClient,
+    url: &Url,
+    upload_id: &str,
+) -> Result<Vec<(u16, String)>, ClientError> {
+    let list_url = with_query(url, &[("uploadId", Some(upload_id))]);
+    let list: wire::PartList =
+        call(gateway, "listing the parts", Method::GET, &list_url, json_headers()?, None).await?;
+    Ok(list.parts.into_iter().map(|p| (p.part_number, p.etag)).collect())
+}
+
+/// Completes the upload from `parts`; returns the object's ETag.
+pub async fn complete(
+    gateway: &GatewayClient,
+    url: &Url,
+    upload_id: &str,
+    parts: Vec<wire::ListedPart>,
+) -> Result<String, ClientError> {
+    let body = serde_json::to_vec(&wire::CompletionRequest { parts })
+        .map_err(|e| ClientError::Protocol(format!("cannot write the part list: {e}")))?;
+    let complete_url = with_query(url, &[("uploadId", Some(upload_id))]);
+    let done: wire::Completed =
+        call(gateway, "completing the upload", Method::POST, &complete_url, json_headers()?, Some(body)).await?;
+    Ok(done.etag)
+}
+
+/// Aborts the upload, warning when that fails (storage's lifecycle rule cleans up).
+pub async fn abort(gateway: &GatewayClient, url: &Url, upload_id: &str) {
+    let abort_url = with_query(url, &[("uploadId", Some(upload_id))]);
+    if let Err(error) = gateway.call(Method::DELETE, &abort_url, HeaderMap::new(), None).await {
+        tracing::warn!(error = %crate::telemetry::ErrorChain(&error), "could not abort the upload; storage's lifecycle rule will clean it up");
+    }
+}
+
+fn json_headers() -> Result<HeaderMap, ClientError> {
+    let mut headers = HeaderMap::new();
+    headers.insert(ACCEPT, header("application/json")?);
+    Ok(headers)
+}
+
+/// One gateway call, retried, whose `200` carries a `T`.
+async fn call<T: DeserializeOwned>(
+    gateway: &GatewayClient,
+    what: &str,
+    method: Method,
+    url: &Url,
+    headers: HeaderMap,
+    body: Option<Vec<u8>>,
+) -> Result<T, ClientError> {
+    let response = with_retries(what, || {
+        let body = body.clone().map(|body| (body, "application/json"));
+        gateway.call(method.clone(), url, headers.clone(), body)
+    })
+    .await?;
+    if response.status() != StatusCode::OK {
+        return Err(gateway_error(response).await);
+    }
+    response.json().await.map_err(|e| ClientError::Decode(e.without_url()))
+}

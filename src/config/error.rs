@@ -1,0 +1,87 @@
+//! Every setting that can be wrong, with what to do about it.
+
+use std::net::SocketAddr;
+
+use crate::auth::JwtKeyError;
+use crate::core::grant::MethodsError;
+use crate::core::key::KeyError;
+use crate::core::tenant::TenantError;
+use crate::links::ShareKeysError;
+use crate::signing::MAX_EXPIRES;
+
+/// A setting that cannot be used, with what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The lifetime is out of SigV4's range.
+    #[error("--expires / EXPIRES_SECONDS must be between 1 and {max} seconds (7 days), not {0}", max = MAX_EXPIRES.as_secs())]
+    Expires(u64),
+    /// The key prefix breaks the key rules.
+    #[error("--key-prefix / KEY_PREFIX is not a usable folder: {0}")]
+    KeyPrefix(KeyError),
+    /// External storage needs a bucket.
+    #[error("--bucket / BUCKET_NAME is required {0}")]
+    BucketRequired(&'static str),
+    /// Not an S3 bucket name.
+    #[error("--bucket / BUCKET_NAME `{0}` is not a bucket name: use 3 to 63 lowercase letters, digits, `-` and `.`")]
+    Bucket(String),
+    /// A URL setting that is not an absolute http(s) URL.
+    #[error("{setting} `{value}` is not an absolute http:// or https:// URL without a query")]
+    Url {
+        /// The flag and its variable.
+        setting: &'static str,
+        /// What was given.
+        value: String,
+    },
+    /// Not an origin.
+    #[error("--allowed-origins / ALLOWED_ORIGINS entry `{0}` is not an origin such as https://app.example.com, or `*`")]
+    Origin(String),
+    /// Not a region.
+    #[error("--region / AWS_REGION `{0}` is not a region name such as eu-west-1")]
+    Region(String),
+    /// Settings only the embedded store reads, given for a build without it.
+    #[error("this build has no embedded store: pass --endpoint / AWS_ENDPOINT_URL_S3 and --bucket / BUCKET_NAME")]
+    NoEmbeddedStore,
+    /// A store on a wildcard address has no URL clients can use.
+    #[error(
+        "the embedded store listens on {0}, which clients cannot connect to: set --store-url / STORE_URL to the address they reach it at"
+    )]
+    StoreUrlRequired(SocketAddr),
+    /// The tenant folder breaks the key rules.
+    #[error("--tenant-folder / TENANT_FOLDER is not a usable folder: {0}")]
+    TenantFolder(KeyError),
+    /// An empty claim name.
+    #[error("--tenant-claim / TENANT_CLAIM must name a claim, such as sub")]
+    TenantClaim,
+    /// A zero maximum.
+    #[error("--share-max-ttl / SHARE_MAX_TTL must be between one second and 100 years")]
+    ShareMaxTtl,
+    /// The authorizer's claims only exist behind API Gateway.
+    #[error(
+        "--auth authorizer / AUTH_MODE=authorizer reads API Gateway's authorizer claims, which only exist in Lambda: use --auth jwt locally"
+    )]
+    AuthorizerOutsideLambda,
+    /// JWT keys that cannot be used.
+    #[error(transparent)]
+    JwtKey(#[from] JwtKeyError),
+    /// Share keys that cannot be used.
+    #[error("--share-keys / SHARE_KEYS: {0}")]
+    ShareKeys(#[from] ShareKeysError),
+    /// A tenant id that cannot be used.
+    #[error("--tenant: {0}")]
+    Tenant(TenantError),
+    /// A key that cannot be shared.
+    #[error("the key to share: {0}")]
+    ShareKey(KeyError),
+    /// A link lifetime out of range.
+    #[error("--ttl must be between 1 second and {0} seconds (SHARE_MAX_TTL)")]
+    ShareTtl(u64),
+    /// A methods list that does not parse.
+    #[error("--methods: {0}")]
+    ShareMethods(MethodsError),
+    /// A size limit on a link that cannot upload.
+    #[error("--max-size applies to links that allow PUT")]
+    ShareMaxSize,
+    /// The log filter does not parse.
+    #[error("--log-level / LOG_LEVEL `{0}` is not a valid filter such as `info` or `presign_gateway=debug`")]
+    LogLevel(String),
+}

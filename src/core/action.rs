@@ -1,0 +1,201 @@
+//! What the core decides a request should do: an [`Action`], one order per
+//! family (presign a URL, mint a share link, run a multipart step).
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use http::Method;
+
+use super::grant::{Grant, Methods};
+use super::key::ObjectKey;
+use super::multipart::UploadId;
+use super::tenant::{StorageKey, TenantId};
+
+/// What to do with a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Answer with a 307 to a presigned URL.
+    Presign(PresignOrder),
+    /// Answer with a new share link.
+    Share(ShareOrder),
+    /// Perform a multipart step against storage.
+    Multipart(MultipartOrder),
+}
+
+/// The S3 operation a presigned URL is made for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    /// `GetObject`: a download.
+    Get,
+    /// `HeadObject`: length, type and ETag without the bytes.
+    Head,
+    /// `PutObject`: an upload of up to 5 GiB.
+    Put,
+    /// `DeleteObject`.
+    Delete,
+    /// `UploadPart`: one part of a multipart upload.
+    UploadPart,
+}
+
+impl Operation {
+    /// The operation a method asks for, if it is one the gateway redirects.
+    #[must_use]
+    pub fn from_method(method: &Method) -> Option<Self> {
+        match *method {
+            Method::GET => Some(Self::Get),
+            Method::HEAD => Some(Self::Head),
+            Method::PUT => Some(Self::Put),
+            Method::DELETE => Some(Self::Delete),
+            _ => None,
+        }
+    }
+
+    /// The method the presigned URL must be used with (a 307 keeps it).
+    #[must_use]
+    pub fn method(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Head => "HEAD",
+            Self::Put | Self::UploadPart => "PUT",
+            Self::Delete => "DELETE",
+        }
+    }
+
+    /// S3's name for it, as logs show it.
+    #[must_use]
+    pub fn s3_name(self) -> &'static str {
+        match self {
+            Self::Get => "GetObject",
+            Self::Head => "HeadObject",
+            Self::Put => "PutObject",
+            Self::UploadPart => "UploadPart",
+            Self::Delete => "DeleteObject",
+        }
+    }
+
+    /// Whether it reads the object (and so takes download headers).
+    #[must_use]
+    pub fn reads(self) -> bool {
+        matches!(self, Self::Get | Self::Head)
+    }
+}
+
+/// Headers storage should answer a download with, carried in the URL.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResponseOverrides {
+    /// `response-content-type`.
+    pub content_type: Option<String>,
+    /// `response-content-disposition`.
+    pub content_disposition: Option<String>,
+}
+
+/// The part of a multipart upload an `UploadPart` URL is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartTarget {
+    /// The upload.
+    pub upload: UploadId,
+    /// 1 to 10,000.
+    pub number: u16,
+}
+
+/// Everything needed to presign one URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PresignOrder {
+    /// Which S3 operation.
+    pub operation: Operation,
+    /// The full storage key, prefix and tenant folder included.
+    pub key: StorageKey,
+    /// The lifetime asked for.
+    pub expires_in: Duration,
+    /// Download headers for storage to send.
+    pub response: ResponseOverrides,
+    /// Request headers signed into the URL, which storage then checks: only
+    /// headers the client sends itself and resends unchanged on the redirect.
+    pub signed_headers: Vec<(&'static str, String)>,
+    /// For `UploadPart`: the upload and the part number.
+    pub part: Option<PartTarget>,
+}
+
+/// A share link to mint for an owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShareOrder {
+    /// Whose key.
+    pub tenant: Option<TenantId>,
+    /// The key as the tenant names it.
+    pub key: ObjectKey,
+    /// What the link allows.
+    pub methods: Methods,
+    /// How long the link lives.
+    pub ttl: Duration,
+    /// The largest upload, for links that allow PUT.
+    pub max_size: Option<u64>,
+}
+
+impl ShareOrder {
+    /// The grant the link carries, counted from `now` in whole seconds.
+    #[must_use]
+    pub fn into_grant(self, now: SystemTime) -> Grant {
+        let since_epoch = now.duration_since(UNIX_EPOCH).unwrap_or_default();
+        let expires_at = UNIX_EPOCH + Duration::from_secs(since_epoch.as_secs()) + self.ttl;
+        Grant { tenant: self.tenant, key: self.key, methods: self.methods, expires_at, max_size: self.max_size }
+    }
+}
+
+/// A multipart step the gateway performs itself, against storage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MultipartOrder {
+    /// The object's key as the client names it.
+    pub object: ObjectKey,
+    /// The object's storage key.
+    pub key: StorageKey,
+    /// What to do.
+    pub step: MultipartStep,
+}
+
+/// Whether a write may replace what is stored under its key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overwrite {
+    /// Replace any object there.
+    Allowed,
+    /// `If-None-Match: *`: only if nothing is there.
+    Refused,
+}
+
+/// What an object is created with, besides its bytes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewObject {
+    /// Its `Content-Type`.
+    pub content_type: Option<String>,
+    /// `x-amz-meta-*` metadata, names without the prefix.
+    pub metadata: Vec<(String, String)>,
+}
+
+/// The server-side multipart calls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MultipartStep {
+    /// `CreateMultipartUpload`, with what to keep with the object.
+    Create(NewObject),
+    /// `ListParts`: what is stored so far, for resuming.
+    ListParts(UploadId),
+    /// `CompleteMultipartUpload` from the client's part list.
+    Complete {
+        /// The upload.
+        upload: UploadId,
+        /// Whether an existing object may be replaced.
+        overwrite: Overwrite,
+    },
+    /// `AbortMultipartUpload`.
+    Abort(UploadId),
+}
+
+impl MultipartStep {
+    /// S3's name for the call, as logs show it.
+    #[must_use]
+    pub fn s3_name(&self) -> &'static str {
+        match self {
+            Self::Create(_) => "CreateMultipartUpload",
+            Self::ListParts(_) => "ListParts",
+            Self::Complete { .. } => "CompleteMultipartUpload",
+            Self::Abort(_) => "AbortMultipartUpload",
+        }
+    }
+}

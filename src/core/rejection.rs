@@ -1,0 +1,103 @@
+//! Every reason the core refuses a request. Each is the client's mistake;
+//! `gateway::error` maps them to HTTP statuses in one place.
+
+use std::time::Duration;
+
+use http::Method;
+
+use super::download::FileNameError;
+use super::grant::MethodsError;
+use super::key::KeyError;
+use super::units::UnitError;
+
+/// Why a request gets no redirect. Each variant is a client mistake.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    /// Only GET, HEAD, PUT and DELETE are redirected (and POST creates links).
+    #[error("{0} is not supported: use GET, HEAD, PUT or DELETE (or POST ?share for a share link)")]
+    MethodNotAllowed(Method),
+    /// The path is not a usable key.
+    #[error("{0}")]
+    Key(#[from] KeyError),
+    /// The name asked for by `?download=`.
+    #[error("{0}")]
+    FileName(#[from] FileNameError),
+    /// `?download` on a PUT or DELETE.
+    #[error("`download` applies to GET and HEAD only")]
+    DownloadOnWrite,
+    /// A parameter given twice is ambiguous.
+    #[error("`{0}` appears more than once in the query")]
+    RepeatedParameter(&'static str),
+    /// A chunked upload: S3 needs the size before the first byte.
+    #[error("storage needs the upload's size up front (Content-Length): save standard input to a file and upload that")]
+    LengthRequired,
+    /// `?share` with another method than POST.
+    #[error("share links are created with POST /<key>?share&ttl=SECONDS")]
+    ShareNeedsPost,
+    /// A share link without a lifetime.
+    #[error("a share link needs a lifetime: add ttl=SECONDS (or 30m, 12h, 30d)")]
+    TtlRequired,
+    /// A lifetime or size that does not parse.
+    #[error("{0}")]
+    Unit(#[from] UnitError),
+    /// A lifetime beyond the configured maximum.
+    #[error("ttl must be between 1 second and {} seconds", .0.as_secs())]
+    TtlOutOfRange(Duration),
+    /// A methods list that does not parse.
+    #[error("{0}")]
+    Methods(#[from] MethodsError),
+    /// `max_size` on a link that cannot upload.
+    #[error("max_size applies to links that allow PUT")]
+    MaxSizeWithoutPut,
+    /// A link used to make another link.
+    #[error("a share link cannot create share links")]
+    LinkCannotShare,
+    /// A link used for another key.
+    #[error("this share link is for another file")]
+    LinkForAnotherKey,
+    /// A link used with a method it does not allow.
+    #[error("this share link does not allow {0}")]
+    LinkMethod(&'static str),
+    /// An upload over a size limit.
+    #[error("uploads here take at most {0} bytes")]
+    TooLarge(u64),
+    /// A single PUT over S3's 5 GiB.
+    #[error("a single PUT takes at most 5 GiB: upload in parts (POST ?uploads), as `presign-gateway upload` does")]
+    UseMultipart,
+    /// An upload whose size must be known but was not declared.
+    #[error("declare the upload's size: send Content-Length, or Upload-Length when asking for the URL without a body")]
+    SizeRequired,
+    /// `Upload-Length` that is not a number, or disagrees with `Content-Length`.
+    #[error("Upload-Length must be the body's size in bytes, and match Content-Length when both are sent")]
+    UploadLength,
+    /// `Content-MD5` that is not the base64 of 16 bytes.
+    #[error("Content-MD5 must be the base64 of a 16-byte MD5 digest")]
+    ContentMd5,
+    /// `If-None-Match` other than `*` on an upload.
+    #[error("uploads take only If-None-Match: * (do not overwrite)")]
+    IfNoneMatch,
+    /// `x-amz-meta-sha256` that is not 64 hex digits.
+    #[error("x-amz-meta-sha256 must be 64 hex digits")]
+    Sha256,
+    /// A malformed upload id.
+    #[error("uploadId must be 1 to 1024 printable characters")]
+    UploadId,
+    /// A part number out of S3's range.
+    #[error("partNumber must be a whole number from 1 to 10000")]
+    PartNumber,
+    /// Multipart parameters used the wrong way.
+    #[error("{0}")]
+    MultipartUsage(&'static str),
+    /// A completion body that does not parse or breaks the rules.
+    #[error("the part list: {0}")]
+    Completion(&'static str),
+    /// A listed part that storage does not hold, or holds with another ETag.
+    #[error("part {0} is not stored with that ETag")]
+    InvalidPart(u16),
+    /// A part under 5 MiB that is not the last.
+    #[error("part {0} is smaller than 5 MiB but not the last")]
+    PartTooSmall(u16),
+    /// Share links do not do multipart.
+    #[error("share links cannot run multipart uploads: upload through the link with one PUT")]
+    LinkMultipart,
+}

@@ -1,0 +1,115 @@
+//! What the gateway answers with, rendered: a 307, a share link (text or
+//! JSON), or a multipart step's result (S3's XML, or JSON when asked for).
+//! Every body is a [`crate::wire`] message.
+
+use aws_smithy_types::DateTime;
+use aws_smithy_types::date_time::Format;
+use axum::response::{IntoResponse, Response};
+use http::{HeaderMap, HeaderValue, StatusCode, header};
+use serde::Serialize;
+
+use super::access_log::Logged;
+use super::multipart::MultipartDone;
+use crate::core::grant::Grant;
+use crate::core::{MultipartOrder, PresignOrder};
+use crate::signing::PresignedUrl;
+use crate::wire::{self, s3};
+
+/// What a request was answered with, before rendering.
+#[derive(Debug)]
+pub enum Reply {
+    /// A 307 to a presigned URL.
+    Redirect(PresignOrder, PresignedUrl),
+    /// A new share link.
+    Shared {
+        /// The link.
+        url: String,
+        /// What it allows.
+        grant: Grant,
+    },
+    /// A multipart step done against storage.
+    Multipart(MultipartOrder, MultipartDone),
+}
+
+impl Reply {
+    /// The response, in the form `request` asked for, marked for the access log.
+    pub fn render(self, request: &HeaderMap) -> Response {
+        let (mut response, logged) = match self {
+            Self::Redirect(order, url) => {
+                let headers = [
+                    (header::LOCATION, url.header_value().clone()),
+                    (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+                ];
+                let logged = Logged { action: order.operation.s3_name(), key: order.key.as_str().to_owned() };
+                ((StatusCode::TEMPORARY_REDIRECT, headers).into_response(), logged)
+            }
+            Self::Shared { url, grant } => {
+                let logged = Logged { action: "CreateShareLink", key: grant.key.as_str().to_owned() };
+                (share_link(request, url, &grant), logged)
+            }
+            Self::Multipart(order, done) => {
+                let logged = Logged { action: order.step.s3_name(), key: order.key.as_str().to_owned() };
+                (multipart(request, &order, done), logged)
+            }
+        };
+        response.extensions_mut().insert(logged);
+        response
+    }
+}
+
+/// The link as a line of text, or as JSON when the client asks for it.
+fn share_link(request: &HeaderMap, url: String, grant: &Grant) -> Response {
+    let cache = (header::CACHE_CONTROL, "no-store");
+    if !wants_json(request) {
+        return (StatusCode::CREATED, [cache], format!("{url}\n")).into_response();
+    }
+    let link = wire::ShareLink {
+        url,
+        key: grant.key.as_str().to_owned(),
+        methods: grant.methods.to_string(),
+        expires_at: DateTime::from(grant.expires_at).fmt(Format::DateTime).unwrap_or_default(),
+        max_size: grant.max_size,
+    };
+    (StatusCode::CREATED, [cache], axum::Json(link)).into_response()
+}
+
+fn multipart(request: &HeaderMap, order: &MultipartOrder, done: MultipartDone) -> Response {
+    let key = order.object.as_str().to_owned();
+    let json = wants_json(request);
+    match done {
+        MultipartDone::Aborted => StatusCode::NO_CONTENT.into_response(),
+        MultipartDone::Created(upload) => {
+            let started = wire::UploadStarted { key, upload_id: upload.as_str().to_owned() };
+            message(json, &started, &s3::InitiateMultipartUploadResult::from(&started))
+        }
+        MultipartDone::Parts(parts) => {
+            let parts = parts
+                .into_iter()
+                .map(|p| wire::StoredPart { part_number: p.number, etag: p.etag, size: p.size })
+                .collect();
+            let list = wire::PartList { key, parts };
+            message(json, &list, &s3::ListPartsResult::from(&list))
+        }
+        MultipartDone::Completed { etag, size } => {
+            let done = wire::Completed { key, etag, size };
+            message(json, &done, &s3::CompleteMultipartUploadResult::from(&done))
+        }
+    }
+}
+
+/// `200` with `json` as JSON when asked for, else with `xml` as S3's XML.
+fn message(json: bool, as_json: &impl Serialize, as_xml: &impl Serialize) -> Response {
+    if json {
+        (StatusCode::OK, axum::Json(as_json)).into_response()
+    } else {
+        (StatusCode::OK, [(header::CONTENT_TYPE, "application/xml")], s3::to_xml(as_xml)).into_response()
+    }
+}
+
+/// Whether the client asked for JSON (`Accept: application/json`) rather than the default.
+pub fn wants_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.contains("application/json"))
+}

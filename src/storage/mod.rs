@@ -1,0 +1,64 @@
+//! The calls the gateway makes to storage itself, behind one small trait:
+//! the multipart steps that carry no bytes (create, list parts, complete,
+//! abort), and the listing to come. Everything with a body goes straight
+//! from the client to storage on a presigned URL. [`S3Storage`] speaks to
+//! any S3-compatible endpoint; tests use a double.
+
+mod s3;
+
+use std::fmt;
+
+use async_trait::async_trait;
+
+pub use s3::S3Storage;
+
+use crate::core::completion::Part;
+use crate::core::multipart::UploadId;
+use crate::core::tenant::StorageKey;
+use crate::core::{NewObject, Overwrite};
+
+/// Errors from any source, kept whole for the log.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// What storage answered, when it was not a success.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// Storage refused the call: its status, S3 error code and message.
+    #[error("storage answered {status} {code}: {message}")]
+    Refused {
+        /// The HTTP status.
+        status: u16,
+        /// S3's error code, such as `NoSuchUpload`.
+        code: String,
+        /// S3's message.
+        message: String,
+    },
+    /// Storage could not be reached, or answered what the SDK cannot read.
+    #[error("storage could not be reached")]
+    Unreachable(#[source] BoxError),
+    /// Storage answered an upload id that is not one.
+    #[error("storage returned the upload id {0:?}")]
+    BadUploadId(String),
+}
+
+/// The gateway's own calls to storage, made with its own credentials.
+#[async_trait]
+pub trait Storage: Send + Sync + fmt::Debug {
+    /// `CreateMultipartUpload` of `key`, created with `object`'s attributes.
+    async fn create(&self, key: &StorageKey, object: &NewObject) -> Result<UploadId, StorageError>;
+
+    /// `ListParts`, every page of it, in part-number order.
+    async fn list_parts(&self, key: &StorageKey, upload: &UploadId) -> Result<Vec<Part>, StorageError>;
+
+    /// `CompleteMultipartUpload` from `parts`; returns the object's ETag, without quotes.
+    async fn complete(
+        &self,
+        key: &StorageKey,
+        upload: &UploadId,
+        parts: &[Part],
+        overwrite: Overwrite,
+    ) -> Result<String, StorageError>;
+
+    /// `AbortMultipartUpload`.
+    async fn abort(&self, key: &StorageKey, upload: &UploadId) -> Result<(), StorageError>;
+}

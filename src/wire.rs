@@ -1,0 +1,209 @@
+//! The messages the gateway and its client exchange, each defined once as a
+//! serde type and used on both sides: the gateway's own JSON, and S3's XML
+//! for the multipart steps (the same field names S3 uses, so S3 tools work
+//! unchanged). Nothing here decides anything; `core` and `gateway` do.
+
+use serde::{Deserialize, Serialize};
+
+/// `POST /<key>?uploads`: the upload started.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadStarted {
+    /// The key as the client names it.
+    pub key: String,
+    /// The id every later step names.
+    pub upload_id: String,
+}
+
+/// `GET /<key>?uploadId=ID`: the parts stored so far.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartList {
+    /// The key as the client names it.
+    pub key: String,
+    /// In part-number order.
+    pub parts: Vec<StoredPart>,
+}
+
+/// A part storage holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredPart {
+    /// 1 to 10,000.
+    pub part_number: u16,
+    /// Its ETag, without quotes.
+    pub etag: String,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+/// `POST /<key>?uploadId=ID` with `Content-Type: application/json`: the
+/// parts that make the object, in ascending order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompletionRequest {
+    /// The parts to join.
+    pub parts: Vec<ListedPart>,
+}
+
+/// A part as the client lists it for completion.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListedPart {
+    /// 1 to 10,000.
+    pub part_number: u16,
+    /// The ETag storage gave the part (quotes allowed).
+    pub etag: String,
+}
+
+/// The completed object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Completed {
+    /// The key as the client names it.
+    pub key: String,
+    /// Its ETag, without quotes.
+    pub etag: String,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+/// `POST /<key>?share` with `Accept: application/json`: a new link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareLink {
+    /// The link itself.
+    pub url: String,
+    /// The key it opens, as the owner names it.
+    pub key: String,
+    /// What it allows, such as `GET,HEAD`.
+    pub methods: String,
+    /// When it stops working, RFC 3339.
+    pub expires_at: String,
+    /// The largest upload it takes, for upload links.
+    pub max_size: Option<u64>,
+}
+
+/// S3's XML for the same messages, with S3's element names.
+pub mod s3 {
+    use serde::{Deserialize, Serialize};
+
+    /// `<InitiateMultipartUploadResult>`.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    pub struct InitiateMultipartUploadResult {
+        /// The key.
+        pub key: String,
+        /// The upload id.
+        pub upload_id: String,
+    }
+
+    /// `<ListPartsResult>`.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    pub struct ListPartsResult {
+        /// The key.
+        pub key: String,
+        /// One `<Part>` each.
+        #[serde(rename = "Part", default)]
+        pub parts: Vec<Part>,
+    }
+
+    /// A `<Part>` of a part list or of a completion.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    pub struct Part {
+        /// 1 to 10,000 (wider here, so an out-of-range number is refused with its own reason).
+        pub part_number: u32,
+        /// The ETag, quoted as S3 writes it.
+        #[serde(rename = "ETag")]
+        pub etag: String,
+        /// The size in bytes (part lists only).
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        pub size: Option<u64>,
+    }
+
+    /// `<CompleteMultipartUpload>`: the client's part list.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct CompleteMultipartUpload {
+        /// One `<Part>` each.
+        #[serde(rename = "Part", default)]
+        pub parts: Vec<Part>,
+    }
+
+    /// `<CompleteMultipartUploadResult>`.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    pub struct CompleteMultipartUploadResult {
+        /// The key.
+        pub key: String,
+        /// The object's ETag, quoted.
+        #[serde(rename = "ETag")]
+        pub etag: String,
+    }
+
+    /// `<Error>`, as storage answers a refused request.
+    #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "PascalCase", default)]
+    pub struct Error {
+        /// S3's error code, such as `NoSuchKey`.
+        pub code: String,
+        /// S3's message.
+        pub message: String,
+    }
+
+    /// `"etag"`, as S3 writes ETags in XML.
+    #[must_use]
+    pub fn quoted(etag: &str) -> String {
+        format!("\"{etag}\"")
+    }
+
+    /// Serializes `message` as an XML document, quotes escaped as S3 escapes them.
+    #[must_use]
+    pub fn to_xml<T: Serialize>(message: &T) -> String {
+        let mut body = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        let mut serializer = quick_xml::se::Serializer::new(&mut body);
+        serializer.set_quote_level(quick_xml::se::QuoteLevel::Full);
+        // Our messages are plain structs of strings and numbers, which always serialize.
+        let _ = message.serialize(serializer);
+        body.push('\n');
+        body
+    }
+}
+
+impl From<&UploadStarted> for s3::InitiateMultipartUploadResult {
+    fn from(started: &UploadStarted) -> Self {
+        Self { key: started.key.clone(), upload_id: started.upload_id.clone() }
+    }
+}
+
+impl From<&PartList> for s3::ListPartsResult {
+    fn from(list: &PartList) -> Self {
+        let parts = list
+            .parts
+            .iter()
+            .map(|p| s3::Part { part_number: u32::from(p.part_number), etag: s3::quoted(&p.etag), size: Some(p.size) })
+            .collect();
+        Self { key: list.key.clone(), parts }
+    }
+}
+
+impl From<&Completed> for s3::CompleteMultipartUploadResult {
+    fn from(done: &Completed) -> Self {
+        Self { key: done.key.clone(), etag: s3::quoted(&done.etag) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn s3_xml_has_s3_names_and_escapes() {
+        let list =
+            PartList { key: "a&b.bin".into(), parts: vec![StoredPart { part_number: 1, etag: "e1".into(), size: 5 }] };
+        let xml = s3::to_xml(&s3::ListPartsResult::from(&list));
+        assert_eq!(
+            xml,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListPartsResult><Key>a&amp;b.bin</Key><Part><PartNumber>1</PartNumber><ETag>&quot;e1&quot;</ETag><Size>5</Size></Part></ListPartsResult>\n"
+        );
+        let error: s3::Error = quick_xml::de::from_str(
+            "<?xml version=\"1.0\"?><Error><Code>NoSuchKey</Code><Message>a &amp; b</Message><RequestId>1</RequestId></Error>",
+        )
+        .unwrap();
+        assert_eq!(error, s3::Error { code: "NoSuchKey".into(), message: "a & b".into() });
+    }
+}

@@ -1,0 +1,118 @@
+//! A [`Storage`] double that keeps uploads in memory and answers as S3 does
+//! (404 `NoSuchUpload`, 412 on `If-None-Match: *`), so the router's
+//! multipart steps are tested with `oneshot`, no store and no socket.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use presign_gateway::core::completion::Part;
+use presign_gateway::core::multipart::UploadId;
+use presign_gateway::core::tenant::StorageKey;
+use presign_gateway::core::{NewObject, Overwrite};
+use presign_gateway::storage::{Storage, StorageError};
+
+/// Uploads and objects in memory.
+#[derive(Debug, Default)]
+pub struct MemoryStorage {
+    state: Mutex<State>,
+    /// Answer every call as an unreachable store would.
+    down: bool,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    next: u32,
+    /// Upload id → (key, parts by number).
+    uploads: HashMap<String, (String, BTreeMap<u16, Part>)>,
+    /// Key → ETag.
+    objects: HashMap<String, String>,
+}
+
+impl MemoryStorage {
+    /// A storage that cannot be reached.
+    pub fn down() -> Self {
+        Self { down: true, ..Self::default() }
+    }
+
+    /// Records part `number` of `upload` as if the client had PUT it.
+    pub fn put_part(&self, upload: &str, number: u16, etag: &str, size: u64) {
+        let mut state = self.state.lock().unwrap();
+        let (_, parts) = state.uploads.get_mut(upload).expect("a started upload");
+        parts.insert(number, Part { number, etag: etag.to_owned(), size });
+    }
+
+    /// The ETag stored under `key`, if any.
+    pub fn object(&self, key: &str) -> Option<String> {
+        self.state.lock().unwrap().objects.get(key).cloned()
+    }
+
+    fn check(&self) -> Result<(), StorageError> {
+        if self.down {
+            return Err(StorageError::Unreachable("connection refused".into()));
+        }
+        Ok(())
+    }
+}
+
+fn refused(status: u16, code: &str) -> StorageError {
+    StorageError::Refused { status, code: code.to_owned(), message: format!("{code} (memory storage)") }
+}
+
+fn no_such_upload() -> StorageError {
+    refused(404, "NoSuchUpload")
+}
+
+#[async_trait]
+impl Storage for MemoryStorage {
+    async fn create(&self, key: &StorageKey, _object: &NewObject) -> Result<UploadId, StorageError> {
+        self.check()?;
+        let mut state = self.state.lock().unwrap();
+        state.next += 1;
+        let id = format!("upload-{}", state.next);
+        state.uploads.insert(id.clone(), (key.as_str().to_owned(), BTreeMap::new()));
+        Ok(UploadId::new(&id).unwrap())
+    }
+
+    async fn list_parts(&self, key: &StorageKey, upload: &UploadId) -> Result<Vec<Part>, StorageError> {
+        self.check()?;
+        let state = self.state.lock().unwrap();
+        match state.uploads.get(upload.as_str()) {
+            Some((owner, parts)) if owner == key.as_str() => Ok(parts.values().cloned().collect()),
+            _ => Err(no_such_upload()),
+        }
+    }
+
+    async fn complete(
+        &self,
+        key: &StorageKey,
+        upload: &UploadId,
+        parts: &[Part],
+        overwrite: Overwrite,
+    ) -> Result<String, StorageError> {
+        self.check()?;
+        let mut state = self.state.lock().unwrap();
+        if !matches!(state.uploads.get(upload.as_str()), Some((owner, _)) if owner == key.as_str()) {
+            return Err(no_such_upload());
+        }
+        if overwrite == Overwrite::Refused && state.objects.contains_key(key.as_str()) {
+            return Err(refused(412, "PreconditionFailed"));
+        }
+        state.uploads.remove(upload.as_str());
+        let etag = format!("{}-{}", parts.iter().map(|p| p.etag.as_str()).collect::<String>(), parts.len());
+        state.objects.insert(key.as_str().to_owned(), etag.clone());
+        Ok(etag)
+    }
+
+    async fn abort(&self, key: &StorageKey, upload: &UploadId) -> Result<(), StorageError> {
+        self.check()?;
+        let mut state = self.state.lock().unwrap();
+        match state.uploads.get(upload.as_str()) {
+            Some((owner, _)) if owner == key.as_str() => {
+                state.uploads.remove(upload.as_str());
+                Ok(())
+            }
+            _ => Err(no_such_upload()),
+        }
+    }
+}
