@@ -1,8 +1,13 @@
 //! What one request costs: the pure decision, the signature, and a whole
-//! request through the router, plus the AWS SDK's own presigner for
-//! comparison (it is why the gateway calls `aws-sigv4` directly).
+//! request through the router (without and with the access log written to a
+//! file, as in production), plus `aws-sigv4` called directly (the gateway's
+//! signer until issue 13, now the tests' reference) and the AWS SDK's own
+//! presigner for comparison.
 //!
 //! Run with `cargo bench --bench presign`; see BENCHMARKS.md.
+
+#[path = "../tests/common/sigv4_reference.rs"]
+mod sigv4_reference;
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -55,8 +60,24 @@ fn benches(c: &mut Criterion) {
     };
     let presigner = Presigner::new(endpoint());
     let credentials = credentials();
-    c.bench_function("presign/aws-sigv4", |b| {
+    c.bench_function("presign/gateway", |b| {
         b.iter(|| presigner.presign(black_box(&order), &credentials, SystemTime::now()));
+    });
+    let mut upload = order.clone();
+    upload.operation = presign_gateway::core::Operation::Put;
+    upload.response = presign_gateway::core::ResponseOverrides::default();
+    upload.signed_headers =
+        vec![("content-length", "1048576".into()), ("content-md5", "1B2M2Y8AsgTpgAmY7PhCfg==".into())];
+    c.bench_function("presign/gateway-put-signed-headers", |b| {
+        b.iter(|| presigner.presign(black_box(&upload), &credentials, SystemTime::now()));
+    });
+    let session = Credentials::new("ASIAEXAMPLE", "secret", Some("IQoJb3JpZ2luX2VjE".repeat(50)), None, "bench");
+    c.bench_function("presign/gateway-session-token", |b| {
+        b.iter(|| presigner.presign(black_box(&order), &session, SystemTime::now()));
+    });
+    let endpoint = endpoint();
+    c.bench_function("presign/aws-sigv4", |b| {
+        b.iter(|| sigv4_reference::reference(&endpoint, black_box(&order), &credentials, SystemTime::now()));
     });
 
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");

@@ -80,7 +80,6 @@ impl GatewayError {
             Self::Auth(error) if error.is_forbidden() => StatusCode::FORBIDDEN,
             Self::Auth(_) => StatusCode::UNAUTHORIZED,
             Self::Link(_) | Self::LinksDisabled => StatusCode::FORBIDDEN,
-            Self::NoBaseUrl => StatusCode::INTERNAL_SERVER_ERROR,
             // Storage's own client errors (no such upload, precondition failed) are the client's;
             // a 401 or 403 is the gateway's own role failing, whose message names the account.
             Self::Storage(StorageError::Refused { status, .. })
@@ -90,9 +89,14 @@ impl GatewayError {
             }
             Self::Storage(_) => StatusCode::BAD_GATEWAY,
             Self::Credentials(_) | Self::Signing(SignError::CredentialsExpired) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Signing(SignError::Signing(_) | SignError::Parameters(_) | SignError::NotAHeader(_)) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            Self::NoBaseUrl
+            | Self::Signing(
+                SignError::Clock
+                | SignError::Endpoint(_)
+                | SignError::HeaderName
+                | SignError::HeaderValue
+                | SignError::NotAHeader(_),
+            ) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }

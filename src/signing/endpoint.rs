@@ -71,8 +71,12 @@ impl StoreLocation {
         if let Some(name) = field("name").filter(|name| *name != "sigv4") {
             return Err(EndpointError::UnsupportedScheme(self.bucket.clone(), name.to_owned()));
         }
+        let url = endpoint.url().trim_end_matches('/');
+        if super::sigv4::Target::parse(url).is_none() {
+            return Err(unresolvable(format!("`{url}` has no host to sign for")));
+        }
         Ok(BucketEndpoint {
-            url: endpoint.url().trim_end_matches('/').to_owned(),
+            url: url.to_owned(),
             signing_region: field("signingRegion").unwrap_or(&self.region).to_owned(),
         })
     }
