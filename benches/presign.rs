@@ -1,6 +1,6 @@
 //! What one request costs: the pure decision, the signature, and a whole
 //! request through the router (without and with the access log written to a
-//! file, as in production), plus `aws-sigv4` called directly (the gateway's
+//! file, as in production: directly, or queued for the writer thread), plus `aws-sigv4` called directly (the gateway's
 //! signer until issue 13, now the tests' reference) and the AWS SDK's own
 //! presigner for comparison.
 //!
@@ -19,11 +19,14 @@ use aws_sdk_s3::presigning::PresigningConfig;
 use axum::body::Body;
 use criterion::{Criterion, criterion_group, criterion_main};
 use http::{Method, Request};
+use presign_gateway::cli::LogFormat;
+use presign_gateway::config::{LogConfig, LogWriter};
 use presign_gateway::core::query::Query;
 use presign_gateway::core::{Action, BodySize, Caller, Incoming, KeyPath, Policy, UploadHeaders, decide};
 use presign_gateway::gateway::{Gateway, app};
 use presign_gateway::signing::{BucketEndpoint, CredentialsCache, Presigner};
 use presign_gateway::storage::S3Storage;
+use presign_gateway::telemetry;
 use tower::ServiceExt;
 
 const KEY_PATH: &str = "/reports/2024/Q3%20summary.pdf";
@@ -104,12 +107,25 @@ fn benches(c: &mut Criterion) {
     let storage =
         Arc::new(S3Storage::new(SharedCredentialsProvider::new(credentials.clone()), "eu-west-1", None, "files"));
     let router = app(Arc::new(Gateway::new(policy, presigner, CredentialsCache::new(credentials), storage)));
-    c.bench_function("request/router", |b| {
-        b.to_async(&runtime).iter(|| {
-            let request = Request::get(KEY_PATH).body(Body::empty()).expect("request");
-            router.clone().oneshot(request)
+    let get = || Request::get(KEY_PATH).body(Body::empty()).expect("request");
+    // No subscriber: the access log line is a disabled event.
+    c.bench_function("request/router", |b| b.to_async(&runtime).iter(|| router.clone().oneshot(get())));
+
+    // The access log written to a file as `serve` writes it: formatted on the
+    // request's thread, then written by it (Lambda's way) or queued for the
+    // writer thread (the local server's way, whose CPU is not counted here).
+    let logs = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    for (name, writer) in
+        [("request/router+log-direct", LogWriter::Direct), ("request/router+log-queued", LogWriter::Background)]
+    {
+        let file = std::fs::File::create(logs.join(format!("bench-access-{writer:?}.log"))).expect("log file");
+        let log = LogConfig { format: LogFormat::Text, filter: "info".into(), writer };
+        let (subscriber, guard) = telemetry::subscriber(&log, file, false);
+        tracing::subscriber::with_default(subscriber, || {
+            c.bench_function(name, |b| b.to_async(&runtime).iter(|| router.clone().oneshot(get())));
         });
-    });
+        drop(guard);
+    }
 }
 
 criterion_group!(presign, benches);

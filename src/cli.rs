@@ -186,6 +186,15 @@ pub struct ServeArgs {
     #[arg(long, env = "BASE_URL")]
     pub base_url: Option<String>,
 
+    /// Address of a second port serving Prometheus metrics (/metrics) and health checks (/healthz, /readyz)
+    /// [default: none].
+    #[arg(long, env = "METRICS_LISTEN_ADDR")]
+    pub metrics_listen: Option<SocketAddr>,
+
+    /// CloudWatch namespace of the metrics Lambda writes into its log lines (Embedded Metric Format).
+    #[arg(long, env = "METRICS_NAMESPACE", default_value = "presign-gateway")]
+    pub metrics_namespace: String,
+
     /// Log filter, in `tracing` `EnvFilter` syntax.
     #[arg(long, env = "LOG_LEVEL", default_value = "info")]
     pub log_level: String,

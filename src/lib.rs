@@ -16,6 +16,7 @@
 //! - [`auth`] and [`links`]: who is asking, and share-link tokens;
 //! - [`signing`]: SigV4 presigning with the AWS SDK's own code;
 //! - [`storage`]: the gateway's own calls to storage, behind a trait;
+//! - [`metrics`]: the gateway's counts, as Prometheus text or CloudWatch EMF;
 //! - [`core`]: the pure step from a request and its caller to a
 //!   [`core::Action`] (a URL to presign, a share link, a multipart step) or a
 //!   typed rejection;
@@ -67,6 +68,7 @@ pub mod core;
 pub mod cors;
 pub mod gateway;
 pub mod links;
+pub mod metrics;
 pub mod signing;
 pub mod storage;
 #[cfg(feature = "embedded-store")]

@@ -34,7 +34,12 @@ fn main() -> ExitCode {
 #[cfg(feature = "client")]
 fn init_client_logs() {
     let filter = std::env::var("LOG_LEVEL").unwrap_or_else(|_| "warn".to_owned());
-    telemetry::init(&presign_gateway::config::LogConfig { format: presign_gateway::cli::LogFormat::Text, filter });
+    let log = presign_gateway::config::LogConfig {
+        format: presign_gateway::cli::LogFormat::Text,
+        filter,
+        writer: presign_gateway::config::LogWriter::Direct,
+    };
+    let _direct = telemetry::init(&log);
 }
 
 fn run(command: Command, runtime: Runtime) -> anyhow::Result<()> {
@@ -42,7 +47,7 @@ fn run(command: Command, runtime: Runtime) -> anyhow::Result<()> {
     match command {
         Command::Serve(args) => {
             let config = Config::from_args(args, runtime)?;
-            telemetry::init(&config.log);
+            let _log = telemetry::init(&config.log);
             match runtime {
                 Runtime::Lambda => threads()?.block_on(transport::lambda::run(config)).map_err(|e| anyhow::anyhow!(e)),
                 Runtime::Local => threads()?.block_on(transport::local::serve(config)),
@@ -90,7 +95,7 @@ fn run(command: Command, runtime: Runtime) -> anyhow::Result<()> {
         #[cfg(feature = "embedded-store")]
         Command::Store(args) => {
             let config = StoreOnlyConfig::from_args(args)?;
-            telemetry::init(&config.log);
+            let _log = telemetry::init(&config.log);
             threads()?.block_on(transport::local::serve_store(config))
         }
     }

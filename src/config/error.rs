@@ -7,6 +7,7 @@ use crate::core::grant::MethodsError;
 use crate::core::key::KeyError;
 use crate::core::tenant::TenantError;
 use crate::links::ShareKeysError;
+use crate::metrics::emf::BadNamespace;
 use crate::signing::MAX_EXPIRES;
 
 /// A setting that cannot be used, with what to do about it.
@@ -81,6 +82,19 @@ pub enum ConfigError {
     /// A size limit on a link that cannot upload.
     #[error("--max-size applies to links that allow PUT")]
     ShareMaxSize,
+    /// Not a CloudWatch namespace.
+    #[error("--metrics-namespace / METRICS_NAMESPACE: {0}")]
+    MetricsNamespace(BadNamespace),
+    /// Lambda has no port to serve metrics on.
+    #[error(
+        "--metrics-listen / METRICS_LISTEN_ADDR is for the local server; in Lambda the metrics go out in the log lines (METRICS_NAMESPACE)"
+    )]
+    MetricsListenInLambda,
+    /// The metrics port is the gateway's own.
+    #[error(
+        "--metrics-listen / METRICS_LISTEN_ADDR must differ from --listen / LISTEN_ADDR ({0}): every path of the gateway's port is a key"
+    )]
+    MetricsListenIsGateway(SocketAddr),
     /// The log filter does not parse.
     #[error("--log-level / LOG_LEVEL `{0}` is not a valid filter such as `info` or `presign_gateway=debug`")]
     LogLevel(String),

@@ -14,6 +14,7 @@ use crate::cli::{AuthMode, LogFormat, ServeArgs, StoreArgs};
 use crate::core::Policy;
 use crate::core::key::KeyPrefix;
 use crate::links::ShareKeys;
+use crate::metrics::emf::Namespace;
 use crate::signing::MAX_EXPIRES;
 
 mod error;
@@ -46,6 +47,10 @@ pub struct Config {
     pub share_keys_secret: Option<String>,
     /// The gateway's public base URL for share links, if configured.
     pub base_url: Option<String>,
+    /// Where the metrics and health port listens (local server only; off when `None`).
+    pub metrics_listen: Option<SocketAddr>,
+    /// The CloudWatch namespace of Lambda's Embedded Metric Format lines.
+    pub metrics_namespace: Namespace,
     /// How logs are written.
     pub log: LogConfig,
 }
@@ -135,6 +140,17 @@ pub struct LogConfig {
     pub format: LogFormat,
     /// The `EnvFilter` directives.
     pub filter: String,
+    /// How lines reach standard error.
+    pub writer: LogWriter,
+}
+
+/// How log lines reach standard error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogWriter {
+    /// Written by the thread that logs (Lambda, the CLI).
+    Direct,
+    /// Queued, and written in batches by a thread of their own (the local servers).
+    Background,
 }
 
 impl Config {
@@ -154,12 +170,21 @@ impl Config {
                 None => None,
             },
         };
+        let metrics_listen = match (args.metrics_listen, runtime) {
+            (Some(_), Runtime::Lambda) => return Err(ConfigError::MetricsListenInLambda),
+            (Some(address), Runtime::Local) if address == args.listen && address.port() != 0 => {
+                return Err(ConfigError::MetricsListenIsGateway(address));
+            }
+            (address, _) => address,
+        };
         Ok(Self {
             listen: args.listen,
             store,
             gateway,
             share_keys_secret: args.share_keys_secret_arn.clone(),
             base_url,
+            metrics_listen,
+            metrics_namespace: Namespace::new(&args.metrics_namespace).map_err(ConfigError::MetricsNamespace)?,
             log: LogConfig::new(args.log_level, args.log_format, runtime)?,
         })
     }
@@ -259,7 +284,11 @@ impl LogConfig {
             Runtime::Lambda => LogFormat::Json,
             Runtime::Local => LogFormat::Text,
         };
-        Ok(Self { format: format.unwrap_or(default), filter })
+        let writer = match runtime {
+            Runtime::Lambda => LogWriter::Direct,
+            Runtime::Local => LogWriter::Background,
+        };
+        Ok(Self { format: format.unwrap_or(default), filter, writer })
     }
 }
 
@@ -302,6 +331,17 @@ mod tests {
     }
 
     #[test]
+    fn metrics_are_off_locally_unless_asked_for_and_go_to_the_logs_in_lambda() {
+        let local = config(&[], Runtime::Local).unwrap();
+        assert_eq!(local.metrics_listen, None);
+        assert_eq!(local.metrics_namespace.as_str(), "presign-gateway");
+        let listening = config(&["--metrics-listen", "127.0.0.1:9090"], Runtime::Local).unwrap();
+        assert_eq!(listening.metrics_listen, Some("127.0.0.1:9090".parse().unwrap()));
+        let lambda = error(&["--bucket", "files", "--metrics-listen", "127.0.0.1:9090"], Runtime::Lambda);
+        assert!(lambda.contains("in Lambda the metrics go out in the log lines"), "{lambda}");
+    }
+
+    #[test]
     fn lambda_needs_a_bucket_and_logs_json() {
         assert_eq!(error(&[], Runtime::Lambda), "--bucket / BUCKET_NAME is required in Lambda");
         let config = config(&["--bucket", "files"], Runtime::Lambda).unwrap();
@@ -323,6 +363,8 @@ mod tests {
             (&["--listen", "0.0.0.0:3000"], "set --store-url / STORE_URL"),
             (&["--region", "EU West"], "`EU West` is not a region"),
             (&["--log-level", "info,[[["], "LOG_LEVEL `info,[[[` is not a valid filter"),
+            (&["--metrics-namespace", "AWS/S3"], "METRICS_NAMESPACE: `AWS/S3` is not a CloudWatch namespace"),
+            (&["--listen", "127.0.0.1:3000", "--metrics-listen", "127.0.0.1:3000"], "METRICS_LISTEN_ADDR must differ"),
             // Long enough that a link's expiry would overflow the clock.
             (&["--share-max-ttl", "200000000000000d"], "SHARE_MAX_TTL must be between one second and 100 years"),
         ];

@@ -26,7 +26,8 @@ pub enum FileNameError {
 /// own default).
 #[must_use]
 pub fn content_type_for(file_name: &str) -> Option<String> {
-    mime_guess::from_path(file_name).first().map(|mime| mime.essence_str().to_owned())
+    // The table's own string, lowercased as `Mime` would have it, without parsing it into one.
+    mime_guess::from_path(file_name).first_raw().map(str::to_ascii_lowercase)
 }
 
 /// Checks a file name the client asked the download to be saved as.
@@ -87,6 +88,11 @@ mod tests {
         assert_eq!(content_type_for("archive.tar.gz").as_deref(), Some("application/gzip"));
         assert_eq!(content_type_for("README"), None);
         assert_eq!(content_type_for("blob.qqqzz"), None);
+        // Mixed case in the table is lowered as a parsed `Mime` would be.
+        for name in ["a.xlam", "a.docm", "a.xlsb", "a.pdf", "a.svg", "a.webp", "a.mp4", "a.json", "a.7z", "a.wasm"] {
+            let parsed = mime_guess::from_path(name).first().map(|mime| mime.essence_str().to_owned());
+            assert_eq!(content_type_for(name), parsed, "{name}");
+        }
     }
 
     #[test]

@@ -122,6 +122,12 @@ impl StorageKey {
     pub fn as_str(&self) -> &str {
         &self.key
     }
+
+    /// The key as S3 stores it, without a copy.
+    #[must_use]
+    pub fn into_string(self) -> String {
+        self.key
+    }
 }
 
 impl fmt::Debug for StorageKey {

@@ -7,13 +7,16 @@
 //! A request goes: [`handler`] reads it, [`Gateway::reply`] authenticates
 //! and asks [`crate::core::decide`] what to do, then signs, mints a link or
 //! runs a multipart step ([`multipart`]); [`reply`] renders the answer and
-//! [`error`] maps every failure to its status.
+//! [`error`] maps every failure to its status. [`access_log`] wraps it all:
+//! one log line and the request's counts ([`crate::metrics`]) per request;
+//! [`ready`] says whether the gateway can serve.
 
 mod access_log;
 mod drain;
 mod error;
 mod handler;
 mod multipart;
+mod ready;
 mod reply;
 
 use std::sync::Arc;
@@ -24,8 +27,9 @@ use http::request::Parts;
 use http::{HeaderName, header};
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 
-pub use access_log::PlatformRequestId;
+pub use access_log::{EmfLog, PlatformRequestId};
 pub use error::GatewayError;
+pub use ready::NotReady;
 pub use reply::Reply;
 
 use crate::auth::Authenticator;
@@ -33,8 +37,9 @@ use crate::config::{AllowedOrigins, GatewaySettings, Links};
 use crate::core::completion::BodyFormat;
 use crate::core::query::Query;
 use crate::core::{Action, Caller, Incoming, Policy, decide};
+use crate::metrics::Metrics;
 use crate::signing::{CredentialsCache, EndpointError, Presigner, StoreLocation};
-use crate::storage::Storage;
+use crate::storage::{Metered, Storage};
 
 /// The header that carries the request id both ways.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -64,22 +69,41 @@ pub struct Gateway {
     allowed_origins: AllowedOrigins,
     auth: Authenticator,
     links: Option<Links>,
+    metrics: Arc<Metrics>,
+    emf: Option<EmfLog>,
 }
 
 impl Gateway {
     /// Puts the pieces together, with no authentication, no share links and
-    /// no CORS.
+    /// no CORS. Storage calls are counted in the gateway's metrics, and
+    /// credentials are refreshed early enough to sign URLs of the policy's
+    /// full lifetime.
     #[must_use]
     pub fn new(policy: Policy, presigner: Presigner, credentials: CredentialsCache, storage: Arc<dyn Storage>) -> Self {
+        let metrics = Arc::new(Metrics::new());
         Self {
+            credentials: credentials.for_urls_of(policy.expires_in),
             policy,
             presigner,
-            credentials,
-            storage,
+            storage: Arc::new(Metered::new(storage, metrics.clone())),
             allowed_origins: AllowedOrigins::None,
             auth: Authenticator::None,
             links: None,
+            metrics,
+            emf: None,
         }
+    }
+
+    /// Writes each access log line in CloudWatch Embedded Metric Format (Lambda).
+    #[must_use]
+    pub fn with_emf(self, emf: EmfLog) -> Self {
+        Self { emf: Some(emf), ..self }
+    }
+
+    /// The gateway's counts.
+    #[must_use]
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     /// Authenticates requests with `auth`.
@@ -132,7 +156,13 @@ impl Gateway {
             tenant = self.auth.authenticate(request)?;
             Caller::Owner(tenant.as_ref())
         };
-        match decide(&Incoming::from_parts(request), query, caller, &self.policy)? {
+        let action = decide(&Incoming::from_parts(request), query, caller, &self.policy)?;
+        crate::metrics::note_operation(match &action {
+            Action::Presign(order) => order.operation.s3_name(),
+            Action::Share(_) => "CreateShareLink",
+            Action::Multipart(order) => order.step.s3_name(),
+        });
+        match action {
             Action::Presign(order) => {
                 let credentials = self.credentials.get().await?;
                 let url = self.presigner.presign(&order, &credentials, now)?;
@@ -173,8 +203,8 @@ pub fn app(gateway: Arc<Gateway>) -> Router {
     let cors = crate::cors::layer(&gateway.allowed_origins, &[], [REQUEST_ID, header::ETAG]);
     let router = Router::new()
         .fallback(handler::handle)
-        .with_state(gateway)
-        .layer(axum::middleware::from_fn(access_log::log))
+        .with_state(gateway.clone())
+        .layer(axum::middleware::from_fn_with_state(gateway, access_log::log))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, access_log::RequestIds));
     match cors {

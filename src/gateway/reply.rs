@@ -37,10 +37,10 @@ impl Reply {
         let (mut response, logged) = match self {
             Self::Redirect(order, url) => {
                 let headers = [
-                    (header::LOCATION, url.header_value().clone()),
+                    (header::LOCATION, url.into_header_value()),
                     (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
                 ];
-                let logged = Logged { action: order.operation.s3_name(), key: order.key.as_str().to_owned() };
+                let logged = Logged { action: order.operation.s3_name(), key: order.key.into_string() };
                 ((StatusCode::TEMPORARY_REDIRECT, headers).into_response(), logged)
             }
             Self::Shared { url, grant } => {

@@ -1,15 +1,18 @@
 //! The calls the gateway makes to storage itself, behind one small trait:
 //! the multipart steps that carry no bytes (create, list parts, complete,
-//! abort), and the listing to come. Everything with a body goes straight
-//! from the client to storage on a presigned URL. [`S3Storage`] speaks to
-//! any S3-compatible endpoint; tests use a double.
+//! abort), the readiness probe, and the listing to come. Everything with a
+//! body goes straight from the client to storage on a presigned URL.
+//! [`S3Storage`] speaks to any S3-compatible endpoint; [`Metered`] counts
+//! the calls of any storage; tests use a double.
 
+mod metered;
 mod s3;
 
 use std::fmt;
 
 use async_trait::async_trait;
 
+pub use metered::Metered;
 pub use s3::S3Storage;
 
 use crate::core::completion::Part;
@@ -61,4 +64,9 @@ pub trait Storage: Send + Sync + fmt::Debug {
 
     /// `AbortMultipartUpload`.
     async fn abort(&self, key: &StorageKey, upload: &UploadId) -> Result<(), StorageError>;
+
+    /// Whether storage answers the gateway's credentials: a `HeadObject` of
+    /// `key`, a call the gateway's role may make, where a missing object
+    /// (404) counts as reachable.
+    async fn probe(&self, key: &StorageKey) -> Result<(), StorageError>;
 }

@@ -18,6 +18,8 @@
 //! This is the only module that knows Lambda: what the router needs from an
 //! event beyond the HTTP request goes in as neutral request extensions (the
 //! key's path, the public base URL, the authorizer's claims, the request id).
+//! Each access log line carries the request's metrics in CloudWatch Embedded
+//! Metric Format (namespace `METRICS_NAMESPACE`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -31,12 +33,13 @@ use tower::util::MapRequest;
 use crate::auth::AuthorizerClaims;
 use crate::config::Config;
 use crate::core::FrontDoorPath;
-use crate::gateway::{Gateway, PlatformRequestId, PublicBaseUrl, app};
+use crate::gateway::{EmfLog, Gateway, PlatformRequestId, PublicBaseUrl, app};
 
 /// Runs the Lambda event loop until the runtime stops it.
 pub async fn run(config: Config) -> Result<(), lambda_http::Error> {
+    let emf = EmfLog::to_stderr(config.metrics_namespace.clone());
     let started = super::start(config, std::future::pending()).await?;
-    lambda_http::run(handler(Arc::new(started.gateway))).await
+    lambda_http::run(handler(Arc::new(started.gateway.with_emf(emf)))).await
 }
 
 /// The service `lambda_http` drives: the shared router, with what the event

@@ -1,6 +1,7 @@
 //! The local HTTP server: the gateway's router on a TCP listener, beside the
-//! embedded store unless an endpoint is configured. Ctrl-C or SIGTERM stops
-//! accepting connections and lets requests in flight finish.
+//! embedded store unless an endpoint is configured, and the metrics port if
+//! asked for ([`super::observe`]). Ctrl-C or SIGTERM stops accepting
+//! connections and lets requests in flight finish (`/readyz` fails meanwhile).
 
 use std::io::Write;
 use std::sync::Arc;
@@ -10,6 +11,7 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use super::observe;
 use crate::config::Config;
 #[cfg(feature = "embedded-store")]
 use crate::config::StoreOnlyConfig;
@@ -23,15 +25,23 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 /// Serves until Ctrl-C or SIGTERM.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let (stop, stopped) = watch::channel(false);
-    let listen = config.listen;
+    let (listen, metrics_listen) = (config.listen, config.metrics_listen);
     let started = super::start(config, signalled(stopped.clone())).await?;
+    let gateway = Arc::new(started.gateway);
 
     let listener = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let base = format!("http://{}", listener.local_addr()?);
+    let metrics = match metrics_listen {
+        Some(address) => {
+            let bound = observe::serve(address, gateway.clone(), stopped.clone()).await?;
+            format!("\n  metrics:  http://{bound}/metrics (and /healthz, /readyz)")
+        }
+        None => String::new(),
+    };
     // Tests and scripts read the first line for the address; a closed stdout is no reason to stop.
     let _ = writeln!(
         std::io::stdout().lock(),
-        "presign-gateway listening on {base}\n  storage: {}\n  upload:   curl -L --upload-file ./hello.txt {base}/hello.txt\n  download: curl -L {base}/hello.txt",
+        "presign-gateway listening on {base}\n  storage: {}{metrics}\n  upload:   curl -L --upload-file ./hello.txt {base}/hello.txt\n  download: curl -L {base}/hello.txt",
         started.storage
     );
 
@@ -40,8 +50,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         tracing::info!("shutting down: finishing requests in flight");
         let _ = stop.send(true);
     });
-    let gateway_server =
-        axum::serve(listener, app(Arc::new(started.gateway))).with_graceful_shutdown(signalled(stopped.clone()));
+    let gateway_server = axum::serve(listener, app(gateway)).with_graceful_shutdown(signalled(stopped.clone()));
     let servers = async {
         gateway_server.await.context("the gateway server failed")?;
         if let Some(store) = started.store {

@@ -3,6 +3,7 @@
 
 pub mod lambda;
 pub mod local;
+pub mod observe;
 
 use std::future::Future;
 #[cfg(feature = "embedded-store")]

@@ -104,6 +104,10 @@ impl Storage for MemoryStorage {
         Ok(etag)
     }
 
+    async fn probe(&self, _key: &StorageKey) -> Result<(), StorageError> {
+        self.check()
+    }
+
     async fn abort(&self, key: &StorageKey, upload: &UploadId) -> Result<(), StorageError> {
         self.check()?;
         let mut state = self.state.lock().unwrap();

@@ -1,0 +1,74 @@
+//! The local server's second port (`--metrics-listen`): Prometheus text at
+//! `/metrics`, `/healthz` (the process answers) and `/readyz` (the gateway
+//! has credentials that outlive its URLs, storage answers them, and it is
+//! not shutting down). A port of its own, because every path of the
+//! gateway's port is an object key.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use http::{StatusCode, header};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::gateway::Gateway;
+use crate::metrics::CONTENT_TYPE;
+use crate::telemetry::ErrorChain;
+
+#[derive(Clone)]
+struct Observed {
+    gateway: Arc<Gateway>,
+    stopping: watch::Receiver<bool>,
+}
+
+/// Listens on `address` and serves the metrics and health checks of
+/// `gateway` until the runtime stops; `/readyz` fails once `stopping` is
+/// raised. Returns the address it listens on.
+pub async fn serve(
+    address: SocketAddr,
+    gateway: Arc<Gateway>,
+    stopping: watch::Receiver<bool>,
+) -> anyhow::Result<SocketAddr> {
+    let listener =
+        TcpListener::bind(address).await.with_context(|| format!("cannot listen on {address} for metrics"))?;
+    let bound = listener.local_addr()?;
+    let app = router(gateway, stopping);
+    tokio::spawn(async move {
+        if let Err(error) = axum::serve(listener, app).await {
+            tracing::error!(error = %ErrorChain(&error), "the metrics port failed");
+        }
+    });
+    Ok(bound)
+}
+
+/// The routes, for a listener or for `oneshot`.
+pub fn router(gateway: Arc<Gateway>, stopping: watch::Receiver<bool>) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(ready))
+        .with_state(Observed { gateway, stopping })
+}
+
+async fn metrics(State(observed): State<Observed>) -> Response {
+    ([(header::CONTENT_TYPE, CONTENT_TYPE)], observed.gateway.metrics().encode()).into_response()
+}
+
+async fn ready(State(observed): State<Observed>) -> Response {
+    if *observed.stopping.borrow() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "not ready: shutting down\n").into_response();
+    }
+    match observed.gateway.ready().await {
+        Ok(()) => "ready\n".into_response(),
+        Err(reason) => {
+            // The cause can name the account; it goes to the log, not to the caller.
+            tracing::warn!(error = %ErrorChain(&reason), "not ready");
+            (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {reason}\n")).into_response()
+        }
+    }
+}
