@@ -170,7 +170,7 @@ async fn lambda_lines_are_embedded_metric_format() {
     for line in &lines {
         let directive = &line["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(directive["Namespace"], "files-prod");
-        assert_eq!(directive["Dimensions"], serde_json::json!([["operation", "status_class"]]));
+        assert_eq!(directive["Dimensions"], serde_json::json!([["operation", "status_class"], ["status_class"], []]));
         assert!(line["_aws"]["Timestamp"].is_u64());
         for metric in directive["Metrics"].as_array().unwrap() {
             let name = metric["Name"].as_str().unwrap();

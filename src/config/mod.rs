@@ -159,6 +159,7 @@ impl Config {
         if let Some(region) = &args.region {
             check_region(region)?;
         }
+        let metrics_namespace = Namespace::new(&args.metrics_namespace).map_err(ConfigError::MetricsNamespace)?;
         let store = store(&args, runtime)?;
         let base_url = args.base_url.as_deref().map(|url| base_url("--base-url / BASE_URL", url)).transpose()?;
         let gateway = GatewaySettings {
@@ -184,7 +185,7 @@ impl Config {
             share_keys_secret: args.share_keys_secret_arn.clone(),
             base_url,
             metrics_listen,
-            metrics_namespace: Namespace::new(&args.metrics_namespace).map_err(ConfigError::MetricsNamespace)?,
+            metrics_namespace,
             log: LogConfig::new(args.log_level, args.log_format, runtime)?,
         })
     }

@@ -2,7 +2,9 @@
 //! JSON object that also carries its own counts and an `_aws` directive
 //! naming them, so CloudWatch Logs turns every line into metrics (requests,
 //! latency, share links, storage calls) with no API call and no agent.
-//! Dimensions: operation and status class (`2xx`…`5xx`), bounded sets.
+//! Dimensions: operation and status class (`2xx`…`5xx`), bounded sets; each
+//! metric is also published by status class alone and with no dimension, so
+//! an alarm can take the 5xx rate over every operation (`template.yaml`).
 //!
 //! The line is written whatever the log level: it is the metrics, not only a log.
 
@@ -96,7 +98,7 @@ struct Aws<'a> {
 #[serde(rename_all = "PascalCase")]
 struct Directive<'a> {
     namespace: &'a str,
-    dimensions: [[&'static str; 2]; 1],
+    dimensions: &'static [&'static [&'static str]],
     metrics: Vec<Metric>,
 }
 
@@ -106,6 +108,9 @@ struct Metric {
     name: &'static str,
     unit: &'static str,
 }
+
+/// Per operation and status class; per status class; in all.
+const DIMENSIONS: &[&[&str]] = &[&["operation", "status_class"], &["status_class"], &[]];
 
 const fn metric(name: &'static str, unit: &'static str) -> Metric {
     Metric { name, unit }
@@ -154,11 +159,7 @@ pub fn line(namespace: &Namespace, request: &Request<'_>, now: SystemTime) -> St
         storage_latency_us: called.then_some(storage.micros),
         aws: Aws {
             timestamp: u64::try_from(now.duration_since(UNIX_EPOCH).unwrap_or_default().as_millis()).unwrap_or(0),
-            cloud_watch_metrics: [Directive {
-                namespace: namespace.as_str(),
-                dimensions: [["operation", "status_class"]],
-                metrics,
-            }],
+            cloud_watch_metrics: [Directive { namespace: namespace.as_str(), dimensions: DIMENSIONS, metrics }],
         },
     };
     // Plain strings and numbers: serialising cannot fail.
@@ -212,7 +213,7 @@ mod tests {
                 "Timestamp": 1_700_000_000_123_u64,
                 "CloudWatchMetrics": [{
                     "Namespace": "presign-gateway",
-                    "Dimensions": [["operation", "status_class"]],
+                    "Dimensions": [["operation", "status_class"], ["status_class"], []],
                     "Metrics": [{"Name": "requests", "Unit": "Count"}, {"Name": "latency_us", "Unit": "Microseconds"}]
                 }]
             })

@@ -54,6 +54,7 @@ REQUIRED_ENV = {
     "TENANT_FOLDER",
     "SHARE_KEYS_SECRET_ARN",
     "SHARE_MAX_TTL",
+    "METRICS_NAMESPACE",
 }
 # Secrets the binary reads: a Lambda environment variable is plain text to
 # anyone who may read the function's configuration, so never set them there.
@@ -70,6 +71,7 @@ LOCAL_ONLY_ENV = {
     "LOG_FORMAT",
     "AWS_ENDPOINT_URL_S3",
     "AWS_REGION",
+    "METRICS_LISTEN_ADDR",
 }
 # What the gateway signs (GetObject, PutObject for whole objects and UploadPart,
 # DeleteObject) and the multipart steps it calls itself: CreateMultipartUpload
@@ -848,6 +850,7 @@ def test_variables_are_wired_to_their_parameters(translated: dict[str, Any]) -> 
         "TENANT_CLAIM": "TenantClaim",
         "TENANT_FOLDER": "TenantFolder",
         "SHARE_MAX_TTL": "ShareMaxTtl",
+        "METRICS_NAMESPACE": "MetricsNamespace",
     }
     for variable, parameter in wiring.items():
         assert is_ref(variables[variable], parameter), f"{variable} must be !Ref {parameter}"
@@ -872,6 +875,7 @@ def test_tenancy_and_share_defaults_are_the_binarys(
         "TENANT_CLAIM": "TenantClaim",
         "TENANT_FOLDER": "TenantFolder",
         "SHARE_MAX_TTL": "ShareMaxTtl",
+        "METRICS_NAMESPACE": "MetricsNamespace",
     }.items():
         assert str(params[parameter]["Default"]) == serve_options[variable]["default"], (
             f"{parameter} defaults to {params[parameter]['Default']!r}, the binary to {serve_options[variable]['default']!r}"
@@ -1045,6 +1049,105 @@ def test_the_function_reads_max_object_size_with_the_same_parser(
     assert refused != taken, f"MAX_OBJECT_SIZE={value!r}: {result.stderr}"
     if taken:
         assert "EXPIRES_SECONDS" in result.stderr, result.stderr
+
+
+# ---- metrics and alarms ------------------------------------------------------------
+
+ALARM = "AWS::CloudWatch::Alarm"
+TOPIC = "arn:aws:sns:eu-west-1:123456789012:presign-gateway-alarms"
+
+
+def test_no_alarms_unless_asked_for(translated: dict[str, Any]) -> None:
+    assert translated["Parameters"]["Alarms"]["Default"] == "Disabled"
+    for api_type, overrides in CONFIGURATIONS:
+        assert not Stack(translated, ApiType=api_type, **overrides).of_type(ALARM), "alarms are opt-in"
+
+
+@pytest.mark.parametrize("topic", ["", TOPIC], ids=["no-topic", "topic"])
+@pytest.mark.parametrize("api_type", API_TYPES)
+def test_alarms_watch_the_5xx_rate_and_throttles(translated: dict[str, Any], api_type: str, topic: str) -> None:
+    stack = Stack(translated, ApiType=api_type, Alarms="Enabled", AlarmTopicArn=topic, MetricsNamespace="files/prod", ErrorRatePercent=2)
+    alarms = stack.of_type(ALARM)
+    assert len(alarms) == 2, f"expected the 5xx rate and throttles alarms, found {sorted(alarms)}"
+    rate = next(a["Properties"] for a in alarms.values() if "Metrics" in a["Properties"])
+    throttles = next(a["Properties"] for a in alarms.values() if "Metrics" not in a["Properties"])
+
+    assert (rate["ComparisonOperator"], str(rate["Threshold"])) == ("GreaterThanThreshold", "2")
+    assert rate["TreatMissingData"] == "notBreaching", "no traffic is not an outage"
+    queries = {m["Id"]: m for m in rate["Metrics"]}
+    returned = [m for m in rate["Metrics"] if m.get("ReturnData", True)]
+    assert len(returned) == 1 and "Expression" in returned[0], "the alarm must watch one expression: the rate"
+    used = set(re.findall(r"[a-z]\w*", returned[0]["Expression"])) & set(queries)
+    stats = {m["MetricStat"]["Metric"]["MetricName"]: m["MetricStat"] for m in queries.values() if "MetricStat" in m}
+    assert set(stats) == {"requests"} and len(used) == 2, rate["Metrics"]
+    dimension_sets = sorted(
+        json.dumps(m["MetricStat"]["Metric"].get("Dimensions", [])) for m in queries.values() if "MetricStat" in m
+    )
+    # The EMF lines publish `requests` by status class alone and with no dimension (src/metrics/emf.rs).
+    assert dimension_sets == sorted([json.dumps([{"Name": "status_class", "Value": "5xx"}]), "[]"])
+    for query in queries.values():
+        if "MetricStat" in query:
+            assert query["MetricStat"]["Metric"]["Namespace"] == "files/prod", "the function's namespace"
+            assert query["MetricStat"]["Stat"] == "Sum"
+
+    assert (throttles["Namespace"], throttles["MetricName"]) == ("AWS/Lambda", "Throttles")
+    assert throttles["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": FUNCTION}}]
+    assert (throttles["ComparisonOperator"], str(throttles["Threshold"])) == ("GreaterThanThreshold", "0")
+
+    for alarm in (rate, throttles):
+        if topic:
+            assert alarm["AlarmActions"] == [TOPIC] and alarm["OKActions"] == [TOPIC]
+        else:
+            assert "AlarmActions" not in alarm and "OKActions" not in alarm
+
+
+def test_an_alarm_topic_needs_alarms(source: dict[str, Any]) -> None:
+    assert broken_rules(source, AlarmTopicArn=TOPIC) == [
+        "AlarmTopicArn is notified by the alarms, so it needs Alarms Enabled."
+    ]
+    assert not broken_rules(source, AlarmTopicArn=TOPIC, Alarms="Enabled")
+    pattern = source["Parameters"]["AlarmTopicArn"]["AllowedPattern"]
+    assert re.fullmatch(pattern, TOPIC) and re.fullmatch(pattern, "")
+    for bad in ["arn:aws:sqs:eu-west-1:123456789012:q", "topic", "arn:aws:sns:eu-west-1:12345:t"]:
+        assert not re.fullmatch(pattern, bad), bad
+
+
+def namespace_taken(binary: Path, value: str) -> bool:
+    """METRICS_NAMESPACE as Lambda passes it; `--expires 0` stops the binary before it serves."""
+    result = subprocess.run(
+        [str(binary), "serve", "--expires", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": os.environ.get("PATH", ""), "METRICS_NAMESPACE": value},
+    )
+    assert result.returncode != 0, "with --expires 0 the binary must refuse to start"
+    return "METRICS_NAMESPACE" not in result.stderr
+
+
+def test_metrics_namespace_pattern_takes_what_the_binary_takes(source: dict[str, Any], gateway_binary: Path) -> None:
+    pattern = source["Parameters"]["MetricsNamespace"]["AllowedPattern"]
+    values = [
+        "presign-gateway",
+        "files/prod",
+        "a",
+        "Team#1:files_v2.x",
+        "x" * 255,
+        "x" * 256,
+        "AWS/S3",
+        "AWS/",
+        "aws/s3",
+        "has space",
+        "ünicode",
+        "a,b",
+        "a*",
+    ]
+    for value in values:
+        assert bool(re.fullmatch(pattern, value)) == namespace_taken(gateway_binary, value), (
+            f"MetricsNamespace {value!r}: the template and the binary disagree"
+        )
+    # Empty: the binary falls back to its default; the template asks for a name.
+    assert not re.fullmatch(pattern, "")
 
 
 def test_stackery_tag_parameters_are_kept_and_used(source: dict[str, Any]) -> None:
