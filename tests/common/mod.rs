@@ -40,6 +40,28 @@ impl Server {
         Self { child, url, stderr }
     }
 
+    /// Spawns `command` and reads its banner, from a first line starting
+    /// with `banner` to a line starting with `last`: the server and the
+    /// banner's lines.
+    pub fn spawn_until(mut command: Command, banner: &str, last: &str) -> (Self, Vec<String>) {
+        let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start the server");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        collect(child.stderr.take().expect("stderr"), stderr.clone());
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut lines = Vec::new();
+        while lines.last().is_none_or(|line: &String| !line.starts_with(last)) {
+            let mut line = String::new();
+            let read = stdout.read_line(&mut line).expect("read banner");
+            assert!(read > 0, "the banner ended early: {lines:?}; stderr: {}", stderr.lock().unwrap());
+            lines.push(line.trim_end().to_owned());
+        }
+        let url = lines[0]
+            .strip_prefix(banner)
+            .unwrap_or_else(|| panic!("unexpected banner {lines:?}; stderr: {}", stderr.lock().unwrap()))
+            .to_owned();
+        (Self { child, url, stderr }, lines)
+    }
+
     /// What the process logged so far.
     pub fn logs(&self) -> String {
         self.stderr.lock().unwrap().clone()
