@@ -1,39 +1,52 @@
 #!/usr/bin/env bash
-# Load, memory, size and start-up numbers for BENCHMARKS.md, measured side by
-# side in one run on loopback. Needs wrk (Debian package `wrk`).
+# Load, CPU, memory, size and start-up numbers for BENCHMARKS.md, measured
+# side by side in one run on loopback: the release gateway (embedded store,
+# metrics port on, access log written to a file as in production) against
+# examples/constant_redirect.rs, an axum server on the same stack that
+# answers every request with one fixed 307 and signs nothing (the ceiling).
 #
-#   bash benches/load.sh [DURATION_SECONDS]
+#   bash benches/load.sh [DURATION_SECONDS] [ROUNDS]
+#
+# Needs wrk (Debian package `wrk`; installed here when run as root or with
+# sudo) and curl. Binds 127.0.0.1 only; every server it starts is stopped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${1:-10}"
+rounds="${2:-2}"
 target="${CARGO_TARGET_DIR:-target}"
-command -v wrk >/dev/null || { echo "install wrk (apt-get install wrk)" >&2; exit 1; }
+source benches/lib.sh
+need_wrk
 
 cargo build --release --quiet --bin presign-gateway --example constant_redirect
 bin="$target/release/presign-gateway"
 scratch="$(mktemp -d)"
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$scratch"' EXIT
-
-wait_for() { for _ in $(seq 1 200); do curl -s -o /dev/null "$1" && return 0; sleep 0.05; done; return 1; }
-
-load() { # name url
-  wrk --threads 2 --connections 64 --duration "${duration}s" --latency "$2" \
-    | awk -v name="$1" '/Requests\/sec/ {rps=$2} /^ +99%/ {p99=$2} /^ +50%/ {p50=$2} END {printf "%-24s %10s req/s   p50 %8s   p99 %8s\n", name, rps, p50, p99}'
-}
+path=/reports/2024/Q3%20summary.pdf
 
 "$target/release/examples/constant_redirect" 127.0.0.1:3100 >/dev/null &
-/usr/bin/time -f '%M' -o "$scratch/rss" "$bin" serve --listen 127.0.0.1:3101 --data-dir "$scratch/data" --log-level warn >/dev/null &
+ceiling_pid=$!
+/usr/bin/time -f '%M' -o "$scratch/rss" "$bin" serve --listen 127.0.0.1:3101 --metrics-listen 127.0.0.1:3102 \
+  --data-dir "$scratch/data" >/dev/null 2>"$scratch/access.log" &
 wait_for http://127.0.0.1:3100/x && wait_for http://127.0.0.1:3101/x
+gateway_pid=$(pgrep -P $! presign-gateway)
+lines_before=$(wc -l < "$scratch/access.log")
 
-echo "== redirects per second, 64 connections, ${duration}s each (wrk on the same 2 cores)"
-load "constant 307 (ceiling)" http://127.0.0.1:3100/reports/2024/Q3%20summary.pdf
-load "presign-gateway" http://127.0.0.1:3101/reports/2024/Q3%20summary.pdf
-load "constant 307 (again)" http://127.0.0.1:3100/reports/2024/Q3%20summary.pdf
-load "presign-gateway (again)" http://127.0.0.1:3101/reports/2024/Q3%20summary.pdf
+echo "== redirects per second: wrk --threads 2 --connections 64, ${duration}s a run, ${rounds} rounds alternating"
+echo "   (wrk shares the 2 cores; CPU is the server's own, user + system, per request answered)"
+for round in $(seq 1 "$rounds"); do
+  load "constant 307 (ceiling)" "http://127.0.0.1:3100$path" "$ceiling_pid" | tee -a "$scratch/results"
+  load "presign-gateway" "http://127.0.0.1:3101$path" "$gateway_pid" | tee -a "$scratch/results"
+  echo "   gateway RSS after round $round: $(rss_kib "$gateway_pid") KiB"
+done
+summarise "$scratch/results" "constant 307 (ceiling)" "presign-gateway"
 
-kill -INT "$(pgrep -f "^$bin serve --listen 127.0.0.1:3101")"
+answered=$(( $(wc -l < "$scratch/access.log") - lines_before ))
+errors=$(curl -s http://127.0.0.1:3102/metrics | awk '/^presign_gateway_requests_total/ && /status="5/ {n += $2} END {print n + 0}')
+echo "== access log: $answered lines written to a file during the load ($(du -h "$scratch/access.log" | cut -f1)); 5xx answers: $errors"
+
+kill -TERM "$gateway_pid"
 wait %2 2>/dev/null || true
-echo "== peak RSS of the gateway after the load above: $(cat "$scratch/rss") KiB"
+echo "== peak RSS of the gateway (embedded store included), over the whole run: $(cat "$scratch/rss") KiB"
 
 echo "== release binary size"
 ls -l "$bin" | awk '{printf "presign-gateway (with the embedded store): %.1f MiB\n", $5 / 1048576}'

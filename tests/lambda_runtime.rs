@@ -59,6 +59,8 @@ struct Emulated {
     _function: Guard,
     port: u16,
     data_dir: std::path::PathBuf,
+    /// The function's standard error: its log lines.
+    log: std::path::PathBuf,
 }
 
 fn start(name: &str) -> Emulated {
@@ -74,6 +76,7 @@ fn start(name: &str) -> Emulated {
     wait_for_port(port);
 
     let data_dir = scratch_dir(name).join("data");
+    let log = data_dir.with_file_name("function.log");
     let mut store = binary();
     store
         .args(["store", "--listen", "127.0.0.1:0", "--data-dir"])
@@ -93,10 +96,10 @@ fn start(name: &str) -> Emulated {
         .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
         .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("the function's log file"))
         .spawn()
         .expect("start the function");
-    Emulated { _emulator: emulator, _store: store, _function: Guard(function), port, data_dir }
+    Emulated { _emulator: emulator, _store: store, _function: Guard(function), port, data_dir, log }
 }
 
 /// 3 MiB of text: the emulator answers 500 to bodies that are not UTF-8,
@@ -131,6 +134,24 @@ fn curl_uploads_and_downloads_through_the_lambda_runtime() {
     assert!(head.contains("content-type: text/plain"), "{head}");
     assert_eq!(curl_status(&["--location", "-X", "DELETE", &url]).0, 204);
     assert_eq!(curl_status(&["--location", &url]).0, 404);
+
+    // Each access log line is CloudWatch Embedded Metric Format, written before the answer.
+    let log = std::fs::read_to_string(&lambda.log).unwrap();
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|line| line.get("_aws").is_some())
+        .collect();
+    let operations: Vec<(&str, u64)> =
+        lines.iter().map(|l| (l["operation"].as_str().unwrap(), l["status"].as_u64().unwrap())).collect();
+    for expected in [("PutObject", 307), ("GetObject", 307), ("HeadObject", 307), ("DeleteObject", 307)] {
+        assert!(operations.contains(&expected), "no EMF line for {expected:?} in {log}");
+    }
+    for line in &lines {
+        assert_eq!(line["_aws"]["CloudWatchMetrics"][0]["Namespace"], "presign-gateway", "{line}");
+        assert_eq!((line["requests"].as_u64(), line["status_class"].as_str()), (Some(1), Some("3xx")), "{line}");
+        assert!(!line.to_string().contains("X-Amz-Signature"), "{line}");
+    }
 }
 
 #[test]
