@@ -5,7 +5,7 @@
 //! a request formats its line and queues it, and the writer thread drains the
 //! queue into one buffered write, so under load the access log costs one
 //! system call per batch instead of one per request, off the request's
-//! thread (BENCHMARKS.md). Nothing is dropped: a full queue (128k lines)
+//! thread (BENCHMARKS.md). Nothing is dropped: a full queue (16k lines)
 //! makes requests wait. Lambda writes directly: a frozen execution
 //! environment must not hold lines back.
 
@@ -20,6 +20,9 @@ use tracing_subscriber::fmt::MakeWriter;
 
 use crate::cli::LogFormat;
 use crate::config::{LogConfig, LogWriter};
+
+/// Lines the background writer holds before a request waits for it.
+const QUEUED_LINES: usize = 16_384;
 
 /// Keeps the background log writer running; dropping it writes out what is queued.
 #[derive(Debug)]
@@ -52,6 +55,8 @@ pub fn subscriber(
         LogWriter::Direct => (formatted(log, Mutex::new(out), ansi), LogGuard { _writer: None }),
         LogWriter::Background => {
             let (writer, guard) = NonBlockingBuilder::default()
+                // Half a second of lines at full load; its slots are allocated up front.
+                .buffered_lines_limit(QUEUED_LINES)
                 .lossy(false)
                 .thread_name("presign-gateway-log")
                 .finish(BufWriter::with_capacity(64 * 1024, out));

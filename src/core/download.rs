@@ -26,8 +26,16 @@ pub enum FileNameError {
 /// own default).
 #[must_use]
 pub fn content_type_for(file_name: &str) -> Option<String> {
-    // The table's own string, lowercased as `Mime` would have it, without parsing it into one.
-    mime_guess::from_path(file_name).first_raw().map(str::to_ascii_lowercase)
+    // The table's own string, lowercased as `Mime` would have it, without
+    // parsing it into one, and the extension found as `Path` finds it.
+    mime_guess::from_ext(extension(file_name)?).first_raw().map(str::to_ascii_lowercase)
+}
+
+/// What follows a file name's last `.`, unless the name only starts with one
+/// (`.bashrc`): `Path::extension` for a single path segment.
+fn extension(file_name: &str) -> Option<&str> {
+    let (stem, extension) = file_name.rsplit_once('.')?;
+    (!stem.is_empty()).then_some(extension)
 }
 
 /// Checks a file name the client asked the download to be saved as.
@@ -88,6 +96,9 @@ mod tests {
         assert_eq!(content_type_for("archive.tar.gz").as_deref(), Some("application/gzip"));
         assert_eq!(content_type_for("README"), None);
         assert_eq!(content_type_for("blob.qqqzz"), None);
+        for name in ["a.txt", "a.tar.gz", ".bashrc", "..x", "file.", "noext", ".", "a.b.", "é.PDF", ".a.b"] {
+            assert_eq!(extension(name), std::path::Path::new(name).extension().and_then(|e| e.to_str()), "{name}");
+        }
         // Mixed case in the table is lowered as a parsed `Mime` would be.
         for name in ["a.xlam", "a.docm", "a.xlsb", "a.pdf", "a.svg", "a.webp", "a.mp4", "a.json", "a.7z", "a.wasm"] {
             let parsed = mime_guess::from_path(name).first().map(|mime| mime.essence_str().to_owned());
