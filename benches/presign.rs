@@ -111,12 +111,12 @@ fn benches(c: &mut Criterion) {
     // No subscriber: the access log line is a disabled event.
     c.bench_function("request/router", |b| b.to_async(&runtime).iter(|| router.clone().oneshot(get())));
 
-    // The access log written to a file as `serve` writes it: formatted on the
-    // request's thread, then written by it (Lambda's way) or queued for the
-    // writer thread (the local server's way, whose CPU is not counted here).
+    // The access log written to a file: formatted on the request's thread,
+    // then written by it (Lambda's way) or gathered and written in batches
+    // (the local server's way).
     let logs = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
     for (name, writer) in
-        [("request/router+log-direct", LogWriter::Direct), ("request/router+log-queued", LogWriter::Background)]
+        [("request/router+log-direct", LogWriter::Direct), ("request/router+log-batched", LogWriter::Batched)]
     {
         let file = std::fs::File::create(logs.join(format!("bench-access-{writer:?}.log"))).expect("log file");
         let log = LogConfig { format: LogFormat::Text, filter: "info".into(), writer };

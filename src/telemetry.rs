@@ -1,34 +1,103 @@
 //! Logging through `tracing`: JSON lines in Lambda, readable text locally,
 //! always to standard error (standard output is for what the user asked for).
 //!
-//! The local server writes its lines from a thread of their own, in batches:
-//! a request formats its line and queues it, and the writer thread drains the
-//! queue into one buffered write, so under load the access log costs one
-//! system call per batch instead of one per request, off the request's
-//! thread (BENCHMARKS.md). Nothing is dropped: a full queue (16k lines)
-//! makes requests wait. Lambda writes directly: a frozen execution
+//! The local server gathers its lines in memory and writes them in batches:
+//! when 64 KiB have gathered, and every 20 ms otherwise, so under load the
+//! access log costs one system call per few hundred requests instead of one
+//! each (a write per line cost about 4 µs of a request, a queue to a writer
+//! thread more, with its wake-ups: BENCHMARKS.md). A line waits at most
+//! 20 ms; what is gathered is written when the server stops, and only a
+//! crash loses it. Lambda writes each line at once: a frozen execution
 //! environment must not hold lines back.
 
 use std::io::{BufWriter, IsTerminal, Write};
-use std::sync::Mutex;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use std::time::Duration;
 
 use tracing::Subscriber;
-
-use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
 use crate::cli::LogFormat;
 use crate::config::{LogConfig, LogWriter};
 
-/// Lines the background writer holds before a request waits for it.
-const QUEUED_LINES: usize = 16_384;
+/// The most a batched line waits before it is written.
+const FLUSH_EVERY: Duration = Duration::from_millis(20);
 
-/// Keeps the background log writer running; dropping it writes out what is queued.
+/// How much is gathered before it is written at once.
+const BATCH_BYTES: usize = 64 * 1024;
+
+/// Keeps batched log lines flowing; dropping it writes out what is gathered.
 #[derive(Debug)]
 #[must_use = "dropping the guard stops the log writer"]
 pub struct LogGuard {
-    _writer: Option<WorkerGuard>,
+    flusher: Option<(mpsc::Sender<()>, JoinHandle<()>)>,
+}
+
+impl Drop for LogGuard {
+    fn drop(&mut self) {
+        if let Some((stop, thread)) = self.flusher.take() {
+            drop(stop);
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Lines gathered in one buffer shared by every thread that logs.
+struct Batched<W: Write>(Arc<Mutex<BufWriter<W>>>);
+
+impl<W: Write> Clone for Batched<W> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+/// One line's hold on the buffer (the formatter writes a line at once).
+struct BatchedLine<'a, W: Write>(MutexGuard<'a, BufWriter<W>>);
+
+impl<W: Write> Write for BatchedLine<'_, W> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.write(bytes)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        // Lines are written by the batch, not each on its own.
+        Ok(())
+    }
+}
+
+impl<'a, W: Write + 'a> MakeWriter<'a> for Batched<W> {
+    type Writer = BatchedLine<'a, W>;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        BatchedLine(self.0.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+impl<W: Write + Send + 'static> Batched<W> {
+    /// Gathers lines for `out`, and a thread that writes them every
+    /// [`FLUSH_EVERY`] and when the guard is dropped.
+    fn new(out: W) -> (Self, LogGuard) {
+        let batched = Self(Arc::new(Mutex::new(BufWriter::with_capacity(BATCH_BYTES, out))));
+        let (stop, stopped) = mpsc::channel::<()>();
+        let shared = batched.clone();
+        let thread = std::thread::Builder::new().name("presign-gateway-log".into()).spawn(move || {
+            loop {
+                let last = !matches!(stopped.recv_timeout(FLUSH_EVERY), Err(RecvTimeoutError::Timeout));
+                let _ = shared.0.lock().unwrap_or_else(PoisonError::into_inner).flush();
+                if last {
+                    return;
+                }
+            }
+        });
+        match thread {
+            Ok(thread) => (batched, LogGuard { flusher: Some((stop, thread)) }),
+            // No thread: lines are still written when 64 KiB gather, and at exit.
+            Err(_) => (batched, LogGuard { flusher: None }),
+        }
+    }
 }
 
 /// Targets that are silenced whatever the filter says, because at debug or
@@ -52,15 +121,10 @@ pub fn subscriber(
     ansi: bool,
 ) -> (Box<dyn Subscriber + Send + Sync>, LogGuard) {
     match log.writer {
-        LogWriter::Direct => (formatted(log, Mutex::new(out), ansi), LogGuard { _writer: None }),
-        LogWriter::Background => {
-            let (writer, guard) = NonBlockingBuilder::default()
-                // Half a second of lines at full load; its slots are allocated up front.
-                .buffered_lines_limit(QUEUED_LINES)
-                .lossy(false)
-                .thread_name("presign-gateway-log")
-                .finish(BufWriter::with_capacity(64 * 1024, out));
-            (formatted(log, writer, ansi), LogGuard { _writer: Some(guard) })
+        LogWriter::Direct => (formatted(log, Mutex::new(out), ansi), LogGuard { flusher: None }),
+        LogWriter::Batched => {
+            let (writer, guard) = Batched::new(out);
+            (formatted(log, writer, ansi), guard)
         }
     }
 }
@@ -94,5 +158,47 @@ impl std::fmt::Display for ErrorChain<'_> {
             source = error.source();
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A sink the test can read, counting the writes that reach it.
+    #[derive(Clone, Default)]
+    struct Sink(Arc<Mutex<(Vec<u8>, usize)>>);
+
+    impl Write for Sink {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            let mut sink = self.0.lock().unwrap();
+            sink.0.extend_from_slice(bytes);
+            sink.1 += 1;
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn batched_lines_are_written_together_and_all_of_them_when_the_guard_goes() {
+        let sink = Sink::default();
+        let log = LogConfig { format: LogFormat::Text, filter: "info".into(), writer: LogWriter::Batched };
+        let (subscriber, guard) = subscriber(&log, sink.clone(), false);
+        tracing::subscriber::with_default(subscriber, || {
+            for n in 0..100 {
+                tracing::info!(n, "line");
+            }
+        });
+        drop(guard);
+        let (text, writes) = {
+            let sink = sink.0.lock().unwrap();
+            (String::from_utf8(sink.0.clone()).unwrap(), sink.1)
+        };
+        assert_eq!(text.lines().count(), 100, "{text}");
+        assert!(text.lines().last().is_some_and(|l| l.ends_with("line n=99")), "{text}");
+        assert!(writes < 100, "{writes} writes for 100 lines: not batched");
     }
 }

@@ -149,8 +149,8 @@ pub struct LogConfig {
 pub enum LogWriter {
     /// Written by the thread that logs (Lambda, the CLI).
     Direct,
-    /// Queued, and written in batches by a thread of their own (the local servers).
-    Background,
+    /// Gathered, and written in batches (the local servers).
+    Batched,
 }
 
 impl Config {
@@ -287,7 +287,7 @@ impl LogConfig {
         };
         let writer = match runtime {
             Runtime::Lambda => LogWriter::Direct,
-            Runtime::Local => LogWriter::Background,
+            Runtime::Local => LogWriter::Batched,
         };
         Ok(Self { format: format.unwrap_or(default), filter, writer })
     }
