@@ -11,7 +11,8 @@ use aws_credential_types::Credentials;
 use aws_lc_rs::hmac;
 use percent_encoding::utf8_percent_encode;
 
-use super::sigv4::{AmzDate, QUERY};
+use super::amz_date::AmzDate;
+use super::encoding::QUERY;
 
 /// S3's SigV4 service name.
 pub const SERVICE: &str = "s3";

@@ -3,9 +3,12 @@
 //! SDK's endpoint rules and the day's signing key once a day, so a request
 //! costs two SHA-256 passes, one HMAC and no I/O ([`sigv4`]).
 
+mod amz_date;
 mod credentials;
 mod day_key;
+mod encoding;
 mod endpoint;
+mod headers;
 mod sigv4;
 
 use std::fmt;
@@ -17,8 +20,9 @@ use http::HeaderValue;
 pub use credentials::{CredentialsCache, CredentialsUnavailable};
 pub use endpoint::{BucketEndpoint, EndpointError, StoreLocation};
 
+use self::amz_date::AmzDate;
 use self::day_key::DayKeys;
-use self::sigv4::{AmzDate, Target};
+use self::sigv4::Target;
 use crate::core::PresignOrder;
 
 /// The longest lifetime SigV4 allows a presigned URL: 7 days.
