@@ -80,8 +80,13 @@ fn benches(c: &mut Criterion) {
     });
 
     // A GET never calls storage; the client is only built.
-    let storage =
-        Arc::new(S3Storage::new(SharedCredentialsProvider::new(credentials.clone()), "eu-west-1", None, "files"));
+    let storage = Arc::new(S3Storage::new(
+        SharedCredentialsProvider::new(credentials.clone()),
+        "eu-west-1",
+        None,
+        "files",
+        Duration::from_secs(20),
+    ));
     let router = app(Arc::new(Gateway::new(policy, presigner, CredentialsCache::new(credentials), storage)));
     c.bench_function("request/router", |b| {
         b.to_async(&runtime).iter(|| {

@@ -97,9 +97,9 @@ pub struct DownloadArgs {
 /// Settings for `serve` and for the Lambda function.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
-    /// Address the gateway listens on (port 0 picks a free one).
+    /// Host (name or address) and port the gateway listens on; a name listens on every address it resolves to (port 0 picks a free one).
     #[arg(long, env = "LISTEN_ADDR", default_value = "127.0.0.1:3000")]
-    pub listen: SocketAddr,
+    pub listen: String,
 
     /// Folder the embedded store keeps its buckets in.
     #[arg(long, env = "DATA_DIR", default_value = "data", conflicts_with = "endpoint")]
@@ -108,6 +108,26 @@ pub struct ServeArgs {
     /// Address the embedded store listens on [default: the gateway's host, a free port].
     #[arg(long, env = "STORE_LISTEN_ADDR", conflicts_with = "endpoint")]
     pub store_listen: Option<SocketAddr>,
+
+    /// How long a client may take to send a request's headers before its connection is closed (seconds, or 30s, 2m).
+    #[arg(long, env = "HEADER_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub header_timeout: Duration,
+
+    /// How long a request body the gateway reads (a completion's part list, or one sent unasked) may take to arrive.
+    #[arg(long, env = "BODY_TIMEOUT", default_value = "120s", value_parser = parse_duration)]
+    pub body_timeout: Duration,
+
+    /// The most client connections served at once; more wait to be accepted.
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
+
+    /// How long each of the gateway's own calls to storage (multipart steps) may take, retries included.
+    #[arg(long, env = "STORAGE_TIMEOUT", default_value = "20s", value_parser = parse_duration)]
+    pub storage_timeout: Duration,
+
+    /// Media types (or `type/*`) that downloads may show in the browser besides images, audio, video, PDF and plain text; all others are saved as attachments.
+    #[arg(long, env = "INLINE_TYPES", value_delimiter = ',')]
+    pub inline_types: Vec<String>,
 
     /// Lifetime of each presigned URL in seconds, at most 604800 (7 days).
     #[arg(long, env = "EXPIRES_SECONDS", default_value_t = 300)]
@@ -153,6 +173,10 @@ pub struct ServeArgs {
     /// PEM public key (RSA, EC or Ed25519) or JWKS file for --auth jwt.
     #[arg(long, env = "JWT_PUBLIC_KEY")]
     pub jwt_public_key: Option<String>,
+
+    /// The JWT algorithms accepted, comma-separated [default: HS256 with a secret; with a PEM key RS256, ES256, ES384 or EdDSA by its type; a JWKS key's own `alg`].
+    #[arg(long, env = "JWT_ALGORITHMS", value_delimiter = ',')]
+    pub jwt_algorithms: Vec<String>,
 
     /// The `iss` bearer tokens must carry.
     #[arg(long, env = "JWT_ISSUER")]
@@ -210,9 +234,17 @@ impl ServeArgs {
 /// Settings for `store`.
 #[derive(Debug, Clone, Args)]
 pub struct StoreArgs {
-    /// Address the store listens on.
+    /// Host (name or address) and port the store listens on.
     #[arg(long, env = "STORE_LISTEN_ADDR", default_value = "127.0.0.1:9000")]
-    pub listen: SocketAddr,
+    pub listen: String,
+
+    /// How long a client may take to send a request's headers before its connection is closed.
+    #[arg(long, env = "HEADER_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub header_timeout: Duration,
+
+    /// The most client connections served at once; more wait to be accepted.
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
 
     /// Folder the store keeps its buckets in.
     #[arg(long, env = "DATA_DIR", default_value = "data")]
@@ -249,7 +281,7 @@ pub struct ShareArgs {
     #[arg(long, value_parser = parse_duration)]
     pub ttl: Duration,
 
-    /// The tenant the key belongs to (leave out with --auth none).
+    /// The tenant the key belongs to; required unless the gateway runs with --auth none.
     #[arg(long)]
     pub tenant: Option<String>,
 
@@ -267,7 +299,19 @@ pub struct ShareArgs {
 
     /// Share link keys, kid:secret[,...]; the first signs (prefer the environment variable).
     #[arg(long, env = "SHARE_KEYS", hide_env_values = true)]
-    pub share_keys: String,
+    pub share_keys: Option<String>,
+
+    /// How the gateway identifies callers, as it is configured: links without --tenant are for --auth none only.
+    #[arg(long = "auth", env = "AUTH_MODE", default_value = "none")]
+    pub auth: AuthMode,
+
+    /// The folder every key is placed under, as the gateway is configured.
+    #[arg(long, env = "KEY_PREFIX", default_value = "")]
+    pub key_prefix: String,
+
+    /// The folder the tenants' folders are in, as the gateway is configured.
+    #[arg(long, env = "TENANT_FOLDER", default_value = "tenants")]
+    pub tenant_folder: String,
 
     /// The longest lifetime a link may have, as the gateway is configured.
     #[arg(long, env = "SHARE_MAX_TTL", default_value = "365d", value_parser = parse_duration)]

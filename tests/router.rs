@@ -276,10 +276,11 @@ async fn multipart_steps_run_against_storage() {
 }
 
 #[tokio::test]
-async fn storage_that_cannot_be_reached_is_a_502_without_details() {
+async fn storage_that_cannot_be_reached_is_a_503_to_retry() {
     let down = Arc::new(MemoryStorage::down());
-    let (status, _, body) =
+    let (status, headers, body) =
         send(on_storage(&down), request(Method::POST, "/f?uploads").body(Body::empty()).unwrap()).await;
-    assert_eq!(status, StatusCode::BAD_GATEWAY);
-    assert_eq!(body, "storage failed; try again shortly\n");
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(headers[header::RETRY_AFTER], "2");
+    assert_eq!(body, "storage is unreachable or slow; try again shortly\n");
 }

@@ -56,6 +56,13 @@ pub enum Authenticator {
 }
 
 impl Authenticator {
+    /// Whether callers are tenants of their own (every mode but `none`), so
+    /// nothing may act outside a tenant's folder.
+    #[must_use]
+    pub fn has_tenants(&self) -> bool {
+        !matches!(self, Self::None)
+    }
+
     /// The tenant `request` acts for (`None` without authentication).
     pub fn authenticate(&self, request: &Parts) -> Result<Option<TenantId>, AuthError> {
         match self {

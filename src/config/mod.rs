@@ -12,6 +12,7 @@ use http::HeaderValue;
 use crate::auth::{Authenticator, JwtVerifier};
 use crate::cli::{AuthMode, LogFormat, ServeArgs, StoreArgs};
 use crate::core::Policy;
+use crate::core::download::InlineTypes;
 use crate::core::key::KeyPrefix;
 use crate::links::ShareKeys;
 use crate::signing::MAX_EXPIRES;
@@ -22,7 +23,7 @@ mod values;
 
 pub use error::ConfigError;
 pub use share::ShareCommand;
-use values::{allowed_origins, base_url, check_bucket, check_region, check_share_max_ttl};
+use values::{allowed_origins, base_url, check_bucket, check_region, check_share_max_ttl, listen_addresses, timeout};
 
 /// Where the gateway runs, which decides the defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,8 +37,12 @@ pub enum Runtime {
 /// The validated configuration.
 #[derive(Debug)]
 pub struct Config {
-    /// Where the gateway listens (local server only).
-    pub listen: SocketAddr,
+    /// Where the gateway listens (local server only): every address its host resolves to.
+    pub listen: Vec<SocketAddr>,
+    /// Limits of the local servers.
+    pub server: ServerLimits,
+    /// How long each of the gateway's own calls to storage may take.
+    pub storage_timeout: Duration,
     /// Which storage URLs are signed for.
     pub store: StoreConfig,
     /// What the gateway is built from.
@@ -86,6 +91,8 @@ pub struct EmbeddedConfig {
 pub struct StoreOnlyConfig {
     /// The store.
     pub store: EmbeddedConfig,
+    /// Limits of its HTTP server.
+    pub server: ServerLimits,
     /// The one key pair the store accepts signatures from.
     pub credentials: aws_credential_types::Credentials,
     /// Browser origins allowed to reach the store.
@@ -94,11 +101,22 @@ pub struct StoreOnlyConfig {
     pub log: LogConfig,
 }
 
+/// What a local HTTP server allows its clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerLimits {
+    /// How long a client may take to send a request's headers.
+    pub header_timeout: Duration,
+    /// The most connections served at once.
+    pub max_connections: usize,
+}
+
 /// The settings a gateway is built from, validated with the configuration.
 #[derive(Debug)]
 pub struct GatewaySettings {
     /// Rules every decision follows.
     pub policy: Policy,
+    /// How long a request body the gateway reads may take to arrive.
+    pub body_timeout: Duration,
     /// Browser origins allowed to call the gateway.
     pub allowed_origins: AllowedOrigins,
     /// How callers are authenticated.
@@ -143,19 +161,26 @@ impl Config {
         if let Some(region) = &args.region {
             check_region(region)?;
         }
-        let store = store(&args, runtime)?;
+        let listen = listen_addresses("--listen / LISTEN_ADDR", &args.listen)?;
+        let store = store(&args, listen[0], runtime)?;
         let base_url = args.base_url.as_deref().map(|url| base_url("--base-url / BASE_URL", url)).transpose()?;
         let gateway = GatewaySettings {
             policy: policy(&args)?,
+            body_timeout: timeout("--body-timeout / BODY_TIMEOUT", args.body_timeout)?,
             allowed_origins: allowed_origins(&args.allowed_origins)?,
             auth: authenticator(&args, runtime)?,
             links: match &args.share_keys {
-                Some(spec) => Some(Links { keys: ShareKeys::parse(spec)?, base_url: base_url.clone() }),
+                Some(spec) => Some(Links {
+                    keys: ShareKeys::parse(spec).map_err(ConfigError::ShareKeys)?,
+                    base_url: base_url.clone(),
+                }),
                 None => None,
             },
         };
         Ok(Self {
-            listen: args.listen,
+            listen,
+            server: server_limits(args.header_timeout, args.max_connections)?,
+            storage_timeout: timeout("--storage-timeout / STORAGE_TIMEOUT", args.storage_timeout)?,
             store,
             gateway,
             share_keys_secret: args.share_keys_secret_arn.clone(),
@@ -176,10 +201,18 @@ fn policy(args: &ServeArgs) -> Result<Policy, ConfigError> {
         expires_in: Duration::from_secs(args.expires),
         max_share_ttl: args.share_max_ttl,
         max_object_size: args.max_object_size,
+        inline_types: InlineTypes::parse(&args.inline_types).map_err(ConfigError::InlineType)?,
     })
 }
 
-fn store(args: &ServeArgs, runtime: Runtime) -> Result<StoreConfig, ConfigError> {
+fn server_limits(header_timeout: Duration, max_connections: usize) -> Result<ServerLimits, ConfigError> {
+    if max_connections == 0 {
+        return Err(ConfigError::MaxConnections);
+    }
+    Ok(ServerLimits { header_timeout: timeout("--header-timeout / HEADER_TIMEOUT", header_timeout)?, max_connections })
+}
+
+fn store(args: &ServeArgs, gateway: SocketAddr, runtime: Runtime) -> Result<StoreConfig, ConfigError> {
     let public_url = args.store_url.as_deref().map(|url| base_url("--store-url / STORE_URL", url)).transpose()?;
     if args.endpoint.is_some() || runtime == Runtime::Lambda {
         let endpoint =
@@ -198,7 +231,7 @@ fn store(args: &ServeArgs, runtime: Runtime) -> Result<StoreConfig, ConfigError>
     if !cfg!(feature = "embedded-store") {
         return Err(ConfigError::NoEmbeddedStore);
     }
-    let listen = args.store_listen.unwrap_or(SocketAddr::new(args.listen.ip(), 0));
+    let listen = args.store_listen.unwrap_or(SocketAddr::new(gateway.ip(), 0));
     if listen.ip().is_unspecified() && public_url.is_none() {
         return Err(ConfigError::StoreUrlRequired(listen));
     }
@@ -222,6 +255,7 @@ fn authenticator(args: &ServeArgs, runtime: Runtime) -> Result<Authenticator, Co
         AuthMode::Jwt => Authenticator::Jwt(JwtVerifier::new(
             args.jwt_secret.as_deref(),
             args.jwt_public_key.as_deref(),
+            &args.jwt_algorithms,
             args.jwt_issuer.clone(),
             args.jwt_audience.clone(),
             claim.to_owned(),
@@ -235,7 +269,7 @@ impl StoreOnlyConfig {
         Ok(Self {
             store: EmbeddedConfig {
                 data_dir: args.data_dir,
-                listen: args.listen,
+                listen: listen_addresses("--listen / STORE_LISTEN_ADDR", &args.listen)?[0],
                 bucket: check_bucket(args.bucket)?,
                 public_url: None,
             },
@@ -247,6 +281,7 @@ impl StoreOnlyConfig {
                 "store-arguments",
             ),
             allowed_origins: allowed_origins(&args.allowed_origins)?,
+            server: server_limits(args.header_timeout, args.max_connections)?,
             log: LogConfig::new(args.log_level, None, Runtime::Local)?,
         })
     }
@@ -284,7 +319,7 @@ mod tests {
     #[test]
     fn defaults_start_the_embedded_store() {
         let config = config(&[], Runtime::Local).unwrap();
-        assert_eq!(config.listen, "127.0.0.1:3000".parse().unwrap());
+        assert_eq!(config.listen, vec!["127.0.0.1:3000".parse().unwrap()]);
         assert_eq!(config.gateway.policy.expires_in, Duration::from_secs(300));
         assert_eq!(config.gateway.allowed_origins, AllowedOrigins::None);
         assert_eq!(config.log.format, LogFormat::Text);

@@ -106,6 +106,9 @@ pub struct PresignOrder {
     pub key: StorageKey,
     /// The lifetime asked for.
     pub expires_in: Duration,
+    /// A moment the URL must not outlive, whatever its lifetime: the expiry
+    /// of the share link it is minted for.
+    pub valid_until: Option<SystemTime>,
     /// Download headers for storage to send.
     pub response: ResponseOverrides,
     /// Request headers signed into the URL, which storage then checks: only

@@ -1,6 +1,15 @@
-//! What a download looks like to a browser: its `Content-Type` and, when asked
-//! for, an RFC 6266 `Content-Disposition`. Both travel as S3's `response-*`
-//! overrides in the presigned URL, so storage sends them itself.
+//! What a download looks like to a browser: its `Content-Type` and an RFC
+//! 6266 `Content-Disposition`, when asked for or when the type could run
+//! script. Both travel as S3's `response-*` overrides in the presigned URL,
+//! so storage sends them itself.
+//!
+//! Storage serves every tenant's files from one origin, so a file a browser
+//! renders there could script against all of them (stored cross-site
+//! scripting). Only types that cannot run script open in place: images but
+//! SVG, audio, video, PDF and plain text, and what the operator adds
+//! ([`InlineTypes`]). Everything else, and every key whose extension names no
+//! type (storage would answer with whatever type the uploader claimed), is
+//! saved as an attachment.
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
@@ -19,6 +28,47 @@ pub enum FileNameError {
     /// Longer than file systems allow.
     #[error("the download name is longer than {MAX_FILE_NAME_BYTES} bytes")]
     TooLong,
+}
+
+/// Media types that may open in the browser: the safe defaults, and the
+/// operator's additions (`type/subtype` or `type/*`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InlineTypes(Vec<String>);
+
+impl InlineTypes {
+    /// Validates the operator's additions; an entry that is not a media type is returned.
+    pub fn parse(entries: &[String]) -> Result<Self, String> {
+        let mut types = Vec::new();
+        for entry in entries.iter().map(|e| e.trim()).filter(|e| !e.is_empty()) {
+            let valid = entry.split_once('/').is_some_and(|(kind, sub)| {
+                let token = |t: &str| {
+                    !t.is_empty() && t.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
+                };
+                token(kind) && (sub == "*" || token(sub))
+            });
+            if !valid {
+                return Err(entry.to_owned());
+            }
+            types.push(entry.to_ascii_lowercase());
+        }
+        Ok(Self(types))
+    }
+
+    /// Whether `media_type` may open in the browser.
+    #[must_use]
+    pub fn allows(&self, media_type: &str) -> bool {
+        let media_type = media_type.to_ascii_lowercase();
+        let (kind, sub) = media_type.split_once('/').unwrap_or((&media_type, ""));
+        let safe = match kind {
+            "image" => !sub.contains("svg"),
+            "audio" | "video" => true,
+            _ => matches!(media_type.as_str(), "application/pdf" | "text/plain"),
+        };
+        safe || self.0.iter().any(|allowed| match allowed.strip_suffix("/*") {
+            Some(allowed_kind) => allowed_kind == kind,
+            None => *allowed == media_type,
+        })
+    }
 }
 
 /// The type a browser should see for `file_name`, or `None` when its extension
@@ -87,6 +137,36 @@ mod tests {
         assert_eq!(content_type_for("archive.tar.gz").as_deref(), Some("application/gzip"));
         assert_eq!(content_type_for("README"), None);
         assert_eq!(content_type_for("blob.qqqzz"), None);
+    }
+
+    #[test]
+    fn only_types_that_run_no_script_open_in_place() {
+        let defaults = InlineTypes::default();
+        for safe in ["image/jpeg", "image/png", "IMAGE/GIF", "audio/mpeg", "video/mp4", "application/pdf", "text/plain"]
+        {
+            assert!(defaults.allows(safe), "{safe}");
+        }
+        let active = [
+            "text/html",
+            "image/svg+xml",
+            "application/xhtml+xml",
+            "text/xml",
+            "application/xml",
+            "text/javascript",
+            "application/javascript",
+            "application/json",
+            "text/css",
+            "application/octet-stream",
+        ];
+        for active in active {
+            assert!(!defaults.allows(active), "{active}");
+        }
+        let operator = InlineTypes::parse(&["application/json".into(), " text/* ".into()]).unwrap();
+        assert!(
+            operator.allows("application/json") && operator.allows("text/html") && !operator.allows("image/svg+xml")
+        );
+        assert_eq!(InlineTypes::parse(&["html".into()]), Err("html".into()));
+        assert_eq!(InlineTypes::parse(&["text/ html".into()]), Err("text/ html".into()));
     }
 
     #[test]

@@ -100,6 +100,7 @@ pub fn on_upload(
                 operation: Operation::UploadPart,
                 key,
                 expires_in: policy.expires_in,
+                valid_until: None,
                 response: ResponseOverrides::default(),
                 signed_headers,
                 part: Some(PartTarget { upload, number }),

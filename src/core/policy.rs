@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use super::download::InlineTypes;
 use super::grant::Grant;
 use super::key::KeyPrefix;
 use super::tenant::{Scope, TenantId};
@@ -20,6 +21,8 @@ pub struct Policy {
     pub max_share_ttl: Duration,
     /// The largest object accepted, by single PUT or multipart.
     pub max_object_size: Option<u64>,
+    /// Media types downloads may show in the browser besides the safe defaults.
+    pub inline_types: InlineTypes,
 }
 
 impl Policy {
@@ -33,6 +36,7 @@ impl Policy {
             expires_in,
             max_share_ttl: Duration::from_secs(365 * 86_400),
             max_object_size: None,
+            inline_types: InlineTypes::default(),
         }
     }
 

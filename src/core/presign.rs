@@ -19,8 +19,8 @@ pub fn presign(
     caller: Caller<'_>,
     policy: &Policy,
 ) -> Result<PresignOrder, Rejection> {
-    let (tenant, link_limit) = match caller {
-        Caller::Owner(tenant) => (tenant, None),
+    let (tenant, link_limit, valid_until) = match caller {
+        Caller::Owner(tenant) => (tenant, None, None),
         Caller::Link(grant) => {
             if grant.key != *key {
                 return Err(Rejection::LinkForAnotherKey);
@@ -28,7 +28,7 @@ pub fn presign(
             if !grant.methods.allows(operation) {
                 return Err(Rejection::LinkMethod(operation.method()));
             }
-            (grant.tenant.as_ref(), grant.max_size)
+            (grant.tenant.as_ref(), grant.max_size, Some(grant.expires_at))
         }
     };
     let signed_headers = if operation == Operation::Put {
@@ -37,7 +37,7 @@ pub fn presign(
         Vec::new()
     };
     let response = if operation.reads() {
-        download_headers(key, query.download.as_deref())?
+        download_headers(key, query.download.as_deref(), policy)?
     } else if query.download.is_some() {
         return Err(Rejection::DownloadOnWrite);
     } else {
@@ -47,22 +47,27 @@ pub fn presign(
         operation,
         key: policy.scope(tenant).storage_key(key)?,
         expires_in: policy.expires_in,
+        valid_until,
         response,
         signed_headers,
         part: None,
     })
 }
 
-fn download_headers(key: &ObjectKey, download: Option<&str>) -> Result<ResponseOverrides, Rejection> {
+/// The type from the key's extension, and a disposition: the name asked for
+/// with `?download`, or an attachment when the type could run script (or is
+/// unknown, so storage would answer with whatever the uploader claimed).
+fn download_headers(key: &ObjectKey, download: Option<&str>, policy: &Policy) -> Result<ResponseOverrides, Rejection> {
+    let content_type = download::content_type_for(key.file_name());
     let content_disposition = match download {
-        None => None,
-        Some("") => Some(download::attachment(key.file_name())),
+        None if content_type.as_deref().is_some_and(|t| policy.inline_types.allows(t)) => None,
+        None | Some("") => Some(download::attachment(key.file_name())),
         Some(name) => {
             download::check_file_name(name)?;
             Some(download::attachment(name))
         }
     };
-    Ok(ResponseOverrides { content_type: download::content_type_for(key.file_name()), content_disposition })
+    Ok(ResponseOverrides { content_type, content_disposition })
 }
 
 #[cfg(test)]
@@ -112,7 +117,9 @@ mod tests {
     fn downloads_get_a_type_and_on_request_a_disposition() {
         let cases = [
             (Method::GET, "/a/photo.jpg", None, Some("image/jpeg"), None),
-            (Method::GET, "/README", None, None, None),
+            (Method::GET, "/README", None, None, Some("attachment; filename=\"README\"")),
+            (Method::GET, "/page.html", None, Some("text/html"), Some("attachment; filename=\"page.html\"")),
+            (Method::HEAD, "/logo.svg", None, Some("image/svg+xml"), Some("attachment; filename=\"logo.svg\"")),
             (Method::HEAD, "/a/doc.pdf", None, Some("application/pdf"), None),
             (
                 Method::GET,

@@ -65,6 +65,9 @@ pub enum SignError {
     /// hand out a URL that storage refuses.
     #[error("the signing credentials have expired")]
     CredentialsExpired,
+    /// What the URL is for (a share link) expires before a URL could live a second.
+    #[error("the share link has expired")]
+    OrderExpired,
     /// `aws-sigv4` refused the request.
     #[error("SigV4 signing failed")]
     Signing(#[from] SigningError),
@@ -120,7 +123,7 @@ impl Presigner {
         }
 
         let mut settings = self.settings.clone();
-        settings.expires_in = Some(lifetime(order.expires_in, credentials, now)?);
+        settings.expires_in = Some(lifetime(asked_lifetime(order, now)?, credentials, now)?);
         let identity = Identity::from(credentials.clone());
         let params = v4::SigningParams::builder()
             .identity(&identity)
@@ -150,6 +153,17 @@ fn push_param(url: &mut String, separator: &mut char, name: &str, value: &str) {
     url.push('=');
     url.push_str(&fmt_query(value));
     *separator = '&';
+}
+
+/// The lifetime `order` asks for, within any moment it must not outlive (a
+/// share link's expiry), in whole seconds as SigV4 counts them.
+pub fn asked_lifetime(order: &PresignOrder, now: SystemTime) -> Result<Duration, SignError> {
+    let Some(until) = order.valid_until else { return Ok(order.expires_in) };
+    let left = until.duration_since(now).map_err(|_| SignError::OrderExpired)?;
+    if left.as_secs() == 0 {
+        return Err(SignError::OrderExpired);
+    }
+    Ok(order.expires_in.min(Duration::from_secs(left.as_secs())))
 }
 
 /// How long a URL asked to live for `wanted` may live, given the credentials.
@@ -203,7 +217,15 @@ mod tests {
     fn order(key: &str, operation: Operation, response: ResponseOverrides) -> PresignOrder {
         let policy = Policy::new(Duration::from_secs(300));
         let key = policy.scope(None).storage_key(&ObjectKey::new(key.into()).unwrap()).unwrap();
-        PresignOrder { operation, key, expires_in: policy.expires_in, response, signed_headers: Vec::new(), part: None }
+        PresignOrder {
+            operation,
+            key,
+            expires_in: policy.expires_in,
+            valid_until: None,
+            response,
+            signed_headers: Vec::new(),
+            part: None,
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@
 mod s3;
 
 use std::fmt;
+use std::time::Duration;
 
 use async_trait::async_trait;
 
@@ -36,6 +37,9 @@ pub enum StorageError {
     /// Storage could not be reached, or answered what the SDK cannot read.
     #[error("storage could not be reached")]
     Unreachable(#[source] BoxError),
+    /// Storage did not answer in time (`--storage-timeout`).
+    #[error("storage did not answer within {0:?}")]
+    TimedOut(Duration),
     /// Storage answered an upload id that is not one.
     #[error("storage returned the upload id {0:?}")]
     BadUploadId(String),

@@ -1,8 +1,11 @@
 //! [`Storage`] over `aws-sdk-s3`: AWS S3, or any S3-compatible endpoint
 //! addressed path-style. One client, built once at start-up.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_sdk_s3::config::timeout::TimeoutConfig;
 use aws_sdk_s3::config::{BehaviorVersion, Region, RequestChecksumCalculation, ResponseChecksumValidation};
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
@@ -14,43 +17,53 @@ use crate::core::multipart::UploadId;
 use crate::core::tenant::StorageKey;
 use crate::core::{NewObject, Overwrite};
 
-impl<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static> From<SdkError<E, HttpResponse>>
-    for StorageError
-{
-    fn from(error: SdkError<E, HttpResponse>) -> Self {
-        match &error {
-            SdkError::ServiceError(service) => Self::Refused {
-                status: service.raw().status().as_u16(),
-                code: service.err().code().unwrap_or("Unknown").to_owned(),
-                message: service.err().message().unwrap_or_default().to_owned(),
-            },
-            _ => Self::Unreachable(Box::new(error)),
-        }
-    }
-}
-
 /// An S3 client for one bucket.
 #[derive(Debug, Clone)]
 pub struct S3Storage {
     client: aws_sdk_s3::Client,
     bucket: String,
+    timeout: Duration,
 }
 
 impl S3Storage {
-    /// A client for `bucket` in `region`, at `endpoint` (path-style) or AWS S3.
+    /// A client for `bucket` in `region`, at `endpoint` (path-style) or AWS
+    /// S3, whose every call (retries included) ends within `timeout`.
     #[must_use]
-    pub fn new(credentials: SharedCredentialsProvider, region: &str, endpoint: Option<&str>, bucket: &str) -> Self {
+    pub fn new(
+        credentials: SharedCredentialsProvider,
+        region: &str,
+        endpoint: Option<&str>,
+        bucket: &str,
+        timeout: Duration,
+    ) -> Self {
         let mut config = aws_sdk_s3::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(region.to_owned()))
             .credentials_provider(credentials)
+            .timeout_config(TimeoutConfig::builder().operation_timeout(timeout).build())
             // Only what S3 requires: S3-compatible stores differ on the newer checksums.
             .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
             .response_checksum_validation(ResponseChecksumValidation::WhenRequired);
         if let Some(endpoint) = endpoint {
             config = config.endpoint_url(endpoint).force_path_style(true);
         }
-        Self { client: aws_sdk_s3::Client::from_conf(config.build()), bucket: bucket.to_owned() }
+        Self { client: aws_sdk_s3::Client::from_conf(config.build()), bucket: bucket.to_owned(), timeout }
+    }
+
+    /// What storage's answer means for the gateway.
+    fn error<E>(&self, error: SdkError<E, HttpResponse>) -> StorageError
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        match &error {
+            SdkError::ServiceError(service) => StorageError::Refused {
+                status: service.raw().status().as_u16(),
+                code: service.err().code().unwrap_or("Unknown").to_owned(),
+                message: service.err().message().unwrap_or_default().to_owned(),
+            },
+            SdkError::TimeoutError(_) => StorageError::TimedOut(self.timeout),
+            _ => StorageError::Unreachable(Box::new(error)),
+        }
     }
 }
 
@@ -66,7 +79,7 @@ impl Storage for S3Storage {
         for (name, value) in &object.metadata {
             request = request.metadata(name, value);
         }
-        let output = request.send().await?;
+        let output = request.send().await.map_err(|e| self.error(e))?;
         let id = output.upload_id().unwrap_or_default();
         UploadId::new(id).map_err(|_| StorageError::BadUploadId(id.to_owned()))
     }
@@ -83,7 +96,8 @@ impl Storage for S3Storage {
                 .upload_id(upload.as_str())
                 .set_part_number_marker(marker.take())
                 .send()
-                .await?;
+                .await
+                .map_err(|e| self.error(e))?;
             for part in page.parts() {
                 let (Some(number), Some(etag)) = (part.part_number(), part.e_tag()) else { continue };
                 let Ok(number) = u16::try_from(number) else { continue };
@@ -120,7 +134,7 @@ impl Storage for S3Storage {
         if overwrite == Overwrite::Refused {
             request = request.if_none_match("*");
         }
-        let output = request.send().await?;
+        let output = request.send().await.map_err(|e| self.error(e))?;
         Ok(output.e_tag().unwrap_or_default().trim_matches('"').to_owned())
     }
 
@@ -131,7 +145,8 @@ impl Storage for S3Storage {
             .key(key.as_str())
             .upload_id(upload.as_str())
             .send()
-            .await?;
+            .await
+            .map_err(|e| self.error(e))?;
         Ok(())
     }
 }

@@ -17,7 +17,7 @@ use s3s::auth::SimpleAuth;
 use s3s::service::S3ServiceBuilder;
 use tokio::net::TcpListener;
 
-use crate::config::{AllowedOrigins, EmbeddedConfig};
+use crate::config::{AllowedOrigins, EmbeddedConfig, ServerLimits};
 use crate::signing::StoreLocation;
 use crate::storage::S3Storage;
 use aws_credential_types::provider::SharedCredentialsProvider;
@@ -98,11 +98,11 @@ impl EmbeddedStore {
         &self.location
     }
 
-    /// A client for the gateway's own calls to this store.
+    /// A client for the gateway's own calls to this store, each within `timeout`.
     #[must_use]
-    pub fn storage(&self) -> S3Storage {
+    pub fn storage(&self, timeout: std::time::Duration) -> S3Storage {
         let credentials = SharedCredentialsProvider::new(self.credentials.clone());
-        S3Storage::new(credentials, REGION, Some(&self.server_url), &self.location.bucket)
+        S3Storage::new(credentials, REGION, Some(&self.server_url), &self.location.bucket, timeout)
     }
 
     /// The credentials URLs for this store are signed with.
@@ -114,7 +114,7 @@ impl EmbeddedStore {
     /// Serves until `shutdown` completes, then finishes the requests in flight.
     /// Uploads are written to a temporary file and renamed when complete, so
     /// an interrupted one never shows as an object.
-    pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await
+    pub async fn serve(self, limits: ServerLimits, shutdown: impl Future<Output = ()> + Send + 'static) {
+        crate::http_server::serve(vec![self.listener], self.router, limits, shutdown).await;
     }
 }
