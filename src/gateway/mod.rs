@@ -231,7 +231,12 @@ fn is_authority(host: &str) -> bool {
     let Ok(authority) = host.parse::<http::uri::Authority>() else { return false };
     let valid_host = !authority.host().is_empty()
         && authority.host().bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b));
-    valid_host && authority.as_str() == host && !host.contains('@')
+    let valid_port = match host.strip_prefix(authority.host()) {
+        Some("") => true,
+        Some(port) => port.strip_prefix(':').is_some_and(|port| port.parse::<u16>().is_ok()),
+        None => false,
+    };
+    valid_host && valid_port && authority.as_str() == host && !host.contains('@')
 }
 
 /// The router: the catch-all handler, request ids, the access log and CORS.
@@ -246,5 +251,20 @@ pub fn app(gateway: Arc<Gateway>) -> Router {
     match cors {
         Some(cors) => router.layer(cors),
         None => router,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_authority;
+
+    #[test]
+    fn hosts_are_authorities_only() {
+        for good in ["files.example", "files.example:8443", "127.0.0.1:3000", "[::1]:3000", "localhost"] {
+            assert!(is_authority(good), "{good}");
+        }
+        for bad in ["evil.example/steal?", "a@evil.example", "evil.example:99999", "exa mple", "", ":80", "x:"] {
+            assert!(!is_authority(bad), "{bad}");
+        }
     }
 }

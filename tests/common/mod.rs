@@ -118,9 +118,19 @@ pub fn scratch_dir(name: &str) -> PathBuf {
 impl Gateway {
     /// Starts `presign-gateway serve` on a free port with `extra` flags.
     pub fn start(name: &str, extra: &[&str]) -> Self {
+        Self::start_with_env(name, extra, &[])
+    }
+
+    /// Starts `presign-gateway serve` on a free port with `extra` flags and `env` variables.
+    pub fn start_with_env(name: &str, extra: &[&str], env: &[(&str, &str)]) -> Self {
         let data_dir = scratch_dir(name).join("data");
         let mut command = binary();
-        command.arg("serve").args(["--listen", "127.0.0.1:0", "--data-dir"]).arg(&data_dir).args(extra);
+        command.envs(env.iter().copied());
+        command.arg("serve").args(["--listen", "127.0.0.1:0"]);
+        if !extra.contains(&"--endpoint") {
+            command.arg("--data-dir").arg(&data_dir);
+        }
+        command.args(extra);
         let server = Server::spawn(command, "presign-gateway listening on ");
         Self { url: server.url.clone(), server, data_dir }
     }
@@ -152,6 +162,18 @@ fn collect(stream: ChildStderr, into: Arc<Mutex<String>>) {
             into.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
         }
     });
+}
+
+/// `presign-gateway store` on a free port, accepting signatures made with
+/// `access_key` and `secret_key`: an S3-compatible endpoint for `serve --endpoint`.
+pub fn store(name: &str, access_key: &str, secret_key: &str) -> Server {
+    let mut command = binary();
+    command
+        .args(["store", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(scratch_dir(name).join("data"))
+        .env("AWS_ACCESS_KEY_ID", access_key)
+        .env("AWS_SECRET_ACCESS_KEY", secret_key);
+    Server::spawn(command, "embedded store listening on ")
 }
 
 /// Runs curl with `args`, failing the test if curl itself cannot run.
