@@ -74,7 +74,7 @@ fn no_body_is_read_before_the_caller_is_authenticated() {
     // the 401 comes without waiting for the rest.
     let head = "POST /big.iso?uploadId=abc HTTP/1.1\r\nHost: x\r\nContent-Length: 2097151\r\n\r\n";
     let mut request = head.as_bytes().to_vec();
-    request.extend_from_slice(&[b'<'; 64 << 10]);
+    request.resize(request.len() + (64 << 10), b'<');
     let reply = answer(send_raw(&gateway, &request));
     assert!(reply.starts_with("HTTP/1.1 401"), "{reply}");
     assert!(reply.to_ascii_lowercase().contains("connection: close"), "{reply}");
@@ -82,7 +82,7 @@ fn no_body_is_read_before_the_caller_is_authenticated() {
     // The same for a PUT sent without Expect: no draining before authentication.
     let head = "PUT /big.iso HTTP/1.1\r\nHost: x\r\nContent-Length: 104857600\r\n\r\n";
     let mut request = head.as_bytes().to_vec();
-    request.extend_from_slice(&[0; 64 << 10]);
+    request.resize(request.len() + (64 << 10), 0);
     let reply = answer(send_raw(&gateway, &request));
     assert!(reply.starts_with("HTTP/1.1 401"), "{reply}");
 

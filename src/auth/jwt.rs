@@ -50,7 +50,7 @@ pub enum JwtKeyError {
 struct Key {
     /// The JWKS `kid`, if any.
     id: Option<String>,
-    key: DecodingKey,
+    decoding: DecodingKey,
     algorithms: Vec<Algorithm>,
 }
 
@@ -104,7 +104,7 @@ impl JwtVerifier {
             if algorithms.is_empty() {
                 return Err(JwtKeyError::Unusable("--jwt-secret"));
             }
-            keys.push(Key { id: None, key: DecodingKey::from_secret(secret.as_bytes()), algorithms });
+            keys.push(Key { id: None, decoding: DecodingKey::from_secret(secret.as_bytes()), algorithms });
         }
         if let Some(path) = public_key_path {
             let public = read_public_keys(path, allowed.as_deref())?;
@@ -140,7 +140,7 @@ impl JwtVerifier {
         // early token says so rather than "invalid signature".
         let mut refusal = None;
         for key in candidates {
-            match decode::<HashMap<String, Value>>(token, &key.key, &validation) {
+            match decode::<HashMap<String, Value>>(token, &key.decoding, &validation) {
                 Ok(data) => return Ok(data.claims),
                 Err(error) if matches!(error.kind(), jsonwebtoken::errors::ErrorKind::InvalidSignature) => {
                     refusal.get_or_insert(error);
@@ -202,7 +202,7 @@ fn read_public_keys(path: &str, allowed: Option<&[Algorithm]>) -> Result<Vec<Key
         .or_else(|_| DecodingKey::from_ed_pem(&bytes))
         .map_err(|_| parse_error())?;
     let algorithms = restrict(family_defaults(key.family()), key.family(), allowed);
-    Ok(if algorithms.is_empty() { Vec::new() } else { vec![Key { id: None, key, algorithms }] })
+    Ok(if algorithms.is_empty() { Vec::new() } else { vec![Key { id: None, decoding: key, algorithms }] })
 }
 
 /// A JWKS entry as a verifying key: never one meant for encryption, never an
@@ -220,7 +220,7 @@ fn jwks_key(jwk: &Jwk, allowed: Option<&[Algorithm]>) -> Option<Key> {
         None => own,
         Some(allowed) => own.into_iter().filter(|alg| allowed.contains(alg)).collect(),
     };
-    (!algorithms.is_empty()).then(|| Key { id: jwk.common.key_id.clone(), key, algorithms })
+    (!algorithms.is_empty()).then(|| Key { id: jwk.common.key_id.clone(), decoding: key, algorithms })
 }
 
 #[cfg(test)]

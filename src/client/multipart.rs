@@ -52,7 +52,8 @@ pub async fn complete(
 pub async fn abort(gateway: &GatewayClient, url: &Url, upload_id: &str) {
     let abort_url = with_query(url, &[("uploadId", Some(upload_id))]);
     if let Err(error) = gateway.call(Method::DELETE, &abort_url, HeaderMap::new(), None).await {
-        tracing::warn!(error = %crate::telemetry::ErrorChain(&error), "could not abort the upload; storage's lifecycle rule will clean it up");
+        let error = crate::telemetry::ErrorChain(&error);
+        tracing::warn!("could not abort the upload ({error}); storage's lifecycle rule will clean it up");
     }
 }
 

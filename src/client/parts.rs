@@ -26,6 +26,8 @@ pub struct DonePart {
     pub number: u16,
     /// Its ETag: the hex MD5 of its bytes.
     pub etag: String,
+    /// Its size in bytes.
+    pub bytes: u64,
     /// Whether it was stored before this run.
     pub resumed: bool,
 }
@@ -76,7 +78,11 @@ impl Parts {
         let mut next = first;
         loop {
             // Hold a permit before reading, so at most `concurrency` parts are in memory.
-            let permit = permits.clone().acquire_owned().await.map_err(|_| ClientError::Usage("cancelled".into()))?;
+            let permit = permits
+                .clone()
+                .acquire_owned()
+                .await
+                .map_err(|_| ClientError::Protocol("the part queue closed".into()))?;
             let chunk = match next.take() {
                 Some(chunk) => chunk,
                 None => read_chunk(reader, self.part_size).await?,
@@ -126,7 +132,7 @@ impl Parts {
             let length = chunk.len() as u64;
             if stored.iter().any(|(n, etag)| *n == number && *etag == md5_hex) {
                 bar.inc(length);
-                return Ok(DonePart { number, etag: md5_hex, resumed: true });
+                return Ok(DonePart { number, etag: md5_hex, bytes: length, resumed: true });
             }
             let md5 = STANDARD.encode(digest);
             let number_text = number.to_string();
@@ -142,7 +148,7 @@ impl Parts {
                 )));
             }
             bar.inc(length);
-            Ok(DonePart { number, etag, resumed: false })
+            Ok(DonePart { number, etag, bytes: length, resumed: false })
         }
     }
 }

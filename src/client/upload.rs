@@ -41,8 +41,10 @@ pub struct UploadOptions {
 /// What was uploaded.
 #[derive(Debug)]
 pub struct Uploaded {
-    /// Bytes sent.
+    /// The object's size.
     pub size: u64,
+    /// Bytes already stored by an earlier run, not sent again.
+    pub skipped: u64,
     /// The whole file's SHA-256, unless it was not computed.
     pub sha256: Option<String>,
     /// Storage's ETag.
@@ -64,23 +66,45 @@ impl std::fmt::Display for Uploaded {
             self.size,
             self.parts,
             self.seconds,
-            super::rate(self.size, self.seconds),
+            super::rate(self.size - self.skipped, self.seconds),
             self.sha256.as_deref().unwrap_or("(not computed: --no-sha256)"),
             self.etag
         )
     }
 }
 
-/// Uploads `options.source` to `options.url` through `gateway`.
+/// Uploads `options.source` to `options.url` through `gateway`, until done
+/// or Ctrl-C, after which it says how to resume.
 pub async fn upload(gateway: &GatewayClient, options: UploadOptions) -> Result<Uploaded, ClientError> {
+    tokio::select! {
+        uploaded = upload_until_done(gateway, &options) => uploaded,
+        _ = tokio::signal::ctrl_c() => Err(interrupted(&options)),
+    }
+}
+
+/// Ctrl-C: where the upload stands and how to go on.
+fn interrupted(options: &UploadOptions) -> ClientError {
+    let state = state::path(options.url.as_str(), Path::new(&options.source));
+    let hint = if state.is_file() {
+        format!(
+            "the parts sent so far are kept: run the same command with --resume to continue (state in {})",
+            state.display()
+        )
+    } else {
+        "nothing was kept: run the same command to start again".to_owned()
+    };
+    ClientError::Interrupted(hint)
+}
+
+async fn upload_until_done(gateway: &GatewayClient, options: &UploadOptions) -> Result<Uploaded, ClientError> {
     let started = Instant::now();
     if !(MIN_PART_BYTES..=MAX_PART_BYTES).contains(&options.part_size) {
         return Err(ClientError::Usage("--part-size must be between 5 MiB and 5 GiB".into()));
     }
     let mut uploaded = if options.source == "-" {
-        upload_stdin(gateway, &options).await?
+        upload_stdin(gateway, options).await?
     } else {
-        upload_file(gateway, &options, Path::new(&options.source)).await?
+        upload_file(gateway, options, Path::new(&options.source)).await?
     };
     uploaded.seconds = started.elapsed().as_secs_f64();
     Ok(uploaded)
@@ -93,7 +117,7 @@ async fn upload_stdin(gateway: &GatewayClient, options: &UploadOptions) -> Resul
         // All of it fits in one part: one PUT, no multipart.
         let sha256 = options.sha256.then(|| sha256_hex(&first));
         let etag = put_bytes(gateway, &options.url, first.clone(), sha256.as_deref()).await?;
-        return Ok(Uploaded { size: first.len() as u64, sha256, etag, parts: 1, resumed: 0, seconds: 0.0 });
+        return Ok(Uploaded { size: first.len() as u64, skipped: 0, sha256, etag, parts: 1, resumed: 0, seconds: 0.0 });
     }
     let bar = progress::bar(None, "uploading");
     let upload_id = create(gateway, &options.url, None).await?;
@@ -103,7 +127,7 @@ async fn upload_stdin(gateway: &GatewayClient, options: &UploadOptions) -> Resul
     match result {
         Ok(Sent { bytes, sha256, parts }) => {
             let etag = complete(gateway, &options.url, &upload_id, listed(&parts)).await?;
-            Ok(Uploaded { size: bytes, sha256, etag, parts: count(&parts), resumed: 0, seconds: 0.0 })
+            Ok(Uploaded { size: bytes, skipped: 0, sha256, etag, parts: count(&parts), resumed: 0, seconds: 0.0 })
         }
         Err(error) => {
             abort(gateway, &options.url, &upload_id).await;
@@ -126,7 +150,7 @@ async fn upload_file(gateway: &GatewayClient, options: &UploadOptions, path: &Pa
     let shared_link = options.url.query_pairs().any(|(name, _)| name == "token");
     if size <= options.part_size || shared_link {
         let etag = put_file(gateway, &options.url, path, size, sha256.as_deref()).await?;
-        return Ok(Uploaded { size, sha256, etag, parts: 1, resumed: 0, seconds: 0.0 });
+        return Ok(Uploaded { size, skipped: 0, sha256, etag, parts: 1, resumed: 0, seconds: 0.0 });
     }
 
     // Keep within S3's 10,000 parts.
@@ -177,23 +201,46 @@ async fn upload_file(gateway: &GatewayClient, options: &UploadOptions, path: &Pa
     let mut file = tokio::fs::File::open(path).await.map_err(io)?;
     let result = parts.run(None, &mut file, false).await;
     bar.finish_and_clear();
-    let sent = result.map_err(|error| resumable(error, path))?;
-    if sent.bytes != size {
-        return Err(ClientError::Integrity(format!("{} changed while it was read", path.display())));
-    }
-    let etag = complete(gateway, &options.url, &upload_id, listed(&sent.parts))
-        .await
-        .map_err(|error| resumable(error, path))?;
+    let failed = |error| fail(gateway, &options.url, &upload_id, path, error);
+    let sent = match result {
+        Ok(sent) if sent.bytes == size => sent,
+        Ok(_) => {
+            return Err(failed(ClientError::Integrity(format!("{} changed while it was read", path.display()))).await);
+        }
+        Err(error) => return Err(failed(error).await),
+    };
+    let etag = match complete(gateway, &options.url, &upload_id, listed(&sent.parts)).await {
+        Ok(etag) => etag,
+        Err(error) => return Err(failed(error).await),
+    };
     state::forget(&url, path);
-    let resumed = u16::try_from(sent.parts.iter().filter(|p| p.resumed).count()).unwrap_or(u16::MAX);
-    Ok(Uploaded { size, sha256, etag, parts: count(&sent.parts), resumed, seconds: 0.0 })
+    let resumed: Vec<_> = sent.parts.iter().filter(|p| p.resumed).collect();
+    Ok(Uploaded {
+        size,
+        skipped: resumed.iter().map(|p| p.bytes).sum(),
+        sha256,
+        etag,
+        parts: count(&sent.parts),
+        resumed: u16::try_from(resumed.len()).unwrap_or(u16::MAX),
+        seconds: 0.0,
+    })
 }
 
-/// `error`, with how to continue: the parts sent so far are kept.
-fn resumable(error: ClientError, path: &Path) -> ClientError {
-    let hint =
-        format!("the parts sent so far are kept: run the same command with --resume to continue {}", path.display());
-    ClientError::Resumable { error: Box::new(error), hint }
+/// What a failed multipart upload leaves: kept for `--resume` when trying
+/// again can help; otherwise (a refusal that will not change, a changed
+/// file) aborted, its state forgotten.
+async fn fail(gateway: &GatewayClient, url: &Url, upload_id: &str, path: &Path, error: ClientError) -> ClientError {
+    if error.is_transient() {
+        let hint = format!(
+            "the parts sent so far are kept: run the same command with --resume to continue {} (state in {})",
+            path.display(),
+            state::path(url.as_str(), path).display()
+        );
+        return ClientError::Resumable { error: Box::new(error), hint };
+    }
+    abort(gateway, url, upload_id).await;
+    state::forget(url.as_str(), path);
+    error
 }
 
 fn parts(

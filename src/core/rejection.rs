@@ -29,7 +29,9 @@ pub enum Rejection {
     #[error("`{0}` appears more than once in the query")]
     RepeatedParameter(&'static str),
     /// A chunked upload: S3 needs the size before the first byte.
-    #[error("storage needs the upload's size up front (Content-Length): save standard input to a file and upload that")]
+    #[error(
+        "storage needs the upload's size up front (Content-Length): stream standard input with `presign-gateway upload - URL`, or save it to a file and upload that"
+    )]
     LengthRequired,
     /// `?share` with another method than POST.
     #[error("share links are created with POST /<key>?share&ttl=SECONDS")]

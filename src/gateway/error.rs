@@ -85,7 +85,8 @@ impl GatewayError {
             },
             Self::Auth(error) if error.is_forbidden() => StatusCode::FORBIDDEN,
             Self::Auth(_) => StatusCode::UNAUTHORIZED,
-            Self::Link(_) | Self::LinksDisabled => StatusCode::FORBIDDEN,
+            // A link that expires before a URL could live a second is an expired link.
+            Self::Link(_) | Self::LinksDisabled | Self::Signing(SignError::OrderExpired) => StatusCode::FORBIDDEN,
             Self::NoHost | Self::BadHost => StatusCode::BAD_REQUEST,
             // Storage's own client errors (no such upload, precondition failed) are the client's;
             // a 401 or 403 is the gateway's own role failing, whose message names the account.
@@ -94,12 +95,13 @@ impl GatewayError {
             {
                 StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY)
             }
-            // Unreachable, slow or failing: worth trying again shortly.
-            Self::Storage(StorageError::Unreachable(_) | StorageError::TimedOut(_)) => StatusCode::SERVICE_UNAVAILABLE,
+            // Storage unreachable, slow or failing, or no credentials to sign
+            // with yet: worth trying again shortly.
+            Self::Storage(StorageError::Unreachable(_) | StorageError::TimedOut(_))
+            | Self::Credentials(_)
+            | Self::Signing(SignError::CredentialsExpired) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Storage(StorageError::Refused { status, .. }) if *status >= 500 => StatusCode::SERVICE_UNAVAILABLE,
             Self::Storage(_) => StatusCode::BAD_GATEWAY,
-            Self::Credentials(_) | Self::Signing(SignError::CredentialsExpired) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Signing(SignError::OrderExpired) => StatusCode::FORBIDDEN,
             Self::Signing(SignError::Signing(_) | SignError::Parameters(_) | SignError::NotAHeader(_)) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
