@@ -83,7 +83,8 @@ fn retries_are_told_to_a_person() {
     let output = upload(&[file.to_str().unwrap(), &gateway.at("r.bin"), "--part-size", "5MiB"], &dir);
     assert!(output.status.success(), "{}", stderr(&output));
     let message = stderr(&output);
-    assert!(message.contains("presign-gateway: warning: part 2 failed (storage answered 503"), "{message}");
+    // The proxy answers 503 without reading the part, so the client sees the 503 or a broken pipe.
+    assert!(message.contains("presign-gateway: warning: part 2 failed ("), "{message}");
     assert!(message.contains("trying again in"), "{message}");
     assert!(!message.contains("presign_gateway::") && !message.contains(" WARN "), "{message}");
 }
