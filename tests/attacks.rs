@@ -286,6 +286,6 @@ fn storage_that_is_down_or_slow_gets_a_503_to_retry() {
         let reply = String::from_utf8_lossy(&output.stdout).to_ascii_lowercase();
         assert!(reply.starts_with("http/1.1 503"), "{name}: {reply}");
         assert!(reply.contains("retry-after: 2"), "{name}: {reply}");
-        assert!(gateway.logs().contains("storage"), "{name}: the cause is logged");
+        assert!(gateway.server.logged("storage", Duration::from_secs(10)), "{name}: the cause is logged");
     }
 }

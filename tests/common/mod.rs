@@ -45,6 +45,19 @@ impl Server {
         self.stderr.lock().unwrap().clone()
     }
 
+    /// Whether the process logs `needle` within `limit` (its standard error
+    /// is read by a thread of its own, so a line may arrive a moment late).
+    pub fn logged(&self, needle: &str, limit: Duration) -> bool {
+        let deadline = std::time::Instant::now() + limit;
+        while !self.logs().contains(needle) {
+            if std::time::Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        true
+    }
+
     /// Sends SIGTERM.
     pub fn terminate(&self) {
         let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().expect("kill");
