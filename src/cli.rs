@@ -109,6 +109,10 @@ pub struct ServeArgs {
     #[arg(long, env = "STORE_LISTEN_ADDR", conflicts_with = "endpoint")]
     pub store_listen: Option<SocketAddr>,
 
+    /// Abort multipart uploads of the embedded store started longer ago than this, as S3's lifecycle rule does (seconds, or 30m, 12h, 1d).
+    #[arg(long, env = "ABORT_INCOMPLETE_UPLOADS_AFTER", default_value = "1d", value_parser = parse_duration)]
+    pub abort_incomplete_uploads_after: Duration,
+
     /// Lifetime of each presigned URL in seconds, at most 604800 (7 days).
     #[arg(long, env = "EXPIRES_SECONDS", default_value_t = 300)]
     pub expires: u64,
@@ -221,6 +225,10 @@ pub struct StoreArgs {
     /// The bucket it serves.
     #[arg(long, env = "BUCKET_NAME", default_value = DEFAULT_EMBEDDED_BUCKET)]
     pub bucket: String,
+
+    /// Abort multipart uploads of the embedded store started longer ago than this, as S3's lifecycle rule does (seconds, or 30m, 12h, 1d).
+    #[arg(long, env = "ABORT_INCOMPLETE_UPLOADS_AFTER", default_value = "1d", value_parser = parse_duration)]
+    pub abort_incomplete_uploads_after: Duration,
 
     /// The access key id signatures must be made with.
     #[arg(long, env = "AWS_ACCESS_KEY_ID", hide_env_values = true)]

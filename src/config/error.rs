@@ -81,6 +81,9 @@ pub enum ConfigError {
     /// A size limit on a link that cannot upload.
     #[error("--max-size applies to links that allow PUT")]
     ShareMaxSize,
+    /// A zero age for incomplete uploads.
+    #[error("--abort-incomplete-uploads-after / ABORT_INCOMPLETE_UPLOADS_AFTER must be at least one second")]
+    UploadAge,
     /// The log filter does not parse.
     #[error("--log-level / LOG_LEVEL `{0}` is not a valid filter such as `info` or `presign_gateway=debug`")]
     LogLevel(String),

@@ -22,7 +22,7 @@ mod values;
 
 pub use error::ConfigError;
 pub use share::ShareCommand;
-use values::{allowed_origins, base_url, check_bucket, check_region, check_share_max_ttl};
+use values::{allowed_origins, base_url, check_bucket, check_region, check_share_max_ttl, check_upload_age};
 
 /// Where the gateway runs, which decides the defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +79,8 @@ pub struct EmbeddedConfig {
     pub bucket: String,
     /// The URL clients reach the store at, if not its listen address.
     pub public_url: Option<String>,
+    /// Incomplete multipart uploads older than this are aborted.
+    pub abort_uploads_after: Duration,
 }
 
 /// The validated settings of `presign-gateway store`.
@@ -207,6 +209,7 @@ fn store(args: &ServeArgs, runtime: Runtime) -> Result<StoreConfig, ConfigError>
         listen,
         bucket: check_bucket(args.bucket.clone().unwrap_or_else(|| crate::cli::DEFAULT_EMBEDDED_BUCKET.to_owned()))?,
         public_url,
+        abort_uploads_after: check_upload_age(args.abort_incomplete_uploads_after)?,
     }))
 }
 
@@ -238,6 +241,7 @@ impl StoreOnlyConfig {
                 listen: args.listen,
                 bucket: check_bucket(args.bucket)?,
                 public_url: None,
+                abort_uploads_after: check_upload_age(args.abort_incomplete_uploads_after)?,
             },
             credentials: aws_credential_types::Credentials::new(
                 args.access_key_id,
@@ -325,6 +329,7 @@ mod tests {
             (&["--log-level", "info,[[["], "LOG_LEVEL `info,[[[` is not a valid filter"),
             // Long enough that a link's expiry would overflow the clock.
             (&["--share-max-ttl", "200000000000000d"], "SHARE_MAX_TTL must be between one second and 100 years"),
+            (&["--abort-incomplete-uploads-after", "0"], "ABORT_INCOMPLETE_UPLOADS_AFTER must be at least one second"),
         ];
         for (argv, message) in cases {
             let error = error(argv, Runtime::Local);

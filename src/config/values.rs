@@ -17,6 +17,14 @@ pub(super) fn check_share_max_ttl(ttl: Duration) -> Result<(), ConfigError> {
     Ok(())
 }
 
+/// The age after which the embedded store aborts incomplete uploads: at least a second.
+pub(super) fn check_upload_age(age: Duration) -> Result<Duration, ConfigError> {
+    if age < Duration::from_secs(1) {
+        return Err(ConfigError::UploadAge);
+    }
+    Ok(age)
+}
+
 /// An absolute http(s) URL with no query, returned without a trailing `/`.
 pub(super) fn base_url(setting: &'static str, value: &str) -> Result<String, ConfigError> {
     let invalid = || ConfigError::Url { setting, value: value.to_owned() };
