@@ -66,8 +66,12 @@ pub struct UploadArgs {
     #[arg(long)]
     pub resume: bool,
 
-    /// Skip the SHA-256 (a full extra read of a file), so downloads cannot check it; MD5s still guard each part.
-    #[arg(long)]
+    /// Also record the file's SHA-256 with the object (one more read of a file); the CRC64NVME storage checks is always sent.
+    #[arg(long, conflicts_with = "no_sha256")]
+    pub sha256: bool,
+
+    /// The default now: no SHA-256 is recorded (kept so scripts that pass it still run).
+    #[arg(long, hide = true)]
     pub no_sha256: bool,
 
     /// Bearer token for the gateway (prefer the environment variable).

@@ -82,7 +82,7 @@ fn files(name: &str, sizes: &[usize]) -> (PathBuf, Vec<PathBuf>) {
         .enumerate()
         .map(|(i, size)| {
             let path = dir.join(format!("f{i}"));
-            random_file(&path, *size, 1000 + i as u64);
+            random_file(&path, *size, 1001 + 2 * i as u64);
             path
         })
         .collect();
@@ -372,4 +372,121 @@ fn objects_of_the_old_layout_are_moved_in_on_start() {
     assert!(!named("docs/readme", ".metadata.json").exists());
     // `a` can now be a folder as well.
     assert_eq!(put(&gateway, "a/b", &made[1], &[]).0, 200);
+}
+
+/// S3's base64 CRC64NVME of `bytes`.
+fn crc(bytes: &[u8]) -> String {
+    STANDARD.encode(crc_fast::checksum(crc_fast::CrcAlgorithm::Crc64Nvme, bytes).to_be_bytes())
+}
+
+fn head_with_checksum(gateway: &Gateway, key: &str, extra: &[&str]) -> String {
+    let mut args = vec!["-sIL", "-H", "x-amz-checksum-mode: ENABLED"];
+    args.extend_from_slice(extra);
+    args.push(Box::leak(gateway.at(key).into_boxed_str()));
+    String::from_utf8(curl(&args).stdout).unwrap().to_lowercase()
+}
+
+#[test]
+fn checksums_are_checked_combined_and_reported_as_s3_does() {
+    let gateway = Gateway::start("checksums", &[]);
+    let (_dir, made) = files("checksums-files", &[6 << 20, 1 << 20]);
+    let (one, two) = (std::fs::read(&made[0]).unwrap(), std::fs::read(&made[1]).unwrap());
+
+    // A single PUT signs its checksum in; HEAD and GET in checksum mode report it.
+    let header = format!("x-amz-checksum-crc64nvme: {}", crc(&one));
+    assert_eq!(put(&gateway, "single.bin", &made[0], &[&header]).0, 200);
+    let head = head_with_checksum(&gateway, "single.bin", &[]);
+    assert!(head.contains(&format!("x-amz-checksum-crc64nvme: {}", crc(&one).to_lowercase())), "{head}");
+    assert!(head.contains("x-amz-checksum-type: full_object"), "{head}");
+    let ranged = head_with_checksum(&gateway, "single.bin", &["-X", "GET", "-r", "0-9"]);
+    assert!(!ranged.contains("x-amz-checksum-crc64nvme"), "a range carries no whole-object checksum: {ranged}");
+    assert!(!String::from_utf8(curl(&["-sIL", &gateway.at("single.bin")]).stdout).unwrap().contains("x-amz-checksum"));
+
+    // Multipart with a full-object CRC64NVME: each part checked, the whole combined and checked.
+    let (status, body) = curl_status(&[
+        "-X",
+        "POST",
+        "-H",
+        "Accept: application/json",
+        "-H",
+        "x-amz-checksum-algorithm: CRC64NVME",
+        "-H",
+        "x-amz-checksum-type: FULL_OBJECT",
+        &gateway.at("whole.bin?uploads"),
+    ]);
+    assert_eq!(status, 200, "{body}");
+    let upload = serde_json::from_str::<serde_json::Value>(&body).unwrap()["upload_id"].as_str().unwrap().to_owned();
+    for (number, (file, bytes)) in [(&made[0], &one), (&made[1], &two)].into_iter().enumerate() {
+        let header = format!("x-amz-checksum-crc64nvme: {}", crc(bytes));
+        let (status, body) = put_part(&gateway, "whole.bin", &upload, number as u16 + 1, file, &[&header]);
+        assert_eq!(status, 200, "{body}");
+    }
+    let (_, listed) =
+        curl_status(&["-H", "Accept: application/json", &gateway.at(&format!("whole.bin?uploadId={upload}"))]);
+    assert!(listed.contains(&format!("\"checksum_crc64nvme\":\"{}\"", crc(&two))), "{listed}");
+    let parts = serde_json::json!({"parts": [
+        {"part_number": 1, "etag": hex::encode(Md5::digest(&one)), "checksum_crc64nvme": crc(&one)},
+        {"part_number": 2, "etag": hex::encode(Md5::digest(&two)), "checksum_crc64nvme": crc(&two)},
+    ]})
+    .to_string();
+    let whole = crc(&[one.clone(), two.clone()].concat());
+    let url = gateway.at(&format!("whole.bin?uploadId={upload}"));
+    let complete = |value: &str| {
+        let header = format!("x-amz-checksum-crc64nvme: {value}");
+        let json = ["-H", "Content-Type: application/json", "-H", "Accept: application/json"];
+        curl_status(&[json[0], json[1], json[2], json[3], "-X", "POST", "-H", &header, "-d", &parts, &url])
+    };
+    let (status, body) = complete(&crc(b"not the object"));
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("BadDigest"), "{body}");
+    let (status, body) = complete(&whole);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(&format!("\"checksum_crc64nvme\":\"{whole}\"")), "{body}");
+    assert!(body.contains("\"checksum_type\":\"FULL_OBJECT\""), "{body}");
+    let head = head_with_checksum(&gateway, "whole.bin", &[]);
+    assert!(head.contains(&format!("x-amz-checksum-crc64nvme: {}", whole.to_lowercase())), "{head}");
+    assert!(head.contains("x-amz-checksum-type: full_object"), "{head}");
+}
+
+#[test]
+fn if_match_replaces_only_the_version_it_names() {
+    let gateway = Gateway::start("if-match", &[]);
+    let (_dir, made) = files("if-match-files", &[1 << 20; 9]);
+    assert_eq!(put(&gateway, "cas.bin", &made[0], &[]).0, 200);
+    let first = format!("If-Match: \"{}\"", md5_hex(&made[0]));
+    // Eight writers, each with other bytes, swap from the same version: one wins.
+    let children: Vec<_> = made[1..]
+        .iter()
+        .map(|file| {
+            Command::new("curl")
+                .args(["--silent", "-L", "-o", "/dev/null", "-w", "%{http_code}", "-T", file.to_str().unwrap()])
+                .args(["-H", &first, &gateway.at("cas.bin")])
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let statuses: Vec<u16> = children
+        .into_iter()
+        .map(|c| String::from_utf8(c.wait_with_output().unwrap().stdout).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == 200 || *s == 412), "{statuses:?}");
+    assert_eq!(put(&gateway, "cas.bin", &made[0], &[&first]).0, 412, "a stale If-Match was accepted");
+    assert_eq!(put(&gateway, "absent.bin", &made[0], &[&first]).0, 404);
+
+    // A completion takes If-Match too.
+    let winner = statuses.iter().position(|s| *s == 200).unwrap() + 1;
+    let upload = start_upload(&gateway, "cas.bin");
+    assert_eq!(put_part(&gateway, "cas.bin", &upload, 1, &made[0], &[]).0, 200);
+    let document = format!(
+        "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>\"{}\"</ETag></Part></CompleteMultipartUpload>",
+        md5_hex(&made[0])
+    );
+    let url = gateway.at(&format!("cas.bin?uploadId={upload}"));
+    let stale = curl_status(&["-X", "POST", "-H", &first, "-d", &document, &url]);
+    assert_eq!(stale.0, 412, "{}", stale.1);
+    let current = format!("If-Match: \"{}\"", md5_hex(&made[winner]));
+    let (status, body) = curl_status(&["-X", "POST", "-H", &current, "-d", &document, &url]);
+    assert_eq!(status, 200, "{body}");
 }

@@ -221,12 +221,25 @@ fn the_cli_uploads_and_downloads_files_and_pipes() {
         random_file(&file, size, size as u64 + 80);
         let url = gateway.at(&format!("cli/{name}.bin"));
         let report = ok(&upload_cli(file.to_str().unwrap(), &url, &["--part-size", "5MiB"], &state));
-        assert!(report.contains(&format!("sha256 {}", sha256(&file))), "{report}");
+        let crc = crc64nvme(&std::fs::read(&file).unwrap());
+        assert!(report.contains(&format!("crc64nvme {crc} (whole object, checked by storage)")), "{report}");
+        assert!(report.contains("sha256 (not recorded"), "{report}");
+        // HEAD in checksum mode shows the same full-object CRC64NVME.
+        let head = String::from_utf8(curl(&["-sIL", "-H", "x-amz-checksum-mode: ENABLED", &url]).stdout).unwrap();
+        assert!(head.contains(&format!("x-amz-checksum-crc64nvme: {crc}")), "{head}");
+        assert!(head.contains("x-amz-checksum-type: FULL_OBJECT"), "{head}");
         let down = dir.join(format!("{name}.down"));
         let report = ok(&download_cli(&url, &down, &[]));
-        assert!(report.contains("matches the upload's"), "{report}");
+        assert!(report.contains(&format!("checked: crc64nvme {crc} matches storage's")), "{report}");
         assert_eq!(sha256(&down), sha256(&file), "{name}");
     }
+    // --sha256 records the SHA-256 as well; --no-sha256 is a harmless alias of the default.
+    let file = dir.join("parts");
+    let report = ok(&upload_cli(file.to_str().unwrap(), &gateway.at("cli/sha.bin"), &["--sha256"], &state));
+    assert!(report.contains(&format!("sha256 {}", sha256(&file))), "{report}");
+    let head = String::from_utf8(curl(&["-sIL", &gateway.at("cli/sha.bin")]).stdout).unwrap();
+    assert!(head.contains(&format!("x-amz-meta-sha256: {}", sha256(&file))), "{head}");
+    ok(&upload_cli(file.to_str().unwrap(), &gateway.at("cli/plain.bin"), &["--no-sha256"], &state));
     assert!(
         ok(&upload_cli(dir.join("parts").to_str().unwrap(), &gateway.at("x"), &["--part-size", "5MiB"], &state))
             .contains("in 5 part(s)")
@@ -244,7 +257,7 @@ fn the_cli_uploads_and_downloads_files_and_pipes() {
     std::io::copy(&mut std::fs::File::open(&file).unwrap(), child.stdin.as_mut().unwrap()).unwrap();
     drop(child.stdin.take());
     let report = ok(&child.wait_with_output().unwrap());
-    assert!(report.contains(&sha256(&file)), "{report}");
+    assert!(report.contains(&crc64nvme(&std::fs::read(&file).unwrap())), "{report}");
     let out = binary().args(["download", &gateway.at("cli/piped.bin"), "-"]).output().unwrap();
     assert!(out.status.success());
     let piped = dir.join("piped.down");
@@ -259,6 +272,13 @@ fn the_cli_uploads_and_downloads_files_and_pipes() {
     // A disk that fills up stops the download with the reason, once.
     let full = ok_err(&download_cli(&gateway.at("cli/parts.bin"), Path::new("/dev/full"), &[]));
     assert_eq!(full.matches("No space left on device").count(), 1, "{full}");
+}
+
+/// S3's base64 CRC64NVME of `bytes`.
+fn crc64nvme(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    let crc = crc_fast::checksum(crc_fast::CrcAlgorithm::Crc64Nvme, bytes);
+    base64::engine::general_purpose::STANDARD.encode(crc.to_be_bytes())
 }
 
 fn ok_err(output: &std::process::Output) -> String {
@@ -403,18 +423,18 @@ fn downloads_resume_where_they_stopped() {
     let partial = dir.join("partial");
     std::fs::write(&partial, &std::fs::read(&file).unwrap()[..3_000_000]).unwrap();
     let report = ok(&download_cli(&gateway.at("d.bin"), &partial, &["--resume"]));
-    assert!(report.contains("matches the upload's"), "{report}");
+    assert!(report.contains("matches storage's"), "{report}");
     assert_eq!(sha256(&partial), sha256(&file));
-    // A corrupted prefix is caught by the SHA-256 check.
+    // A corrupted prefix is caught by the CRC64NVME check.
     let mut bad = std::fs::read(&file).unwrap()[..3_000_000].to_vec();
     bad[10] ^= 1;
     std::fs::write(&partial, bad).unwrap();
     let error = ok_err(&download_cli(&gateway.at("d.bin"), &partial, &["--resume"]));
-    assert!(error.contains("SHA-256"), "{error}");
+    assert!(error.contains("CRC64NVME"), "{error}");
     // A file already whole is checked, not trusted; one longer than the object is refused.
     std::fs::copy(&file, &partial).unwrap();
     let report = ok(&download_cli(&gateway.at("d.bin"), &partial, &["--resume"]));
-    assert!(report.contains("matches the upload's"), "{report}");
+    assert!(report.contains("matches storage's"), "{report}");
     std::fs::write(&partial, [std::fs::read(&file).unwrap(), b"more".to_vec()].concat()).unwrap();
     let error = ok_err(&download_cli(&gateway.at("d.bin"), &partial, &["--resume"]));
     assert!(error.contains("longer than the object"), "{error}");
