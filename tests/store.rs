@@ -274,7 +274,7 @@ fn tmp_files(gateway: &Gateway) -> Vec<(PathBuf, u64)> {
     std::fs::read_dir(gateway.store_dir().join("tmp"))
         .unwrap()
         .flatten()
-        .map(|e| (e.path(), e.metadata().map(|m| m.len()).unwrap_or(0)))
+        .map(|e| (e.path(), e.metadata().map_or(0, |m| m.len())))
         .collect()
 }
 
@@ -416,9 +416,9 @@ fn checksums_are_checked_combined_and_reported_as_s3_does() {
     ]);
     assert_eq!(status, 200, "{body}");
     let upload = serde_json::from_str::<serde_json::Value>(&body).unwrap()["upload_id"].as_str().unwrap().to_owned();
-    for (number, (file, bytes)) in [(&made[0], &one), (&made[1], &two)].into_iter().enumerate() {
+    for (number, (file, bytes)) in [(1, (&made[0], &one)), (2, (&made[1], &two))] {
         let header = format!("x-amz-checksum-crc64nvme: {}", crc(bytes));
-        let (status, body) = put_part(&gateway, "whole.bin", &upload, number as u16 + 1, file, &[&header]);
+        let (status, body) = put_part(&gateway, "whole.bin", &upload, number, file, &[&header]);
         assert_eq!(status, 200, "{body}");
     }
     let (_, listed) =

@@ -158,11 +158,11 @@ pub fn multipart_spec(headers: &UploadHeaders<'_>) -> Result<Option<ChecksumSpec
         (None, None) => Ok(None),
         (None, Some(_)) => Err(Rejection::ChecksumTypeWithoutAlgorithm),
         (Some(algorithm), kind) => {
-            let allowed = match (algorithm, kind) {
+            let allowed = !matches!(
+                (algorithm, kind),
                 (ChecksumAlgorithm::Crc64Nvme, Some(ChecksumType::Composite))
-                | (ChecksumAlgorithm::Sha1 | ChecksumAlgorithm::Sha256, Some(ChecksumType::FullObject)) => false,
-                _ => true,
-            };
+                    | (ChecksumAlgorithm::Sha1 | ChecksumAlgorithm::Sha256, Some(ChecksumType::FullObject))
+            );
             if allowed {
                 Ok(Some(ChecksumSpec { algorithm, kind }))
             } else {

@@ -234,7 +234,7 @@ mod tests {
     use super::*;
     use crate::store::disk::testing::{RecordingDisk, Step};
 
-    fn bucket(name: &str, disk: Arc<RecordingDisk>) -> (Arc<Bucket>, std::path::PathBuf) {
+    fn bucket(name: &str, disk: &Arc<RecordingDisk>) -> (Arc<Bucket>, std::path::PathBuf) {
         let root = std::env::temp_dir().join(format!("pgw-bucket-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
         let bucket = Bucket::open("b", &root, disk.clone()).unwrap();
@@ -262,7 +262,7 @@ mod tests {
     #[tokio::test]
     async fn a_write_is_synced_and_installed_before_the_index_commits() {
         let disk = Arc::new(RecordingDisk::new(u64::MAX));
-        let (bucket, root) = bucket("order", disk.clone());
+        let (bucket, root) = bucket("order", &disk);
         put(&bucket, b"hello, durable world", &Claims::default()).await.unwrap();
         let installed = [Step::SyncFile, Step::Rename("data".into()), Step::SyncDir("data".into()), Step::Commit];
         assert_eq!(disk.take(), installed);
@@ -284,7 +284,7 @@ mod tests {
     #[tokio::test]
     async fn a_full_disk_or_a_bad_digest_leaves_the_object_as_it_was() {
         let disk = Arc::new(RecordingDisk::new(u64::MAX));
-        let (bucket, root) = bucket("full", disk.clone());
+        let (bucket, root) = bucket("full", &disk);
         let first = put(&bucket, b"the first version", &Claims::default()).await.unwrap();
 
         disk.space.store(10, Ordering::SeqCst);

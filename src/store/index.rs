@@ -43,10 +43,9 @@ impl Precondition {
     pub fn check(&self, current: Option<&ObjectRecord>) -> Result<(), StoreError> {
         match (self, current) {
             (Self::None, _) | (Self::Absent, None) => Ok(()),
-            (Self::Absent, Some(_)) => Err(StoreError::PreconditionFailed),
             (Self::Matches(_), None) => Err(StoreError::NoSuchKey),
             (Self::Matches(etag), Some(current)) if etag == "*" || *etag == current.etag => Ok(()),
-            (Self::Matches(_), Some(_)) => Err(StoreError::PreconditionFailed),
+            (Self::Absent | Self::Matches(_), Some(_)) => Err(StoreError::PreconditionFailed),
         }
     }
 }
@@ -55,6 +54,9 @@ impl Precondition {
 /// stored parts and the object it would replace.
 pub type Plan<'a> =
     dyn FnOnce(&UploadRecord, &[(u32, PartRecord)], Option<&ObjectRecord>) -> Result<ObjectRecord, StoreError> + 'a;
+
+/// A completion's outcome: the new record, the one it replaced, and every part the upload had.
+pub type Completed = (ObjectRecord, Option<ObjectRecord>, Vec<(u32, PartRecord)>);
 
 /// The bucket's index.
 #[derive(Debug)]
@@ -165,8 +167,7 @@ impl Index {
                 return Err(StoreError::NoSuchUpload);
             }
             let mut parts = transaction.open_table(PARTS)?;
-            let old = parts.insert((id, number), encode(part).as_slice())?.map(|v| decode(v.value())).transpose()?;
-            old
+            parts.insert((id, number), encode(part).as_slice())?.map(|v| decode(v.value())).transpose()?
         };
         self.disk.commit(transaction)?;
         Ok(replaced)
@@ -187,12 +188,7 @@ impl Index {
     /// Completes upload `id` into `key` with the record `plan` makes, in one
     /// transaction; returns the new record, the one it replaced, and every
     /// part of the upload (their blobs not in the new record go).
-    pub fn complete(
-        &self,
-        id: &str,
-        key: &str,
-        plan: Box<Plan<'_>>,
-    ) -> Result<(ObjectRecord, Option<ObjectRecord>, Vec<(u32, PartRecord)>), StoreError> {
+    pub fn complete(&self, id: &str, key: &str, plan: Box<Plan<'_>>) -> Result<Completed, StoreError> {
         let transaction = self.db.begin_write()?;
         let outcome = {
             let mut uploads = transaction.open_table(UPLOADS)?;

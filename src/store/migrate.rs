@@ -102,7 +102,7 @@ fn migrate_one(data_dir: &Path, bucket: &Bucket, path: &Path, key: &str) -> Resu
             return Err(error);
         }
     }
-    let size = fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let size = fs::metadata(path).map_or(0, |m| m.len());
     fs::remove_file(path).map_err(io)?;
     let _ = fs::remove_file(attributes_path);
     let _ = fs::remove_file(info_path);

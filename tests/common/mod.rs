@@ -200,7 +200,13 @@ impl Store {
                     let bytes = object.body.collect().await.expect("the object's body").into_bytes();
                     Some(format!("{:x}", Sha256::digest(&bytes)))
                 }
-                Err(error) if error.as_service_error().is_some_and(|e| e.is_no_such_key()) => None,
+                Err(error)
+                    if error
+                        .as_service_error()
+                        .is_some_and(aws_sdk_s3::operation::get_object::GetObjectError::is_no_such_key) =>
+                {
+                    None
+                }
                 Err(error) => panic!("GetObject {key}: {error:?}"),
             }
         })
