@@ -87,6 +87,8 @@ impl Blobs {
         let id = Uuid::new_v4();
         let path = self.tmp_path(id);
         let file = File::create_new(&path).map_err(|e| StoreError::io("cannot create a temporary file", e))?;
+        // Removes the file if this future is dropped half-way (the client went away).
+        let mut guard = Discard(Some(path.clone()));
         let (chunks, mut arriving) = mpsc::channel::<Bytes>(8);
         let disk = self.disk.clone();
         // One blocking task hashes and writes, so the network keeps reading meanwhile.
@@ -126,8 +128,8 @@ impl Blobs {
                 }
             }
         };
-        if result.is_err() {
-            let _ = fs::remove_file(&path);
+        if result.is_ok() {
+            guard.0 = None;
         }
         result
     }
@@ -167,6 +169,17 @@ impl Blobs {
             }
         });
         BlobStream { receiver, remaining: end.saturating_sub(start) }
+    }
+}
+
+/// A temporary file that goes unless it is kept.
+struct Discard(Option<PathBuf>);
+
+impl Drop for Discard {
+    fn drop(&mut self) {
+        if let Some(path) = self.0.take() {
+            let _ = fs::remove_file(path);
+        }
     }
 }
 
