@@ -22,6 +22,7 @@ for build in before after; do
   bin="$before"; [ "$build" = after ] && bin="$after"
   rm -rf "$scratch/data" "$scratch/banner"
   "$bin" serve --listen 127.0.0.1:0 --data-dir "$scratch/data" > "$scratch/banner" 2> /dev/null &
+  server=$!
   for _ in $(seq 1 100); do grep -q listening "$scratch/banner" 2>/dev/null && break; sleep 0.1; done
   gateway=$(head -1 "$scratch/banner" | sed 's/.* on //')
   id=$(curl -s -X POST -H 'Accept: application/json' "$gateway/mine/big.bin?uploads" | sed 's/.*"upload_id":"\([^"]*\)".*/\1/')
@@ -29,6 +30,6 @@ for build in before after; do
   empty=$(median_ms "$gateway/mine/big.bin?uploadId=$id")
   seq 1 "$objects" | xargs -P 8 -I{} curl -s -L -T "$scratch/small" "$gateway/others/{}.bin" -o /dev/null
   full=$(median_ms "$gateway/mine/big.bin?uploadId=$id")
-  kill %1; wait 2>/dev/null || true
+  kill "$server"; wait "$server" 2>/dev/null || true
   echo "$build: ListParts median $empty ms alone, $full ms beside $objects objects"
 done

@@ -20,10 +20,11 @@ head -c $((64 << 10)) /dev/urandom > "$scratch/small"
 start() { # binary -> sets gateway
   rm -rf "$scratch/data" "$scratch/banner"
   "$1" serve --listen 127.0.0.1:0 --data-dir "$scratch/data" > "$scratch/banner" 2> /dev/null &
+  server=$!
   for _ in $(seq 1 100); do grep -q listening "$scratch/banner" 2>/dev/null && break; sleep 0.1; done
   gateway=$(head -1 "$scratch/banner" | sed 's/.* on //')
 }
-stop() { kill %1 2>/dev/null || true; wait 2>/dev/null || true; }
+stop() { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; }
 
 seconds() { local t0 t1; t0=$(date +%s.%N); "$@"; t1=$(date +%s.%N); awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'; }
 large_put() { curl -s --fail -T "$scratch/large" "$(curl -s -X PUT -o /dev/null -w '%{redirect_url}' "$gateway/large.bin")" -o /dev/null; }
