@@ -67,8 +67,12 @@ pub struct UploadArgs {
     #[arg(long)]
     pub resume: bool,
 
-    /// Skip the SHA-256 (a full extra read of a file), so downloads cannot check it; MD5s still guard each part.
-    #[arg(long)]
+    /// Also record the file's SHA-256 with the object (one more read of a file); the CRC64NVME storage checks is always sent.
+    #[arg(long, conflicts_with = "no_sha256")]
+    pub sha256: bool,
+
+    /// The default now: no SHA-256 is recorded (kept so scripts that pass it still run).
+    #[arg(long, hide = true)]
     pub no_sha256: bool,
 
     /// Bearer token for the gateway (prefer the environment variable).
@@ -130,6 +134,10 @@ pub struct ServeArgs {
     /// Media types (or `type/*`) that downloads may show in the browser besides images, audio, video, PDF and plain text; all others are saved as attachments.
     #[arg(long, env = "INLINE_TYPES", value_delimiter = ',')]
     pub inline_types: Vec<String>,
+
+    /// Abort multipart uploads of the embedded store started longer ago than this, as S3's lifecycle rule does (seconds, or 30m, 12h, 1d).
+    #[arg(long, env = "ABORT_INCOMPLETE_UPLOADS_AFTER", default_value = "1d", value_parser = parse_duration)]
+    pub abort_incomplete_uploads_after: Duration,
 
     /// Lifetime of each presigned URL in seconds, at most 604800 (7 days).
     #[arg(long, env = "EXPIRES_SECONDS", default_value_t = 300)]
@@ -255,6 +263,10 @@ pub struct StoreArgs {
     /// The bucket it serves.
     #[arg(long, env = "BUCKET_NAME", default_value = DEFAULT_EMBEDDED_BUCKET)]
     pub bucket: String,
+
+    /// Abort multipart uploads of the embedded store started longer ago than this, as S3's lifecycle rule does (seconds, or 30m, 12h, 1d).
+    #[arg(long, env = "ABORT_INCOMPLETE_UPLOADS_AFTER", default_value = "1d", value_parser = parse_duration)]
+    pub abort_incomplete_uploads_after: Duration,
 
     /// The access key id signatures must be made with.
     #[arg(long, env = "AWS_ACCESS_KEY_ID", hide_env_values = true)]

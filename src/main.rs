@@ -73,7 +73,7 @@ fn run(command: Command, runtime: Runtime) -> anyhow::Result<()> {
                 part_size: args.part_size,
                 concurrency: args.concurrency,
                 resume: args.resume,
-                sha256: !args.no_sha256,
+                sha256: args.sha256,
             };
             println!("{}", threads()?.block_on(client::upload(&gateway, options))?);
             Ok(())

@@ -284,3 +284,69 @@ async fn storage_that_cannot_be_reached_is_a_503_to_retry() {
     assert_eq!(headers[header::RETRY_AFTER], "2");
     assert_eq!(body, "storage is unreachable or slow; try again shortly\n");
 }
+
+#[tokio::test]
+async fn checksums_and_conditions_reach_storage() {
+    let storage = Arc::new(MemoryStorage::default());
+    let json = |method: Method, uri: &str| request(method, uri).header(header::ACCEPT, "application/json");
+    let started = json(Method::POST, "/c.bin?uploads")
+        .header("x-amz-checksum-algorithm", "CRC64NVME")
+        .header("x-amz-checksum-type", "FULL_OBJECT")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(send(on_storage(&storage), started).await.0, StatusCode::OK);
+    let refused = json(Method::POST, "/c.bin?uploads").header("x-amz-checksum-algorithm", "MD5").body(Body::empty());
+    let (status, _, body) = send(on_storage(&storage), refused.unwrap()).await;
+    assert_eq!(
+        (status, body.trim()),
+        (StatusCode::BAD_REQUEST, "x-amz-checksum-algorithm must be CRC32, CRC32C, CRC64NVME, SHA1 or SHA256")
+    );
+
+    storage.put_part("upload-1", 1, "e1", 10);
+    let completion = r#"{"parts":[{"part_number":1,"etag":"e1","checksum_crc64nvme":"AAAAAAAAAAE="}]}"#;
+    let complete = |checksum: &str| {
+        json(Method::POST, "/c.bin?uploadId=upload-1")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("x-amz-checksum-crc64nvme", checksum)
+            .header("x-amz-checksum-type", "FULL_OBJECT")
+            .body(Body::from(completion))
+            .unwrap()
+    };
+    let (status, _, body) = send(on_storage(&storage), complete("short")).await;
+    assert_eq!(
+        (status, body.trim()),
+        (StatusCode::BAD_REQUEST, "x-amz-checksum-crc64nvme must be the base64 of a checksum of that algorithm")
+    );
+    let (status, _, body) = send(on_storage(&storage), complete("AAAAAAAAAAE=")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body,
+        r#"{"key":"c.bin","etag":"e1-1","size":10,"checksum_crc64nvme":"AAAAAAAAAAE=","checksum_type":"FULL_OBJECT"}"#
+    );
+
+    // A download's checksum mode is checked; aws-sigv4 leaves it out of a presigned
+    // signature (S3 reads it unsigned). Uploads sign their checksum and If-Match.
+    let (status, headers, _) = send(
+        on_storage(&storage),
+        request(Method::GET, "/c.bin").header("x-amz-checksum-mode", "ENABLED").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::TEMPORARY_REDIRECT);
+    let location = headers[header::LOCATION].to_str().unwrap();
+    assert!(location.contains("X-Amz-SignedHeaders=host&"), "{location}");
+    let bad_mode = request(Method::GET, "/c.bin").header("x-amz-checksum-mode", "on").body(Body::empty()).unwrap();
+    assert_eq!(send(on_storage(&storage), bad_mode).await.0, StatusCode::BAD_REQUEST);
+    let put = request(Method::PUT, "/c.bin")
+        .header(header::CONTENT_LENGTH, "0")
+        .header("x-amz-checksum-crc64nvme", "AAAAAAAAAAA=")
+        .header(header::IF_MATCH, "\"e1-1\"")
+        .body(Body::empty())
+        .unwrap();
+    let (status, headers, _) = send(on_storage(&storage), put).await;
+    assert_eq!(status, StatusCode::TEMPORARY_REDIRECT);
+    let location = headers[header::LOCATION].to_str().unwrap();
+    assert!(
+        location.contains("X-Amz-SignedHeaders=content-length%3Bhost%3Bif-match%3Bx-amz-checksum-crc64nvme"),
+        "{location}"
+    );
+}

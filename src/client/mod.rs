@@ -3,12 +3,14 @@
 //!
 //! It never sends a body to the gateway, so front doors with small body
 //! limits (API Gateway's 10 MB, Lambda's 6 MB) are no obstacle. Large files go
-//! up in parts, several at once, each with its MD5 signed in; failed
+//! up in parts, several at once, each with its CRC64NVME signed in, and the
+//! whole object's CRC64NVME is checked by storage at completion; failed
 //! requests are retried with jittered backoff; an interrupted upload can
 //! resume from the parts already stored; downloads stream and resume with
 //! `Range`. Presigned URLs are never printed. The gateway's answers are read
 //! as the [`crate::wire`] messages it writes.
 
+mod checksum;
 mod download;
 mod multipart;
 mod parts;

@@ -25,6 +25,9 @@ pub use error::ConfigError;
 pub use share::ShareCommand;
 use values::{allowed_origins, base_url, check_bucket, check_region, check_share_max_ttl, listen_addresses, timeout};
 
+/// The setting that ages out incomplete uploads of the embedded store.
+const UPLOAD_AGE: &str = "--abort-incomplete-uploads-after / ABORT_INCOMPLETE_UPLOADS_AFTER";
+
 /// Where the gateway runs, which decides the defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Runtime {
@@ -84,6 +87,8 @@ pub struct EmbeddedConfig {
     pub bucket: String,
     /// The URL clients reach the store at, if not its listen address.
     pub public_url: Option<String>,
+    /// Incomplete multipart uploads older than this are aborted.
+    pub abort_uploads_after: Duration,
 }
 
 /// The validated settings of `presign-gateway store`.
@@ -240,6 +245,7 @@ fn store(args: &ServeArgs, gateway: SocketAddr, runtime: Runtime) -> Result<Stor
         listen,
         bucket: check_bucket(args.bucket.clone().unwrap_or_else(|| crate::cli::DEFAULT_EMBEDDED_BUCKET.to_owned()))?,
         public_url,
+        abort_uploads_after: timeout(UPLOAD_AGE, args.abort_incomplete_uploads_after)?,
     }))
 }
 
@@ -272,6 +278,7 @@ impl StoreOnlyConfig {
                 listen: listen_addresses("--listen / STORE_LISTEN_ADDR", &args.listen)?[0],
                 bucket: check_bucket(args.bucket)?,
                 public_url: None,
+                abort_uploads_after: timeout(UPLOAD_AGE, args.abort_incomplete_uploads_after)?,
             },
             credentials: aws_credential_types::Credentials::new(
                 args.access_key_id,
@@ -360,6 +367,7 @@ mod tests {
             (&["--log-level", "info,[[["], "LOG_LEVEL `info,[[[` is not a valid filter"),
             // Long enough that a link's expiry would overflow the clock.
             (&["--share-max-ttl", "200000000000000d"], "SHARE_MAX_TTL must be between one second and 100 years"),
+            (&["--abort-incomplete-uploads-after", "0"], "ABORT_INCOMPLETE_UPLOADS_AFTER must be at least one second"),
         ];
         for (argv, message) in cases {
             let error = error(argv, Runtime::Local);

@@ -5,6 +5,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::Method;
 
+use super::checksum::{Checksum, ChecksumSpec, ChecksumType};
 use super::grant::{Grant, Methods};
 use super::key::ObjectKey;
 use super::multipart::UploadId;
@@ -155,12 +156,14 @@ pub struct MultipartOrder {
 }
 
 /// Whether a write may replace what is stored under its key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Overwrite {
     /// Replace any object there.
     Allowed,
     /// `If-None-Match: *`: only if nothing is there.
     Refused,
+    /// `If-Match`: only the object with this ETag (without quotes), compare-and-swap.
+    IfMatches(String),
 }
 
 /// What an object is created with, besides its bytes.
@@ -170,6 +173,8 @@ pub struct NewObject {
     pub content_type: Option<String>,
     /// `x-amz-meta-*` metadata, names without the prefix.
     pub metadata: Vec<(String, String)>,
+    /// The checksum its parts and the whole object carry, if the client chose one.
+    pub checksum: Option<ChecksumSpec>,
 }
 
 /// The server-side multipart calls.
@@ -185,6 +190,10 @@ pub enum MultipartStep {
         upload: UploadId,
         /// Whether an existing object may be replaced.
         overwrite: Overwrite,
+        /// The whole object's checksum, for storage to check (`x-amz-checksum-*`).
+        checksum: Option<Checksum>,
+        /// `x-amz-checksum-type`, if sent.
+        checksum_type: Option<ChecksumType>,
     },
     /// `AbortMultipartUpload`.
     Abort(UploadId),

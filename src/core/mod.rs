@@ -6,9 +6,11 @@
 //! [`decide`] only dispatches, as Garage's S3 router does: the request side
 //! is [`request`], the rules live one family to a file ([`presign`],
 //! [`share`], [`multipart`] with [`completion`]), with what uploads sign in
-//! [`upload`]; [`tenant`] is the only way to a storage key.
+//! [`upload`] and S3's checksum headers in [`checksum`]; [`tenant`] is the
+//! only way to a storage key.
 
 pub mod action;
+pub mod checksum;
 pub mod completion;
 pub mod download;
 pub mod grant;

@@ -4,6 +4,7 @@
 //! ?uploadId=ID` completes from the client's part list ([`super::completion`]),
 //! `DELETE ?uploadId=ID` aborts. Owners only: a share link grants single requests.
 
+use super::checksum;
 use super::download;
 use super::key::ObjectKey;
 use super::limits::MAX_PARTS;
@@ -58,14 +59,23 @@ pub fn post(
         (true, None, None) => MultipartStep::Create(NewObject {
             content_type: download::content_type_for(key.file_name()),
             metadata: upload::sha256(request.upload)?.map(|hex| ("sha256".to_owned(), hex)).into_iter().collect(),
+            checksum: checksum::multipart_spec(&request.upload)?,
         }),
         (false, Some(_), None) => {
-            let overwrite = match request.upload.if_none_match.map(str::trim) {
-                None => Overwrite::Allowed,
-                Some("*") => Overwrite::Refused,
-                Some(_) => return Err(Rejection::IfNoneMatch),
+            let headers = &request.upload;
+            let overwrite = match (headers.if_none_match.map(str::trim), headers.if_match) {
+                (None, None) => Overwrite::Allowed,
+                (Some("*"), None) => Overwrite::Refused,
+                (Some(_), None) => return Err(Rejection::IfNoneMatch),
+                (None, Some(etag)) => Overwrite::IfMatches(upload::if_match(etag)?),
+                (Some(_), Some(_)) => return Err(Rejection::ConflictingConditions),
             };
-            MultipartStep::Complete { upload: upload_id(query)?, overwrite }
+            MultipartStep::Complete {
+                upload: upload_id(query)?,
+                overwrite,
+                checksum: checksum::declared(headers)?,
+                checksum_type: checksum::checksum_type(headers)?,
+            }
         }
         _ => {
             return Err(Rejection::MultipartUsage(
@@ -158,13 +168,22 @@ mod tests {
         let id = UploadId::new("u-1").unwrap();
         assert_eq!(
             step(&Method::POST, "uploads"),
-            MultipartStep::Create(NewObject { content_type: Some("video/x-matroska".into()), metadata: vec![] })
+            MultipartStep::Create(NewObject {
+                content_type: Some("video/x-matroska".into()),
+                metadata: vec![],
+                checksum: None
+            })
         );
         assert_eq!(step(&Method::GET, "uploadId=u-1"), MultipartStep::ListParts(id.clone()));
         assert_eq!(step(&Method::DELETE, "uploadId=u-1"), MultipartStep::Abort(id.clone()));
         assert_eq!(
             step(&Method::POST, "uploadId=u-1"),
-            MultipartStep::Complete { upload: id.clone(), overwrite: Overwrite::Allowed }
+            MultipartStep::Complete {
+                upload: id.clone(),
+                overwrite: Overwrite::Allowed,
+                checksum: None,
+                checksum_type: None
+            }
         );
 
         let Ok(Action::Presign(part)) =

@@ -1,6 +1,7 @@
 //! The plain family: `GET`, `HEAD`, `PUT` and `DELETE` on a key, presigned
 //! for an owner or through a share link.
 
+use super::checksum;
 use super::download;
 use super::key::ObjectKey;
 use super::policy::{Caller, Policy};
@@ -31,10 +32,12 @@ pub fn presign(
             (grant.tenant.as_ref(), grant.max_size, Some(grant.expires_at))
         }
     };
-    let signed_headers = if operation == Operation::Put {
-        upload::signed_headers(request, upload::limit(policy.max_object_size, link_limit), Upload::Object)?
-    } else {
-        Vec::new()
+    let signed_headers = match operation {
+        Operation::Put => {
+            upload::signed_headers(request, upload::limit(policy.max_object_size, link_limit), Upload::Object)?
+        }
+        Operation::Get | Operation::Head => checksum::read_headers(&request.upload)?,
+        Operation::Delete | Operation::UploadPart => Vec::new(),
     };
     let response = if operation.reads() {
         download_headers(key, query.download.as_deref(), policy)?

@@ -78,6 +78,33 @@ pub enum Rejection {
     /// `If-None-Match` other than `*` on an upload.
     #[error("uploads take only If-None-Match: * (do not overwrite)")]
     IfNoneMatch,
+    /// `If-Match` that is not one entity tag.
+    #[error("If-Match must be the ETag of the object to replace, such as \"9b2cf535f27731c974343645a3985328\"")]
+    IfMatch,
+    /// `If-None-Match` and `If-Match` on one write.
+    #[error("an upload takes If-None-Match: * or If-Match: ETAG, not both")]
+    ConflictingConditions,
+    /// A checksum header whose value is not the base64 of a checksum of that algorithm.
+    #[error("{0} must be the base64 of a checksum of that algorithm")]
+    Checksum(&'static str),
+    /// More than one `x-amz-checksum-*` value.
+    #[error("send at most one x-amz-checksum-* header")]
+    ChecksumCount,
+    /// An algorithm S3 does not have.
+    #[error("x-amz-checksum-algorithm must be CRC32, CRC32C, CRC64NVME, SHA1 or SHA256")]
+    ChecksumAlgorithm,
+    /// A type S3 does not have.
+    #[error("x-amz-checksum-type must be FULL_OBJECT or COMPOSITE")]
+    ChecksumType,
+    /// A type without an algorithm.
+    #[error("x-amz-checksum-type needs x-amz-checksum-algorithm")]
+    ChecksumTypeWithoutAlgorithm,
+    /// A combination S3 refuses.
+    #[error("the {0} checksum algorithm does not take the {1} checksum type")]
+    ChecksumCombination(&'static str, &'static str),
+    /// A checksum mode other than `ENABLED`.
+    #[error("x-amz-checksum-mode takes only ENABLED")]
+    ChecksumMode,
     /// `x-amz-meta-sha256` that is not 64 hex digits.
     #[error("x-amz-meta-sha256 must be 64 hex digits")]
     Sha256,
@@ -93,7 +120,7 @@ pub enum Rejection {
     /// A completion body that does not parse or breaks the rules.
     #[error("the part list: {0}")]
     Completion(&'static str),
-    /// A listed part that storage does not hold, or holds with another ETag.
+    /// A listed part that storage does not hold, or holds with another ETag or checksum.
     #[error("part {0} is not stored with that ETag")]
     InvalidPart(u16),
     /// A part under 5 MiB that is not the last.

@@ -50,8 +50,9 @@ impl BodySize {
     }
 }
 
-/// Request headers that shape an upload. Those the client sends are signed
-/// into the URL, so storage checks them; nothing else is.
+/// Request headers that shape an upload, or what storage reports on a
+/// download. Those the client sends are signed into the URL, so storage
+/// checks them; nothing else is.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct UploadHeaders<'a> {
     /// `Upload-Length`: the size of a body not sent with this request.
@@ -60,8 +61,18 @@ pub struct UploadHeaders<'a> {
     pub content_md5: Option<&'a str>,
     /// `If-None-Match: *`: storage refuses to overwrite.
     pub if_none_match: Option<&'a str>,
+    /// `If-Match: ETAG`: storage replaces only that version.
+    pub if_match: Option<&'a str>,
     /// `x-amz-meta-sha256`: the whole file's SHA-256, kept as metadata.
     pub sha256: Option<&'a str>,
+    /// `x-amz-checksum-{crc32,crc32c,crc64nvme,sha1,sha256}`, in that order.
+    pub checksums: [Option<&'a str>; 5],
+    /// `x-amz-checksum-algorithm` (starting a multipart upload).
+    pub checksum_algorithm: Option<&'a str>,
+    /// `x-amz-checksum-type` (starting or completing a multipart upload).
+    pub checksum_type: Option<&'a str>,
+    /// `x-amz-checksum-mode` (downloads).
+    pub checksum_mode: Option<&'a str>,
 }
 
 impl<'a> UploadHeaders<'a> {
@@ -73,7 +84,12 @@ impl<'a> UploadHeaders<'a> {
             upload_length: header("upload-length"),
             content_md5: header("content-md5"),
             if_none_match: header("if-none-match"),
+            if_match: header("if-match"),
             sha256: header("x-amz-meta-sha256"),
+            checksums: super::checksum::ChecksumAlgorithm::ALL.map(|algorithm| header(algorithm.header())),
+            checksum_algorithm: header("x-amz-checksum-algorithm"),
+            checksum_type: header("x-amz-checksum-type"),
+            checksum_mode: header("x-amz-checksum-mode"),
         }
     }
 }

@@ -1,10 +1,11 @@
 //! What an upload signs into its URL: the declared length (always, so
-//! storage refuses another size), `Content-MD5`, and for whole objects
-//! `If-None-Match: *` and the SHA-256 metadata. Shared by single PUTs and
-//! multipart parts.
+//! storage refuses another size), `Content-MD5` and an `x-amz-checksum-*`
+//! value, and for whole objects `If-None-Match: *` or `If-Match: ETAG` and
+//! the SHA-256 metadata. Shared by single PUTs and multipart parts.
 
 use base64::Engine;
 
+use super::checksum;
 use super::limits::MAX_PART_BYTES;
 use super::rejection::Rejection;
 use super::request::{BodySize, Incoming, UploadHeaders};
@@ -65,18 +66,34 @@ pub fn signed_headers(
         }
         signed.push(("content-md5", md5.trim().to_owned()));
     }
+    if let Some(checksum) = checksum::declared(&headers)? {
+        signed.push((checksum.algorithm.header(), checksum.value));
+    }
     if upload == Upload::Object {
-        if let Some(condition) = headers.if_none_match {
-            if condition.trim() != "*" {
-                return Err(Rejection::IfNoneMatch);
+        match (headers.if_none_match, headers.if_match) {
+            (Some(_), Some(_)) => return Err(Rejection::ConflictingConditions),
+            (Some(condition), None) if condition.trim() != "*" => return Err(Rejection::IfNoneMatch),
+            (Some(_), None) => signed.push(("if-none-match", "*".to_owned())),
+            (None, Some(condition)) => {
+                if_match(condition)?;
+                // Signed as sent: the client resends it to storage unchanged.
+                signed.push(("if-match", condition.trim().to_owned()));
             }
-            signed.push(("if-none-match", "*".to_owned()));
+            (None, None) => {}
         }
         if let Some(sha256) = sha256(headers)? {
             signed.push(("x-amz-meta-sha256", sha256));
         }
     }
     Ok(signed)
+}
+
+/// The ETag an `If-Match` names, without quotes: one strong entity tag.
+pub fn if_match(value: &str) -> Result<String, Rejection> {
+    let value = value.trim();
+    let etag = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value);
+    let valid = !etag.is_empty() && etag.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b',');
+    if valid && !value.starts_with("W/") { Ok(etag.to_owned()) } else { Err(Rejection::IfMatch) }
 }
 
 /// The whole file's SHA-256 the client declared, lowercase hex.
@@ -127,6 +144,14 @@ mod tests {
         );
         let guarded = UploadHeaders { if_none_match: Some("*"), ..none };
         assert_eq!(signed(&put(BodySize::Known(1), guarded), None).unwrap()[1], ("if-none-match", "*".to_owned()));
+        let swap = UploadHeaders { if_match: Some("\"e1\""), ..none };
+        assert_eq!(signed(&put(BodySize::Known(1), swap), None).unwrap()[1], ("if-match", "\"e1\"".to_owned()));
+        let mut crc = none;
+        crc.checksums[2] = Some("AAAAAAAAAAA=");
+        assert_eq!(
+            signed(&put(BodySize::Known(1), crc), None).unwrap()[1],
+            ("x-amz-checksum-crc64nvme", "AAAAAAAAAAA=".to_owned())
+        );
         let hashed = UploadHeaders { sha256: Some(&"AB".repeat(32)), ..none };
         assert_eq!(signed(&put(BodySize::Known(1), hashed), None).unwrap()[1], ("x-amz-meta-sha256", "ab".repeat(32)));
     }
@@ -156,6 +181,12 @@ mod tests {
                 Rejection::IfNoneMatch,
             ),
             (put(BodySize::Known(5), UploadHeaders { sha256: Some("xyz"), ..none }), None, Rejection::Sha256),
+            (put(BodySize::Known(5), UploadHeaders { if_match: Some("W/\"e1\""), ..none }), None, Rejection::IfMatch),
+            (
+                put(BodySize::Known(5), UploadHeaders { if_match: Some("e1"), if_none_match: Some("*"), ..none }),
+                None,
+                Rejection::ConflictingConditions,
+            ),
         ];
         for (incoming, max, rejection) in cases {
             assert_eq!(signed(&incoming, max), Err(rejection.clone()), "{rejection:?}");

@@ -75,6 +75,15 @@ impl GatewayError {
                 | Rejection::UploadLength
                 | Rejection::ContentMd5
                 | Rejection::IfNoneMatch
+                | Rejection::IfMatch
+                | Rejection::ConflictingConditions
+                | Rejection::Checksum(_)
+                | Rejection::ChecksumCount
+                | Rejection::ChecksumAlgorithm
+                | Rejection::ChecksumType
+                | Rejection::ChecksumTypeWithoutAlgorithm
+                | Rejection::ChecksumCombination(..)
+                | Rejection::ChecksumMode
                 | Rejection::Sha256
                 | Rejection::UploadId
                 | Rejection::PartNumber

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::access_log::Logged;
 use super::multipart::MultipartDone;
+use crate::core::checksum::{Checksum, ChecksumAlgorithm};
 use crate::core::grant::Grant;
 use crate::core::{MultipartOrder, PresignOrder};
 use crate::signing::PresignedUrl;
@@ -85,16 +86,33 @@ fn multipart(request: &HeaderMap, order: &MultipartOrder, done: MultipartDone) -
         MultipartDone::Parts(parts) => {
             let parts = parts
                 .into_iter()
-                .map(|p| wire::StoredPart { part_number: p.number, etag: p.etag, size: p.size })
+                .map(|p| wire::StoredPart {
+                    part_number: p.number,
+                    etag: p.etag,
+                    size: p.size,
+                    checksums: checksums(p.checksum.as_ref()),
+                })
                 .collect();
             let list = wire::PartList { key, parts };
             message(json, &list, &s3::ListPartsResult::from(&list))
         }
-        MultipartDone::Completed { etag, size } => {
-            let done = wire::Completed { key, etag, size };
+        MultipartDone::Completed { etag, size, checksum, checksum_type } => {
+            let done = wire::Completed {
+                key,
+                etag,
+                size,
+                checksums: checksums(checksum.as_ref()),
+                checksum_type: checksum.and(checksum_type).map(|t| t.name().to_owned()),
+            };
             message(json, &done, &s3::CompleteMultipartUploadResult::from(&done))
         }
     }
+}
+
+/// A checksum in the wire's fields.
+fn checksums(checksum: Option<&Checksum>) -> wire::Checksums {
+    let index = |c: &Checksum| ChecksumAlgorithm::ALL.iter().position(|a| *a == c.algorithm).unwrap_or(0);
+    checksum.map(|c| wire::Checksums::with(index(c), c.value.clone())).unwrap_or_default()
 }
 
 /// `200` with `json` as JSON when asked for, else with `xml` as S3's XML.

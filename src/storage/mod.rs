@@ -13,10 +13,10 @@ use async_trait::async_trait;
 
 pub use s3::S3Storage;
 
-use crate::core::completion::Part;
+use crate::core::NewObject;
+use crate::core::completion::{CompletedObject, Completion, Part};
 use crate::core::multipart::UploadId;
 use crate::core::tenant::StorageKey;
-use crate::core::{NewObject, Overwrite};
 
 /// Errors from any source, kept whole for the log.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -51,17 +51,18 @@ pub trait Storage: Send + Sync + fmt::Debug {
     /// `CreateMultipartUpload` of `key`, created with `object`'s attributes.
     async fn create(&self, key: &StorageKey, object: &NewObject) -> Result<UploadId, StorageError>;
 
-    /// `ListParts`, every page of it, in part-number order.
+    /// `ListParts`, every page of it, in part-number order, with each part's checksum.
     async fn list_parts(&self, key: &StorageKey, upload: &UploadId) -> Result<Vec<Part>, StorageError>;
 
-    /// `CompleteMultipartUpload` from `parts`; returns the object's ETag, without quotes.
+    /// `CompleteMultipartUpload` as `completion` says: its parts (with
+    /// their checksums), its condition, the whole object's checksum and the
+    /// expected total (`x-amz-mp-object-size`), all checked by storage.
     async fn complete(
         &self,
         key: &StorageKey,
         upload: &UploadId,
-        parts: &[Part],
-        overwrite: Overwrite,
-    ) -> Result<String, StorageError>;
+        completion: &Completion,
+    ) -> Result<CompletedObject, StorageError>;
 
     /// `AbortMultipartUpload`.
     async fn abort(&self, key: &StorageKey, upload: &UploadId) -> Result<(), StorageError>;

@@ -8,11 +8,14 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_s3::config::timeout::TimeoutConfig;
 use aws_sdk_s3::config::{BehaviorVersion, Region, RequestChecksumCalculation, ResponseChecksumValidation};
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+use aws_sdk_s3::types::{
+    ChecksumAlgorithm as SdkAlgorithm, ChecksumType as SdkType, CompletedMultipartUpload, CompletedPart,
+};
 use aws_smithy_runtime_api::http::Response as HttpResponse;
 
 use super::{Storage, StorageError};
-use crate::core::completion::Part;
+use crate::core::checksum::{Checksum, ChecksumAlgorithm, ChecksumType};
+use crate::core::completion::{CompletedObject, Completion, Part};
 use crate::core::multipart::UploadId;
 use crate::core::tenant::StorageKey;
 use crate::core::{NewObject, Overwrite};
@@ -79,6 +82,12 @@ impl Storage for S3Storage {
         for (name, value) in &object.metadata {
             request = request.metadata(name, value);
         }
+        if let Some(spec) = &object.checksum {
+            request = request.checksum_algorithm(SdkAlgorithm::from(spec.algorithm.name()));
+            if let Some(kind) = spec.kind {
+                request = request.checksum_type(SdkType::from(kind.name()));
+            }
+        }
         let output = request.send().await.map_err(|e| self.error(e))?;
         let id = output.upload_id().unwrap_or_default();
         UploadId::new(id).map_err(|_| StorageError::BadUploadId(id.to_owned()))
@@ -102,7 +111,15 @@ impl Storage for S3Storage {
                 let (Some(number), Some(etag)) = (part.part_number(), part.e_tag()) else { continue };
                 let Ok(number) = u16::try_from(number) else { continue };
                 let size = part.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0);
-                parts.push(Part { number, etag: etag.trim_matches('"').to_owned(), size });
+                let values = [
+                    part.checksum_crc32(),
+                    part.checksum_crc32_c(),
+                    part.checksum_crc64_nvme(),
+                    part.checksum_sha1(),
+                    part.checksum_sha256(),
+                ];
+                let checksum = Checksum::one_of(values).ok().flatten();
+                parts.push(Part { number, etag: etag.trim_matches('"').to_owned(), size, checksum });
             }
             match (page.is_truncated(), page.next_part_number_marker()) {
                 (Some(true), Some(next)) if !next.is_empty() => marker = Some(next.to_owned()),
@@ -117,12 +134,19 @@ impl Storage for S3Storage {
         &self,
         key: &StorageKey,
         upload: &UploadId,
-        parts: &[Part],
-        overwrite: Overwrite,
-    ) -> Result<String, StorageError> {
-        let completed = parts
+        completion: &Completion,
+    ) -> Result<CompletedObject, StorageError> {
+        let completed = completion
+            .parts
             .iter()
-            .map(|p| CompletedPart::builder().part_number(i32::from(p.number)).e_tag(format!("\"{}\"", p.etag)).build())
+            .map(|p| {
+                let part = CompletedPart::builder().part_number(i32::from(p.number)).e_tag(format!("\"{}\"", p.etag));
+                match &p.checksum {
+                    Some(checksum) => with_part_checksum(part, checksum),
+                    None => part,
+                }
+                .build()
+            })
             .collect();
         let mut request = self
             .client
@@ -130,12 +154,44 @@ impl Storage for S3Storage {
             .bucket(&self.bucket)
             .key(key.as_str())
             .upload_id(upload.as_str())
+            .mpu_object_size(i64::try_from(completion.size).unwrap_or(i64::MAX))
             .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(completed)).build());
-        if overwrite == Overwrite::Refused {
-            request = request.if_none_match("*");
+        request = match &completion.overwrite {
+            Overwrite::Allowed => request,
+            Overwrite::Refused => request.if_none_match("*"),
+            Overwrite::IfMatches(etag) => request.if_match(format!("\"{etag}\"")),
+        };
+        if let Some(checksum) = &completion.checksum {
+            let value = checksum.value.clone();
+            request = match checksum.algorithm {
+                ChecksumAlgorithm::Crc32 => request.checksum_crc32(value),
+                ChecksumAlgorithm::Crc32c => request.checksum_crc32_c(value),
+                ChecksumAlgorithm::Crc64Nvme => request.checksum_crc64_nvme(value),
+                ChecksumAlgorithm::Sha1 => request.checksum_sha1(value),
+                ChecksumAlgorithm::Sha256 => request.checksum_sha256(value),
+            };
+        }
+        if let Some(kind) = completion.checksum_type {
+            request = request.checksum_type(SdkType::from(kind.name()));
         }
         let output = request.send().await.map_err(|e| self.error(e))?;
-        Ok(output.e_tag().unwrap_or_default().trim_matches('"').to_owned())
+        let values = [
+            output.checksum_crc32(),
+            output.checksum_crc32_c(),
+            output.checksum_crc64_nvme(),
+            output.checksum_sha1(),
+            output.checksum_sha256(),
+        ];
+        // A composite checksum (`…-N`) is reported as it is, not checked for shape.
+        let checksum = ChecksumAlgorithm::ALL
+            .into_iter()
+            .zip(values)
+            .find_map(|(algorithm, value)| Some(Checksum { algorithm, value: value?.to_owned() }));
+        Ok(CompletedObject {
+            etag: output.e_tag().unwrap_or_default().trim_matches('"').to_owned(),
+            checksum,
+            checksum_type: output.checksum_type().and_then(|t| ChecksumType::parse(t.as_str())),
+        })
     }
 
     async fn abort(&self, key: &StorageKey, upload: &UploadId) -> Result<(), StorageError> {
@@ -148,5 +204,19 @@ impl Storage for S3Storage {
             .await
             .map_err(|e| self.error(e))?;
         Ok(())
+    }
+}
+
+fn with_part_checksum(
+    part: aws_sdk_s3::types::builders::CompletedPartBuilder,
+    checksum: &Checksum,
+) -> aws_sdk_s3::types::builders::CompletedPartBuilder {
+    let value = checksum.value.clone();
+    match checksum.algorithm {
+        ChecksumAlgorithm::Crc32 => part.checksum_crc32(value),
+        ChecksumAlgorithm::Crc32c => part.checksum_crc32_c(value),
+        ChecksumAlgorithm::Crc64Nvme => part.checksum_crc64_nvme(value),
+        ChecksumAlgorithm::Sha1 => part.checksum_sha1(value),
+        ChecksumAlgorithm::Sha256 => part.checksum_sha256(value),
     }
 }

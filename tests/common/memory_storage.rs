@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use presign_gateway::core::completion::Part;
+use presign_gateway::core::completion::{CompletedObject, Completion, Part};
 use presign_gateway::core::multipart::UploadId;
 use presign_gateway::core::tenant::StorageKey;
 use presign_gateway::core::{NewObject, Overwrite};
@@ -39,7 +39,7 @@ impl MemoryStorage {
     pub fn put_part(&self, upload: &str, number: u16, etag: &str, size: u64) {
         let mut state = self.state.lock().unwrap();
         let (_, parts) = state.uploads.get_mut(upload).expect("a started upload");
-        parts.insert(number, Part { number, etag: etag.to_owned(), size });
+        parts.insert(number, Part { number, etag: etag.to_owned(), size, checksum: None });
     }
 
     /// The ETag stored under `key`, if any.
@@ -87,21 +87,32 @@ impl Storage for MemoryStorage {
         &self,
         key: &StorageKey,
         upload: &UploadId,
-        parts: &[Part],
-        overwrite: Overwrite,
-    ) -> Result<String, StorageError> {
+        completion: &Completion,
+    ) -> Result<CompletedObject, StorageError> {
         self.check()?;
         let mut state = self.state.lock().unwrap();
-        if !matches!(state.uploads.get(upload.as_str()), Some((owner, _)) if owner == key.as_str()) {
+        let Some((owner, stored)) = state.uploads.get(upload.as_str()) else { return Err(no_such_upload()) };
+        if owner != key.as_str() {
             return Err(no_such_upload());
         }
-        if overwrite == Overwrite::Refused && state.objects.contains_key(key.as_str()) {
+        let total: u64 = completion.parts.iter().filter_map(|p| stored.get(&p.number)).map(|p| p.size).sum();
+        if total != completion.size {
+            return Err(refused(400, "InvalidRequest"));
+        }
+        let current = state.objects.get(key.as_str());
+        let holds = match &completion.overwrite {
+            Overwrite::Allowed => true,
+            Overwrite::Refused => current.is_none(),
+            Overwrite::IfMatches(etag) => current == Some(etag),
+        };
+        if !holds {
             return Err(refused(412, "PreconditionFailed"));
         }
         state.uploads.remove(upload.as_str());
+        let parts = &completion.parts;
         let etag = format!("{}-{}", parts.iter().map(|p| p.etag.as_str()).collect::<String>(), parts.len());
         state.objects.insert(key.as_str().to_owned(), etag.clone());
-        Ok(etag)
+        Ok(CompletedObject { etag, checksum: completion.checksum.clone(), checksum_type: completion.checksum_type })
     }
 
     async fn abort(&self, key: &StorageKey, upload: &UploadId) -> Result<(), StorageError> {
