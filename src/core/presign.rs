@@ -8,7 +8,7 @@ use super::query::Query;
 use super::rejection::Rejection;
 use super::request::Incoming;
 use super::upload::{self, Upload};
-use super::{Operation, PresignOrder, ResponseOverrides};
+use super::{Delivery, Operation, PresignOrder, ResponseOverrides};
 
 /// The URL to presign for `operation` on `key`.
 pub fn presign(
@@ -31,10 +31,14 @@ pub fn presign(
             (grant.tenant.as_ref(), grant.max_size, Some(grant.expires_at))
         }
     };
-    let signed_headers = if operation == Operation::Put {
-        upload::signed_headers(request, upload::limit(policy.max_object_size, link_limit), Upload::Object)?
+    let (signed_headers, metadata) = if operation == Operation::Put {
+        let max = upload::limit(policy.max_object_size, link_limit);
+        (
+            upload::signed_headers(request, max, Upload::Object, &policy.allowed_types)?,
+            upload::metadata(request.upload)?,
+        )
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
     let response = if operation.reads() {
         download_headers(key, query.download.as_deref(), policy)?
@@ -50,6 +54,8 @@ pub fn presign(
         valid_until,
         response,
         signed_headers,
+        metadata,
+        delivery: Delivery::Redirect,
         part: None,
     })
 }
@@ -94,7 +100,7 @@ mod tests {
             ("p/", Some(&acme), "/%E2%9C%93", Ok("p/tenants/acme/\u{2713}")),
             ("p", Some(&acme), "/a//b", Err(Rejection::Key(KeyError::EmptySegment))),
             ("p", Some(&acme), "/%2e%2e/q", Err(Rejection::Key(KeyError::DotSegment))),
-            ("p", None, "/", Err(Rejection::Key(KeyError::Empty))),
+            // A GET on `/` lists the top level (the listing family's tests); other methods refuse it.
         ];
         for (prefix, tenant, path, expected) in cases {
             let decided = act(&request(&Method::GET, path), None, Caller::Owner(tenant), prefix);

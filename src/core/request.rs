@@ -50,6 +50,27 @@ impl BodySize {
     }
 }
 
+/// A request's `x-amz-meta-*` headers: the metadata an upload keeps with
+/// the object (but `x-amz-meta-sha256`, which has rules of its own).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Metadata<'a>(Option<&'a HeaderMap>);
+
+impl<'a> Metadata<'a> {
+    /// The metadata among `headers`.
+    #[must_use]
+    pub fn of(headers: &'a HeaderMap) -> Self {
+        Self(Some(headers))
+    }
+
+    /// Each entry's name without `x-amz-meta-`, and its value as sent.
+    pub fn entries(self) -> impl Iterator<Item = (&'a str, &'a http::HeaderValue)> {
+        self.0.into_iter().flat_map(HeaderMap::iter).filter_map(|(name, value)| {
+            let name = name.as_str().strip_prefix("x-amz-meta-")?;
+            (name != "sha256").then_some((name, value))
+        })
+    }
+}
+
 /// Request headers that shape an upload. Those the client sends are signed
 /// into the URL, so storage checks them; nothing else is.
 #[derive(Debug, Clone, Copy, Default)]
@@ -62,6 +83,10 @@ pub struct UploadHeaders<'a> {
     pub if_none_match: Option<&'a str>,
     /// `x-amz-meta-sha256`: the whole file's SHA-256, kept as metadata.
     pub sha256: Option<&'a str>,
+    /// `Content-Type`: the object's type, which storage keeps.
+    pub content_type: Option<&'a str>,
+    /// Every other `x-amz-meta-*`.
+    pub metadata: Metadata<'a>,
 }
 
 impl<'a> UploadHeaders<'a> {
@@ -74,6 +99,8 @@ impl<'a> UploadHeaders<'a> {
             content_md5: header("content-md5"),
             if_none_match: header("if-none-match"),
             sha256: header("x-amz-meta-sha256"),
+            content_type: header("content-type"),
+            metadata: Metadata::of(headers),
         }
     }
 }

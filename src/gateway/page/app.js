@@ -1,0 +1,1 @@
+// The page: written in full with the web-app issue.

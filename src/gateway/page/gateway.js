@@ -1,0 +1,1 @@
+// The ES module apps import.
