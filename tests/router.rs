@@ -296,7 +296,7 @@ fn on(storage: &Arc<MemoryStorage>, policy: Policy) -> axum::Router {
 
 async fn json(router: axum::Router, request: Request<Body>) -> (StatusCode, http::HeaderMap, serde_json::Value) {
     let (status, headers, body) = send(router, request).await;
-    let value = serde_json::from_str(&body).unwrap_or_else(|_| serde_json::Value::String(body));
+    let value = serde_json::from_str(&body).unwrap_or(serde_json::Value::String(body));
     (status, headers, value)
 }
 
