@@ -43,7 +43,7 @@ def browser(profile_dir: str, width: int = 1100, height: int = 900):
     options.binary_location = CHROMIUM
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", f"--window-size={width},{height}", f"--user-data-dir={profile_dir}"):
+                 "--disable-dev-shm-usage", "--hide-scrollbars", f"--window-size={width},{height}", f"--user-data-dir={profile_dir}"):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
@@ -155,6 +155,17 @@ def large(scratch: str, page: str) -> None:
         browser_seconds = int(done.get_attribute("data-ms")) / 1000
         shown = listed(driver, "big/fifty.bin")
         assert "50.0 MiB" in shown.text, shown.text
+
+        # Folders: up through the trail, into a folder, and back with the browser.
+        driver.find_element(By.LINK_TEXT, "Files").click()
+        wait(driver, lambda d: d.find_elements(By.LINK_TEXT, "big/"), "the top level")
+        assert driver.current_url == f"{page}/", driver.current_url
+        driver.find_element(By.LINK_TEXT, "big/").click()
+        listed(driver, "big/fifty.bin")
+        assert driver.current_url == f"{page}/big/", driver.current_url
+        driver.back()
+        wait(driver, lambda d: d.find_elements(By.LINK_TEXT, "by-curl/"), "the top level again")
+        assert row(driver, "file", "big/fifty.bin") is None
         assert not page_problems(driver), page_problems(driver)
     finally:
         driver.quit()
@@ -304,6 +315,14 @@ def apps(scratch: str, page: str, app_port: str, secret: str) -> None:
     result(link=True)
 
 
+DROP = """
+const [name, type] = arguments;
+const files = new DataTransfer();
+files.items.add(new File([new Uint8Array([137, 80, 78, 71])], name, { type }));
+document.querySelector("main").dispatchEvent(new DragEvent("drop", { dataTransfer: files, bubbles: true, cancelable: true }));
+"""
+
+
 def types(scratch: str, page: str) -> None:
     """Under --allowed-types 'image/*' a PNG goes up and a text file is refused, in words."""
     picture = os.path.join(scratch, "dot.png")
@@ -318,6 +337,9 @@ def types(scratch: str, page: str) -> None:
         choose(driver, picture, text)
         good = finished_upload(driver, "dot.png")
         assert good.get_attribute("data-state") == "done", good.text
+        driver.execute_script(DROP, "dropped.png", "image/png")
+        dropped = finished_upload(driver, "dropped.png")
+        assert dropped.get_attribute("data-state") == "done", dropped.text
         bad = finished_upload(driver, "notes.txt")
         words = bad.find_element(By.CLASS_NAME, "words").text
         expected = "Failed: `text/plain` is not accepted here: uploads must be one of: image/*"
@@ -352,13 +374,13 @@ def screenshot(scratch: str, page: str, out: str) -> None:
         ["photos/2024/market-day.jpg", "Market day in Arles", 3_100_000],
         ["photos/2024/\u00e9t\u00e9-lake.jpg", "\u00c9t\u00e9 2024 \u2014 the lake", 1_800_000],
         ["photos/2024/scan-0042.jpg", "", 950_000],
+        ["photos/2024/albums/cover.jpg", "", 1000],
+        ["photos/2024/raw/dsc-0001.jpg", "", 1000],
     ]
-    driver = browser(os.path.join(scratch, "profile"), 1000, 760)
+    driver = browser(os.path.join(scratch, "profile"), 1000, 1100)
     try:
         driver.get(f"{page}/")
         assert driver.execute_async_script(SEED, page, files) == "ok"
-        for folder in ("photos/2024/albums/", "photos/2024/raw/"):
-            curl("--location", "--upload-file", "/dev/null", f"{page}/{folder}keep")
         upload = os.path.join(scratch, "IMG_2291.jpg")
         random_file(upload, 24 * MiB)
         driver.get(f"{page}/photos/2024/")
@@ -370,7 +392,7 @@ def screenshot(scratch: str, page: str, out: str) -> None:
         market.find_element(By.CLASS_NAME, "share").click()
         market.find_element(By.CLASS_NAME, "mint").click()
         wait(driver, lambda d: market.find_element(By.CLASS_NAME, "link").get_attribute("value"), "a link")
-        driver.execute_script("document.activeElement.blur()")
+        driver.execute_script("document.activeElement.blur(); scrollTo(0, 0)")
         driver.save_screenshot(out)
         assert not page_problems(driver), page_problems(driver)
     finally:

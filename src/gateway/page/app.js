@@ -51,7 +51,7 @@ function open(name, { push = false } = {}) {
   for (const [label, target] of steps) {
     const link = folderLink(label, target);
     if (target === folder) link.setAttribute("aria-current", "page");
-    trail.append(link, " / ");
+    trail.append(...(target ? [" / ", link] : [link]));
   }
   list();
 }
@@ -188,7 +188,8 @@ function upload(file) {
       const ms = performance.now() - started;
       row.dataset.ms = Math.round(ms);
       bar.value = 1;
-      finish("done", `Uploaded ${size(file.size)} in ${(ms / 1000).toFixed(1)} s`);
+      const rate = size(Math.round((file.size / ms) * 1000));
+      finish("done", `Uploaded ${size(file.size)} in ${(ms / 1000).toFixed(1)} s (${rate}/s)`);
       if (key.slice(0, key.lastIndexOf("/") + 1) === folder) list();
     },
     (error) => {
