@@ -28,6 +28,7 @@ import zlib
 
 from selenium import webdriver
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -38,7 +39,7 @@ MiB = 1 << 20
 PATIENCE = 300
 
 
-def browser(profile_dir: str, width: int = 1100, height: int = 900):
+def browser(profile_dir: str, width: int = 1100, height: int = 900, downloads: str = None):
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -47,6 +48,8 @@ def browser(profile_dir: str, width: int = 1100, height: int = 900):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    if downloads:
+        driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": downloads})
     driver.set_script_timeout(PATIENCE)
     return driver
 
@@ -203,6 +206,16 @@ def resume(scratch: str, page: str) -> None:
         assert done.get_attribute("data-state") == "done", done.text
         assert not page_problems(driver), page_problems(driver)
         assert driver.execute_script("return localStorage.getItem(arguments[0])", memory) is None
+
+        # Cancel stops an upload in flight and says how to go on.
+        other = os.path.join(scratch, "cancelled.bin")
+        random_file(other, 20 * MiB)
+        choose(driver, other)
+        wait(driver, lambda d: row(d, "upload", "resume/cancelled.bin"), "the second upload").find_element(
+            By.CLASS_NAME, "cancel").click()
+        stopped = finished_upload(driver, "resume/cancelled.bin")
+        assert stopped.get_attribute("data-state") == "cancelled", stopped.text
+        assert "Choose the same file again" in stopped.text, stopped.text
     finally:
         driver.quit()
     back = os.path.join(scratch, "back.bin")
@@ -248,6 +261,12 @@ const [gatewayUrl, token, done] = arguments;
 """
 
 
+FOCUS_SHOWN = """
+const focused = document.activeElement;
+return focused.matches(":focus-visible") && getComputedStyle(focused).outlineStyle === "solid";
+"""
+
+
 def jwt(secret: str, subject: str) -> str:
     def part(data) -> str:
         return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
@@ -286,10 +305,13 @@ def apps(scratch: str, page: str, app_port: str, secret: str) -> None:
         stored = driver.execute_script("return [sessionStorage.length, localStorage.length]")
         assert stored == [1, 0], stored
 
-        # Share with a lifetime; the link works in a fresh profile, with no token.
-        note.find_element(By.CLASS_NAME, "share").click()
-        Select(note.find_element(By.CLASS_NAME, "ttl")).select_by_visible_text("1 day")
-        note.find_element(By.CLASS_NAME, "mint").click()
+        # Share with a lifetime, by keyboard; the link works in a fresh profile, with no token.
+        note.find_element(By.CLASS_NAME, "share").send_keys(Keys.ENTER)
+        lifetime = note.find_element(By.CLASS_NAME, "ttl")
+        assert driver.switch_to.active_element == lifetime, "the lifetime picker has the focus"
+        assert driver.execute_script(FOCUS_SHOWN), "the focus is visible"
+        Select(lifetime).select_by_visible_text("1 day")
+        note.find_element(By.CLASS_NAME, "mint").send_keys(Keys.ENTER)
         link = wait(driver, lambda d: note.find_element(By.CLASS_NAME, "link").get_attribute("value"), "a link")
         assert "token=" in link, link
         stranger = browser(os.path.join(scratch, "fresh-profile"))
@@ -302,6 +324,7 @@ def apps(scratch: str, page: str, app_port: str, secret: str) -> None:
 
         # Delete asks once more, then the row goes.
         note.find_element(By.CLASS_NAME, "delete").click()
+        assert driver.switch_to.active_element == note.find_element(By.CLASS_NAME, "no"), "Keep has the focus"
         note.find_element(By.CLASS_NAME, "yes").click()
         wait(driver, lambda d: row(d, "file", "apps/\u00e9t\u00e9.txt") is None, "the row to go")
         assert row(driver, "file", "apps/big.bin") is not None
@@ -330,7 +353,9 @@ def types(scratch: str, page: str) -> None:
     text = os.path.join(scratch, "notes.txt")
     with open(text, "w") as f:
         f.write("not a picture\n")
-    driver = browser(os.path.join(scratch, "profile"))
+    downloads = os.path.join(scratch, "downloads")
+    os.makedirs(downloads)
+    driver = browser(os.path.join(scratch, "profile"), downloads=downloads)
     try:
         driver.get(f"{page}/")
         driver.find_element(By.ID, "title").send_keys("A red dot")
@@ -347,6 +372,12 @@ def types(scratch: str, page: str) -> None:
         shown = listed(driver, "dot.png")
         assert shown.find_element(By.CLASS_NAME, "title").text == "A red dot", shown.text
         assert row(driver, "file", "notes.txt") is None
+
+        # Download saves the file, whatever the browser would show in place.
+        shown.find_element(By.CLASS_NAME, "download").click()
+        saved = os.path.join(downloads, "dot.png")
+        wait(driver, lambda d: os.path.exists(saved) and sha256(saved) == sha256(picture), "the download")
+        assert driver.current_url == f"{page}/", driver.current_url
         assert not page_problems(driver), page_problems(driver)
     finally:
         driver.quit()

@@ -104,6 +104,7 @@ function fileRow(object) {
   row.dataset.key = object.key;
   part(".title").textContent = object.metadata?.title ?? "";
   part(".key").textContent = name;
+  for (const button of row.querySelectorAll(".actions button")) button.setAttribute("aria-label", `${button.textContent} ${name}`);
   part(".size").textContent = size(object.size);
   if (object.last_modified) {
     part(".when").dateTime = object.last_modified;
@@ -139,7 +140,9 @@ function fileRow(object) {
     part(".link").select();
   });
   part(".copy").onclick = attempt(async () => {
-    await navigator.clipboard.writeText(part(".link").value);
+    part(".link").select();
+    if (navigator.clipboard) await navigator.clipboard.writeText(part(".link").value);
+    else document.execCommand("copy"); // plain http off localhost has no clipboard API
     part(".copy").textContent = "Copied";
   });
   part(".delete").onclick = () => {
@@ -166,6 +169,8 @@ function upload(file) {
   const bar = row.querySelector("progress");
   const cancel = row.querySelector(".cancel");
   row.querySelector(".name").textContent = key;
+  bar.setAttribute("aria-label", `Upload of ${key}`);
+  cancel.setAttribute("aria-label", `Cancel the upload of ${key}`);
   row.dataset.key = key;
   row.dataset.state = "sending";
   words.textContent = "Starting…";
