@@ -200,8 +200,11 @@ fn another_origin_uses_the_module_and_the_page_shares_and_deletes() {
     let jwt = ["--auth", "jwt", "--jwt-secret", JWT_SECRET];
     let site = Site::start("page-apps", door(), &Storage::Embedded, &[&app_origin], &jwt);
     site.run("apps", &[&app_port, JWT_SECRET]);
-    // The app's 17 MiB went up in parts, each past the front door as a small request.
-    assert_eq!(site.door.requests("GET /apps/big.bin?partNumber=").len(), 3);
+    // The app's 17 MiB went up in parts, each past the front door as a small request, twice: the
+    // second time with `overwrite: false`, refused at completion and then aborted.
+    assert_eq!(site.door.requests("GET /apps/big.bin?partNumber=").len(), 6);
+    assert_eq!(site.door.requests("POST /apps/big.bin?uploadId=").iter().filter(|l| l.ends_with(" 412")).count(), 1);
+    assert_eq!(site.door.requests("DELETE /apps/big.bin?uploadId=").iter().filter(|l| l.ends_with(" 204")).count(), 1);
     assert!(site.door.requests(" 413").is_empty(), "{:?}", site.door.requests(""));
 }
 

@@ -189,6 +189,7 @@ export function gateway(baseUrl, { getToken } = {}) {
       memory.forget();
       return done;
     } catch (error) {
+      if (error.status === 412) await call("DELETE", `${path(key)}?${upload}`).catch(() => {}); // nothing to resume
       if (error.status === 404 || error.status === 412) memory.forget();
       throw error;
     }
