@@ -179,13 +179,16 @@ fn a_reload_interrupts_an_upload_that_then_sends_only_the_missing_parts() {
             .filter(|line| line.ends_with(" 200"))
             .count()
     };
+    // A part storage held at the reload is asked for and stored once, before it; every other part
+    // after it (a part still on its way at the reload may have been stored twice: the page could
+    // not know).
     for part in 1..=7 {
         if before.contains(&part) {
             assert_eq!(asked(part), 1, "part {part} was stored, yet sent again: {:?}", site.part_requests(upload));
+            assert_eq!(stored(part), 1, "part {part} was stored twice: {:?}", slow.requests("PUT"));
         } else {
-            assert!(asked(part) >= 1, "part {part} was never sent: {:?}", site.part_requests(upload));
+            assert!(stored(part) >= 1, "part {part} was never stored: {:?}", slow.requests("PUT"));
         }
-        assert_eq!(stored(part), 1, "part {part} should reach storage once: {:?}", slow.requests("PUT"));
     }
 }
 

@@ -44,7 +44,8 @@ def browser(profile_dir: str, width: int = 1100, height: int = 900, downloads: s
     options.binary_location = CHROMIUM
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", "--hide-scrollbars", f"--window-size={width},{height}", f"--user-data-dir={profile_dir}"):
+                 "--disable-dev-shm-usage", "--hide-scrollbars", f"--window-size={width},{height}",
+                 f"--user-data-dir={profile_dir}"):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
@@ -64,7 +65,8 @@ def wait(driver, what, description: str):
     try:
         return WebDriverWait(driver, PATIENCE, poll_frequency=0.05).until(lambda d: what(d))
     except Exception as error:
-        raise AssertionError(f"gave up waiting for {description}; the page logged {driver.get_log('browser')}") from error
+        logged = driver.get_log("browser")
+        raise AssertionError(f"gave up waiting for {description}; the page logged {logged}") from error
 
 
 FIND_ROW = """
@@ -344,7 +346,8 @@ DROP = """
 const [name, type] = arguments;
 const files = new DataTransfer();
 files.items.add(new File([new Uint8Array([137, 80, 78, 71])], name, { type }));
-document.querySelector("main").dispatchEvent(new DragEvent("drop", { dataTransfer: files, bubbles: true, cancelable: true }));
+const drop = new DragEvent("drop", { dataTransfer: files, bubbles: true, cancelable: true });
+document.querySelector("main").dispatchEvent(drop);
 """
 
 

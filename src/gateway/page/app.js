@@ -39,7 +39,7 @@ function askForToken(why) {
   $("token-value").focus();
 }
 
-function open(name, { push = false } = {}) {
+function openFolder(name, { push = false } = {}) {
   folder = name;
   if (push) history.pushState({ folder }, "", href(folder));
   document.title = folder ? `${folder} · Files` : "Files";
@@ -63,7 +63,7 @@ function folderLink(label, target) {
   link.addEventListener("click", (event) => {
     if (event.button || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
     event.preventDefault();
-    open(target, { push: true });
+    openFolder(target, { push: true });
     $("folder-heading").focus();
   });
   return link;
@@ -104,7 +104,9 @@ function fileRow(object) {
   row.dataset.key = object.key;
   part(".title").textContent = object.metadata?.title ?? "";
   part(".key").textContent = name;
-  for (const button of row.querySelectorAll(".actions button")) button.setAttribute("aria-label", `${button.textContent} ${name}`);
+  for (const button of row.querySelectorAll(".actions button")) {
+    button.setAttribute("aria-label", `${button.textContent} ${name}`);
+  }
   part(".size").textContent = size(object.size);
   if (object.last_modified) {
     part(".when").dateTime = object.last_modified;
@@ -127,10 +129,10 @@ function fileRow(object) {
     location.assign(url);
   });
   part(".share").onclick = () => {
-    const open = part(".sharing").hidden;
-    part(".sharing").hidden = !open;
-    part(".share").setAttribute("aria-expanded", String(open));
-    if (open) part(".ttl").focus();
+    const opening = part(".sharing").hidden;
+    part(".sharing").hidden = !opening;
+    part(".share").setAttribute("aria-expanded", String(opening));
+    if (opening) part(".ttl").focus();
   };
   part(".mint").onclick = attempt(async () => {
     const link = await g.share(object.key, part(".ttl").value);
@@ -242,6 +244,6 @@ $("forget").onclick = () => {
 };
 $("forget").hidden = settings.auth !== "token" || !sessionStorage.getItem(TOKEN);
 $("folder-heading").tabIndex = -1;
-addEventListener("popstate", (event) => open(event.state?.folder ?? settings.folder));
+addEventListener("popstate", (event) => openFolder(event.state?.folder ?? settings.folder));
 history.replaceState({ folder }, "");
-open(folder);
+openFolder(folder);

@@ -117,8 +117,8 @@ export function gateway(baseUrl, { getToken } = {}) {
     if (uploadId) {
       try {
         const { parts } = await json("GET", `${path(key)}?uploadId=${encodeURIComponent(uploadId)}`, { signal });
-        for (const part of parts) {
-          if (part.part_number <= count && part.size === sizeOf(part.part_number)) etags.set(part.part_number, part.etag);
+        for (const { part_number: n, size, etag } of parts) {
+          if (n <= count && size === sizeOf(n)) etags.set(n, etag);
         }
       } catch (error) {
         if (error.status !== 404) throw error;
