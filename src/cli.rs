@@ -131,6 +131,10 @@ pub struct ServeArgs {
     #[arg(long, env = "STORAGE_TIMEOUT", default_value = "20s", value_parser = parse_duration)]
     pub storage_timeout: Duration,
 
+    /// Media types (or `type/*`) an upload may declare, comma-separated; uploads must then send a Content-Type in the list [default: any].
+    #[arg(long, env = "ALLOWED_TYPES", value_delimiter = ',')]
+    pub allowed_types: Vec<String>,
+
     /// Media types (or `type/*`) that downloads may show in the browser besides images, audio, video, PDF and plain text; all others are saved as attachments.
     #[arg(long, env = "INLINE_TYPES", value_delimiter = ',')]
     pub inline_types: Vec<String>,

@@ -139,6 +139,47 @@ pub struct ShareLink {
     pub max_size: Option<u64>,
 }
 
+/// `?presign`: a presigned request, for a client to make itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Presigned {
+    /// The presigned URL.
+    pub url: String,
+    /// The method it is for.
+    pub method: String,
+    /// Every header the request must carry for the signature to hold,
+    /// lowercase (`content-length` too, which browsers set themselves).
+    pub headers: std::collections::BTreeMap<String, String>,
+    /// When storage stops taking it, RFC 3339.
+    pub expires_at: String,
+}
+
+/// `GET /<folder>/`: one page of a folder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FolderPage {
+    /// The objects directly in the folder.
+    pub objects: Vec<FolderObject>,
+    /// The folders directly in it, as the client names them, ending in `/`.
+    pub folders: Vec<String>,
+    /// The cursor of the next page (`?after=`), or `null` on the last.
+    pub next: Option<String>,
+}
+
+/// An object in a folder page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FolderObject {
+    /// Its key as the client names it.
+    pub key: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// When it was last written, RFC 3339.
+    pub last_modified: Option<String>,
+    /// Its ETag as storage gives it, without quotes.
+    pub etag: String,
+    /// Its `x-amz-meta-*` metadata (names without the prefix), with `&metadata`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub metadata: Option<std::collections::BTreeMap<String, String>>,
+}
+
 /// S3's XML for the same messages, with S3's element names.
 pub mod s3 {
     use serde::{Deserialize, Serialize};

@@ -152,7 +152,9 @@ fn bad_keys_get_400_with_a_reason_and_touch_nothing() {
         (long.as_str(), "1025 bytes"),
     ];
     for (path, reason) in cases {
-        for method in ["GET", "PUT", "DELETE"] {
+        // A GET on a folder (`/`, `/a/`) lists it; no other method takes one.
+        let folder = path == "/" || path == "/a/";
+        for method in ["GET", "PUT", "DELETE"].into_iter().filter(|m| !(folder && *m == "GET")) {
             let url =
                 format!("{}{}", gateway.url, if path.starts_with('/') { path.to_owned() } else { format!("/{path}") });
             let (status, body) = curl_status(&["--path-as-is", "-X", method, "-L", &url]);
@@ -163,6 +165,11 @@ fn bad_keys_get_400_with_a_reason_and_touch_nothing() {
     }
     let outside = gateway.data_dir.parent().unwrap().join("escape");
     assert!(!outside.exists());
+    for folder in ["/", "/a/"] {
+        let (status, body) = curl_status(&[&format!("{}{folder}", gateway.url)]);
+        assert_eq!(status, 200, "GET {folder} lists: {body}");
+        assert!(body.starts_with("{\"objects\":"), "{body}");
+    }
 }
 
 #[test]

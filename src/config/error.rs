@@ -92,6 +92,9 @@ pub enum ConfigError {
         /// The resolver's reason.
         reason: String,
     },
+    /// An allowed upload type that is not one.
+    #[error("--allowed-types / ALLOWED_TYPES entry `{0}` is not a media type such as image/png or image/*")]
+    AllowedType(String),
     /// A media type that is not one.
     #[error("--inline-types / INLINE_TYPES entry `{0}` is not a media type such as text/html or image/*")]
     InlineType(String),

@@ -14,6 +14,7 @@ use crate::cli::{AuthMode, LogFormat, ServeArgs, StoreArgs};
 use crate::core::Policy;
 use crate::core::download::InlineTypes;
 use crate::core::key::KeyPrefix;
+use crate::core::media::MediaTypes;
 use crate::links::ShareKeys;
 use crate::signing::MAX_EXPIRES;
 
@@ -206,7 +207,8 @@ fn policy(args: &ServeArgs) -> Result<Policy, ConfigError> {
         expires_in: Duration::from_secs(args.expires),
         max_share_ttl: args.share_max_ttl,
         max_object_size: args.max_object_size,
-        inline_types: InlineTypes::parse(&args.inline_types).map_err(ConfigError::InlineType)?,
+        inline_types: InlineTypes::with(MediaTypes::parse(&args.inline_types).map_err(ConfigError::InlineType)?),
+        allowed_types: MediaTypes::parse(&args.allowed_types).map_err(ConfigError::AllowedType)?,
     })
 }
 

@@ -7,15 +7,17 @@ use http::Method;
 
 use super::checksum::{Checksum, ChecksumSpec, ChecksumType};
 use super::grant::{Grant, Methods};
-use super::key::ObjectKey;
+use super::key::{Folder, ObjectKey};
 use super::multipart::UploadId;
-use super::tenant::{StorageKey, TenantId};
+use super::tenant::{StorageKey, StoragePrefix, TenantId};
 
 /// What to do with a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
-    /// Answer with a 307 to a presigned URL.
+    /// Answer with a presigned URL (a 307, or JSON).
     Presign(PresignOrder),
+    /// List a folder.
+    List(ListOrder),
     /// Answer with a new share link.
     Share(ShareOrder),
     /// Perform a multipart step against storage.
@@ -115,8 +117,38 @@ pub struct PresignOrder {
     /// Request headers signed into the URL, which storage then checks: only
     /// headers the client sends itself and resends unchanged on the redirect.
     pub signed_headers: Vec<(&'static str, String)>,
+    /// `x-amz-meta-*` headers signed in too (names without the prefix), so
+    /// storage keeps exactly what the client declared.
+    pub metadata: Vec<(String, String)>,
+    /// How the URL is handed out.
+    pub delivery: Delivery,
     /// For `UploadPart`: the upload and the part number.
     pub part: Option<PartTarget>,
+}
+
+/// How a presigned URL is handed out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// A `307` whose `Location` it is: curl, navigation, scripts that follow.
+    Redirect,
+    /// `200` with the URL, method, headers and expiry as JSON (`?presign`):
+    /// for scripts, which cannot read a redirect's `Location`.
+    Json,
+}
+
+/// A folder to list, for its owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListOrder {
+    /// The folder as the client names it.
+    pub folder: Folder,
+    /// Where it is in the bucket.
+    pub prefix: StoragePrefix,
+    /// The most entries to answer with.
+    pub limit: u16,
+    /// Where the page starts: the cursor of the page before.
+    pub after: Option<String>,
+    /// Whether to add each object's metadata (one `HEAD` each).
+    pub metadata: bool,
 }
 
 /// A share link to mint for an owner.

@@ -13,6 +13,8 @@
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
+use super::media::{self, MediaTypes};
+
 /// Longest file name a `?download=` may ask for, in bytes.
 pub const MAX_FILE_NAME_BYTES: usize = 255;
 
@@ -31,52 +33,43 @@ pub enum FileNameError {
 }
 
 /// Media types that may open in the browser: the safe defaults, and the
-/// operator's additions (`type/subtype` or `type/*`).
+/// operator's additions.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct InlineTypes(Vec<String>);
+pub struct InlineTypes(MediaTypes);
 
 impl InlineTypes {
-    /// Validates the operator's additions; an entry that is not a media type is returned.
-    pub fn parse(entries: &[String]) -> Result<Self, String> {
-        let mut types = Vec::new();
-        for entry in entries.iter().map(|e| e.trim()).filter(|e| !e.is_empty()) {
-            let valid = entry.split_once('/').is_some_and(|(kind, sub)| {
-                let token = |t: &str| {
-                    !t.is_empty() && t.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
-                };
-                token(kind) && (sub == "*" || token(sub))
-            });
-            if !valid {
-                return Err(entry.to_owned());
-            }
-            types.push(entry.to_ascii_lowercase());
-        }
-        Ok(Self(types))
+    /// The operator's additions to the safe defaults.
+    #[must_use]
+    pub fn with(additions: MediaTypes) -> Self {
+        Self(additions)
     }
 
     /// Whether `media_type` may open in the browser.
     #[must_use]
     pub fn allows(&self, media_type: &str) -> bool {
-        let media_type = media_type.to_ascii_lowercase();
-        let (kind, sub) = media_type.split_once('/').unwrap_or((&media_type, ""));
+        let essence = media::essence(media_type);
+        let (kind, sub) = essence.split_once('/').unwrap_or((&essence, ""));
         let safe = match kind {
             "image" => !sub.contains("svg"),
             "audio" | "video" => true,
-            _ => matches!(media_type.as_str(), "application/pdf" | "text/plain"),
+            _ => matches!(essence.as_str(), "application/pdf" | "text/plain"),
         };
-        safe || self.0.iter().any(|allowed| match allowed.strip_suffix("/*") {
-            Some(allowed_kind) => allowed_kind == kind,
-            None => *allowed == media_type,
-        })
+        safe || self.0.contains(&essence)
     }
 }
 
 /// The type a browser should see for `file_name`, or `None` when its extension
 /// says nothing, so storage answers with the type the uploader gave (or its
-/// own default).
+/// own default). Text is said to be UTF-8, which it nearly always is: without
+/// a charset a browser reads `café` as `cafÃ©`.
 #[must_use]
 pub fn content_type_for(file_name: &str) -> Option<String> {
-    mime_guess::from_path(file_name).first().map(|mime| mime.essence_str().to_owned())
+    let mime = mime_guess::from_path(file_name).first()?;
+    Some(if mime.type_() == mime_guess::mime::TEXT {
+        format!("{}; charset=utf-8", mime.essence_str())
+    } else {
+        mime.essence_str().to_owned()
+    })
 }
 
 /// Checks a file name the client asked the download to be saved as.
@@ -132,8 +125,8 @@ mod tests {
     #[test]
     fn types_come_from_the_extension() {
         assert_eq!(content_type_for("photo.JPG").as_deref(), Some("image/jpeg"));
-        assert_eq!(content_type_for("index.html").as_deref(), Some("text/html"));
-        assert_eq!(content_type_for("notes.txt").as_deref(), Some("text/plain"));
+        assert_eq!(content_type_for("index.html").as_deref(), Some("text/html; charset=utf-8"));
+        assert_eq!(content_type_for("notes.txt").as_deref(), Some("text/plain; charset=utf-8"));
         assert_eq!(content_type_for("archive.tar.gz").as_deref(), Some("application/gzip"));
         assert_eq!(content_type_for("README"), None);
         assert_eq!(content_type_for("blob.qqqzz"), None);
@@ -161,12 +154,11 @@ mod tests {
         for active in active {
             assert!(!defaults.allows(active), "{active}");
         }
-        let operator = InlineTypes::parse(&["application/json".into(), " text/* ".into()]).unwrap();
+        let operator = InlineTypes::with(MediaTypes::parse(&["application/json".into(), " text/* ".into()]).unwrap());
         assert!(
             operator.allows("application/json") && operator.allows("text/html") && !operator.allows("image/svg+xml")
         );
-        assert_eq!(InlineTypes::parse(&["html".into()]), Err("html".into()));
-        assert_eq!(InlineTypes::parse(&["text/ html".into()]), Err("text/ html".into()));
+        assert!(defaults.allows("text/plain; charset=utf-8"));
     }
 
     #[test]

@@ -15,7 +15,8 @@ use super::request::Incoming;
 use super::tenant::TenantId;
 use super::upload::{self, Upload};
 use super::{
-    Action, MultipartOrder, MultipartStep, NewObject, Operation, Overwrite, PartTarget, PresignOrder, ResponseOverrides,
+    Action, Delivery, MultipartOrder, MultipartStep, NewObject, Operation, Overwrite, PartTarget, PresignOrder,
+    ResponseOverrides,
 };
 
 /// An upload id as storage issued it.
@@ -56,11 +57,14 @@ pub fn post(
 ) -> Result<Action, Rejection> {
     let tenant = owner(caller)?;
     let step = match (query.uploads, &query.upload_id, &query.part_number) {
-        (true, None, None) => MultipartStep::Create(NewObject {
-            content_type: download::content_type_for(key.file_name()),
-            metadata: upload::sha256(request.upload)?.map(|hex| ("sha256".to_owned(), hex)).into_iter().collect(),
-            checksum: checksum::multipart_spec(&request.upload)?,
-        }),
+        (true, None, None) => {
+            let object = upload::new_object(request.upload, &policy.allowed_types)?;
+            MultipartStep::Create(NewObject {
+                content_type: object.content_type.or_else(|| download::content_type_for(key.file_name())),
+                metadata: object.metadata,
+                checksum: object.checksum,
+            })
+        }
         (false, Some(_), None) => {
             let headers = &request.upload;
             let overwrite = match (headers.if_none_match.map(str::trim), headers.if_match) {
@@ -105,7 +109,8 @@ pub fn on_upload(
     let step = match (operation, &query.part_number) {
         (Operation::Put, Some(number)) => {
             let number = part_number(number)?;
-            let signed_headers = upload::signed_headers(request, policy.max_object_size, Upload::Part)?;
+            let signed_headers =
+                upload::signed_headers(request, policy.max_object_size, Upload::Part, &policy.allowed_types)?;
             return Ok(Action::Presign(PresignOrder {
                 operation: Operation::UploadPart,
                 key,
@@ -113,6 +118,8 @@ pub fn on_upload(
                 valid_until: None,
                 response: ResponseOverrides::default(),
                 signed_headers,
+                metadata: Vec::new(),
+                delivery: Delivery::Redirect,
                 part: Some(PartTarget { upload, number }),
             }));
         }

@@ -6,6 +6,7 @@ use std::time::Duration;
 use super::download::InlineTypes;
 use super::grant::Grant;
 use super::key::KeyPrefix;
+use super::media::MediaTypes;
 use super::tenant::{Scope, TenantId};
 
 /// Rules from configuration that every decision follows.
@@ -23,6 +24,8 @@ pub struct Policy {
     pub max_object_size: Option<u64>,
     /// Media types downloads may show in the browser besides the safe defaults.
     pub inline_types: InlineTypes,
+    /// The media types an upload may declare (empty: any).
+    pub allowed_types: MediaTypes,
 }
 
 impl Policy {
@@ -37,6 +40,7 @@ impl Policy {
             max_share_ttl: Duration::from_secs(365 * 86_400),
             max_object_size: None,
             inline_types: InlineTypes::default(),
+            allowed_types: MediaTypes::default(),
         }
     }
 

@@ -9,7 +9,7 @@ use super::query::Query;
 use super::rejection::Rejection;
 use super::request::Incoming;
 use super::upload::{self, Upload};
-use super::{Operation, PresignOrder, ResponseOverrides};
+use super::{Delivery, Operation, PresignOrder, ResponseOverrides};
 
 /// The URL to presign for `operation` on `key`.
 pub fn presign(
@@ -32,12 +32,16 @@ pub fn presign(
             (grant.tenant.as_ref(), grant.max_size, Some(grant.expires_at))
         }
     };
-    let signed_headers = match operation {
+    let (signed_headers, metadata) = match operation {
         Operation::Put => {
-            upload::signed_headers(request, upload::limit(policy.max_object_size, link_limit), Upload::Object)?
+            let max = upload::limit(policy.max_object_size, link_limit);
+            (
+                upload::signed_headers(request, max, Upload::Object, &policy.allowed_types)?,
+                upload::metadata(request.upload)?,
+            )
         }
-        Operation::Get | Operation::Head => checksum::read_headers(&request.upload)?,
-        Operation::Delete | Operation::UploadPart => Vec::new(),
+        Operation::Get | Operation::Head => (checksum::read_headers(&request.upload)?, Vec::new()),
+        Operation::Delete | Operation::UploadPart => (Vec::new(), Vec::new()),
     };
     let response = if operation.reads() {
         download_headers(key, query.download.as_deref(), policy)?
@@ -53,6 +57,8 @@ pub fn presign(
         valid_until,
         response,
         signed_headers,
+        metadata,
+        delivery: Delivery::Redirect,
         part: None,
     })
 }
@@ -97,7 +103,7 @@ mod tests {
             ("p/", Some(&acme), "/%E2%9C%93", Ok("p/tenants/acme/\u{2713}")),
             ("p", Some(&acme), "/a//b", Err(Rejection::Key(KeyError::EmptySegment))),
             ("p", Some(&acme), "/%2e%2e/q", Err(Rejection::Key(KeyError::DotSegment))),
-            ("p", None, "/", Err(Rejection::Key(KeyError::Empty))),
+            // A GET on `/` lists the top level (the listing family's tests); other methods refuse it.
         ];
         for (prefix, tenant, path, expected) in cases {
             let decided = act(&request(&Method::GET, path), None, Caller::Owner(tenant), prefix);
@@ -121,7 +127,13 @@ mod tests {
         let cases = [
             (Method::GET, "/a/photo.jpg", None, Some("image/jpeg"), None),
             (Method::GET, "/README", None, None, Some("attachment; filename=\"README\"")),
-            (Method::GET, "/page.html", None, Some("text/html"), Some("attachment; filename=\"page.html\"")),
+            (
+                Method::GET,
+                "/page.html",
+                None,
+                Some("text/html; charset=utf-8"),
+                Some("attachment; filename=\"page.html\""),
+            ),
             (Method::HEAD, "/logo.svg", None, Some("image/svg+xml"), Some("attachment; filename=\"logo.svg\"")),
             (Method::HEAD, "/a/doc.pdf", None, Some("application/pdf"), None),
             (
@@ -152,7 +164,7 @@ mod tests {
                 None,
                 Some("attachment; filename=\"n_.txt\"; filename*=UTF-8''n%C3%A9.txt"),
             ),
-            (Method::GET, "/x.txt", Some("cachebust=1"), Some("text/plain"), None),
+            (Method::GET, "/x.txt", Some("cachebust=1"), Some("text/plain; charset=utf-8"), None),
         ];
         for (method, path, query, content_type, disposition) in cases {
             let order = decided(&method, path, query).unwrap();

@@ -129,4 +129,32 @@ pub enum Rejection {
     /// Share links do not do multipart.
     #[error("share links cannot run multipart uploads: upload through the link with one PUT")]
     LinkMultipart,
+    /// `?presign=` naming something else than GET, HEAD, PUT or DELETE, or not on a GET.
+    #[error(
+        "presign=METHOD names GET, HEAD, PUT or DELETE, and goes on a GET; `presign` alone keeps the request's method"
+    )]
+    PresignMethod,
+    /// `?presign` on a request not answered with a redirect.
+    #[error(
+        "presign applies to requests answered with a redirect: GET, HEAD, PUT or DELETE on a key, or a part upload"
+    )]
+    PresignWithoutRedirect,
+    /// A listing page size out of range.
+    #[error("limit must be a whole number from 1 to 1000")]
+    Limit,
+    /// A share link used to list.
+    #[error("a share link opens one file and lists nothing")]
+    LinkCannotList,
+    /// An upload without a type, where types are ruled.
+    #[error("uploads here must declare their Content-Type, one of: {0}")]
+    TypeRequired(String),
+    /// An upload of a type not allowed.
+    #[error("`{0}` is not accepted here: uploads must be one of: {1}")]
+    TypeNotAllowed(String, String),
+    /// Metadata that is not ASCII text.
+    #[error("x-amz-meta-{0} must be ASCII text: percent-encode other characters, as the page's module does")]
+    MetadataValue(String),
+    /// More metadata than S3 keeps.
+    #[error("x-amz-meta-* headers take at most 2 KB in all, names and values (S3's limit)")]
+    MetadataTooLarge,
 }

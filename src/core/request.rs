@@ -50,6 +50,27 @@ impl BodySize {
     }
 }
 
+/// A request's `x-amz-meta-*` headers: the metadata an upload keeps with
+/// the object (but `x-amz-meta-sha256`, which has rules of its own).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Metadata<'a>(Option<&'a HeaderMap>);
+
+impl<'a> Metadata<'a> {
+    /// The metadata among `headers`.
+    #[must_use]
+    pub fn of(headers: &'a HeaderMap) -> Self {
+        Self(Some(headers))
+    }
+
+    /// Each entry's name without `x-amz-meta-`, and its value as sent.
+    pub fn entries(self) -> impl Iterator<Item = (&'a str, &'a http::HeaderValue)> {
+        self.0.into_iter().flat_map(HeaderMap::iter).filter_map(|(name, value)| {
+            let name = name.as_str().strip_prefix("x-amz-meta-")?;
+            (name != "sha256").then_some((name, value))
+        })
+    }
+}
+
 /// Request headers that shape an upload, or what storage reports on a
 /// download. Those the client sends are signed into the URL, so storage
 /// checks them; nothing else is.
@@ -73,6 +94,10 @@ pub struct UploadHeaders<'a> {
     pub checksum_type: Option<&'a str>,
     /// `x-amz-checksum-mode` (downloads).
     pub checksum_mode: Option<&'a str>,
+    /// `Content-Type`: the object's type, which storage keeps.
+    pub content_type: Option<&'a str>,
+    /// Every other `x-amz-meta-*`.
+    pub metadata: Metadata<'a>,
 }
 
 impl<'a> UploadHeaders<'a> {
@@ -90,6 +115,8 @@ impl<'a> UploadHeaders<'a> {
             checksum_algorithm: header("x-amz-checksum-algorithm"),
             checksum_type: header("x-amz-checksum-type"),
             checksum_mode: header("x-amz-checksum-mode"),
+            content_type: header("content-type"),
+            metadata: Metadata::of(headers),
         }
     }
 }

@@ -22,6 +22,7 @@ pub fn policy(prefix: &str) -> Policy {
         max_share_ttl: DAY * 365,
         max_object_size: None,
         inline_types: super::download::InlineTypes::default(),
+        allowed_types: super::media::MediaTypes::default(),
     }
 }
 

@@ -58,7 +58,9 @@ impl GatewayError {
                 Rejection::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
                 Rejection::LengthRequired | Rejection::SizeRequired => StatusCode::LENGTH_REQUIRED,
                 Rejection::TooLarge(_) | Rejection::UseMultipart => StatusCode::PAYLOAD_TOO_LARGE,
+                Rejection::TypeRequired(_) | Rejection::TypeNotAllowed(..) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 Rejection::LinkCannotShare
+                | Rejection::LinkCannotList
                 | Rejection::LinkForAnotherKey
                 | Rejection::LinkMethod(_)
                 | Rejection::LinkMultipart => StatusCode::FORBIDDEN,
@@ -90,7 +92,12 @@ impl GatewayError {
                 | Rejection::MultipartUsage(_)
                 | Rejection::Completion(_)
                 | Rejection::InvalidPart(_)
-                | Rejection::PartTooSmall(_) => StatusCode::BAD_REQUEST,
+                | Rejection::PartTooSmall(_)
+                | Rejection::PresignMethod
+                | Rejection::PresignWithoutRedirect
+                | Rejection::Limit
+                | Rejection::MetadataValue(_)
+                | Rejection::MetadataTooLarge => StatusCode::BAD_REQUEST,
             },
             Self::Auth(error) if error.is_forbidden() => StatusCode::FORBIDDEN,
             Self::Auth(_) => StatusCode::UNAUTHORIZED,

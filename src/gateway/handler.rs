@@ -19,12 +19,20 @@ use super::drain::{self, Bounds, Drained};
 use super::{CompletionBody, Gateway, GatewayError};
 use crate::core::completion::{BodyFormat, MAX_COMPLETION_BYTES};
 use crate::core::query::Query;
-use crate::core::{ALLOWED_METHODS, Action, MultipartStep, Rejection};
+use crate::core::{ALLOWED_METHODS, Action, Incoming, MultipartStep, Rejection, page};
 
 pub(super) async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     if parts.method == Method::OPTIONS {
         return (StatusCode::NO_CONTENT, [(header::ALLOW, ALLOWED_METHODS)]).into_response();
+    }
+    if let Some(asset) = page::asset(
+        &parts.method,
+        Incoming::from_parts(&parts).path,
+        parts.uri.query().unwrap_or_default(),
+        &parts.headers,
+    ) {
+        return super::page::serve(&gateway, &asset, &parts);
     }
     let decided = Query::parse(parts.uri.query())
         .map_err(GatewayError::from)

@@ -13,7 +13,9 @@ mod access_log;
 mod drain;
 mod error;
 mod handler;
+mod listing;
 mod multipart;
+mod page;
 mod reply;
 
 use std::sync::Arc;
@@ -66,6 +68,8 @@ pub struct Gateway {
     auth: Authenticator,
     links: Option<Links>,
     body_timeout: Duration,
+    /// Where presigned URLs lead, `scheme://host[:port]`, for the page's CSP.
+    storage_origin: String,
 }
 
 /// How long a body may take to arrive when none is configured.
@@ -76,7 +80,9 @@ impl Gateway {
     /// no CORS.
     #[must_use]
     pub fn new(policy: Policy, presigner: Presigner, credentials: CredentialsCache, storage: Arc<dyn Storage>) -> Self {
+        let storage_origin = origin(&presigner.endpoint().url);
         Self {
+            storage_origin,
             policy,
             presigner,
             credentials,
@@ -175,6 +181,10 @@ impl Gateway {
                 let done = multipart::perform(self.storage.as_ref(), &order, completion, &self.policy).await?;
                 Ok(Reply::Multipart(order, done))
             }
+            Action::List(order) => {
+                let page = listing::list(self.storage.as_ref(), &order).await?;
+                Ok(Reply::Listing(order, page))
+            }
         }
     }
 
@@ -197,6 +207,12 @@ impl Gateway {
     #[must_use]
     pub fn links_from_host(&self) -> bool {
         self.links_base() == Some(None)
+    }
+
+    /// Where presigned URLs lead, `scheme://host[:port]`.
+    #[must_use]
+    pub fn storage_origin(&self) -> &str {
+        &self.storage_origin
     }
 
     /// How long a body may take to arrive.
@@ -225,6 +241,12 @@ impl Gateway {
     }
 }
 
+/// `scheme://host[:port]` of `url`.
+fn origin(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("https", url));
+    format!("{scheme}://{}", rest.split('/').next().unwrap_or_default())
+}
+
 /// Whether `host` is a `Host` header's authority and nothing more: a host
 /// name or address and an optional port, no user, path or query.
 fn is_authority(host: &str) -> bool {
@@ -241,7 +263,8 @@ fn is_authority(host: &str) -> bool {
 
 /// The router: the catch-all handler, request ids, the access log and CORS.
 pub fn app(gateway: Arc<Gateway>) -> Router {
-    let cors = crate::cors::layer(&gateway.allowed_origins, &[], [REQUEST_ID, header::ETAG]);
+    let exposed = [REQUEST_ID, header::ETAG, header::RETRY_AFTER, header::WWW_AUTHENTICATE];
+    let cors = crate::cors::layer(&gateway.allowed_origins, &[], exposed);
     let router = Router::new()
         .fallback(handler::handle)
         .with_state(gateway)

@@ -6,7 +6,7 @@ mod credentials;
 mod endpoint;
 
 use std::fmt;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{
@@ -32,23 +32,33 @@ pub const MAX_EXPIRES: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 /// the default session of an assumed role.
 pub const UNKNOWN_EXPIRY_CAP: Duration = Duration::from_secs(60 * 60);
 
-/// A presigned URL, ready to be a `Location` header. It is a bearer
-/// credential, so it is marked sensitive and `Debug` does not show it.
+/// A presigned URL, ready to be a `Location` header, and when it stops
+/// working. It is a bearer credential, so it is marked sensitive and `Debug`
+/// does not show it.
 #[derive(Clone, PartialEq, Eq)]
-pub struct PresignedUrl(HeaderValue);
+pub struct PresignedUrl {
+    url: HeaderValue,
+    expires_at: SystemTime,
+}
 
 impl PresignedUrl {
     /// The URL as a header value.
     #[must_use]
     pub fn header_value(&self) -> &HeaderValue {
-        &self.0
+        &self.url
     }
 
     /// The URL, for clients that follow it themselves.
     #[must_use]
     pub fn as_str(&self) -> &str {
         // Built from ASCII only (percent-encoded), so this cannot fail.
-        self.0.to_str().unwrap_or_default()
+        self.url.to_str().unwrap_or_default()
+    }
+
+    /// When storage starts refusing it.
+    #[must_use]
+    pub fn expires_at(&self) -> SystemTime {
+        self.expires_at
     }
 }
 
@@ -98,6 +108,12 @@ impl Presigner {
         Self { endpoint, settings }
     }
 
+    /// The bucket's endpoint.
+    #[must_use]
+    pub fn endpoint(&self) -> &BucketEndpoint {
+        &self.endpoint
+    }
+
     /// Presigns `order` with `credentials` as of `now`. The URL never
     /// outlives the credentials that sign it.
     pub fn presign(
@@ -123,7 +139,8 @@ impl Presigner {
         }
 
         let mut settings = self.settings.clone();
-        settings.expires_in = Some(lifetime(asked_lifetime(order, now)?, credentials, now)?);
+        let lifetime = lifetime(asked_lifetime(order, now)?, credentials, now)?;
+        settings.expires_in = Some(lifetime);
         let identity = Identity::from(credentials.clone());
         let params = v4::SigningParams::builder()
             .identity(&identity)
@@ -133,7 +150,13 @@ impl Presigner {
             .settings(settings)
             .build()?
             .into();
-        let headers = order.signed_headers.iter().map(|(name, value)| (*name, value.as_str()));
+        let metadata: Vec<(String, &str)> =
+            order.metadata.iter().map(|(name, value)| (format!("x-amz-meta-{name}"), value.as_str())).collect();
+        let headers = order
+            .signed_headers
+            .iter()
+            .map(|(name, value)| (*name, value.as_str()))
+            .chain(metadata.iter().map(|(name, value)| (name.as_str(), *value)));
         let request =
             SignableRequest::new(order.operation.method(), url.as_str(), headers, SignableBody::UnsignedPayload)?;
         let (instructions, _signature) = sign(request, &params)?.into_parts();
@@ -143,7 +166,9 @@ impl Presigner {
         }
         let mut header = HeaderValue::try_from(url)?;
         header.set_sensitive(true);
-        Ok(PresignedUrl(header))
+        // SigV4 counts from the signing time in whole seconds.
+        let signed_at = UNIX_EPOCH + Duration::from_secs(now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs());
+        Ok(PresignedUrl { url: header, expires_at: signed_at + lifetime })
     }
 }
 
@@ -184,7 +209,7 @@ pub fn lifetime(wanted: Duration, credentials: &Credentials, now: SystemTime) ->
 mod tests {
     use super::*;
     use crate::core::key::ObjectKey;
-    use crate::core::{Operation, Policy, ResponseOverrides};
+    use crate::core::{Delivery, Operation, Policy, ResponseOverrides};
 
     const DAY: Duration = Duration::from_secs(86_400);
 
@@ -224,6 +249,8 @@ mod tests {
             valid_until: None,
             response,
             signed_headers: Vec::new(),
+            metadata: Vec::new(),
+            delivery: Delivery::Redirect,
             part: None,
         }
     }

@@ -1,6 +1,6 @@
 //! The calls the gateway makes to storage itself, behind one small trait:
 //! the multipart steps that carry no bytes (create, list parts, complete,
-//! abort), and the listing to come. Everything with a body goes straight
+//! abort), and listing a folder with its objects' metadata. Everything with a body goes straight
 //! from the client to storage on a presigned URL. [`S3Storage`] speaks to
 //! any S3-compatible endpoint; tests use a double.
 
@@ -16,7 +16,7 @@ pub use s3::S3Storage;
 use crate::core::NewObject;
 use crate::core::completion::{CompletedObject, Completion, Part};
 use crate::core::multipart::UploadId;
-use crate::core::tenant::StorageKey;
+use crate::core::tenant::{StorageKey, StoragePrefix};
 
 /// Errors from any source, kept whole for the log.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -45,6 +45,30 @@ pub enum StorageError {
     BadUploadId(String),
 }
 
+/// One page of a folder, as storage lists it (keys in storage's terms).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Listing {
+    /// The objects directly in the folder.
+    pub objects: Vec<ListedObject>,
+    /// The folders directly in it, ending in `/`.
+    pub folders: Vec<String>,
+    /// Where the next page starts, if there is one.
+    pub next: Option<String>,
+}
+
+/// An object in a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedObject {
+    /// Its key in the bucket.
+    pub key: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// When it was last written.
+    pub last_modified: Option<std::time::SystemTime>,
+    /// Its ETag, without quotes.
+    pub etag: String,
+}
+
 /// The gateway's own calls to storage, made with its own credentials.
 #[async_trait]
 pub trait Storage: Send + Sync + fmt::Debug {
@@ -66,4 +90,12 @@ pub trait Storage: Send + Sync + fmt::Debug {
 
     /// `AbortMultipartUpload`.
     async fn abort(&self, key: &StorageKey, upload: &UploadId) -> Result<(), StorageError>;
+
+    /// `ListObjectsV2` of `prefix` with the delimiter `/`: at most `limit`
+    /// entries, from `after` (the `next` of the page before). Storage lists
+    /// only keys under `prefix`, whatever `after` says.
+    async fn list(&self, prefix: &StoragePrefix, after: Option<&str>, limit: u16) -> Result<Listing, StorageError>;
+
+    /// `HeadObject`'s `x-amz-meta-*` metadata (names without the prefix).
+    async fn metadata(&self, key: &str) -> Result<Vec<(String, String)>, StorageError>;
 }

@@ -13,11 +13,11 @@ use aws_sdk_s3::types::{
 };
 use aws_smithy_runtime_api::http::Response as HttpResponse;
 
-use super::{Storage, StorageError};
+use super::{ListedObject, Listing, Storage, StorageError};
 use crate::core::checksum::{Checksum, ChecksumAlgorithm, ChecksumType};
 use crate::core::completion::{CompletedObject, Completion, Part};
 use crate::core::multipart::UploadId;
-use crate::core::tenant::StorageKey;
+use crate::core::tenant::{StorageKey, StoragePrefix};
 use crate::core::{NewObject, Overwrite};
 
 /// An S3 client for one bucket.
@@ -204,6 +204,44 @@ impl Storage for S3Storage {
             .await
             .map_err(|e| self.error(e))?;
         Ok(())
+    }
+
+    async fn list(&self, prefix: &StoragePrefix, after: Option<&str>, limit: u16) -> Result<Listing, StorageError> {
+        let page = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix.as_str())
+            .delimiter("/")
+            .max_keys(i32::from(limit))
+            .set_continuation_token(after.map(str::to_owned))
+            .send()
+            .await
+            .map_err(|e| self.error(e))?;
+        let objects = page
+            .contents()
+            .iter()
+            .filter_map(|object| {
+                Some(ListedObject {
+                    key: object.key()?.to_owned(),
+                    size: object.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
+                    last_modified: object.last_modified().and_then(|t| std::time::SystemTime::try_from(*t).ok()),
+                    etag: object.e_tag().unwrap_or_default().trim_matches('"').to_owned(),
+                })
+            })
+            .collect();
+        let folders = page.common_prefixes().iter().filter_map(|p| p.prefix().map(str::to_owned)).collect();
+        let next =
+            page.is_truncated().unwrap_or(false).then(|| page.next_continuation_token().map(str::to_owned)).flatten();
+        Ok(Listing { objects, folders, next })
+    }
+
+    async fn metadata(&self, key: &str) -> Result<Vec<(String, String)>, StorageError> {
+        let head = self.client.head_object().bucket(&self.bucket).key(key).send().await.map_err(|e| self.error(e))?;
+        let mut metadata: Vec<_> =
+            head.metadata().into_iter().flatten().map(|(name, value)| (name.clone(), value.clone())).collect();
+        metadata.sort();
+        Ok(metadata)
     }
 }
 

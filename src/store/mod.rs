@@ -83,11 +83,14 @@ impl EmbeddedStore {
 
     /// Opens the bucket in `data_dir/v2/bucket` (moving in a data folder of
     /// the old layout, clearing what a crash left) and binds the listener.
-    /// The store accepts signatures made with `credentials` only.
+    /// The store accepts signatures made with `credentials` only, and browser
+    /// pages from `allowed_origins` and `page_origins` (the gateway's own,
+    /// whose page uploads straight to the store).
     pub async fn open(
         config: &EmbeddedConfig,
         credentials: Credentials,
         allowed_origins: &AllowedOrigins,
+        page_origins: &[HeaderValue],
     ) -> anyhow::Result<Self> {
         let EmbeddedConfig { data_dir, listen, bucket, public_url, abort_uploads_after } = config;
         let opened = {
@@ -107,8 +110,12 @@ impl EmbeddedStore {
         });
         let mut router = Router::new().fallback_service(service);
         // Browsers reach the store after a cross-origin redirect, which makes
-        // their `Origin` `null`; the store allows that besides the gateway's origins.
-        let null = [HeaderValue::from_static("null")];
+        // their `Origin` `null`; the store allows that besides the origins
+        // configured for the gateway.
+        let mut origins = page_origins.to_vec();
+        if *allowed_origins != AllowedOrigins::None {
+            origins.push(HeaderValue::from_static("null"));
+        }
         let exposed = [
             header::ETAG,
             header::CONTENT_LENGTH,
@@ -116,7 +123,7 @@ impl EmbeddedStore {
             HeaderName::from_static("x-amz-checksum-crc64nvme"),
             HeaderName::from_static("x-amz-checksum-type"),
         ];
-        if let Some(cors) = crate::cors::layer(allowed_origins, &null, exposed) {
+        if let Some(cors) = crate::cors::layer(allowed_origins, &origins, exposed) {
             router = router.layer(cors);
         }
 

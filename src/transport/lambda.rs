@@ -41,7 +41,7 @@ const RUNTIME_API_PATIENCE: Duration = Duration::from_secs(10);
 /// Runs the Lambda event loop until the runtime stops it.
 pub async fn run(config: Config) -> Result<(), lambda_http::Error> {
     wait_for_runtime_api().await?;
-    let started = super::start(config, std::future::pending()).await?;
+    let started = super::start(config, &[], std::future::pending()).await?;
     lambda_http::run(handler(Arc::new(started.gateway))).await
 }
 

@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
+use http::HeaderValue;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -25,9 +26,9 @@ use crate::store::EmbeddedStore;
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let (stop, stopped) = watch::channel(false);
     let (listen, limits) = (config.listen.clone(), config.server);
-    let started = super::start(config, signalled(stopped.clone())).await?;
     let listeners = bind(&listen).await?;
     let base = format!("http://{}", listeners[0].local_addr()?);
+    let started = super::start(config, &page_origins(&listeners)?, signalled(stopped.clone())).await?;
     // Tests and scripts read the first line for the address; a closed stdout is no reason to stop.
     let _ = writeln!(std::io::stdout().lock(), "{}", banner(&base, &started.storage, &started.gateway));
     if started.gateway.links_from_host() {
@@ -61,6 +62,21 @@ async fn bind(addresses: &[SocketAddr]) -> anyhow::Result<Vec<TcpListener>> {
     Ok(listeners)
 }
 
+/// The origins the gateway's page is served from: each address it listens
+/// on, and `localhost` for loopback ones.
+fn page_origins(listeners: &[TcpListener]) -> anyhow::Result<Vec<HeaderValue>> {
+    let mut origins = Vec::new();
+    for listener in listeners {
+        let address = listener.local_addr()?;
+        origins.push(format!("http://{address}"));
+        if address.ip().is_loopback() {
+            origins.push(format!("http://localhost:{}", address.port()));
+        }
+    }
+    origins.dedup();
+    Ok(origins.iter().filter_map(|origin| HeaderValue::from_str(origin).ok()).collect())
+}
+
 /// What the gateway is, and two commands that work against it as configured.
 fn banner(base: &str, storage: &str, gateway: &Gateway) -> String {
     let (auth, curl) = match gateway.authenticator() {
@@ -86,7 +102,7 @@ fn banner(base: &str, storage: &str, gateway: &Gateway) -> String {
 /// Serves the embedded store alone until Ctrl-C or SIGTERM.
 #[cfg(feature = "embedded-store")]
 pub async fn serve_store(config: StoreOnlyConfig) -> anyhow::Result<()> {
-    let store = EmbeddedStore::open(&config.store, config.credentials, &config.allowed_origins).await?;
+    let store = EmbeddedStore::open(&config.store, config.credentials, &config.allowed_origins, &[]).await?;
     let _ = writeln!(
         std::io::stdout().lock(),
         "embedded store listening on {}\n  bucket `{}`, files in {}",

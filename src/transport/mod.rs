@@ -8,6 +8,7 @@ use std::future::Future;
 #[cfg(feature = "embedded-store")]
 use std::sync::Arc;
 
+use http::HeaderValue;
 use tokio::task::JoinHandle;
 
 use crate::aws;
@@ -29,10 +30,15 @@ pub struct Started {
     pub store: Option<JoinHandle<()>>,
 }
 
-/// Starts the embedded store, or loads the AWS chain for external storage,
+/// Starts the embedded store (letting pages from `page_origins`, the
+/// gateway's own, reach it), or loads the AWS chain for external storage,
 /// reads share keys from Secrets Manager when configured, and builds the
 /// gateway that signs for the storage.
-pub async fn start(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<Started> {
+pub async fn start(
+    config: Config,
+    page_origins: &[HeaderValue],
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<Started> {
     let Config { store, mut gateway, share_keys_secret, base_url, server, storage_timeout, .. } = config;
     let region = match &store {
         StoreConfig::External { region, .. } => region.as_deref(),
@@ -59,7 +65,8 @@ pub async fn start(config: Config, shutdown: impl Future<Output = ()> + Send + '
         #[cfg(feature = "embedded-store")]
         StoreConfig::Embedded(embedded) => {
             let credentials = EmbeddedStore::random_credentials();
-            let opened = EmbeddedStore::open(embedded, credentials.clone(), &gateway.allowed_origins).await?;
+            let opened =
+                EmbeddedStore::open(embedded, credentials.clone(), &gateway.allowed_origins, page_origins).await?;
             let location = opened.location().clone();
             let storage = Arc::new(opened.storage(storage_timeout));
             Ok(Started {
@@ -75,7 +82,7 @@ pub async fn start(config: Config, shutdown: impl Future<Output = ()> + Send + '
         }
         #[cfg(not(feature = "embedded-store"))]
         StoreConfig::Embedded(_) => {
-            drop((shutdown, server));
+            drop((shutdown, server, page_origins));
             Err(crate::config::ConfigError::NoEmbeddedStore.into())
         }
     }

@@ -8,9 +8,9 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use presign_gateway::core::completion::{CompletedObject, Completion, Part};
 use presign_gateway::core::multipart::UploadId;
-use presign_gateway::core::tenant::StorageKey;
+use presign_gateway::core::tenant::{StorageKey, StoragePrefix};
 use presign_gateway::core::{NewObject, Overwrite};
-use presign_gateway::storage::{Storage, StorageError};
+use presign_gateway::storage::{ListedObject, Listing, Storage, StorageError};
 
 /// Uploads and objects in memory.
 #[derive(Debug, Default)]
@@ -25,9 +25,12 @@ struct State {
     next: u32,
     /// Upload id → (key, parts by number).
     uploads: HashMap<String, (String, BTreeMap<u16, Part>)>,
-    /// Key → ETag.
-    objects: HashMap<String, String>,
+    /// Key → the object, in key order as S3 lists them.
+    objects: BTreeMap<String, Stored>,
 }
+
+/// An object: ETag, size, metadata.
+type Stored = (String, u64, Vec<(String, String)>);
 
 impl MemoryStorage {
     /// A storage that cannot be reached.
@@ -44,7 +47,13 @@ impl MemoryStorage {
 
     /// The ETag stored under `key`, if any.
     pub fn object(&self, key: &str) -> Option<String> {
-        self.state.lock().unwrap().objects.get(key).cloned()
+        self.state.lock().unwrap().objects.get(key).map(|(etag, ..)| etag.clone())
+    }
+
+    /// Stores an object as if the client had PUT it.
+    pub fn put_object(&self, key: &str, size: u64, metadata: &[(&str, &str)]) {
+        let metadata = metadata.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())).collect();
+        self.state.lock().unwrap().objects.insert(key.to_owned(), (format!("etag-{key}"), size, metadata));
     }
 
     fn check(&self) -> Result<(), StorageError> {
@@ -103,7 +112,7 @@ impl Storage for MemoryStorage {
         let holds = match &completion.overwrite {
             Overwrite::Allowed => true,
             Overwrite::Refused => current.is_none(),
-            Overwrite::IfMatches(etag) => current == Some(etag),
+            Overwrite::IfMatches(etag) => current.is_some_and(|(stored, ..)| stored == etag),
         };
         if !holds {
             return Err(refused(412, "PreconditionFailed"));
@@ -111,7 +120,7 @@ impl Storage for MemoryStorage {
         state.uploads.remove(upload.as_str());
         let parts = &completion.parts;
         let etag = format!("{}-{}", parts.iter().map(|p| p.etag.as_str()).collect::<String>(), parts.len());
-        state.objects.insert(key.as_str().to_owned(), etag.clone());
+        state.objects.insert(key.as_str().to_owned(), (etag.clone(), completion.size, Vec::new()));
         Ok(CompletedObject { etag, checksum: completion.checksum.clone(), checksum_type: completion.checksum_type })
     }
 
@@ -125,5 +134,44 @@ impl Storage for MemoryStorage {
             }
             _ => Err(no_such_upload()),
         }
+    }
+
+    /// Lists as S3 does with the delimiter `/`, paging by the last entry's
+    /// name (`after`), and only under `prefix`.
+    async fn list(&self, prefix: &StoragePrefix, after: Option<&str>, limit: u16) -> Result<Listing, StorageError> {
+        self.check()?;
+        let state = self.state.lock().unwrap();
+        let mut entries: Vec<(String, Option<ListedObject>)> = Vec::new();
+        for (key, (etag, size, _)) in state.objects.range(prefix.as_str().to_owned()..) {
+            let Some(rest) = key.strip_prefix(prefix.as_str()) else { break };
+            let entry = if let Some(slash) = rest.find('/') {
+                (format!("{}{}", prefix.as_str(), &rest[..=slash]), None)
+            } else {
+                let object = ListedObject { key: key.clone(), size: *size, last_modified: None, etag: etag.clone() };
+                (key.clone(), Some(object))
+            };
+            if entries.last().is_none_or(|(last, _)| *last != entry.0)
+                && after.is_none_or(|after| entry.0.as_str() > after)
+            {
+                entries.push(entry);
+            }
+        }
+        let more = entries.len() > usize::from(limit);
+        entries.truncate(usize::from(limit));
+        let next = more.then(|| entries.last().map(|(name, _)| name.clone())).flatten();
+        let mut listing = Listing { next, ..Listing::default() };
+        for (name, object) in entries {
+            match object {
+                Some(object) => listing.objects.push(object),
+                None => listing.folders.push(name),
+            }
+        }
+        Ok(listing)
+    }
+
+    async fn metadata(&self, key: &str) -> Result<Vec<(String, String)>, StorageError> {
+        self.check()?;
+        let state = self.state.lock().unwrap();
+        state.objects.get(key).map(|(_, _, metadata)| metadata.clone()).ok_or_else(|| refused(404, "NotFound"))
     }
 }

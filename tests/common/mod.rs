@@ -5,6 +5,7 @@
 
 pub mod memory_storage;
 pub mod proxy;
+pub mod scripts;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
