@@ -3,7 +3,8 @@
 //! against the CRC64NVME storage reports for the whole object (asked for with
 //! `x-amz-checksum-mode: ENABLED`, computed here at several GB/s), or, for
 //! objects that have none, the SHA-256 recorded at upload, or else the size
-//! alone; the report says which.
+//! alone; the report says which. (Past 400 lines with its tests: the
+//! streaming, resuming and checking steps share the writer task.)
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};

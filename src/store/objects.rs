@@ -3,6 +3,8 @@
 //! overrides, checksum mode), DeleteObject, the multipart calls and
 //! ListObjectsV2. Each maps s3s's request to the bucket's steps and the
 //! result back; the rules live in the bucket, its index and its blobs.
+//! (Longer than most files here: ten operations' request and response
+//! fields are spelled out one by one, which splitting would only scatter.)
 
 use std::sync::Arc;
 
