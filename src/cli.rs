@@ -75,6 +75,14 @@ pub struct UploadArgs {
     #[arg(long, hide = true)]
     pub no_sha256: bool,
 
+    /// The object's Content-Type, which the gateway may require to be one it allows [default: from the file's extension].
+    #[arg(long)]
+    pub content_type: Option<String>,
+
+    /// Metadata to keep with the object, NAME=VALUE (again for more); non-ASCII values are percent-encoded.
+    #[arg(long = "meta", value_name = "NAME=VALUE", value_parser = parse_meta)]
+    pub metadata: Vec<(String, String)>,
+
     /// Bearer token for the gateway (prefer the environment variable).
     #[arg(long, env = "PRESIGN_GATEWAY_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
@@ -345,6 +353,15 @@ pub enum AuthMode {
     Authorizer,
     /// Bearer JWTs, verified here.
     Jwt,
+}
+
+/// `NAME=VALUE`, for `--meta`.
+#[cfg(feature = "client")]
+fn parse_meta(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => Ok((name.trim().to_owned(), value.to_owned())),
+        _ => Err(format!("`{text}` is not NAME=VALUE")),
+    }
 }
 
 /// An `http://` or `https://` URL: anything else cannot reach a gateway,

@@ -74,6 +74,8 @@ fn run(command: Command, runtime: Runtime) -> anyhow::Result<()> {
                 concurrency: args.concurrency,
                 resume: args.resume,
                 sha256: args.sha256,
+                content_type: args.content_type,
+                metadata: args.metadata,
             };
             println!("{}", threads()?.block_on(client::upload(&gateway, options))?);
             Ok(())

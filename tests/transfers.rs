@@ -446,3 +446,30 @@ fn downloads_resume_where_they_stopped() {
     ok_err(&download_cli(&gateway.at("missing.bin"), &dir.join("new"), &[]));
     assert!(!dir.join("new").exists());
 }
+
+#[test]
+fn the_cli_declares_its_type_and_metadata_under_a_type_rule() {
+    let gateway = Gateway::start("cli-types", &["--allowed-types", "image/*"]);
+    let dir = scratch_dir("cli-types-files");
+    let (photo, notes, big) = (dir.join("photo.png"), dir.join("notes.txt"), dir.join("big.png"));
+    random_file(&photo, 2000, 91);
+    random_file(&notes, 2000, 92);
+    random_file(&big, 12 << 20, 93);
+    let head = |key: &str| String::from_utf8(curl(&["-sIL", &gateway.at(key)]).stdout).unwrap().to_lowercase();
+
+    ok(&upload_cli(photo.to_str().unwrap(), &gateway.at("p.png"), &["--meta", "title=Été 2024"], &dir));
+    let headers = head("p.png");
+    assert!(headers.contains("content-type: image/png"), "{headers}");
+    assert!(headers.contains("x-amz-meta-title: %c3%89t%c3%a9%202024"), "{headers}");
+
+    // The type comes from the extension, which the rule refuses; named, it goes.
+    let refused = ok_err(&upload_cli(notes.to_str().unwrap(), &gateway.at("n.png"), &[], &dir));
+    assert!(refused.contains("415") && refused.contains("image/*"), "{refused}");
+    ok(&upload_cli(notes.to_str().unwrap(), &gateway.at("n.png"), &["--content-type", "image/png"], &dir));
+
+    // In parts, the upload starts with them.
+    let args = ["--part-size", "5MiB", "--meta", "title=big one"];
+    assert!(ok(&upload_cli(big.to_str().unwrap(), &gateway.at("b.png"), &args, &dir)).contains("in 3 part(s)"));
+    let headers = head("b.png");
+    assert!(headers.contains("content-type: image/png") && headers.contains("x-amz-meta-title: big one"), "{headers}");
+}

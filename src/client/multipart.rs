@@ -14,13 +14,11 @@ use super::{ClientError, GatewayClient, gateway_error, header, with_query};
 use crate::wire;
 
 /// Starts an upload whose parts and whole carry CRC64NVME checksums; returns its id.
-pub async fn create(gateway: &GatewayClient, url: &Url, sha256: Option<&str>) -> Result<String, ClientError> {
+pub async fn create(gateway: &GatewayClient, url: &Url, object: &HeaderMap) -> Result<String, ClientError> {
     let mut headers = json_headers()?;
+    headers.extend(object.clone());
     headers.insert("x-amz-checksum-algorithm", header("CRC64NVME")?);
     headers.insert("x-amz-checksum-type", header("FULL_OBJECT")?);
-    if let Some(sha256) = sha256 {
-        headers.insert("x-amz-meta-sha256", header(sha256)?);
-    }
     let started: wire::UploadStarted =
         call(gateway, "starting the upload", Method::POST, &with_query(url, &[("uploads", None)]), headers, None)
             .await?;

@@ -9,6 +9,7 @@ use aws_lc_rs::digest::{Context, SHA256};
 use bytes::Bytes;
 use md5::{Digest, Md5};
 use reqwest::Url;
+use reqwest::header::HeaderMap;
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -158,7 +159,7 @@ impl Parts {
             }
             let number_text = number.to_string();
             let part_url = with_query(&url, &[("partNumber", Some(&number_text)), ("uploadId", Some(&upload_id))]);
-            let headers = upload_headers(size, &crc_text, None)?;
+            let headers = upload_headers(size, &crc_text, &HeaderMap::new())?;
             let etag = with_retries(&format!("part {number}"), || {
                 put_through(&gateway, &part_url, &headers, size, chunk.clone().into())
             })

@@ -9,14 +9,11 @@ use super::checksum::CRC64NVME;
 use super::{ClientError, GatewayClient, header, storage_error};
 
 /// The headers of an upload of `length` bytes with CRC64NVME `crc64nvme`
-/// (base64), and the SHA-256 to record with it, if any.
-pub fn upload_headers(length: u64, crc64nvme: &str, sha256: Option<&str>) -> Result<HeaderMap, ClientError> {
-    let mut headers = HeaderMap::new();
+/// (base64), and the object's own (type, metadata) for a whole object.
+pub fn upload_headers(length: u64, crc64nvme: &str, object: &HeaderMap) -> Result<HeaderMap, ClientError> {
+    let mut headers = object.clone();
     headers.insert("upload-length", header(&length.to_string())?);
     headers.insert(CRC64NVME, header(crc64nvme)?);
-    if let Some(sha256) = sha256 {
-        headers.insert("x-amz-meta-sha256", header(sha256)?);
-    }
     Ok(headers)
 }
 

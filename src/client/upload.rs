@@ -10,6 +10,8 @@ use std::time::{Instant, UNIX_EPOCH};
 
 use aws_lc_rs::digest::{Context, SHA256};
 use bytes::Bytes;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName};
 use reqwest::{StatusCode, Url};
 
 use super::checksum::{combine, crc64nvme, crc64nvme_base64, digest, empty};
@@ -18,7 +20,8 @@ use super::parts::{DonePart, HeldPart, Parts, Sent, read_chunk};
 use super::put::{put_through, upload_headers};
 use super::retry::with_retries;
 use super::state::{self, Pending};
-use super::{ClientError, GatewayClient, progress};
+use super::{ClientError, GatewayClient, header, progress};
+use crate::core::download::content_type_for;
 use crate::core::limits::{MAX_PART_BYTES, MAX_PARTS, MIN_PART_BYTES};
 
 /// How an upload runs.
@@ -37,6 +40,52 @@ pub struct UploadOptions {
     /// Compute the file's SHA-256 first and keep it with the object (one
     /// more read of the file), besides the CRC64NVME storage checks.
     pub sha256: bool,
+    /// The object's type [default: from the file's extension].
+    pub content_type: Option<String>,
+    /// `x-amz-meta-*` to keep with the object (names without the prefix).
+    pub metadata: Vec<(String, String)>,
+}
+
+impl UploadOptions {
+    /// The object's own headers: its type (given, else its file's
+    /// extension's), its metadata (percent-encoded where not plain ASCII, as
+    /// the page's module does), and its SHA-256 when one was computed.
+    fn object_headers(&self, sha256: Option<&str>) -> Result<HeaderMap, ClientError> {
+        let mut headers = HeaderMap::new();
+        let from_extension = || (self.source != "-").then(|| content_type_for(&self.source)).flatten();
+        if let Some(content_type) = self.content_type.clone().or_else(from_extension) {
+            headers.insert(CONTENT_TYPE, header(&content_type)?);
+        }
+        for (name, value) in &self.metadata {
+            let name = HeaderName::try_from(format!("x-amz-meta-{}", name.to_ascii_lowercase()))
+                .map_err(|_| ClientError::Usage(format!("--meta {name}: not a metadata name")))?;
+            headers.insert(name, header(&encode_metadata(value))?);
+        }
+        if let Some(sha256) = sha256 {
+            headers.insert("x-amz-meta-sha256", header(sha256)?);
+        }
+        Ok(headers)
+    }
+}
+
+/// What `encodeURIComponent` leaves as it is.
+const METADATA_ESCAPES: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'!')
+    .remove(b'~')
+    .remove(b'*')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')');
+
+/// A metadata value as it travels: as it is when it is plain printable
+/// ASCII, else percent-encoded (the module's rule, so either side decodes it).
+fn encode_metadata(value: &str) -> String {
+    let plain =
+        value.bytes().all(|b| b.is_ascii_graphic() || b == b' ') && !value.contains('%') && value.trim() == value;
+    if plain { value.to_owned() } else { utf8_percent_encode(value, METADATA_ESCAPES).to_string() }
 }
 
 /// What was uploaded.
@@ -121,12 +170,13 @@ async fn upload_stdin(gateway: &GatewayClient, options: &UploadOptions) -> Resul
         // All of it fits in one part: one PUT, no multipart.
         let sha256 = options.sha256.then(|| sha256_hex(&first));
         let crc = crc64nvme_base64(crc64nvme(&first));
-        let etag = put_bytes(gateway, &options.url, first.clone(), &crc, sha256.as_deref()).await?;
+        let object = options.object_headers(sha256.as_deref())?;
+        let etag = put_bytes(gateway, &options.url, first.clone(), &crc, &object).await?;
         let size = first.len() as u64;
         return Ok(Uploaded { size, skipped: 0, sha256, crc64nvme: crc, etag, parts: 1, resumed: 0, seconds: 0.0 });
     }
     let bar = progress::bar(None, "uploading");
-    let upload_id = create(gateway, &options.url, None).await?;
+    let upload_id = create(gateway, &options.url, &options.object_headers(None)?).await?;
     let parts = parts(gateway, options, &upload_id, Vec::new(), &bar);
     let result = parts.run(Some(first), &mut stdin, options.sha256).await;
     bar.finish_and_clear();
@@ -179,7 +229,8 @@ async fn upload_file(gateway: &GatewayClient, options: &UploadOptions, path: &Pa
         if single || options.sha256 { hash_file(path, size, single, options.sha256).await? } else { (None, None) };
     if single {
         let crc = crc64nvme_base64(crc.unwrap_or_else(empty));
-        let etag = put_file(gateway, &options.url, path, size, &crc, sha256.as_deref()).await?;
+        let object = options.object_headers(sha256.as_deref())?;
+        let etag = put_file(gateway, &options.url, path, size, &crc, &object).await?;
         return Ok(Uploaded { size, skipped: 0, sha256, crc64nvme: crc, etag, parts: 1, resumed: 0, seconds: 0.0 });
     }
 
@@ -212,7 +263,7 @@ async fn upload_file(gateway: &GatewayClient, options: &UploadOptions, path: &Pa
     let (upload_id, stored) = if let Some(resumed) = resumed {
         resumed
     } else {
-        let upload_id = create(gateway, &options.url, sha256.as_deref()).await?;
+        let upload_id = create(gateway, &options.url, &options.object_headers(sha256.as_deref())?).await?;
         let pending = Pending {
             url: url.clone(),
             file: path.to_owned(),
@@ -340,30 +391,32 @@ async fn hash_file(
     result.map_err(|e| ClientError::Io("cannot read the file".into(), e))
 }
 
-/// One presigned PUT of bytes in memory, with their CRC64NVME `crc` (base64).
+/// One presigned PUT of bytes in memory, with their CRC64NVME `crc` (base64)
+/// and the object's own headers.
 async fn put_bytes(
     gateway: &GatewayClient,
     url: &Url,
     bytes: Bytes,
     crc: &str,
-    sha256: Option<&str>,
+    object: &HeaderMap,
 ) -> Result<String, ClientError> {
     let length = bytes.len() as u64;
-    let headers = upload_headers(length, crc, sha256)?;
+    let headers = upload_headers(length, crc, object)?;
     with_retries("the upload", || put_through(gateway, url, &headers, length, bytes.clone().into())).await
 }
 
-/// One presigned PUT streamed from a file whose CRC64NVME is `crc` (base64).
+/// One presigned PUT streamed from a file whose CRC64NVME is `crc` (base64),
+/// with the object's own headers.
 async fn put_file(
     gateway: &GatewayClient,
     url: &Url,
     path: &Path,
     size: u64,
     crc: &str,
-    sha256: Option<&str>,
+    object: &HeaderMap,
 ) -> Result<String, ClientError> {
     let bar = progress::bar(Some(size), "uploading");
-    let headers = upload_headers(size, crc, sha256)?;
+    let headers = upload_headers(size, crc, object)?;
     let result = with_retries("the upload", || {
         let (headers, bar) = (&headers, bar.clone());
         async move {
