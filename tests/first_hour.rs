@@ -69,14 +69,8 @@ fn refusals_that_cannot_change_are_not_retried_nor_offered_a_resume() {
 
 #[test]
 fn retries_are_told_to_a_person() {
-    let store_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let proxy = Proxy::start(Rules {
-        target: format!("127.0.0.1:{store_port}"),
-        fail_once: Some("partNumber=2&".into()),
-        ..Rules::default()
-    });
-    let gateway =
-        Gateway::start("people", &["--store-listen", &format!("127.0.0.1:{store_port}"), "--store-url", &proxy.url]);
+    let rules = Rules { fail_once: Some("partNumber=2&".into()), ..Rules::default() };
+    let (gateway, _proxy) = Gateway::behind_a_storage_proxy("people", &rules);
     let dir = scratch_dir("people-files");
     let file = dir.join("f");
     random_file(&file, 12 << 20, 3);
@@ -91,14 +85,8 @@ fn retries_are_told_to_a_person() {
 
 #[test]
 fn ctrl_c_says_how_to_resume() {
-    let store_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let proxy = Proxy::start(Rules {
-        target: format!("127.0.0.1:{store_port}"),
-        delay: Duration::from_millis(500),
-        ..Rules::default()
-    });
-    let gateway =
-        Gateway::start("ctrl-c", &["--store-listen", &format!("127.0.0.1:{store_port}"), "--store-url", &proxy.url]);
+    let rules = Rules { delay: Duration::from_millis(500), ..Rules::default() };
+    let (gateway, proxy) = Gateway::behind_a_storage_proxy("ctrl-c", &rules);
     let dir = scratch_dir("ctrl-c-files");
     let file = dir.join("f");
     random_file(&file, 30 << 20, 4);

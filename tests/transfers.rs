@@ -286,20 +286,10 @@ fn ok_err(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-/// A gateway whose presigned URLs lead through a proxy to the embedded store.
-fn behind_a_storage_proxy(name: &str, rules: Rules) -> (Gateway, Proxy) {
-    let store_port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let proxy_listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let proxy = Proxy::start_on(proxy_listener, Rules { target: format!("127.0.0.1:{store_port}"), ..rules });
-    let gateway =
-        Gateway::start(name, &["--store-listen", &format!("127.0.0.1:{store_port}"), "--store-url", &proxy.url]);
-    (gateway, proxy)
-}
-
 #[test]
 fn a_failed_part_is_retried() {
     let rules = Rules { fail_once: Some("partNumber=2&".into()), ..Rules::default() };
-    let (gateway, proxy) = behind_a_storage_proxy("retry", rules);
+    let (gateway, proxy) = Gateway::behind_a_storage_proxy("retry", &rules);
     let dir = scratch_dir("retry-files");
     let file = dir.join("f");
     random_file(&file, 16 << 20, 82);
@@ -314,7 +304,7 @@ fn a_failed_part_is_retried() {
 #[test]
 fn an_interrupted_upload_resumes_from_the_stored_parts() {
     let rules = Rules { delay: Duration::from_millis(400), ..Rules::default() };
-    let (gateway, proxy) = behind_a_storage_proxy("resume", rules);
+    let (gateway, proxy) = Gateway::behind_a_storage_proxy("resume", &rules);
     let dir = scratch_dir("resume-files");
     let file = dir.join("f");
     random_file(&file, 40 << 20, 83);

@@ -5,6 +5,8 @@
 
 pub mod memory_storage;
 pub mod proxy;
+
+use proxy::{Proxy, Rules};
 pub mod scripts;
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -27,18 +29,25 @@ pub struct Server {
 
 impl Server {
     /// Spawns `command` and reads its first line, which must start with `banner`.
-    pub fn spawn(mut command: Command, banner: &str) -> Self {
+    pub fn spawn(command: Command, banner: &str) -> Self {
+        Self::try_spawn(command, banner).unwrap_or_else(|failure| panic!("{failure}"))
+    }
+
+    /// The same, saying why when the process does not start.
+    pub fn try_spawn(mut command: Command, banner: &str) -> Result<Self, String> {
         let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start the server");
         let stderr = Arc::new(Mutex::new(String::new()));
         collect(child.stderr.take().expect("stderr"), stderr.clone());
         let mut first_line = String::new();
         BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut first_line).expect("read banner");
-        let url = first_line
-            .trim()
-            .strip_prefix(banner)
-            .unwrap_or_else(|| panic!("unexpected banner {first_line:?}; stderr: {}", stderr.lock().unwrap()))
-            .to_owned();
-        Self { child, url, stderr }
+        let Some(url) = first_line.trim().strip_prefix(banner).map(str::to_owned) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            // The collector thread has the whole of a process that ended.
+            std::thread::sleep(Duration::from_millis(100));
+            return Err(format!("unexpected banner {first_line:?}; stderr: {}", stderr.lock().unwrap()));
+        };
+        Ok(Self { child, url, stderr })
     }
 
     /// What the process logged so far.
@@ -254,6 +263,10 @@ impl Gateway {
     }
 
     fn launch(data_dir: PathBuf, extra: &[&str], env: &[(&str, &str)]) -> Self {
+        Self::try_launch(data_dir, extra, env).unwrap_or_else(|failure| panic!("{failure}"))
+    }
+
+    fn try_launch(data_dir: PathBuf, extra: &[&str], env: &[(&str, &str)]) -> Result<Self, String> {
         let mut command = binary();
         command.envs(env.iter().copied());
         command.arg("serve").args(["--listen", "127.0.0.1:0"]);
@@ -261,8 +274,26 @@ impl Gateway {
             command.arg("--data-dir").arg(&data_dir);
         }
         command.args(extra);
-        let server = Server::spawn(command, "presign-gateway listening on ");
-        Self { url: server.url.clone(), server, data_dir, store: None }
+        let server = Server::try_spawn(command, "presign-gateway listening on ")?;
+        Ok(Self { url: server.url.clone(), server, data_dir, store: None })
+    }
+
+    /// A gateway whose presigned URLs lead through a proxy following `rules`
+    /// to its embedded store. The store's port is picked free first, so
+    /// another test may take it in between: then the setup is tried again.
+    pub fn behind_a_storage_proxy(name: &str, rules: &Rules) -> (Self, Proxy) {
+        for _ in 0..5 {
+            let store_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+            let proxy = Proxy::start(Rules { target: format!("127.0.0.1:{store_port}"), ..rules.clone() });
+            let store = format!("127.0.0.1:{store_port}");
+            let extra = ["--store-listen", &store, "--store-url", &proxy.url];
+            match Self::try_launch(scratch_dir(name).join("data"), &extra, &[]) {
+                Ok(gateway) => return (gateway, proxy),
+                Err(failure) if failure.contains("Address already in use") => {}
+                Err(failure) => panic!("{failure}"),
+            }
+        }
+        panic!("no free port for the store after five tries")
     }
 
     /// Starts `presign-gateway serve --endpoint` on `store`, with `extra` flags.
