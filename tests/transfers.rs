@@ -6,7 +6,6 @@
 mod common;
 
 use std::fmt::Write;
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
