@@ -8,7 +8,7 @@ mod common;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::proxy::{Proxy, Rules};
+use common::proxy::Rules;
 use common::{Gateway, binary, curl_status, random_file, scratch_dir};
 
 fn stderr(output: &Output) -> String {
