@@ -10,6 +10,7 @@
 //! `Range`. Presigned URLs are never printed. The gateway's answers are read
 //! as the [`crate::wire`] messages it writes.
 
+mod attributes;
 mod checksum;
 mod download;
 mod multipart;

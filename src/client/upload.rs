@@ -10,8 +10,7 @@ use std::time::{Instant, UNIX_EPOCH};
 
 use aws_lc_rs::digest::{Context, SHA256};
 use bytes::Bytes;
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName};
+use reqwest::header::HeaderMap;
 use reqwest::{StatusCode, Url};
 
 use super::checksum::{combine, crc64nvme, crc64nvme_base64, digest, empty};
@@ -20,8 +19,7 @@ use super::parts::{DonePart, HeldPart, Parts, Sent, read_chunk};
 use super::put::{put_through, upload_headers};
 use super::retry::with_retries;
 use super::state::{self, Pending};
-use super::{ClientError, GatewayClient, header, progress};
-use crate::core::download::content_type_for;
+use super::{ClientError, GatewayClient, progress};
 use crate::core::limits::{MAX_PART_BYTES, MAX_PARTS, MIN_PART_BYTES};
 
 /// How an upload runs.
@@ -44,48 +42,6 @@ pub struct UploadOptions {
     pub content_type: Option<String>,
     /// `x-amz-meta-*` to keep with the object (names without the prefix).
     pub metadata: Vec<(String, String)>,
-}
-
-impl UploadOptions {
-    /// The object's own headers: its type (given, else its file's
-    /// extension's), its metadata (percent-encoded where not plain ASCII, as
-    /// the page's module does), and its SHA-256 when one was computed.
-    fn object_headers(&self, sha256: Option<&str>) -> Result<HeaderMap, ClientError> {
-        let mut headers = HeaderMap::new();
-        let from_extension = || (self.source != "-").then(|| content_type_for(&self.source)).flatten();
-        if let Some(content_type) = self.content_type.clone().or_else(from_extension) {
-            headers.insert(CONTENT_TYPE, header(&content_type)?);
-        }
-        for (name, value) in &self.metadata {
-            let name = HeaderName::try_from(format!("x-amz-meta-{}", name.to_ascii_lowercase()))
-                .map_err(|_| ClientError::Usage(format!("--meta {name}: not a metadata name")))?;
-            headers.insert(name, header(&encode_metadata(value))?);
-        }
-        if let Some(sha256) = sha256 {
-            headers.insert("x-amz-meta-sha256", header(sha256)?);
-        }
-        Ok(headers)
-    }
-}
-
-/// What `encodeURIComponent` leaves as it is.
-const METADATA_ESCAPES: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'!')
-    .remove(b'~')
-    .remove(b'*')
-    .remove(b'\'')
-    .remove(b'(')
-    .remove(b')');
-
-/// A metadata value as it travels: as it is when it is plain printable
-/// ASCII, else percent-encoded (the module's rule, so either side decodes it).
-fn encode_metadata(value: &str) -> String {
-    let plain =
-        value.bytes().all(|b| b.is_ascii_graphic() || b == b' ') && !value.contains('%') && value.trim() == value;
-    if plain { value.to_owned() } else { utf8_percent_encode(value, METADATA_ESCAPES).to_string() }
 }
 
 /// What was uploaded.
