@@ -104,8 +104,13 @@ fn benches(c: &mut Criterion) {
     });
 
     // A GET never calls storage; the client is only built.
-    let storage =
-        Arc::new(S3Storage::new(SharedCredentialsProvider::new(credentials.clone()), "eu-west-1", None, "files"));
+    let storage = Arc::new(S3Storage::new(
+        SharedCredentialsProvider::new(credentials.clone()),
+        "eu-west-1",
+        None,
+        "files",
+        Duration::from_secs(20),
+    ));
     let router = app(Arc::new(Gateway::new(policy, presigner, CredentialsCache::new(credentials), storage)));
     let get = || Request::get(KEY_PATH).body(Body::empty()).expect("request");
     // No subscriber: the access log line is a disabled event.

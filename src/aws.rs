@@ -4,6 +4,7 @@
 //! secret. The chain is loaded once at start-up.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 
@@ -68,13 +69,15 @@ pub struct Bucket {
     pub storage: Arc<S3Storage>,
 }
 
-/// The bucket as the AWS chain in `sdk` reaches it. Clients are sent to
+/// The bucket as the AWS chain in `sdk` reaches it, each of the gateway's own
+/// calls within `timeout`. Clients are sent to
 /// `public_url` when given, else to `endpoint`, else to AWS S3.
 pub fn bucket(
     sdk: &SdkConfig,
     endpoint: Option<&str>,
     public_url: Option<&str>,
     bucket: &str,
+    timeout: Duration,
 ) -> Result<Bucket, AwsSetupError> {
     let region = match (sdk.region(), endpoint) {
         (Some(region), _) => region.to_string(),
@@ -83,7 +86,7 @@ pub fn bucket(
     };
     let credentials = sdk.credentials_provider().ok_or(AwsSetupError::NoCredentials)?;
     Ok(Bucket {
-        storage: Arc::new(S3Storage::new(credentials.clone(), &region, endpoint, bucket)),
+        storage: Arc::new(S3Storage::new(credentials.clone(), &region, endpoint, bucket, timeout)),
         location: StoreLocation {
             bucket: bucket.to_owned(),
             region,

@@ -52,6 +52,7 @@ pub struct UploadArgs {
     pub source: String,
 
     /// The object's gateway URL, such as https://files.example.com/reports/q3.pdf (or a share link).
+    #[arg(value_parser = parse_gateway_url)]
     pub url: reqwest::Url,
 
     /// Bytes per part; files up to this size go up in one PUT (bytes, or KiB, MiB, GiB).
@@ -66,9 +67,21 @@ pub struct UploadArgs {
     #[arg(long)]
     pub resume: bool,
 
-    /// Skip the SHA-256 (a full extra read of a file), so downloads cannot check it; MD5s still guard each part.
-    #[arg(long)]
+    /// Also record the file's SHA-256 with the object (one more read of a file); the CRC64NVME storage checks is always sent.
+    #[arg(long, conflicts_with = "no_sha256")]
+    pub sha256: bool,
+
+    /// The default now: no SHA-256 is recorded (kept so scripts that pass it still run).
+    #[arg(long, hide = true)]
     pub no_sha256: bool,
+
+    /// The object's Content-Type, which the gateway may require to be one it allows [default: from the file's extension].
+    #[arg(long)]
+    pub content_type: Option<String>,
+
+    /// Metadata to keep with the object, NAME=VALUE (again for more); non-ASCII values are percent-encoded.
+    #[arg(long = "meta", value_name = "NAME=VALUE", value_parser = parse_meta)]
+    pub metadata: Vec<(String, String)>,
 
     /// Bearer token for the gateway (prefer the environment variable).
     #[arg(long, env = "PRESIGN_GATEWAY_TOKEN", hide_env_values = true)]
@@ -80,6 +93,7 @@ pub struct UploadArgs {
 #[derive(Debug, Clone, Args)]
 pub struct DownloadArgs {
     /// The object's gateway URL (or a share link).
+    #[arg(value_parser = parse_gateway_url)]
     pub url: reqwest::Url,
 
     /// The file to write, or `-` for standard output.
@@ -97,9 +111,9 @@ pub struct DownloadArgs {
 /// Settings for `serve` and for the Lambda function.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
-    /// Address the gateway listens on (port 0 picks a free one).
+    /// Host (name or address) and port the gateway listens on; a name listens on every address it resolves to (port 0 picks a free one).
     #[arg(long, env = "LISTEN_ADDR", default_value = "127.0.0.1:3000")]
-    pub listen: SocketAddr,
+    pub listen: String,
 
     /// Folder the embedded store keeps its buckets in.
     #[arg(long, env = "DATA_DIR", default_value = "data", conflicts_with = "endpoint")]
@@ -108,6 +122,34 @@ pub struct ServeArgs {
     /// Address the embedded store listens on [default: the gateway's host, a free port].
     #[arg(long, env = "STORE_LISTEN_ADDR", conflicts_with = "endpoint")]
     pub store_listen: Option<SocketAddr>,
+
+    /// How long a client may take to send a request's headers before its connection is closed (seconds, or 30s, 2m).
+    #[arg(long, env = "HEADER_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub header_timeout: Duration,
+
+    /// How long a request body the gateway reads (a completion's part list, or one sent unasked) may take to arrive.
+    #[arg(long, env = "BODY_TIMEOUT", default_value = "120s", value_parser = parse_duration)]
+    pub body_timeout: Duration,
+
+    /// The most client connections served at once; more wait to be accepted.
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
+
+    /// How long each of the gateway's own calls to storage (multipart steps) may take, retries included.
+    #[arg(long, env = "STORAGE_TIMEOUT", default_value = "20s", value_parser = parse_duration)]
+    pub storage_timeout: Duration,
+
+    /// Media types (or `type/*`) an upload may declare, comma-separated; uploads must then send a Content-Type in the list [default: any].
+    #[arg(long, env = "ALLOWED_TYPES", value_delimiter = ',')]
+    pub allowed_types: Vec<String>,
+
+    /// Media types (or `type/*`) that downloads may show in the browser besides images, audio, video, PDF and plain text; all others are saved as attachments.
+    #[arg(long, env = "INLINE_TYPES", value_delimiter = ',')]
+    pub inline_types: Vec<String>,
+
+    /// Abort multipart uploads of the embedded store started longer ago than this, as S3's lifecycle rule does (seconds, or 30m, 12h, 1d).
+    #[arg(long, env = "ABORT_INCOMPLETE_UPLOADS_AFTER", default_value = "1d", value_parser = parse_duration)]
+    pub abort_incomplete_uploads_after: Duration,
 
     /// Lifetime of each presigned URL in seconds, at most 604800 (7 days).
     #[arg(long, env = "EXPIRES_SECONDS", default_value_t = 300)]
@@ -153,6 +195,10 @@ pub struct ServeArgs {
     /// PEM public key (RSA, EC or Ed25519) or JWKS file for --auth jwt.
     #[arg(long, env = "JWT_PUBLIC_KEY")]
     pub jwt_public_key: Option<String>,
+
+    /// The JWT algorithms accepted, comma-separated [default: HS256 with a secret; with a PEM key RS256, ES256, ES384 or EdDSA by its type; a JWKS key's own `alg`].
+    #[arg(long, env = "JWT_ALGORITHMS", value_delimiter = ',')]
+    pub jwt_algorithms: Vec<String>,
 
     /// The `iss` bearer tokens must carry.
     #[arg(long, env = "JWT_ISSUER")]
@@ -219,9 +265,17 @@ impl ServeArgs {
 /// Settings for `store`.
 #[derive(Debug, Clone, Args)]
 pub struct StoreArgs {
-    /// Address the store listens on.
+    /// Host (name or address) and port the store listens on.
     #[arg(long, env = "STORE_LISTEN_ADDR", default_value = "127.0.0.1:9000")]
-    pub listen: SocketAddr,
+    pub listen: String,
+
+    /// How long a client may take to send a request's headers before its connection is closed.
+    #[arg(long, env = "HEADER_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub header_timeout: Duration,
+
+    /// The most client connections served at once; more wait to be accepted.
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
 
     /// Folder the store keeps its buckets in.
     #[arg(long, env = "DATA_DIR", default_value = "data")]
@@ -230,6 +284,10 @@ pub struct StoreArgs {
     /// The bucket it serves.
     #[arg(long, env = "BUCKET_NAME", default_value = DEFAULT_EMBEDDED_BUCKET)]
     pub bucket: String,
+
+    /// Abort multipart uploads of the embedded store started longer ago than this, as S3's lifecycle rule does (seconds, or 30m, 12h, 1d).
+    #[arg(long, env = "ABORT_INCOMPLETE_UPLOADS_AFTER", default_value = "1d", value_parser = parse_duration)]
+    pub abort_incomplete_uploads_after: Duration,
 
     /// The access key id signatures must be made with.
     #[arg(long, env = "AWS_ACCESS_KEY_ID", hide_env_values = true)]
@@ -258,7 +316,7 @@ pub struct ShareArgs {
     #[arg(long, value_parser = parse_duration)]
     pub ttl: Duration,
 
-    /// The tenant the key belongs to (leave out with --auth none).
+    /// The tenant the key belongs to; required unless the gateway runs with --auth none.
     #[arg(long)]
     pub tenant: Option<String>,
 
@@ -276,7 +334,19 @@ pub struct ShareArgs {
 
     /// Share link keys, kid:secret[,...]; the first signs (prefer the environment variable).
     #[arg(long, env = "SHARE_KEYS", hide_env_values = true)]
-    pub share_keys: String,
+    pub share_keys: Option<String>,
+
+    /// How the gateway identifies callers, as it is configured: links without --tenant are for --auth none only.
+    #[arg(long = "auth", env = "AUTH_MODE", default_value = "none")]
+    pub auth: AuthMode,
+
+    /// The folder every key is placed under, as the gateway is configured.
+    #[arg(long, env = "KEY_PREFIX", default_value = "")]
+    pub key_prefix: String,
+
+    /// The folder the tenants' folders are in, as the gateway is configured.
+    #[arg(long, env = "TENANT_FOLDER", default_value = "tenants")]
+    pub tenant_folder: String,
 
     /// The longest lifetime a link may have, as the gateway is configured.
     #[arg(long, env = "SHARE_MAX_TTL", default_value = "365d", value_parser = parse_duration)]
@@ -292,6 +362,32 @@ pub enum AuthMode {
     Authorizer,
     /// Bearer JWTs, verified here.
     Jwt,
+}
+
+/// `NAME=VALUE`, for `--meta`.
+#[cfg(feature = "client")]
+fn parse_meta(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => Ok((name.trim().to_owned(), value.to_owned())),
+        _ => Err(format!("`{text}` is not NAME=VALUE")),
+    }
+}
+
+/// An `http://` or `https://` URL: anything else cannot reach a gateway,
+/// however often it is tried.
+#[cfg(feature = "client")]
+fn parse_gateway_url(text: &str) -> Result<reqwest::Url, String> {
+    let not_a_url = || {
+        format!(
+            "`{text}` is not a gateway URL: write it in full, such as http://127.0.0.1:3000/{}",
+            text.trim_start_matches('/')
+        )
+    };
+    let url = reqwest::Url::parse(text).map_err(|_| not_a_url())?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+        return Err(not_a_url());
+    }
+    Ok(url)
 }
 
 fn parse_duration(text: &str) -> Result<Duration, UnitError> {

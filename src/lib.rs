@@ -10,6 +10,8 @@
 //!   driving the same [`gateway::app`] router;
 //! - [`gateway`]: the router and its catch-all handler: authenticate, decide,
 //!   then sign, mint a link or run a multipart step; errors mapped to HTTP;
+//! - [`http_server`]: the local HTTP server with its limits (header timeout,
+//!   connection cap), for the gateway and the embedded store;
 //! - [`cors`]: the CORS layer the gateway and the embedded store share;
 //! - [`config`]: the settings, validated once from [`cli`]'s raw arguments;
 //! - [`aws`]: the AWS chain: credentials, region, the share keys' secret;
@@ -67,6 +69,7 @@ pub mod config;
 pub mod core;
 pub mod cors;
 pub mod gateway;
+pub mod http_server;
 pub mod links;
 pub mod metrics;
 pub mod signing;

@@ -25,21 +25,25 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("presign-gateway: {error:#}");
-            ExitCode::FAILURE
+            exit_code(&error)
         }
     }
 }
 
-/// Retries and warnings on standard error; `LOG_LEVEL` as for the server.
+/// 130 after Ctrl-C, as shells expect; 1 for every other failure.
+fn exit_code(error: &anyhow::Error) -> ExitCode {
+    #[cfg(feature = "client")]
+    if let Some(client::ClientError::Interrupted(_)) = error.downcast_ref() {
+        return ExitCode::from(130);
+    }
+    let _ = error;
+    ExitCode::FAILURE
+}
+
+/// Retries and warnings on standard error, written for a person; `LOG_LEVEL` as for the server.
 #[cfg(feature = "client")]
 fn init_client_logs() {
-    let filter = std::env::var("LOG_LEVEL").unwrap_or_else(|_| "warn".to_owned());
-    let log = presign_gateway::config::LogConfig {
-        format: presign_gateway::cli::LogFormat::Text,
-        filter,
-        writer: presign_gateway::config::LogWriter::Direct,
-    };
-    let _direct = telemetry::init(&log);
+    telemetry::init_for_people(&std::env::var("LOG_LEVEL").unwrap_or_else(|_| "warn".to_owned()));
 }
 
 fn run(command: Command, runtime: Runtime) -> anyhow::Result<()> {
@@ -69,7 +73,9 @@ fn run(command: Command, runtime: Runtime) -> anyhow::Result<()> {
                 part_size: args.part_size,
                 concurrency: args.concurrency,
                 resume: args.resume,
-                sha256: !args.no_sha256,
+                sha256: args.sha256,
+                content_type: args.content_type,
+                metadata: args.metadata,
             };
             println!("{}", threads()?.block_on(client::upload(&gateway, options))?);
             Ok(())

@@ -14,6 +14,56 @@ pub struct UploadStarted {
     pub upload_id: String,
 }
 
+/// S3's checksum fields, with the names S3's JSON uses: at most one is set.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checksums {
+    /// Base64 CRC-32.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum_crc32: Option<String>,
+    /// Base64 CRC-32C.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum_crc32c: Option<String>,
+    /// Base64 CRC-64/NVME.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum_crc64nvme: Option<String>,
+    /// Base64 SHA-1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum_sha1: Option<String>,
+    /// Base64 SHA-256.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum_sha256: Option<String>,
+}
+
+impl Checksums {
+    /// The values in S3's order: CRC32, CRC32C, CRC64NVME, SHA1, SHA256.
+    #[must_use]
+    pub fn values(&self) -> [Option<&str>; 5] {
+        [
+            &self.checksum_crc32,
+            &self.checksum_crc32c,
+            &self.checksum_crc64nvme,
+            &self.checksum_sha1,
+            &self.checksum_sha256,
+        ]
+        .map(Option::as_deref)
+    }
+
+    /// The fields with the value at `index` in S3's order set to `value`.
+    #[must_use]
+    pub fn with(index: usize, value: String) -> Self {
+        let mut fields = Self::default();
+        let slot = match index {
+            0 => &mut fields.checksum_crc32,
+            1 => &mut fields.checksum_crc32c,
+            2 => &mut fields.checksum_crc64nvme,
+            3 => &mut fields.checksum_sha1,
+            _ => &mut fields.checksum_sha256,
+        };
+        *slot = Some(value);
+        fields
+    }
+}
+
 /// `GET /<key>?uploadId=ID`: the parts stored so far.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartList {
@@ -32,6 +82,9 @@ pub struct StoredPart {
     pub etag: String,
     /// Its size in bytes.
     pub size: u64,
+    /// Its checksum, when storage keeps one.
+    #[serde(flatten)]
+    pub checksums: Checksums,
 }
 
 /// `POST /<key>?uploadId=ID` with `Content-Type: application/json`: the
@@ -49,6 +102,9 @@ pub struct ListedPart {
     pub part_number: u16,
     /// The ETag storage gave the part (quotes allowed).
     pub etag: String,
+    /// The checksum the part was uploaded with, for storage to check again.
+    #[serde(flatten)]
+    pub checksums: Checksums,
 }
 
 /// The completed object.
@@ -60,6 +116,12 @@ pub struct Completed {
     pub etag: String,
     /// Its size in bytes.
     pub size: u64,
+    /// Its checksum, as storage computed and checked it.
+    #[serde(flatten)]
+    pub checksums: Checksums,
+    /// `FULL_OBJECT` or `COMPOSITE`, with a checksum.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum_type: Option<String>,
 }
 
 /// `POST /<key>?share` with `Accept: application/json`: a new link.
@@ -75,6 +137,47 @@ pub struct ShareLink {
     pub expires_at: String,
     /// The largest upload it takes, for upload links.
     pub max_size: Option<u64>,
+}
+
+/// `?presign`: a presigned request, for a client to make itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Presigned {
+    /// The presigned URL.
+    pub url: String,
+    /// The method it is for.
+    pub method: String,
+    /// Every header the request must carry for the signature to hold,
+    /// lowercase (`content-length` too, which browsers set themselves).
+    pub headers: std::collections::BTreeMap<String, String>,
+    /// When storage stops taking it, RFC 3339.
+    pub expires_at: String,
+}
+
+/// `GET /<folder>/`: one page of a folder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FolderPage {
+    /// The objects directly in the folder.
+    pub objects: Vec<FolderObject>,
+    /// The folders directly in it, as the client names them, ending in `/`.
+    pub folders: Vec<String>,
+    /// The cursor of the next page (`?after=`), or `null` on the last.
+    pub next: Option<String>,
+}
+
+/// An object in a folder page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FolderObject {
+    /// Its key as the client names it.
+    pub key: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// When it was last written, RFC 3339.
+    pub last_modified: Option<String>,
+    /// Its ETag as storage gives it, without quotes.
+    pub etag: String,
+    /// Its `x-amz-meta-*` metadata (names without the prefix), with `&metadata`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub metadata: Option<std::collections::BTreeMap<String, String>>,
 }
 
 /// S3's XML for the same messages, with S3's element names.
@@ -114,6 +217,57 @@ pub mod s3 {
         /// The size in bytes (part lists only).
         #[serde(skip_serializing_if = "Option::is_none", default)]
         pub size: Option<u64>,
+        /// `<ChecksumCRC32>`.
+        #[serde(rename = "ChecksumCRC32", skip_serializing_if = "Option::is_none", default)]
+        pub checksum_crc32: Option<String>,
+        /// `<ChecksumCRC32C>`.
+        #[serde(rename = "ChecksumCRC32C", skip_serializing_if = "Option::is_none", default)]
+        pub checksum_crc32c: Option<String>,
+        /// `<ChecksumCRC64NVME>`.
+        #[serde(rename = "ChecksumCRC64NVME", skip_serializing_if = "Option::is_none", default)]
+        pub checksum_crc64nvme: Option<String>,
+        /// `<ChecksumSHA1>`.
+        #[serde(rename = "ChecksumSHA1", skip_serializing_if = "Option::is_none", default)]
+        pub checksum_sha1: Option<String>,
+        /// `<ChecksumSHA256>`.
+        #[serde(rename = "ChecksumSHA256", skip_serializing_if = "Option::is_none", default)]
+        pub checksum_sha256: Option<String>,
+    }
+
+    impl Part {
+        /// Its checksum fields, as the JSON form holds them.
+        #[must_use]
+        pub fn checksums(&self) -> super::Checksums {
+            super::Checksums {
+                checksum_crc32: self.checksum_crc32.clone(),
+                checksum_crc32c: self.checksum_crc32c.clone(),
+                checksum_crc64nvme: self.checksum_crc64nvme.clone(),
+                checksum_sha1: self.checksum_sha1.clone(),
+                checksum_sha256: self.checksum_sha256.clone(),
+            }
+        }
+
+        /// A part with `checksums`.
+        #[must_use]
+        pub fn new(part_number: u32, etag: String, size: Option<u64>, checksums: super::Checksums) -> Self {
+            let super::Checksums {
+                checksum_crc32,
+                checksum_crc32c,
+                checksum_crc64nvme,
+                checksum_sha1,
+                checksum_sha256,
+            } = checksums;
+            Self {
+                part_number,
+                etag,
+                size,
+                checksum_crc32,
+                checksum_crc32c,
+                checksum_crc64nvme,
+                checksum_sha1,
+                checksum_sha256,
+            }
+        }
     }
 
     /// `<CompleteMultipartUpload>`: the client's part list.
@@ -133,6 +287,12 @@ pub mod s3 {
         /// The object's ETag, quoted.
         #[serde(rename = "ETag")]
         pub etag: String,
+        /// `<ChecksumCRC64NVME>`, when storage reports it.
+        #[serde(rename = "ChecksumCRC64NVME", skip_serializing_if = "Option::is_none", default)]
+        pub checksum_crc64nvme: Option<String>,
+        /// `<ChecksumType>`, with a checksum.
+        #[serde(rename = "ChecksumType", skip_serializing_if = "Option::is_none", default)]
+        pub checksum_type: Option<String>,
     }
 
     /// `<Error>`, as storage answers a refused request.
@@ -175,7 +335,7 @@ impl From<&PartList> for s3::ListPartsResult {
         let parts = list
             .parts
             .iter()
-            .map(|p| s3::Part { part_number: u32::from(p.part_number), etag: s3::quoted(&p.etag), size: Some(p.size) })
+            .map(|p| s3::Part::new(u32::from(p.part_number), s3::quoted(&p.etag), Some(p.size), p.checksums.clone()))
             .collect();
         Self { key: list.key.clone(), parts }
     }
@@ -183,7 +343,12 @@ impl From<&PartList> for s3::ListPartsResult {
 
 impl From<&Completed> for s3::CompleteMultipartUploadResult {
     fn from(done: &Completed) -> Self {
-        Self { key: done.key.clone(), etag: s3::quoted(&done.etag) }
+        Self {
+            key: done.key.clone(),
+            etag: s3::quoted(&done.etag),
+            checksum_crc64nvme: done.checksums.checksum_crc64nvme.clone(),
+            checksum_type: done.checksum_type.clone(),
+        }
     }
 }
 
@@ -193,8 +358,8 @@ mod tests {
 
     #[test]
     fn s3_xml_has_s3_names_and_escapes() {
-        let list =
-            PartList { key: "a&b.bin".into(), parts: vec![StoredPart { part_number: 1, etag: "e1".into(), size: 5 }] };
+        let part = StoredPart { part_number: 1, etag: "e1".into(), size: 5, checksums: Checksums::default() };
+        let list = PartList { key: "a&b.bin".into(), parts: vec![part] };
         let xml = s3::to_xml(&s3::ListPartsResult::from(&list));
         assert_eq!(
             xml,
@@ -205,5 +370,18 @@ mod tests {
         )
         .unwrap();
         assert_eq!(error, s3::Error { code: "NoSuchKey".into(), message: "a & b".into() });
+    }
+
+    #[test]
+    fn checksums_travel_under_s3s_names() {
+        let crc = Checksums::with(2, "AAAAAAAAAAA=".into());
+        let listed = ListedPart { part_number: 1, etag: "e".into(), checksums: crc.clone() };
+        let json = serde_json::to_string(&CompletionRequest { parts: vec![listed.clone()] }).unwrap();
+        assert_eq!(json, r#"{"parts":[{"part_number":1,"etag":"e","checksum_crc64nvme":"AAAAAAAAAAA="}]}"#);
+        assert_eq!(serde_json::from_str::<CompletionRequest>(&json).unwrap().parts, [listed]);
+        let xml = s3::to_xml(&s3::CompleteMultipartUpload { parts: vec![s3::Part::new(1, "\"e\"".into(), None, crc)] });
+        assert!(xml.contains("<ChecksumCRC64NVME>AAAAAAAAAAA=</ChecksumCRC64NVME>"), "{xml}");
+        let back: s3::CompleteMultipartUpload = quick_xml::de::from_str(&xml).unwrap();
+        assert_eq!(back.parts[0].checksums().values()[2], Some("AAAAAAAAAAA="));
     }
 }

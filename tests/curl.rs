@@ -7,7 +7,7 @@ use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{Gateway, curl, curl_status, location, random_file, scratch_dir, sha256};
+use common::{Gateway, Store, curl, curl_status, location, random_file, scratch_dir, sha256};
 
 #[test]
 fn files_of_every_size_round_trip_byte_for_byte() {
@@ -27,7 +27,7 @@ fn files_of_every_size_round_trip_byte_for_byte() {
             curl_status(&["--location", "--fail", "--output", download.to_str().unwrap(), &gateway.at(name)]);
         assert_eq!(status, 200, "download {name}");
         assert_eq!(sha256(&download), sha256(&upload), "{name} came back different");
-        assert_eq!(std::fs::metadata(gateway.stored(name)).unwrap().len(), size as u64);
+        assert_eq!(gateway.stored_sha256(name), Some(sha256(&upload)));
     }
 }
 
@@ -46,7 +46,7 @@ fn uploads_from_standard_input_fail_clearly_and_store_nothing() {
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(text.ends_with("411"), "{text}");
     assert!(text.contains("Content-Length"), "{text}");
-    assert!(!gateway.stored("piped.txt").exists(), "an object was stored");
+    assert!(gateway.stored_sha256("piped.txt").is_none(), "an object was stored");
 }
 
 #[test]
@@ -84,7 +84,8 @@ fn delete_then_get_is_404_from_storage() {
 
 #[test]
 fn awkward_keys_round_trip() {
-    let gateway = Gateway::start("keys", &[]);
+    // On a store process, so the key storage holds is read back with an S3 client.
+    let gateway = Gateway::start_on(Store::start("keys-store"), &[]);
     let dir = scratch_dir("keys-files");
     let keys = [
         ("with%20space.txt", "with space.txt"),
@@ -102,7 +103,7 @@ fn awkward_keys_round_trip() {
         random_file(&upload, 1000 + n, n as u64);
         let (status, body) = curl_status(&["-L", "-T", upload.to_str().unwrap(), &gateway.at(encoded)]);
         assert_eq!(status, 200, "{key}: {body}");
-        assert_eq!(sha256(&gateway.stored(key)), sha256(&upload), "{key} stored under another name");
+        assert_eq!(gateway.stored_sha256(key), Some(sha256(&upload)), "{key} stored under another name");
         let download = dir.join(format!("{n}.down"));
         curl_status(&["-L", "--fail", "-o", download.to_str().unwrap(), &gateway.at(encoded)]);
         assert_eq!(sha256(&download), sha256(&upload), "{key}");
@@ -151,7 +152,9 @@ fn bad_keys_get_400_with_a_reason_and_touch_nothing() {
         (long.as_str(), "1025 bytes"),
     ];
     for (path, reason) in cases {
-        for method in ["GET", "PUT", "DELETE"] {
+        // A GET on a folder (`/`, `/a/`) lists it; no other method takes one.
+        let folder = path == "/" || path == "/a/";
+        for method in ["GET", "PUT", "DELETE"].into_iter().filter(|m| !(folder && *m == "GET")) {
             let url =
                 format!("{}{}", gateway.url, if path.starts_with('/') { path.to_owned() } else { format!("/{path}") });
             let (status, body) = curl_status(&["--path-as-is", "-X", method, "-L", &url]);
@@ -162,16 +165,24 @@ fn bad_keys_get_400_with_a_reason_and_touch_nothing() {
     }
     let outside = gateway.data_dir.parent().unwrap().join("escape");
     assert!(!outside.exists());
+    for folder in ["/", "/a/"] {
+        let (status, body) = curl_status(&[&format!("{}{folder}", gateway.url)]);
+        assert_eq!(status, 200, "GET {folder} lists: {body}");
+        assert!(body.starts_with("{\"objects\":"), "{body}");
+    }
 }
 
 #[test]
-fn keys_too_long_for_the_embedded_store_are_refused_by_it() {
+fn keys_of_s3s_length_are_stored_and_longer_ones_refused() {
     let gateway = Gateway::start("longkey", &[]);
     let file = scratch_dir("longkey-files").join("f");
     random_file(&file, 10, 4);
-    let (status, body) = curl_status(&["-L", "-T", file.to_str().unwrap(), &gateway.at(&"k".repeat(300))]);
+    let (status, body) = curl_status(&["-L", "-T", file.to_str().unwrap(), &gateway.at(&"k".repeat(1024))]);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(gateway.stored_sha256(&"k".repeat(1024)), Some(sha256(&file)));
+    let (status, body) = curl_status(&["-L", "-T", file.to_str().unwrap(), &gateway.at(&"k".repeat(1025))]);
     assert_eq!(status, 400, "{body}");
-    assert!(body.contains("KeyTooLongError"), "{body}");
+    assert!(body.contains("the limit is 1024"), "{body}");
 }
 
 #[test]
@@ -231,7 +242,7 @@ fn bodies_sent_without_expect_are_read_before_the_answer() {
     random_file(&file, 20 << 20, 6);
     let (status, body) = curl_status(&["-L", "-H", "Expect:", "-T", file.to_str().unwrap(), &gateway.at("d.bin")]);
     assert_eq!(status, 200, "{body}");
-    assert_eq!(sha256(&gateway.stored("d.bin")), sha256(&file));
+    assert_eq!(gateway.stored_sha256("d.bin"), Some(sha256(&file)));
 }
 
 #[test]
@@ -331,13 +342,10 @@ fn shutdown_finishes_uploads_in_flight() {
     assert!(status.success(), "the upload in flight was cut off");
     let exit = gateway.server.wait(Duration::from_secs(20)).expect("the gateway did not stop");
     assert!(exit.success(), "{exit:?}");
-    assert_eq!(sha256(&gateway.stored("slow.bin")), sha256(&file));
-    let leftovers: Vec<_> = std::fs::read_dir(&gateway.data_dir)
-        .unwrap()
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with(".tmp"))
-        .collect();
+    let leftovers: Vec<_> = std::fs::read_dir(gateway.store_dir().join("tmp")).unwrap().flatten().collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+    let reopened = Gateway::start_in(gateway.data_dir.clone(), &[]);
+    assert_eq!(reopened.stored_sha256("slow.bin"), Some(sha256(&file)));
 }
 
 #[test]
@@ -351,5 +359,5 @@ fn an_upload_cut_off_half_way_leaves_no_object() {
     stream.write_all(&vec![b'h'; 400_000]).unwrap();
     drop(stream);
     std::thread::sleep(Duration::from_millis(500));
-    assert!(!gateway.stored("half.bin").exists(), "a half-written object is visible");
+    assert!(gateway.stored_sha256("half.bin").is_none(), "a half-written object is visible");
 }

@@ -195,19 +195,24 @@ async fn bad_keys_and_methods_are_refused_at_every_front_door() {
     }
 }
 
+/// The root route carries no key: a GET there lists the top level (or, for
+/// a browser, is the page), and every other method is refused.
 #[tokio::test]
-async fn the_root_route_has_no_key() {
-    let mut rest = event(FrontDoor::RestApi, "GET", "/x", Mount::Plain);
-    rest["path"] = json!("/");
-    rest["resource"] = json!("/");
-    rest["pathParameters"] = Value::Null;
-    assert_eq!(invoke(&rest).await["statusCode"], 400);
+async fn the_root_route_lists_and_holds_no_key() {
+    for method in ["GET", "PUT"] {
+        let expected = if method == "GET" { 200 } else { 400 };
+        let mut rest = event(FrontDoor::RestApi, method, "/x", Mount::Plain);
+        rest["path"] = json!("/");
+        rest["resource"] = json!("/");
+        rest["pathParameters"] = Value::Null;
+        assert_eq!(invoke(&rest).await["statusCode"], expected, "REST {method}");
 
-    let mut http = event(FrontDoor::HttpApi, "GET", "/x", Mount::NamedStage);
-    http["routeKey"] = json!("ANY /");
-    http["rawPath"] = json!("/prod");
-    http["pathParameters"] = Value::Null;
-    assert_eq!(invoke(&http).await["statusCode"], 400);
+        let mut http = event(FrontDoor::HttpApi, method, "/x", Mount::NamedStage);
+        http["routeKey"] = json!("ANY /");
+        http["rawPath"] = json!("/prod");
+        http["pathParameters"] = Value::Null;
+        assert_eq!(invoke(&http).await["statusCode"], expected, "HTTP API {method}");
+    }
 }
 
 #[tokio::test]

@@ -276,10 +276,245 @@ async fn multipart_steps_run_against_storage() {
 }
 
 #[tokio::test]
-async fn storage_that_cannot_be_reached_is_a_502_without_details() {
+async fn storage_that_cannot_be_reached_is_a_503_to_retry() {
     let down = Arc::new(MemoryStorage::down());
-    let (status, _, body) =
+    let (status, headers, body) =
         send(on_storage(&down), request(Method::POST, "/f?uploads").body(Body::empty()).unwrap()).await;
-    assert_eq!(status, StatusCode::BAD_GATEWAY);
-    assert_eq!(body, "storage failed; try again shortly\n");
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(headers[header::RETRY_AFTER], "2");
+    assert_eq!(body, "storage is unreachable or slow; try again shortly\n");
+}
+
+#[tokio::test]
+async fn checksums_and_conditions_reach_storage() {
+    let storage = Arc::new(MemoryStorage::default());
+    let json = |method: Method, uri: &str| request(method, uri).header(header::ACCEPT, "application/json");
+    let started = json(Method::POST, "/c.bin?uploads")
+        .header("x-amz-checksum-algorithm", "CRC64NVME")
+        .header("x-amz-checksum-type", "FULL_OBJECT")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(send(on_storage(&storage), started).await.0, StatusCode::OK);
+    let refused = json(Method::POST, "/c.bin?uploads").header("x-amz-checksum-algorithm", "MD5").body(Body::empty());
+    let (status, _, body) = send(on_storage(&storage), refused.unwrap()).await;
+    assert_eq!(
+        (status, body.trim()),
+        (StatusCode::BAD_REQUEST, "x-amz-checksum-algorithm must be CRC32, CRC32C, CRC64NVME, SHA1 or SHA256")
+    );
+
+    storage.put_part("upload-1", 1, "e1", 10);
+    let completion = r#"{"parts":[{"part_number":1,"etag":"e1","checksum_crc64nvme":"AAAAAAAAAAE="}]}"#;
+    let complete = |checksum: &str| {
+        json(Method::POST, "/c.bin?uploadId=upload-1")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("x-amz-checksum-crc64nvme", checksum)
+            .header("x-amz-checksum-type", "FULL_OBJECT")
+            .body(Body::from(completion))
+            .unwrap()
+    };
+    let (status, _, body) = send(on_storage(&storage), complete("short")).await;
+    assert_eq!(
+        (status, body.trim()),
+        (StatusCode::BAD_REQUEST, "x-amz-checksum-crc64nvme must be the base64 of a checksum of that algorithm")
+    );
+    let (status, _, body) = send(on_storage(&storage), complete("AAAAAAAAAAE=")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body,
+        r#"{"key":"c.bin","etag":"e1-1","size":10,"checksum_crc64nvme":"AAAAAAAAAAE=","checksum_type":"FULL_OBJECT"}"#
+    );
+
+    // A download's checksum mode is checked; aws-sigv4 leaves it out of a presigned
+    // signature (S3 reads it unsigned). Uploads sign their checksum and If-Match.
+    let (status, headers, _) = send(
+        on_storage(&storage),
+        request(Method::GET, "/c.bin").header("x-amz-checksum-mode", "ENABLED").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::TEMPORARY_REDIRECT);
+    let location = headers[header::LOCATION].to_str().unwrap();
+    assert!(location.contains("X-Amz-SignedHeaders=host&"), "{location}");
+    let bad_mode = request(Method::GET, "/c.bin").header("x-amz-checksum-mode", "on").body(Body::empty()).unwrap();
+    assert_eq!(send(on_storage(&storage), bad_mode).await.0, StatusCode::BAD_REQUEST);
+    let put = request(Method::PUT, "/c.bin")
+        .header(header::CONTENT_LENGTH, "0")
+        .header("x-amz-checksum-crc64nvme", "AAAAAAAAAAA=")
+        .header(header::IF_MATCH, "\"e1-1\"")
+        .body(Body::empty())
+        .unwrap();
+    let (status, headers, _) = send(on_storage(&storage), put).await;
+    assert_eq!(status, StatusCode::TEMPORARY_REDIRECT);
+    let location = headers[header::LOCATION].to_str().unwrap();
+    assert!(
+        location.contains("X-Amz-SignedHeaders=content-length%3Bhost%3Bif-match%3Bx-amz-checksum-crc64nvme"),
+        "{location}"
+    );
+}
+
+fn on(storage: &Arc<MemoryStorage>, policy: Policy) -> axum::Router {
+    let presigner = Presigner::new(BucketEndpoint {
+        url: "https://files.s3.eu-west-1.amazonaws.com".into(),
+        signing_region: "eu-west-1".into(),
+    });
+    let credentials = CredentialsCache::new(Credentials::new("AK", "SK", None, None, "test"));
+    app(Arc::new(Gateway::new(policy, presigner, credentials, storage.clone())))
+}
+
+async fn json(router: axum::Router, request: Request<Body>) -> (StatusCode, http::HeaderMap, serde_json::Value) {
+    let (status, headers, body) = send(router, request).await;
+    let value = serde_json::from_str(&body).unwrap_or(serde_json::Value::String(body));
+    (status, headers, value)
+}
+
+#[tokio::test]
+async fn presign_answers_with_the_request_to_make() {
+    let storage = Arc::new(MemoryStorage::default());
+    let router = || on(&storage, Policy::new(Duration::from_secs(300)));
+    let (status, headers, get) =
+        json(router(), request(Method::GET, "/a%20b.txt?presign").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "{get}");
+    assert_eq!(headers[header::CACHE_CONTROL], "no-store");
+    assert_eq!(get["method"], "GET");
+    assert!(get["url"].as_str().unwrap().starts_with("https://files.s3.eu-west-1.amazonaws.com/a%20b.txt?"), "{get}");
+    assert_eq!(get["headers"], serde_json::json!({}));
+    assert!(get["expires_at"].as_str().unwrap().ends_with('Z'), "{get}");
+
+    let put = request(Method::GET, "/photos/cat.jpg?presign=PUT")
+        .header("upload-length", "1234")
+        .header(header::CONTENT_TYPE, "image/jpeg")
+        .header("x-amz-meta-title", "%C3%89t%C3%A9%202024")
+        .header(header::IF_NONE_MATCH, "*")
+        .body(Body::empty())
+        .unwrap();
+    let (status, _, put) = json(router(), put).await;
+    assert_eq!(status, StatusCode::OK, "{put}");
+    assert_eq!(put["method"], "PUT");
+    assert_eq!(
+        put["headers"],
+        serde_json::json!({
+            "content-length": "1234",
+            "content-type": "image/jpeg",
+            "if-none-match": "*",
+            "x-amz-meta-title": "%C3%89t%C3%A9%202024",
+        })
+    );
+    let url = put["url"].as_str().unwrap();
+    assert!(
+        url.contains("X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost%3Bif-none-match%3Bx-amz-meta-title"),
+        "{url}"
+    );
+
+    let part = request(Method::GET, "/big.iso?partNumber=3&uploadId=u-1&presign=PUT").header("upload-length", "5");
+    let (status, _, part) = json(router(), part.body(Body::empty()).unwrap()).await;
+    assert_eq!((status, part["method"].as_str()), (StatusCode::OK, Some("PUT")), "{part}");
+    assert!(part["url"].as_str().unwrap().contains("partNumber=3&uploadId=u-1"), "{part}");
+    let (_, _, head) = json(router(), request(Method::GET, "/f?presign=head").body(Body::empty()).unwrap()).await;
+    assert_eq!(head["method"], "HEAD");
+    let (_, _, delete) = json(router(), request(Method::DELETE, "/f?presign").body(Body::empty()).unwrap()).await;
+    assert_eq!(delete["method"], "DELETE");
+
+    let refused = [
+        (Method::GET, "/f?presign=POST", "presign=METHOD"),
+        (Method::PUT, "/f?presign=GET", "presign=METHOD"),
+        (Method::POST, "/f?uploads&presign", "presign applies"),
+        (Method::GET, "/?presign", "presign applies"),
+    ];
+    for (method, uri, reason) in refused {
+        let (status, _, body) = send(router(), request(method.clone(), uri).body(Body::empty()).unwrap()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{method} {uri}: {body}");
+        assert!(body.contains(reason), "{method} {uri}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn uploads_keep_ascii_metadata_and_follow_the_type_rules() {
+    let storage = Arc::new(MemoryStorage::default());
+    let allowed = presign_gateway::core::media::MediaTypes::parse(&["image/*".to_owned()]).unwrap();
+    let typed = || on(&storage, Policy { allowed_types: allowed.clone(), ..Policy::new(Duration::from_secs(300)) });
+    let put = |content_type: Option<&str>| {
+        let mut builder = request(Method::PUT, "/p.png").header(header::CONTENT_LENGTH, "0");
+        if let Some(content_type) = content_type {
+            builder = builder.header(header::CONTENT_TYPE, content_type);
+        }
+        builder.body(Body::empty()).unwrap()
+    };
+    let (status, _, body) = send(typed(), put(None)).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{body}");
+    assert!(body.contains("image/*"), "{body}");
+    let (status, _, body) = send(typed(), put(Some("text/plain"))).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{body}");
+    let (status, headers, _) = send(typed(), put(Some("image/png"))).await;
+    assert_eq!(status, StatusCode::TEMPORARY_REDIRECT);
+    assert!(headers[header::LOCATION].to_str().unwrap().contains("content-type%3Bhost"));
+    let start = request(Method::POST, "/big.png?uploads").header(header::CONTENT_TYPE, "text/html");
+    assert_eq!(send(typed(), start.body(Body::empty()).unwrap()).await.0, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+
+    let any = || on(&storage, Policy::new(Duration::from_secs(300)));
+    let raw = request(Method::PUT, "/t.txt")
+        .header(header::CONTENT_LENGTH, "0")
+        .header("x-amz-meta-title", HeaderValue::from_bytes("Été".as_bytes()).unwrap());
+    let (status, _, body) = send(any(), raw.body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("percent-encode"), "{body}");
+    let big =
+        request(Method::PUT, "/t.txt").header(header::CONTENT_LENGTH, "0").header("x-amz-meta-notes", "n".repeat(2100));
+    assert_eq!(send(any(), big.body(Body::empty()).unwrap()).await.0, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn folders_are_listed_page_by_page_as_the_client_names_them() {
+    let storage = Arc::new(MemoryStorage::default());
+    storage.put_object("a.txt", 3, &[("title", "A")]);
+    storage.put_object("photos/1.jpg", 10, &[("title", "%C3%89t%C3%A9")]);
+    storage.put_object("photos/2.jpg", 20, &[]);
+    storage.put_object("photos/2024/x.jpg", 30, &[]);
+    storage.put_object("z/deep/file", 1, &[]);
+    let router = || on(&storage, Policy::new(Duration::from_secs(300)));
+    let (status, headers, top) = json(router(), request(Method::GET, "/").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "{top}");
+    assert_eq!(headers[header::CACHE_CONTROL], "no-store");
+    assert_eq!(top["folders"], serde_json::json!(["photos/", "z/"]));
+    assert_eq!(top["objects"][0]["key"], "a.txt");
+    assert_eq!(top["objects"][0]["size"], 3);
+    assert!(top["objects"][0].get("metadata").is_none());
+    assert_eq!(top["next"], serde_json::Value::Null);
+    let (_, _, root_again) = json(router(), request(Method::GET, "/%2F").body(Body::empty()).unwrap()).await;
+    assert_eq!(root_again, top, "/%2F spells the top level");
+
+    let (_, _, first) =
+        json(router(), request(Method::GET, "/photos/?limit=2&metadata").body(Body::empty()).unwrap()).await;
+    let keys: Vec<_> = first["objects"].as_array().unwrap().iter().map(|o| o["key"].as_str().unwrap()).collect();
+    assert_eq!(keys, ["photos/1.jpg", "photos/2.jpg"]);
+    assert_eq!(first["objects"][0]["metadata"], serde_json::json!({ "title": "%C3%89t%C3%A9" }));
+    let next = first["next"].as_str().expect("a cursor");
+    let uri = format!(
+        "/photos/?limit=2&after={}",
+        percent_encoding::utf8_percent_encode(next, percent_encoding::NON_ALPHANUMERIC)
+    );
+    let (_, _, second) = json(router(), request(Method::GET, &uri).body(Body::empty()).unwrap()).await;
+    assert_eq!(second["folders"], serde_json::json!(["photos/2024/"]));
+    assert_eq!(second["objects"], serde_json::json!([]));
+    assert_eq!(second["next"], serde_json::Value::Null);
+
+    let (status, _, body) = send(router(), request(Method::GET, "/?limit=5000").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+}
+
+#[tokio::test]
+async fn browsers_get_the_page_and_apps_the_module() {
+    let storage = Arc::new(MemoryStorage::default());
+    let router = || on(&storage, Policy::new(Duration::from_secs(300)));
+    let navigate = request(Method::GET, "/photos/").header(header::ACCEPT, "text/html,application/xhtml+xml,*/*;q=0.8");
+    let (status, headers, page) = send(router(), navigate.body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_TYPE], "text/html; charset=utf-8");
+    let policy = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    assert!(policy.contains("script-src 'self'") && !policy.contains("unsafe"), "{policy}");
+    assert!(policy.contains("connect-src 'self' https://files.s3.eu-west-1.amazonaws.com"), "{policy}");
+    assert!(page.contains("data-folder=\"photos/\""), "{page}");
+    let (status, headers, module) = send(router(), request(Method::GET, "/?module").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_TYPE], "text/javascript; charset=utf-8");
+    assert_eq!(headers[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
+    assert!(!module.is_empty());
 }

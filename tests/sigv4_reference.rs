@@ -2,7 +2,8 @@
 //! `aws-sigv4`, the AWS SDK's signer, as the reference: for random keys
 //! (any the gateway accepts, under any tenant and prefix), operations
 //! (UploadPart with its part number and upload id included), download
-//! overrides, signed upload headers, lifetimes, times, endpoints and
+//! overrides, signed upload headers and metadata, lifetimes (a share link's
+//! expiry among them), times, endpoints and
 //! credentials (with and without session tokens and expiries), the URL must
 //! be byte for byte the one `aws-sigv4` makes, or both must refuse.
 
@@ -12,7 +13,7 @@ use aws_credential_types::Credentials;
 use presign_gateway::core::key::{KeyPrefix, ObjectKey};
 use presign_gateway::core::multipart::UploadId;
 use presign_gateway::core::tenant::TenantId;
-use presign_gateway::core::{Operation, PartTarget, Policy, PresignOrder, ResponseOverrides};
+use presign_gateway::core::{Delivery, Operation, PartTarget, Policy, PresignOrder, ResponseOverrides};
 use presign_gateway::signing::{BucketEndpoint, PresignedUrl, Presigner};
 use proptest::prelude::*;
 use sigv4_reference::reference;
@@ -83,6 +84,22 @@ fn signed_headers() -> impl Strategy<Value = Vec<(&'static str, String)>> {
     proptest::collection::vec(header, 0..5)
 }
 
+/// `x-amz-meta-*` metadata as the upload rules pass it on: names without
+/// the prefix (any case), values of printable ASCII with blanks.
+fn metadata() -> impl Strategy<Value = Vec<(String, String)>> {
+    let entry = ("[A-Za-z0-9-]{1,12}".prop_map(String::from), spaced("[ -~]{0,30}".prop_map(String::from)));
+    proptest::collection::vec(entry, 0..3)
+}
+
+/// A share link's expiry, when the order comes from one: from already
+/// past to well after the URL's own lifetime.
+fn valid_until(now: SystemTime) -> impl Strategy<Value = Option<SystemTime>> {
+    proptest::option::of(
+        (0u64..2_000, 0u32..1_000_000_000)
+            .prop_map(move |(s, n)| now.checked_sub(Duration::from_secs(2)).unwrap_or(now) + Duration::new(s, n)),
+    )
+}
+
 fn endpoint() -> impl Strategy<Value = BucketEndpoint> {
     let endpoint = |url: &str, region: &str| BucketEndpoint { url: url.to_owned(), signing_region: region.to_owned() };
     prop_oneof![
@@ -132,9 +149,9 @@ fn case() -> impl Strategy<Value = Case> {
         operation(),
         part(),
         overrides,
-        signed_headers(),
+        (signed_headers(), metadata()),
         1u64..=800_000,
-        credentials_and_time(),
+        credentials_and_time().prop_flat_map(|(credentials, now)| (Just((credentials, now)), valid_until(now))),
     )
         .prop_map(
             |(
@@ -143,25 +160,49 @@ fn case() -> impl Strategy<Value = Case> {
                 operation,
                 part,
                 response,
-                signed_headers,
+                (signed_headers, metadata),
                 expires,
-                (credentials, now),
+                ((credentials, now), valid_until),
             )| {
                 let mut policy = Policy::new(Duration::from_secs(expires));
                 policy.prefix = prefix;
                 let key = policy.scope(tenant.as_ref()).storage_key(&key);
-                (endpoint, key, operation, part, response, signed_headers, policy.expires_in, credentials, now)
+                let expires_in = policy.expires_in;
+                (
+                    endpoint,
+                    key,
+                    operation,
+                    part,
+                    response,
+                    (signed_headers, metadata),
+                    (expires_in, valid_until),
+                    credentials,
+                    now,
+                )
             },
         )
         .prop_filter_map(
             "the key is too long with its prefix",
-            |(endpoint, key, operation, part, response, signed_headers, expires_in, credentials, now)| {
+            |(
+                endpoint,
+                key,
+                operation,
+                part,
+                response,
+                (signed_headers, metadata),
+                (expires_in, valid_until),
+                credentials,
+                now,
+            )| {
                 let order = PresignOrder {
                     operation,
                     key: key.ok()?,
                     expires_in,
+                    valid_until,
                     response,
                     signed_headers,
+                    metadata,
+                    delivery: Delivery::Redirect,
                     part: (operation == Operation::UploadPart).then_some(part),
                 };
                 Some(Case { endpoint, order, credentials, now })
@@ -196,8 +237,11 @@ fn the_cached_key_follows_days_and_credentials() {
         operation: Operation::Get,
         key,
         expires_in: policy.expires_in,
+        valid_until: None,
         response: ResponseOverrides::default(),
         signed_headers: Vec::new(),
+        metadata: Vec::new(),
+        delivery: Delivery::Redirect,
         part: None,
     };
     let start = UNIX_EPOCH + Duration::from_secs(1_700_000_000 - 1_700_000_000 % 86_400 + 86_399);

@@ -6,7 +6,6 @@
 mod common;
 
 use std::fmt::Write;
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -82,15 +81,16 @@ fn multipart_through_the_gateway_with_curl() {
     let head = String::from_utf8(curl(&["-sIL", &gateway.at(key)]).stdout).unwrap();
     assert!(head.contains(&format!("etag: \"{etag}\"")), "{head}");
     assert!(head.contains("content-length: 6292456"), "{head}");
-    assert_eq!(sha256(&gateway.stored("films/big one.bin")), sha256(&whole));
-    let store_root = gateway.stored("x").parent().and_then(Path::parent).unwrap().to_owned();
-    let leftovers: Vec<_> = std::fs::read_dir(&store_root)
+    assert_eq!(gateway.stored_sha256("films/big one.bin"), Some(sha256(&whole)));
+    // The object is its two parts: no copy was made, and the parts replaced or left out are gone.
+    let blobs: Vec<_> = std::fs::read_dir(gateway.store_dir().join("data"))
         .unwrap()
         .flatten()
-        .map(|entry| entry.file_name().to_string_lossy().into_owned())
-        .filter(|name| name.starts_with(".upload_id-") || name.starts_with(".upload-"))
+        .flat_map(|folder| std::fs::read_dir(folder.path()).unwrap().flatten())
+        .map(|blob| blob.metadata().unwrap().len())
         .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert_eq!(blobs.len(), 2, "{blobs:?}");
+    assert_eq!(blobs.iter().sum::<u64>(), 6_292_456);
     let down = dir.join("down");
     curl_status(&["-L", "--fail", "-o", down.to_str().unwrap(), &gateway.at(key)]);
     assert_eq!(sha256(&down), sha256(&whole));
@@ -119,7 +119,7 @@ fn aborted_and_foreign_uploads_are_gone() {
     assert_eq!(curl_status(&["-X", "DELETE", &gateway.at(&format!("a.bin?uploadId={upload}"))]).0, 204);
     let (status, body) = curl_status(&[&gateway.at(&format!("a.bin?uploadId={upload}"))]);
     assert_eq!(status, 404, "{body}");
-    assert!(!gateway.stored("a.bin").exists());
+    assert!(gateway.stored_sha256("a.bin").is_none());
 }
 
 #[test]
@@ -133,7 +133,7 @@ fn size_limits_and_overwrite_protection() {
     let (status, body) = curl_status(&["-L", "-T", big.to_str().unwrap(), &gateway.at("big.bin")]);
     assert_eq!(status, 413, "{body}");
     assert!(body.contains("at most 8388608 bytes"), "{body}");
-    assert!(!gateway.stored("big.bin").exists());
+    assert!(gateway.stored_sha256("big.bin").is_none());
     assert_eq!(curl_status(&["-L", "-T", small.to_str().unwrap(), &gateway.at("small.bin")]).0, 200);
 
     // Asking for the URL without a body must declare the size; storage then checks it.
@@ -189,7 +189,7 @@ fn size_limits_and_overwrite_protection() {
             curl_status(&["-X", "POST", "-H", "If-None-Match: *", "-d", &completion(&[(1, &etag)]), &url]);
         assert_eq!(status, wanted, "{key}: {body}");
     }
-    assert_eq!(sha256(&gateway.stored("new-once.bin")), sha256(&small));
+    assert_eq!(gateway.stored_sha256("new-once.bin"), Some(sha256(&small)));
 }
 
 fn upload_cli(source: &str, url: &str, extra: &[&str], state: &Path) -> std::process::Output {
@@ -220,12 +220,25 @@ fn the_cli_uploads_and_downloads_files_and_pipes() {
         random_file(&file, size, size as u64 + 80);
         let url = gateway.at(&format!("cli/{name}.bin"));
         let report = ok(&upload_cli(file.to_str().unwrap(), &url, &["--part-size", "5MiB"], &state));
-        assert!(report.contains(&format!("sha256 {}", sha256(&file))), "{report}");
+        let crc = crc64nvme(&std::fs::read(&file).unwrap());
+        assert!(report.contains(&format!("crc64nvme {crc} (whole object, checked by storage)")), "{report}");
+        assert!(report.contains("sha256 (not recorded"), "{report}");
+        // HEAD in checksum mode shows the same full-object CRC64NVME.
+        let head = String::from_utf8(curl(&["-sIL", "-H", "x-amz-checksum-mode: ENABLED", &url]).stdout).unwrap();
+        assert!(head.contains(&format!("x-amz-checksum-crc64nvme: {crc}")), "{head}");
+        assert!(head.contains("x-amz-checksum-type: FULL_OBJECT"), "{head}");
         let down = dir.join(format!("{name}.down"));
         let report = ok(&download_cli(&url, &down, &[]));
-        assert!(report.contains("matches the upload's"), "{report}");
+        assert!(report.contains(&format!("checked: crc64nvme {crc} matches storage's")), "{report}");
         assert_eq!(sha256(&down), sha256(&file), "{name}");
     }
+    // --sha256 records the SHA-256 as well; --no-sha256 is a harmless alias of the default.
+    let file = dir.join("parts");
+    let report = ok(&upload_cli(file.to_str().unwrap(), &gateway.at("cli/sha.bin"), &["--sha256"], &state));
+    assert!(report.contains(&format!("sha256 {}", sha256(&file))), "{report}");
+    let head = String::from_utf8(curl(&["-sIL", &gateway.at("cli/sha.bin")]).stdout).unwrap();
+    assert!(head.contains(&format!("x-amz-meta-sha256: {}", sha256(&file))), "{head}");
+    ok(&upload_cli(file.to_str().unwrap(), &gateway.at("cli/plain.bin"), &["--no-sha256"], &state));
     assert!(
         ok(&upload_cli(dir.join("parts").to_str().unwrap(), &gateway.at("x"), &["--part-size", "5MiB"], &state))
             .contains("in 5 part(s)")
@@ -243,7 +256,7 @@ fn the_cli_uploads_and_downloads_files_and_pipes() {
     std::io::copy(&mut std::fs::File::open(&file).unwrap(), child.stdin.as_mut().unwrap()).unwrap();
     drop(child.stdin.take());
     let report = ok(&child.wait_with_output().unwrap());
-    assert!(report.contains(&sha256(&file)), "{report}");
+    assert!(report.contains(&crc64nvme(&std::fs::read(&file).unwrap())), "{report}");
     let out = binary().args(["download", &gateway.at("cli/piped.bin"), "-"]).output().unwrap();
     assert!(out.status.success());
     let piped = dir.join("piped.down");
@@ -260,25 +273,22 @@ fn the_cli_uploads_and_downloads_files_and_pipes() {
     assert_eq!(full.matches("No space left on device").count(), 1, "{full}");
 }
 
+/// S3's base64 CRC64NVME of `bytes`.
+fn crc64nvme(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    let crc = crc_fast::checksum(crc_fast::CrcAlgorithm::Crc64Nvme, bytes);
+    base64::engine::general_purpose::STANDARD.encode(crc.to_be_bytes())
+}
+
 fn ok_err(output: &std::process::Output) -> String {
     assert!(!output.status.success());
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-/// A gateway whose presigned URLs lead through a proxy to the embedded store.
-fn behind_a_storage_proxy(name: &str, rules: Rules) -> (Gateway, Proxy) {
-    let store_port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let proxy_listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let proxy = Proxy::start_on(proxy_listener, Rules { target: format!("127.0.0.1:{store_port}"), ..rules });
-    let gateway =
-        Gateway::start(name, &["--store-listen", &format!("127.0.0.1:{store_port}"), "--store-url", &proxy.url]);
-    (gateway, proxy)
-}
-
 #[test]
 fn a_failed_part_is_retried() {
     let rules = Rules { fail_once: Some("partNumber=2&".into()), ..Rules::default() };
-    let (gateway, proxy) = behind_a_storage_proxy("retry", rules);
+    let (gateway, proxy) = Gateway::behind_a_storage_proxy("retry", &rules);
     let dir = scratch_dir("retry-files");
     let file = dir.join("f");
     random_file(&file, 16 << 20, 82);
@@ -287,13 +297,13 @@ fn a_failed_part_is_retried() {
     let tries = proxy.requests("PUT /presign-gateway/r.bin?partNumber=2&");
     assert_eq!(tries.len(), 2, "{tries:?}");
     assert!(tries[0].ends_with("503") && tries[1].ends_with("200"), "{tries:?}");
-    assert_eq!(sha256(&gateway.stored("r.bin")), sha256(&file));
+    assert_eq!(gateway.stored_sha256("r.bin"), Some(sha256(&file)));
 }
 
 #[test]
 fn an_interrupted_upload_resumes_from_the_stored_parts() {
     let rules = Rules { delay: Duration::from_millis(400), ..Rules::default() };
-    let (gateway, proxy) = behind_a_storage_proxy("resume", rules);
+    let (gateway, proxy) = Gateway::behind_a_storage_proxy("resume", &rules);
     let dir = scratch_dir("resume-files");
     let file = dir.join("f");
     random_file(&file, 40 << 20, 83);
@@ -323,7 +333,7 @@ fn an_interrupted_upload_resumes_from_the_stored_parts() {
     assert!(resumed >= 3, "{report}");
     let sent = proxy.requests("partNumber=").iter().filter(|r| r.ends_with("200")).count();
     assert_eq!(sent, 8 + stored_before - resumed, "parts already stored were sent again");
-    assert_eq!(sha256(&gateway.stored("resumed.bin")), sha256(&file));
+    assert_eq!(gateway.stored_sha256("resumed.bin"), Some(sha256(&file)));
 
     // An interrupted upload that storage no longer has (aborted, or expired) starts afresh.
     let stored = || proxy.requests("partNumber=").iter().filter(|r| r.ends_with("200")).count();
@@ -343,7 +353,7 @@ fn an_interrupted_upload_resumes_from_the_stored_parts() {
     let output = binary().args(args).arg("--resume").env("PRESIGN_GATEWAY_STATE_DIR", &dir).output().unwrap();
     ok(&output);
     assert!(String::from_utf8_lossy(&output.stderr).contains("starting afresh"));
-    assert_eq!(sha256(&gateway.stored("resumed.bin")), sha256(&file));
+    assert_eq!(gateway.stored_sha256("resumed.bin"), Some(sha256(&file)));
 }
 
 #[test]
@@ -388,7 +398,7 @@ fn round_trip_through_a_front_door(name: &str, size: usize) -> (Proxy, String) {
     ok(&download_cli(&url, &down, &[]));
     assert_eq!(sha256(&down), sha256(&file));
     let _ = std::fs::remove_dir_all(&dir);
-    let _ = std::fs::remove_file(gateway.stored(&format!("big/{name}.bin")));
+    curl(&["-L", "-X", "DELETE", &gateway.at(&format!("big/{name}.bin"))]);
     (door, report)
 }
 
@@ -402,18 +412,18 @@ fn downloads_resume_where_they_stopped() {
     let partial = dir.join("partial");
     std::fs::write(&partial, &std::fs::read(&file).unwrap()[..3_000_000]).unwrap();
     let report = ok(&download_cli(&gateway.at("d.bin"), &partial, &["--resume"]));
-    assert!(report.contains("matches the upload's"), "{report}");
+    assert!(report.contains("matches storage's"), "{report}");
     assert_eq!(sha256(&partial), sha256(&file));
-    // A corrupted prefix is caught by the SHA-256 check.
+    // A corrupted prefix is caught by the CRC64NVME check.
     let mut bad = std::fs::read(&file).unwrap()[..3_000_000].to_vec();
     bad[10] ^= 1;
     std::fs::write(&partial, bad).unwrap();
     let error = ok_err(&download_cli(&gateway.at("d.bin"), &partial, &["--resume"]));
-    assert!(error.contains("SHA-256"), "{error}");
+    assert!(error.contains("CRC64NVME"), "{error}");
     // A file already whole is checked, not trusted; one longer than the object is refused.
     std::fs::copy(&file, &partial).unwrap();
     let report = ok(&download_cli(&gateway.at("d.bin"), &partial, &["--resume"]));
-    assert!(report.contains("matches the upload's"), "{report}");
+    assert!(report.contains("matches storage's"), "{report}");
     std::fs::write(&partial, [std::fs::read(&file).unwrap(), b"more".to_vec()].concat()).unwrap();
     let error = ok_err(&download_cli(&gateway.at("d.bin"), &partial, &["--resume"]));
     assert!(error.contains("longer than the object"), "{error}");
@@ -424,4 +434,31 @@ fn downloads_resume_where_they_stopped() {
     assert_eq!(std::fs::read_to_string(&kept).unwrap(), "precious");
     ok_err(&download_cli(&gateway.at("missing.bin"), &dir.join("new"), &[]));
     assert!(!dir.join("new").exists());
+}
+
+#[test]
+fn the_cli_declares_its_type_and_metadata_under_a_type_rule() {
+    let gateway = Gateway::start("cli-types", &["--allowed-types", "image/*"]);
+    let dir = scratch_dir("cli-types-files");
+    let (photo, notes, big) = (dir.join("photo.png"), dir.join("notes.txt"), dir.join("big.png"));
+    random_file(&photo, 2000, 91);
+    random_file(&notes, 2000, 92);
+    random_file(&big, 12 << 20, 93);
+    let head = |key: &str| String::from_utf8(curl(&["-sIL", &gateway.at(key)]).stdout).unwrap().to_lowercase();
+
+    ok(&upload_cli(photo.to_str().unwrap(), &gateway.at("p.png"), &["--meta", "title=Été 2024"], &dir));
+    let headers = head("p.png");
+    assert!(headers.contains("content-type: image/png"), "{headers}");
+    assert!(headers.contains("x-amz-meta-title: %c3%89t%c3%a9%202024"), "{headers}");
+
+    // The type comes from the extension, which the rule refuses; named, it goes.
+    let refused = ok_err(&upload_cli(notes.to_str().unwrap(), &gateway.at("n.png"), &[], &dir));
+    assert!(refused.contains("415") && refused.contains("image/*"), "{refused}");
+    ok(&upload_cli(notes.to_str().unwrap(), &gateway.at("n.png"), &["--content-type", "image/png"], &dir));
+
+    // In parts, the upload starts with them.
+    let args = ["--part-size", "5MiB", "--meta", "title=big one"];
+    assert!(ok(&upload_cli(big.to_str().unwrap(), &gateway.at("b.png"), &args, &dir)).contains("in 3 part(s)"));
+    let headers = head("b.png");
+    assert!(headers.contains("content-type: image/png") && headers.contains("x-amz-meta-title: big one"), "{headers}");
 }

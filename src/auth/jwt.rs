@@ -1,13 +1,18 @@
 //! Bearer JWTs the gateway verifies itself, for the local server and Function
 //! URLs: HS256 with a shared secret, and/or an RSA, EC or Ed25519 public key
 //! (PEM) or a JWKS file. `exp` is required; `nbf`, `iss` and `aud` are
-//! checked. A token is only ever checked with a key of the family its `alg`
-//! names, so `alg: none` and HS256-signed-with-the-public-key are refused.
+//! checked. Each key verifies exactly its algorithms (`--jwt-algorithms`, else
+//! HS256 for a secret, the key's own `alg` for a JWKS entry, and for a PEM key
+//! RS256, ES256/ES384 or EdDSA by its type), so `alg: none`, HS384 against an
+//! HS256 secret and HS256 signed with a public key are all refused. JWKS
+//! entries meant for encryption (`use: enc`) are never used. A token without
+//! `kid` is tried against every key that takes its algorithm.
 
 use std::collections::HashMap;
 use std::fmt;
+use std::str::FromStr;
 
-use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::jwk::{Jwk, JwkSet, PublicKeyUse};
 use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, Validation, decode, decode_header};
 use serde_json::Value;
 
@@ -31,18 +36,27 @@ pub enum JwtKeyError {
     /// Neither an RSA, EC or Ed25519 PEM public key nor a JWKS.
     #[error("--jwt-public-key / JWT_PUBLIC_KEY {0} is not an RSA, EC or Ed25519 PEM public key, nor a JWKS")]
     Parse(String),
+    /// Not an algorithm name.
+    #[error(
+        "--jwt-algorithms / JWT_ALGORITHMS entry `{0}` is not a JWS algorithm such as HS256, RS256, ES256 or EdDSA"
+    )]
+    Algorithm(String),
+    /// A key none of whose algorithms is allowed.
+    #[error("--jwt-algorithms / JWT_ALGORITHMS allows no algorithm that {0} can verify")]
+    Unusable(&'static str),
 }
 
-/// Public keys: one from a PEM file, or a JWKS's, found by `kid`.
-enum PublicKeys {
-    Pem(DecodingKey),
-    Jwks(Vec<(Option<String>, DecodingKey)>),
+/// One key and exactly the algorithms it verifies.
+struct Key {
+    /// The JWKS `kid`, if any.
+    id: Option<String>,
+    decoding: DecodingKey,
+    algorithms: Vec<Algorithm>,
 }
 
 /// Verifies bearer tokens and reads their claims.
 pub struct JwtVerifier {
-    secret: Option<DecodingKey>,
-    public: Option<PublicKeys>,
+    keys: Vec<Key>,
     issuer: Option<String>,
     audience: Option<String>,
     claim: String,
@@ -50,9 +64,9 @@ pub struct JwtVerifier {
 
 impl fmt::Debug for JwtVerifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let keys: Vec<_> = self.keys.iter().map(|k| (k.id.as_deref(), &k.algorithms)).collect();
         f.debug_struct("JwtVerifier")
-            .field("hs256", &self.secret.is_some())
-            .field("public_key", &self.public.is_some())
+            .field("keys", &keys)
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
             .field("claim", &self.claim)
@@ -62,9 +76,11 @@ impl fmt::Debug for JwtVerifier {
 
 impl JwtVerifier {
     /// Builds a verifier from the settings; reads the public key file once.
+    /// `algorithms` empty means each key's default.
     pub fn new(
         secret: Option<&str>,
         public_key_path: Option<&str>,
+        algorithms: &[String],
         issuer: Option<String>,
         audience: Option<String>,
         claim: String,
@@ -72,13 +88,32 @@ impl JwtVerifier {
         if secret.is_none() && public_key_path.is_none() {
             return Err(JwtKeyError::NoKey);
         }
-        let secret = match secret {
-            Some(s) if s.len() < 32 => return Err(JwtKeyError::ShortSecret),
-            Some(s) => Some(DecodingKey::from_secret(s.as_bytes())),
-            None => None,
-        };
-        let public = public_key_path.map(read_public_keys).transpose()?;
-        Ok(Self { secret, public, issuer, audience, claim })
+        let allowed = algorithms
+            .iter()
+            .map(|name| name.trim())
+            .filter(|name| !name.is_empty())
+            .map(|name| Algorithm::from_str(name).map_err(|_| JwtKeyError::Algorithm(name.to_owned())))
+            .collect::<Result<Vec<_>, _>>()?;
+        let allowed = (!allowed.is_empty()).then_some(allowed);
+        let mut keys = Vec::new();
+        if let Some(secret) = secret {
+            if secret.len() < 32 {
+                return Err(JwtKeyError::ShortSecret);
+            }
+            let algorithms = restrict(vec![Algorithm::HS256], AlgorithmFamily::Hmac, allowed.as_deref());
+            if algorithms.is_empty() {
+                return Err(JwtKeyError::Unusable("--jwt-secret"));
+            }
+            keys.push(Key { id: None, decoding: DecodingKey::from_secret(secret.as_bytes()), algorithms });
+        }
+        if let Some(path) = public_key_path {
+            let public = read_public_keys(path, allowed.as_deref())?;
+            if public.is_empty() {
+                return Err(JwtKeyError::Unusable("--jwt-public-key"));
+            }
+            keys.extend(public);
+        }
+        Ok(Self { keys, issuer, audience, claim })
     }
 
     /// The claim that names the tenant.
@@ -91,10 +126,33 @@ impl JwtVerifier {
     pub fn verify(&self, token: &str) -> Result<HashMap<String, Value>, AuthError> {
         let invalid = |e: jsonwebtoken::errors::Error| AuthError::Invalid(e.to_string());
         let header = decode_header(token).map_err(invalid)?;
-        let key = self
-            .key_for(header.alg, header.kid.as_deref())
-            .ok_or_else(|| AuthError::Invalid(format!("tokens signed with {:?} are not accepted here", header.alg)))?;
-        let mut validation = Validation::new(header.alg);
+        let validation = self.validation(header.alg);
+        let mut candidates = self
+            .keys
+            .iter()
+            .filter(|key| key.algorithms.contains(&header.alg))
+            .filter(|key| header.kid.is_none() || key.id.is_none() || key.id == header.kid)
+            .peekable();
+        if candidates.peek().is_none() {
+            return Err(AuthError::Invalid(format!("tokens signed with {:?} are not accepted here", header.alg)));
+        }
+        // The first key whose signature checks out decides; an expired or
+        // early token says so rather than "invalid signature".
+        let mut refusal = None;
+        for key in candidates {
+            match decode::<HashMap<String, Value>>(token, &key.decoding, &validation) {
+                Ok(data) => return Ok(data.claims),
+                Err(error) if matches!(error.kind(), jsonwebtoken::errors::ErrorKind::InvalidSignature) => {
+                    refusal.get_or_insert(error);
+                }
+                Err(error) => return Err(invalid(error)),
+            }
+        }
+        Err(refusal.map_or_else(|| AuthError::Invalid("no key verifies the token".into()), invalid))
+    }
+
+    fn validation(&self, alg: Algorithm) -> Validation {
+        let mut validation = Validation::new(alg);
         validation.leeway = LEEWAY_SECONDS;
         validation.validate_nbf = true;
         validation.set_required_spec_claims(&["exp"]);
@@ -109,43 +167,60 @@ impl JwtVerifier {
             }
             None => validation.validate_aud = false,
         }
-        Ok(decode::<HashMap<String, Value>>(token, key, &validation).map_err(invalid)?.claims)
-    }
-
-    /// The configured key for `alg`'s family, never another family's.
-    fn key_for(&self, alg: Algorithm, kid: Option<&str>) -> Option<&DecodingKey> {
-        let family = alg.family();
-        if family == AlgorithmFamily::Hmac {
-            return self.secret.as_ref();
-        }
-        match self.public.as_ref()? {
-            PublicKeys::Pem(key) => Some(key).filter(|k| k.family() == family),
-            PublicKeys::Jwks(keys) => keys
-                .iter()
-                .filter(|(id, key)| key.family() == family && (kid.is_none() || id.as_deref() == kid))
-                .map(|(_, key)| key)
-                .next(),
-        }
+        validation
     }
 }
 
-fn read_public_keys(path: &str) -> Result<PublicKeys, JwtKeyError> {
+/// `defaults` (or, when the operator listed algorithms, those of `family`
+/// among them).
+fn restrict(defaults: Vec<Algorithm>, family: AlgorithmFamily, allowed: Option<&[Algorithm]>) -> Vec<Algorithm> {
+    match allowed {
+        None => defaults,
+        Some(allowed) => allowed.iter().copied().filter(|alg| alg.family() == family).collect(),
+    }
+}
+
+/// What a public key of `family` verifies when nothing else is said.
+fn family_defaults(family: AlgorithmFamily) -> Vec<Algorithm> {
+    match family {
+        AlgorithmFamily::Rsa => vec![Algorithm::RS256],
+        AlgorithmFamily::Ec => vec![Algorithm::ES256, Algorithm::ES384],
+        AlgorithmFamily::Ed => vec![Algorithm::EdDSA],
+        AlgorithmFamily::Hmac => Vec::new(),
+    }
+}
+
+fn read_public_keys(path: &str, allowed: Option<&[Algorithm]>) -> Result<Vec<Key>, JwtKeyError> {
     let bytes = std::fs::read(path).map_err(|e| JwtKeyError::Read(path.to_owned(), e))?;
     let parse_error = || JwtKeyError::Parse(path.to_owned());
     if let Ok(set) = serde_json::from_slice::<JwkSet>(&bytes) {
-        let keys: Vec<_> = set
-            .keys
-            .iter()
-            .filter_map(|jwk| DecodingKey::from_jwk(jwk).ok().map(|key| (jwk.common.key_id.clone(), key)))
-            .filter(|(_, key)| key.family() != AlgorithmFamily::Hmac)
-            .collect();
-        return if keys.is_empty() { Err(parse_error()) } else { Ok(PublicKeys::Jwks(keys)) };
+        let keys: Vec<Key> = set.keys.iter().filter_map(|jwk| jwks_key(jwk, allowed)).collect();
+        return if set.keys.is_empty() { Err(parse_error()) } else { Ok(keys) };
     }
-    DecodingKey::from_rsa_pem(&bytes)
+    let key = DecodingKey::from_rsa_pem(&bytes)
         .or_else(|_| DecodingKey::from_ec_pem(&bytes))
         .or_else(|_| DecodingKey::from_ed_pem(&bytes))
-        .map(PublicKeys::Pem)
-        .map_err(|_| parse_error())
+        .map_err(|_| parse_error())?;
+    let algorithms = restrict(family_defaults(key.family()), key.family(), allowed);
+    Ok(if algorithms.is_empty() { Vec::new() } else { vec![Key { id: None, decoding: key, algorithms }] })
+}
+
+/// A JWKS entry as a verifying key: never one meant for encryption, never an
+/// HMAC secret, and only for its own `alg` when it names one.
+fn jwks_key(jwk: &Jwk, allowed: Option<&[Algorithm]>) -> Option<Key> {
+    if matches!(jwk.common.public_key_use, Some(PublicKeyUse::Encryption)) {
+        return None;
+    }
+    let key = DecodingKey::from_jwk(jwk).ok().filter(|key| key.family() != AlgorithmFamily::Hmac)?;
+    let own = match jwk.common.key_algorithm {
+        Some(alg) => vec![Algorithm::try_from(alg).ok().filter(|alg| alg.family() == key.family())?],
+        None => family_defaults(key.family()),
+    };
+    let algorithms = match allowed {
+        None => own,
+        Some(allowed) => own.into_iter().filter(|alg| allowed.contains(alg)).collect(),
+    };
+    (!algorithms.is_empty()).then(|| Key { id: jwk.common.key_id.clone(), decoding: key, algorithms })
 }
 
 #[cfg(test)]
@@ -174,8 +249,12 @@ mod tests {
 
     fn verifier(secret: Option<&str>, public: Option<&str>) -> JwtVerifier {
         let public = public.map(key_path);
-        JwtVerifier::new(secret, public.as_deref(), Some("issuer.example".into()), Some("files".into()), "sub".into())
-            .unwrap()
+        with_algorithms(secret, public.as_deref(), &[]).unwrap()
+    }
+
+    fn with_algorithms(secret: Option<&str>, public: Option<&str>, algs: &[&str]) -> Result<JwtVerifier, JwtKeyError> {
+        let algs: Vec<String> = algs.iter().map(|a| (*a).to_owned()).collect();
+        JwtVerifier::new(secret, public, &algs, Some("issuer.example".into()), Some("files".into()), "sub".into())
     }
 
     fn claims(sub: &str) -> serde_json::Value {
@@ -252,18 +331,68 @@ mod tests {
         assert!(verifier(None, Some("rsa-public.pem")).verify(&es).is_err());
     }
 
+    fn sign_with_kid(alg: Algorithm, kid: Option<&str>, key: &EncodingKey) -> String {
+        let header = Header { kid: kid.map(str::to_owned), ..Header::new(alg) };
+        encode(&header, &claims("acme"), key).unwrap()
+    }
+
+    #[test]
+    fn only_the_configured_algorithms_verify() {
+        let secret = EncodingKey::from_secret(SECRET.as_bytes());
+        let hs = verifier(Some(SECRET), None);
+        assert!(hs.verify(&sign(Algorithm::HS256, &secret, &claims("acme"))).is_ok());
+        for alg in [Algorithm::HS384, Algorithm::HS512] {
+            let refused = hs.verify(&sign(alg, &secret, &claims("acme")));
+            assert!(matches!(refused, Err(AuthError::Invalid(_))), "{alg:?} verified against an HS256 secret");
+        }
+        let hs512 = with_algorithms(Some(SECRET), None, &["HS512"]).unwrap();
+        assert!(hs512.verify(&sign(Algorithm::HS512, &secret, &claims("acme"))).is_ok());
+        assert!(hs512.verify(&sign(Algorithm::HS256, &secret, &claims("acme"))).is_err());
+
+        let rsa = EncodingKey::from_rsa_pem(RSA_PRIVATE).unwrap();
+        let pem = verifier(None, Some("rsa-public.pem"));
+        assert!(pem.verify(&sign(Algorithm::RS256, &rsa, &claims("acme"))).is_ok());
+        assert!(pem.verify(&sign(Algorithm::RS512, &rsa, &claims("acme"))).is_err(), "RS512 is not configured");
+
+        assert!(matches!(with_algorithms(Some(SECRET), None, &["RS256"]), Err(JwtKeyError::Unusable(_))));
+        assert!(matches!(with_algorithms(Some(SECRET), None, &["HS999"]), Err(JwtKeyError::Algorithm(_))));
+    }
+
+    #[test]
+    fn jwks_keys_verify_their_own_algorithm_and_never_encrypt() {
+        let jwks = key_path("jwks.json");
+        let verifier = with_algorithms(None, Some(&jwks), &[]).unwrap();
+        let rsa = EncodingKey::from_rsa_pem(RSA_PRIVATE).unwrap();
+        let ec = EncodingKey::from_ec_pem(EC_PRIVATE).unwrap();
+        let cases = [
+            ("the encryption key", sign_with_kid(Algorithm::RS256, Some("enc-key"), &rsa), false),
+            ("RS256 under an RS384 key", sign_with_kid(Algorithm::RS256, Some("rsa-384"), &rsa), false),
+            ("RS384 under its key", sign_with_kid(Algorithm::RS384, Some("rsa-384"), &rsa), true),
+            ("RS384 without kid", sign_with_kid(Algorithm::RS384, None, &rsa), true),
+            ("RS256 without kid", sign_with_kid(Algorithm::RS256, None, &rsa), false),
+            ("ES256 without kid", sign_with_kid(Algorithm::ES256, None, &ec), true),
+            ("ES256 under another kid", sign_with_kid(Algorithm::ES256, Some("rsa-384"), &ec), false),
+        ];
+        for (what, token, accepted) in cases {
+            assert_eq!(verifier.verify(&token).is_ok(), accepted, "{what}");
+        }
+    }
+
     #[test]
     fn key_settings_are_checked() {
-        assert!(matches!(JwtVerifier::new(None, None, None, None, "sub".into()), Err(JwtKeyError::NoKey)));
+        assert!(matches!(JwtVerifier::new(None, None, &[], None, None, "sub".into()), Err(JwtKeyError::NoKey)));
         assert!(matches!(
-            JwtVerifier::new(Some("short"), None, None, None, "sub".into()),
+            JwtVerifier::new(Some("short"), None, &[], None, None, "sub".into()),
             Err(JwtKeyError::ShortSecret)
         ));
         let missing = key_path("missing.pem");
-        assert!(matches!(JwtVerifier::new(None, Some(&missing), None, None, "sub".into()), Err(JwtKeyError::Read(..))));
+        assert!(matches!(
+            JwtVerifier::new(None, Some(&missing), &[], None, None, "sub".into()),
+            Err(JwtKeyError::Read(..))
+        ));
         let not_a_key = key_path("README.md");
         assert!(matches!(
-            JwtVerifier::new(None, Some(&not_a_key), None, None, "sub".into()),
+            JwtVerifier::new(None, Some(&not_a_key), &[], None, None, "sub".into()),
             Err(JwtKeyError::Parse(_))
         ));
     }

@@ -56,6 +56,13 @@ pub enum Authenticator {
 }
 
 impl Authenticator {
+    /// Whether callers are tenants of their own (every mode but `none`), so
+    /// nothing may act outside a tenant's folder.
+    #[must_use]
+    pub fn has_tenants(&self) -> bool {
+        !matches!(self, Self::None)
+    }
+
     /// The tenant `request` acts for (`None` without authentication).
     pub fn authenticate(&self, request: &Parts) -> Result<Option<TenantId>, AuthError> {
         match self {
@@ -73,7 +80,10 @@ impl Authenticator {
     }
 }
 
-/// The tenant named by `claim`: a string, or a number as written.
+/// The tenant named by `claim`: a string as it is, a number as its decimal
+/// text. API Gateway's authorizers hand every claim over as a string, so
+/// `"sub": 42` and `"sub": "42"` are one tenant, whichever front door
+/// authenticated it.
 fn tenant(claims: &HashMap<String, Value>, claim: &str) -> Result<TenantId, AuthError> {
     let value = match claims.get(claim) {
         Some(Value::String(s)) => s.clone(),
@@ -87,4 +97,25 @@ fn bearer(request: &Parts) -> Option<&str> {
     let value = request.headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn claims(value: Value) -> HashMap<String, Value> {
+        HashMap::from([("sub".to_owned(), value)])
+    }
+
+    #[test]
+    fn numbers_name_the_tenant_their_text_names() {
+        let folder = |value| tenant(&claims(value), "sub").map(|t| t.folder().to_owned());
+        assert_eq!(folder(json!(42)), Ok("42".to_owned()));
+        assert_eq!(folder(json!("42")), folder(json!(42)));
+        assert_eq!(folder(json!(true)), Err(AuthError::NoTenantClaim("sub".into())));
+        assert_eq!(folder(json!(null)), Err(AuthError::NoTenantClaim("sub".into())));
+        assert_eq!(folder(json!(["a"])), Err(AuthError::NoTenantClaim("sub".into())));
+    }
 }

@@ -3,12 +3,15 @@
 //!
 //! It never sends a body to the gateway, so front doors with small body
 //! limits (API Gateway's 10 MB, Lambda's 6 MB) are no obstacle. Large files go
-//! up in parts, several at once, each with its MD5 signed in; failed
+//! up in parts, several at once, each with its CRC64NVME signed in, and the
+//! whole object's CRC64NVME is checked by storage at completion; failed
 //! requests are retried with jittered backoff; an interrupted upload can
 //! resume from the parts already stored; downloads stream and resume with
 //! `Range`. Presigned URLs are never printed. The gateway's answers are read
 //! as the [`crate::wire`] messages it writes.
 
+mod attributes;
+mod checksum;
 mod download;
 mod multipart;
 mod parts;
@@ -40,7 +43,7 @@ pub enum ClientError {
         reason: String,
     },
     /// Storage refused the request.
-    #[error("storage answered {status} {code}: {message}")]
+    #[error("storage answered {status} {code}{}", detail(message))]
     Storage {
         /// The HTTP status.
         status: StatusCode,
@@ -76,21 +79,34 @@ pub enum ClientError {
         /// How to continue.
         hint: String,
     },
+    /// Stopped by Ctrl-C, with how to go on.
+    #[error("interrupted: {0}")]
+    Interrupted(String),
     /// A mistake in what the user asked for.
     #[error("{0}")]
     Usage(String),
 }
 
+/// `: message`, or nothing when storage gave none.
+fn detail(message: &str) -> String {
+    if message.is_empty() { String::new() } else { format!(": {message}") }
+}
+
 impl ClientError {
-    /// Whether trying again may help.
+    /// Whether trying again may help: a network failure, the gateway or
+    /// storage overloaded or failing, or storage refusing what a fresh
+    /// presigned URL cures (an expired URL, a request that took too long).
+    /// Never the gateway's own refusals, a bad URL or a local error: they
+    /// answer the same however often they are tried.
     fn is_transient(&self) -> bool {
         match self {
-            Self::Network(_) => true,
+            Self::Network(error) => !error.is_builder(),
             Self::Gateway { status, .. } => status.is_server_error() || *status == StatusCode::TOO_MANY_REQUESTS,
-            Self::Storage { status, code, .. } => {
+            Self::Storage { status, code, message } => {
                 status.is_server_error()
                     || *status == StatusCode::TOO_MANY_REQUESTS
                     || matches!(code.as_str(), "RequestTimeout" | "SlowDown" | "RequestTimeTooSkewed")
+                    || (*status == StatusCode::FORBIDDEN && code == "AccessDenied" && message.contains("expired"))
             }
             Self::Io(..)
             | Self::Integrity(_)
@@ -98,6 +114,7 @@ impl ClientError {
             | Self::Decode(_)
             | Self::Task(_)
             | Self::Resumable { .. }
+            | Self::Interrupted(_)
             | Self::Usage(_) => false,
         }
     }
@@ -162,10 +179,13 @@ impl GatewayClient {
     }
 }
 
-/// The gateway's one-line reason.
+/// The gateway's one-line reason, with how the CLI passes a token when that is what it asks for.
 async fn gateway_error(response: reqwest::Response) -> ClientError {
     let status = response.status();
-    let reason = response.text().await.unwrap_or_default().trim().to_owned();
+    let mut reason = response.text().await.unwrap_or_default().trim().to_owned();
+    if status == StatusCode::UNAUTHORIZED {
+        reason.push_str(" (the CLI sends the token given with --token or PRESIGN_GATEWAY_TOKEN)");
+    }
     ClientError::Gateway { status, reason }
 }
 

@@ -1,58 +1,67 @@
 //! The multipart steps, as the gateway's JSON messages ([`crate::wire`]):
-//! start, list what is stored, complete, abort.
+//! start (with a full-object CRC64NVME checksum), list what is stored,
+//! complete (with each part's CRC64NVME and the whole object's, which
+//! storage checks), abort.
 
 use reqwest::header::{ACCEPT, HeaderMap};
 use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 
+use super::checksum::CRC64NVME;
+use super::parts::HeldPart;
 use super::retry::with_retries;
 use super::{ClientError, GatewayClient, gateway_error, header, with_query};
 use crate::wire;
 
-/// Starts an upload; returns its id.
-pub async fn create(gateway: &GatewayClient, url: &Url, sha256: Option<&str>) -> Result<String, ClientError> {
+/// Starts an upload whose parts and whole carry CRC64NVME checksums; returns its id.
+pub async fn create(gateway: &GatewayClient, url: &Url, object: &HeaderMap) -> Result<String, ClientError> {
     let mut headers = json_headers()?;
-    if let Some(sha256) = sha256 {
-        headers.insert("x-amz-meta-sha256", header(sha256)?);
-    }
+    headers.extend(object.clone());
+    headers.insert("x-amz-checksum-algorithm", header("CRC64NVME")?);
+    headers.insert("x-amz-checksum-type", header("FULL_OBJECT")?);
     let started: wire::UploadStarted =
         call(gateway, "starting the upload", Method::POST, &with_query(url, &[("uploads", None)]), headers, None)
             .await?;
     Ok(started.upload_id)
 }
 
-/// The parts storage holds, as (number, ETag).
-pub async fn list_parts(
-    gateway: &GatewayClient,
-    url: &Url,
-    upload_id: &str,
-) -> Result<Vec<(u16, String)>, ClientError> {
+/// The parts storage holds.
+pub async fn list_parts(gateway: &GatewayClient, url: &Url, upload_id: &str) -> Result<Vec<HeldPart>, ClientError> {
     let list_url = with_query(url, &[("uploadId", Some(upload_id))]);
     let list: wire::PartList =
         call(gateway, "listing the parts", Method::GET, &list_url, json_headers()?, None).await?;
-    Ok(list.parts.into_iter().map(|p| (p.part_number, p.etag)).collect())
+    let held = list.parts.into_iter().map(|p| HeldPart {
+        number: p.part_number,
+        etag: p.etag,
+        crc64nvme: p.checksums.checksum_crc64nvme,
+    });
+    Ok(held.collect())
 }
 
-/// Completes the upload from `parts`; returns the object's ETag.
+/// Completes the upload from `parts`, whose CRC64NVMEs make `crc64nvme`
+/// (base64), which storage checks; returns the object as storage reports it.
 pub async fn complete(
     gateway: &GatewayClient,
     url: &Url,
     upload_id: &str,
     parts: Vec<wire::ListedPart>,
-) -> Result<String, ClientError> {
+    crc64nvme: &str,
+) -> Result<wire::Completed, ClientError> {
     let body = serde_json::to_vec(&wire::CompletionRequest { parts })
         .map_err(|e| ClientError::Protocol(format!("cannot write the part list: {e}")))?;
     let complete_url = with_query(url, &[("uploadId", Some(upload_id))]);
-    let done: wire::Completed =
-        call(gateway, "completing the upload", Method::POST, &complete_url, json_headers()?, Some(body)).await?;
-    Ok(done.etag)
+    let mut headers = json_headers()?;
+    headers.insert(CRC64NVME, header(crc64nvme)?);
+    headers.insert("x-amz-checksum-type", header("FULL_OBJECT")?);
+    call(gateway, "completing the upload", Method::POST, &complete_url, headers, Some(body)).await
 }
 
 /// Aborts the upload, warning when that fails (storage's lifecycle rule cleans up).
 pub async fn abort(gateway: &GatewayClient, url: &Url, upload_id: &str) {
     let abort_url = with_query(url, &[("uploadId", Some(upload_id))]);
     if let Err(error) = gateway.call(Method::DELETE, &abort_url, HeaderMap::new(), None).await {
-        tracing::warn!(error = %crate::telemetry::ErrorChain(&error), "could not abort the upload; storage's lifecycle rule will clean it up");
+        let error = crate::telemetry::ErrorChain(&error);
+        tracing::warn!("could not abort the upload ({error}); storage's lifecycle rule will clean it up");
     }
 }
 

@@ -1,18 +1,20 @@
 //! The parts of one multipart upload, read in order and sent several at
-//! once, each with its MD5 signed in, so storage refuses a corrupted part.
+//! once, each with its CRC64NVME signed in, so storage refuses a corrupted
+//! part; the parts' CRCs combine into the whole object's without another
+//! read of the data.
 
 use std::sync::Arc;
 
 use aws_lc_rs::digest::{Context, SHA256};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 use md5::{Digest, Md5};
 use reqwest::Url;
+use reqwest::header::HeaderMap;
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use super::checksum::{crc64nvme, crc64nvme_base64};
 use super::put::{put_through, upload_headers};
 use super::retry::with_retries;
 use super::{ClientError, GatewayClient, with_query};
@@ -24,17 +26,34 @@ use crate::wire;
 pub struct DonePart {
     /// Its number.
     pub number: u16,
-    /// Its ETag: the hex MD5 of its bytes.
+    /// Its ETag, as storage gave it.
     pub etag: String,
+    /// The CRC64NVME of its bytes.
+    pub crc64nvme: u64,
+    /// Its length.
+    pub size: u64,
     /// Whether it was stored before this run.
     pub resumed: bool,
 }
 
 impl DonePart {
-    /// As the completion lists it.
+    /// As the completion lists it, with its checksum for storage to check again.
     pub fn listed(&self) -> wire::ListedPart {
-        wire::ListedPart { part_number: self.number, etag: self.etag.clone() }
+        let checksums =
+            wire::Checksums { checksum_crc64nvme: Some(crc64nvme_base64(self.crc64nvme)), ..Default::default() };
+        wire::ListedPart { part_number: self.number, etag: self.etag.clone(), checksums }
     }
+}
+
+/// A part storage already holds, as its part list says.
+#[derive(Debug, Clone)]
+pub struct HeldPart {
+    /// Its number.
+    pub number: u16,
+    /// Its ETag.
+    pub etag: String,
+    /// Its CRC64NVME, base64, when storage keeps one.
+    pub crc64nvme: Option<String>,
 }
 
 /// What reading and sending the parts produced.
@@ -55,8 +74,8 @@ pub struct Parts {
     pub upload_id: String,
     pub part_size: u64,
     pub concurrency: usize,
-    /// Parts storage already holds, as (number, ETag).
-    pub stored: Arc<Vec<(u16, String)>>,
+    /// Parts storage already holds.
+    pub stored: Arc<Vec<HeldPart>>,
     pub bar: indicatif::ProgressBar,
 }
 
@@ -76,7 +95,11 @@ impl Parts {
         let mut next = first;
         loop {
             // Hold a permit before reading, so at most `concurrency` parts are in memory.
-            let permit = permits.clone().acquire_owned().await.map_err(|_| ClientError::Usage("cancelled".into()))?;
+            let permit = permits
+                .clone()
+                .acquire_owned()
+                .await
+                .map_err(|_| ClientError::Protocol("the part queue closed".into()))?;
             let chunk = match next.take() {
                 Some(chunk) => chunk,
                 None => read_chunk(reader, self.part_size).await?,
@@ -121,28 +144,28 @@ impl Parts {
         let (gateway, url, upload_id, stored, bar) =
             (self.gateway.clone(), self.url.clone(), self.upload_id.clone(), self.stored.clone(), self.bar.clone());
         async move {
-            let digest = Md5::digest(&chunk);
-            let md5_hex = hex::encode(digest);
-            let length = chunk.len() as u64;
-            if stored.iter().any(|(n, etag)| *n == number && *etag == md5_hex) {
-                bar.inc(length);
-                return Ok(DonePart { number, etag: md5_hex, resumed: true });
+            let crc = crc64nvme(&chunk);
+            let crc_text = crc64nvme_base64(crc);
+            let size = chunk.len() as u64;
+            // Already stored with these bytes: the same CRC64NVME, or (uploads
+            // started before CRCs) an ETag that is the MD5 of these bytes.
+            let held = stored.iter().find(|p| p.number == number).filter(|p| match &p.crc64nvme {
+                Some(stored_crc) => *stored_crc == crc_text,
+                None => p.etag == hex::encode(Md5::digest(&chunk)),
+            });
+            if let Some(held) = held {
+                bar.inc(size);
+                return Ok(DonePart { number, etag: held.etag.clone(), crc64nvme: crc, size, resumed: true });
             }
-            let md5 = STANDARD.encode(digest);
             let number_text = number.to_string();
             let part_url = with_query(&url, &[("partNumber", Some(&number_text)), ("uploadId", Some(&upload_id))]);
-            let headers = upload_headers(length, Some(&md5), None)?;
+            let headers = upload_headers(size, &crc_text, &HeaderMap::new())?;
             let etag = with_retries(&format!("part {number}"), || {
-                put_through(&gateway, &part_url, &headers, length, chunk.clone().into())
+                put_through(&gateway, &part_url, &headers, size, chunk.clone().into())
             })
             .await?;
-            if etag != md5_hex {
-                return Err(ClientError::Integrity(format!(
-                    "storage reports part {number} with ETag {etag}, not its MD5 {md5_hex}"
-                )));
-            }
-            bar.inc(length);
-            Ok(DonePart { number, etag, resumed: false })
+            bar.inc(size);
+            Ok(DonePart { number, etag, crc64nvme: crc, size, resumed: false })
         }
     }
 }

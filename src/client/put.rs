@@ -1,20 +1,19 @@
 //! One presigned PUT through the gateway: ask where (declaring the size and
-//! the digests to sign in), then send the body straight to storage.
+//! the checksum to sign in), then send the body straight to storage, which
+//! checks the checksum and echoes it.
 
 use reqwest::header::{CONTENT_LENGTH, ETAG, HeaderMap};
 use reqwest::{Method, StatusCode, Url};
 
+use super::checksum::CRC64NVME;
 use super::{ClientError, GatewayClient, header, storage_error};
 
-pub fn upload_headers(length: u64, md5: Option<&str>, sha256: Option<&str>) -> Result<HeaderMap, ClientError> {
-    let mut headers = HeaderMap::new();
+/// The headers of an upload of `length` bytes with CRC64NVME `crc64nvme`
+/// (base64), and the object's own (type, metadata) for a whole object.
+pub fn upload_headers(length: u64, crc64nvme: &str, object: &HeaderMap) -> Result<HeaderMap, ClientError> {
+    let mut headers = object.clone();
     headers.insert("upload-length", header(&length.to_string())?);
-    if let Some(md5) = md5 {
-        headers.insert("content-md5", header(md5)?);
-    }
-    if let Some(sha256) = sha256 {
-        headers.insert("x-amz-meta-sha256", header(sha256)?);
-    }
+    headers.insert(CRC64NVME, header(crc64nvme)?);
     Ok(headers)
 }
 
@@ -42,6 +41,17 @@ pub async fn put_through(
         .map_err(super::network)?;
     if response.status() != StatusCode::OK {
         return Err(storage_error(response).await);
+    }
+    // Storage checked the CRC it was sent; one that reports another has stored other bytes.
+    let sent = headers.get(CRC64NVME);
+    if let (Some(sent), Some(reported)) = (sent, response.headers().get(CRC64NVME))
+        && sent != reported
+    {
+        return Err(ClientError::Integrity(format!(
+            "storage reports the CRC64NVME {}, not the {} sent",
+            reported.to_str().unwrap_or_default(),
+            sent.to_str().unwrap_or_default()
+        )));
     }
     Ok(etag_of(&response))
 }

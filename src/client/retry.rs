@@ -32,7 +32,11 @@ impl Retry {
             return false;
         }
         let Some(wait) = self.delays.next() else { return false };
-        tracing::warn!(error = %crate::telemetry::ErrorChain(error), "{what} failed; retrying in {wait:.1?}");
+        tracing::warn!(
+            "{what} failed ({}); trying again in {:.1} s",
+            crate::telemetry::ErrorChain(error),
+            wait.as_secs_f64()
+        );
         tokio::time::sleep(wait).await;
         true
     }

@@ -24,7 +24,8 @@ pub struct Pending {
     pub upload_id: String,
 }
 
-/// Where pending uploads are kept: `$PRESIGN_GATEWAY_STATE_DIR`, or the
+/// Where pending uploads are kept (one small JSON file each, removed when
+/// the upload completes or is given up): `$PRESIGN_GATEWAY_STATE_DIR`, or the
 /// user's cache folder (`$XDG_CACHE_HOME` or `~/.cache` on Linux, as `dirs`
 /// finds it on each system) under `presign-gateway/uploads`.
 fn dir() -> PathBuf {
@@ -34,7 +35,8 @@ fn dir() -> PathBuf {
     dirs::cache_dir().unwrap_or_else(std::env::temp_dir).join("presign-gateway").join("uploads")
 }
 
-fn path(url: &str, file: &Path) -> PathBuf {
+/// Where the pending upload of `file` to `url` is recorded.
+pub fn path(url: &str, file: &Path) -> PathBuf {
     let id = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, format!("{url}\n{}", file.display()).as_bytes());
     dir().join(format!("{}.json", &hex::encode(id.as_ref())[..32]))
 }

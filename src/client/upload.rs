@@ -1,19 +1,21 @@
 //! Uploads: one presigned PUT for a small file, parts in parallel for the
-//! rest, each part's MD5 signed in so storage checks it.
+//! rest. Every byte is covered by a CRC64NVME that storage checks: a PUT's
+//! own, each part's, and the whole object's at completion, combined from the
+//! parts' (no second read). `--sha256` also records the file's SHA-256,
+//! which costs one more read of a file.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Instant, UNIX_EPOCH};
 
 use aws_lc_rs::digest::{Context, SHA256};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
-use md5::{Digest, Md5};
+use reqwest::header::HeaderMap;
 use reqwest::{StatusCode, Url};
 
+use super::checksum::{combine, crc64nvme, crc64nvme_base64, digest, empty};
 use super::multipart::{abort, complete, create, list_parts};
-use super::parts::{DonePart, Parts, Sent, read_chunk};
+use super::parts::{DonePart, HeldPart, Parts, Sent, read_chunk};
 use super::put::{put_through, upload_headers};
 use super::retry::with_retries;
 use super::state::{self, Pending};
@@ -34,17 +36,25 @@ pub struct UploadOptions {
     /// Continue the interrupted upload of the same file to the same URL.
     pub resume: bool,
     /// Compute the file's SHA-256 first and keep it with the object (one
-    /// more read of the file), so downloads can check it.
+    /// more read of the file), besides the CRC64NVME storage checks.
     pub sha256: bool,
+    /// The object's type [default: from the file's extension].
+    pub content_type: Option<String>,
+    /// `x-amz-meta-*` to keep with the object (names without the prefix).
+    pub metadata: Vec<(String, String)>,
 }
 
 /// What was uploaded.
 #[derive(Debug)]
 pub struct Uploaded {
-    /// Bytes sent.
+    /// The object's size.
     pub size: u64,
-    /// The whole file's SHA-256, unless it was not computed.
+    /// Bytes already stored by an earlier run, not sent again.
+    pub skipped: u64,
+    /// The whole file's SHA-256, when asked for.
     pub sha256: Option<String>,
+    /// The whole object's CRC64NVME, base64, as storage checked it.
+    pub crc64nvme: String,
     /// Storage's ETag.
     pub etag: String,
     /// Parts (1 for a single PUT).
@@ -60,27 +70,50 @@ impl std::fmt::Display for Uploaded {
         let resumed = if self.resumed > 0 { format!(", {} already stored", self.resumed) } else { String::new() };
         write!(
             f,
-            "uploaded {} bytes in {} part(s){resumed}, {:.1} s, {:.1} MiB/s\nsha256 {}\netag {}",
+            "uploaded {} bytes in {} part(s){resumed}, {:.1} s, {:.1} MiB/s\ncrc64nvme {} (whole object, checked by storage)\nsha256 {}\netag {}",
             self.size,
             self.parts,
             self.seconds,
-            super::rate(self.size, self.seconds),
-            self.sha256.as_deref().unwrap_or("(not computed: --no-sha256)"),
+            super::rate(self.size - self.skipped, self.seconds),
+            self.crc64nvme,
+            self.sha256.as_deref().unwrap_or("(not recorded: add --sha256 to keep one with the object)"),
             self.etag
         )
     }
 }
 
-/// Uploads `options.source` to `options.url` through `gateway`.
+/// Uploads `options.source` to `options.url` through `gateway`, until done
+/// or Ctrl-C, after which it says how to resume.
 pub async fn upload(gateway: &GatewayClient, options: UploadOptions) -> Result<Uploaded, ClientError> {
+    tokio::select! {
+        uploaded = upload_until_done(gateway, &options) => uploaded,
+        _ = tokio::signal::ctrl_c() => Err(interrupted(&options)),
+    }
+}
+
+/// Ctrl-C: where the upload stands and how to go on.
+fn interrupted(options: &UploadOptions) -> ClientError {
+    let state = state::path(options.url.as_str(), Path::new(&options.source));
+    let hint = if state.is_file() {
+        format!(
+            "the parts sent so far are kept: run the same command with --resume to continue (state in {})",
+            state.display()
+        )
+    } else {
+        "nothing was kept: run the same command to start again".to_owned()
+    };
+    ClientError::Interrupted(hint)
+}
+
+async fn upload_until_done(gateway: &GatewayClient, options: &UploadOptions) -> Result<Uploaded, ClientError> {
     let started = Instant::now();
     if !(MIN_PART_BYTES..=MAX_PART_BYTES).contains(&options.part_size) {
         return Err(ClientError::Usage("--part-size must be between 5 MiB and 5 GiB".into()));
     }
     let mut uploaded = if options.source == "-" {
-        upload_stdin(gateway, &options).await?
+        upload_stdin(gateway, options).await?
     } else {
-        upload_file(gateway, &options, Path::new(&options.source)).await?
+        upload_file(gateway, options, Path::new(&options.source)).await?
     };
     uploaded.seconds = started.elapsed().as_secs_f64();
     Ok(uploaded)
@@ -92,23 +125,46 @@ async fn upload_stdin(gateway: &GatewayClient, options: &UploadOptions) -> Resul
     if (first.len() as u64) < options.part_size {
         // All of it fits in one part: one PUT, no multipart.
         let sha256 = options.sha256.then(|| sha256_hex(&first));
-        let etag = put_bytes(gateway, &options.url, first.clone(), sha256.as_deref()).await?;
-        return Ok(Uploaded { size: first.len() as u64, sha256, etag, parts: 1, resumed: 0, seconds: 0.0 });
+        let crc = crc64nvme_base64(crc64nvme(&first));
+        let object = options.object_headers(sha256.as_deref())?;
+        let etag = put_bytes(gateway, &options.url, first.clone(), &crc, &object).await?;
+        let size = first.len() as u64;
+        return Ok(Uploaded { size, skipped: 0, sha256, crc64nvme: crc, etag, parts: 1, resumed: 0, seconds: 0.0 });
     }
     let bar = progress::bar(None, "uploading");
-    let upload_id = create(gateway, &options.url, None).await?;
+    let upload_id = create(gateway, &options.url, &options.object_headers(None)?).await?;
     let parts = parts(gateway, options, &upload_id, Vec::new(), &bar);
     let result = parts.run(Some(first), &mut stdin, options.sha256).await;
     bar.finish_and_clear();
     match result {
         Ok(Sent { bytes, sha256, parts }) => {
-            let etag = complete(gateway, &options.url, &upload_id, listed(&parts)).await?;
-            Ok(Uploaded { size: bytes, sha256, etag, parts: count(&parts), resumed: 0, seconds: 0.0 })
+            let (etag, crc) = finish(gateway, &options.url, &upload_id, &parts).await?;
+            let parts = count(&parts);
+            Ok(Uploaded { size: bytes, skipped: 0, sha256, crc64nvme: crc, etag, parts, resumed: 0, seconds: 0.0 })
         }
         Err(error) => {
             abort(gateway, &options.url, &upload_id).await;
             Err(error)
         }
+    }
+}
+
+/// Completes the upload from `parts`, with their CRC64NVMEs combined into the
+/// whole object's for storage to check; returns the ETag and that CRC.
+async fn finish(
+    gateway: &GatewayClient,
+    url: &Url,
+    upload_id: &str,
+    parts: &[DonePart],
+) -> Result<(String, String), ClientError> {
+    let whole = parts.iter().fold(empty(), |sofar, part| combine(sofar, part.crc64nvme, part.size));
+    let crc = crc64nvme_base64(whole);
+    let done = complete(gateway, url, upload_id, listed(parts), &crc).await?;
+    match done.checksums.checksum_crc64nvme {
+        Some(reported) if reported != crc => Err(ClientError::Integrity(format!(
+            "storage reports the object's CRC64NVME as {reported}, not the {crc} of the parts sent"
+        ))),
+        _ => Ok((done.etag, crc)),
     }
 }
 
@@ -120,13 +176,18 @@ async fn upload_file(gateway: &GatewayClient, options: &UploadOptions, path: &Pa
     }
     let size = metadata.len();
     let modified = metadata.modified().ok().and_then(|m| m.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_secs());
-    // Whole-file SHA-256 first: it is kept with the object, so downloads can check it.
-    let sha256 = if options.sha256 { Some(hash_file(path, size).await?) } else { None };
-
     let shared_link = options.url.query_pairs().any(|(name, _)| name == "token");
-    if size <= options.part_size || shared_link {
-        let etag = put_file(gateway, &options.url, path, size, sha256.as_deref()).await?;
-        return Ok(Uploaded { size, sha256, etag, parts: 1, resumed: 0, seconds: 0.0 });
+    let single = size <= options.part_size || shared_link;
+    // A PUT's checksum, and the SHA-256 that is kept with the object, must be
+    // known before the first byte is sent: one read of the file first. Parts
+    // are checksummed as they are read, so a multipart upload reads only for --sha256.
+    let (crc, sha256) =
+        if single || options.sha256 { hash_file(path, size, single, options.sha256).await? } else { (None, None) };
+    if single {
+        let crc = crc64nvme_base64(crc.unwrap_or_else(empty));
+        let object = options.object_headers(sha256.as_deref())?;
+        let etag = put_file(gateway, &options.url, path, size, &crc, &object).await?;
+        return Ok(Uploaded { size, skipped: 0, sha256, crc64nvme: crc, etag, parts: 1, resumed: 0, seconds: 0.0 });
     }
 
     // Keep within S3's 10,000 parts.
@@ -158,7 +219,7 @@ async fn upload_file(gateway: &GatewayClient, options: &UploadOptions, path: &Pa
     let (upload_id, stored) = if let Some(resumed) = resumed {
         resumed
     } else {
-        let upload_id = create(gateway, &options.url, sha256.as_deref()).await?;
+        let upload_id = create(gateway, &options.url, &options.object_headers(sha256.as_deref())?).await?;
         let pending = Pending {
             url: url.clone(),
             file: path.to_owned(),
@@ -177,30 +238,54 @@ async fn upload_file(gateway: &GatewayClient, options: &UploadOptions, path: &Pa
     let mut file = tokio::fs::File::open(path).await.map_err(io)?;
     let result = parts.run(None, &mut file, false).await;
     bar.finish_and_clear();
-    let sent = result.map_err(|error| resumable(error, path))?;
-    if sent.bytes != size {
-        return Err(ClientError::Integrity(format!("{} changed while it was read", path.display())));
-    }
-    let etag = complete(gateway, &options.url, &upload_id, listed(&sent.parts))
-        .await
-        .map_err(|error| resumable(error, path))?;
+    let failed = |error| fail(gateway, &options.url, &upload_id, path, error);
+    let sent = match result {
+        Ok(sent) if sent.bytes == size => sent,
+        Ok(_) => {
+            return Err(failed(ClientError::Integrity(format!("{} changed while it was read", path.display()))).await);
+        }
+        Err(error) => return Err(failed(error).await),
+    };
+    let (etag, crc) = match finish(gateway, &options.url, &upload_id, &sent.parts).await {
+        Ok(done) => done,
+        Err(error) => return Err(failed(error).await),
+    };
     state::forget(&url, path);
-    let resumed = u16::try_from(sent.parts.iter().filter(|p| p.resumed).count()).unwrap_or(u16::MAX);
-    Ok(Uploaded { size, sha256, etag, parts: count(&sent.parts), resumed, seconds: 0.0 })
+    let resumed: Vec<_> = sent.parts.iter().filter(|p| p.resumed).collect();
+    Ok(Uploaded {
+        size,
+        skipped: resumed.iter().map(|p| p.size).sum(),
+        sha256,
+        crc64nvme: crc,
+        etag,
+        parts: count(&sent.parts),
+        resumed: u16::try_from(resumed.len()).unwrap_or(u16::MAX),
+        seconds: 0.0,
+    })
 }
 
-/// `error`, with how to continue: the parts sent so far are kept.
-fn resumable(error: ClientError, path: &Path) -> ClientError {
-    let hint =
-        format!("the parts sent so far are kept: run the same command with --resume to continue {}", path.display());
-    ClientError::Resumable { error: Box::new(error), hint }
+/// What a failed multipart upload leaves: kept for `--resume` when trying
+/// again can help; otherwise (a refusal that will not change, a changed
+/// file) aborted, its state forgotten.
+async fn fail(gateway: &GatewayClient, url: &Url, upload_id: &str, path: &Path, error: ClientError) -> ClientError {
+    if error.is_transient() {
+        let hint = format!(
+            "the parts sent so far are kept: run the same command with --resume to continue {} (state in {})",
+            path.display(),
+            state::path(url.as_str(), path).display()
+        );
+        return ClientError::Resumable { error: Box::new(error), hint };
+    }
+    abort(gateway, url, upload_id).await;
+    state::forget(url.as_str(), path);
+    error
 }
 
 fn parts(
     gateway: &GatewayClient,
     options: &UploadOptions,
     upload_id: &str,
-    stored: Vec<(u16, String)>,
+    stored: Vec<HeldPart>,
     bar: &indicatif::ProgressBar,
 ) -> Parts {
     Parts {
@@ -226,21 +311,33 @@ fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(aws_lc_rs::digest::digest(&SHA256, bytes).as_ref())
 }
 
-async fn hash_file(path: &Path, size: u64) -> Result<String, ClientError> {
+/// One read of the file for its CRC64NVME and its SHA-256, each when asked for.
+async fn hash_file(
+    path: &Path,
+    size: u64,
+    crc: bool,
+    sha256: bool,
+) -> Result<(Option<u64>, Option<String>), ClientError> {
     let path: PathBuf = path.to_owned();
     let bar = progress::bar(Some(size), "checksumming");
     let hashing = bar.clone();
     let result = tokio::task::spawn_blocking(move || {
         use std::io::Read;
         let mut file = std::fs::File::open(&path)?;
-        let mut context = Context::new(&SHA256);
+        let mut crc = crc.then(digest);
+        let mut context = sha256.then(|| Context::new(&SHA256));
         let mut buffer = vec![0; 1 << 20];
         loop {
             let n = file.read(&mut buffer)?;
             if n == 0 {
-                return Ok(hex::encode(context.finish().as_ref()));
+                return Ok((crc.map(|c| c.finalize()), context.map(|c| hex::encode(c.finish().as_ref()))));
             }
-            context.update(&buffer[..n]);
+            if let Some(crc) = crc.as_mut() {
+                crc.update(&buffer[..n]);
+            }
+            if let Some(context) = context.as_mut() {
+                context.update(&buffer[..n]);
+            }
             hashing.inc(n as u64);
         }
     })
@@ -250,29 +347,32 @@ async fn hash_file(path: &Path, size: u64) -> Result<String, ClientError> {
     result.map_err(|e| ClientError::Io("cannot read the file".into(), e))
 }
 
-/// One presigned PUT of bytes in memory.
+/// One presigned PUT of bytes in memory, with their CRC64NVME `crc` (base64)
+/// and the object's own headers.
 async fn put_bytes(
     gateway: &GatewayClient,
     url: &Url,
     bytes: Bytes,
-    sha256: Option<&str>,
+    crc: &str,
+    object: &HeaderMap,
 ) -> Result<String, ClientError> {
-    let md5 = STANDARD.encode(Md5::digest(&bytes));
     let length = bytes.len() as u64;
-    let headers = upload_headers(length, Some(&md5), sha256)?;
+    let headers = upload_headers(length, crc, object)?;
     with_retries("the upload", || put_through(gateway, url, &headers, length, bytes.clone().into())).await
 }
 
-/// One presigned PUT streamed from a file.
+/// One presigned PUT streamed from a file whose CRC64NVME is `crc` (base64),
+/// with the object's own headers.
 async fn put_file(
     gateway: &GatewayClient,
     url: &Url,
     path: &Path,
     size: u64,
-    sha256: Option<&str>,
+    crc: &str,
+    object: &HeaderMap,
 ) -> Result<String, ClientError> {
     let bar = progress::bar(Some(size), "uploading");
-    let headers = upload_headers(size, None, sha256)?;
+    let headers = upload_headers(size, crc, object)?;
     let result = with_retries("the upload", || {
         let (headers, bar) = (&headers, bar.clone());
         async move {

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 
 use crate::auth::JwtKeyError;
-use crate::core::grant::MethodsError;
+use crate::core::Rejection;
 use crate::core::key::KeyError;
 use crate::core::tenant::TenantError;
 use crate::links::ShareKeysError;
@@ -66,7 +66,45 @@ pub enum ConfigError {
     JwtKey(#[from] JwtKeyError),
     /// Share keys that cannot be used.
     #[error("--share-keys / SHARE_KEYS: {0}")]
-    ShareKeys(#[from] ShareKeysError),
+    ShareKeys(ShareKeysError),
+    /// `share` with no keys to sign with.
+    #[error("presign-gateway share needs the gateway's share keys: pass --share-keys or set SHARE_KEYS")]
+    NoShareKeys,
+    /// A tenant-less link minted for a gateway whose callers are tenants.
+    #[error(
+        "a link without --tenant opens only on a gateway with --auth none; this one runs --auth {0} (AUTH_MODE): name the tenant with --tenant"
+    )]
+    ShareTenantRequired(&'static str),
+    /// Not `host:port`.
+    #[error("{setting} `{value}` is not a host and port such as 127.0.0.1:3000 or localhost:3000")]
+    Listen {
+        /// The flag and its variable.
+        setting: &'static str,
+        /// What was given.
+        value: String,
+    },
+    /// A host name that resolves to nothing.
+    #[error("{setting} `{value}` does not resolve to an address: {reason}")]
+    Unresolvable {
+        /// The flag and its variable.
+        setting: &'static str,
+        /// What was given.
+        value: String,
+        /// The resolver's reason.
+        reason: String,
+    },
+    /// An allowed upload type that is not one.
+    #[error("--allowed-types / ALLOWED_TYPES entry `{0}` is not a media type such as image/png or image/*")]
+    AllowedType(String),
+    /// A media type that is not one.
+    #[error("--inline-types / INLINE_TYPES entry `{0}` is not a media type such as text/html or image/*")]
+    InlineType(String),
+    /// A zero limit.
+    #[error("--max-connections / MAX_CONNECTIONS must be at least 1")]
+    MaxConnections,
+    /// A timeout of zero.
+    #[error("{0} must be at least one second")]
+    Timeout(&'static str),
     /// A tenant id that cannot be used.
     #[error("--tenant: {0}")]
     Tenant(TenantError),
@@ -76,12 +114,9 @@ pub enum ConfigError {
     /// A link lifetime out of range.
     #[error("--ttl must be between 1 second and {0} seconds (SHARE_MAX_TTL)")]
     ShareTtl(u64),
-    /// A methods list that does not parse.
-    #[error("--methods: {0}")]
-    ShareMethods(MethodsError),
-    /// A size limit on a link that cannot upload.
-    #[error("--max-size applies to links that allow PUT")]
-    ShareMaxSize,
+    /// A link the gateway's share rules refuse.
+    #[error("cannot mint the link: {0}")]
+    Share(Rejection),
     /// Not a CloudWatch namespace.
     #[error("--metrics-namespace / METRICS_NAMESPACE: {0}")]
     MetricsNamespace(BadNamespace),

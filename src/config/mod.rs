@@ -12,7 +12,9 @@ use http::HeaderValue;
 use crate::auth::{Authenticator, JwtVerifier};
 use crate::cli::{AuthMode, LogFormat, ServeArgs, StoreArgs};
 use crate::core::Policy;
+use crate::core::download::InlineTypes;
 use crate::core::key::KeyPrefix;
+use crate::core::media::MediaTypes;
 use crate::links::ShareKeys;
 use crate::metrics::emf::Namespace;
 use crate::signing::MAX_EXPIRES;
@@ -23,7 +25,10 @@ mod values;
 
 pub use error::ConfigError;
 pub use share::ShareCommand;
-use values::{allowed_origins, base_url, check_bucket, check_region, check_share_max_ttl};
+use values::{allowed_origins, base_url, check_bucket, check_region, check_share_max_ttl, listen_addresses, timeout};
+
+/// The setting that ages out incomplete uploads of the embedded store.
+const UPLOAD_AGE: &str = "--abort-incomplete-uploads-after / ABORT_INCOMPLETE_UPLOADS_AFTER";
 
 /// Where the gateway runs, which decides the defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,8 +42,12 @@ pub enum Runtime {
 /// The validated configuration.
 #[derive(Debug)]
 pub struct Config {
-    /// Where the gateway listens (local server only).
-    pub listen: SocketAddr,
+    /// Where the gateway listens (local server only): every address its host resolves to.
+    pub listen: Vec<SocketAddr>,
+    /// Limits of the local servers.
+    pub server: ServerLimits,
+    /// How long each of the gateway's own calls to storage may take.
+    pub storage_timeout: Duration,
     /// Which storage URLs are signed for.
     pub store: StoreConfig,
     /// What the gateway is built from.
@@ -84,6 +93,8 @@ pub struct EmbeddedConfig {
     pub bucket: String,
     /// The URL clients reach the store at, if not its listen address.
     pub public_url: Option<String>,
+    /// Incomplete multipart uploads older than this are aborted.
+    pub abort_uploads_after: Duration,
 }
 
 /// The validated settings of `presign-gateway store`.
@@ -91,6 +102,8 @@ pub struct EmbeddedConfig {
 pub struct StoreOnlyConfig {
     /// The store.
     pub store: EmbeddedConfig,
+    /// Limits of its HTTP server.
+    pub server: ServerLimits,
     /// The one key pair the store accepts signatures from.
     pub credentials: aws_credential_types::Credentials,
     /// Browser origins allowed to reach the store.
@@ -99,11 +112,22 @@ pub struct StoreOnlyConfig {
     pub log: LogConfig,
 }
 
+/// What a local HTTP server allows its clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerLimits {
+    /// How long a client may take to send a request's headers.
+    pub header_timeout: Duration,
+    /// The most connections served at once.
+    pub max_connections: usize,
+}
+
 /// The settings a gateway is built from, validated with the configuration.
 #[derive(Debug)]
 pub struct GatewaySettings {
     /// Rules every decision follows.
     pub policy: Policy,
+    /// How long a request body the gateway reads may take to arrive.
+    pub body_timeout: Duration,
     /// Browser origins allowed to call the gateway.
     pub allowed_origins: AllowedOrigins,
     /// How callers are authenticated.
@@ -160,26 +184,33 @@ impl Config {
             check_region(region)?;
         }
         let metrics_namespace = Namespace::new(&args.metrics_namespace).map_err(ConfigError::MetricsNamespace)?;
-        let store = store(&args, runtime)?;
+        let listen = listen_addresses("--listen / LISTEN_ADDR", &args.listen)?;
+        let store = store(&args, listen[0], runtime)?;
         let base_url = args.base_url.as_deref().map(|url| base_url("--base-url / BASE_URL", url)).transpose()?;
         let gateway = GatewaySettings {
             policy: policy(&args)?,
+            body_timeout: timeout("--body-timeout / BODY_TIMEOUT", args.body_timeout)?,
             allowed_origins: allowed_origins(&args.allowed_origins)?,
             auth: authenticator(&args, runtime)?,
             links: match &args.share_keys {
-                Some(spec) => Some(Links { keys: ShareKeys::parse(spec)?, base_url: base_url.clone() }),
+                Some(spec) => Some(Links {
+                    keys: ShareKeys::parse(spec).map_err(ConfigError::ShareKeys)?,
+                    base_url: base_url.clone(),
+                }),
                 None => None,
             },
         };
         let metrics_listen = match (args.metrics_listen, runtime) {
             (Some(_), Runtime::Lambda) => return Err(ConfigError::MetricsListenInLambda),
-            (Some(address), Runtime::Local) if address == args.listen && address.port() != 0 => {
+            (Some(address), Runtime::Local) if listen.contains(&address) && address.port() != 0 => {
                 return Err(ConfigError::MetricsListenIsGateway(address));
             }
             (address, _) => address,
         };
         Ok(Self {
-            listen: args.listen,
+            listen,
+            server: server_limits(args.header_timeout, args.max_connections)?,
+            storage_timeout: timeout("--storage-timeout / STORAGE_TIMEOUT", args.storage_timeout)?,
             store,
             gateway,
             share_keys_secret: args.share_keys_secret_arn.clone(),
@@ -202,10 +233,19 @@ fn policy(args: &ServeArgs) -> Result<Policy, ConfigError> {
         expires_in: Duration::from_secs(args.expires),
         max_share_ttl: args.share_max_ttl,
         max_object_size: args.max_object_size,
+        inline_types: InlineTypes::with(MediaTypes::parse(&args.inline_types).map_err(ConfigError::InlineType)?),
+        allowed_types: MediaTypes::parse(&args.allowed_types).map_err(ConfigError::AllowedType)?,
     })
 }
 
-fn store(args: &ServeArgs, runtime: Runtime) -> Result<StoreConfig, ConfigError> {
+fn server_limits(header_timeout: Duration, max_connections: usize) -> Result<ServerLimits, ConfigError> {
+    if max_connections == 0 {
+        return Err(ConfigError::MaxConnections);
+    }
+    Ok(ServerLimits { header_timeout: timeout("--header-timeout / HEADER_TIMEOUT", header_timeout)?, max_connections })
+}
+
+fn store(args: &ServeArgs, gateway: SocketAddr, runtime: Runtime) -> Result<StoreConfig, ConfigError> {
     let public_url = args.store_url.as_deref().map(|url| base_url("--store-url / STORE_URL", url)).transpose()?;
     if args.endpoint.is_some() || runtime == Runtime::Lambda {
         let endpoint =
@@ -224,7 +264,7 @@ fn store(args: &ServeArgs, runtime: Runtime) -> Result<StoreConfig, ConfigError>
     if !cfg!(feature = "embedded-store") {
         return Err(ConfigError::NoEmbeddedStore);
     }
-    let listen = args.store_listen.unwrap_or(SocketAddr::new(args.listen.ip(), 0));
+    let listen = args.store_listen.unwrap_or(SocketAddr::new(gateway.ip(), 0));
     if listen.ip().is_unspecified() && public_url.is_none() {
         return Err(ConfigError::StoreUrlRequired(listen));
     }
@@ -233,6 +273,7 @@ fn store(args: &ServeArgs, runtime: Runtime) -> Result<StoreConfig, ConfigError>
         listen,
         bucket: check_bucket(args.bucket.clone().unwrap_or_else(|| crate::cli::DEFAULT_EMBEDDED_BUCKET.to_owned()))?,
         public_url,
+        abort_uploads_after: timeout(UPLOAD_AGE, args.abort_incomplete_uploads_after)?,
     }))
 }
 
@@ -248,6 +289,7 @@ fn authenticator(args: &ServeArgs, runtime: Runtime) -> Result<Authenticator, Co
         AuthMode::Jwt => Authenticator::Jwt(JwtVerifier::new(
             args.jwt_secret.as_deref(),
             args.jwt_public_key.as_deref(),
+            &args.jwt_algorithms,
             args.jwt_issuer.clone(),
             args.jwt_audience.clone(),
             claim.to_owned(),
@@ -261,9 +303,10 @@ impl StoreOnlyConfig {
         Ok(Self {
             store: EmbeddedConfig {
                 data_dir: args.data_dir,
-                listen: args.listen,
+                listen: listen_addresses("--listen / STORE_LISTEN_ADDR", &args.listen)?[0],
                 bucket: check_bucket(args.bucket)?,
                 public_url: None,
+                abort_uploads_after: timeout(UPLOAD_AGE, args.abort_incomplete_uploads_after)?,
             },
             credentials: aws_credential_types::Credentials::new(
                 args.access_key_id,
@@ -273,6 +316,7 @@ impl StoreOnlyConfig {
                 "store-arguments",
             ),
             allowed_origins: allowed_origins(&args.allowed_origins)?,
+            server: server_limits(args.header_timeout, args.max_connections)?,
             log: LogConfig::new(args.log_level, None, Runtime::Local)?,
         })
     }
@@ -314,7 +358,7 @@ mod tests {
     #[test]
     fn defaults_start_the_embedded_store() {
         let config = config(&[], Runtime::Local).unwrap();
-        assert_eq!(config.listen, "127.0.0.1:3000".parse().unwrap());
+        assert_eq!(config.listen, vec!["127.0.0.1:3000".parse().unwrap()]);
         assert_eq!(config.gateway.policy.expires_in, Duration::from_secs(300));
         assert_eq!(config.gateway.allowed_origins, AllowedOrigins::None);
         assert_eq!(config.log.format, LogFormat::Text);
@@ -368,6 +412,7 @@ mod tests {
             (&["--listen", "127.0.0.1:3000", "--metrics-listen", "127.0.0.1:3000"], "METRICS_LISTEN_ADDR must differ"),
             // Long enough that a link's expiry would overflow the clock.
             (&["--share-max-ttl", "200000000000000d"], "SHARE_MAX_TTL must be between one second and 100 years"),
+            (&["--abort-incomplete-uploads-after", "0"], "ABORT_INCOMPLETE_UPLOADS_AFTER must be at least one second"),
         ];
         for (argv, message) in cases {
             let error = error(argv, Runtime::Local);

@@ -1,5 +1,6 @@
 //! Checks for single values: URLs, bucket names, regions, origins, lifetimes.
 
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use http::{HeaderValue, Uri};
@@ -62,4 +63,30 @@ pub(super) fn allowed_origins(entries: &[String]) -> Result<AllowedOrigins, Conf
         })
         .collect::<Result<_, _>>()
         .map(AllowedOrigins::List)
+}
+
+/// The addresses `host:port` names: an address as it is, a host name every
+/// address it resolves to (IPv4 first, so the first is what most clients try).
+pub(super) fn listen_addresses(setting: &'static str, value: &str) -> Result<Vec<SocketAddr>, ConfigError> {
+    if let Ok(address) = value.parse::<SocketAddr>() {
+        return Ok(vec![address]);
+    }
+    let invalid = || ConfigError::Listen { setting, value: value.to_owned() };
+    let (host, port) = value.rsplit_once(':').ok_or_else(invalid)?;
+    if host.is_empty() || port.parse::<u16>().is_err() {
+        return Err(invalid());
+    }
+    let unresolvable = |reason: String| ConfigError::Unresolvable { setting, value: value.to_owned(), reason };
+    let mut addresses: Vec<SocketAddr> = value.to_socket_addrs().map_err(|e| unresolvable(e.to_string()))?.collect();
+    addresses.sort_by_key(SocketAddr::is_ipv6);
+    addresses.dedup();
+    if addresses.is_empty() {
+        return Err(unresolvable("no addresses".to_owned()));
+    }
+    Ok(addresses)
+}
+
+/// A timeout of at least a second.
+pub(super) fn timeout(setting: &'static str, value: Duration) -> Result<Duration, ConfigError> {
+    if value < Duration::from_secs(1) { Err(ConfigError::Timeout(setting)) } else { Ok(value) }
 }

@@ -5,16 +5,19 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::Method;
 
+use super::checksum::{Checksum, ChecksumSpec, ChecksumType};
 use super::grant::{Grant, Methods};
-use super::key::ObjectKey;
+use super::key::{Folder, ObjectKey};
 use super::multipart::UploadId;
-use super::tenant::{StorageKey, TenantId};
+use super::tenant::{StorageKey, StoragePrefix, TenantId};
 
 /// What to do with a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
-    /// Answer with a 307 to a presigned URL.
+    /// Answer with a presigned URL (a 307, or JSON).
     Presign(PresignOrder),
+    /// List a folder.
+    List(ListOrder),
     /// Answer with a new share link.
     Share(ShareOrder),
     /// Perform a multipart step against storage.
@@ -106,13 +109,46 @@ pub struct PresignOrder {
     pub key: StorageKey,
     /// The lifetime asked for.
     pub expires_in: Duration,
+    /// A moment the URL must not outlive, whatever its lifetime: the expiry
+    /// of the share link it is minted for.
+    pub valid_until: Option<SystemTime>,
     /// Download headers for storage to send.
     pub response: ResponseOverrides,
     /// Request headers signed into the URL, which storage then checks: only
     /// headers the client sends itself and resends unchanged on the redirect.
     pub signed_headers: Vec<(&'static str, String)>,
+    /// `x-amz-meta-*` headers signed in too (names without the prefix), so
+    /// storage keeps exactly what the client declared.
+    pub metadata: Vec<(String, String)>,
+    /// How the URL is handed out.
+    pub delivery: Delivery,
     /// For `UploadPart`: the upload and the part number.
     pub part: Option<PartTarget>,
+}
+
+/// How a presigned URL is handed out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// A `307` whose `Location` it is: curl, navigation, scripts that follow.
+    Redirect,
+    /// `200` with the URL, method, headers and expiry as JSON (`?presign`):
+    /// for scripts, which cannot read a redirect's `Location`.
+    Json,
+}
+
+/// A folder to list, for its owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListOrder {
+    /// The folder as the client names it.
+    pub folder: Folder,
+    /// Where it is in the bucket.
+    pub prefix: StoragePrefix,
+    /// The most entries to answer with.
+    pub limit: u16,
+    /// Where the page starts: the cursor of the page before.
+    pub after: Option<String>,
+    /// Whether to add each object's metadata (one `HEAD` each).
+    pub metadata: bool,
 }
 
 /// A share link to mint for an owner.
@@ -152,12 +188,14 @@ pub struct MultipartOrder {
 }
 
 /// Whether a write may replace what is stored under its key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Overwrite {
     /// Replace any object there.
     Allowed,
     /// `If-None-Match: *`: only if nothing is there.
     Refused,
+    /// `If-Match`: only the object with this ETag (without quotes), compare-and-swap.
+    IfMatches(String),
 }
 
 /// What an object is created with, besides its bytes.
@@ -167,6 +205,8 @@ pub struct NewObject {
     pub content_type: Option<String>,
     /// `x-amz-meta-*` metadata, names without the prefix.
     pub metadata: Vec<(String, String)>,
+    /// The checksum its parts and the whole object carry, if the client chose one.
+    pub checksum: Option<ChecksumSpec>,
 }
 
 /// The server-side multipart calls.
@@ -182,6 +222,10 @@ pub enum MultipartStep {
         upload: UploadId,
         /// Whether an existing object may be replaced.
         overwrite: Overwrite,
+        /// The whole object's checksum, for storage to check (`x-amz-checksum-*`).
+        checksum: Option<Checksum>,
+        /// `x-amz-checksum-type`, if sent.
+        checksum_type: Option<ChecksumType>,
     },
     /// `AbortMultipartUpload`.
     Abort(UploadId),

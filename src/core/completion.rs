@@ -2,6 +2,7 @@
 //! `<CompleteMultipartUpload>` or the gateway's JSON form (both defined in
 //! [`crate::wire`]), and checked against the parts storage holds.
 
+use super::checksum::{Checksum, ChecksumType};
 use super::limits::{MAX_PARTS, MIN_PART_BYTES};
 use super::multipart::part_number_in_range;
 use super::rejection::Rejection;
@@ -19,6 +20,35 @@ pub struct Part {
     pub etag: String,
     /// The size in bytes (storage's list only; 0 in the client's).
     pub size: u64,
+    /// The checksum it was uploaded with, if any.
+    pub checksum: Option<Checksum>,
+}
+
+/// A completion as the gateway asks storage for it, after its own checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Completion {
+    /// The parts, as the client listed them.
+    pub parts: Vec<Part>,
+    /// Whether an existing object may be replaced.
+    pub overwrite: super::Overwrite,
+    /// The whole object's checksum, for storage to check.
+    pub checksum: Option<Checksum>,
+    /// `x-amz-checksum-type`, if the client sent it.
+    pub checksum_type: Option<ChecksumType>,
+    /// The total the gateway checked its limit against; storage refuses another
+    /// (S3's `x-amz-mp-object-size`), so a part replaced meanwhile cannot pass it.
+    pub size: u64,
+}
+
+/// What storage answered a completion with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompletedObject {
+    /// The object's ETag, without quotes.
+    pub etag: String,
+    /// Its checksum, when storage reports one.
+    pub checksum: Option<Checksum>,
+    /// What the checksum covers.
+    pub checksum_type: Option<ChecksumType>,
 }
 
 /// The format of a completion body.
@@ -36,13 +66,17 @@ pub fn parse_completion(body: &[u8], format: BodyFormat) -> Result<Vec<Part>, Re
         BodyFormat::Json => {
             let list: wire::CompletionRequest =
                 serde_json::from_slice(body).map_err(|_| Rejection::Completion("not a part list"))?;
-            list.parts.into_iter().map(|p| new_part(u32::from(p.part_number), &p.etag)).collect::<Result<_, _>>()?
+            let parts = list.parts.into_iter();
+            parts.map(|p| new_part(u32::from(p.part_number), &p.etag, &p.checksums)).collect::<Result<_, _>>()?
         }
         BodyFormat::Xml => {
             let malformed = || Rejection::Completion("not a CompleteMultipartUpload document");
             let text = std::str::from_utf8(body).map_err(|_| malformed())?;
             let list: s3::CompleteMultipartUpload = quick_xml::de::from_str(text).map_err(|_| malformed())?;
-            list.parts.into_iter().map(|p| new_part(p.part_number, &p.etag)).collect::<Result<Vec<_>, _>>()?
+            list.parts
+                .into_iter()
+                .map(|p| new_part(p.part_number, &p.etag, &p.checksums()))
+                .collect::<Result<Vec<_>, _>>()?
         }
     };
     if parts.is_empty() || parts.len() > usize::from(MAX_PARTS) {
@@ -54,13 +88,14 @@ pub fn parse_completion(body: &[u8], format: BodyFormat) -> Result<Vec<Part>, Re
     Ok(parts)
 }
 
-fn new_part(number: u32, etag: &str) -> Result<Part, Rejection> {
+fn new_part(number: u32, etag: &str, checksums: &wire::Checksums) -> Result<Part, Rejection> {
     let number = part_number_in_range(number)?;
     let etag = etag.trim().trim_matches('"');
     if etag.is_empty() || !etag.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(Rejection::Completion("every part needs its ETag"));
     }
-    Ok(Part { number, etag: etag.to_owned(), size: 0 })
+    let checksum = Checksum::one_of(checksums.values())?;
+    Ok(Part { number, etag: etag.to_owned(), size: 0, checksum })
 }
 
 /// Checks a completion against the parts storage holds (in part-number
@@ -71,7 +106,11 @@ pub fn check_completion(wanted: &[Part], stored: &[Part], max_size: Option<u64>)
     let mut total = 0u64;
     for (index, part) in wanted.iter().enumerate() {
         let found = stored.binary_search_by_key(&part.number, |s| s.number).ok().and_then(|at| stored.get(at));
-        let Some(found) = found.filter(|s| s.etag == part.etag) else {
+        let same_checksum = |stored: &Part| match (&stored.checksum, &part.checksum) {
+            (Some(stored), Some(listed)) if stored.algorithm == listed.algorithm => stored.value == listed.value,
+            _ => true,
+        };
+        let Some(found) = found.filter(|s| s.etag == part.etag && same_checksum(s)) else {
             return Err(Rejection::InvalidPart(part.number));
         };
         if index + 1 < wanted.len() && found.size < MIN_PART_BYTES {
@@ -90,7 +129,7 @@ mod tests {
     use super::*;
 
     fn part(number: u16, etag: &str, size: u64) -> Part {
-        Part { number, etag: etag.into(), size }
+        Part { number, etag: etag.into(), size, checksum: None }
     }
 
     #[test]

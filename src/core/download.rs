@@ -1,8 +1,19 @@
-//! What a download looks like to a browser: its `Content-Type` and, when asked
-//! for, an RFC 6266 `Content-Disposition`. Both travel as S3's `response-*`
-//! overrides in the presigned URL, so storage sends them itself.
+//! What a download looks like to a browser: its `Content-Type` and an RFC
+//! 6266 `Content-Disposition`, when asked for or when the type could run
+//! script. Both travel as S3's `response-*` overrides in the presigned URL,
+//! so storage sends them itself.
+//!
+//! Storage serves every tenant's files from one origin, so a file a browser
+//! renders there could script against all of them (stored cross-site
+//! scripting). Only types that cannot run script open in place: images but
+//! SVG, audio, video, PDF and plain text, and what the operator adds
+//! ([`InlineTypes`]). Everything else, and every key whose extension names no
+//! type (storage would answer with whatever type the uploader claimed), is
+//! saved as an attachment.
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+use super::media::{self, MediaTypes};
 
 /// Longest file name a `?download=` may ask for, in bytes.
 pub const MAX_FILE_NAME_BYTES: usize = 255;
@@ -21,14 +32,42 @@ pub enum FileNameError {
     TooLong,
 }
 
+/// Media types that may open in the browser: the safe defaults, and the
+/// operator's additions.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InlineTypes(MediaTypes);
+
+impl InlineTypes {
+    /// The operator's additions to the safe defaults.
+    #[must_use]
+    pub fn with(additions: MediaTypes) -> Self {
+        Self(additions)
+    }
+
+    /// Whether `media_type` may open in the browser.
+    #[must_use]
+    pub fn allows(&self, media_type: &str) -> bool {
+        let essence = media::essence(media_type);
+        let (kind, sub) = essence.split_once('/').unwrap_or((&essence, ""));
+        let safe = match kind {
+            "image" => !sub.contains("svg"),
+            "audio" | "video" => true,
+            _ => matches!(essence.as_str(), "application/pdf" | "text/plain"),
+        };
+        safe || self.0.contains(&essence)
+    }
+}
+
 /// The type a browser should see for `file_name`, or `None` when its extension
 /// says nothing, so storage answers with the type the uploader gave (or its
-/// own default).
+/// own default). Text is said to be UTF-8, which it nearly always is: without
+/// a charset a browser reads `café` as `cafÃ©`.
 #[must_use]
 pub fn content_type_for(file_name: &str) -> Option<String> {
     // The table's own string, lowercased as `Mime` would have it, without
     // parsing it into one, and the extension found as `Path` finds it.
-    mime_guess::from_ext(extension(file_name)?).first_raw().map(str::to_ascii_lowercase)
+    let essence = mime_guess::from_ext(extension(file_name)?).first_raw()?.to_ascii_lowercase();
+    Some(if essence.starts_with("text/") { essence + "; charset=utf-8" } else { essence })
 }
 
 /// What follows a file name's last `.`, unless the name only starts with one
@@ -91,8 +130,8 @@ mod tests {
     #[test]
     fn types_come_from_the_extension() {
         assert_eq!(content_type_for("photo.JPG").as_deref(), Some("image/jpeg"));
-        assert_eq!(content_type_for("index.html").as_deref(), Some("text/html"));
-        assert_eq!(content_type_for("notes.txt").as_deref(), Some("text/plain"));
+        assert_eq!(content_type_for("index.html").as_deref(), Some("text/html; charset=utf-8"));
+        assert_eq!(content_type_for("notes.txt").as_deref(), Some("text/plain; charset=utf-8"));
         assert_eq!(content_type_for("archive.tar.gz").as_deref(), Some("application/gzip"));
         assert_eq!(content_type_for("README"), None);
         assert_eq!(content_type_for("blob.qqqzz"), None);
@@ -104,6 +143,35 @@ mod tests {
             let parsed = mime_guess::from_path(name).first().map(|mime| mime.essence_str().to_owned());
             assert_eq!(content_type_for(name), parsed, "{name}");
         }
+    }
+
+    #[test]
+    fn only_types_that_run_no_script_open_in_place() {
+        let defaults = InlineTypes::default();
+        for safe in ["image/jpeg", "image/png", "IMAGE/GIF", "audio/mpeg", "video/mp4", "application/pdf", "text/plain"]
+        {
+            assert!(defaults.allows(safe), "{safe}");
+        }
+        let active = [
+            "text/html",
+            "image/svg+xml",
+            "application/xhtml+xml",
+            "text/xml",
+            "application/xml",
+            "text/javascript",
+            "application/javascript",
+            "application/json",
+            "text/css",
+            "application/octet-stream",
+        ];
+        for active in active {
+            assert!(!defaults.allows(active), "{active}");
+        }
+        let operator = InlineTypes::with(MediaTypes::parse(&["application/json".into(), " text/* ".into()]).unwrap());
+        assert!(
+            operator.allows("application/json") && operator.allows("text/html") && !operator.allows("image/svg+xml")
+        );
+        assert!(defaults.allows("text/plain; charset=utf-8"));
     }
 
     #[test]

@@ -43,15 +43,20 @@ pub enum KeyError {
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct ObjectKey(String);
 
+/// Decodes a path as it travels on the wire (percent-encoded) exactly once,
+/// dropping one leading `/`, so `/a/b` names `a/b`.
+pub fn decode_path(path: &str) -> Result<String, KeyError> {
+    let path = path.strip_prefix('/').unwrap_or(path);
+    check_escapes(path)?;
+    let bytes = percent_encoding::percent_decode_str(path).collect::<Vec<u8>>();
+    String::from_utf8(bytes).map_err(|_| KeyError::InvalidUtf8)
+}
+
 impl ObjectKey {
     /// Decodes a path as it travels on the wire (percent-encoded) exactly once.
     /// One leading `/` is dropped, so `/a/b` names the key `a/b`.
     pub fn from_encoded_path(path: &str) -> Result<Self, KeyError> {
-        let path = path.strip_prefix('/').unwrap_or(path);
-        check_escapes(path)?;
-        let bytes = percent_encoding::percent_decode_str(path).collect::<Vec<u8>>();
-        let decoded = String::from_utf8(bytes).map_err(|_| KeyError::InvalidUtf8)?;
-        Self::new(decoded)
+        Self::new(decode_path(path)?)
     }
 
     /// Takes a key that a front door has already decoded (for example an API
@@ -94,6 +99,44 @@ impl fmt::Debug for ObjectKey {
 impl fmt::Display for ObjectKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// A folder as the client names it, to list: the top level (empty), or valid
+/// segments ending in `/`, such as `photos/2024/`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Folder(String);
+
+impl Folder {
+    /// Whether a decoded path names a folder rather than a key: it is empty
+    /// (the top level) or ends in `/`.
+    #[must_use]
+    pub fn is_folder(path: &str) -> bool {
+        path.is_empty() || path.ends_with('/')
+    }
+
+    /// Validates a decoded folder path. `/` alone is the top level too: the
+    /// spelling `/%2F` reaches it through routes that only match a path with
+    /// something after the `/` (API Gateway's `{proxy+}`).
+    pub fn new(path: String) -> Result<Self, KeyError> {
+        if path == "/" {
+            return Ok(Self::default());
+        }
+        if let Some(segments) = path.strip_suffix('/') {
+            check_segments(segments)?;
+        } else if !path.is_empty() {
+            return Err(KeyError::EmptySegment);
+        }
+        if path.len() > MAX_KEY_BYTES {
+            return Err(KeyError::TooLong(path.len()));
+        }
+        Ok(Self(path))
+    }
+
+    /// The folder, with its trailing `/`, or the empty string for the top level.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
@@ -246,6 +289,17 @@ mod tests {
     #[test]
     fn file_name_is_the_last_segment() {
         assert_eq!(encoded("/a/b/report.pdf").map(|k| ObjectKey(k).file_name().to_owned()).unwrap(), "report.pdf");
+    }
+
+    #[test]
+    fn folders_are_the_top_level_or_end_in_a_slash() {
+        assert!(Folder::is_folder("") && Folder::is_folder("a/") && !Folder::is_folder("a"));
+        assert_eq!(Folder::new(String::new()).unwrap().as_str(), "");
+        assert_eq!(Folder::new("photos/2024/".into()).unwrap().as_str(), "photos/2024/");
+        assert_eq!(Folder::new("a//".into()), Err(KeyError::EmptySegment));
+        assert_eq!(Folder::new("../".into()), Err(KeyError::DotSegment));
+        assert_eq!(Folder::new("a".into()), Err(KeyError::EmptySegment));
+        assert_eq!(Folder::new("/".into()).unwrap().as_str(), "", "/%2F spells the top level");
     }
 
     #[test]

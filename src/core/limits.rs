@@ -8,3 +8,6 @@ pub const MIN_PART_BYTES: u64 = 5 << 20;
 
 /// S3's largest part, and largest single PUT.
 pub const MAX_PART_BYTES: u64 = 5 << 30;
+
+/// S3's limit on an object's user-defined metadata: names and values, in bytes.
+pub const MAX_METADATA_BYTES: usize = 2 << 10;

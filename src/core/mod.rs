@@ -5,16 +5,21 @@
 //!
 //! [`decide`] only dispatches, as Garage's S3 router does: the request side
 //! is [`request`], the rules live one family to a file ([`presign`],
-//! [`share`], [`multipart`] with [`completion`]), with what uploads sign in
-//! [`upload`]; [`tenant`] is the only way to a storage key.
+//! [`share`], [`multipart`] with [`completion`], [`listing`]), with what
+//! uploads sign in [`upload`] and S3's checksum headers in [`checksum`];
+//! [`tenant`] is the only way to a storage key.
 
 pub mod action;
+pub mod checksum;
 pub mod completion;
 pub mod download;
 pub mod grant;
 pub mod key;
 pub mod limits;
+pub mod listing;
+pub mod media;
 pub mod multipart;
+pub mod page;
 pub mod policy;
 pub mod presign;
 pub mod query;
@@ -28,17 +33,19 @@ pub mod upload;
 #[cfg(test)]
 mod testing;
 
+use std::borrow::Cow;
+
 use http::Method;
 
 pub use action::{
-    Action, MultipartOrder, MultipartStep, NewObject, Operation, Overwrite, PartTarget, PresignOrder,
-    ResponseOverrides, ShareOrder,
+    Action, Delivery, ListOrder, MultipartOrder, MultipartStep, NewObject, Operation, Overwrite, PartTarget,
+    PresignOrder, ResponseOverrides, ShareOrder,
 };
 pub use policy::{Caller, Policy};
 pub use rejection::Rejection;
-pub use request::{BodySize, FrontDoorPath, Incoming, KeyPath, UploadHeaders};
+pub use request::{BodySize, FrontDoorPath, Incoming, KeyPath, Metadata, UploadHeaders};
 
-use key::{KeyError, ObjectKey};
+use key::{Folder, KeyError, ObjectKey};
 use query::Query;
 
 /// What the `Allow` header lists.
@@ -46,10 +53,27 @@ pub const ALLOWED_METHODS: &str = "GET, HEAD, PUT, DELETE, OPTIONS";
 
 /// Maps a request to an action, or says why not.
 pub fn decide(request: &Incoming<'_>, query: &Query, caller: Caller<'_>, policy: &Policy) -> Result<Action, Rejection> {
-    let method = request.method;
+    let method = asked_method(request.method, query)?;
+    let mut action = dispatch(request, &method, query, caller, policy)?;
+    match (&mut action, &query.presign) {
+        (Action::Presign(order), Some(_)) => order.delivery = Delivery::Json,
+        (_, Some(_)) => return Err(Rejection::PresignWithoutRedirect),
+        (_, None) => {}
+    }
+    Ok(action)
+}
+
+/// Hands the request to its family.
+fn dispatch(
+    request: &Incoming<'_>,
+    method: &Method,
+    query: &Query,
+    caller: Caller<'_>,
+    policy: &Policy,
+) -> Result<Action, Rejection> {
     let multipart = query.uploads || query.upload_id.is_some() || query.part_number.is_some();
     if *method == Method::POST {
-        let key = object_key(request.path)?;
+        let key = ObjectKey::new(decoded(request.path)?)?;
         if query.share {
             return share::share(key, query, caller, policy).map(Action::Share);
         }
@@ -62,17 +86,39 @@ pub fn decide(request: &Incoming<'_>, query: &Query, caller: Caller<'_>, policy:
     if query.share {
         return Err(Rejection::ShareNeedsPost);
     }
-    let key = object_key(request.path)?;
+    let path = decoded(request.path)?;
+    if operation == Operation::Get && !multipart && Folder::is_folder(&path) {
+        return listing::list(Folder::new(path)?, query, caller, policy).map(Action::List);
+    }
+    let key = ObjectKey::new(path)?;
     if multipart {
         return multipart::on_upload(request, operation, key, query, caller, policy);
     }
     presign::presign(request, operation, &key, query, caller, policy).map(Action::Presign)
 }
 
-fn object_key(path: KeyPath<'_>) -> Result<ObjectKey, KeyError> {
+/// The method a request acts as: its own, or with `GET ?presign=METHOD`
+/// the one it names (a `HEAD` cannot carry a body to read, and some clients
+/// cannot send a `PUT` without one).
+fn asked_method<'a>(method: &'a Method, query: &Query) -> Result<Cow<'a, Method>, Rejection> {
+    match query.presign.as_deref() {
+        None | Some("") => Ok(Cow::Borrowed(method)),
+        Some(named) if *method == Method::GET => match named.to_ascii_uppercase().as_str() {
+            "GET" => Ok(Cow::Owned(Method::GET)),
+            "HEAD" => Ok(Cow::Owned(Method::HEAD)),
+            "PUT" => Ok(Cow::Owned(Method::PUT)),
+            "DELETE" => Ok(Cow::Owned(Method::DELETE)),
+            _ => Err(Rejection::PresignMethod),
+        },
+        Some(_) => Err(Rejection::PresignMethod),
+    }
+}
+
+/// The path, decoded exactly once unless the front door already did.
+fn decoded(path: KeyPath<'_>) -> Result<String, KeyError> {
     match path {
-        KeyPath::Encoded(path) => ObjectKey::from_encoded_path(path),
-        KeyPath::Decoded(path) => ObjectKey::from_decoded_path(path),
+        KeyPath::Encoded(path) => key::decode_path(path),
+        KeyPath::Decoded(path) => Ok(path.strip_prefix('/').unwrap_or(path).to_owned()),
     }
 }
 

@@ -4,6 +4,7 @@
 //! ?uploadId=ID` completes from the client's part list ([`super::completion`]),
 //! `DELETE ?uploadId=ID` aborts. Owners only: a share link grants single requests.
 
+use super::checksum;
 use super::download;
 use super::key::ObjectKey;
 use super::limits::MAX_PARTS;
@@ -14,7 +15,8 @@ use super::request::Incoming;
 use super::tenant::TenantId;
 use super::upload::{self, Upload};
 use super::{
-    Action, MultipartOrder, MultipartStep, NewObject, Operation, Overwrite, PartTarget, PresignOrder, ResponseOverrides,
+    Action, Delivery, MultipartOrder, MultipartStep, NewObject, Operation, Overwrite, PartTarget, PresignOrder,
+    ResponseOverrides,
 };
 
 /// An upload id as storage issued it.
@@ -55,17 +57,29 @@ pub fn post(
 ) -> Result<Action, Rejection> {
     let tenant = owner(caller)?;
     let step = match (query.uploads, &query.upload_id, &query.part_number) {
-        (true, None, None) => MultipartStep::Create(NewObject {
-            content_type: download::content_type_for(key.file_name()),
-            metadata: upload::sha256(request.upload)?.map(|hex| ("sha256".to_owned(), hex)).into_iter().collect(),
-        }),
+        (true, None, None) => {
+            let object = upload::new_object(request.upload, &policy.allowed_types)?;
+            MultipartStep::Create(NewObject {
+                content_type: object.content_type.or_else(|| download::content_type_for(key.file_name())),
+                metadata: object.metadata,
+                checksum: object.checksum,
+            })
+        }
         (false, Some(_), None) => {
-            let overwrite = match request.upload.if_none_match.map(str::trim) {
-                None => Overwrite::Allowed,
-                Some("*") => Overwrite::Refused,
-                Some(_) => return Err(Rejection::IfNoneMatch),
+            let headers = &request.upload;
+            let overwrite = match (headers.if_none_match.map(str::trim), headers.if_match) {
+                (None, None) => Overwrite::Allowed,
+                (Some("*"), None) => Overwrite::Refused,
+                (Some(_), None) => return Err(Rejection::IfNoneMatch),
+                (None, Some(etag)) => Overwrite::IfMatches(upload::if_match(etag)?),
+                (Some(_), Some(_)) => return Err(Rejection::ConflictingConditions),
             };
-            MultipartStep::Complete { upload: upload_id(query)?, overwrite }
+            MultipartStep::Complete {
+                upload: upload_id(query)?,
+                overwrite,
+                checksum: checksum::declared(headers)?,
+                checksum_type: checksum::checksum_type(headers)?,
+            }
         }
         _ => {
             return Err(Rejection::MultipartUsage(
@@ -95,13 +109,17 @@ pub fn on_upload(
     let step = match (operation, &query.part_number) {
         (Operation::Put, Some(number)) => {
             let number = part_number(number)?;
-            let signed_headers = upload::signed_headers(request, policy.max_object_size, Upload::Part)?;
+            let signed_headers =
+                upload::signed_headers(request, policy.max_object_size, Upload::Part, &policy.allowed_types)?;
             return Ok(Action::Presign(PresignOrder {
                 operation: Operation::UploadPart,
                 key,
                 expires_in: policy.expires_in,
+                valid_until: None,
                 response: ResponseOverrides::default(),
                 signed_headers,
+                metadata: Vec::new(),
+                delivery: Delivery::Redirect,
                 part: Some(PartTarget { upload, number }),
             }));
         }
@@ -157,13 +175,22 @@ mod tests {
         let id = UploadId::new("u-1").unwrap();
         assert_eq!(
             step(&Method::POST, "uploads"),
-            MultipartStep::Create(NewObject { content_type: Some("video/x-matroska".into()), metadata: vec![] })
+            MultipartStep::Create(NewObject {
+                content_type: Some("video/x-matroska".into()),
+                metadata: vec![],
+                checksum: None
+            })
         );
         assert_eq!(step(&Method::GET, "uploadId=u-1"), MultipartStep::ListParts(id.clone()));
         assert_eq!(step(&Method::DELETE, "uploadId=u-1"), MultipartStep::Abort(id.clone()));
         assert_eq!(
             step(&Method::POST, "uploadId=u-1"),
-            MultipartStep::Complete { upload: id.clone(), overwrite: Overwrite::Allowed }
+            MultipartStep::Complete {
+                upload: id.clone(),
+                overwrite: Overwrite::Allowed,
+                checksum: None,
+                checksum_type: None
+            }
         );
 
         let Ok(Action::Presign(part)) =

@@ -3,8 +3,10 @@
 
 use std::time::Duration;
 
+use super::download::InlineTypes;
 use super::grant::Grant;
 use super::key::KeyPrefix;
+use super::media::MediaTypes;
 use super::tenant::{Scope, TenantId};
 
 /// Rules from configuration that every decision follows.
@@ -20,6 +22,10 @@ pub struct Policy {
     pub max_share_ttl: Duration,
     /// The largest object accepted, by single PUT or multipart.
     pub max_object_size: Option<u64>,
+    /// Media types downloads may show in the browser besides the safe defaults.
+    pub inline_types: InlineTypes,
+    /// The media types an upload may declare (empty: any).
+    pub allowed_types: MediaTypes,
 }
 
 impl Policy {
@@ -33,6 +39,8 @@ impl Policy {
             expires_in,
             max_share_ttl: Duration::from_secs(365 * 86_400),
             max_object_size: None,
+            inline_types: InlineTypes::default(),
+            allowed_types: MediaTypes::default(),
         }
     }
 

@@ -25,6 +25,15 @@ pub struct Query {
     pub upload_id: Option<String>,
     /// `partNumber=N`: the part uploaded.
     pub part_number: Option<String>,
+    /// `presign` or `presign=METHOD`: answer with the presigned request as
+    /// JSON instead of a redirect, for the request's method or the one named.
+    pub presign: Option<String>,
+    /// `limit=N`: how many entries a listing page holds.
+    pub limit: Option<String>,
+    /// `after=CURSOR`: where a listing page starts.
+    pub after: Option<String>,
+    /// `metadata`: a listing with each object's metadata.
+    pub metadata: bool,
 }
 
 impl Query {
@@ -40,9 +49,15 @@ impl Query {
                 "token" => (&mut query.token, "token"),
                 "uploadId" => (&mut query.upload_id, "uploadId"),
                 "partNumber" => (&mut query.part_number, "partNumber"),
-                "share" | "uploads" => {
-                    let (flag, name) =
-                        if name == "share" { (&mut query.share, "share") } else { (&mut query.uploads, "uploads") };
+                "presign" => (&mut query.presign, "presign"),
+                "limit" => (&mut query.limit, "limit"),
+                "after" => (&mut query.after, "after"),
+                "share" | "uploads" | "metadata" => {
+                    let (flag, name) = match name.as_ref() {
+                        "share" => (&mut query.share, "share"),
+                        "uploads" => (&mut query.uploads, "uploads"),
+                        _ => (&mut query.metadata, "metadata"),
+                    };
                     if std::mem::replace(flag, true) {
                         return Err(Rejection::RepeatedParameter(name));
                     }
@@ -77,5 +92,13 @@ mod tests {
         assert_eq!((part.part_number.as_deref(), part.upload_id.as_deref()), (Some("3"), Some("abc")));
         assert!(Query::parse(Some("uploads")).unwrap().uploads);
         assert_eq!(Query::parse(Some("uploads&uploads")), Err(Rejection::RepeatedParameter("uploads")));
+        let page = Query::parse(Some("presign=PUT&limit=10&after=abc&metadata")).unwrap();
+        assert_eq!(
+            (page.presign.as_deref(), page.limit.as_deref(), page.after.as_deref()),
+            (Some("PUT"), Some("10"), Some("abc"))
+        );
+        assert!(page.metadata);
+        assert_eq!(Query::parse(Some("presign")).unwrap().presign.as_deref(), Some(""));
+        assert_eq!(Query::parse(Some("metadata&metadata")), Err(Rejection::RepeatedParameter("metadata")));
     }
 }

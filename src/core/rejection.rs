@@ -29,7 +29,9 @@ pub enum Rejection {
     #[error("`{0}` appears more than once in the query")]
     RepeatedParameter(&'static str),
     /// A chunked upload: S3 needs the size before the first byte.
-    #[error("storage needs the upload's size up front (Content-Length): save standard input to a file and upload that")]
+    #[error(
+        "storage needs the upload's size up front (Content-Length): stream standard input with `presign-gateway upload - URL`, or save it to a file and upload that"
+    )]
     LengthRequired,
     /// `?share` with another method than POST.
     #[error("share links are created with POST /<key>?share&ttl=SECONDS")]
@@ -76,6 +78,33 @@ pub enum Rejection {
     /// `If-None-Match` other than `*` on an upload.
     #[error("uploads take only If-None-Match: * (do not overwrite)")]
     IfNoneMatch,
+    /// `If-Match` that is not one entity tag.
+    #[error("If-Match must be the ETag of the object to replace, such as \"9b2cf535f27731c974343645a3985328\"")]
+    IfMatch,
+    /// `If-None-Match` and `If-Match` on one write.
+    #[error("an upload takes If-None-Match: * or If-Match: ETAG, not both")]
+    ConflictingConditions,
+    /// A checksum header whose value is not the base64 of a checksum of that algorithm.
+    #[error("{0} must be the base64 of a checksum of that algorithm")]
+    Checksum(&'static str),
+    /// More than one `x-amz-checksum-*` value.
+    #[error("send at most one x-amz-checksum-* header")]
+    ChecksumCount,
+    /// An algorithm S3 does not have.
+    #[error("x-amz-checksum-algorithm must be CRC32, CRC32C, CRC64NVME, SHA1 or SHA256")]
+    ChecksumAlgorithm,
+    /// A type S3 does not have.
+    #[error("x-amz-checksum-type must be FULL_OBJECT or COMPOSITE")]
+    ChecksumType,
+    /// A type without an algorithm.
+    #[error("x-amz-checksum-type needs x-amz-checksum-algorithm")]
+    ChecksumTypeWithoutAlgorithm,
+    /// A combination S3 refuses.
+    #[error("the {0} checksum algorithm does not take the {1} checksum type")]
+    ChecksumCombination(&'static str, &'static str),
+    /// A checksum mode other than `ENABLED`.
+    #[error("x-amz-checksum-mode takes only ENABLED")]
+    ChecksumMode,
     /// `x-amz-meta-sha256` that is not 64 hex digits.
     #[error("x-amz-meta-sha256 must be 64 hex digits")]
     Sha256,
@@ -91,7 +120,7 @@ pub enum Rejection {
     /// A completion body that does not parse or breaks the rules.
     #[error("the part list: {0}")]
     Completion(&'static str),
-    /// A listed part that storage does not hold, or holds with another ETag.
+    /// A listed part that storage does not hold, or holds with another ETag or checksum.
     #[error("part {0} is not stored with that ETag")]
     InvalidPart(u16),
     /// A part under 5 MiB that is not the last.
@@ -100,4 +129,32 @@ pub enum Rejection {
     /// Share links do not do multipart.
     #[error("share links cannot run multipart uploads: upload through the link with one PUT")]
     LinkMultipart,
+    /// `?presign=` naming something else than GET, HEAD, PUT or DELETE, or not on a GET.
+    #[error(
+        "presign=METHOD names GET, HEAD, PUT or DELETE, and goes on a GET; `presign` alone keeps the request's method"
+    )]
+    PresignMethod,
+    /// `?presign` on a request not answered with a redirect.
+    #[error(
+        "presign applies to requests answered with a redirect: GET, HEAD, PUT or DELETE on a key, or a part upload"
+    )]
+    PresignWithoutRedirect,
+    /// A listing page size out of range.
+    #[error("limit must be a whole number from 1 to 1000")]
+    Limit,
+    /// A share link used to list.
+    #[error("a share link opens one file and lists nothing")]
+    LinkCannotList,
+    /// An upload without a type, where types are ruled.
+    #[error("uploads here must declare their Content-Type, one of: {0}")]
+    TypeRequired(String),
+    /// An upload of a type not allowed.
+    #[error("`{0}` is not accepted here: uploads must be one of: {1}")]
+    TypeNotAllowed(String, String),
+    /// Metadata that is not ASCII text.
+    #[error("x-amz-meta-{0} must be ASCII text: percent-encode other characters, as the page's module does")]
+    MetadataValue(String),
+    /// More metadata than S3 keeps.
+    #[error("x-amz-meta-* headers take at most 2 KB in all, names and values (S3's limit)")]
+    MetadataTooLarge,
 }

@@ -50,8 +50,30 @@ impl BodySize {
     }
 }
 
-/// Request headers that shape an upload. Those the client sends are signed
-/// into the URL, so storage checks them; nothing else is.
+/// A request's `x-amz-meta-*` headers: the metadata an upload keeps with
+/// the object (but `x-amz-meta-sha256`, which has rules of its own).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Metadata<'a>(Option<&'a HeaderMap>);
+
+impl<'a> Metadata<'a> {
+    /// The metadata among `headers`.
+    #[must_use]
+    pub fn of(headers: &'a HeaderMap) -> Self {
+        Self(Some(headers))
+    }
+
+    /// Each entry's name without `x-amz-meta-`, and its value as sent.
+    pub fn entries(self) -> impl Iterator<Item = (&'a str, &'a http::HeaderValue)> {
+        self.0.into_iter().flat_map(HeaderMap::iter).filter_map(|(name, value)| {
+            let name = name.as_str().strip_prefix("x-amz-meta-")?;
+            (name != "sha256").then_some((name, value))
+        })
+    }
+}
+
+/// Request headers that shape an upload, or what storage reports on a
+/// download. Those the client sends are signed into the URL, so storage
+/// checks them; nothing else is.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct UploadHeaders<'a> {
     /// `Upload-Length`: the size of a body not sent with this request.
@@ -60,8 +82,22 @@ pub struct UploadHeaders<'a> {
     pub content_md5: Option<&'a str>,
     /// `If-None-Match: *`: storage refuses to overwrite.
     pub if_none_match: Option<&'a str>,
+    /// `If-Match: ETAG`: storage replaces only that version.
+    pub if_match: Option<&'a str>,
     /// `x-amz-meta-sha256`: the whole file's SHA-256, kept as metadata.
     pub sha256: Option<&'a str>,
+    /// `x-amz-checksum-{crc32,crc32c,crc64nvme,sha1,sha256}`, in that order.
+    pub checksums: [Option<&'a str>; 5],
+    /// `x-amz-checksum-algorithm` (starting a multipart upload).
+    pub checksum_algorithm: Option<&'a str>,
+    /// `x-amz-checksum-type` (starting or completing a multipart upload).
+    pub checksum_type: Option<&'a str>,
+    /// `x-amz-checksum-mode` (downloads).
+    pub checksum_mode: Option<&'a str>,
+    /// `Content-Type`: the object's type, which storage keeps.
+    pub content_type: Option<&'a str>,
+    /// Every other `x-amz-meta-*`.
+    pub metadata: Metadata<'a>,
 }
 
 impl<'a> UploadHeaders<'a> {
@@ -73,7 +109,14 @@ impl<'a> UploadHeaders<'a> {
             upload_length: header("upload-length"),
             content_md5: header("content-md5"),
             if_none_match: header("if-none-match"),
+            if_match: header("if-match"),
             sha256: header("x-amz-meta-sha256"),
+            checksums: super::checksum::ChecksumAlgorithm::ALL.map(|algorithm| header(algorithm.header())),
+            checksum_algorithm: header("x-amz-checksum-algorithm"),
+            checksum_type: header("x-amz-checksum-type"),
+            checksum_mode: header("x-amz-checksum-mode"),
+            content_type: header("content-type"),
+            metadata: Metadata::of(headers),
         }
     }
 }

@@ -7,7 +7,7 @@ use std::fmt;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
-use super::key::{KeyError, KeyPrefix, MAX_KEY_BYTES, ObjectKey};
+use super::key::{Folder, KeyError, KeyPrefix, MAX_KEY_BYTES, ObjectKey};
 
 /// The longest tenant id accepted, in bytes before encoding.
 pub const MAX_TENANT_BYTES: usize = 128;
@@ -96,17 +96,63 @@ impl<'a> Scope<'a> {
 
     /// The storage key for `key` in this scope.
     pub fn storage_key(&self, key: &ObjectKey) -> Result<StorageKey, KeyError> {
-        let mut full = String::from(self.prefix.as_str());
+        Ok(StorageKey { key: self.place(key.as_str())? })
+    }
+
+    /// The storage prefix of `folder` in this scope, to list.
+    pub fn storage_prefix(&self, folder: &Folder) -> Result<StoragePrefix, KeyError> {
+        Ok(StoragePrefix { prefix: self.place(folder.as_str())?, root: self.root().len() })
+    }
+
+    /// Where this scope's keys start: the key prefix and the tenant's folder.
+    fn root(&self) -> String {
+        let mut root = String::from(self.prefix.as_str());
         if let Some(tenant) = self.tenant {
-            full.push_str(self.tenants.as_str());
-            full.push_str(tenant.folder());
-            full.push('/');
+            root.push_str(self.tenants.as_str());
+            root.push_str(tenant.folder());
+            root.push('/');
         }
-        full.push_str(key.as_str());
+        root
+    }
+
+    fn place(&self, path: &str) -> Result<String, KeyError> {
+        let mut full = self.root();
+        full.push_str(path);
         if full.len() > MAX_KEY_BYTES {
             return Err(KeyError::TooLong(full.len()));
         }
-        Ok(StorageKey { key: full })
+        Ok(full)
+    }
+}
+
+/// A prefix in the bucket to list, made only by [`Scope::storage_prefix`]:
+/// it knows where the scope's own keys start, so what storage lists under it
+/// is given back as the client names it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoragePrefix {
+    prefix: String,
+    /// The length of the scope's root (key prefix and tenant folder).
+    root: usize,
+}
+
+impl StoragePrefix {
+    /// The prefix as S3 lists it.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.prefix
+    }
+
+    /// A key storage listed under this prefix, as the client names it;
+    /// `None` for one outside the prefix, which storage must never list.
+    #[must_use]
+    pub fn client_name<'k>(&self, storage_key: &'k str) -> Option<&'k str> {
+        if storage_key.starts_with(&self.prefix) { storage_key.get(self.root..) } else { None }
+    }
+}
+
+impl fmt::Debug for StoragePrefix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.prefix, f)
     }
 }
 
@@ -180,6 +226,21 @@ mod tests {
             Scope::new(&uploads, &tenants, Some(&tenant)).storage_key(&key).unwrap().as_str(),
             "uploads/tenants/acme/docs/a.txt"
         );
+    }
+
+    #[test]
+    fn listed_prefixes_stay_in_the_scope_and_give_back_client_names() {
+        let tenant = TenantId::new("acme").unwrap();
+        let (uploads, tenants) = (prefix("uploads"), prefix("tenants"));
+        let scope = Scope::new(&uploads, &tenants, Some(&tenant));
+        let top = scope.storage_prefix(&Folder::default()).unwrap();
+        assert_eq!(top.as_str(), "uploads/tenants/acme/");
+        let photos = scope.storage_prefix(&Folder::new("photos/".into()).unwrap()).unwrap();
+        assert_eq!(photos.as_str(), "uploads/tenants/acme/photos/");
+        assert_eq!(photos.client_name("uploads/tenants/acme/photos/a.jpg"), Some("photos/a.jpg"));
+        assert_eq!(photos.client_name("uploads/tenants/acme/photos/2024/"), Some("photos/2024/"));
+        assert_eq!(photos.client_name("uploads/tenants/other/photos/a.jpg"), None);
+        assert_eq!(photos.client_name("uploads/tenants/acme/docs/a.pdf"), None);
     }
 
     proptest! {

@@ -21,6 +21,8 @@ pub fn policy(prefix: &str) -> Policy {
         expires_in: Duration::from_secs(300),
         max_share_ttl: DAY * 365,
         max_object_size: None,
+        inline_types: super::download::InlineTypes::default(),
+        allowed_types: super::media::MediaTypes::default(),
     }
 }
 

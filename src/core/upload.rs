@@ -1,11 +1,17 @@
 //! What an upload signs into its URL: the declared length (always, so
-//! storage refuses another size), `Content-MD5`, and for whole objects
-//! `If-None-Match: *` and the SHA-256 metadata. Shared by single PUTs and
-//! multipart parts.
+//! storage refuses another size), `Content-MD5` and an `x-amz-checksum-*`
+//! value, and for whole objects its `Content-Type` (which must be an allowed
+//! type when the operator lists them), `If-None-Match: *` or `If-Match:
+//! ETAG`, and its `x-amz-meta-*` metadata (the SHA-256 among it). Shared by
+//! single PUTs, multipart parts and the start of a multipart upload, which
+//! keeps the same attributes.
 
 use base64::Engine;
 
-use super::limits::MAX_PART_BYTES;
+use super::NewObject;
+use super::checksum;
+use super::limits::{MAX_METADATA_BYTES, MAX_PART_BYTES};
+use super::media::MediaTypes;
 use super::rejection::Rejection;
 use super::request::{BodySize, Incoming, UploadHeaders};
 
@@ -32,6 +38,7 @@ pub fn signed_headers(
     request: &Incoming<'_>,
     max: Option<u64>,
     upload: Upload,
+    allowed_types: &MediaTypes,
 ) -> Result<Vec<(&'static str, String)>, Rejection> {
     let headers = request.upload;
     let announced =
@@ -65,18 +72,77 @@ pub fn signed_headers(
         }
         signed.push(("content-md5", md5.trim().to_owned()));
     }
+    if let Some(checksum) = checksum::declared(&headers)? {
+        signed.push((checksum.algorithm.header(), checksum.value));
+    }
     if upload == Upload::Object {
-        if let Some(condition) = headers.if_none_match {
-            if condition.trim() != "*" {
-                return Err(Rejection::IfNoneMatch);
+        if let Some(content_type) = content_type(headers, allowed_types)? {
+            signed.push(("content-type", content_type));
+        }
+        match (headers.if_none_match, headers.if_match) {
+            (Some(_), Some(_)) => return Err(Rejection::ConflictingConditions),
+            (Some(condition), None) if condition.trim() != "*" => return Err(Rejection::IfNoneMatch),
+            (Some(_), None) => signed.push(("if-none-match", "*".to_owned())),
+            (None, Some(condition)) => {
+                if_match(condition)?;
+                // Signed as sent: the client resends it to storage unchanged.
+                signed.push(("if-match", condition.trim().to_owned()));
             }
-            signed.push(("if-none-match", "*".to_owned()));
+            (None, None) => {}
         }
         if let Some(sha256) = sha256(headers)? {
             signed.push(("x-amz-meta-sha256", sha256));
         }
     }
     Ok(signed)
+}
+
+/// The ETag an `If-Match` names, without quotes: one strong entity tag.
+pub fn if_match(value: &str) -> Result<String, Rejection> {
+    let value = value.trim();
+    let etag = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value);
+    let valid = !etag.is_empty() && etag.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b',');
+    if valid && !value.starts_with("W/") { Ok(etag.to_owned()) } else { Err(Rejection::IfMatch) }
+}
+
+/// The type an upload declares: required, and one of `allowed`, when the
+/// operator lists types.
+pub fn content_type(headers: UploadHeaders<'_>, allowed: &MediaTypes) -> Result<Option<String>, Rejection> {
+    let declared = headers.content_type.map(str::trim).filter(|t| !t.is_empty());
+    match declared {
+        None if !allowed.is_empty() => Err(Rejection::TypeRequired(allowed.to_string())),
+        Some(declared) if !allowed.is_empty() && !allowed.contains(declared) => {
+            Err(Rejection::TypeNotAllowed(declared.to_owned(), allowed.to_string()))
+        }
+        declared => Ok(declared.map(str::to_owned)),
+    }
+}
+
+/// The `x-amz-meta-*` metadata an upload keeps besides its SHA-256 (names
+/// without the prefix): values must be ASCII text, as S3 and browsers need
+/// (clients percent-encode others), and all of it, the SHA-256 included,
+/// within S3's 2 KB.
+pub fn metadata(headers: UploadHeaders<'_>) -> Result<Vec<(String, String)>, Rejection> {
+    let mut metadata = Vec::new();
+    let mut size = headers.sha256.map_or(0, |hex| "sha256".len() + hex.trim().len());
+    for (name, value) in headers.metadata.entries() {
+        let text = value.to_str().map_err(|_| Rejection::MetadataValue(name.to_owned()))?.trim();
+        size += name.len() + text.len();
+        metadata.push((name.to_owned(), text.to_owned()));
+    }
+    if size > MAX_METADATA_BYTES {
+        return Err(Rejection::MetadataTooLarge);
+    }
+    Ok(metadata)
+}
+
+/// What a whole object is created with: its type, metadata and the checksum
+/// its parts will carry, by the rules above.
+pub fn new_object(headers: UploadHeaders<'_>, allowed_types: &MediaTypes) -> Result<NewObject, Rejection> {
+    let sha256 = sha256(headers)?.map(|hex| ("sha256".to_owned(), hex));
+    let metadata = sha256.into_iter().chain(metadata(headers)?).collect();
+    let checksum = checksum::multipart_spec(&headers)?;
+    Ok(NewObject { content_type: content_type(headers, allowed_types)?, metadata, checksum })
 }
 
 /// The whole file's SHA-256 the client declared, lowercase hex.
@@ -127,6 +193,14 @@ mod tests {
         );
         let guarded = UploadHeaders { if_none_match: Some("*"), ..none };
         assert_eq!(signed(&put(BodySize::Known(1), guarded), None).unwrap()[1], ("if-none-match", "*".to_owned()));
+        let swap = UploadHeaders { if_match: Some("\"e1\""), ..none };
+        assert_eq!(signed(&put(BodySize::Known(1), swap), None).unwrap()[1], ("if-match", "\"e1\"".to_owned()));
+        let mut crc = none;
+        crc.checksums[2] = Some("AAAAAAAAAAA=");
+        assert_eq!(
+            signed(&put(BodySize::Known(1), crc), None).unwrap()[1],
+            ("x-amz-checksum-crc64nvme", "AAAAAAAAAAA=".to_owned())
+        );
         let hashed = UploadHeaders { sha256: Some(&"AB".repeat(32)), ..none };
         assert_eq!(signed(&put(BodySize::Known(1), hashed), None).unwrap()[1], ("x-amz-meta-sha256", "ab".repeat(32)));
     }
@@ -156,10 +230,57 @@ mod tests {
                 Rejection::IfNoneMatch,
             ),
             (put(BodySize::Known(5), UploadHeaders { sha256: Some("xyz"), ..none }), None, Rejection::Sha256),
+            (put(BodySize::Known(5), UploadHeaders { if_match: Some("W/\"e1\""), ..none }), None, Rejection::IfMatch),
+            (
+                put(BodySize::Known(5), UploadHeaders { if_match: Some("e1"), if_none_match: Some("*"), ..none }),
+                None,
+                Rejection::ConflictingConditions,
+            ),
         ];
         for (incoming, max, rejection) in cases {
             assert_eq!(signed(&incoming, max), Err(rejection.clone()), "{rejection:?}");
         }
+    }
+
+    fn typed(declared: Option<&str>, allowed: &[&str]) -> Result<Option<String>, Rejection> {
+        let allowed = MediaTypes::parse(&allowed.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>()).unwrap();
+        content_type(UploadHeaders { content_type: declared, ..UploadHeaders::default() }, &allowed)
+    }
+
+    #[test]
+    fn types_are_declared_and_allowed() {
+        assert_eq!(typed(None, &[]), Ok(None));
+        assert_eq!(typed(Some("text/html"), &[]), Ok(Some("text/html".into())));
+        assert_eq!(typed(Some("image/png"), &["image/*"]), Ok(Some("image/png".into())));
+        assert_eq!(typed(None, &["image/*"]), Err(Rejection::TypeRequired("image/*".into())));
+        assert_eq!(typed(Some(" "), &["image/*"]), Err(Rejection::TypeRequired("image/*".into())));
+        assert_eq!(
+            typed(Some("text/plain"), &["image/*", "application/pdf"]),
+            Err(Rejection::TypeNotAllowed("text/plain".into(), "image/*, application/pdf".into()))
+        );
+    }
+
+    #[test]
+    fn metadata_is_ascii_and_small() {
+        let headers = |pairs: &[(&str, &[u8])]| {
+            pairs
+                .iter()
+                .map(|(n, v)| {
+                    (http::HeaderName::from_bytes(n.as_bytes()).unwrap(), http::HeaderValue::from_bytes(v).unwrap())
+                })
+                .collect::<http::HeaderMap>()
+        };
+        let of = |map: &http::HeaderMap| {
+            metadata(UploadHeaders { metadata: super::super::request::Metadata::of(map), ..UploadHeaders::default() })
+        };
+        let titled =
+            headers(&[("x-amz-meta-title", b"%C3%89t%C3%A9 2024"), ("x-amz-meta-sha256", b"ab"), ("other", b"x")]);
+        assert_eq!(of(&titled), Ok(vec![("title".into(), "%C3%89t%C3%A9 2024".into())]));
+        let raw = headers(&[("x-amz-meta-title", "Été".as_bytes())]);
+        assert_eq!(of(&raw), Err(Rejection::MetadataValue("title".into())));
+        let big = "v".repeat(2048);
+        let too_big = headers(&[("x-amz-meta-t", big.as_bytes())]);
+        assert_eq!(of(&too_big), Err(Rejection::MetadataTooLarge));
     }
 
     #[test]

@@ -14,6 +14,9 @@ use crate::signing::{CredentialsUnavailable, SignError};
 use crate::storage::StorageError;
 use crate::telemetry::ErrorChain;
 
+/// What a `503` asks the client to wait, in seconds, before trying again.
+const RETRY_AFTER_SECONDS: &str = "2";
+
 /// Why the gateway gave no redirect.
 #[derive(Debug, thiserror::Error)]
 pub enum GatewayError {
@@ -27,11 +30,14 @@ pub enum GatewayError {
     #[error(transparent)]
     Link(#[from] LinkError),
     /// Share links are used or asked for, but none are configured.
-    #[error("share links are not enabled on this gateway")]
+    #[error("share links are not enabled on this gateway (it starts with --share-keys / SHARE_KEYS to enable them)")]
     LinksDisabled,
-    /// A link was asked for, but the gateway cannot tell its own URL.
-    #[error("the gateway cannot tell its own URL for the link: set BASE_URL")]
-    NoBaseUrl,
+    /// A link was asked for without `--base-url`, and the request has no `Host` to say where it leads.
+    #[error("the request has no Host header to build the link from: send one (or the gateway sets --base-url)")]
+    NoHost,
+    /// A link was asked for without `--base-url`, and the `Host` header is not a host.
+    #[error("the Host header must be a host name or address and an optional port, nothing else")]
+    BadHost,
     /// Storage refused or failed a server-side call.
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -52,7 +58,9 @@ impl GatewayError {
                 Rejection::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
                 Rejection::LengthRequired | Rejection::SizeRequired => StatusCode::LENGTH_REQUIRED,
                 Rejection::TooLarge(_) | Rejection::UseMultipart => StatusCode::PAYLOAD_TOO_LARGE,
+                Rejection::TypeRequired(_) | Rejection::TypeNotAllowed(..) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 Rejection::LinkCannotShare
+                | Rejection::LinkCannotList
                 | Rejection::LinkForAnotherKey
                 | Rejection::LinkMethod(_)
                 | Rejection::LinkMultipart => StatusCode::FORBIDDEN,
@@ -69,17 +77,33 @@ impl GatewayError {
                 | Rejection::UploadLength
                 | Rejection::ContentMd5
                 | Rejection::IfNoneMatch
+                | Rejection::IfMatch
+                | Rejection::ConflictingConditions
+                | Rejection::Checksum(_)
+                | Rejection::ChecksumCount
+                | Rejection::ChecksumAlgorithm
+                | Rejection::ChecksumType
+                | Rejection::ChecksumTypeWithoutAlgorithm
+                | Rejection::ChecksumCombination(..)
+                | Rejection::ChecksumMode
                 | Rejection::Sha256
                 | Rejection::UploadId
                 | Rejection::PartNumber
                 | Rejection::MultipartUsage(_)
                 | Rejection::Completion(_)
                 | Rejection::InvalidPart(_)
-                | Rejection::PartTooSmall(_) => StatusCode::BAD_REQUEST,
+                | Rejection::PartTooSmall(_)
+                | Rejection::PresignMethod
+                | Rejection::PresignWithoutRedirect
+                | Rejection::Limit
+                | Rejection::MetadataValue(_)
+                | Rejection::MetadataTooLarge => StatusCode::BAD_REQUEST,
             },
             Self::Auth(error) if error.is_forbidden() => StatusCode::FORBIDDEN,
             Self::Auth(_) => StatusCode::UNAUTHORIZED,
-            Self::Link(_) | Self::LinksDisabled => StatusCode::FORBIDDEN,
+            // A link that expires before a URL could live a second is an expired link.
+            Self::Link(_) | Self::LinksDisabled | Self::Signing(SignError::OrderExpired) => StatusCode::FORBIDDEN,
+            Self::NoHost | Self::BadHost => StatusCode::BAD_REQUEST,
             // Storage's own client errors (no such upload, precondition failed) are the client's;
             // a 401 or 403 is the gateway's own role failing, whose message names the account.
             Self::Storage(StorageError::Refused { status, .. })
@@ -87,10 +111,14 @@ impl GatewayError {
             {
                 StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY)
             }
+            // Storage unreachable, slow or failing, or no credentials to sign
+            // with yet: worth trying again shortly.
+            Self::Storage(StorageError::Unreachable(_) | StorageError::TimedOut(_))
+            | Self::Credentials(_)
+            | Self::Signing(SignError::CredentialsExpired) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Storage(StorageError::Refused { status, .. }) if *status >= 500 => StatusCode::SERVICE_UNAVAILABLE,
             Self::Storage(_) => StatusCode::BAD_GATEWAY,
-            Self::Credentials(_) | Self::Signing(SignError::CredentialsExpired) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::NoBaseUrl
-            | Self::Signing(
+            Self::Signing(
                 SignError::Clock
                 | SignError::Endpoint(_)
                 | SignError::HeaderName
@@ -107,8 +135,10 @@ impl IntoResponse for GatewayError {
         let reason = if status.is_server_error() {
             tracing::error!(error = %ErrorChain(&self), "cannot answer");
             match (&self, status) {
-                (Self::NoBaseUrl, _) => self.to_string(),
-                (Self::Storage(_), _) => "storage failed; try again shortly".to_owned(),
+                (Self::Storage(_), StatusCode::SERVICE_UNAVAILABLE) => {
+                    "storage is unreachable or slow; try again shortly".to_owned()
+                }
+                (Self::Storage(_), _) => "storage failed".to_owned(),
                 (_, StatusCode::SERVICE_UNAVAILABLE) => {
                     "the gateway cannot sign URLs right now; try again shortly".to_owned()
                 }
@@ -129,6 +159,9 @@ impl IntoResponse for GatewayError {
             Self::Auth(error) if !error.is_forbidden() => {
                 let challenge = "Bearer realm=\"presign-gateway\", error=\"invalid_token\"";
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+            }
+            _ if status == StatusCode::SERVICE_UNAVAILABLE => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECONDS));
             }
             _ => {}
         }

@@ -1,7 +1,13 @@
-//! The catch-all handler: read the completion or drain the body, reply,
-//! render.
+//! The catch-all handler. Nothing of a body is read before the caller is
+//! authenticated (or its share link verified) and the request decided from
+//! its headers: a refused request is answered at once, after reading at most
+//! a little of a body sent unasked, and its connection closed. Then the
+//! completion's part list is read, or the body drained, within the body
+//! timeout, and only then is a URL signed, so its lifetime starts when it is
+//! handed out.
 
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -9,44 +15,64 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use http_body_util::BodyExt;
 
-use super::drain::{self, Drained};
+use super::drain::{self, Bounds, Drained};
 use super::{CompletionBody, Gateway, GatewayError};
 use crate::core::completion::{BodyFormat, MAX_COMPLETION_BYTES};
 use crate::core::query::Query;
-use crate::core::{ALLOWED_METHODS, Rejection};
+use crate::core::{ALLOWED_METHODS, Action, Incoming, MultipartStep, Rejection, page};
 
 pub(super) async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     if parts.method == Method::OPTIONS {
         return (StatusCode::NO_CONTENT, [(header::ALLOW, ALLOWED_METHODS)]).into_response();
     }
-    let query = Query::parse(parts.uri.query());
-    let completing = parts.method == Method::POST && query.as_ref().is_ok_and(|q| q.upload_id.is_some());
-    // A completion's part list is read; any other body is drained before
-    // signing, so the URL's lifetime starts when it is handed out.
-    let (completion, drained) = if completing {
-        match read_completion(body).await {
+    if let Some(asset) = page::asset(
+        &parts.method,
+        Incoming::from_parts(&parts).path,
+        parts.uri.query().unwrap_or_default(),
+        &parts.headers,
+    ) {
+        return super::page::serve(&gateway, &asset, &parts);
+    }
+    let decided = Query::parse(parts.uri.query())
+        .map_err(GatewayError::from)
+        .and_then(|query| gateway.decide(&parts, &query, SystemTime::now()));
+    let action = match decided {
+        Ok(action) => action,
+        Err(error) => return refused(&parts.headers, body, error).await,
+    };
+    let completes = matches!(&action, Action::Multipart(order) if matches!(order.step, MultipartStep::Complete { .. }));
+    let (completion, drained) = if completes {
+        match read_completion(body, &gateway).await {
             Ok(bytes) => (Some(bytes), Drained::Complete),
-            Err(response) => return response,
+            Err(error) => return close(error.into_response()),
         }
     } else {
-        (None, drain::unless_continue_expected(&parts.headers, body).await)
+        (None, drain::unless_continue_expected(&parts.headers, body, Bounds::accepted(gateway.body_timeout())).await)
     };
-    let reply = match &query {
-        Ok(query) => {
-            let format = body_format(&parts.headers);
-            let completion = completion.as_deref().map(|bytes| CompletionBody { bytes, format });
-            gateway.reply(&parts, query, completion).await
-        }
-        Err(rejection) => Err(rejection.clone().into()),
-    };
-    let mut response = match reply {
+    let completion = completion.as_deref().map(|bytes| CompletionBody { bytes, format: body_format(&parts.headers) });
+    let response = match gateway.perform(&parts, action, completion).await {
         Ok(reply) => reply.render(&parts.headers),
         Err(error) => error.into_response(),
     };
-    if drained == Drained::GaveUp {
-        response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    if drained == Drained::GaveUp { close(response) } else { response }
+}
+
+/// The answer to a request refused from its headers, after reading at most
+/// a little of its body; the connection closes unless the body was read whole.
+async fn refused(headers: &HeaderMap, body: Body, error: GatewayError) -> Response {
+    let drained = drain::unless_continue_expected(headers, body, Bounds::REFUSED).await;
+    let response = error.into_response();
+    let sent_a_body = headers.contains_key(header::CONTENT_LENGTH) || headers.contains_key(header::TRANSFER_ENCODING);
+    match drained {
+        Drained::Complete => response,
+        Drained::Untouched if !sent_a_body => response,
+        Drained::Untouched | Drained::GaveUp => close(response),
     }
+}
+
+fn close(mut response: Response) -> Response {
+    response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
     response
 }
 
@@ -59,12 +85,13 @@ fn body_format(headers: &HeaderMap) -> BodyFormat {
     if json { BodyFormat::Json } else { BodyFormat::Xml }
 }
 
-/// Reads a completion's part list, which is small: 10,000 parts fit in 2 MiB.
-async fn read_completion(body: Body) -> Result<Bytes, Response> {
-    match http_body_util::Limited::new(body, MAX_COMPLETION_BYTES).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(_) => {
-            Err(GatewayError::from(Rejection::Completion("the part list is too long or was cut off")).into_response())
-        }
+/// Reads a completion's part list, which is small (10,000 parts fit in 2 MiB),
+/// within the body timeout.
+async fn read_completion(body: Body, gateway: &Gateway) -> Result<Bytes, GatewayError> {
+    let cut_off = || GatewayError::from(Rejection::Completion("the part list is too long, too slow or was cut off"));
+    let reading = http_body_util::Limited::new(body, MAX_COMPLETION_BYTES).collect();
+    match tokio::time::timeout(gateway.body_timeout(), reading).await {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(_)) | Err(_) => Err(cut_off()),
     }
 }

@@ -4,9 +4,10 @@
 //! request (the object's path, the public base URL, the authorizer's claims,
 //! its request id) arrives as neutral request extensions.
 //!
-//! A request goes: [`handler`] reads it, [`Gateway::reply`] authenticates
-//! and asks [`crate::core::decide`] what to do, then signs, mints a link or
-//! runs a multipart step ([`multipart`]); [`reply`] renders the answer and
+//! A request goes: [`handler`] reads it, [`Gateway::decide`] authenticates
+//! from the headers and asks [`crate::core::decide`] what to do, then
+//! [`Gateway::perform`] signs, mints a link, lists ([`listing`]) or runs a
+//! multipart step ([`multipart`]); [`reply`] renders the answer and
 //! [`error`] maps every failure to its status. [`access_log`] wraps it all:
 //! one log line and the request's counts ([`crate::metrics`]) per request;
 //! [`ready`] says whether the gateway can serve.
@@ -15,12 +16,14 @@ mod access_log;
 mod drain;
 mod error;
 mod handler;
+mod listing;
 mod multipart;
+mod page;
 mod ready;
 mod reply;
 
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use axum::Router;
 use http::request::Parts;
@@ -37,6 +40,7 @@ use crate::config::{AllowedOrigins, GatewaySettings, Links};
 use crate::core::completion::BodyFormat;
 use crate::core::query::Query;
 use crate::core::{Action, Caller, Incoming, Policy, decide};
+use crate::links::LinkError;
 use crate::metrics::Metrics;
 use crate::signing::{CredentialsCache, EndpointError, Presigner, StoreLocation};
 use crate::storage::{Metered, Storage};
@@ -69,9 +73,15 @@ pub struct Gateway {
     allowed_origins: AllowedOrigins,
     auth: Authenticator,
     links: Option<Links>,
+    body_timeout: Duration,
+    /// Where presigned URLs lead, `scheme://host[:port]`, for the page's CSP.
+    storage_origin: String,
     metrics: Arc<Metrics>,
     emf: Option<EmfLog>,
 }
+
+/// How long a body may take to arrive when none is configured.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(120);
 
 impl Gateway {
     /// Puts the pieces together, with no authentication, no share links and
@@ -82,6 +92,7 @@ impl Gateway {
     pub fn new(policy: Policy, presigner: Presigner, credentials: CredentialsCache, storage: Arc<dyn Storage>) -> Self {
         let metrics = Arc::new(Metrics::new());
         Self {
+            storage_origin: origin(&presigner.endpoint().url),
             credentials: credentials.for_urls_of(policy.expires_in),
             policy,
             presigner,
@@ -89,6 +100,7 @@ impl Gateway {
             allowed_origins: AllowedOrigins::None,
             auth: Authenticator::None,
             links: None,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
             metrics,
             emf: None,
         }
@@ -124,6 +136,13 @@ impl Gateway {
         Self { allowed_origins, ..self }
     }
 
+    /// Gives a request body `timeout` to arrive (a completion's part list, or
+    /// one the gateway drains).
+    #[must_use]
+    pub fn with_body_timeout(self, body_timeout: Duration) -> Self {
+        Self { body_timeout, ..self }
+    }
+
     /// Resolves the bucket's endpoint and assembles the gateway from validated settings.
     pub async fn build(
         settings: GatewaySettings,
@@ -135,22 +154,21 @@ impl Gateway {
         Ok(Self::new(settings.policy, presigner, credentials, storage)
             .with_auth(settings.auth)
             .with_links(settings.links)
-            .with_allowed_origins(settings.allowed_origins))
+            .with_allowed_origins(settings.allowed_origins)
+            .with_body_timeout(settings.body_timeout))
     }
 
-    /// Decides what `request` asks for, for whom, and does it. `completion`
-    /// is the body of a multipart completion, the only body ever read.
-    pub async fn reply(
-        &self,
-        request: &Parts,
-        query: &Query,
-        completion: Option<CompletionBody<'_>>,
-    ) -> Result<Reply, GatewayError> {
-        let now = SystemTime::now();
+    /// Who is asking and what for, from the request's headers alone: a
+    /// share link is verified or the caller authenticated before anything
+    /// else, and no body has been read.
+    pub fn decide(&self, request: &Parts, query: &Query, now: SystemTime) -> Result<Action, GatewayError> {
         let (grant, tenant);
         // A share link stands in for authentication; anything else must authenticate.
         let caller = if let Some(token) = &query.token {
             grant = self.links()?.keys.verify(token, now)?;
+            if grant.tenant.is_none() && self.auth.has_tenants() {
+                return Err(LinkError::NoTenant.into());
+            }
             Caller::Link(&grant)
         } else {
             tenant = self.auth.authenticate(request)?;
@@ -161,46 +179,122 @@ impl Gateway {
             Action::Presign(order) => order.operation.s3_name(),
             Action::Share(_) => "CreateShareLink",
             Action::Multipart(order) => order.step.s3_name(),
+            Action::List(_) => "ListObjectsV2",
         });
+        if matches!(action, Action::Share(_)) {
+            // Refused now, before any body, if the link could not say where it leads.
+            self.link_base(request)?;
+        }
+        Ok(action)
+    }
+
+    /// Does what `action` says. `completion` is the body of a multipart
+    /// completion, the only body ever read.
+    pub async fn perform(
+        &self,
+        request: &Parts,
+        action: Action,
+        completion: Option<CompletionBody<'_>>,
+    ) -> Result<Reply, GatewayError> {
         match action {
             Action::Presign(order) => {
                 let credentials = self.credentials.get().await?;
-                let url = self.presigner.presign(&order, &credentials, now)?;
+                let url = self.presigner.presign(&order, &credentials, SystemTime::now())?;
                 Ok(Reply::Redirect(order, url))
             }
             Action::Share(order) => {
-                let links = self.links()?;
-                let base =
-                    links.base_url.clone().or_else(|| request_base_url(request)).ok_or(GatewayError::NoBaseUrl)?;
-                let grant = order.into_grant(now);
-                Ok(Reply::Shared { url: links.keys.url(&base, &grant), grant })
+                let base = self.link_base(request)?;
+                let grant = order.into_grant(SystemTime::now());
+                Ok(Reply::Shared { url: self.links()?.keys.url(&base, &grant), grant })
             }
             Action::Multipart(order) => {
                 let done = multipart::perform(self.storage.as_ref(), &order, completion, &self.policy).await?;
                 Ok(Reply::Multipart(order, done))
             }
+            Action::List(order) => {
+                let page = listing::list(self.storage.as_ref(), &order).await?;
+                Ok(Reply::Listing(order, page))
+            }
         }
+    }
+
+    /// How callers are authenticated.
+    #[must_use]
+    pub fn authenticator(&self) -> &Authenticator {
+        &self.auth
+    }
+
+    /// Where minted share links lead: `None` without share links, `Some(None)`
+    /// when each request's `Host` decides.
+    #[must_use]
+    pub fn links_base(&self) -> Option<Option<&str>> {
+        self.links.as_ref().map(|links| links.base_url.as_deref())
+    }
+
+    /// Whether links are named by the request's `Host` header: share links
+    /// are on, with no `--base-url`. Front doors that know their own URL
+    /// (API Gateway) override it per request.
+    #[must_use]
+    pub fn links_from_host(&self) -> bool {
+        self.links_base() == Some(None)
+    }
+
+    /// Where presigned URLs lead, `scheme://host[:port]`.
+    #[must_use]
+    pub fn storage_origin(&self) -> &str {
+        &self.storage_origin
+    }
+
+    /// How long a body may take to arrive.
+    #[must_use]
+    pub fn body_timeout(&self) -> Duration {
+        self.body_timeout
     }
 
     fn links(&self) -> Result<&Links, GatewayError> {
         self.links.as_ref().ok_or(GatewayError::LinksDisabled)
     }
+
+    /// Where minted links lead: the configured base URL, else the front
+    /// door's, else the request's `Host`.
+    fn link_base(&self, request: &Parts) -> Result<String, GatewayError> {
+        if let Some(url) = &self.links()?.base_url {
+            return Ok(url.clone());
+        }
+        if let Some(PublicBaseUrl(url)) = request.extensions.get::<PublicBaseUrl>() {
+            return Ok(url.clone());
+        }
+        let host = request.headers.get(header::HOST).ok_or(GatewayError::NoHost)?;
+        let host = host.to_str().ok().filter(|host| is_authority(host)).ok_or(GatewayError::BadHost)?;
+        let secure = request.headers.get("x-forwarded-proto").is_some_and(|p| p.as_bytes() == b"https");
+        Ok(format!("{}://{host}", if secure { "https" } else { "http" }))
+    }
 }
 
-/// The gateway's own base URL as the client reached it: the front door's,
-/// or the `Host` header.
-fn request_base_url(request: &Parts) -> Option<String> {
-    if let Some(PublicBaseUrl(url)) = request.extensions.get::<PublicBaseUrl>() {
-        return Some(url.clone());
-    }
-    let host = request.headers.get(header::HOST)?.to_str().ok()?;
-    let secure = request.headers.get("x-forwarded-proto").is_some_and(|p| p.as_bytes() == b"https");
-    Some(format!("{}://{host}", if secure { "https" } else { "http" }))
+/// `scheme://host[:port]` of `url`.
+fn origin(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("https", url));
+    format!("{scheme}://{}", rest.split('/').next().unwrap_or_default())
+}
+
+/// Whether `host` is a `Host` header's authority and nothing more: a host
+/// name or address and an optional port, no user, path or query.
+fn is_authority(host: &str) -> bool {
+    let Ok(authority) = host.parse::<http::uri::Authority>() else { return false };
+    let valid_host = !authority.host().is_empty()
+        && authority.host().bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b));
+    let valid_port = match host.strip_prefix(authority.host()) {
+        Some("") => true,
+        Some(port) => port.strip_prefix(':').is_some_and(|port| port.parse::<u16>().is_ok()),
+        None => false,
+    };
+    valid_host && valid_port && authority.as_str() == host && !host.contains('@')
 }
 
 /// The router: the catch-all handler, request ids, the access log and CORS.
 pub fn app(gateway: Arc<Gateway>) -> Router {
-    let cors = crate::cors::layer(&gateway.allowed_origins, &[], [REQUEST_ID, header::ETAG]);
+    let exposed = [REQUEST_ID, header::ETAG, header::RETRY_AFTER, header::WWW_AUTHENTICATE];
+    let cors = crate::cors::layer(&gateway.allowed_origins, &[], exposed);
     let router = Router::new()
         .fallback(handler::handle)
         .with_state(gateway.clone())
@@ -210,5 +304,20 @@ pub fn app(gateway: Arc<Gateway>) -> Router {
     match cors {
         Some(cors) => router.layer(cors),
         None => router,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_authority;
+
+    #[test]
+    fn hosts_are_authorities_only() {
+        for good in ["files.example", "files.example:8443", "127.0.0.1:3000", "[::1]:3000", "localhost"] {
+            assert!(is_authority(good), "{good}");
+        }
+        for bad in ["evil.example/steal?", "a@evil.example", "evil.example:99999", "exa mple", "", ":80", "x:"] {
+            assert!(!is_authority(bad), "{bad}");
+        }
     }
 }

@@ -1,7 +1,8 @@
 //! The multipart steps the gateway performs against storage itself.
 
 use super::{CompletionBody, GatewayError};
-use crate::core::completion::{self, BodyFormat, Part};
+use crate::core::checksum::{Checksum, ChecksumType};
+use crate::core::completion::{self, BodyFormat, Completion, Part};
 use crate::core::multipart::UploadId;
 use crate::core::{MultipartOrder, MultipartStep, Policy};
 use crate::storage::Storage;
@@ -19,6 +20,10 @@ pub enum MultipartDone {
         etag: String,
         /// Its size in bytes.
         size: u64,
+        /// Its checksum, as storage computed and checked it.
+        checksum: Option<Checksum>,
+        /// What the checksum covers.
+        checksum_type: Option<ChecksumType>,
     },
     /// The upload is gone.
     Aborted,
@@ -35,13 +40,25 @@ pub async fn perform(
     Ok(match &order.step {
         MultipartStep::Create(object) => MultipartDone::Created(storage.create(key, object).await?),
         MultipartStep::ListParts(upload) => MultipartDone::Parts(storage.list_parts(key, upload).await?),
-        MultipartStep::Complete { upload, overwrite } => {
+        MultipartStep::Complete { upload, overwrite, checksum, checksum_type } => {
             let body = completion.unwrap_or(CompletionBody { bytes: &[], format: BodyFormat::Xml });
-            let wanted = completion::parse_completion(body.bytes, body.format)?;
+            let parts = completion::parse_completion(body.bytes, body.format)?;
             let stored = storage.list_parts(key, upload).await?;
-            let size = completion::check_completion(&wanted, &stored, policy.max_object_size)?;
-            let etag = storage.complete(key, upload, &wanted, *overwrite).await?;
-            MultipartDone::Completed { etag, size }
+            let size = completion::check_completion(&parts, &stored, policy.max_object_size)?;
+            let asked = Completion {
+                parts,
+                overwrite: overwrite.clone(),
+                checksum: checksum.clone(),
+                checksum_type: *checksum_type,
+                size,
+            };
+            let done = storage.complete(key, upload, &asked).await?;
+            MultipartDone::Completed {
+                etag: done.etag,
+                size,
+                checksum: done.checksum,
+                checksum_type: done.checksum_type,
+            }
         }
         MultipartStep::Abort(upload) => {
             storage.abort(key, upload).await?;

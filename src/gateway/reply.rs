@@ -10,16 +10,19 @@ use serde::Serialize;
 
 use super::access_log::Logged;
 use super::multipart::MultipartDone;
+use crate::core::checksum::{Checksum, ChecksumAlgorithm};
 use crate::core::grant::Grant;
-use crate::core::{MultipartOrder, PresignOrder};
+use crate::core::{Delivery, ListOrder, MultipartOrder, PresignOrder};
 use crate::signing::PresignedUrl;
 use crate::wire::{self, s3};
 
 /// What a request was answered with, before rendering.
 #[derive(Debug)]
 pub enum Reply {
-    /// A 307 to a presigned URL.
+    /// A presigned URL: a 307, or JSON with `?presign`.
     Redirect(PresignOrder, PresignedUrl),
+    /// One page of a folder.
+    Listing(ListOrder, wire::FolderPage),
     /// A new share link.
     Shared {
         /// The link.
@@ -36,12 +39,13 @@ impl Reply {
     pub fn render(self, request: &HeaderMap) -> Response {
         let (mut response, logged) = match self {
             Self::Redirect(order, url) => {
-                let headers = [
-                    (header::LOCATION, url.into_header_value()),
-                    (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-                ];
-                let logged = Logged { action: order.operation.s3_name(), key: order.key.into_string() };
-                ((StatusCode::TEMPORARY_REDIRECT, headers).into_response(), logged)
+                let response = presigned(&order, url);
+                (response, Logged { action: order.operation.s3_name(), key: order.key.into_string() })
+            }
+            Self::Listing(order, page) => {
+                let logged = Logged { action: "ListObjectsV2", key: order.prefix.as_str().to_owned() };
+                let no_store = [(header::CACHE_CONTROL, "no-store")];
+                ((StatusCode::OK, no_store, axum::Json(page)).into_response(), logged)
             }
             Self::Shared { url, grant } => {
                 let logged = Logged { action: "CreateShareLink", key: grant.key.as_str().to_owned() };
@@ -55,6 +59,24 @@ impl Reply {
         response.extensions_mut().insert(logged);
         response
     }
+}
+
+/// A 307 to the URL, or with `?presign` the request to make as JSON.
+fn presigned(order: &PresignOrder, url: PresignedUrl) -> Response {
+    let no_store = (header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if order.delivery == Delivery::Redirect {
+        return (StatusCode::TEMPORARY_REDIRECT, [(header::LOCATION, url.into_header_value()), no_store])
+            .into_response();
+    }
+    let signed = order.signed_headers.iter().map(|(name, value)| ((*name).to_owned(), value.clone()));
+    let metadata = order.metadata.iter().map(|(name, value)| (format!("x-amz-meta-{name}"), value.clone()));
+    let request = wire::Presigned {
+        url: url.as_str().to_owned(),
+        method: order.operation.method().to_owned(),
+        headers: signed.chain(metadata).collect(),
+        expires_at: DateTime::from(url.expires_at()).fmt(Format::DateTime).unwrap_or_default(),
+    };
+    (StatusCode::OK, [no_store], axum::Json(request)).into_response()
 }
 
 /// The link as a line of text, or as JSON when the client asks for it.
@@ -85,16 +107,33 @@ fn multipart(request: &HeaderMap, order: &MultipartOrder, done: MultipartDone) -
         MultipartDone::Parts(parts) => {
             let parts = parts
                 .into_iter()
-                .map(|p| wire::StoredPart { part_number: p.number, etag: p.etag, size: p.size })
+                .map(|p| wire::StoredPart {
+                    part_number: p.number,
+                    etag: p.etag,
+                    size: p.size,
+                    checksums: checksums(p.checksum.as_ref()),
+                })
                 .collect();
             let list = wire::PartList { key, parts };
             message(json, &list, &s3::ListPartsResult::from(&list))
         }
-        MultipartDone::Completed { etag, size } => {
-            let done = wire::Completed { key, etag, size };
+        MultipartDone::Completed { etag, size, checksum, checksum_type } => {
+            let done = wire::Completed {
+                key,
+                etag,
+                size,
+                checksums: checksums(checksum.as_ref()),
+                checksum_type: checksum.and(checksum_type).map(|t| t.name().to_owned()),
+            };
             message(json, &done, &s3::CompleteMultipartUploadResult::from(&done))
         }
     }
+}
+
+/// A checksum in the wire's fields.
+fn checksums(checksum: Option<&Checksum>) -> wire::Checksums {
+    let index = |c: &Checksum| ChecksumAlgorithm::ALL.iter().position(|a| *a == c.algorithm).unwrap_or(0);
+    checksum.map(|c| wire::Checksums::with(index(c), c.value.clone())).unwrap_or_default()
 }
 
 /// `200` with `json` as JSON when asked for, else with `xml` as S3's XML.

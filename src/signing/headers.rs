@@ -30,8 +30,18 @@ impl<'a> Headers<'a> {
         &self.names
     }
 
-    pub fn new(given: &'a [(&'static str, String)], host: &'a str) -> Result<Self, SignError> {
-        let mut sorted = Vec::with_capacity(given.len());
+    /// `given` headers and `metadata` (names without their `x-amz-meta-`).
+    pub fn new(
+        given: &'a [(&'static str, String)],
+        metadata: &'a [(String, String)],
+        host: &'a str,
+    ) -> Result<Self, SignError> {
+        let mut sorted = Vec::with_capacity(given.len() + metadata.len());
+        for (name, value) in metadata {
+            let name = format!("x-amz-meta-{name}");
+            let name = lowercase(&name)?.into_owned();
+            sorted.push(Header { name: name.into(), value: header_value(value)? });
+        }
         for (name, value) in given {
             let name = lowercase(name)?;
             // Presigned URLs leave these two out of the signature (as aws-sigv4 does).

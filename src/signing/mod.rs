@@ -33,29 +33,39 @@ pub const MAX_EXPIRES: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 /// the default session of an assumed role.
 pub const UNKNOWN_EXPIRY_CAP: Duration = Duration::from_secs(60 * 60);
 
-/// A presigned URL, ready to be a `Location` header. It is a bearer
-/// credential, so it is marked sensitive and `Debug` does not show it.
+/// A presigned URL, ready to be a `Location` header, and when it stops
+/// working. It is a bearer credential, so it is marked sensitive and `Debug`
+/// does not show it.
 #[derive(Clone, PartialEq, Eq)]
-pub struct PresignedUrl(HeaderValue);
+pub struct PresignedUrl {
+    url: HeaderValue,
+    expires_at: SystemTime,
+}
 
 impl PresignedUrl {
     /// The URL as a header value.
     #[must_use]
     pub fn header_value(&self) -> &HeaderValue {
-        &self.0
+        &self.url
     }
 
     /// The URL as a header value, without a copy.
     #[must_use]
     pub fn into_header_value(self) -> HeaderValue {
-        self.0
+        self.url
     }
 
     /// The URL, for clients that follow it themselves.
     #[must_use]
     pub fn as_str(&self) -> &str {
         // Built from ASCII only (percent-encoded), so this cannot fail.
-        self.0.to_str().unwrap_or_default()
+        self.url.to_str().unwrap_or_default()
+    }
+
+    /// When storage starts refusing it.
+    #[must_use]
+    pub fn expires_at(&self) -> SystemTime {
+        self.expires_at
     }
 }
 
@@ -84,6 +94,9 @@ pub enum SignError {
     /// A header to sign has a value a header cannot carry.
     #[error("a header to sign has an invalid value")]
     HeaderValue,
+    /// What the URL is for (a share link) expires before a URL could live a second.
+    #[error("the share link has expired")]
+    OrderExpired,
     /// The URL had a character a header cannot carry.
     #[error("the presigned URL is not a valid header value")]
     NotAHeader(#[from] http::header::InvalidHeaderValue),
@@ -106,6 +119,12 @@ impl Presigner {
         Self { target: Target::parse(&endpoint.url), endpoint, keys: DayKeys::default() }
     }
 
+    /// The bucket's endpoint.
+    #[must_use]
+    pub fn endpoint(&self) -> &BucketEndpoint {
+        &self.endpoint
+    }
+
     /// Presigns `order` with `credentials` as of `now`. The URL never
     /// outlives the credentials that sign it.
     pub fn presign(
@@ -115,16 +134,29 @@ impl Presigner {
         now: SystemTime,
     ) -> Result<PresignedUrl, SignError> {
         let target = self.target.as_ref().ok_or_else(|| SignError::Endpoint(self.endpoint.url.clone()))?;
-        let expires = lifetime(order.expires_in, credentials, now)?;
+        let lifetime = lifetime(asked_lifetime(order, now)?, credentials, now)?;
         let since_epoch = now.duration_since(UNIX_EPOCH).map_err(|_| SignError::Clock)?;
         let date = AmzDate::new(since_epoch.as_secs())?;
         let url = self.keys.with(credentials, &date, &self.endpoint.signing_region, |key| {
-            sigv4::presign(target, key, order, &date, expires)
+            sigv4::presign(target, key, order, &date, lifetime)
         })?;
         let mut header = HeaderValue::try_from(url)?;
         header.set_sensitive(true);
-        Ok(PresignedUrl(header))
+        // SigV4 counts from the signing time in whole seconds.
+        let signed_at = UNIX_EPOCH + Duration::from_secs(since_epoch.as_secs());
+        Ok(PresignedUrl { url: header, expires_at: signed_at + lifetime })
     }
+}
+
+/// The lifetime `order` asks for, within any moment it must not outlive (a
+/// share link's expiry), in whole seconds as SigV4 counts them.
+pub fn asked_lifetime(order: &PresignOrder, now: SystemTime) -> Result<Duration, SignError> {
+    let Some(until) = order.valid_until else { return Ok(order.expires_in) };
+    let left = until.duration_since(now).map_err(|_| SignError::OrderExpired)?;
+    if left.as_secs() == 0 {
+        return Err(SignError::OrderExpired);
+    }
+    Ok(order.expires_in.min(Duration::from_secs(left.as_secs())))
 }
 
 /// How long a URL asked to live for `wanted` may live, given the credentials.
@@ -145,7 +177,7 @@ pub fn lifetime(wanted: Duration, credentials: &Credentials, now: SystemTime) ->
 mod tests {
     use super::*;
     use crate::core::key::ObjectKey;
-    use crate::core::{Operation, Policy, ResponseOverrides};
+    use crate::core::{Delivery, Operation, Policy, ResponseOverrides};
 
     const DAY: Duration = Duration::from_secs(86_400);
 
@@ -178,7 +210,17 @@ mod tests {
     fn order(key: &str, operation: Operation, response: ResponseOverrides) -> PresignOrder {
         let policy = Policy::new(Duration::from_secs(300));
         let key = policy.scope(None).storage_key(&ObjectKey::new(key.into()).unwrap()).unwrap();
-        PresignOrder { operation, key, expires_in: policy.expires_in, response, signed_headers: Vec::new(), part: None }
+        PresignOrder {
+            operation,
+            key,
+            expires_in: policy.expires_in,
+            valid_until: None,
+            response,
+            signed_headers: Vec::new(),
+            metadata: Vec::new(),
+            delivery: Delivery::Redirect,
+            part: None,
+        }
     }
 
     #[test]

@@ -145,7 +145,7 @@ pub fn presign(
     date: &AmzDate,
     expires: Duration,
 ) -> Result<String, SignError> {
-    let headers = Headers::new(&order.signed_headers, &target.host)?;
+    let headers = Headers::new(&order.signed_headers, &order.metadata, &target.host)?;
     let token = key.token();
     let capacity = target.base.len() + order.key.as_str().len() * 3 + 320 + token.map_or(0, str::len);
     let mut url = Url { text: String::with_capacity(capacity), at: [None; 10] };

@@ -7,11 +7,11 @@ use std::time::Instant;
 
 use async_trait::async_trait;
 
-use super::{Storage, StorageError};
-use crate::core::completion::Part;
+use super::{Listing, Storage, StorageError};
+use crate::core::NewObject;
+use crate::core::completion::{CompletedObject, Completion, Part};
 use crate::core::multipart::UploadId;
-use crate::core::tenant::StorageKey;
-use crate::core::{NewObject, Overwrite};
+use crate::core::tenant::{StorageKey, StoragePrefix};
 use crate::metrics::Metrics;
 
 /// `inner`, counted.
@@ -54,14 +54,21 @@ impl Storage for Metered {
         &self,
         key: &StorageKey,
         upload: &UploadId,
-        parts: &[Part],
-        overwrite: Overwrite,
-    ) -> Result<String, StorageError> {
-        self.timed("CompleteMultipartUpload", self.inner.complete(key, upload, parts, overwrite)).await
+        completion: &Completion,
+    ) -> Result<CompletedObject, StorageError> {
+        self.timed("CompleteMultipartUpload", self.inner.complete(key, upload, completion)).await
     }
 
     async fn abort(&self, key: &StorageKey, upload: &UploadId) -> Result<(), StorageError> {
         self.timed("AbortMultipartUpload", self.inner.abort(key, upload)).await
+    }
+
+    async fn list(&self, prefix: &StoragePrefix, after: Option<&str>, limit: u16) -> Result<Listing, StorageError> {
+        self.timed("ListObjectsV2", self.inner.list(prefix, after, limit)).await
+    }
+
+    async fn metadata(&self, key: &str) -> Result<Vec<(String, String)>, StorageError> {
+        self.timed("HeadObject", self.inner.metadata(key)).await
     }
 
     async fn probe(&self, key: &StorageKey) -> Result<(), StorageError> {

@@ -1,24 +1,25 @@
 //! The calls the gateway makes to storage itself, behind one small trait:
 //! the multipart steps that carry no bytes (create, list parts, complete,
-//! abort), the readiness probe, and the listing to come. Everything with a
-//! body goes straight from the client to storage on a presigned URL.
-//! [`S3Storage`] speaks to any S3-compatible endpoint; [`Metered`] counts
-//! the calls of any storage; tests use a double.
+//! abort), listing a folder with its objects' metadata, and the readiness
+//! probe. Everything with a body goes straight from the client to storage
+//! on a presigned URL. [`S3Storage`] speaks to any S3-compatible endpoint;
+//! [`Metered`] counts the calls of any storage; tests use a double.
 
 mod metered;
 mod s3;
 
 use std::fmt;
+use std::time::Duration;
 
 use async_trait::async_trait;
 
 pub use metered::Metered;
 pub use s3::S3Storage;
 
-use crate::core::completion::Part;
+use crate::core::NewObject;
+use crate::core::completion::{CompletedObject, Completion, Part};
 use crate::core::multipart::UploadId;
-use crate::core::tenant::StorageKey;
-use crate::core::{NewObject, Overwrite};
+use crate::core::tenant::{StorageKey, StoragePrefix};
 
 /// Errors from any source, kept whole for the log.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -39,9 +40,36 @@ pub enum StorageError {
     /// Storage could not be reached, or answered what the SDK cannot read.
     #[error("storage could not be reached")]
     Unreachable(#[source] BoxError),
+    /// Storage did not answer in time (`--storage-timeout`).
+    #[error("storage did not answer within {0:?}")]
+    TimedOut(Duration),
     /// Storage answered an upload id that is not one.
     #[error("storage returned the upload id {0:?}")]
     BadUploadId(String),
+}
+
+/// One page of a folder, as storage lists it (keys in storage's terms).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Listing {
+    /// The objects directly in the folder.
+    pub objects: Vec<ListedObject>,
+    /// The folders directly in it, ending in `/`.
+    pub folders: Vec<String>,
+    /// Where the next page starts, if there is one.
+    pub next: Option<String>,
+}
+
+/// An object in a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedObject {
+    /// Its key in the bucket.
+    pub key: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// When it was last written.
+    pub last_modified: Option<std::time::SystemTime>,
+    /// Its ETag, without quotes.
+    pub etag: String,
 }
 
 /// The gateway's own calls to storage, made with its own credentials.
@@ -50,20 +78,29 @@ pub trait Storage: Send + Sync + fmt::Debug {
     /// `CreateMultipartUpload` of `key`, created with `object`'s attributes.
     async fn create(&self, key: &StorageKey, object: &NewObject) -> Result<UploadId, StorageError>;
 
-    /// `ListParts`, every page of it, in part-number order.
+    /// `ListParts`, every page of it, in part-number order, with each part's checksum.
     async fn list_parts(&self, key: &StorageKey, upload: &UploadId) -> Result<Vec<Part>, StorageError>;
 
-    /// `CompleteMultipartUpload` from `parts`; returns the object's ETag, without quotes.
+    /// `CompleteMultipartUpload` as `completion` says: its parts (with
+    /// their checksums), its condition, the whole object's checksum and the
+    /// expected total (`x-amz-mp-object-size`), all checked by storage.
     async fn complete(
         &self,
         key: &StorageKey,
         upload: &UploadId,
-        parts: &[Part],
-        overwrite: Overwrite,
-    ) -> Result<String, StorageError>;
+        completion: &Completion,
+    ) -> Result<CompletedObject, StorageError>;
 
     /// `AbortMultipartUpload`.
     async fn abort(&self, key: &StorageKey, upload: &UploadId) -> Result<(), StorageError>;
+
+    /// `ListObjectsV2` of `prefix` with the delimiter `/`: at most `limit`
+    /// entries, from `after` (the `next` of the page before). Storage lists
+    /// only keys under `prefix`, whatever `after` says.
+    async fn list(&self, prefix: &StoragePrefix, after: Option<&str>, limit: u16) -> Result<Listing, StorageError>;
+
+    /// `HeadObject`'s `x-amz-meta-*` metadata (names without the prefix).
+    async fn metadata(&self, key: &str) -> Result<Vec<(String, String)>, StorageError>;
 
     /// Whether storage answers the gateway's credentials: a `HeadObject` of
     /// `key`, a call the gateway's role may make, where a missing object

@@ -1,56 +1,72 @@
 //! [`Storage`] over `aws-sdk-s3`: AWS S3, or any S3-compatible endpoint
 //! addressed path-style. One client, built once at start-up.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_sdk_s3::config::timeout::TimeoutConfig;
 use aws_sdk_s3::config::{BehaviorVersion, Region, RequestChecksumCalculation, ResponseChecksumValidation};
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+use aws_sdk_s3::types::{
+    ChecksumAlgorithm as SdkAlgorithm, ChecksumType as SdkType, CompletedMultipartUpload, CompletedPart,
+};
 use aws_smithy_runtime_api::http::Response as HttpResponse;
 
-use super::{Storage, StorageError};
-use crate::core::completion::Part;
+use super::{ListedObject, Listing, Storage, StorageError};
+use crate::core::checksum::{Checksum, ChecksumAlgorithm, ChecksumType};
+use crate::core::completion::{CompletedObject, Completion, Part};
 use crate::core::multipart::UploadId;
-use crate::core::tenant::StorageKey;
+use crate::core::tenant::{StorageKey, StoragePrefix};
 use crate::core::{NewObject, Overwrite};
-
-impl<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static> From<SdkError<E, HttpResponse>>
-    for StorageError
-{
-    fn from(error: SdkError<E, HttpResponse>) -> Self {
-        match &error {
-            SdkError::ServiceError(service) => Self::Refused {
-                status: service.raw().status().as_u16(),
-                code: service.err().code().unwrap_or("Unknown").to_owned(),
-                message: service.err().message().unwrap_or_default().to_owned(),
-            },
-            _ => Self::Unreachable(Box::new(error)),
-        }
-    }
-}
 
 /// An S3 client for one bucket.
 #[derive(Debug, Clone)]
 pub struct S3Storage {
     client: aws_sdk_s3::Client,
     bucket: String,
+    timeout: Duration,
 }
 
 impl S3Storage {
-    /// A client for `bucket` in `region`, at `endpoint` (path-style) or AWS S3.
+    /// A client for `bucket` in `region`, at `endpoint` (path-style) or AWS
+    /// S3, whose every call (retries included) ends within `timeout`.
     #[must_use]
-    pub fn new(credentials: SharedCredentialsProvider, region: &str, endpoint: Option<&str>, bucket: &str) -> Self {
+    pub fn new(
+        credentials: SharedCredentialsProvider,
+        region: &str,
+        endpoint: Option<&str>,
+        bucket: &str,
+        timeout: Duration,
+    ) -> Self {
         let mut config = aws_sdk_s3::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(region.to_owned()))
             .credentials_provider(credentials)
+            .timeout_config(TimeoutConfig::builder().operation_timeout(timeout).build())
             // Only what S3 requires: S3-compatible stores differ on the newer checksums.
             .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
             .response_checksum_validation(ResponseChecksumValidation::WhenRequired);
         if let Some(endpoint) = endpoint {
             config = config.endpoint_url(endpoint).force_path_style(true);
         }
-        Self { client: aws_sdk_s3::Client::from_conf(config.build()), bucket: bucket.to_owned() }
+        Self { client: aws_sdk_s3::Client::from_conf(config.build()), bucket: bucket.to_owned(), timeout }
+    }
+
+    /// What storage's answer means for the gateway.
+    fn error<E>(&self, error: SdkError<E, HttpResponse>) -> StorageError
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        match &error {
+            SdkError::ServiceError(service) => StorageError::Refused {
+                status: service.raw().status().as_u16(),
+                code: service.err().code().unwrap_or("Unknown").to_owned(),
+                message: service.err().message().unwrap_or_default().to_owned(),
+            },
+            SdkError::TimeoutError(_) => StorageError::TimedOut(self.timeout),
+            _ => StorageError::Unreachable(Box::new(error)),
+        }
     }
 }
 
@@ -66,7 +82,13 @@ impl Storage for S3Storage {
         for (name, value) in &object.metadata {
             request = request.metadata(name, value);
         }
-        let output = request.send().await?;
+        if let Some(spec) = &object.checksum {
+            request = request.checksum_algorithm(SdkAlgorithm::from(spec.algorithm.name()));
+            if let Some(kind) = spec.kind {
+                request = request.checksum_type(SdkType::from(kind.name()));
+            }
+        }
+        let output = request.send().await.map_err(|e| self.error(e))?;
         let id = output.upload_id().unwrap_or_default();
         UploadId::new(id).map_err(|_| StorageError::BadUploadId(id.to_owned()))
     }
@@ -83,12 +105,21 @@ impl Storage for S3Storage {
                 .upload_id(upload.as_str())
                 .set_part_number_marker(marker.take())
                 .send()
-                .await?;
+                .await
+                .map_err(|e| self.error(e))?;
             for part in page.parts() {
                 let (Some(number), Some(etag)) = (part.part_number(), part.e_tag()) else { continue };
                 let Ok(number) = u16::try_from(number) else { continue };
                 let size = part.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0);
-                parts.push(Part { number, etag: etag.trim_matches('"').to_owned(), size });
+                let values = [
+                    part.checksum_crc32(),
+                    part.checksum_crc32_c(),
+                    part.checksum_crc64_nvme(),
+                    part.checksum_sha1(),
+                    part.checksum_sha256(),
+                ];
+                let checksum = Checksum::one_of(values).ok().flatten();
+                parts.push(Part { number, etag: etag.trim_matches('"').to_owned(), size, checksum });
             }
             match (page.is_truncated(), page.next_part_number_marker()) {
                 (Some(true), Some(next)) if !next.is_empty() => marker = Some(next.to_owned()),
@@ -103,12 +134,19 @@ impl Storage for S3Storage {
         &self,
         key: &StorageKey,
         upload: &UploadId,
-        parts: &[Part],
-        overwrite: Overwrite,
-    ) -> Result<String, StorageError> {
-        let completed = parts
+        completion: &Completion,
+    ) -> Result<CompletedObject, StorageError> {
+        let completed = completion
+            .parts
             .iter()
-            .map(|p| CompletedPart::builder().part_number(i32::from(p.number)).e_tag(format!("\"{}\"", p.etag)).build())
+            .map(|p| {
+                let part = CompletedPart::builder().part_number(i32::from(p.number)).e_tag(format!("\"{}\"", p.etag));
+                match &p.checksum {
+                    Some(checksum) => with_part_checksum(part, checksum),
+                    None => part,
+                }
+                .build()
+            })
             .collect();
         let mut request = self
             .client
@@ -116,18 +154,50 @@ impl Storage for S3Storage {
             .bucket(&self.bucket)
             .key(key.as_str())
             .upload_id(upload.as_str())
+            .mpu_object_size(i64::try_from(completion.size).unwrap_or(i64::MAX))
             .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(completed)).build());
-        if overwrite == Overwrite::Refused {
-            request = request.if_none_match("*");
+        request = match &completion.overwrite {
+            Overwrite::Allowed => request,
+            Overwrite::Refused => request.if_none_match("*"),
+            Overwrite::IfMatches(etag) => request.if_match(format!("\"{etag}\"")),
+        };
+        if let Some(checksum) = &completion.checksum {
+            let value = checksum.value.clone();
+            request = match checksum.algorithm {
+                ChecksumAlgorithm::Crc32 => request.checksum_crc32(value),
+                ChecksumAlgorithm::Crc32c => request.checksum_crc32_c(value),
+                ChecksumAlgorithm::Crc64Nvme => request.checksum_crc64_nvme(value),
+                ChecksumAlgorithm::Sha1 => request.checksum_sha1(value),
+                ChecksumAlgorithm::Sha256 => request.checksum_sha256(value),
+            };
         }
-        let output = request.send().await?;
-        Ok(output.e_tag().unwrap_or_default().trim_matches('"').to_owned())
+        if let Some(kind) = completion.checksum_type {
+            request = request.checksum_type(SdkType::from(kind.name()));
+        }
+        let output = request.send().await.map_err(|e| self.error(e))?;
+        let values = [
+            output.checksum_crc32(),
+            output.checksum_crc32_c(),
+            output.checksum_crc64_nvme(),
+            output.checksum_sha1(),
+            output.checksum_sha256(),
+        ];
+        // A composite checksum (`…-N`) is reported as it is, not checked for shape.
+        let checksum = ChecksumAlgorithm::ALL
+            .into_iter()
+            .zip(values)
+            .find_map(|(algorithm, value)| Some(Checksum { algorithm, value: value?.to_owned() }));
+        Ok(CompletedObject {
+            etag: output.e_tag().unwrap_or_default().trim_matches('"').to_owned(),
+            checksum,
+            checksum_type: output.checksum_type().and_then(|t| ChecksumType::parse(t.as_str())),
+        })
     }
 
     async fn probe(&self, key: &StorageKey) -> Result<(), StorageError> {
         match self.client.head_object().bucket(&self.bucket).key(key.as_str()).send().await {
             Ok(_) => Ok(()),
-            Err(error) => match StorageError::from(error) {
+            Err(error) => match self.error(error) {
                 StorageError::Refused { status: 404, .. } => Ok(()),
                 other => Err(other),
             },
@@ -141,7 +211,60 @@ impl Storage for S3Storage {
             .key(key.as_str())
             .upload_id(upload.as_str())
             .send()
-            .await?;
+            .await
+            .map_err(|e| self.error(e))?;
         Ok(())
+    }
+
+    async fn list(&self, prefix: &StoragePrefix, after: Option<&str>, limit: u16) -> Result<Listing, StorageError> {
+        let page = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix.as_str())
+            .delimiter("/")
+            .max_keys(i32::from(limit))
+            .set_continuation_token(after.map(str::to_owned))
+            .send()
+            .await
+            .map_err(|e| self.error(e))?;
+        let objects = page
+            .contents()
+            .iter()
+            .filter_map(|object| {
+                Some(ListedObject {
+                    key: object.key()?.to_owned(),
+                    size: object.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
+                    last_modified: object.last_modified().and_then(|t| std::time::SystemTime::try_from(*t).ok()),
+                    etag: object.e_tag().unwrap_or_default().trim_matches('"').to_owned(),
+                })
+            })
+            .collect();
+        let folders = page.common_prefixes().iter().filter_map(|p| p.prefix().map(str::to_owned)).collect();
+        let next =
+            page.is_truncated().unwrap_or(false).then(|| page.next_continuation_token().map(str::to_owned)).flatten();
+        Ok(Listing { objects, folders, next })
+    }
+
+    async fn metadata(&self, key: &str) -> Result<Vec<(String, String)>, StorageError> {
+        let head = self.client.head_object().bucket(&self.bucket).key(key).send().await.map_err(|e| self.error(e))?;
+        let mut metadata: Vec<_> =
+            head.metadata().into_iter().flatten().map(|(name, value)| (name.clone(), value.clone())).collect();
+        metadata.sort();
+        Ok(metadata)
+    }
+}
+
+fn with_part_checksum(
+    part: aws_sdk_s3::types::builders::CompletedPartBuilder,
+    checksum: &Checksum,
+) -> aws_sdk_s3::types::builders::CompletedPartBuilder {
+    let value = checksum.value.clone();
+    match checksum.algorithm {
+        ChecksumAlgorithm::Crc32 => part.checksum_crc32(value),
+        ChecksumAlgorithm::Crc32c => part.checksum_crc32_c(value),
+        ChecksumAlgorithm::Crc64Nvme => part.checksum_crc64_nvme(value),
+        ChecksumAlgorithm::Sha1 => part.checksum_sha1(value),
+        ChecksumAlgorithm::Sha256 => part.checksum_sha256(value),
     }
 }

@@ -1,23 +1,56 @@
-//! The embedded S3-compatible store: s3s with s3s-fs on local disk. It checks
-//! SigV4 presigned URLs as S3 does (a tampered signature or an expired URL
-//! gets 403), so everything can be run and tested with no AWS account.
+//! The embedded S3-compatible store: s3s for the protocol and SigV4 (a
+//! tampered signature or an expired URL gets 403, as on S3), and our own
+//! storage behind it, so everything can be run and tested with no AWS
+//! account and the store keeps S3's promises.
+//!
+//! On disk, each bucket lives in `DATA_DIR/v2/BUCKET/`:
+//! - `index.redb`: the keys, each object's attributes, ETag and checksum,
+//!   and the state of multipart uploads, in a crash-safe database
+//!   ([`index`]). Nothing on disk is named after a key, so keys take S3's
+//!   1024 bytes of any UTF-8, `a` and `a/b` are two keys like any others,
+//!   and listings and part lists are range reads, never a scan.
+//! - `data/XX/<uuid>`: the bytes, in immutable files ([`blobs`]): one per
+//!   PUT, one per part of a multipart object, which stays as its parts (the
+//!   index lists them in order), so completing an upload copies nothing.
+//! - `tmp/`: uploads in flight, written, digested and synced there before
+//!   they are renamed into `data/` and committed to the index ([`disk`] has
+//!   the order). A refused, interrupted or crashed upload never reaches the
+//!   index, so the object it meant to replace stays as it was.
+//!
+//! Housekeeping ([`housekeeping`]) aborts stale multipart uploads and clears
+//! what a crash left; a data folder in the old layout (s3s-fs's plain files
+//! at `DATA_DIR/BUCKET/KEY`) is moved in on the first start ([`migrate`]).
 
-mod complete;
+mod blobs;
+mod bucket;
+mod checksum;
+mod conditions;
+mod disk;
+mod error;
+mod housekeeping;
+mod index;
+mod listing;
+mod migrate;
+mod multipart;
 mod objects;
+mod records;
 
 use std::future::Future;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use aws_credential_types::Credentials;
 use axum::Router;
 use axum::error_handling::HandleError;
 use axum::response::IntoResponse;
-use http::{HeaderValue, StatusCode, header};
+use http::{HeaderName, HeaderValue, StatusCode, header};
 use s3s::auth::SimpleAuth;
 use s3s::service::S3ServiceBuilder;
 use tokio::net::TcpListener;
 
-use crate::config::{AllowedOrigins, EmbeddedConfig};
+use crate::config::{AllowedOrigins, EmbeddedConfig, ServerLimits};
 use crate::signing::StoreLocation;
 use crate::storage::S3Storage;
 use aws_credential_types::provider::SharedCredentialsProvider;
@@ -34,6 +67,8 @@ pub struct EmbeddedStore {
     credentials: Credentials,
     /// Where the gateway itself reaches the store: its listen address.
     server_url: String,
+    bucket: Arc<bucket::Bucket>,
+    abort_uploads_after: Duration,
 }
 
 impl EmbeddedStore {
@@ -46,22 +81,25 @@ impl EmbeddedStore {
         Credentials::new(access_key, secret_key, None, None, "embedded-store")
     }
 
-    /// Creates `data_dir/bucket` if needed and binds the listener. The store
-    /// accepts signatures made with `credentials` only.
+    /// Opens the bucket in `data_dir/v2/bucket` (moving in a data folder of
+    /// the old layout, clearing what a crash left) and binds the listener.
+    /// The store accepts signatures made with `credentials` only, and browser
+    /// pages from `allowed_origins` and `page_origins` (the gateway's own,
+    /// whose page uploads straight to the store).
     pub async fn open(
         config: &EmbeddedConfig,
         credentials: Credentials,
         allowed_origins: &AllowedOrigins,
+        page_origins: &[HeaderValue],
     ) -> anyhow::Result<Self> {
-        let EmbeddedConfig { data_dir, listen, bucket, public_url } = config;
-        let bucket_dir = data_dir.join(bucket);
-        tokio::fs::create_dir_all(&bucket_dir)
-            .await
-            .with_context(|| format!("cannot create the store's folder {}", bucket_dir.display()))?;
-        let fs = s3s_fs::FileSystem::new(data_dir)
-            .map_err(|e| anyhow::anyhow!("cannot open the store in {}: {e:?}", data_dir.display()))?;
+        let EmbeddedConfig { data_dir, listen, bucket, public_url, abort_uploads_after } = config;
+        let opened = {
+            let (data_dir, name, abort_after) = (data_dir.clone(), bucket.clone(), *abort_uploads_after);
+            tokio::task::spawn_blocking(move || open_bucket(&data_dir, &name, abort_after)).await?
+        };
+        let opened = Arc::new(opened.with_context(|| format!("cannot open the store in {}", data_dir.display()))?);
 
-        let mut builder = S3ServiceBuilder::new(objects::Objects::new(fs, data_dir));
+        let mut builder = S3ServiceBuilder::new(objects::Objects::new(opened.clone()));
         builder.set_auth(SimpleAuth::from_single(
             credentials.access_key_id().to_owned(),
             credentials.secret_access_key().to_owned(),
@@ -72,10 +110,20 @@ impl EmbeddedStore {
         });
         let mut router = Router::new().fallback_service(service);
         // Browsers reach the store after a cross-origin redirect, which makes
-        // their `Origin` `null`; the store allows that besides the gateway's origins.
-        let null = [HeaderValue::from_static("null")];
-        let exposed = [header::ETAG, header::CONTENT_LENGTH, header::CONTENT_RANGE];
-        if let Some(cors) = crate::cors::layer(allowed_origins, &null, exposed) {
+        // their `Origin` `null`; the store allows that besides the origins
+        // configured for the gateway.
+        let mut origins = page_origins.to_vec();
+        if *allowed_origins != AllowedOrigins::None {
+            origins.push(HeaderValue::from_static("null"));
+        }
+        let exposed = [
+            header::ETAG,
+            header::CONTENT_LENGTH,
+            header::CONTENT_RANGE,
+            HeaderName::from_static("x-amz-checksum-crc64nvme"),
+            HeaderName::from_static("x-amz-checksum-type"),
+        ];
+        if let Some(cors) = crate::cors::layer(allowed_origins, &origins, exposed) {
             router = router.layer(cors);
         }
 
@@ -89,6 +137,8 @@ impl EmbeddedStore {
             location: StoreLocation { bucket: bucket.to_owned(), region: REGION.to_owned(), endpoint: Some(url) },
             credentials,
             server_url,
+            bucket: opened,
+            abort_uploads_after: *abort_uploads_after,
         })
     }
 
@@ -98,11 +148,11 @@ impl EmbeddedStore {
         &self.location
     }
 
-    /// A client for the gateway's own calls to this store.
+    /// A client for the gateway's own calls to this store, each within `timeout`.
     #[must_use]
-    pub fn storage(&self) -> S3Storage {
+    pub fn storage(&self, timeout: std::time::Duration) -> S3Storage {
         let credentials = SharedCredentialsProvider::new(self.credentials.clone());
-        S3Storage::new(credentials, REGION, Some(&self.server_url), &self.location.bucket)
+        S3Storage::new(credentials, REGION, Some(&self.server_url), &self.location.bucket, timeout)
     }
 
     /// The credentials URLs for this store are signed with.
@@ -111,10 +161,29 @@ impl EmbeddedStore {
         self.credentials.clone()
     }
 
-    /// Serves until `shutdown` completes, then finishes the requests in flight.
-    /// Uploads are written to a temporary file and renamed when complete, so
-    /// an interrupted one never shows as an object.
-    pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await
+    /// Serves until `shutdown` completes, then finishes the requests in
+    /// flight; housekeeping runs meanwhile.
+    pub async fn serve(self, limits: ServerLimits, shutdown: impl Future<Output = ()> + Send + 'static) {
+        let housekeeping = tokio::spawn(housekeeping::run(self.bucket.clone(), self.abort_uploads_after));
+        crate::http_server::serve(vec![self.listener], self.router, limits, shutdown).await;
+        housekeeping.abort();
     }
+}
+
+/// Opens a bucket: moves in the old layout's objects, then clears leftovers.
+fn open_bucket(data_dir: &Path, name: &str, abort_after: Duration) -> Result<bucket::Bucket, error::StoreError> {
+    let root = data_dir.join("v2").join(name);
+    let opened = bucket::Bucket::open(name, &root, Arc::new(disk::RealDisk))?;
+    let migrated = migrate::from_old_layout(data_dir, &opened)?;
+    if migrated.objects > 0 {
+        tracing::info!(
+            objects = migrated.objects,
+            bytes = migrated.bytes,
+            "moved the objects of the old layout ({}/{name}/KEY) into {}",
+            data_dir.display(),
+            root.display()
+        );
+    }
+    housekeeping::report(name, &housekeeping::at_start(&opened, abort_after));
+    Ok(opened)
 }

@@ -23,6 +23,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
@@ -35,11 +36,38 @@ use crate::config::Config;
 use crate::core::FrontDoorPath;
 use crate::gateway::{EmfLog, Gateway, PlatformRequestId, PublicBaseUrl, app};
 
+/// How long start-up waits for the runtime API to listen: locally, `cargo
+/// lambda watch` may come up after the function.
+const RUNTIME_API_PATIENCE: Duration = Duration::from_secs(10);
+
 /// Runs the Lambda event loop until the runtime stops it.
 pub async fn run(config: Config) -> Result<(), lambda_http::Error> {
+    wait_for_runtime_api().await?;
     let emf = EmfLog::to_stderr(config.metrics_namespace.clone());
-    let started = super::start(config, std::future::pending()).await?;
+    let started = super::start(config, &[], std::future::pending()).await?;
     lambda_http::run(handler(Arc::new(started.gateway.with_emf(emf)))).await
+}
+
+/// Waits until `AWS_LAMBDA_RUNTIME_API` (`host:port`, or a URL as `cargo
+/// lambda` gives it) takes connections, so a runtime that is not there yet
+/// is waited for, and one that never comes is named, not left as a bare
+/// "Connection refused".
+async fn wait_for_runtime_api() -> Result<(), String> {
+    let api = std::env::var("AWS_LAMBDA_RUNTIME_API").unwrap_or_default();
+    let without_scheme = api.split_once("://").map_or(api.as_str(), |(_, rest)| rest);
+    let address = without_scheme.split('/').next().unwrap_or_default();
+    let deadline = tokio::time::Instant::now() + RUNTIME_API_PATIENCE;
+    loop {
+        match tokio::net::TcpStream::connect(address).await {
+            Ok(_) => return Ok(()),
+            Err(error) if tokio::time::Instant::now() >= deadline => {
+                return Err(format!(
+                    "the Lambda runtime API at {address} (AWS_LAMBDA_RUNTIME_API) cannot be reached after {RUNTIME_API_PATIENCE:?}: {error}"
+                ));
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
 }
 
 /// The service `lambda_http` drives: the shared router, with what the event

@@ -1,76 +1,117 @@
-//! The local HTTP server: the gateway's router on a TCP listener, beside the
-//! embedded store unless an endpoint is configured, and the metrics port if
-//! asked for ([`super::observe`]). Ctrl-C or SIGTERM stops accepting
-//! connections and lets requests in flight finish (`/readyz` fails meanwhile).
+//! The local HTTP server: the gateway's router on TCP listeners (every
+//! address `--listen` resolves to), beside the embedded store unless an
+//! endpoint is configured, both within the server limits of
+//! [`crate::http_server`], and the metrics port if asked for
+//! ([`super::observe`]). Ctrl-C or SIGTERM stops accepting connections and
+//! lets requests in flight finish (`/readyz` fails meanwhile).
 
 use std::io::Write;
+use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
+use http::HeaderValue;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use super::observe;
+use crate::auth::Authenticator;
 use crate::config::Config;
 #[cfg(feature = "embedded-store")]
 use crate::config::StoreOnlyConfig;
-use crate::gateway::app;
+use crate::gateway::{Gateway, app};
+use crate::http_server;
 #[cfg(feature = "embedded-store")]
 use crate::store::EmbeddedStore;
-
-/// How long requests in flight may take to finish after a shutdown signal.
-pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 /// Serves until Ctrl-C or SIGTERM.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let (stop, stopped) = watch::channel(false);
-    let (listen, metrics_listen) = (config.listen, config.metrics_listen);
-    let started = super::start(config, signalled(stopped.clone())).await?;
+    let (listen, limits, metrics_listen) = (config.listen.clone(), config.server, config.metrics_listen);
+    let listeners = bind(&listen).await?;
+    let base = format!("http://{}", listeners[0].local_addr()?);
+    let started = super::start(config, &page_origins(&listeners)?, signalled(stopped.clone())).await?;
     let gateway = Arc::new(started.gateway);
-
-    let listener = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
-    let base = format!("http://{}", listener.local_addr()?);
     let metrics = match metrics_listen {
-        Some(address) => {
-            let bound = observe::serve(address, gateway.clone(), stopped.clone()).await?;
-            format!("\n  metrics:  http://{bound}/metrics (and /healthz, /readyz)")
-        }
-        None => String::new(),
+        Some(address) => Some(observe::serve(address, gateway.clone(), stopped.clone()).await?),
+        None => None,
     };
     // Tests and scripts read the first line for the address; a closed stdout is no reason to stop.
-    let _ = writeln!(
-        std::io::stdout().lock(),
-        "presign-gateway listening on {base}\n  storage: {}{metrics}\n  upload:   curl -L --upload-file ./hello.txt {base}/hello.txt\n  download: curl -L {base}/hello.txt",
-        started.storage
-    );
+    let _ = writeln!(std::io::stdout().lock(), "{}", banner(&base, &started.storage, &gateway, metrics));
+    if gateway.links_from_host() {
+        tracing::warn!(
+            "share links name the gateway by each request's Host header: set --base-url / BASE_URL to fix it"
+        );
+    }
 
     tokio::spawn(async move {
         shutdown_signal().await;
         tracing::info!("shutting down: finishing requests in flight");
         let _ = stop.send(true);
     });
-    let gateway_server = axum::serve(listener, app(gateway)).with_graceful_shutdown(signalled(stopped.clone()));
-    let servers = async {
-        gateway_server.await.context("the gateway server failed")?;
-        if let Some(store) = started.store {
-            store.await.context("the embedded store stopped")?.context("the embedded store failed")?;
+    http_server::serve(listeners, app(gateway), limits, signalled(stopped)).await;
+    if let Some(store) = started.store {
+        store.await.context("the embedded store stopped")?;
+    }
+    Ok(())
+}
+
+/// Listeners on `addresses`; a port of 0 picks one free port for them all.
+async fn bind(addresses: &[SocketAddr]) -> anyhow::Result<Vec<TcpListener>> {
+    let mut listeners: Vec<TcpListener> = Vec::new();
+    for address in addresses {
+        let mut address = *address;
+        if let (0, Some(first)) = (address.port(), listeners.first()) {
+            address.set_port(first.local_addr()?.port());
         }
-        anyhow::Ok(())
-    };
-    tokio::select! {
-        result = servers => result,
-        () = async { signalled(stopped).await; tokio::time::sleep(SHUTDOWN_GRACE).await } => {
-            tracing::warn!("requests still in flight after {SHUTDOWN_GRACE:?}; stopping anyway");
-            Ok(())
+        listeners.push(TcpListener::bind(address).await.with_context(|| format!("cannot listen on {address}"))?);
+    }
+    Ok(listeners)
+}
+
+/// The origins the gateway's page is served from: each address it listens
+/// on, and `localhost` for loopback ones.
+fn page_origins(listeners: &[TcpListener]) -> anyhow::Result<Vec<HeaderValue>> {
+    let mut origins = Vec::new();
+    for listener in listeners {
+        let address = listener.local_addr()?;
+        origins.push(format!("http://{address}"));
+        if address.ip().is_loopback() {
+            origins.push(format!("http://localhost:{}", address.port()));
         }
     }
+    origins.dedup();
+    Ok(origins.iter().filter_map(|origin| HeaderValue::from_str(origin).ok()).collect())
+}
+
+/// What the gateway is, and two commands that work against it as configured.
+fn banner(base: &str, storage: &str, gateway: &Gateway, metrics: Option<SocketAddr>) -> String {
+    let (auth, curl) = match gateway.authenticator() {
+        Authenticator::None => ("none: one tenant, the whole bucket".to_owned(), "curl -L".to_owned()),
+        Authenticator::Authorizer { claim } => {
+            (format!("authorizer: API Gateway's claim `{claim}` names the tenant"), "curl -L".to_owned())
+        }
+        Authenticator::Jwt(verifier) => (
+            format!("jwt: send Authorization: Bearer <token>; its claim `{}` names the tenant", verifier.claim()),
+            "curl -L -H \"Authorization: Bearer $TOKEN\"".to_owned(),
+        ),
+    };
+    let links = match gateway.links_base() {
+        None => "off (--share-keys / SHARE_KEYS turns them on)".to_owned(),
+        Some(Some(url)) => format!("on, leading to {url}"),
+        Some(None) => "on, leading to each request's Host (--base-url / BASE_URL fixes it)".to_owned(),
+    };
+    let metrics = metrics.map(|bound| format!("\n  metrics:  http://{bound}/metrics (and /healthz, /readyz)"));
+    let metrics = metrics.unwrap_or_default();
+    format!(
+        "presign-gateway listening on {base}\n  storage: {storage}{metrics}\n  auth: {auth}\n  share links: {links}\n  upload:   {curl} --upload-file ./hello.txt {base}/hello.txt\n  download: {curl} {base}/hello.txt"
+    )
 }
 
 /// Serves the embedded store alone until Ctrl-C or SIGTERM.
 #[cfg(feature = "embedded-store")]
 pub async fn serve_store(config: StoreOnlyConfig) -> anyhow::Result<()> {
-    let store = EmbeddedStore::open(&config.store, config.credentials, &config.allowed_origins).await?;
+    let store = EmbeddedStore::open(&config.store, config.credentials, &config.allowed_origins, &[]).await?;
     let _ = writeln!(
         std::io::stdout().lock(),
         "embedded store listening on {}\n  bucket `{}`, files in {}",
@@ -78,7 +119,8 @@ pub async fn serve_store(config: StoreOnlyConfig) -> anyhow::Result<()> {
         config.store.bucket,
         config.store.data_dir.display()
     );
-    store.serve(shutdown_signal()).await.context("the embedded store failed")
+    store.serve(config.server, shutdown_signal()).await;
+    Ok(())
 }
 
 /// Completes once the stop flag is raised.

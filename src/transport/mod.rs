@@ -9,6 +9,7 @@ use std::future::Future;
 #[cfg(feature = "embedded-store")]
 use std::sync::Arc;
 
+use http::HeaderValue;
 use tokio::task::JoinHandle;
 
 use crate::aws;
@@ -27,14 +28,19 @@ pub struct Started {
     /// Where its storage is, in one line for the banner.
     pub storage: String,
     /// The embedded store's server, if there is one; it stops when `shutdown` does.
-    pub store: Option<JoinHandle<std::io::Result<()>>>,
+    pub store: Option<JoinHandle<()>>,
 }
 
-/// Starts the embedded store, or loads the AWS chain for external storage,
+/// Starts the embedded store (letting pages from `page_origins`, the
+/// gateway's own, reach it), or loads the AWS chain for external storage,
 /// reads share keys from Secrets Manager when configured, and builds the
 /// gateway that signs for the storage.
-pub async fn start(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<Started> {
-    let Config { store, mut gateway, share_keys_secret, base_url, .. } = config;
+pub async fn start(
+    config: Config,
+    page_origins: &[HeaderValue],
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<Started> {
+    let Config { store, mut gateway, share_keys_secret, base_url, server, storage_timeout, .. } = config;
     let region = match &store {
         StoreConfig::External { region, .. } => region.as_deref(),
         StoreConfig::Embedded(_) => None,
@@ -50,7 +56,7 @@ pub async fn start(config: Config, shutdown: impl Future<Output = ()> + Send + '
                 Some(sdk) => sdk,
                 None => aws::sdk_config(region).await,
             };
-            let found = aws::bucket(&sdk, endpoint.as_deref(), public_url.as_deref(), bucket)?;
+            let found = aws::bucket(&sdk, endpoint.as_deref(), public_url.as_deref(), bucket, storage_timeout)?;
             Ok(Started {
                 gateway: Gateway::build(gateway, &found.location, found.credentials, found.storage).await?,
                 storage: format!("bucket `{bucket}` at {}", endpoint.as_deref().unwrap_or("AWS S3")),
@@ -60,9 +66,10 @@ pub async fn start(config: Config, shutdown: impl Future<Output = ()> + Send + '
         #[cfg(feature = "embedded-store")]
         StoreConfig::Embedded(embedded) => {
             let credentials = EmbeddedStore::random_credentials();
-            let opened = EmbeddedStore::open(embedded, credentials.clone(), &gateway.allowed_origins).await?;
+            let opened =
+                EmbeddedStore::open(embedded, credentials.clone(), &gateway.allowed_origins, page_origins).await?;
             let location = opened.location().clone();
-            let storage = Arc::new(opened.storage());
+            let storage = Arc::new(opened.storage(storage_timeout));
             Ok(Started {
                 gateway: Gateway::build(gateway, &location, CredentialsCache::new(credentials), storage).await?,
                 storage: format!(
@@ -71,12 +78,12 @@ pub async fn start(config: Config, shutdown: impl Future<Output = ()> + Send + '
                     embedded.bucket,
                     embedded.data_dir.display()
                 ),
-                store: Some(tokio::spawn(opened.serve(shutdown))),
+                store: Some(tokio::spawn(opened.serve(server, shutdown))),
             })
         }
         #[cfg(not(feature = "embedded-store"))]
         StoreConfig::Embedded(_) => {
-            drop(shutdown);
+            drop((shutdown, server, page_origins));
             Err(crate::config::ConfigError::NoEmbeddedStore.into())
         }
     }

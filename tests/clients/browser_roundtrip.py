@@ -91,7 +91,7 @@ def main(binary: str, scratch: str) -> None:
     try:
         driver.get(origin + "/")
         result = driver.execute_async_script(FETCH_ROUND_TRIP, base)
-        expected = {"put": 200, "putBig": 200, "get": 200, "redirected": True, "type": "text/plain",
+        expected = {"put": 200, "putBig": 200, "get": 200, "redirected": True, "type": "text/plain; charset=utf-8",
                     "same": True, "bigSame": True}
         assert result == expected, result
 

@@ -6,6 +6,9 @@
 pub mod memory_storage;
 pub mod proxy;
 
+use proxy::{Proxy, Rules};
+pub mod scripts;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStderr, Command, Output, Stdio};
@@ -26,18 +29,25 @@ pub struct Server {
 
 impl Server {
     /// Spawns `command` and reads its first line, which must start with `banner`.
-    pub fn spawn(mut command: Command, banner: &str) -> Self {
+    pub fn spawn(command: Command, banner: &str) -> Self {
+        Self::try_spawn(command, banner).unwrap_or_else(|failure| panic!("{failure}"))
+    }
+
+    /// The same, saying why when the process does not start.
+    pub fn try_spawn(mut command: Command, banner: &str) -> Result<Self, String> {
         let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start the server");
         let stderr = Arc::new(Mutex::new(String::new()));
         collect(child.stderr.take().expect("stderr"), stderr.clone());
         let mut first_line = String::new();
         BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut first_line).expect("read banner");
-        let url = first_line
-            .trim()
-            .strip_prefix(banner)
-            .unwrap_or_else(|| panic!("unexpected banner {first_line:?}; stderr: {}", stderr.lock().unwrap()))
-            .to_owned();
-        Self { child, url, stderr }
+        let Some(url) = first_line.trim().strip_prefix(banner).map(str::to_owned) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            // The collector thread has the whole of a process that ended.
+            std::thread::sleep(Duration::from_millis(100));
+            return Err(format!("unexpected banner {first_line:?}; stderr: {}", stderr.lock().unwrap()));
+        };
+        Ok(Self { child, url, stderr })
     }
 
     /// Spawns `command` and reads its banner, from a first line starting
@@ -67,10 +77,29 @@ impl Server {
         self.stderr.lock().unwrap().clone()
     }
 
+    /// Whether the process logs `needle` within `limit` (its standard error
+    /// is read by a thread of its own, so a line may arrive a moment late).
+    pub fn logged(&self, needle: &str, limit: Duration) -> bool {
+        let deadline = std::time::Instant::now() + limit;
+        while !self.logs().contains(needle) {
+            if std::time::Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        true
+    }
+
     /// Sends SIGTERM.
     pub fn terminate(&self) {
         let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().expect("kill");
         assert!(status.success());
+    }
+
+    /// Sends SIGKILL, as a crash or `kill -9` would, and reaps the process.
+    pub fn kill(&mut self) {
+        self.child.kill().expect("kill -9");
+        self.child.wait().expect("wait");
     }
 
     /// Waits for the process to exit, at most `limit`.
@@ -117,7 +146,7 @@ pub fn binary() -> Command {
     command
 }
 
-/// A running gateway on the embedded store.
+/// A running gateway on the embedded store, or on a separate store process.
 pub struct Gateway {
     /// The process.
     pub server: Server,
@@ -125,6 +154,108 @@ pub struct Gateway {
     pub url: String,
     /// The data folder.
     pub data_dir: PathBuf,
+    /// The store process, when the gateway runs on one (`--endpoint`).
+    pub store: Option<Store>,
+}
+
+/// The credentials a test's `presign-gateway store` accepts.
+pub const STORE_ACCESS_KEY: &str = "test-store-key";
+/// Its secret.
+pub const STORE_SECRET_KEY: &str = "test-store-secret-0123456789";
+
+/// `presign-gateway store` with known credentials, so a test can look inside
+/// with an S3 client (the embedded store's index is the store process's own).
+pub struct Store {
+    /// The process.
+    pub server: Server,
+    /// `http://127.0.0.1:PORT`
+    pub url: String,
+    /// Its data folder.
+    pub data_dir: PathBuf,
+}
+
+impl Store {
+    /// Starts a store in a fresh data folder.
+    pub fn start(name: &str) -> Self {
+        Self::start_in(scratch_dir(name).join("data"), &[])
+    }
+
+    /// Starts a store on `data_dir` with `extra` flags.
+    pub fn start_in(data_dir: PathBuf, extra: &[&str]) -> Self {
+        let mut command = binary();
+        command
+            .args(["store", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(&data_dir)
+            .args(extra)
+            .env("AWS_ACCESS_KEY_ID", STORE_ACCESS_KEY)
+            .env("AWS_SECRET_ACCESS_KEY", STORE_SECRET_KEY);
+        let server = Server::spawn(command, "embedded store listening on ");
+        Self { url: server.url.clone(), server, data_dir }
+    }
+
+    /// An S3 client for it.
+    pub fn client(&self) -> aws_sdk_s3::Client {
+        let credentials =
+            aws_credential_types::Credentials::new(STORE_ACCESS_KEY, STORE_SECRET_KEY, None, None, "test");
+        let config = aws_sdk_s3::Config::builder()
+            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .region(aws_sdk_s3::config::Region::new("us-east-1"))
+            .endpoint_url(&self.url)
+            .force_path_style(true)
+            .credentials_provider(credentials)
+            .build();
+        aws_sdk_s3::Client::from_conf(config)
+    }
+
+    /// Runs `future` to its end.
+    pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(future)
+    }
+
+    /// Every key in the bucket, in order, listed page by page with ListObjectsV2.
+    pub fn keys(&self) -> Vec<String> {
+        let client = self.client();
+        Self::block_on(async {
+            let mut keys = Vec::new();
+            let mut token = None;
+            loop {
+                let page = client
+                    .list_objects_v2()
+                    .bucket("presign-gateway")
+                    .max_keys(100)
+                    .set_continuation_token(token)
+                    .send()
+                    .await
+                    .expect("ListObjectsV2");
+                keys.extend(page.contents().iter().filter_map(|o| o.key().map(str::to_owned)));
+                token = page.next_continuation_token().map(str::to_owned);
+                if token.is_none() {
+                    return keys;
+                }
+            }
+        })
+    }
+
+    /// The SHA-256 of the object under `key`, or `None` when there is none.
+    pub fn sha256(&self, key: &str) -> Option<String> {
+        let client = self.client();
+        Self::block_on(async {
+            match client.get_object().bucket("presign-gateway").key(key).send().await {
+                Ok(object) => {
+                    let bytes = object.body.collect().await.expect("the object's body").into_bytes();
+                    Some(format!("{:x}", Sha256::digest(&bytes)))
+                }
+                Err(error)
+                    if error
+                        .as_service_error()
+                        .is_some_and(aws_sdk_s3::operation::get_object::GetObjectError::is_no_such_key) =>
+                {
+                    None
+                }
+                Err(error) => panic!("GetObject {key}: {error:?}"),
+            }
+        })
+    }
 }
 
 /// A fresh folder under the target directory for one test.
@@ -140,11 +271,81 @@ pub fn scratch_dir(name: &str) -> PathBuf {
 impl Gateway {
     /// Starts `presign-gateway serve` on a free port with `extra` flags.
     pub fn start(name: &str, extra: &[&str]) -> Self {
-        let data_dir = scratch_dir(name).join("data");
+        Self::launch(scratch_dir(name).join("data"), extra, &[])
+    }
+
+    /// The same, on the data folder `data_dir` (which may hold objects already).
+    pub fn start_in(data_dir: PathBuf, extra: &[&str]) -> Self {
+        Self::launch(data_dir, extra, &[])
+    }
+
+    /// Starts `presign-gateway serve` on a free port with `extra` flags and `env` variables.
+    pub fn start_with_env(name: &str, extra: &[&str], env: &[(&str, &str)]) -> Self {
+        Self::launch(scratch_dir(name).join("data"), extra, env)
+    }
+
+    fn launch(data_dir: PathBuf, extra: &[&str], env: &[(&str, &str)]) -> Self {
+        Self::try_launch(data_dir, extra, env).unwrap_or_else(|failure| panic!("{failure}"))
+    }
+
+    fn try_launch(data_dir: PathBuf, extra: &[&str], env: &[(&str, &str)]) -> Result<Self, String> {
         let mut command = binary();
-        command.arg("serve").args(["--listen", "127.0.0.1:0", "--data-dir"]).arg(&data_dir).args(extra);
+        command.envs(env.iter().copied());
+        command.arg("serve").args(["--listen", "127.0.0.1:0"]);
+        if !extra.contains(&"--endpoint") {
+            command.arg("--data-dir").arg(&data_dir);
+        }
+        command.args(extra);
+        let server = Server::try_spawn(command, "presign-gateway listening on ")?;
+        Ok(Self { url: server.url.clone(), server, data_dir, store: None })
+    }
+
+    /// A gateway whose presigned URLs lead through a proxy following `rules`
+    /// to its embedded store. The store's port is picked free first, so
+    /// another test may take it in between: then the setup is tried again.
+    pub fn behind_a_storage_proxy(name: &str, rules: &Rules) -> (Self, Proxy) {
+        for _ in 0..5 {
+            let store_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+            let proxy = Proxy::start(Rules { target: format!("127.0.0.1:{store_port}"), ..rules.clone() });
+            let store = format!("127.0.0.1:{store_port}");
+            let extra = ["--store-listen", &store, "--store-url", &proxy.url];
+            match Self::try_launch(scratch_dir(name).join("data"), &extra, &[]) {
+                Ok(gateway) => return (gateway, proxy),
+                Err(failure) if failure.contains("Address already in use") => {}
+                Err(failure) => panic!("{failure}"),
+            }
+        }
+        panic!("no free port for the store after five tries")
+    }
+
+    /// Starts `presign-gateway serve --endpoint` on `store`, with `extra` flags.
+    pub fn start_on(store: Store, extra: &[&str]) -> Self {
+        let mut command = binary();
+        command
+            .args(["serve", "--listen", "127.0.0.1:0", "--endpoint", &store.url, "--bucket", "presign-gateway"])
+            .args(extra)
+            .env("AWS_ACCESS_KEY_ID", STORE_ACCESS_KEY)
+            .env("AWS_SECRET_ACCESS_KEY", STORE_SECRET_KEY)
+            .env("AWS_REGION", "us-east-1");
         let server = Server::spawn(command, "presign-gateway listening on ");
-        Self { url: server.url.clone(), server, data_dir }
+        Self { url: server.url.clone(), server, data_dir: store.data_dir.clone(), store: Some(store) }
+    }
+
+    /// The SHA-256 of what storage holds under `key` (the full storage key),
+    /// or `None` when it holds nothing: read with an S3 client from a store
+    /// process, or else downloaded through the gateway (whose keys are then
+    /// the storage keys: no prefix, no tenants).
+    pub fn stored_sha256(&self, key: &str) -> Option<String> {
+        if let Some(store) = &self.store {
+            return store.sha256(key);
+        }
+        let path = scratch_dir("stored").join("object");
+        let status = curl(&["-L", "-o", path.to_str().unwrap(), "-w", "%{http_code}", &self.at(&encode_key(key))]);
+        match String::from_utf8_lossy(&status.stdout).as_ref() {
+            "200" => Some(sha256(&path)),
+            "404" => None,
+            other => panic!("reading {key} back answered {other}"),
+        }
     }
 
     /// The gateway URL of `path` (already percent-encoded).
@@ -152,9 +353,9 @@ impl Gateway {
         format!("{}/{}", self.url, path.trim_start_matches('/'))
     }
 
-    /// Where the embedded store keeps `key`.
-    pub fn stored(&self, key: &str) -> PathBuf {
-        self.data_dir.join("presign-gateway").join(key)
+    /// The embedded store's own folder for the bucket (`index.redb`, `data/`, `tmp/`).
+    pub fn store_dir(&self) -> PathBuf {
+        self.data_dir.join("v2").join("presign-gateway")
     }
 
     /// What the process logged so far.
@@ -174,6 +375,14 @@ fn collect(stream: ChildStderr, into: Arc<Mutex<String>>) {
             into.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
         }
     });
+}
+
+/// `key` as a URL path: every segment percent-encoded, `/` kept.
+pub fn encode_key(key: &str) -> String {
+    key.split('/')
+        .map(|segment| percent_encoding::utf8_percent_encode(segment, percent_encoding::NON_ALPHANUMERIC).to_string())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// Runs curl with `args`, failing the test if curl itself cannot run.

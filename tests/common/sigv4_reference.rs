@@ -13,7 +13,7 @@ use aws_smithy_http::label::{EncodingStrategy, fmt_string};
 use aws_smithy_http::query::fmt_string as fmt_query;
 use aws_smithy_runtime_api::client::identity::Identity;
 use presign_gateway::core::PresignOrder;
-use presign_gateway::signing::{BucketEndpoint, lifetime};
+use presign_gateway::signing::{BucketEndpoint, asked_lifetime, lifetime};
 
 /// The gateway's signer before it was written by hand: `aws-sigv4` called
 /// directly, as `src/signing/mod.rs` did until issue 13. `None` when it refuses.
@@ -46,7 +46,7 @@ pub fn reference(
     settings.signature_location = SignatureLocation::QueryParams;
     settings.percent_encoding_mode = PercentEncodingMode::Single;
     settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
-    settings.expires_in = Some(lifetime(order.expires_in, credentials, now).ok()?);
+    settings.expires_in = Some(lifetime(asked_lifetime(order, now).ok()?, credentials, now).ok()?);
     let identity = Identity::from(credentials.clone());
     let params = v4::SigningParams::builder()
         .identity(&identity)
@@ -57,7 +57,13 @@ pub fn reference(
         .build()
         .ok()?
         .into();
-    let headers = order.signed_headers.iter().map(|(name, value)| (*name, value.as_str()));
+    let metadata: Vec<(String, &str)> =
+        order.metadata.iter().map(|(name, value)| (format!("x-amz-meta-{name}"), value.as_str())).collect();
+    let headers = order
+        .signed_headers
+        .iter()
+        .map(|(name, value)| (*name, value.as_str()))
+        .chain(metadata.iter().map(|(name, value)| (name.as_str(), *value)));
     let request =
         SignableRequest::new(order.operation.method(), url.as_str(), headers, SignableBody::UnsignedPayload).ok()?;
     let (instructions, _) = sign(request, &params).ok()?.into_parts();

@@ -84,6 +84,7 @@ OBJECT_ACTIONS = {
     "s3:AbortMultipartUpload",
     "s3:ListMultipartUploadParts",
 }
+LIST_ACTIONS = {"s3:ListBucket"}
 LOG_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents"}
 SECRET_ACTIONS = {"secretsmanager:GetSecretValue"}
 PSEUDO = {"AWS::Region", "AWS::AccountId", "AWS::Partition", "AWS::StackName", "AWS::URLSuffix", "AWS::NoValue", "AWS::StackId"}
@@ -376,8 +377,17 @@ def test_role_may_only_act_on_the_buckets_objects(
         assert statement["Effect"] == "Allow", statement
         assert "NotAction" not in statement and "NotResource" not in statement, statement
     s3 = [s for s in statements if any(str(a).startswith("s3:") for a in as_list(s["Action"]))]
+    lists = [s for s in s3 if set(as_list(s["Action"])) & LIST_ACTIONS]
+    s3 = [s for s in s3 if s not in lists]
     actions = {a for s in s3 for a in as_list(s["Action"])}
     assert actions == OBJECT_ACTIONS, f"S3 actions are {sorted(actions)}, must be exactly {sorted(OBJECT_ACTIONS)}"
+    # Listing is bucket-wide by nature: it must be held to prefixes under KeyPrefix.
+    assert len(lists) == 1, f"one statement lists: {lists}"
+    (listing,) = lists
+    assert set(as_list(listing["Action"])) == LIST_ACTIONS, "listing stands alone"
+    assert [is_getatt(r, bucket, "Arn") for r in as_list(listing["Resource"])] == [True]
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": f"{key_prefix}*"}}, listing["Condition"]
+    statements = [s for s in statements if s not in lists]
     for statement in s3:
         assert set(as_list(statement["Action"])) <= OBJECT_ACTIONS
         assert as_list(statement["Resource"]) == [{"Fn::Sub": f"${{{bucket}.Arn}}/{key_prefix}*"}], (
@@ -455,6 +465,7 @@ def test_bucket_is_private_encrypted_tls_only_and_cleans_up(translated: dict[str
     assert {"Fn::Sub": f"${{{name}.Arn}}/*"} in resources, "the TLS deny must cover the objects"
 
 
+@pytest.mark.parametrize("api_type", API_TYPES)
 @pytest.mark.parametrize(
     "origins, expected",
     [
@@ -464,19 +475,29 @@ def test_bucket_is_private_encrypted_tls_only_and_cleans_up(translated: dict[str
         ("*", ["*", "null"]),
     ],
 )
-def test_bucket_cors_follows_allowed_origins(translated: dict[str, Any], origins: str, expected: list[str] | None) -> None:
+def test_bucket_cors_follows_allowed_origins(
+    translated: dict[str, Any], api_type: str, origins: str, expected: list[str] | None
+) -> None:
     assert re.fullmatch(translated["Parameters"]["AllowedOrigins"]["AllowedPattern"], origins)
-    stack = Stack(translated, AllowedOrigins=origins)
+    stack = Stack(translated, AllowedOrigins=origins, ApiType=api_type)
     _, bucket = stack.one("AWS::S3::Bucket")
-    cors = bucket["Properties"].get("CorsConfiguration")
+    page, *configured = bucket["Properties"]["CorsConfiguration"]["CorsRules"]
+    # The gateway's own page uploads straight to the bucket, with or without AllowedOrigins.
+    api, _ = stack.one("AWS::ApiGatewayV2::Api" if api_type == "HTTP" else "AWS::ApiGateway::RestApi")
+    api_origin = {"Fn::Sub": f"https://${{{api}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}"}
+    assert page["AllowedOrigins"] == [api_origin]
+    with_domain = Stack(translated, AllowedOrigins=origins, ApiType=api_type, **DOMAIN)
+    domain_page = with_domain.one("AWS::S3::Bucket")[1]["Properties"]["CorsConfiguration"]["CorsRules"][0]
+    assert domain_page["AllowedOrigins"] == [api_origin, f"https://{DOMAIN['DomainName']}"]
+    for rule in [page, *configured]:
+        assert sorted(rule["AllowedMethods"]) == ["DELETE", "GET", "HEAD", "PUT"]
+        assert rule["AllowedHeaders"] == ["*"]
+        assert "ETag" in rule["ExposedHeaders"], "a browser reads each part's ETag to complete an upload"
     if expected is None:
-        assert cors is None, "no origins, no CORS rules"
+        assert configured == [], "no AllowedOrigins, no rule for other pages"
         return
-    (rule,) = cors["CorsRules"]
+    (rule,) = configured
     assert rule["AllowedOrigins"] == expected
-    assert sorted(rule["AllowedMethods"]) == ["DELETE", "GET", "HEAD", "PUT"]
-    assert rule["AllowedHeaders"] == ["*"]
-    assert "ETag" in rule["ExposedHeaders"]
     assert Stack(translated, AllowedOrigins=origins).resources[FUNCTION]["Properties"]["Environment"]["Variables"][
         "ALLOWED_ORIGINS"
     ] == origins, "the gateway and the bucket must allow the same origins"
@@ -648,7 +669,8 @@ def test_jwt_authorizer_guards_the_key_routes_and_leaves_links_open(translated: 
     routes = {r["Properties"]["RouteKey"]: r["Properties"] for r in stack.of_type("AWS::ApiGatewayV2::Route").values()}
     guarded = {"ANY /{proxy+}", "ANY /"}
     # Opened without a token: share links, and browsers' CORS preflights.
-    open_routes = {"ANY /links/{proxy+}", "OPTIONS /{proxy+}", "OPTIONS /"}
+    # The page itself needs no token either: GET / takes precedence over ANY /.
+    open_routes = {"ANY /links/{proxy+}", "OPTIONS /{proxy+}", "OPTIONS /", "GET /"}
     assert set(routes) == guarded | open_routes, f"routes are {sorted(routes)}"
     for key, route in routes.items():
         assert is_ref(route["ApiId"], api)
@@ -924,6 +946,40 @@ def test_tenancy_and_share_parameters_refuse_what_the_binary_would(
     for base in filter(None, cases["BaseUrl"][0]):
         result = share(gateway_binary, "--ttl", "1", "--base-url", base, "a", keys=keys)
         assert result.returncode == 0, f"BASE_URL={base}: {result.stderr}"
+
+
+# ---- AllowedTypes ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["", "image/*", "image/png,application/pdf"], ids=["empty", "wildcard", "list"])
+def test_allowed_types_are_set_only_when_given(source: dict[str, Any], value: str) -> None:
+    translated = translate(source, AllowedTypes=value)
+    variables = Stack(translated, AllowedTypes=value).resources[FUNCTION]["Properties"]["Environment"]["Variables"]
+    if value:
+        assert variables["ALLOWED_TYPES"] == value
+    else:
+        assert "ALLOWED_TYPES" not in variables, "no AllowedTypes, any type: the binary reads no variable"
+
+
+def test_allowed_types_pattern_takes_media_types_as_the_binary_does(source: dict[str, Any], gateway_binary: Path) -> None:
+    pattern = source["Parameters"]["AllowedTypes"]["AllowedPattern"]
+    good = ["", "image/*", "image/png", "image/png,image/jpeg,application/pdf", "application/vnd.ms-excel", "text/x-c++"]
+    bad = ["image", "image/", "/png", "*/*", "image/png,", "image/png, image/jpeg", "image /png", "text/plain;charset=utf-8"]
+    for value in good:
+        assert re.fullmatch(pattern, value), f"AllowedTypes {value!r} must be accepted"
+    for value in bad:
+        assert not re.fullmatch(pattern, value), f"AllowedTypes {value!r} must be refused"
+    # What the template lets through, the binary takes (a bad entry stops it at once, naming the setting).
+    for value in filter(None, good):
+        result = subprocess.run(
+            [str(gateway_binary), "serve", "--allowed-types", value, "--listen", "127.0.0.1:0", "--log-level", "[["],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={"PATH": os.environ.get("PATH", "")},
+        )
+        assert "ALLOWED_TYPES" not in result.stderr, f"the binary refuses {value!r}: {result.stderr}"
+        assert "LOG_LEVEL" in result.stderr, "the run must stop at the bad log level, after the types were taken"
 
 
 # ---- MaxObjectSize ----------------------------------------------------------------

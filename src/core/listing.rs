@@ -1,0 +1,88 @@
+//! The listing family: `GET` on a folder (a path ending in `/`, or `/` for
+//! the top level) lists what the caller has there, one page at a time
+//! (`?limit=N`, at most 1000, or 100 with `&metadata`; `?after=CURSOR`).
+//! Owners only: a share link opens one file and lists nothing.
+
+use super::ListOrder;
+use super::key::Folder;
+use super::policy::{Caller, Policy};
+use super::query::Query;
+use super::rejection::Rejection;
+
+/// The most entries a page holds.
+pub const MAX_PAGE: u16 = 1000;
+
+/// The most entries a page holds when each object's metadata is added (one
+/// `HEAD` each).
+pub const MAX_PAGE_WITH_METADATA: u16 = 100;
+
+/// The page of `folder` the caller asks for.
+pub fn list(folder: Folder, query: &Query, caller: Caller<'_>, policy: &Policy) -> Result<ListOrder, Rejection> {
+    let Caller::Owner(tenant) = caller else { return Err(Rejection::LinkCannotList) };
+    let most = if query.metadata { MAX_PAGE_WITH_METADATA } else { MAX_PAGE };
+    let limit = match query.limit.as_deref() {
+        None => most,
+        Some(text) => {
+            text.parse::<u16>().ok().filter(|n| (1..=MAX_PAGE).contains(n)).ok_or(Rejection::Limit)?.min(most)
+        }
+    };
+    let after = query.after.clone().filter(|cursor| !cursor.is_empty());
+    Ok(ListOrder {
+        prefix: policy.scope(tenant).storage_prefix(&folder)?,
+        folder,
+        limit,
+        after,
+        metadata: query.metadata,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use http::Method;
+
+    use super::super::testing::{act, grant, request};
+    use super::super::{Action, KeyPath};
+    use super::*;
+    use crate::core::key::KeyError;
+    use crate::core::tenant::TenantId;
+
+    fn listed(path: &str, query: Option<&str>, caller: Caller<'_>) -> Result<ListOrder, Rejection> {
+        match act(&request(&Method::GET, path), query, caller, "up")? {
+            Action::List(order) => Ok(order),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn owners_list_their_own_folders() {
+        let acme = TenantId::new("acme").unwrap();
+        let owner = Caller::Owner(Some(&acme));
+        let top = listed("/", None, owner).unwrap();
+        assert_eq!((top.folder.as_str(), top.prefix.as_str(), top.limit), ("", "up/tenants/acme/", 1000));
+        let photos = listed("/photos/2024/", Some("limit=10&after=abc"), owner).unwrap();
+        assert_eq!(photos.prefix.as_str(), "up/tenants/acme/photos/2024/");
+        assert_eq!((photos.limit, photos.after.as_deref(), photos.metadata), (10, Some("abc"), false));
+        let titled = listed("/photos/", Some("metadata&limit=500"), owner).unwrap();
+        assert_eq!((titled.limit, titled.metadata), (100, true));
+        assert_eq!(listed("/a%20b/", None, Caller::Owner(None)).unwrap().prefix.as_str(), "up/a b/");
+    }
+
+    #[test]
+    fn bad_listings_are_refused() {
+        let owner = Caller::Owner(None);
+        for limit in ["0", "1001", "-1", "x"] {
+            assert_eq!(listed("/", Some(&format!("limit={limit}")), owner), Err(Rejection::Limit), "{limit}");
+        }
+        assert_eq!(listed("/a//", None, owner), Err(Rejection::Key(KeyError::EmptySegment)));
+        assert_eq!(listed("/../", None, owner), Err(Rejection::Key(KeyError::DotSegment)));
+        let link = grant("f.txt", "GET", None, None);
+        assert_eq!(listed("/", None, Caller::Link(&link)), Err(Rejection::LinkCannotList));
+        // Only GET lists: a folder is no key for any other method.
+        for method in [Method::HEAD, Method::PUT, Method::DELETE] {
+            assert_eq!(act(&request(&method, "/"), None, owner, ""), Err(Rejection::Key(KeyError::Empty)), "{method}");
+            assert_eq!(act(&request(&method, "/a/"), None, owner, ""), Err(Rejection::Key(KeyError::EmptySegment)));
+        }
+        let decoded = super::super::Incoming { path: KeyPath::Decoded("docs/"), ..request(&Method::GET, "/") };
+        assert!(matches!(act(&decoded, None, owner, ""), Ok(Action::List(_))));
+    }
+}

@@ -1,0 +1,363 @@
+// presign-gateway's browser client: upload, list, share and delete files
+// through a presign-gateway, each file's bytes going straight to storage.
+//
+//   import { gateway } from "https://files.example.com/?module";
+//   const g = gateway("https://files.example.com", { getToken: async () => token });
+//   await g.upload(file, `photos/${file.name}`, { metadata: { title: "Été 2024" } });
+//
+// Every call asks the gateway's JSON face (`?presign`, `?uploads`, a folder
+// listing) and sends the bytes to the presigned URL it answers, so the
+// gateway never sees a file's body and a front door's body limit (6 MB
+// before Lambda, 1 MB before an ALB) does not matter. No dependencies, no
+// build step: the gateway serves this file at `/?module` with CORS, or copy
+// it from `src/gateway/page/gateway.js`.
+
+const MiB = 1024 * 1024;
+/** Files up to this size go up in one presigned PUT; larger ones in parts. */
+export const SINGLE_PUT_LIMIT = 16 * MiB;
+/** The part size, unless a file needs more than 10,000 parts of it. */
+export const PART_SIZE = 8 * MiB;
+/** Parts in flight at once. */
+export const PARALLEL_PARTS = 4;
+const MAX_PARTS = 10000;
+const ATTEMPTS = 3;
+
+/** A refusal, with the gateway's (or storage's) one-line reason as its message. */
+export class GatewayError extends Error {
+  /** `status` is the HTTP status, 0 when the server could not be reached. */
+  constructor(message, status) {
+    super(message);
+    this.name = "GatewayError";
+    this.status = status;
+  }
+}
+
+/**
+ * A client for the gateway at `baseUrl` (such as "https://files.example.com",
+ * or "" for the page's own origin). `getToken` is awaited before each request
+ * to the gateway, so a token that expires during a long upload can be
+ * refreshed; whatever it returns is sent as `Authorization: Bearer …`.
+ */
+export function gateway(baseUrl, { getToken } = {}) {
+  const base = String(baseUrl ?? "").replace(/\/+$/, "");
+
+  /** A request to the gateway; the response if it is a success. */
+  async function call(method, target, { headers = {}, body, signal } = {}) {
+    const sent = new Headers(headers);
+    if (!sent.has("accept")) sent.set("accept", "application/json");
+    const token = getToken ? await getToken() : undefined;
+    if (token) sent.set("authorization", `Bearer ${token}`);
+    let response;
+    try {
+      response = await fetch(base + target, { method, headers: sent, body, signal, cache: "no-store" });
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
+      throw new GatewayError(`cannot reach the gateway (${error.message})`, 0);
+    }
+    if (!response.ok) throw refusal(response.status, await response.text().catch(() => ""));
+    return response;
+  }
+
+  const json = async (method, target, options) => (await call(method, target, options)).json();
+
+  /** A presigned request for `query` on `key`: `{url, method, headers, expires_at}`. */
+  const presignAt = (key, query, headers, signal) => json("GET", `${path(key)}?${query}`, { headers, signal });
+
+  /**
+   * The presigned request for `method` on `key`: `{url, method, headers,
+   * expires_at}`. `headers` are those to sign in (`upload-length`,
+   * `content-type`, `content-md5`, `if-none-match`, `x-amz-meta-*`);
+   * `download` (true, or a file name) makes a GET save the file rather than
+   * open it. Send every header of the answer but `content-length`.
+   */
+  async function presign(key, method = "GET", headers = {}, { download, signal } = {}) {
+    const verb = method.toUpperCase();
+    const query = [verb === "GET" ? "presign" : `presign=${verb}`];
+    if (download) query.unshift(download === true ? "download" : `download=${encodeURIComponent(download)}`);
+    return presignAt(key, query.join("&"), headers, signal);
+  }
+
+  /**
+   * Uploads `file` (a File or Blob) as `key`; resolves to `{key, etag, size}`.
+   * `metadata` becomes `x-amz-meta-*` (values percent-encoded unless plain
+   * ASCII); `contentType` defaults to `file.type`; `onProgress({sent, total,
+   * rate})` follows the bytes (rate in bytes per second); aborting `signal`
+   * stops every request in flight; `overwrite: false` refuses to replace an
+   * existing object. A file above SINGLE_PUT_LIMIT goes up in parts, several
+   * at once; if it is stopped (a reload, a lost connection, `signal`), upload
+   * the same file to the same key again and only the missing parts are sent.
+   */
+  async function upload(file, key, { metadata = {}, contentType, onProgress, signal, overwrite = true } = {}) {
+    signal?.throwIfAborted();
+    const object = {};
+    const type = contentType ?? file.type;
+    if (type) object["content-type"] = type;
+    for (const [name, value] of Object.entries(metadata)) {
+      if (value != null && value !== "") object[`x-amz-meta-${name.toLowerCase()}`] = encodeMetadata(String(value));
+    }
+    const condition = overwrite ? {} : { "if-none-match": "*" };
+    if (file.size <= SINGLE_PUT_LIMIT) {
+      const progress = meter(file.size, 0, onProgress);
+      const headers = { ...object, ...condition, "upload-length": String(file.size) };
+      const signed = await presign(key, "PUT", headers, { signal });
+      const sent = await send(signed, file, signal, (bytes) => progress.moving(1, bytes));
+      progress.stored(1, file.size);
+      return { key, etag: unquote(sent.getResponseHeader("etag")), size: file.size };
+    }
+    return uploadParts(file, key, object, condition, onProgress, signal);
+  }
+
+  async function uploadParts(file, key, object, condition, onProgress, signal) {
+    const partSize = Math.max(PART_SIZE, Math.ceil(file.size / MAX_PARTS / MiB) * MiB);
+    const count = Math.ceil(file.size / partSize);
+    const sizeOf = (n) => Math.min(partSize, file.size - (n - 1) * partSize);
+    const memory = resumable(base, key, file);
+    const etags = new Map();
+    let uploadId = memory.match?.partSize === partSize ? memory.match.uploadId : undefined;
+    if (uploadId) {
+      try {
+        const { parts } = await json("GET", `${path(key)}?uploadId=${encodeURIComponent(uploadId)}`, { signal });
+        for (const { part_number: n, size, etag } of parts) {
+          if (n <= count && size === sizeOf(n)) etags.set(n, etag);
+        }
+      } catch (error) {
+        if (error.status !== 404) throw error;
+        uploadId = undefined; // completed, aborted or expired: start afresh
+      }
+    } else if (memory.other) {
+      // Another file was interrupted on its way to this key: drop its parts.
+      call("DELETE", `${path(key)}?uploadId=${encodeURIComponent(memory.other.uploadId)}`).catch(() => {});
+    }
+    if (!uploadId) {
+      ({ upload_id: uploadId } = await json("POST", `${path(key)}?uploads`, { headers: object, signal }));
+      memory.remember({ uploadId, partSize });
+    }
+
+    const missing = [];
+    let stored = 0;
+    for (let n = 1; n <= count; n++) {
+      if (etags.has(n)) stored += sizeOf(n);
+      else missing.push(n);
+    }
+    const progress = meter(file.size, stored, onProgress);
+    const upload = `uploadId=${encodeURIComponent(uploadId)}`;
+    const sendPart = async (n, stop) => {
+      const start = (n - 1) * partSize;
+      const bytes = file.slice(start, start + sizeOf(n));
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const query = `partNumber=${n}&${upload}&presign=PUT`;
+          const signed = await presignAt(key, query, { "upload-length": String(bytes.size) }, stop);
+          const sent = await send(signed, bytes, stop, (done) => progress.moving(n, done));
+          const etag = sent.getResponseHeader("etag");
+          if (!etag) throw new GatewayError("storage hides the part's ETag: its CORS rules must expose ETag", 0);
+          progress.stored(n, bytes.size);
+          return unquote(etag);
+        } catch (error) {
+          progress.moving(n, 0);
+          const passing = error.status === 0 || error.status >= 500;
+          if (stop.aborted || attempt === ATTEMPTS || !passing) throw error;
+          await pause(500 * 2 ** attempt, stop);
+        }
+      }
+    };
+
+    // PARALLEL_PARTS workers take parts in order; the first failure stops them all.
+    const stop = new AbortController();
+    const cancel = () => stop.abort(signal.reason);
+    signal?.addEventListener("abort", cancel, { once: true });
+    let failure;
+    const worker = async () => {
+      while (missing.length && !stop.signal.aborted) {
+        const n = missing.shift();
+        try {
+          etags.set(n, await sendPart(n, stop.signal));
+        } catch (error) {
+          failure ??= error;
+          stop.abort(error);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: PARALLEL_PARTS }, worker));
+    signal?.removeEventListener("abort", cancel);
+    if (failure) throw failure;
+
+    const parts = Array.from({ length: count }, (_, i) => ({ part_number: i + 1, etag: etags.get(i + 1) }));
+    try {
+      const headers = { "content-type": "application/json", ...condition };
+      const done = await json("POST", `${path(key)}?${upload}`, { headers, body: JSON.stringify({ parts }), signal });
+      memory.forget();
+      return done;
+    } catch (error) {
+      if (error.status === 412) await call("DELETE", `${path(key)}?${upload}`).catch(() => {}); // nothing to resume
+      if (error.status === 404 || error.status === 412) memory.forget();
+      throw error;
+    }
+  }
+
+  /**
+   * One page of `folder` ("" or "/" for the top level):
+   * `{objects: [{key, size, last_modified, etag, metadata?}], folders, next}`.
+   * `metadata: true` adds each object's metadata, decoded (at most 100 a page);
+   * pass `next` as `after` for the following page.
+   */
+  async function list(folder = "", { metadata = false, after, limit, signal } = {}) {
+    const name = folder.replace(/^\/+/, "");
+    // `/%2F`, not `/`: behind API Gateway `GET /` is the page's own route.
+    const at = name === "" ? "/%2F" : path(name.endsWith("/") ? name : `${name}/`);
+    const query = [];
+    if (limit != null) query.push(`limit=${limit}`);
+    if (after) query.push(`after=${encodeURIComponent(after)}`);
+    if (metadata) query.push("metadata");
+    const page = await json("GET", query.length ? `${at}?${query.join("&")}` : at, { signal });
+    for (const object of page.objects) {
+      for (const [name, value] of Object.entries(object.metadata ?? {})) object.metadata[name] = decodeMetadata(value);
+    }
+    return page;
+  }
+
+  /**
+   * A share link for `key` living `ttl` ("1h", "7d", …): `{url, key, methods,
+   * expires_at, max_size}`. `methods: "PUT"` (with `maxSize`) makes an upload link.
+   */
+  async function share(key, ttl = "7d", { methods, maxSize, signal } = {}) {
+    const query = ["share", `ttl=${encodeURIComponent(ttl)}`];
+    if (methods) query.push(`methods=${encodeURIComponent([methods].flat().join(","))}`);
+    if (maxSize != null) query.push(`max_size=${maxSize}`);
+    return json("POST", `${path(key)}?${query.join("&")}`, { signal });
+  }
+
+  /** Deletes `key` (storage answers success for a key that is not there). */
+  async function remove(key, { signal } = {}) {
+    const signed = await presign(key, "DELETE", {}, { signal });
+    const response = await fetch(signed.url, { method: "DELETE", headers: storageHeaders(signed), signal });
+    if (!response.ok) throw refusal(response.status, await response.text().catch(() => ""));
+  }
+
+  return { upload, list, share, remove, presign };
+}
+
+/** `key` as a URL path, each segment percent-encoded (the gateway decodes it once). */
+function path(key) {
+  return `/${key.split("/").map(encodeURIComponent).join("/")}`;
+}
+
+/** A metadata value as an HTTP header carries it: ASCII, `%` escaped. */
+export function encodeMetadata(value) {
+  const plain = /^[\x20-\x24\x26-\x7e]*$/.test(value) && value === value.trim();
+  return plain ? value : encodeURIComponent(value);
+}
+
+/** A metadata value as written, whether or not the writer percent-encoded it. */
+export function decodeMetadata(value) {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value; // not percent-encoded ("100% done")
+  }
+}
+
+/** The headers a presigned request must carry, but those the browser sets itself. */
+function storageHeaders(signed) {
+  return Object.entries(signed.headers).filter(([name]) => name !== "content-length" && name !== "host");
+}
+
+/** An error for a refused request: the gateway's text, or storage's XML `<Message>`. */
+function refusal(status, text) {
+  const field = (name) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(text)?.[1];
+  let reason = text.trim();
+  if (status === 412) reason = "a file with this name exists already";
+  else if (field("Message")) reason = `storage refused it: ${field("Code") ?? status}: ${field("Message")}`;
+  return new GatewayError(reason || `the server answered ${status}`, status);
+}
+
+/** Sends `body` with the presigned request `signed`; resolves to the XHR when storage accepts it. */
+function send(signed, body, signal, onProgress) {
+  return new Promise((resolve, reject) => {
+    signal?.throwIfAborted();
+    const xhr = new XMLHttpRequest();
+    xhr.open(signed.method, signed.url);
+    for (const [name, value] of storageHeaders(signed)) xhr.setRequestHeader(name, value);
+    const abort = () => xhr.abort();
+    signal?.addEventListener("abort", abort, { once: true });
+    xhr.upload.onprogress = (event) => onProgress(event.loaded);
+    xhr.onloadend = () => signal?.removeEventListener("abort", abort);
+    xhr.onload = () => (xhr.status < 300 ? resolve(xhr) : reject(refusal(xhr.status, xhr.responseText)));
+    xhr.onerror = () => reject(new GatewayError("the connection to storage failed", 0));
+    xhr.onabort = () => reject(signal?.reason ?? new DOMException("the upload was stopped", "AbortError"));
+    xhr.send(body);
+  });
+}
+
+/** Progress over parts: bytes stored (`stored` counts those already there) plus bytes in flight. */
+function meter(total, stored, onProgress) {
+  const started = performance.now();
+  const already = stored;
+  const moving = new Map();
+  const report = () => {
+    if (!onProgress) return;
+    let sent = stored;
+    for (const bytes of moving.values()) sent += bytes;
+    const seconds = (performance.now() - started) / 1000;
+    onProgress({ sent, total, rate: seconds > 0 ? (sent - already) / seconds : 0 });
+  };
+  return {
+    moving(part, bytes) {
+      moving.set(part, bytes);
+      report();
+    },
+    stored(part, bytes) {
+      moving.delete(part);
+      stored += bytes;
+      report();
+    },
+  };
+}
+
+/** What this browser remembers of an interrupted multipart upload to `key`. */
+function resumable(base, key, file) {
+  const name = `presign-gateway upload ${base} ${key}`;
+  let saved;
+  try {
+    saved = JSON.parse(localStorage.getItem(name));
+  } catch {
+    saved = null; // no storage (a worker, a private window) or nothing readable
+  }
+  // Only a File (a name and a time) can be recognised when picked again.
+  const known = typeof file.name === "string" && Number.isFinite(file.lastModified);
+  const same =
+    known && saved?.name === file.name && saved.size === file.size && saved.lastModified === file.lastModified;
+  const store = (write) => {
+    try {
+      write();
+    } catch {
+      // Without local storage an upload cannot resume, but still works.
+    }
+  };
+  return {
+    match: same ? saved : undefined,
+    other: saved && !same ? saved : undefined,
+    remember: ({ uploadId, partSize }) =>
+      known &&
+      store(() => {
+        const record = { key, name: file.name, size: file.size, lastModified: file.lastModified, uploadId, partSize };
+        localStorage.setItem(name, JSON.stringify(record));
+      }),
+    forget: () => store(() => localStorage.removeItem(name)),
+  };
+}
+
+function unquote(etag) {
+  return etag ? etag.replace(/^(W\/)?"|"$/g, "") : null;
+}
+
+function pause(ms, signal) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    const stop = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", stop, { once: true });
+  });
+}

@@ -1,0 +1,441 @@
+"""Drives the gateway's web page and its ES module in headless Chromium.
+
+tests/page.rs starts the gateway (and the proxies around it) and runs one
+scenario of this script against it; the scenario prints `result: {json}` for
+the Rust test to check against what the proxies saw.
+
+Usage: page.py SCENARIO SCRATCH_DIR PAGE_URL [more, per scenario]
+  large     SCRATCH PAGE                  50 MiB through the file input; curl PUT timed beside it
+  resume    SCRATCH PAGE                  a reload interrupts a multipart upload; the same file resumes
+  apps      SCRATCH PAGE APP_PORT SECRET  another origin uses the module; share, fresh profile, delete
+  types     SCRATCH PAGE                  under --allowed-types 'image/*': a PNG goes, a text file is refused
+  screenshot SCRATCH PAGE OUT_PNG         the README's picture of the page
+"""
+
+import base64
+import hashlib
+import hmac
+import http.server
+import json
+import os
+import struct
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+import zlib
+
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
+MiB = 1 << 20
+# Give-up bounds for waiting on the page, not assertions about speed.
+PATIENCE = 300
+
+
+def browser(profile_dir: str, width: int = 1100, height: int = 900, downloads: str = None):
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", "--hide-scrollbars", f"--window-size={width},{height}",
+                 f"--user-data-dir={profile_dir}"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    if downloads:
+        driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": downloads})
+    driver.set_script_timeout(PATIENCE)
+    return driver
+
+
+def page_problems(driver) -> list:
+    """Script errors and Content-Security-Policy violations the page logged."""
+    return [entry["message"] for entry in driver.get_log("browser")
+            if "Content Security Policy" in entry["message"] or "Uncaught" in entry["message"]]
+
+
+def wait(driver, what, description: str):
+    try:
+        return WebDriverWait(driver, PATIENCE, poll_frequency=0.05).until(lambda d: what(d))
+    except Exception as error:
+        logged = driver.get_log("browser")
+        raise AssertionError(f"gave up waiting for {description}; the page logged {logged}") from error
+
+
+FIND_ROW = """
+const [kind, key] = arguments;
+return [...document.querySelectorAll(`li.${kind}`)].find(row => row.dataset.key === key) ?? null;
+"""
+
+
+def row(driver, kind: str, key: str):
+    return driver.execute_script(FIND_ROW, kind, key)
+
+
+def finished_upload(driver, key: str):
+    """The upload row of `key` once it is done, failed or cancelled."""
+    def settled(d):
+        found = row(d, "upload", key)
+        return found if found is not None and found.get_attribute("data-state") != "sending" else None
+    return wait(driver, settled, f"the upload of {key}")
+
+
+def listed(driver, key: str):
+    return wait(driver, lambda d: row(d, "file", key), f"{key} in the listing")
+
+
+def choose(driver, *paths: str) -> None:
+    """Picks files with the page's file input, as a user would."""
+    driver.find_element(By.ID, "files").send_keys("\n".join(paths))
+
+
+def random_file(path: str, size: int) -> None:
+    with open(path, "wb") as f:
+        for start in range(0, size, 4 * MiB):
+            f.write(os.urandom(min(4 * MiB, size - start)))
+
+
+def sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def curl(*args: str) -> str:
+    done = subprocess.run(["curl", "--silent", "--show-error", "--fail", *args], capture_output=True, text=True)
+    assert done.returncode == 0, f"curl {args}: {done.stderr}"
+    return done.stdout
+
+
+def gateway_json(url: str, headers=None) -> dict:
+    request = urllib.request.Request(url, headers={"Accept": "application/json", **(headers or {})})
+    with urllib.request.urlopen(request) as response:
+        return json.load(response)
+
+
+def png(path: str, width: int, height: int, colour: tuple) -> None:
+    """A small solid-colour PNG."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    rows = b"".join(b"\x00" + bytes(colour) * width for _ in range(height))
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+                + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def result(**fields) -> None:
+    print("result: " + json.dumps(fields), flush=True)
+
+
+def large(scratch: str, page: str) -> None:
+    """50 MiB through the page's file input, past a front door refusing bodies over 6 MB."""
+    size = 50 * MiB
+    original = os.path.join(scratch, "fifty.bin")
+    random_file(original, size)
+
+    # The same file as one presigned PUT with curl, for comparison.
+    signed = gateway_json(f"{page}/by-curl/fifty.bin?presign=PUT", {"Upload-Length": str(size)})
+    curl_seconds = float(curl("--upload-file", original, "--output", "/dev/null", "--write-out", "%{time_total}",
+                              signed["url"]))
+
+    driver = browser(os.path.join(scratch, "profile"))
+    try:
+        driver.get(f"{page}/big/")
+        wait(driver, lambda d: d.find_element(By.ID, "status").text == "Nothing here yet.", "the empty listing")
+        # The page opened at the folder the URL names, with its trail.
+        assert driver.find_element(By.CSS_SELECTOR, '#trail [aria-current="page"]').text == "big"
+        choose(driver, original)
+        done = finished_upload(driver, "big/fifty.bin")
+        words = done.find_element(By.CLASS_NAME, "words").text
+        assert done.get_attribute("data-state") == "done", words
+        browser_seconds = int(done.get_attribute("data-ms")) / 1000
+        shown = listed(driver, "big/fifty.bin")
+        assert "50.0 MiB" in shown.text, shown.text
+
+        # Folders: up through the trail, into a folder, and back with the browser.
+        driver.find_element(By.LINK_TEXT, "Files").click()
+        wait(driver, lambda d: d.find_elements(By.LINK_TEXT, "big/"), "the top level")
+        assert driver.current_url == f"{page}/", driver.current_url
+        driver.find_element(By.LINK_TEXT, "big/").click()
+        listed(driver, "big/fifty.bin")
+        assert driver.current_url == f"{page}/big/", driver.current_url
+        driver.back()
+        wait(driver, lambda d: d.find_elements(By.LINK_TEXT, "by-curl/"), "the top level again")
+        assert row(driver, "file", "big/fifty.bin") is None
+        assert not page_problems(driver), page_problems(driver)
+    finally:
+        driver.quit()
+
+    back = os.path.join(scratch, "back.bin")
+    curl("--location", "--output", back, f"{page}/big/fifty.bin")
+    assert sha256(back) == sha256(original), "the download differs from the upload"
+    print(f"50 MiB upload: the page {browser_seconds:.2f} s (7 parts, 4 at a time), "
+          f"curl's single presigned PUT {curl_seconds:.2f} s")
+    result(browser_seconds=browser_seconds, curl_seconds=curl_seconds)
+
+
+def resume(scratch: str, page: str) -> None:
+    """A reload stops a multipart upload; picking the same file again sends only what storage lacks."""
+    size = 50 * MiB
+    original = os.path.join(scratch, "resumed.bin")
+    random_file(original, size)
+    key = "resume/resumed.bin"
+    driver = browser(os.path.join(scratch, "profile"))
+    try:
+        driver.get(f"{page}/resume/")
+        choose(driver, original)
+        memory = f"presign-gateway upload  {key}"
+        upload_id = wait(driver, lambda d: json.loads(d.execute_script("return localStorage.getItem(arguments[0])",
+                                                                        memory) or "null"),
+                         "the upload to be remembered")["uploadId"]
+        parts = f"{page}/{key}?uploadId={upload_id}"
+        wait(driver, lambda d: gateway_json(parts)["parts"], "a part in storage")
+        driver.refresh()
+        stored = [part["part_number"] for part in gateway_json(parts)["parts"]]
+        assert 0 < len(stored) < 7, f"the reload came too late to interrupt anything: {stored}"
+
+        choose(driver, original)
+        done = finished_upload(driver, key)
+        assert done.get_attribute("data-state") == "done", done.text
+        assert not page_problems(driver), page_problems(driver)
+        assert driver.execute_script("return localStorage.getItem(arguments[0])", memory) is None
+
+        # Cancel stops an upload in flight and says how to go on.
+        other = os.path.join(scratch, "cancelled.bin")
+        random_file(other, 20 * MiB)
+        choose(driver, other)
+        wait(driver, lambda d: row(d, "upload", "resume/cancelled.bin"), "the second upload").find_element(
+            By.CLASS_NAME, "cancel").click()
+        stopped = finished_upload(driver, "resume/cancelled.bin")
+        assert stopped.get_attribute("data-state") == "cancelled", stopped.text
+        assert "Choose the same file again" in stopped.text, stopped.text
+    finally:
+        driver.quit()
+    back = os.path.join(scratch, "back.bin")
+    curl("--location", "--output", back, f"{page}/{key}")
+    assert sha256(back) == sha256(original), "the resumed upload differs from the file"
+    print(f"resumed upload {upload_id}: parts {stored} were in storage before the reload")
+    result(upload_id=upload_id, stored_before_reload=stored, parts=7)
+
+
+class App(http.server.BaseHTTPRequestHandler):
+    """Another origin's app: a page that imports the module from the gateway."""
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.end_headers()
+        self.wfile.write(b"<!doctype html><meta charset=utf-8><title>an app on another origin</title>")
+
+    def log_message(self, *args):
+        pass
+
+
+APP_UPLOADS = """
+const [gatewayUrl, token, done] = arguments;
+(async () => {
+  const { gateway } = await import(gatewayUrl + "/?module");
+  let asked = 0;
+  const g = gateway(gatewayUrl, { getToken: async () => (asked++, token) });
+  const note = new File(["hello from another origin\\n"], "\\u00e9t\\u00e9.txt", { type: "text/plain" });
+  const title = "\\u00c9t\\u00e9 2024 \\u2014 caf\\u00e9, 100% sun";
+  const small = await g.upload(note, "apps/\\u00e9t\\u00e9.txt", { metadata: { title }, overwrite: false });
+  const big = new Blob([new Uint8Array(17 * 1024 * 1024).fill(7)], { type: "application/octet-stream" });
+  const seen = [];
+  const large = await g.upload(big, "apps/big.bin", { metadata: { title: "plain ascii" },
+                                                      onProgress: p => seen.push(p.sent) });
+  const again = [];
+  for (const [body, key] of [[note, "apps/\\u00e9t\\u00e9.txt"], [big, "apps/big.bin"]]) {
+    try { await g.upload(body, key, { overwrite: false }); again.push("replaced"); }
+    catch (error) { again.push(`${error.status} ${error.message}`); }
+  }
+  const { objects, folders } = await g.list("apps/", { metadata: true });
+  const top = await g.list("");
+  done({ small, large, objects, folders, top: top.folders, asked, again, title,
+         progressed: seen.length > 1 && seen[seen.length - 1] === big.size });
+})().catch(error => done({ error: String(error), stack: error.stack }));
+"""
+
+
+FOCUS_SHOWN = """
+const focused = document.activeElement;
+return focused.matches(":focus-visible") && getComputedStyle(focused).outlineStyle === "solid";
+"""
+
+
+def jwt(secret: str, subject: str) -> str:
+    def part(data) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+    unsigned = f"{part({'alg': 'HS256', 'typ': 'JWT'})}.{part({'sub': subject, 'exp': int(time.time()) + 3600})}"
+    signature = hmac.new(secret.encode(), unsigned.encode(), hashlib.sha256).digest()
+    return f"{unsigned}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
+
+
+def apps(scratch: str, page: str, app_port: str, secret: str) -> None:
+    """An app on another origin uploads with metadata and lists; the page shares and deletes."""
+    app = http.server.ThreadingHTTPServer(("127.0.0.1", int(app_port)), App)
+    threading.Thread(target=app.serve_forever, daemon=True).start()
+    token = jwt(secret, "ana")
+    driver = browser(os.path.join(scratch, "profile"))
+    try:
+        driver.get(f"http://127.0.0.1:{app_port}/")
+        got = driver.execute_async_script(APP_UPLOADS, page, token)
+        assert "error" not in got, got
+        by_key = {o["key"]: o for o in got["objects"]}
+        assert set(by_key) == {"apps/\u00e9t\u00e9.txt", "apps/big.bin"}, got
+        assert by_key["apps/\u00e9t\u00e9.txt"]["metadata"] == {"title": got["title"]}, got
+        assert by_key["apps/big.bin"]["metadata"] == {"title": "plain ascii"}, got
+        assert by_key["apps/big.bin"]["size"] == 17 * MiB and got["large"]["size"] == 17 * MiB, got
+        assert got["again"] == ["412 a file with this name exists already"] * 2, got
+        assert got["progressed"] and got["asked"] >= 6 and got["top"] == ["apps/"], got
+        assert not page_problems(driver), page_problems(driver)
+
+        # The page asks for the token, keeps it in the tab, and shows the title.
+        driver.get(f"{page}/apps/")
+        field = wait(driver, lambda d: d.find_element(By.ID, "token-value").is_displayed()
+                     and d.find_element(By.ID, "token-value"), "the token prompt")
+        assert driver.switch_to.active_element == field, "the token field has the focus"
+        field.send_keys(token + "\n")
+        note = listed(driver, "apps/\u00e9t\u00e9.txt")
+        assert note.find_element(By.CLASS_NAME, "title").text == got["title"], note.text
+        stored = driver.execute_script("return [sessionStorage.length, localStorage.length]")
+        assert stored == [1, 0], stored
+
+        # Share with a lifetime, by keyboard; the link works in a fresh profile, with no token.
+        note.find_element(By.CLASS_NAME, "share").send_keys(Keys.ENTER)
+        lifetime = note.find_element(By.CLASS_NAME, "ttl")
+        assert driver.switch_to.active_element == lifetime, "the lifetime picker has the focus"
+        assert driver.execute_script(FOCUS_SHOWN), "the focus is visible"
+        Select(lifetime).select_by_visible_text("1 day")
+        note.find_element(By.CLASS_NAME, "mint").send_keys(Keys.ENTER)
+        link = wait(driver, lambda d: note.find_element(By.CLASS_NAME, "link").get_attribute("value"), "a link")
+        assert "token=" in link, link
+        stranger = browser(os.path.join(scratch, "fresh-profile"))
+        try:
+            stranger.get(link)
+            text = stranger.find_element(By.TAG_NAME, "body").text
+            assert text == "hello from another origin", text
+        finally:
+            stranger.quit()
+
+        # Delete asks once more, then the row goes.
+        note.find_element(By.CLASS_NAME, "delete").click()
+        assert driver.switch_to.active_element == note.find_element(By.CLASS_NAME, "no"), "Keep has the focus"
+        note.find_element(By.CLASS_NAME, "yes").click()
+        wait(driver, lambda d: row(d, "file", "apps/\u00e9t\u00e9.txt") is None, "the row to go")
+        assert row(driver, "file", "apps/big.bin") is not None
+        assert not page_problems(driver), page_problems(driver)
+    finally:
+        driver.quit()
+        app.shutdown()
+    listing = gateway_json(f"{page}/apps/", {"Authorization": f"Bearer {token}"})
+    assert [o["key"] for o in listing["objects"]] == ["apps/big.bin"], listing
+    print("apps: the module uploaded and listed from another origin; the page shared and deleted")
+    result(link=True)
+
+
+DROP = """
+const [name, type] = arguments;
+const files = new DataTransfer();
+files.items.add(new File([new Uint8Array([137, 80, 78, 71])], name, { type }));
+const drop = new DragEvent("drop", { dataTransfer: files, bubbles: true, cancelable: true });
+document.querySelector("main").dispatchEvent(drop);
+"""
+
+
+def types(scratch: str, page: str) -> None:
+    """Under --allowed-types 'image/*' a PNG goes up and a text file is refused, in words."""
+    picture = os.path.join(scratch, "dot.png")
+    png(picture, 4, 4, (200, 40, 40))
+    text = os.path.join(scratch, "notes.txt")
+    with open(text, "w") as f:
+        f.write("not a picture\n")
+    downloads = os.path.join(scratch, "downloads")
+    os.makedirs(downloads)
+    driver = browser(os.path.join(scratch, "profile"), downloads=downloads)
+    try:
+        driver.get(f"{page}/")
+        driver.find_element(By.ID, "title").send_keys("A red dot")
+        choose(driver, picture, text)
+        good = finished_upload(driver, "dot.png")
+        assert good.get_attribute("data-state") == "done", good.text
+        driver.execute_script(DROP, "dropped.png", "image/png")
+        dropped = finished_upload(driver, "dropped.png")
+        assert dropped.get_attribute("data-state") == "done", dropped.text
+        bad = finished_upload(driver, "notes.txt")
+        words = bad.find_element(By.CLASS_NAME, "words").text
+        expected = "Failed: `text/plain` is not accepted here: uploads must be one of: image/*"
+        assert bad.get_attribute("data-state") == "failed" and words == expected, words
+        shown = listed(driver, "dot.png")
+        assert shown.find_element(By.CLASS_NAME, "title").text == "A red dot", shown.text
+        assert row(driver, "file", "notes.txt") is None
+
+        # Download saves the file, whatever the browser would show in place.
+        shown.find_element(By.CLASS_NAME, "download").click()
+        saved = os.path.join(downloads, "dot.png")
+        wait(driver, lambda d: os.path.exists(saved) and sha256(saved) == sha256(picture), "the download")
+        assert driver.current_url == f"{page}/", driver.current_url
+        assert not page_problems(driver), page_problems(driver)
+    finally:
+        driver.quit()
+    print(f"types: the PNG went up; the text file: {words}")
+    result(refused=words)
+
+
+SEED = """
+const [gatewayUrl, files, done] = arguments;
+(async () => {
+  const { gateway } = await import(gatewayUrl + "/?module");
+  const g = gateway(gatewayUrl);
+  for (const [key, title, size] of files) {
+    await g.upload(new Blob([new Uint8Array(size).fill(1)], { type: "image/jpeg" }), key, { metadata: { title } });
+  }
+  done("ok");
+})().catch(error => done(String(error)));
+"""
+
+
+def screenshot(scratch: str, page: str, out: str) -> None:
+    """The page at a folder of photos with titles, an upload done, a share link shown."""
+    files = [
+        ["photos/2024/harbour-at-dawn.jpg", "Harbour at dawn", 2_400_000],
+        ["photos/2024/market-day.jpg", "Market day in Arles", 3_100_000],
+        ["photos/2024/\u00e9t\u00e9-lake.jpg", "\u00c9t\u00e9 2024 \u2014 the lake", 1_800_000],
+        ["photos/2024/scan-0042.jpg", "", 950_000],
+        ["photos/2024/albums/cover.jpg", "", 1000],
+        ["photos/2024/raw/dsc-0001.jpg", "", 1000],
+    ]
+    driver = browser(os.path.join(scratch, "profile"), 1000, 1100)
+    try:
+        driver.get(f"{page}/")
+        assert driver.execute_async_script(SEED, page, files) == "ok"
+        upload = os.path.join(scratch, "IMG_2291.jpg")
+        random_file(upload, 24 * MiB)
+        driver.get(f"{page}/photos/2024/")
+        driver.find_element(By.ID, "title").send_keys("Night train")
+        choose(driver, upload)
+        finished_upload(driver, "photos/2024/IMG_2291.jpg")
+        driver.find_element(By.ID, "title").clear()
+        market = listed(driver, "photos/2024/market-day.jpg")
+        market.find_element(By.CLASS_NAME, "share").click()
+        market.find_element(By.CLASS_NAME, "mint").click()
+        wait(driver, lambda d: market.find_element(By.CLASS_NAME, "link").get_attribute("value"), "a link")
+        driver.execute_script("document.activeElement.blur(); scrollTo(0, 0)")
+        driver.save_screenshot(out)
+        assert not page_problems(driver), page_problems(driver)
+    finally:
+        driver.quit()
+    print(f"screenshot: {out}, {os.path.getsize(out)} bytes")
+
+
+if __name__ == "__main__":
+    scenario, *arguments = sys.argv[1:]
+    {"large": large, "resume": resume, "apps": apps, "types": types, "screenshot": screenshot}[scenario](*arguments)
