@@ -2,7 +2,8 @@
 //! step turns them into the settings the rest of the program trusts). Every
 //! setting has an environment twin, and inside Lambda the same struct is read
 //! from the environment alone, so the names in `template.yaml` and here cannot
-//! drift apart unnoticed.
+//! drift apart unnoticed. (Past 400 lines: every flag of every command with
+//! its help text is in this one file, as `--help` shows them.)
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

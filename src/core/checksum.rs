@@ -12,7 +12,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
 use super::rejection::Rejection;
-use super::request::UploadHeaders;
+use super::request::{CHECKSUM_HEADERS, UploadHeaders};
 
 /// S3's checksum algorithms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -48,13 +48,7 @@ impl ChecksumAlgorithm {
     /// The header a value travels in.
     #[must_use]
     pub fn header(self) -> &'static str {
-        match self {
-            Self::Crc32 => "x-amz-checksum-crc32",
-            Self::Crc32c => "x-amz-checksum-crc32c",
-            Self::Crc64Nvme => "x-amz-checksum-crc64nvme",
-            Self::Sha1 => "x-amz-checksum-sha1",
-            Self::Sha256 => "x-amz-checksum-sha256",
-        }
+        CHECKSUM_HEADERS[self as usize]
     }
 
     /// The length of a raw value in bytes.

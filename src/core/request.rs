@@ -100,6 +100,16 @@ pub struct UploadHeaders<'a> {
     pub metadata: Metadata<'a>,
 }
 
+/// The headers a checksum value travels in, in the order S3 lists the
+/// algorithms (CRC32, CRC32C, CRC64NVME, SHA1, SHA256).
+pub const CHECKSUM_HEADERS: [&str; 5] = [
+    "x-amz-checksum-crc32",
+    "x-amz-checksum-crc32c",
+    "x-amz-checksum-crc64nvme",
+    "x-amz-checksum-sha1",
+    "x-amz-checksum-sha256",
+];
+
 impl<'a> UploadHeaders<'a> {
     /// The upload headers among `headers` (values that are not text count as absent).
     #[must_use]
@@ -111,7 +121,7 @@ impl<'a> UploadHeaders<'a> {
             if_none_match: header("if-none-match"),
             if_match: header("if-match"),
             sha256: header("x-amz-meta-sha256"),
-            checksums: super::checksum::ChecksumAlgorithm::ALL.map(|algorithm| header(algorithm.header())),
+            checksums: CHECKSUM_HEADERS.map(header),
             checksum_algorithm: header("x-amz-checksum-algorithm"),
             checksum_type: header("x-amz-checksum-type"),
             checksum_mode: header("x-amz-checksum-mode"),
