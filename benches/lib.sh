@@ -65,3 +65,13 @@ summarise() {
         100 * rps[g] / rps[c], p99[g] / p99[c]
     }' "$file"
 }
+
+# Builds the release gateway (with any more `cargo build` arguments), sets
+# $bin to it and $scratch to a fresh folder; on exit every server the script
+# started is stopped and the folder removed.
+release_gateway() {
+  cargo build --release --quiet --bin presign-gateway "$@"
+  bin="${CARGO_TARGET_DIR:-target}/release/presign-gateway"
+  scratch="$(mktemp -d)"
+  trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$scratch"' EXIT
+}

@@ -17,10 +17,7 @@ target="${CARGO_TARGET_DIR:-target}"
 source benches/lib.sh
 need_wrk
 
-cargo build --release --quiet --bin presign-gateway --example constant_redirect
-bin="$target/release/presign-gateway"
-scratch="$(mktemp -d)"
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$scratch"' EXIT
+release_gateway --example constant_redirect
 path=/reports/2024/Q3%20summary.pdf
 
 "$target/release/examples/constant_redirect" 127.0.0.1:3100 >/dev/null &

@@ -11,14 +11,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${1:-6}"
 rounds="${2:-5}"
-target="${CARGO_TARGET_DIR:-target}"
 source benches/lib.sh
 need_wrk
 
-cargo build --release --quiet --bin presign-gateway
-bin="$target/release/presign-gateway"
-scratch="$(mktemp -d)"
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$scratch"' EXIT
+release_gateway
 for round in $(seq 1 "$rounds"); do
   "$bin" serve --listen 127.0.0.1:3121 --data-dir "$scratch/data" >/dev/null 2>"$scratch/access-$round.log" &
   pid=$!

@@ -10,14 +10,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 minutes="${1:-10}"
 duration=60
-target="${CARGO_TARGET_DIR:-target}"
 source benches/lib.sh
 need_wrk
 
-cargo build --release --quiet --bin presign-gateway
-bin="$target/release/presign-gateway"
-scratch="$(mktemp -d)"
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$scratch"' EXIT
+release_gateway
 "$bin" serve --listen 127.0.0.1:3111 --metrics-listen 127.0.0.1:3112 --data-dir "$scratch/data" \
   >/dev/null 2>"$scratch/access.log" &
 pid=$!

@@ -153,7 +153,8 @@ fn case() -> impl Strategy<Value = Case> {
         1u64..=800_000,
         credentials_and_time().prop_flat_map(|(credentials, now)| (Just((credentials, now)), valid_until(now))),
     )
-        .prop_map(
+        .prop_filter_map(
+            "the key is too long with its prefix",
             |(
                 endpoint,
                 (key, tenant, prefix),
@@ -166,38 +167,10 @@ fn case() -> impl Strategy<Value = Case> {
             )| {
                 let mut policy = Policy::new(Duration::from_secs(expires));
                 policy.prefix = prefix;
-                let key = policy.scope(tenant.as_ref()).storage_key(&key);
-                let expires_in = policy.expires_in;
-                (
-                    endpoint,
-                    key,
-                    operation,
-                    part,
-                    response,
-                    (signed_headers, metadata),
-                    (expires_in, valid_until),
-                    credentials,
-                    now,
-                )
-            },
-        )
-        .prop_filter_map(
-            "the key is too long with its prefix",
-            |(
-                endpoint,
-                key,
-                operation,
-                part,
-                response,
-                (signed_headers, metadata),
-                (expires_in, valid_until),
-                credentials,
-                now,
-            )| {
                 let order = PresignOrder {
                     operation,
-                    key: key.ok()?,
-                    expires_in,
+                    key: policy.scope(tenant.as_ref()).storage_key(&key).ok()?,
+                    expires_in: policy.expires_in,
                     valid_until,
                     response,
                     signed_headers,

@@ -13,7 +13,7 @@ use std::thread;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use common::{Gateway, curl, curl_status, random_file, scratch_dir, sha256};
+use common::{Gateway, curl, curl_status, random_file, scratch_dir, sha256, start_upload};
 use md5::{Digest, Md5};
 
 /// `curl -L` through the gateway with `args`; (status, body).
@@ -52,14 +52,6 @@ fn md5_hex(file: &Path) -> String {
 
 fn md5_b64(file: &Path) -> String {
     STANDARD.encode(Md5::digest(std::fs::read(file).unwrap()))
-}
-
-fn start_upload(gateway: &Gateway, key: &str) -> String {
-    let (status, body) =
-        curl_status(&["-X", "POST", "-H", "Accept: application/json", &gateway.at(&format!("{key}?uploads"))]);
-    assert_eq!(status, 200, "{body}");
-    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
-    json["upload_id"].as_str().unwrap().to_owned()
 }
 
 fn put_part(gateway: &Gateway, key: &str, upload: &str, number: u16, file: &Path, headers: &[&str]) -> (u16, String) {

@@ -11,7 +11,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use common::proxy::{Proxy, Rules};
-use common::{Gateway, binary, curl, curl_status, random_file, scratch_dir, sha256};
+use common::{Gateway, binary, curl, curl_status, random_file, scratch_dir, sha256, start_upload};
 use md5::{Digest, Md5};
 
 /// Starts `curl` for part `number` and returns the ETag storage gave it.
@@ -21,14 +21,6 @@ fn put_part(gateway: &Gateway, key: &str, upload: &str, number: u16, file: &Path
     assert!(output.status.success(), "part {number}: {}", String::from_utf8_lossy(&output.stderr));
     let headers = String::from_utf8(output.stdout).unwrap();
     headers.lines().rev().find_map(|l| l.strip_prefix("etag: ")).expect("an ETag").trim().trim_matches('"').to_owned()
-}
-
-fn start_upload(gateway: &Gateway, key: &str) -> String {
-    let (status, body) =
-        curl_status(&["-X", "POST", "-H", "Accept: application/json", &gateway.at(&format!("{key}?uploads"))]);
-    assert_eq!(status, 200, "{body}");
-    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
-    json["upload_id"].as_str().unwrap().to_owned()
 }
 
 fn completion(parts: &[(u16, &str)]) -> String {

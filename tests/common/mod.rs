@@ -394,6 +394,15 @@ pub fn curl(args: &[&str]) -> Output {
         .expect("curl is installed (scripts/test installs it)")
 }
 
+/// Starts a multipart upload of `key` through `gateway` (`POST ?uploads`), returning its id.
+pub fn start_upload(gateway: &Gateway, key: &str) -> String {
+    let (status, body) =
+        curl_status(&["-X", "POST", "-H", "Accept: application/json", &gateway.at(&format!("{key}?uploads"))]);
+    assert_eq!(status, 200, "{body}");
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    json["upload_id"].as_str().unwrap().to_owned()
+}
+
 /// Runs curl and returns (HTTP status of the last response, body).
 pub fn curl_status(args: &[&str]) -> (u16, String) {
     let mut all = args.to_vec();
