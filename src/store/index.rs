@@ -123,7 +123,7 @@ impl Index {
             table.insert(key, encode(record).as_slice())?;
             current
         };
-        let spooled = self.spool_change(&transaction, Change::created(EventKind::Put, key, record))?;
+        let spooled = self.spool_change(&transaction, &Change::created(EventKind::Put, key, record))?;
         self.disk.commit(transaction)?;
         self.announce(spooled);
         Ok(replaced)
@@ -142,7 +142,7 @@ impl Index {
             current
         };
         let spooled = match &removed {
-            Some(record) => self.spool_change(&transaction, Change::deleted(key, record))?,
+            Some(record) => self.spool_change(&transaction, &Change::deleted(key, record))?,
             None => None,
         };
         self.disk.commit(transaction)?;
@@ -224,7 +224,7 @@ impl Index {
             parts_table.retain_in(part_range(id), |_, _| false)?;
             (record, current, parts)
         };
-        let spooled = self.spool_change(&transaction, Change::created(EventKind::Complete, key, &outcome.0))?;
+        let spooled = self.spool_change(&transaction, &Change::created(EventKind::Complete, key, &outcome.0))?;
         self.disk.commit(transaction)?;
         self.announce(spooled);
         Ok(outcome)

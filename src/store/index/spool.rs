@@ -130,7 +130,7 @@ impl Index {
     pub(super) fn spool_change(
         &self,
         transaction: &WriteTransaction,
-        change: Change<'_>,
+        change: &Change<'_>,
     ) -> Result<Option<Spooled>, StoreError> {
         let Some(spool) = &self.spool else { return Ok(None) };
         let mut counters = transaction.open_table(COUNTERS)?;
@@ -201,12 +201,11 @@ impl Index {
             let mut found = Vec::with_capacity(ids.len());
             for id in ids {
                 let cursor = cursors.get(id.as_str())?.map(|v| v.value());
-                let cursor = match cursor {
-                    Some(cursor) => cursor,
-                    None => {
-                        cursors.insert(id.as_str(), head)?;
-                        head
-                    }
+                let cursor = if let Some(cursor) = cursor {
+                    cursor
+                } else {
+                    cursors.insert(id.as_str(), head)?;
+                    head
                 };
                 found.push(cursor);
             }
