@@ -15,7 +15,7 @@ use crate::cli::NotifyArgs;
 pub const MIN_SECRET_BYTES: usize = 32;
 
 /// Why `--notify-url` is refused with `--endpoint`.
-pub(super) const WITH_ENDPOINT: &str = "with --endpoint / AWS_ENDPOINT_URL_S3, events come from that store's own notification system (AWS S3: EventBridge; MinIO: bucket notifications; see Upload events in the README)";
+pub(super) const WITH_ENDPOINT: &str = "with --endpoint / AWS_ENDPOINT_URL_S3, events come from that store's own notification system (AWS S3: EventBridge; MinIO: bucket notifications; see After the upload: events in the README)";
 /// Why it is refused in Lambda.
 pub(super) const IN_LAMBDA: &str =
     "in Lambda, events come from S3 through EventBridge (template.yaml's UploadEventsTarget wires them)";
