@@ -154,12 +154,7 @@ impl Receiver {
     async fn deliver(&self, event: &ObjectEvent) {
         // Plain structs of strings and numbers always serialize.
         let body = Bytes::from(serde_json::to_vec(event).unwrap_or_default());
-        let mut waits = ExponentialBuilder::default()
-            .with_min_delay(FIRST_WAIT)
-            .with_max_delay(MAX_WAIT)
-            .with_jitter()
-            .without_max_times()
-            .build();
+        let mut waits = retry_waits();
         let mut attempt: u32 = 1;
         loop {
             match self.post(body.clone()).await {
@@ -203,6 +198,18 @@ impl Receiver {
         let status = response.status();
         if status.is_success() { Ok(()) } else { Err(format!("answered {status}")) }
     }
+}
+
+/// The waits between attempts at one event: [`FIRST_WAIT`] doubling up to
+/// [`MAX_WAIT`], each plus a random jitter of up to as much again, so
+/// receivers that come back are not hit by every gateway at once; endless.
+fn retry_waits() -> impl Iterator<Item = Duration> {
+    ExponentialBuilder::default()
+        .with_min_delay(FIRST_WAIT)
+        .with_max_delay(MAX_WAIT)
+        .with_jitter()
+        .without_max_times()
+        .build()
 }
 
 fn unix_now() -> u64 {
@@ -291,6 +298,18 @@ mod tests {
         assert_eq!(deleted["detail"]["reason"], "DeleteObject");
         assert_eq!(deleted["detail"]["deletion-type"], "Permanently Deleted");
         assert!(deleted["detail"]["object"].get("size").is_none());
+    }
+
+    #[test]
+    fn waits_double_from_a_quarter_second_to_thirty_with_jitter() {
+        let base = |n: u32| FIRST_WAIT.saturating_mul(2u32.saturating_pow(n)).min(MAX_WAIT);
+        let first: Vec<Duration> = retry_waits().take(40).collect();
+        for (n, wait) in (0u32..).zip(&first) {
+            assert!(base(n) <= *wait && *wait <= base(n) * 2, "wait {n}: {wait:?}, base {:?}", base(n));
+        }
+        assert_eq!(base(7), MAX_WAIT, "the eighth wait reaches the cap");
+        let second: Vec<Duration> = retry_waits().take(40).collect();
+        assert_ne!(first, second, "two schedules with the same waits: no jitter");
     }
 
     #[test]
