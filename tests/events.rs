@@ -16,7 +16,9 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::post;
 use bytes::Bytes;
-use common::{Gateway, Store, curl_status, random_file, scratch_dir};
+use common::{
+    Gateway, STORE_ACCESS_KEY, STORE_SECRET_KEY, Server, Store, binary, curl_status, random_file, scratch_dir,
+};
 use http::{HeaderMap, StatusCode};
 use serde_json::Value;
 
@@ -286,4 +288,38 @@ fn a_receiver_that_was_down_gets_every_event_after_a_gateway_restart() {
     assert_eq!(events[0].event()["detail"]["object"]["size"], 1000);
     assert_eq!(events[1].event()["detail"]["object"]["size"], 2000);
     assert!(events.iter().all(|d| d.signature.is_none()), "signed without a secret");
+}
+
+#[test]
+fn each_url_of_notify_url_gets_every_event_whatever_the_others_do() {
+    let live = Receiver::start();
+    let mut down = Receiver::start();
+    down.stop();
+    let data_dir = scratch_dir("events-two").join("data");
+    let mut command = binary();
+    command
+        .args(["store", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data_dir)
+        .env("NOTIFY_URL", format!("{},{}", down.url(), live.url()))
+        .env("AWS_ACCESS_KEY_ID", STORE_ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", STORE_SECRET_KEY);
+    let server = Server::spawn(command, "embedded store listening on ");
+    let store = Store { url: server.url.clone(), server, data_dir };
+    let client = store.client();
+    Store::block_on(async {
+        for n in 0..5 {
+            let body = ByteStream::from(format!("object {n}").into_bytes());
+            client.put_object().bucket(BUCKET).key(format!("k/{n}")).body(body).send().await.unwrap();
+        }
+    });
+    // The live receiver is not held up by the one that is down.
+    let events = live.wait_for(5);
+    let keys: Vec<String> = summary(&events).into_iter().map(|(_, _, key)| key).collect();
+    assert_eq!(keys, ["k/0", "k/1", "k/2", "k/3", "k/4"]);
+    sequencers_rise(&events);
+
+    down.restart();
+    let late = down.wait_for(5);
+    let ids = |d: &[Delivery]| d.iter().map(|d| d.event()["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+    assert_eq!(ids(&late), ids(&events), "the same events, in the same order, with the same ids");
 }
