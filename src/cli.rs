@@ -152,6 +152,10 @@ pub struct ServeArgs {
     #[arg(long, env = "ABORT_INCOMPLETE_UPLOADS_AFTER", default_value = "1d", value_parser = parse_duration)]
     pub abort_incomplete_uploads_after: Duration,
 
+    /// Upload events of the embedded store.
+    #[command(flatten)]
+    pub notify: NotifyArgs,
+
     /// Lifetime of each presigned URL in seconds, at most 604800 (7 days).
     #[arg(long, env = "EXPIRES_SECONDS", default_value_t = 300)]
     pub expires: u64,
@@ -290,6 +294,10 @@ pub struct StoreArgs {
     #[arg(long, env = "ABORT_INCOMPLETE_UPLOADS_AFTER", default_value = "1d", value_parser = parse_duration)]
     pub abort_incomplete_uploads_after: Duration,
 
+    /// Upload events.
+    #[command(flatten)]
+    pub notify: NotifyArgs,
+
     /// The access key id signatures must be made with.
     #[arg(long, env = "AWS_ACCESS_KEY_ID", hide_env_values = true)]
     pub access_key_id: String,
@@ -305,6 +313,23 @@ pub struct StoreArgs {
     /// Log filter, in `tracing` `EnvFilter` syntax.
     #[arg(long, env = "LOG_LEVEL", default_value = "info")]
     pub log_level: String,
+}
+
+/// Upload events, for `serve` on the embedded store and for `store`: S3's
+/// EventBridge event, POSTed after each object is created or deleted.
+#[derive(Debug, Clone, Args)]
+pub struct NotifyArgs {
+    /// URLs the embedded store POSTs an event to after each object is created or deleted (S3's EventBridge event), comma-separated; delivered at least once, in order.
+    #[arg(long = "notify-url", env = "NOTIFY_URL", value_delimiter = ',', hide_env_values = true)]
+    pub urls: Vec<String>,
+
+    /// Secret that signs each event (X-Presign-Gateway-Signature: HMAC-SHA256), at least 32 bytes (prefer the environment variable).
+    #[arg(long = "notify-secret", env = "NOTIFY_SECRET", hide_env_values = true)]
+    pub secret: Option<String>,
+
+    /// The most events kept for receivers that are behind; beyond it the oldest are dropped, counted and logged.
+    #[arg(long = "notify-spool-limit", env = "NOTIFY_SPOOL_LIMIT", default_value_t = 100_000)]
+    pub spool_limit: u64,
 }
 
 /// Settings for `share`.

@@ -22,9 +22,11 @@
 //! - [`core`]: the pure step from a request and its caller to a
 //!   [`core::Action`] (a URL to presign, a share link, a multipart step) or a
 //!   typed rejection;
-//! - [`wire`]: the messages server and client exchange, as serde types;
+//! - [`wire`]: the messages server and client exchange, as serde types, and
+//!   the upload event storage sends (S3's EventBridge shape);
 //! - [`telemetry`]: log output;
-//! - `store`: the embedded S3-compatible store (feature `embedded-store`);
+//! - `store`: the embedded S3-compatible store (feature `embedded-store`),
+//!   which spools and POSTs upload events to `--notify-url`;
 //! - `client`: `presign-gateway upload` and `download` (feature `client`).
 //!
 //! ```

@@ -1,9 +1,12 @@
 //! The messages the gateway and its client exchange, each defined once as a
 //! serde type and used on both sides: the gateway's own JSON, and S3's XML
 //! for the multipart steps (the same field names S3 uses, so S3 tools work
-//! unchanged). Nothing here decides anything; `core` and `gateway` do.
+//! unchanged), and the event storage sends after an upload ([`events`]).
+//! Nothing here decides anything; `core` and `gateway` do.
 
 use serde::{Deserialize, Serialize};
+
+pub mod events;
 
 /// `POST /<key>?uploads`: the upload started.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -130,6 +130,20 @@ pub enum ConfigError {
         "--metrics-listen / METRICS_LISTEN_ADDR must differ from --listen / LISTEN_ADDR ({0}): every path of the gateway's port is a key"
     )]
     MetricsListenIsGateway(SocketAddr),
+    /// A receiver URL that cannot be POSTed to; not repeated, as it may carry a secret.
+    #[error(
+        "entry {0} of --notify-url / NOTIFY_URL is not an absolute http:// or https:// URL such as http://127.0.0.1:8080/events"
+    )]
+    NotifyUrl(usize),
+    /// A secret too short to sign with.
+    #[error("--notify-secret / NOTIFY_SECRET must be at least {} bytes", super::notify::MIN_SECRET_BYTES)]
+    NotifySecret,
+    /// A spool that could hold nothing.
+    #[error("--notify-spool-limit / NOTIFY_SPOOL_LIMIT must be at least 1")]
+    NotifySpoolLimit,
+    /// Events asked of a gateway whose storage sends its own.
+    #[error("--notify-url / NOTIFY_URL makes the embedded store send upload events: {0}")]
+    NotifyElsewhere(&'static str),
     /// The log filter does not parse.
     #[error("--log-level / LOG_LEVEL `{0}` is not a valid filter such as `info` or `presign_gateway=debug`")]
     LogLevel(String),

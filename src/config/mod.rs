@@ -22,10 +22,12 @@ use crate::metrics::emf::Namespace;
 use crate::signing::MAX_EXPIRES;
 
 mod error;
+mod notify;
 mod share;
 mod values;
 
 pub use error::ConfigError;
+pub use notify::{NotifyConfig, NotifySecret, NotifyUrl};
 pub use share::ShareCommand;
 use values::{allowed_origins, base_url, check_bucket, check_region, check_share_max_ttl, listen_addresses, timeout};
 
@@ -97,6 +99,8 @@ pub struct EmbeddedConfig {
     pub public_url: Option<String>,
     /// Incomplete multipart uploads older than this are aborted.
     pub abort_uploads_after: Duration,
+    /// Where the store's upload events go.
+    pub notify: NotifyConfig,
 }
 
 /// The validated settings of `presign-gateway store`.
@@ -250,6 +254,8 @@ fn server_limits(header_timeout: Duration, max_connections: usize) -> Result<Ser
 fn store(args: &ServeArgs, gateway: SocketAddr, runtime: Runtime) -> Result<StoreConfig, ConfigError> {
     let public_url = args.store_url.as_deref().map(|url| base_url("--store-url / STORE_URL", url)).transpose()?;
     if args.endpoint.is_some() || runtime == Runtime::Lambda {
+        let elsewhere = if runtime == Runtime::Lambda { notify::IN_LAMBDA } else { notify::WITH_ENDPOINT };
+        NotifyConfig::from_args(&args.notify, Some(elsewhere))?;
         let endpoint =
             args.endpoint.as_deref().map(|url| base_url("--endpoint / AWS_ENDPOINT_URL_S3", url)).transpose()?;
         let bucket = args.bucket.clone().ok_or(ConfigError::BucketRequired(match runtime {
@@ -276,6 +282,7 @@ fn store(args: &ServeArgs, gateway: SocketAddr, runtime: Runtime) -> Result<Stor
         bucket: check_bucket(args.bucket.clone().unwrap_or_else(|| crate::cli::DEFAULT_EMBEDDED_BUCKET.to_owned()))?,
         public_url,
         abort_uploads_after: timeout(UPLOAD_AGE, args.abort_incomplete_uploads_after)?,
+        notify: NotifyConfig::from_args(&args.notify, None)?,
     }))
 }
 
@@ -309,6 +316,7 @@ impl StoreOnlyConfig {
                 bucket: check_bucket(args.bucket)?,
                 public_url: None,
                 abort_uploads_after: timeout(UPLOAD_AGE, args.abort_incomplete_uploads_after)?,
+                notify: NotifyConfig::from_args(&args.notify, None)?,
             },
             credentials: aws_credential_types::Credentials::new(
                 args.access_key_id,
@@ -415,11 +423,28 @@ mod tests {
             // Long enough that a link's expiry would overflow the clock.
             (&["--share-max-ttl", "200000000000000d"], "SHARE_MAX_TTL must be between one second and 100 years"),
             (&["--abort-incomplete-uploads-after", "0"], "ABORT_INCOMPLETE_UPLOADS_AFTER must be at least one second"),
+            (&["--notify-url", "ftp://hooks.example"], "entry 1 of --notify-url / NOTIFY_URL is not"),
+            (&["--notify-spool-limit", "0"], "NOTIFY_SPOOL_LIMIT must be at least 1"),
+            (
+                &["--endpoint", "http://m:9000", "--bucket", "files", "--notify-url", "http://127.0.0.1:8080/e"],
+                "with --endpoint / AWS_ENDPOINT_URL_S3, events come from that store's own notification system",
+            ),
         ];
         for (argv, message) in cases {
             let error = error(argv, Runtime::Local);
             assert!(error.contains(message), "{argv:?}: {error}");
         }
+    }
+
+    #[test]
+    fn upload_events_are_the_embedded_stores() {
+        let config =
+            config(&["--notify-url", "http://127.0.0.1:8080/e,http://127.0.0.1:9090/e"], Runtime::Local).unwrap();
+        let StoreConfig::Embedded(EmbeddedConfig { notify, .. }) = config.store else { panic!("not embedded") };
+        assert_eq!(notify.urls.len(), 2);
+        assert_eq!(notify.spool_limit, 100_000);
+        let error = error(&["--bucket", "files", "--notify-url", "http://127.0.0.1:8080/e"], Runtime::Lambda);
+        assert!(error.contains("in Lambda, events come from S3 through EventBridge"), "{error}");
     }
 
     #[test]

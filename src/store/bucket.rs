@@ -114,6 +114,11 @@ impl Bucket {
         &self.name
     }
 
+    /// Turns upload events on: each change spools its event, at most `limit` wait.
+    pub fn spool_events(&mut self, limit: u64) {
+        self.index.spool_events(limit);
+    }
+
     /// Its index.
     pub fn index(&self) -> &Index {
         &self.index

@@ -8,7 +8,9 @@
 //! which redb serializes and commits durably: a conditional write compares
 //! and swaps atomically, and a completion reads its parts and replaces them
 //! with the object in one step, so no concurrent upload can change what it
-//! completes.
+//! completes. With upload events on, the same transaction also spools the
+//! event the change causes ([`spool`]), so an event is never lost nor
+//! invented: it exists exactly when the change does.
 
 use std::collections::HashSet;
 use std::ops::Bound;
@@ -21,6 +23,11 @@ use uuid::Uuid;
 use super::disk::Disk;
 use super::error::StoreError;
 use super::records::{ObjectRecord, PartRecord, UploadRecord};
+
+mod spool;
+
+use spool::Change;
+pub use spool::{EventKind, Spool, SpooledEvent};
 
 const OBJECTS: TableDefinition<&str, &[u8]> = TableDefinition::new("objects");
 const UPLOADS: TableDefinition<&str, &[u8]> = TableDefinition::new("uploads");
@@ -63,6 +70,8 @@ pub type Completed = (ObjectRecord, Option<ObjectRecord>, Vec<(u32, PartRecord)>
 pub struct Index {
     db: Database,
     disk: Arc<dyn Disk>,
+    /// Where upload events wait, when they are on.
+    spool: Option<Spool>,
 }
 
 fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
@@ -88,7 +97,7 @@ impl Index {
         transaction.open_table(UPLOADS)?;
         transaction.open_table(PARTS)?;
         disk.commit(transaction)?;
-        Ok(Self { db, disk })
+        Ok(Self { db, disk, spool: None })
     }
 
     /// The object under `key`.
@@ -114,7 +123,9 @@ impl Index {
             table.insert(key, encode(record).as_slice())?;
             current
         };
+        let spooled = self.spool_change(&transaction, &Change::created(EventKind::Put, key, record))?;
         self.disk.commit(transaction)?;
+        self.announce(spooled);
         Ok(replaced)
     }
 
@@ -130,7 +141,12 @@ impl Index {
             }
             current
         };
+        let spooled = match &removed {
+            Some(record) => self.spool_change(&transaction, &Change::deleted(key, record))?,
+            None => None,
+        };
         self.disk.commit(transaction)?;
+        self.announce(spooled);
         Ok(removed)
     }
 
@@ -208,7 +224,9 @@ impl Index {
             parts_table.retain_in(part_range(id), |_, _| false)?;
             (record, current, parts)
         };
+        let spooled = self.spool_change(&transaction, &Change::created(EventKind::Complete, key, &outcome.0))?;
         self.disk.commit(transaction)?;
+        self.announce(spooled);
         Ok(outcome)
     }
 

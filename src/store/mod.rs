@@ -20,6 +20,8 @@
 //! Housekeeping ([`housekeeping`]) aborts stale multipart uploads and clears
 //! what a crash left; a data folder in the old layout (s3s-fs's plain files
 //! at `DATA_DIR/BUCKET/KEY`) is moved in on the first start ([`migrate`]).
+//! With `--notify-url`, each object created or deleted spools an event in the
+//! index, in the same commit, which [`notify`] POSTs to the receivers.
 
 mod blobs;
 mod bucket;
@@ -32,6 +34,7 @@ mod index;
 mod listing;
 mod migrate;
 mod multipart;
+mod notify;
 mod objects;
 mod records;
 
@@ -69,6 +72,7 @@ pub struct EmbeddedStore {
     server_url: String,
     bucket: Arc<bucket::Bucket>,
     abort_uploads_after: Duration,
+    deliveries: Option<notify::Deliveries>,
 }
 
 impl EmbeddedStore {
@@ -92,12 +96,14 @@ impl EmbeddedStore {
         allowed_origins: &AllowedOrigins,
         page_origins: &[HeaderValue],
     ) -> anyhow::Result<Self> {
-        let EmbeddedConfig { data_dir, listen, bucket, public_url, abort_uploads_after } = config;
+        let EmbeddedConfig { data_dir, listen, bucket, public_url, abort_uploads_after, notify } = config;
         let opened = {
             let (data_dir, name, abort_after) = (data_dir.clone(), bucket.clone(), *abort_uploads_after);
             tokio::task::spawn_blocking(move || open_bucket(&data_dir, &name, abort_after)).await?
         };
-        let opened = Arc::new(opened.with_context(|| format!("cannot open the store in {}", data_dir.display()))?);
+        let mut opened = opened.with_context(|| format!("cannot open the store in {}", data_dir.display()))?;
+        let deliveries = notify::prepare(&mut opened, notify).context("cannot start the upload events")?;
+        let opened = Arc::new(opened);
 
         let mut builder = S3ServiceBuilder::new(objects::Objects::new(opened.clone()));
         builder.set_auth(SimpleAuth::from_single(
@@ -139,6 +145,7 @@ impl EmbeddedStore {
             server_url,
             bucket: opened,
             abort_uploads_after: *abort_uploads_after,
+            deliveries,
         })
     }
 
@@ -162,11 +169,20 @@ impl EmbeddedStore {
     }
 
     /// Serves until `shutdown` completes, then finishes the requests in
-    /// flight; housekeeping runs meanwhile.
+    /// flight; housekeeping and the delivery of upload events run meanwhile.
     pub async fn serve(self, limits: ServerLimits, shutdown: impl Future<Output = ()> + Send + 'static) {
         let housekeeping = tokio::spawn(housekeeping::run(self.bucket.clone(), self.abort_uploads_after));
+        let deliveries = self.deliveries.map(|d| d.spawn(&self.bucket)).unwrap_or_default();
         crate::http_server::serve(vec![self.listener], self.router, limits, shutdown).await;
         housekeeping.abort();
+        if !deliveries.is_empty() {
+            for delivery in deliveries {
+                delivery.abort();
+            }
+            if let Err(error) = self.bucket.blocking(|b| b.index().flush_events()).await {
+                tracing::warn!(error = %crate::telemetry::ErrorChain(&error), "cannot record the upload events delivered");
+            }
+        }
     }
 }
 

@@ -58,7 +58,7 @@ REQUIRED_ENV = {
 }
 # Secrets the binary reads: a Lambda environment variable is plain text to
 # anyone who may read the function's configuration, so never set them there.
-SECRET_ENV = {"JWT_SECRET", "SHARE_KEYS"}
+SECRET_ENV = {"JWT_SECRET", "SHARE_KEYS", "NOTIFY_SECRET"}
 # Only read with AUTH_MODE=jwt, which the template does not offer.
 JWT_MODE_ENV = {"JWT_PUBLIC_KEY", "JWT_ISSUER", "JWT_AUDIENCE"}
 # Read by the binary but wrong in Lambda: they would start or point at a local
@@ -72,6 +72,9 @@ LOCAL_ONLY_ENV = {
     "AWS_ENDPOINT_URL_S3",
     "AWS_REGION",
     "METRICS_LISTEN_ADDR",
+    # The embedded store's upload events; in Lambda, S3 sends them (UploadEventsTarget).
+    "NOTIFY_URL",
+    "NOTIFY_SPOOL_LIMIT",
 }
 # What the gateway signs (GetObject, PutObject for whole objects and UploadPart,
 # DeleteObject) and the multipart steps it calls itself: CreateMultipartUpload
@@ -99,7 +102,12 @@ JWT = {
     "JwtIssuer": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example",
     "JwtAudience": "client-one,client-two",
 }
-# (ApiType, other parameter values): every front door the template can build.
+LAMBDA_TARGET = "arn:aws:lambda:us-east-1:123456789012:function:on-upload"
+QUEUE_TARGET = "arn:aws:sqs:us-east-1:123456789012:uploads"
+TOPIC_TARGET = "arn:aws:sns:us-east-1:123456789012:uploads"
+EVENTS = {"UploadEventsTarget": LAMBDA_TARGET, "KeyPrefix": "uploads/"}
+# (ApiType, other parameter values): every front door the template can build,
+# and the optional upload events.
 CONFIGURATIONS = [
     ("HTTP", {}),
     ("REST", {}),
@@ -107,8 +115,19 @@ CONFIGURATIONS = [
     ("REST", DOMAIN),
     ("HTTP", JWT),
     ("HTTP", {**JWT, **DOMAIN}),
+    ("HTTP", EVENTS),
+    ("REST", {**EVENTS, "UploadEventsTarget": QUEUE_TARGET}),
 ]
-CONFIGURATION_IDS = ["http", "rest", "http-domain", "rest-domain", "http-jwt", "http-jwt-domain"]
+CONFIGURATION_IDS = [
+    "http",
+    "rest",
+    "http-domain",
+    "rest-domain",
+    "http-jwt",
+    "http-jwt-domain",
+    "http-events-lambda",
+    "rest-events-queue",
+]
 
 
 # ---- loading, translating, evaluating ---------------------------------------
@@ -209,6 +228,9 @@ def resolve(value: Any, params: dict[str, str], conditions: dict[str, Any]) -> A
         if fn == "Fn::Sub" and isinstance(arg, str):
             text = re.sub(r"\$\{([A-Za-z0-9]+)\}", lambda m: params.get(m.group(1), m.group(0)), arg)
             return text if "${" not in text else {"Fn::Sub": text}
+        if fn == "Fn::Select":
+            index, items = resolve(arg[0], params, conditions), resolve(arg[1], params, conditions)
+            return items[int(index)] if isinstance(items, list) else {"Fn::Select": [index, items]}
         if fn == "Fn::Split":
             delimiter, text = arg[0], resolve(arg[1], params, conditions)
             return text.split(delimiter) if isinstance(text, str) else {"Fn::Split": [delimiter, text]}
@@ -1211,6 +1233,105 @@ def test_stackery_tag_parameters_are_kept_and_used(source: dict[str, Any]) -> No
     for name in ("StackTagName", "EnvironmentTagName"):
         assert source["Parameters"][name]["Type"] == "String"
         assert name in used, f"{name} is declared but not used"
+
+
+# ---- upload events -------------------------------------------------------------
+
+
+def events_permissions(stack: Stack) -> dict[str, dict[str, Any]]:
+    """Lambda permissions that let EventBridge invoke a function."""
+    return {
+        name: r
+        for name, r in stack.of_type("AWS::Lambda::Permission").items()
+        if r["Properties"]["Principal"] == "events.amazonaws.com"
+    }
+
+
+def pattern_matches(pattern: Any, event: Any) -> bool:
+    """EventBridge's matching, for what the rule uses: lists of values or of {"prefix": ...}, nested objects."""
+    if isinstance(pattern, dict):
+        return isinstance(event, dict) and all(k in event and pattern_matches(v, event[k]) for k, v in pattern.items())
+    return any(
+        str(event).startswith(p["prefix"]) if isinstance(p, dict) else p == event for p in as_list(pattern)
+    )
+
+
+def s3_event(detail_type: str, bucket: str, key: str) -> dict[str, Any]:
+    return {
+        "source": "aws.s3",
+        "detail-type": detail_type,
+        "detail": {"bucket": {"name": bucket}, "object": {"key": key, "sequencer": "01"}, "reason": "PutObject"},
+    }
+
+
+@pytest.mark.parametrize("target", ["", LAMBDA_TARGET], ids=["without-target", "with-target"])
+def test_the_bucket_sends_its_events_to_eventbridge(translated: dict[str, Any], target: str) -> None:
+    _, bucket = Stack(translated, UploadEventsTarget=target).one("AWS::S3::Bucket")
+    assert bucket["Properties"]["NotificationConfiguration"] == {
+        "EventBridgeConfiguration": {"EventBridgeEnabled": True}
+    }
+
+
+def test_without_a_target_nothing_else_is_created(translated: dict[str, Any]) -> None:
+    stack = Stack(translated)
+    assert not stack.of_type("AWS::Events::Rule")
+    assert not events_permissions(stack)
+    assert "UploadEventsRuleArn" not in stack.outputs
+
+
+@pytest.mark.parametrize("key_prefix", ["", "uploads/"])
+@pytest.mark.parametrize(
+    "target, is_lambda",
+    [
+        (LAMBDA_TARGET, True),
+        (LAMBDA_TARGET + ":live", True),
+        (QUEUE_TARGET, False),
+        (TOPIC_TARGET, False),
+    ],
+    ids=["lambda", "lambda-alias", "queue", "topic"],
+)
+def test_a_target_gets_created_and_deleted_events_under_the_key_prefix(
+    translated: dict[str, Any], key_prefix: str, target: str, is_lambda: bool
+) -> None:
+    assert not broken_rules(translated, UploadEventsTarget=target, KeyPrefix=key_prefix)
+    stack = Stack(translated, UploadEventsTarget=target, KeyPrefix=key_prefix)
+    bucket, _ = stack.one("AWS::S3::Bucket")
+    rule_name, rule = stack.one("AWS::Events::Rule")
+    props = rule["Properties"]
+    assert props["State"] == "ENABLED"
+    assert "EventBusName" not in props, "S3 sends to the default bus"
+    assert [t["Arn"] for t in props["Targets"]] == [target]
+    pattern = props["EventPattern"]
+    assert pattern["source"] == ["aws.s3"]
+    assert sorted(pattern["detail-type"]) == ["Object Created", "Object Deleted"]
+    assert pattern["detail"]["bucket"] == {"name": [{"Ref": bucket}]}
+    # With the bucket's name known, the pattern takes exactly the gateway's events.
+    concrete = json.loads(json.dumps(pattern).replace(json.dumps({"Ref": bucket}), '"files"'))
+    inside = f"{key_prefix}tenants/acme/report.pdf"
+    assert pattern_matches(concrete, s3_event("Object Created", "files", inside))
+    assert pattern_matches(concrete, s3_event("Object Deleted", "files", inside))
+    assert not pattern_matches(concrete, s3_event("Object Restore Completed", "files", inside))
+    assert not pattern_matches(concrete, s3_event("Object Created", "other-bucket", inside))
+    assert pattern_matches(concrete, s3_event("Object Created", "files", "elsewhere/x")) == (key_prefix == "")
+
+    permissions = events_permissions(stack)
+    if is_lambda:
+        ((_, permission),) = permissions.items()
+        assert permission["Properties"]["Action"] == "lambda:InvokeFunction"
+        assert permission["Properties"]["FunctionName"] == target
+        assert is_getatt(permission["Properties"]["SourceArn"], rule_name, "Arn"), "only this rule may invoke"
+    else:
+        assert not permissions, "a queue's or topic's policy is its owner's (the README gives the statement)"
+    assert is_getatt(stack.outputs["UploadEventsRuleArn"]["Value"], rule_name, "Arn")
+
+
+def test_upload_events_target_takes_lambda_queue_and_topic_arns_only(source: dict[str, Any]) -> None:
+    pattern = source["Parameters"]["UploadEventsTarget"]["AllowedPattern"]
+    for good in ["", LAMBDA_TARGET, LAMBDA_TARGET + ":live", QUEUE_TARGET, TOPIC_TARGET, QUEUE_TARGET + ".fifo",
+                 "arn:aws-cn:sqs:cn-north-1:123456789012:q"]:
+        assert re.fullmatch(pattern, good), good
+    for bad in ["on-upload", "arn:aws:s3:::bucket", "arn:aws:lambda:us-east-1:1234:function:f", " " + QUEUE_TARGET]:
+        assert not re.fullmatch(pattern, bad), f"UploadEventsTarget {bad!r} must be refused"
 
 
 # ---- stackery/ ---------------------------------------------------------------------

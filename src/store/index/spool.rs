@@ -1,0 +1,378 @@
+//! The upload events' spool, in the bucket's index: each change that makes
+//! or removes an object writes its event in the same transaction, under the
+//! next sequence number of the bucket (kept with it, so numbers only grow,
+//! across restarts too). Each receiver has a cursor, the last number it
+//! acknowledged, kept under the SHA-256 of its URL so that no secret in a URL
+//! reaches the disk; an event goes once every receiver has it.
+//!
+//! The spool holds at most `limit` events: past it, the oldest go, in the
+//! same transaction, and are counted (in the index) and logged. A receiver's
+//! cursor is committed without a sync of its own (it rides on the next
+//! durable commit, or on the flush at shutdown): after a crash a receiver may
+//! be sent a few events again, which at-least-once delivery allows, and an
+//! upload never waits for a receiver's bookkeeping.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use redb::{Durability, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition, WriteTransaction};
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use super::{Index, decode, encode};
+use crate::store::error::StoreError;
+use crate::store::records::{ObjectRecord, now_ns};
+
+const EVENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("events");
+const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("event_counters");
+const CURSORS: TableDefinition<&str, u64> = TableDefinition::new("event_cursors");
+/// The next sequence number.
+const NEXT: &str = "next";
+/// Events dropped from a full spool, ever.
+const DROPPED: &str = "dropped";
+
+/// A full spool is logged at once, then at most this often.
+const DROP_LOG_EVERY: Duration = Duration::from_secs(60);
+
+/// What happened to the object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EventKind {
+    /// Created by a single PUT.
+    Put,
+    /// Created by completing a multipart upload.
+    Complete,
+    /// Deleted.
+    Delete,
+}
+
+/// An event waiting for its receivers; its sequence number is its key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpooledEvent {
+    /// The same on every delivery.
+    pub id: Uuid,
+    /// What happened.
+    pub kind: EventKind,
+    /// The storage key.
+    pub key: String,
+    /// The object's size (the deleted one's, for a deletion).
+    pub size: u64,
+    /// The object's ETag, without quotes.
+    pub etag: String,
+    /// Nanoseconds since the epoch.
+    pub time_ns: u64,
+}
+
+/// A change to spool the event of.
+pub(in crate::store) struct Change<'a> {
+    kind: EventKind,
+    key: &'a str,
+    record: &'a ObjectRecord,
+}
+
+impl<'a> Change<'a> {
+    /// `record` was made under `key`.
+    pub fn created(kind: EventKind, key: &'a str, record: &'a ObjectRecord) -> Self {
+        Self { kind, key, record }
+    }
+
+    /// `record` was removed from `key`.
+    pub fn deleted(key: &'a str, record: &'a ObjectRecord) -> Self {
+        Self { kind: EventKind::Delete, key, record }
+    }
+}
+
+/// The spool's bound, and the signal that wakes the deliveries.
+#[derive(Debug)]
+pub struct Spool {
+    limit: u64,
+    committed: watch::Sender<u64>,
+    drops: Mutex<DropLog>,
+}
+
+#[derive(Debug, Default)]
+struct DropLog {
+    logged_at: Option<Instant>,
+    unlogged: u64,
+}
+
+/// What a commit spooled.
+pub(in crate::store) struct Spooled {
+    seq: u64,
+    dropped: u64,
+    dropped_ever: u64,
+}
+
+/// The receivers' cursors at start-up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscribed {
+    /// Each receiver's cursor, in the order asked.
+    pub cursors: Vec<u64>,
+    /// Events left for receivers no longer configured, now gone.
+    pub abandoned: u64,
+}
+
+impl Index {
+    /// Turns upload events on: from now on each change spools its event, and
+    /// at most `limit` wait.
+    pub fn spool_events(&mut self, limit: u64) {
+        let (committed, _) = watch::channel(0);
+        self.spool = Some(Spool { limit, committed, drops: Mutex::new(DropLog::default()) });
+    }
+
+    /// Sees the sequence number of each event committed from now on.
+    pub fn watch_events(&self) -> Option<watch::Receiver<u64>> {
+        self.spool.as_ref().map(|spool| spool.committed.subscribe())
+    }
+
+    /// Writes the event of `change` in `transaction`, dropping the oldest
+    /// events past the limit.
+    pub(super) fn spool_change(
+        &self,
+        transaction: &WriteTransaction,
+        change: &Change<'_>,
+    ) -> Result<Option<Spooled>, StoreError> {
+        let Some(spool) = &self.spool else { return Ok(None) };
+        let mut counters = transaction.open_table(COUNTERS)?;
+        let seq = counters.get(NEXT)?.map_or(1, |v| v.value());
+        counters.insert(NEXT, seq + 1)?;
+        let event = SpooledEvent {
+            id: Uuid::new_v4(),
+            kind: change.kind,
+            key: change.key.to_owned(),
+            size: change.record.size,
+            etag: change.record.etag.clone(),
+            time_ns: if change.kind == EventKind::Delete { now_ns() } else { change.record.modified_ns },
+        };
+        let mut events = transaction.open_table(EVENTS)?;
+        events.insert(seq, encode(&event).as_slice())?;
+        let mut dropped = 0;
+        while events.len()? > spool.limit {
+            events.pop_first()?;
+            dropped += 1;
+        }
+        let mut dropped_ever = counters.get(DROPPED)?.map_or(0, |v| v.value());
+        if dropped > 0 {
+            dropped_ever += dropped;
+            counters.insert(DROPPED, dropped_ever)?;
+        }
+        Ok(Some(Spooled { seq, dropped, dropped_ever }))
+    }
+
+    /// After the commit: wakes the deliveries, and logs a full spool.
+    pub(super) fn announce(&self, spooled: Option<Spooled>) {
+        let (Some(spool), Some(spooled)) = (&self.spool, spooled) else { return };
+        spool.committed.send_replace(spooled.seq);
+        if spooled.dropped == 0 {
+            return;
+        }
+        let mut log = spool.drops.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        log.unlogged += spooled.dropped;
+        if log.logged_at.is_none_or(|at| at.elapsed() >= DROP_LOG_EVERY) {
+            tracing::warn!(
+                dropped = log.unlogged,
+                dropped_ever = spooled.dropped_ever,
+                limit = spool.limit,
+                "the upload event spool is full (--notify-spool-limit / NOTIFY_SPOOL_LIMIT): the oldest undelivered events were dropped"
+            );
+            *log = DropLog { logged_at: Some(Instant::now()), unlogged: 0 };
+        }
+    }
+
+    /// Registers the receivers `ids` at start-up: a new one starts after the
+    /// last event spooled, a known one where it stopped; the cursors of
+    /// receivers no longer configured go, and so do the events only they
+    /// still needed.
+    pub fn subscribe(&self, ids: &[String]) -> Result<Subscribed, StoreError> {
+        let transaction = self.db.begin_write()?;
+        let subscribed = {
+            let head = transaction.open_table(COUNTERS)?.get(NEXT)?.map_or(1, |v| v.value()) - 1;
+            let mut cursors = transaction.open_table(CURSORS)?;
+            let mut gone = Vec::new();
+            for entry in cursors.iter()? {
+                let id = entry?.0.value().to_owned();
+                if !ids.contains(&id) {
+                    gone.push(id);
+                }
+            }
+            for id in &gone {
+                cursors.remove(id.as_str())?;
+            }
+            let mut found = Vec::with_capacity(ids.len());
+            for id in ids {
+                let cursor = cursors.get(id.as_str())?.map(|v| v.value());
+                let cursor = if let Some(cursor) = cursor {
+                    cursor
+                } else {
+                    cursors.insert(id.as_str(), head)?;
+                    head
+                };
+                found.push(cursor);
+            }
+            let oldest_needed = found.iter().min().copied().unwrap_or(head);
+            // What is left at or below every cursor was needed by receivers now gone.
+            let mut events = transaction.open_table(EVENTS)?;
+            let before = events.len()?;
+            events.retain_in(..=oldest_needed, |_, _| false)?;
+            Subscribed { cursors: found, abandoned: before - events.len()? }
+        };
+        self.disk.commit(transaction)?;
+        Ok(subscribed)
+    }
+
+    /// Up to `max` events numbered above `after`, in order.
+    pub fn events_after(&self, after: u64, max: usize) -> Result<Vec<(u64, SpooledEvent)>, StoreError> {
+        let transaction = self.db.begin_read()?;
+        let table = match transaction.open_table(EVENTS) {
+            Ok(table) => table,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+            Err(error) => return Err(error.into()),
+        };
+        let mut events = Vec::new();
+        for entry in table.range(after.saturating_add(1)..)?.take(max) {
+            let (seq, value) = entry?;
+            events.push((seq.value(), decode(value.value())?));
+        }
+        Ok(events)
+    }
+
+    /// Receiver `id` has every event up to `seq`; events every receiver has go.
+    pub fn delivered(&self, id: &str, seq: u64) -> Result<(), StoreError> {
+        let mut transaction = self.db.begin_write()?;
+        transaction.set_durability(Durability::None)?;
+        {
+            let mut cursors = transaction.open_table(CURSORS)?;
+            cursors.insert(id, seq)?;
+            let mut oldest_needed = seq;
+            for entry in cursors.iter()? {
+                oldest_needed = oldest_needed.min(entry?.1.value());
+            }
+            transaction.open_table(EVENTS)?.retain_in(..=oldest_needed, |_, _| false)?;
+        }
+        self.disk.commit(transaction)?;
+        Ok(())
+    }
+
+    /// Makes the receivers' cursors durable (at shutdown).
+    pub fn flush_events(&self) -> Result<(), StoreError> {
+        self.disk.commit(self.db.begin_write()?)?;
+        Ok(())
+    }
+
+    /// Events waiting, and events ever dropped from a full spool.
+    pub fn spool_counts(&self) -> Result<(u64, u64), StoreError> {
+        let transaction = self.db.begin_read()?;
+        let waiting = match transaction.open_table(EVENTS) {
+            Ok(table) => table.len()?,
+            Err(redb::TableError::TableDoesNotExist(_)) => 0,
+            Err(error) => return Err(error.into()),
+        };
+        let dropped = match transaction.open_table(COUNTERS) {
+            Ok(table) => table.get(DROPPED)?.map_or(0, |v| v.value()),
+            Err(redb::TableError::TableDoesNotExist(_)) => 0,
+            Err(error) => return Err(error.into()),
+        };
+        Ok((waiting, dropped))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::store::checksum::{Algorithm, Kind};
+    use crate::store::disk::RealDisk;
+    use crate::store::index::Precondition;
+    use crate::store::records::{Attributes, StoredChecksum};
+
+    fn index(name: &str, limit: u64) -> (Index, PathBuf) {
+        let dir = std::env::temp_dir().join(format!("pgw-spool-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        (reopen(&dir, limit), dir)
+    }
+
+    fn reopen(dir: &std::path::Path, limit: u64) -> Index {
+        let mut index = Index::open(&dir.join("index.redb"), Arc::new(RealDisk)).unwrap();
+        index.spool_events(limit);
+        index
+    }
+
+    fn record(size: u64) -> ObjectRecord {
+        ObjectRecord {
+            version: Uuid::new_v4(),
+            size,
+            etag: format!("etag-{size}"),
+            modified_ns: now_ns(),
+            attributes: Attributes::default(),
+            checksum: StoredChecksum { algorithm: Algorithm::Crc64Nvme, kind: Kind::FullObject, value: String::new() },
+            parts: None,
+            blobs: Vec::new(),
+        }
+    }
+
+    fn pending(index: &Index, after: u64) -> Vec<(u64, EventKind, String)> {
+        let events = index.events_after(after, 100).unwrap();
+        events.into_iter().map(|(seq, e)| (seq, e.kind, e.key)).collect()
+    }
+
+    #[test]
+    fn each_change_spools_one_event_in_order_and_refused_ones_none() {
+        let (index, dir) = index("order", 100);
+        let ids = ["receiver".to_owned()];
+        assert_eq!(index.subscribe(&ids).unwrap().cursors, [0]);
+        index.put("a", &record(1), &Precondition::None).unwrap();
+        assert!(index.put("a", &record(2), &Precondition::Absent).is_err());
+        index.delete("missing", &Precondition::None).unwrap();
+        index.delete("a", &Precondition::None).unwrap();
+        assert_eq!(pending(&index, 0), [(1, EventKind::Put, "a".into()), (2, EventKind::Delete, "a".into())]);
+        let deleted = &index.events_after(1, 1).unwrap()[0].1;
+        assert_eq!((deleted.size, deleted.etag.as_str()), (1, "etag-1"));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_full_spool_drops_the_oldest_and_counts_them() {
+        let (index, dir) = index("full", 3);
+        index.subscribe(&["r".to_owned()]).unwrap();
+        for n in 0..5 {
+            index.put(&format!("k{n}"), &record(n), &Precondition::None).unwrap();
+        }
+        let seqs: Vec<u64> = pending(&index, 0).into_iter().map(|(seq, ..)| seq).collect();
+        assert_eq!(seqs, [3, 4, 5]);
+        assert_eq!(index.spool_counts().unwrap(), (3, 2));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn events_go_once_every_receiver_has_them_and_cursors_survive_a_restart() {
+        let (index, dir) = index("cursors", 100);
+        let ids = ["one".to_owned(), "two".to_owned()];
+        index.subscribe(&ids).unwrap();
+        for n in 0..3 {
+            index.put(&format!("k{n}"), &record(n), &Precondition::None).unwrap();
+        }
+        index.delivered("one", 3).unwrap();
+        index.delivered("two", 1).unwrap();
+        assert_eq!(index.spool_counts().unwrap().0, 2, "events 2 and 3 wait for `two`");
+        index.flush_events().unwrap();
+        drop(index);
+
+        let index = reopen(&dir, 100);
+        let subscribed = index.subscribe(&["two".to_owned(), "three".to_owned()]).unwrap();
+        assert_eq!(subscribed, Subscribed { cursors: vec![1, 3], abandoned: 0 });
+        index.put("k3", &record(3), &Precondition::None).unwrap();
+        assert_eq!(pending(&index, 1).iter().map(|(seq, ..)| *seq).collect::<Vec<_>>(), [2, 3, 4]);
+
+        // `two` goes from the configuration: what only it needed goes with it.
+        drop(index);
+        let index = reopen(&dir, 100);
+        let subscribed = index.subscribe(&["three".to_owned()]).unwrap();
+        assert_eq!(subscribed.cursors, [3]);
+        assert_eq!(subscribed.abandoned, 2, "events 2 and 3");
+        assert_eq!(pending(&index, 0).iter().map(|(seq, ..)| *seq).collect::<Vec<_>>(), [4]);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
