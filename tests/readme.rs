@@ -14,6 +14,7 @@
 
 mod common;
 
+use std::fmt::Write as _;
 use std::process::Command;
 
 use common::{scratch_dir, tool_available};
@@ -90,7 +91,7 @@ fn the_readme_runs_as_written() {
         if skipped(&block) {
             continue;
         }
-        script.push_str(&format!("echo '::: README line {}' >&2\n", block.line));
+        writeln!(script, "echo '::: README line {}' >&2", block.line).unwrap();
         script.push_str(&block.text.replace("127.0.0.1:3000", &format!("127.0.0.1:{port}")));
         ran.push(block.line);
     }
@@ -106,7 +107,7 @@ fn the_readme_runs_as_written() {
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let failed_at = stderr.lines().filter_map(|l| l.strip_prefix("::: README line ")).last().unwrap_or("?");
+    let failed_at = stderr.lines().rev().find_map(|l| l.strip_prefix("::: README line ")).unwrap_or("?");
     assert!(
         output.status.success(),
         "the README's block at line {failed_at} failed:\n--- stdout\n{}\n--- stderr\n{stderr}\n--- gateway log\n{}",
