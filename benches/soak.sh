@@ -36,5 +36,5 @@ answered=$(grep -c 'key="reports/2024/Q3 summary.pdf"' "$scratch/access.log")
 curl -s http://127.0.0.1:3112/metrics > "$scratch/metrics"
 awk '/^presign_gateway_requests_total/ {
        split($0, parts, "status=\""); split(parts[2], s, "\""); by[s[1]] += $NF }
-     END {for (s in by) printf "== answered with %s: %d\n", s, by[s]}' "$scratch/metrics"
+     END {for (status in by) printf "== answered with %s: %d\n", status, by[status]}' "$scratch/metrics"
 echo "== wrk received $total responses; the access log has $answered lines ($(du -h "$scratch/access.log" | cut -f1))"

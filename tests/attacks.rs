@@ -2,8 +2,9 @@
 //! client that holds the server's resources before it is authenticated, a
 //! link that outlives what it says, a token that means more than it should,
 //! a `Host` that writes the link, a download that runs script on storage's
-//! origin, and storage that is down or slow. Each attack must fail, and each
-//! test failed on the code before its fix.
+//! origin, storage that is down or slow, headers slipped past a presigned
+//! URL's signature, and a metrics port that holds idle connections. Each
+//! attack must fail, and each test failed on the code before its fix.
 
 mod common;
 
@@ -38,7 +39,11 @@ fn bearer(sub: &str) -> String {
 
 /// A raw connection to `gateway` that has sent `request` (and nothing more).
 fn send_raw(gateway: &Gateway, request: &[u8]) -> TcpStream {
-    let mut stream = TcpStream::connect(gateway.url.trim_start_matches("http://")).unwrap();
+    send_raw_to(gateway.url.trim_start_matches("http://"), request)
+}
+
+fn send_raw_to(address: &str, request: &[u8]) -> TcpStream {
+    let mut stream = TcpStream::connect(address).unwrap();
     // Long enough for any answer on loopback; a server that waits for more gets caught.
     stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     stream.write_all(request).unwrap();
@@ -291,4 +296,51 @@ fn storage_that_is_down_or_slow_gets_a_503_to_retry() {
         assert!(reply.contains("retry-after: 2"), "{name}: {reply}");
         assert!(gateway.server.logged("storage", Duration::from_secs(10)), "{name}: the cause is logged");
     }
+}
+
+#[test]
+fn the_metrics_port_lets_go_of_idle_connections_too() {
+    let metrics = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().to_string()
+    };
+    let _gateway = Gateway::start("metrics-idle", &["--header-timeout", "1s", "--metrics-listen", &metrics]);
+    // Every connection costs the process a file descriptor, the gateway's and the store's included.
+    let half = send_raw_to(&metrics, b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: ");
+    let reply = answer(half);
+    assert!(reply.is_empty() || reply.starts_with("HTTP/1.1 408"), "{reply}");
+}
+
+#[test]
+fn storage_refuses_headers_the_url_did_not_sign() {
+    let gateway = Gateway::start("unsigned-headers", &[]);
+    let (status, body) =
+        curl_status(&["-H", "Upload-Length: 3", "-H", "x-amz-meta-title: t", &gateway.at("u.txt?presign=PUT")]);
+    assert_eq!(status, 200, "{body}");
+    let presigned: Value = serde_json::from_str(&body).unwrap();
+    let signed: Vec<String> = presigned["headers"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(name, value)| format!("{name}: {}", value.as_str().unwrap()))
+        .collect();
+    let put = |extra: &[&str]| {
+        let mut args = vec!["-X", "PUT", "--data-binary", "abc"];
+        for header in signed.iter().map(String::as_str).chain(extra.iter().copied()) {
+            args.extend(["-H", header]);
+        }
+        args.push(presigned["url"].as_str().unwrap());
+        curl_status(&args)
+    };
+    // Metadata the gateway never checked (a forged SHA-256 the CLI would trust, or kilobytes of it).
+    for extra in ["x-amz-meta-sha256: 0000", "x-amz-meta-big: 1", "x-amz-tagging: a=b"] {
+        let (status, body) = put(&[extra]);
+        assert_eq!(status, 403, "{extra}: {body}");
+        assert!(body.contains("HeadersNotSigned"), "{body}");
+        assert_eq!(curl_status(&["-I", "-L", &gateway.at("u.txt")]).0, 404, "{extra} created the object");
+    }
+    // Exactly as signed, it goes through.
+    assert_eq!(put(&[]).0, 200);
+    let (_, headers) = curl_status(&["-I", "-L", &gateway.at("u.txt")]);
+    assert!(headers.contains("x-amz-meta-title: t"), "{headers}");
 }

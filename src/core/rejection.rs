@@ -154,6 +154,12 @@ pub enum Rejection {
     /// Metadata that is not ASCII text.
     #[error("x-amz-meta-{0} must be ASCII text: percent-encode other characters, as the page's module does")]
     MetadataValue(String),
+    /// One metadata name with several values, which storage keeps as one.
+    #[error("x-amz-meta-{0} is sent more than once: send one value")]
+    MetadataRepeated(String),
+    /// A tab in a header the URL signs: SigV4 implementations disagree on it.
+    #[error("{0} must not contain a tab")]
+    TabInHeader(String),
     /// More metadata than S3 keeps.
     #[error("x-amz-meta-* headers take at most 2 KB in all, names and values (S3's limit)")]
     MetadataTooLarge,

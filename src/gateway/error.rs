@@ -97,6 +97,8 @@ impl GatewayError {
                 | Rejection::PresignWithoutRedirect
                 | Rejection::Limit
                 | Rejection::MetadataValue(_)
+                | Rejection::MetadataRepeated(_)
+                | Rejection::TabInHeader(_)
                 | Rejection::MetadataTooLarge => StatusCode::BAD_REQUEST,
             },
             Self::Auth(error) if error.is_forbidden() => StatusCode::FORBIDDEN,

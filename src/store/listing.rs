@@ -25,23 +25,25 @@ pub enum Marker {
 }
 
 impl Marker {
-    /// The opaque continuation token.
-    pub fn token(&self) -> String {
-        let text = match self {
-            Self::Key(key) => format!("k{key}"),
-            Self::Prefix(prefix) => format!("p{prefix}"),
+    /// The continuation token of a listing of `prefix`. It holds only what
+    /// follows `prefix`, so a client that lists a folder under a key prefix
+    /// it does not know (a tenant's) never learns it from a token.
+    pub fn token(&self, prefix: &str) -> String {
+        let (kind, at) = match self {
+            Self::Key(key) => ('k', key),
+            Self::Prefix(common) => ('p', common),
         };
-        URL_SAFE_NO_PAD.encode(text)
+        URL_SAFE_NO_PAD.encode(format!("{kind}{}", at.strip_prefix(prefix).unwrap_or(at)))
     }
 
-    /// The marker a token holds.
-    pub fn parse(token: &str) -> Result<Self, StoreError> {
+    /// The marker a token of a listing of `prefix` holds.
+    pub fn parse(token: &str, prefix: &str) -> Result<Self, StoreError> {
         let invalid = || StoreError::InvalidRequest("The continuation token provided is incorrect.".into());
         let bytes = URL_SAFE_NO_PAD.decode(token.trim()).map_err(|_| invalid())?;
         let text = String::from_utf8(bytes).map_err(|_| invalid())?;
         match text.split_at_checked(1) {
-            Some(("k", key)) => Ok(Self::Key(key.to_owned())),
-            Some(("p", prefix)) if !prefix.is_empty() => Ok(Self::Prefix(prefix.to_owned())),
+            Some(("k", key)) => Ok(Self::Key(format!("{prefix}{key}"))),
+            Some(("p", common)) if !common.is_empty() => Ok(Self::Prefix(format!("{prefix}{common}"))),
             _ => Err(invalid()),
         }
     }
@@ -169,7 +171,7 @@ mod tests {
             lines.sort();
             pages.push(lines);
             match page.next {
-                Some(marker) => request.after = Some(Marker::parse(&marker.token()).unwrap()),
+                Some(marker) => request.after = Some(Marker::parse(&marker.token(prefix), prefix).unwrap()),
                 None => return pages,
             }
         }
@@ -193,7 +195,17 @@ mod tests {
         let request =
             ListRequest { prefix: "b/".into(), after: Some(Marker::Key("a".into())), max: 10, ..Default::default() };
         assert_eq!(list(&index, &request).unwrap().objects.len(), 2);
-        assert!(Marker::parse("!!").is_err());
+        assert!(Marker::parse("!!", "").is_err());
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn tokens_hold_only_what_follows_the_prefix() {
+        let marker = Marker::Key("tenants/alice/photos/a.jpg".into());
+        let token = marker.token("tenants/alice/");
+        assert_eq!(URL_SAFE_NO_PAD.decode(&token).unwrap(), b"kphotos/a.jpg");
+        assert_eq!(Marker::parse(&token, "tenants/alice/").unwrap(), marker);
+        // Used under another prefix, a token stays under that prefix.
+        assert_eq!(Marker::parse(&token, "tenants/bob/").unwrap(), Marker::Key("tenants/bob/photos/a.jpg".into()));
     }
 }

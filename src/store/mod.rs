@@ -37,6 +37,7 @@ mod multipart;
 mod notify;
 mod objects;
 mod records;
+mod unsigned;
 
 use std::future::Future;
 use std::path::Path;
@@ -114,7 +115,7 @@ impl EmbeddedStore {
             tracing::error!(error = ?error, "the embedded store failed");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         });
-        let mut router = Router::new().fallback_service(service);
+        let mut router = Router::new().fallback_service(service).layer(axum::middleware::from_fn(unsigned::refuse));
         // Browsers reach the store after a cross-origin redirect, which makes
         // their `Origin` `null`; the store allows that besides the origins
         // configured for the gateway.

@@ -131,6 +131,21 @@ fn checksum_mode(mode: Option<&ChecksumMode>) -> bool {
     mode.is_some_and(|m| m.as_str().eq_ignore_ascii_case(ChecksumMode::ENABLED))
 }
 
+/// S3's limit on user metadata: names and values together, in bytes.
+const MAX_METADATA_BYTES: usize = 2048;
+
+/// Refuses metadata over S3's limit, before any body is read.
+fn metadata_within_limit(metadata: Option<&s3s::dto::Metadata>) -> S3Result<()> {
+    let size: usize = metadata.into_iter().flatten().map(|(name, value)| name.len() + value.len()).sum();
+    if size > MAX_METADATA_BYTES {
+        return Err(s3s::s3_error!(
+            MetadataTooLarge,
+            "Your metadata headers exceed the maximum allowed metadata size of {MAX_METADATA_BYTES} bytes"
+        ));
+    }
+    Ok(())
+}
+
 fn attributes(
     content_type: Option<String>,
     content_encoding: Option<String>,
@@ -237,6 +252,7 @@ impl S3 for Objects {
     async fn put_object(&self, req: S3Request<PutObjectInput>) -> S3Result<S3Response<PutObjectOutput>> {
         let input = req.input;
         self.check(&input.bucket, &input.key)?;
+        metadata_within_limit(input.metadata.as_ref())?;
         let length = length(input.content_length)?;
         let condition = precondition(input.if_none_match.as_ref(), input.if_match.as_ref())?;
         let mut claims = claims(input.content_md5.as_ref(), checksums_of!(input), input.checksum_algorithm.as_ref())?;
@@ -279,17 +295,13 @@ impl S3 for Objects {
         let input = req.input;
         self.bucket.check(&input.bucket)?;
         let max = input.max_keys.map_or(listing::MAX_KEYS, |n| usize::try_from(n).unwrap_or(0).min(listing::MAX_KEYS));
+        let prefix = input.prefix.clone().unwrap_or_default();
         let after = match (&input.continuation_token, &input.start_after) {
-            (Some(token), _) => Some(Marker::parse(token)?),
+            (Some(token), _) => Some(Marker::parse(token, &prefix)?),
             (None, Some(key)) => Some(Marker::Key(key.clone())),
             (None, None) => None,
         };
-        let request = ListRequest {
-            prefix: input.prefix.clone().unwrap_or_default(),
-            delimiter: input.delimiter.clone(),
-            after,
-            max,
-        };
+        let request = ListRequest { prefix: prefix.clone(), delimiter: input.delimiter.clone(), after, max };
         let page = self.bucket.blocking(move |b| listing::list(b.index(), &request)).await?;
         let contents: Vec<Object> = page
             .objects
@@ -315,7 +327,7 @@ impl S3 for Objects {
             max_keys: Some(i32::try_from(max).unwrap_or(i32::MAX)),
             key_count: Some(i32::try_from(count).unwrap_or(i32::MAX)),
             is_truncated: Some(page.next.is_some()),
-            next_continuation_token: page.next.map(|marker| marker.token()),
+            next_continuation_token: page.next.map(|marker| marker.token(&prefix)),
             continuation_token: input.continuation_token,
             start_after: input.start_after,
             contents: Some(contents),
@@ -330,6 +342,7 @@ impl S3 for Objects {
         req: S3Request<CreateMultipartUploadInput>,
     ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
         let input = req.input;
+        metadata_within_limit(input.metadata.as_ref())?;
         self.check(&input.bucket, &input.key)?;
         let algorithm = match &input.checksum_algorithm {
             Some(a) => Some(

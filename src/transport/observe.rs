@@ -6,6 +6,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
@@ -16,7 +17,9 @@ use http::{StatusCode, header};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::config::ServerLimits;
 use crate::gateway::Gateway;
+use crate::http_server;
 use crate::metrics::CONTENT_TYPE;
 use crate::telemetry::ErrorChain;
 
@@ -26,23 +29,26 @@ struct Observed {
     stopping: watch::Receiver<bool>,
 }
 
+/// Connections the metrics port serves at once: a scraper and a load
+/// balancer's health checks need a few; a client holding more waits in the
+/// accept queue instead of taking the file descriptors the gateway needs.
+const MAX_CONNECTIONS: usize = 16;
+
 /// Listens on `address` and serves the metrics and health checks of
-/// `gateway` until the runtime stops; `/readyz` fails once `stopping` is
-/// raised. Returns the address it listens on.
+/// `gateway` until the runtime stops, with the gateway's header timeout;
+/// `/readyz` fails once `stopping` is raised. Returns the address it listens on.
 pub async fn serve(
     address: SocketAddr,
     gateway: Arc<Gateway>,
     stopping: watch::Receiver<bool>,
+    header_timeout: Duration,
 ) -> anyhow::Result<SocketAddr> {
     let listener =
         TcpListener::bind(address).await.with_context(|| format!("cannot listen on {address} for metrics"))?;
     let bound = listener.local_addr()?;
+    let limits = ServerLimits { header_timeout, max_connections: MAX_CONNECTIONS };
     let app = router(gateway, stopping);
-    tokio::spawn(async move {
-        if let Err(error) = axum::serve(listener, app).await {
-            tracing::error!(error = %ErrorChain(&error), "the metrics port failed");
-        }
-    });
+    tokio::spawn(http_server::serve(vec![listener], app, limits, std::future::pending()));
     Ok(bound)
 }
 
