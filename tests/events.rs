@@ -162,8 +162,18 @@ fn sequencers_rise(deliveries: &[Delivery]) {
     assert!(sequencers.is_sorted(), "{sequencers:?}");
 }
 
-fn created(kind: &str, reason: &str, key: &str) -> (String, String, String) {
-    (kind.to_owned(), reason.to_owned(), key.to_owned())
+/// Waits for as many events as `expected` lists as `(detail-type, reason,
+/// key)`, checks they are those, in that order and with rising sequencers,
+/// and returns them.
+fn expect_events(receiver: &Receiver, expected: &[(&str, &str, &str)]) -> Vec<Delivery> {
+    let events = receiver.wait_for(expected.len());
+    let expected: Vec<(String, String, String)> = expected
+        .iter()
+        .map(|(kind, reason, key)| ((*kind).to_owned(), (*reason).to_owned(), (*key).to_owned()))
+        .collect();
+    assert_eq!(summary(&events), expected);
+    sequencers_rise(&events);
+    events
 }
 
 #[test]
@@ -212,16 +222,14 @@ fn put_multipart_and_delete_each_send_s3s_event_signed_and_in_order() {
         (put.e_tag().unwrap().trim_matches('"').to_owned(), done.e_tag().unwrap().trim_matches('"').to_owned())
     });
 
-    let events = receiver.wait_for(3);
-    assert_eq!(
-        summary(&events),
-        [
-            created("Object Created", "PutObject", "tenants/acme/q3 report.pdf"),
-            created("Object Created", "CompleteMultipartUpload", "tenants/acme/big.bin"),
-            created("Object Deleted", "DeleteObject", "tenants/acme/q3 report.pdf"),
-        ]
+    let events = expect_events(
+        &receiver,
+        &[
+            ("Object Created", "PutObject", "tenants/acme/q3 report.pdf"),
+            ("Object Created", "CompleteMultipartUpload", "tenants/acme/big.bin"),
+            ("Object Deleted", "DeleteObject", "tenants/acme/q3 report.pdf"),
+        ],
     );
-    sequencers_rise(&events);
     let [put, multipart, deleted] = [events[0].event(), events[1].event(), events[2].event()];
     assert_eq!(put["source"], "aws.s3");
     assert_eq!(put["version"], "0");
@@ -275,16 +283,14 @@ fn a_receiver_that_was_down_gets_every_event_after_a_gateway_restart() {
     assert_eq!(status, 204);
 
     receiver.restart();
-    let events = receiver.wait_for(3);
-    assert_eq!(
-        summary(&events),
-        [
-            created("Object Created", "PutObject", "one.txt"),
-            created("Object Created", "PutObject", "two.bin"),
-            created("Object Deleted", "DeleteObject", "one.txt"),
-        ]
+    let events = expect_events(
+        &receiver,
+        &[
+            ("Object Created", "PutObject", "one.txt"),
+            ("Object Created", "PutObject", "two.bin"),
+            ("Object Deleted", "DeleteObject", "one.txt"),
+        ],
     );
-    sequencers_rise(&events);
     assert_eq!(events[0].event()["detail"]["object"]["size"], 1000);
     assert_eq!(events[1].event()["detail"]["object"]["size"], 2000);
     assert!(events.iter().all(|d| d.signature.is_none()), "signed without a secret");
@@ -313,10 +319,8 @@ fn each_url_of_notify_url_gets_every_event_whatever_the_others_do() {
         }
     });
     // The live receiver is not held up by the one that is down.
-    let events = live.wait_for(5);
-    let keys: Vec<String> = summary(&events).into_iter().map(|(_, _, key)| key).collect();
-    assert_eq!(keys, ["k/0", "k/1", "k/2", "k/3", "k/4"]);
-    sequencers_rise(&events);
+    let created = |key| ("Object Created", "PutObject", key);
+    let events = expect_events(&live, &["k/0", "k/1", "k/2", "k/3", "k/4"].map(created));
 
     down.restart();
     let late = down.wait_for(5);

@@ -9,11 +9,11 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
-use common::{Gateway, Server, binary, curl, curl_status, location, random_file, scratch_dir, sha256};
+use common::{Gateway, Server, binary, curl, curl_status, location, random_file, scratch_dir, sha256, wait_until};
 
 const ACCESS_KEY: &str = "rotating";
 const SECRET_KEY: &str = "rotating-secret";
@@ -34,15 +34,6 @@ fn gateway_with_metrics(name: &str, extra: &[&str]) -> (Server, String, String) 
 fn metrics_base(banner: &[String]) -> String {
     let line = banner.iter().find_map(|l| l.strip_prefix("  metrics:  ")).expect("a metrics line in the banner");
     line.split("/metrics").next().unwrap().to_owned()
-}
-
-/// Polls `ready` until it holds; gives up (failing the test) after a minute.
-fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !ready() {
-        assert!(Instant::now() < deadline, "gave up waiting for {what}");
-        thread::sleep(Duration::from_millis(20));
-    }
 }
 
 fn series(metrics: &str, name: &str) -> Option<f64> {

@@ -13,7 +13,7 @@ use std::thread;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use common::{Gateway, curl, curl_status, random_file, scratch_dir, sha256, start_upload};
+use common::{Gateway, curl, curl_status, random_file, scratch_dir, sha256, start_upload, wait_until};
 use md5::{Digest, Md5};
 
 /// `curl -L` through the gateway with `args`; (status, body).
@@ -279,14 +279,6 @@ fn blob_count(gateway: &Gateway) -> usize {
 }
 
 /// Waits (at most a minute) until `done` holds.
-fn until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !done() {
-        assert!(std::time::Instant::now() < deadline, "gave up waiting: {what}");
-        thread::sleep(std::time::Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn a_server_killed_mid_upload_keeps_the_old_object_and_shows_no_partial() {
     let data_dir = scratch_dir("crash").join("data");
@@ -301,7 +293,7 @@ fn a_server_killed_mid_upload_keeps_the_old_object_and_shows_no_partial() {
         .arg(gateway.at("doc.bin"))
         .spawn()
         .unwrap();
-    until("part of the upload is on disk", || tmp_files(&gateway).iter().any(|(_, size)| *size > 1 << 20));
+    wait_until("part of the upload is on disk", || tmp_files(&gateway).iter().any(|(_, size)| *size > 1 << 20));
     gateway.server.kill();
     upload.wait_with_output().unwrap();
     let partial = tmp_files(&gateway);
@@ -326,7 +318,7 @@ fn stale_multipart_uploads_are_aborted_by_housekeeping() {
     assert_eq!(put_part(&gateway, "stale.bin", &upload, 1, &made[0], &[]).0, 200);
     assert_eq!(blob_count(&gateway), 1);
     let parts = gateway.at(&format!("stale.bin?uploadId={upload}"));
-    until("the stale upload is aborted", || curl_status(&[&parts]).0 == 404);
+    wait_until("the stale upload is aborted", || curl_status(&[&parts]).0 == 404);
     assert_eq!(blob_count(&gateway), 0, "the aborted upload's parts are still on disk");
     assert!(gateway.logs().contains("aborted_uploads=1"), "{}", gateway.logs());
 }

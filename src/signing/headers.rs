@@ -8,6 +8,11 @@ use std::borrow::Cow;
 
 use super::SignError;
 
+/// Headers presigned URLs leave out of the signature (as `aws-sigv4` does),
+/// so a client may send them as it likes; the embedded store accepts them
+/// unsigned for the same reason.
+pub const LEFT_UNSIGNED: [&str; 2] = ["x-amz-user-agent", "x-amz-checksum-mode"];
+
 /// One signed header, normalised as SigV4 wants it.
 struct Header<'a> {
     name: Cow<'a, str>,
@@ -44,8 +49,7 @@ impl<'a> Headers<'a> {
         }
         for (name, value) in given {
             let name = lowercase(name)?;
-            // Presigned URLs leave these two out of the signature (as aws-sigv4 does).
-            if name == "x-amz-user-agent" || name == "x-amz-checksum-mode" {
+            if LEFT_UNSIGNED.contains(&name.as_ref()) {
                 continue;
             }
             sorted.push(Header { name, value: header_value(value)? });

@@ -19,6 +19,7 @@ use http::HeaderValue;
 
 pub use credentials::{CredentialsCache, CredentialsUnavailable};
 pub use endpoint::{BucketEndpoint, EndpointError, StoreLocation};
+pub use headers::LEFT_UNSIGNED;
 
 use self::amz_date::AmzDate;
 use self::day_key::DayKeys;

@@ -29,6 +29,7 @@ mod checksum;
 mod conditions;
 mod disk;
 mod error;
+mod fields;
 mod housekeeping;
 mod index;
 mod listing;

@@ -11,10 +11,11 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, StatusCode, header};
 
-/// Headers a client may send unsigned with a presigned URL: the ones SigV4
-/// presigning leaves out of the signature (`aws-sigv4` does too), and the
-/// payload hash, which a presigned URL fixes as `UNSIGNED-PAYLOAD` anyway.
-const MAY_BE_UNSIGNED: [&str; 3] = ["x-amz-checksum-mode", "x-amz-user-agent", "x-amz-content-sha256"];
+use crate::signing::LEFT_UNSIGNED;
+
+/// Besides [`LEFT_UNSIGNED`], the payload hash, which a presigned URL fixes
+/// as `UNSIGNED-PAYLOAD` anyway.
+const PAYLOAD_HASH: &str = "x-amz-content-sha256";
 
 /// Refuses a presigned request that carries an `x-amz-*` header its URL did not sign.
 pub async fn refuse(request: Request, next: Next) -> Response {
@@ -34,7 +35,7 @@ fn unsigned(query: Option<&str>, headers: &HeaderMap) -> Option<String> {
     let names: Vec<&str> = headers
         .keys()
         .map(http::HeaderName::as_str)
-        .filter(|name| name.starts_with("x-amz-") && !MAY_BE_UNSIGNED.contains(name))
+        .filter(|name| name.starts_with("x-amz-") && *name != PAYLOAD_HASH && !LEFT_UNSIGNED.contains(name))
         .filter(|name| !signed.split(';').any(|signed| signed.eq_ignore_ascii_case(name)))
         .collect();
     (!names.is_empty()).then(|| names.join(";"))

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStderr, Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
@@ -392,6 +392,15 @@ pub fn curl(args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("curl is installed (scripts/test installs it)")
+}
+
+/// Polls `ready` until it holds; gives up (failing the test) after a minute.
+pub fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !ready() {
+        assert!(Instant::now() < deadline, "gave up waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// Starts a multipart upload of `key` through `gateway` (`POST ?uploads`), returning its id.

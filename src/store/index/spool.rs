@@ -151,9 +151,10 @@ impl Index {
             events.pop_first()?;
             dropped += 1;
         }
-        let mut dropped_ever = counters.get(DROPPED)?.map_or(0, |v| v.value());
+        // The running total is read only when it changes (never on a spool with room).
+        let mut dropped_ever = 0;
         if dropped > 0 {
-            dropped_ever += dropped;
+            dropped_ever = counters.get(DROPPED)?.map_or(0, |v| v.value()) + dropped;
             counters.insert(DROPPED, dropped_ever)?;
         }
         Ok(Some(Spooled { seq, dropped, dropped_ever }))
