@@ -124,17 +124,13 @@ pub struct ServeArgs {
     #[arg(long, env = "STORE_LISTEN_ADDR", conflicts_with = "endpoint")]
     pub store_listen: Option<SocketAddr>,
 
-    /// How long a client may take to send a request's headers before its connection is closed (seconds, or 30s, 2m).
-    #[arg(long, env = "HEADER_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
-    pub header_timeout: Duration,
+    /// The local server's limits.
+    #[command(flatten)]
+    pub server: ServerArgs,
 
     /// How long a request body the gateway reads (a completion's part list, or one sent unasked) may take to arrive.
     #[arg(long, env = "BODY_TIMEOUT", default_value = "120s", value_parser = parse_duration)]
     pub body_timeout: Duration,
-
-    /// The most client connections served at once; more wait to be accepted.
-    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 1024)]
-    pub max_connections: usize,
 
     /// How long each of the gateway's own calls to storage (multipart steps) may take, retries included.
     #[arg(long, env = "STORAGE_TIMEOUT", default_value = "20s", value_parser = parse_duration)]
@@ -267,6 +263,18 @@ impl ServeArgs {
     }
 }
 
+/// The local server's limits, the same for `serve` and `store`.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct ServerArgs {
+    /// How long a client may take to send a request's headers before its connection is closed (seconds, or 30s, 2m).
+    #[arg(long, env = "HEADER_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub header_timeout: Duration,
+
+    /// The most client connections served at once; more wait to be accepted.
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
+}
+
 /// Settings for `store`.
 #[derive(Debug, Clone, Args)]
 pub struct StoreArgs {
@@ -274,13 +282,9 @@ pub struct StoreArgs {
     #[arg(long, env = "STORE_LISTEN_ADDR", default_value = "127.0.0.1:9000")]
     pub listen: String,
 
-    /// How long a client may take to send a request's headers before its connection is closed.
-    #[arg(long, env = "HEADER_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
-    pub header_timeout: Duration,
-
-    /// The most client connections served at once; more wait to be accepted.
-    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 1024)]
-    pub max_connections: usize,
+    /// The local server's limits.
+    #[command(flatten)]
+    pub server: ServerArgs,
 
     /// Folder the store keeps its buckets in.
     #[arg(long, env = "DATA_DIR", default_value = "data")]

@@ -99,6 +99,16 @@ struct Hashes {
     sha256: Option<Context>,
 }
 
+impl Hashes {
+    /// Adds `bytes` to every digest still wanted.
+    fn update(&mut self, bytes: &[u8]) {
+        self.crc64nvme.update(bytes);
+        if let Some(sha256) = self.sha256.as_mut() {
+            sha256.update(bytes);
+        }
+    }
+}
+
 /// The writer's work.
 enum Work {
     Bytes(Bytes),
@@ -138,10 +148,7 @@ impl Sink {
                 match work {
                     Work::Bytes(chunk) => {
                         out.write_all(&chunk)?;
-                        hashes.crc64nvme.update(&chunk);
-                        if let Some(sha256) = hashes.sha256.as_mut() {
-                            sha256.update(&chunk);
-                        }
+                        hashes.update(&chunk);
                     }
                     Work::NoSha256 => hashes.sha256 = None,
                 }
@@ -254,10 +261,7 @@ async fn open(options: &DownloadOptions) -> Result<Sink, ClientError> {
             if n == 0 {
                 break;
             }
-            hasher.crc64nvme.update(&buffer[..n]);
-            if let Some(sha256) = hasher.sha256.as_mut() {
-                sha256.update(&buffer[..n]);
-            }
+            hasher.update(&buffer[..n]);
             written += n as u64;
         }
         tokio::fs::OpenOptions::new().append(true).open(path).await.map_err(io)?
@@ -393,10 +397,7 @@ mod tests {
 
     fn hashes_of(bytes: &[u8]) -> Hashes {
         let mut hashes = hashes();
-        hashes.crc64nvme.update(bytes);
-        if let Some(sha256) = hashes.sha256.as_mut() {
-            sha256.update(bytes);
-        }
+        hashes.update(bytes);
         hashes
     }
 

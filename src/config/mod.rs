@@ -12,7 +12,7 @@ use std::time::Duration;
 use http::HeaderValue;
 
 use crate::auth::{Authenticator, JwtVerifier};
-use crate::cli::{AuthMode, LogFormat, ServeArgs, StoreArgs};
+use crate::cli::{AuthMode, LogFormat, ServeArgs, ServerArgs, StoreArgs};
 use crate::core::Policy;
 use crate::core::download::InlineTypes;
 use crate::core::key::KeyPrefix;
@@ -215,7 +215,7 @@ impl Config {
         };
         Ok(Self {
             listen,
-            server: server_limits(args.header_timeout, args.max_connections)?,
+            server: server_limits(&args.server)?,
             storage_timeout: timeout("--storage-timeout / STORAGE_TIMEOUT", args.storage_timeout)?,
             store,
             gateway,
@@ -244,7 +244,8 @@ fn policy(args: &ServeArgs) -> Result<Policy, ConfigError> {
     })
 }
 
-fn server_limits(header_timeout: Duration, max_connections: usize) -> Result<ServerLimits, ConfigError> {
+fn server_limits(args: &ServerArgs) -> Result<ServerLimits, ConfigError> {
+    let ServerArgs { header_timeout, max_connections } = *args;
     if max_connections == 0 {
         return Err(ConfigError::MaxConnections);
     }
@@ -326,7 +327,7 @@ impl StoreOnlyConfig {
                 "store-arguments",
             ),
             allowed_origins: allowed_origins(&args.allowed_origins)?,
-            server: server_limits(args.header_timeout, args.max_connections)?,
+            server: server_limits(&args.server)?,
             log: LogConfig::new(args.log_level, None, Runtime::Local)?,
         })
     }
