@@ -98,21 +98,29 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
     }
     tokio::time::sleep(rules.delay).await;
 
+    // On its own task, so that a client that goes away (a page reloaded) does
+    // not stop the exchange with storage half-way, as a real network would
+    // not: what storage answered is logged even when nobody is left to read it.
     let (parts, body) = request.into_parts();
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let mut outgoing = client.request(parts.method, format!("http://{}{target}", rules.target));
-    let has_body = declared.is_some() || parts.headers.contains_key(http::header::TRANSFER_ENCODING);
-    if has_body {
-        outgoing = outgoing.body(reqwest::Body::wrap_stream(body.into_data_stream()));
-    }
-    for (name, value) in &parts.headers {
-        outgoing = outgoing.header(name, value);
-    }
-    let Ok(response) = outgoing.send().await else {
-        answer(StatusCode::BAD_GATEWAY);
+    let (shared, upstream) = (shared.clone(), format!("http://{}{target}", rules.target));
+    let exchange = tokio::spawn(async move {
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let mut outgoing = client.request(parts.method, upstream);
+        let has_body = declared.is_some() || parts.headers.contains_key(http::header::TRANSFER_ENCODING);
+        if has_body {
+            outgoing = outgoing.body(reqwest::Body::wrap_stream(body.into_data_stream()));
+        }
+        for (name, value) in &parts.headers {
+            outgoing = outgoing.header(name, value);
+        }
+        let response = outgoing.send().await.ok();
+        let status = response.as_ref().map_or(StatusCode::BAD_GATEWAY, reqwest::Response::status);
+        shared.log.lock().unwrap().push(format!("{line} {}", status.as_u16()));
+        response
+    });
+    let Ok(Some(response)) = exchange.await else {
         return StatusCode::BAD_GATEWAY.into_response();
     };
-    answer(response.status());
     let mut back = Response::builder().status(response.status());
     for (name, value) in response.headers() {
         back = back.header(name, value);
