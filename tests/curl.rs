@@ -7,7 +7,7 @@ use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{Gateway, Store, curl, curl_status, location, random_file, scratch_dir, sha256};
+use common::{Gateway, Store, curl, curl_status, location, random_file, scratch_dir, sha256, wait_until};
 
 #[test]
 fn files_of_every_size_round_trip_byte_for_byte() {
@@ -311,7 +311,9 @@ fn redirects_are_not_cached_and_logs_hold_no_secrets() {
     curl_status(&["-L", "-T", file.to_str().unwrap(), &gateway.at("x/y.txt")]);
     curl_status(&[&url]);
 
-    std::thread::sleep(Duration::from_millis(200));
+    // Lines reach the log a moment late: wait for one asked for last.
+    location("GET", &gateway.at("zz-last"));
+    assert!(gateway.server.logged("key=\"zz-last\"", Duration::from_secs(60)), "{}", gateway.logs());
     let logs = gateway.logs();
     assert!(logs.contains("operation=\"GetObject\""), "{logs}");
     for secret in ["X-Amz-Signature", "X-Amz-Credential", "Security-Token=abc", &url[url.len() - 64..]] {
@@ -343,7 +345,10 @@ fn shutdown_finishes_uploads_in_flight() {
         .arg(gateway.at("slow.bin"))
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(700));
+    let tmp = gateway.store_dir().join("tmp");
+    wait_until("the upload's body reaches the store", || {
+        std::fs::read_dir(&tmp).unwrap().flatten().any(|f| f.metadata().is_ok_and(|m| m.len() > 0))
+    });
     gateway.server.terminate();
     let status = upload.wait_with_output().unwrap().status;
     assert!(status.success(), "the upload in flight was cut off");

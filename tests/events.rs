@@ -24,8 +24,9 @@ use serde_json::Value;
 
 const SECRET: &str = "an-events-secret-of-at-least-32-bytes";
 const BUCKET: &str = "presign-gateway";
-/// How long a test waits for events that should come at once.
-const PATIENCE: Duration = Duration::from_secs(60);
+/// How long a test waits for events: more than the longest retry delay
+/// (30 s, plus up to 30 s of jitter) after a receiver comes back.
+const PATIENCE: Duration = Duration::from_secs(120);
 
 /// One POST the receiver took.
 #[derive(Debug, Clone)]

@@ -158,11 +158,12 @@ fn a_reload_interrupts_an_upload_that_then_sends_only_the_missing_parts() {
         return;
     }
     let _turn = browser_turn();
-    // Storage answers each request a second late, so the reload lands mid-upload.
+    // Storage answers each request two seconds late, so the reload lands
+    // mid-upload even when the browser or the machine is slow.
     let store_port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let slow = Proxy::start(Rules {
         target: format!("127.0.0.1:{store_port}"),
-        delay: Duration::from_secs(1),
+        delay: Duration::from_secs(2),
         ..Rules::default()
     });
     let storage = Storage::Proxied { port: store_port, proxy: &slow };

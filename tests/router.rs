@@ -196,7 +196,8 @@ async fn urls_never_outlive_temporary_credentials() {
         send(gateway_with(soon, AllowedOrigins::None), request(Method::GET, "/f").body(Body::empty()).unwrap()).await;
     let location = headers[header::LOCATION].to_str().unwrap();
     let expires: u64 = location.split("X-Amz-Expires=").nth(1).unwrap().split('&').next().unwrap().parse().unwrap();
-    assert!((98..=100).contains(&expires), "{expires}");
+    // At most the credentials' 100 s, with room for a slow machine.
+    assert!((80..=100).contains(&expires), "{expires}");
     assert!(location.contains("X-Amz-Security-Token=token"));
 }
 

@@ -11,7 +11,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use common::proxy::{Proxy, Rules};
-use common::{Gateway, binary, curl, curl_status, random_file, scratch_dir, sha256, start_upload};
+use common::{Gateway, binary, curl, curl_status, random_file, scratch_dir, sha256, start_upload, wait_until};
 use md5::{Digest, Md5};
 
 /// Starts `curl` for part `number` and returns the ETag storage gave it.
@@ -315,6 +315,7 @@ fn an_interrupted_upload_resumes_from_the_stored_parts() {
     }
     first.kill().unwrap();
     first.wait().unwrap();
+    wait_until("the proxy has finished the exchanges the killed upload began", || proxy.idle());
     let stored_before = proxy.requests("partNumber=").iter().filter(|r| r.ends_with("200")).count();
     assert!(stored_before < 8, "the upload finished before it could be interrupted");
 

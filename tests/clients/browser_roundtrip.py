@@ -80,6 +80,15 @@ def browser(download_dir: str, profile_dir: str):
     return driver
 
 
+def read_text(path: str):
+    """The file's text, or None while the browser has not saved it whole."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def main(binary: str, scratch: str) -> None:
     page = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
     threading.Thread(target=page.serve_forever, daemon=True).start()
@@ -97,12 +106,11 @@ def main(binary: str, scratch: str) -> None:
 
         driver.get(base + "/browser/hello%20there.txt?download=saved%20copy.txt")
         saved = os.path.join(downloads, "saved copy.txt")
+        expected_text = "hello from the browser, caf\u00e9\n"
         deadline = time.time() + 30
-        while not os.path.exists(saved) and time.time() < deadline:
+        while read_text(saved) != expected_text and time.time() < deadline:
             time.sleep(0.1)
-        assert os.path.exists(saved), os.listdir(downloads)
-        with open(saved, encoding="utf-8") as f:
-            assert f.read() == "hello from the browser, caf\u00e9\n"
+        assert read_text(saved) == expected_text, os.listdir(downloads)
         print("browser: fetch uploads and downloads across origins and a ?download= save all worked")
     finally:
         driver.quit()

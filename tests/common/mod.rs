@@ -37,14 +37,14 @@ impl Server {
     pub fn try_spawn(mut command: Command, banner: &str) -> Result<Self, String> {
         let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start the server");
         let stderr = Arc::new(Mutex::new(String::new()));
-        collect(child.stderr.take().expect("stderr"), stderr.clone());
+        let reader = collect(child.stderr.take().expect("stderr"), stderr.clone());
         let mut first_line = String::new();
         BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut first_line).expect("read banner");
         let Some(url) = first_line.trim().strip_prefix(banner).map(str::to_owned) else {
             let _ = child.kill();
             let _ = child.wait();
-            // The collector thread has the whole of a process that ended.
-            std::thread::sleep(Duration::from_millis(100));
+            // The reader has the whole of a process that ended once it ends.
+            let _ = reader.join();
             return Err(format!("unexpected banner {first_line:?}; stderr: {}", stderr.lock().unwrap()));
         };
         Ok(Self { child, url, stderr })
@@ -364,7 +364,7 @@ impl Gateway {
     }
 }
 
-fn collect(stream: ChildStderr, into: Arc<Mutex<String>>) {
+fn collect(stream: ChildStderr, into: Arc<Mutex<String>>) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         let mut reader = BufReader::new(stream);
         let mut buf = [0u8; 8192];
@@ -374,7 +374,7 @@ fn collect(stream: ChildStderr, into: Arc<Mutex<String>>) {
             }
             into.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
         }
-    });
+    })
 }
 
 /// `key` as a URL path: every segment percent-encoded, `/` kept.

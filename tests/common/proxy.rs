@@ -2,6 +2,7 @@
 //! a flaky or slow road to storage. It keeps the `Host` header, so SigV4
 //! signatures made for the proxy's address still verify behind it.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -30,6 +31,24 @@ struct Shared {
     failed: Mutex<bool>,
     /// `METHOD path?query status` for each request answered.
     log: Mutex<Vec<String>>,
+    /// Requests taken in and not yet logged or given up.
+    in_flight: AtomicUsize,
+}
+
+/// Counts a request as in flight for as long as it lives.
+struct InFlight(Arc<Shared>);
+
+impl InFlight {
+    fn new(shared: &Arc<Shared>) -> Self {
+        shared.in_flight.fetch_add(1, Ordering::SeqCst);
+        Self(shared.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// A running proxy; stops with the test.
@@ -65,9 +84,16 @@ impl Proxy {
     pub fn requests(&self, needle: &str) -> Vec<String> {
         self.shared.log.lock().unwrap().iter().filter(|line| line.contains(needle)).cloned().collect()
     }
+
+    /// Whether every request taken in so far is logged or given up: a client
+    /// that went away can leave an exchange with storage still running.
+    pub fn idle(&self) -> bool {
+        self.shared.in_flight.load(Ordering::SeqCst) == 0
+    }
 }
 
 async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let in_flight = InFlight::new(&shared);
     let rules = &shared.rules;
     let target = request.uri().path_and_query().map(ToString::to_string).unwrap_or_default();
     let line = format!("{} {target}", request.method());
@@ -104,6 +130,7 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
     let (parts, body) = request.into_parts();
     let (shared, upstream) = (shared.clone(), format!("http://{}{target}", rules.target));
     let exchange = tokio::spawn(async move {
+        let _in_flight = in_flight;
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         let mut outgoing = client.request(parts.method, upstream);
         let has_body = declared.is_some() || parts.headers.contains_key(http::header::TRANSFER_ENCODING);
