@@ -278,7 +278,7 @@ pub struct ServerArgs {
 /// Settings for `store`.
 #[derive(Debug, Clone, Args)]
 pub struct StoreArgs {
-    /// Host (name or address) and port the store listens on.
+    /// Host (name or address) and port the store listens on; a name listens on every address it resolves to (port 0 picks a free one).
     #[arg(long, env = "STORE_LISTEN_ADDR", default_value = "127.0.0.1:9000")]
     pub listen: String,
 

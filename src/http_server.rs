@@ -8,11 +8,16 @@
 //! until one closes. Headers must arrive within `--header-timeout` (also the
 //! longest a kept-alive connection waits idle for its next request). On
 //! shutdown the listener closes and requests in flight finish.
+//!
+//! Both bind with [`bind`]: a host name listens on every address it resolves
+//! to, so `localhost` answers on IPv4 and IPv6 alike.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::Context;
 use axum::Router;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -29,6 +34,23 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 /// A pause after the accept queue fails (out of file descriptors, say), so
 /// the loop does not spin.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
+/// Listeners on `addresses`; a port of 0 picks one free port for them all,
+/// so every address serves on the same port and one URL's port fits all.
+///
+/// # Errors
+/// When an address cannot be bound (taken, or not this machine's).
+pub async fn bind(addresses: &[SocketAddr]) -> anyhow::Result<Vec<TcpListener>> {
+    let mut listeners: Vec<TcpListener> = Vec::new();
+    for address in addresses {
+        let mut address = *address;
+        if let (0, Some(first)) = (address.port(), listeners.first()) {
+            address.set_port(first.local_addr()?.port());
+        }
+        listeners.push(TcpListener::bind(address).await.with_context(|| format!("cannot listen on {address}"))?);
+    }
+    Ok(listeners)
+}
 
 /// Serves `router` on `listeners` within `limits` until `shutdown`
 /// completes, then lets requests in flight finish (within [`SHUTDOWN_GRACE`]).
@@ -90,5 +112,22 @@ async fn accept(
                 tokio::time::sleep(ACCEPT_BACKOFF).await;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn port_0_picks_one_free_port_for_every_address() {
+        let mut addresses: Vec<SocketAddr> = vec!["127.0.0.1:0".parse().unwrap()];
+        if std::net::TcpListener::bind("[::1]:0").is_ok() {
+            addresses.push("[::1]:0".parse().unwrap());
+        }
+        let listeners = bind(&addresses).await.unwrap();
+        let bound: Vec<SocketAddr> = listeners.iter().map(|l| l.local_addr().unwrap()).collect();
+        assert_eq!(bound.len(), addresses.len());
+        assert!(bound[0].port() != 0 && bound.iter().all(|b| b.port() == bound[0].port()), "{bound:?}");
     }
 }

@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -119,6 +120,35 @@ fn a_host_name_is_listened_on() {
     let port = server.url.rsplit(':').next().unwrap().to_owned();
     let (status, _) = curl_status(&["-o", "/dev/null", &format!("http://localhost:{port}/a.txt")]);
     assert_eq!(status, 307);
+}
+
+#[test]
+fn the_store_listens_on_every_address_of_a_host_name_too() {
+    let mut resolved: Vec<SocketAddr> = ("localhost", 0).to_socket_addrs().unwrap().collect();
+    resolved.sort_by_key(SocketAddr::is_ipv6);
+    resolved.dedup();
+    if resolved.iter().any(SocketAddr::is_ipv6) && TcpListener::bind("[::1]:0").is_err() {
+        println!("skipped: localhost resolves to an IPv6 address this machine cannot listen on");
+        return;
+    }
+    if !resolved.iter().any(SocketAddr::is_ipv6) {
+        println!("skipped the IPv6 half: localhost resolves to IPv4 only here ({resolved:?})");
+    }
+    let mut command = binary();
+    command
+        .args(["store", "--listen", "localhost:0", "--data-dir"])
+        .arg(scratch_dir("store-localhost").join("data"))
+        .env("AWS_ACCESS_KEY_ID", common::STORE_ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", common::STORE_SECRET_KEY);
+    let store = common::Server::spawn(command, "embedded store listening on ");
+    let port: u16 = store.url.rsplit(':').next().unwrap().parse().unwrap();
+    // The banner names the first address, IPv4 before IPv6; every address answers on its port.
+    assert_eq!(store.url, format!("http://{}", SocketAddr::new(resolved[0].ip(), port)));
+    for address in &resolved {
+        let url = format!("http://{}/presign-gateway/a.txt", SocketAddr::new(address.ip(), port));
+        let (status, body) = curl_status(&["--globoff", &url]);
+        assert_eq!(status, 403, "{url}: {body}");
+    }
 }
 
 #[test]

@@ -91,8 +91,9 @@ pub enum StoreConfig {
 pub struct EmbeddedConfig {
     /// Folder holding the buckets.
     pub data_dir: PathBuf,
-    /// Where the store listens.
-    pub listen: SocketAddr,
+    /// Where the store listens: one address beside the gateway, every address
+    /// its host resolves to for `store` (the first names it, IPv4 before IPv6).
+    pub listen: Vec<SocketAddr>,
     /// The bucket.
     pub bucket: String,
     /// The URL clients reach the store at, if not its listen address.
@@ -279,7 +280,7 @@ fn store(args: &ServeArgs, gateway: SocketAddr, runtime: Runtime) -> Result<Stor
     }
     Ok(StoreConfig::Embedded(EmbeddedConfig {
         data_dir: args.data_dir.clone(),
-        listen,
+        listen: vec![listen],
         bucket: check_bucket(args.bucket.clone().unwrap_or_else(|| crate::cli::DEFAULT_EMBEDDED_BUCKET.to_owned()))?,
         public_url,
         abort_uploads_after: timeout(UPLOAD_AGE, args.abort_incomplete_uploads_after)?,
@@ -313,7 +314,7 @@ impl StoreOnlyConfig {
         Ok(Self {
             store: EmbeddedConfig {
                 data_dir: args.data_dir,
-                listen: listen_addresses("--listen / STORE_LISTEN_ADDR", &args.listen)?[0],
+                listen: listen_addresses("--listen / STORE_LISTEN_ADDR", &args.listen)?,
                 bucket: check_bucket(args.bucket)?,
                 public_url: None,
                 abort_uploads_after: timeout(UPLOAD_AGE, args.abort_incomplete_uploads_after)?,
@@ -374,7 +375,7 @@ mod tests {
         assert_eq!(config.gateway.allowed_origins, AllowedOrigins::None);
         assert_eq!(config.log.format, LogFormat::Text);
         let StoreConfig::Embedded(EmbeddedConfig { listen, bucket, .. }) = config.store else { panic!("not embedded") };
-        assert_eq!(listen, "127.0.0.1:0".parse().unwrap());
+        assert_eq!(listen, vec!["127.0.0.1:0".parse().unwrap()]);
         assert_eq!(bucket, crate::cli::DEFAULT_EMBEDDED_BUCKET);
     }
 

@@ -66,11 +66,11 @@ pub const REGION: &str = "us-east-1";
 /// A bound, ready-to-serve embedded store.
 #[derive(Debug)]
 pub struct EmbeddedStore {
-    listener: TcpListener,
+    listeners: Vec<TcpListener>,
     router: Router,
     location: StoreLocation,
     credentials: Credentials,
-    /// Where the gateway itself reaches the store: its listen address.
+    /// Where the gateway itself reaches the store: its first listen address.
     server_url: String,
     bucket: Arc<bucket::Bucket>,
     abort_uploads_after: Duration,
@@ -88,7 +88,8 @@ impl EmbeddedStore {
     }
 
     /// Opens the bucket in `data_dir/v2/bucket` (moving in a data folder of
-    /// the old layout, clearing what a crash left) and binds the listener.
+    /// the old layout, clearing what a crash left) and binds a listener on
+    /// each of its listen addresses.
     /// The store accepts signatures made with `credentials` only, and browser
     /// pages from `allowed_origins` and `page_origins` (the gateway's own,
     /// whose page uploads straight to the store).
@@ -135,12 +136,13 @@ impl EmbeddedStore {
             router = router.layer(cors);
         }
 
-        let listener =
-            TcpListener::bind(listen).await.with_context(|| format!("the embedded store cannot listen on {listen}"))?;
-        let server_url = format!("http://{}", listener.local_addr()?);
+        let listeners = crate::http_server::bind(listen).await.context("the embedded store")?;
+        // Every address serves the same port; the first (IPv4 before IPv6) names the store.
+        let first = listeners.first().context("the embedded store has no address to listen on")?;
+        let server_url = format!("http://{}", first.local_addr()?);
         let url = public_url.clone().unwrap_or_else(|| server_url.clone());
         Ok(Self {
-            listener,
+            listeners,
             router,
             location: StoreLocation { bucket: bucket.to_owned(), region: REGION.to_owned(), endpoint: Some(url) },
             credentials,
@@ -175,7 +177,7 @@ impl EmbeddedStore {
     pub async fn serve(self, limits: ServerLimits, shutdown: impl Future<Output = ()> + Send + 'static) {
         let housekeeping = tokio::spawn(housekeeping::run(self.bucket.clone(), self.abort_uploads_after));
         let deliveries = self.deliveries.map(|d| d.spawn(&self.bucket)).unwrap_or_default();
-        crate::http_server::serve(vec![self.listener], self.router, limits, shutdown).await;
+        crate::http_server::serve(self.listeners, self.router, limits, shutdown).await;
         housekeeping.abort();
         if !deliveries.is_empty() {
             for delivery in deliveries {

@@ -28,7 +28,7 @@ use crate::store::EmbeddedStore;
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let (stop, stopped) = watch::channel(false);
     let (listen, limits, metrics_listen) = (config.listen.clone(), config.server, config.metrics_listen);
-    let listeners = bind(&listen).await?;
+    let listeners = http_server::bind(&listen).await?;
     let base = format!("http://{}", listeners[0].local_addr()?);
     let started = super::start(config, &page_origins(&listeners)?, signalled(stopped.clone())).await?;
     let gateway = Arc::new(started.gateway);
@@ -54,19 +54,6 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         store.await.context("the embedded store stopped")?;
     }
     Ok(())
-}
-
-/// Listeners on `addresses`; a port of 0 picks one free port for them all.
-async fn bind(addresses: &[SocketAddr]) -> anyhow::Result<Vec<TcpListener>> {
-    let mut listeners: Vec<TcpListener> = Vec::new();
-    for address in addresses {
-        let mut address = *address;
-        if let (0, Some(first)) = (address.port(), listeners.first()) {
-            address.set_port(first.local_addr()?.port());
-        }
-        listeners.push(TcpListener::bind(address).await.with_context(|| format!("cannot listen on {address}"))?);
-    }
-    Ok(listeners)
 }
 
 /// The origins the gateway's page is served from: each address it listens
