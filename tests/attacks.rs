@@ -13,7 +13,7 @@ use std::net::TcpStream;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::proxy::{Proxy, Rules};
-use common::{Gateway, binary, curl, curl_status, location, random_file, scratch_dir};
+use common::{Gateway, binary, curl, curl_status, gateway_with_metrics, location, random_file, scratch_dir};
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde_json::{Value, json};
 
@@ -300,13 +300,9 @@ fn storage_that_is_down_or_slow_gets_a_503_to_retry() {
 
 #[test]
 fn the_metrics_port_lets_go_of_idle_connections_too() {
-    let metrics = {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        probe.local_addr().unwrap().to_string()
-    };
-    let _gateway = Gateway::start("metrics-idle", &["--header-timeout", "1s", "--metrics-listen", &metrics]);
+    let (_gateway, _, metrics) = gateway_with_metrics("metrics-idle", &["--header-timeout", "1s"]);
     // Every connection costs the process a file descriptor, the gateway's and the store's included.
-    let half = send_raw_to(&metrics, b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: ");
+    let half = send_raw_to(metrics.trim_start_matches("http://"), b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: ");
     let reply = answer(half);
     assert!(reply.is_empty() || reply.starts_with("HTTP/1.1 408"), "{reply}");
 }

@@ -7,7 +7,9 @@ use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{Gateway, Store, curl, curl_status, location, random_file, scratch_dir, sha256, wait_until};
+use common::{
+    Gateway, Store, curl, curl_status, location, random_file, scratch_dir, sha256, wait_until, with_a_free_port,
+};
 
 #[test]
 fn files_of_every_size_round_trip_byte_for_byte() {
@@ -323,10 +325,12 @@ fn redirects_are_not_cached_and_logs_hold_no_secrets() {
 
 #[test]
 fn the_store_url_setting_names_the_host_clients_use() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let store_url = format!("http://localhost:{port}");
-    let gateway =
-        Gateway::start("storeurl", &["--store-listen", &format!("127.0.0.1:{port}"), "--store-url", &store_url]);
+    let (gateway, store_url) = with_a_free_port(|port| {
+        let store_url = format!("http://localhost:{port}");
+        let store_listen = format!("127.0.0.1:{port}");
+        Gateway::try_start("storeurl", &["--store-listen", &store_listen, "--store-url", &store_url])
+            .map(|gateway| (gateway, store_url))
+    });
     let file = scratch_dir("storeurl-files").join("f.txt");
     random_file(&file, 10, 10);
     assert!(location("PUT", &gateway.at("f.txt")).starts_with(&format!("{store_url}/presign-gateway/f.txt?")));

@@ -13,28 +13,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
-use common::{Gateway, Server, binary, curl, curl_status, location, random_file, scratch_dir, sha256, wait_until};
+use common::{
+    Gateway, Server, binary, curl, curl_status, gateway_with_metrics, location, metrics_base, random_file, scratch_dir,
+    sha256, wait_until,
+};
 
 const ACCESS_KEY: &str = "rotating";
 const SECRET_KEY: &str = "rotating-secret";
-
-/// A gateway on the embedded store with its metrics port: the server, its
-/// URL and the metrics port's base URL.
-fn gateway_with_metrics(name: &str, extra: &[&str]) -> (Server, String, String) {
-    let data_dir = scratch_dir(name).join("data");
-    let mut command = binary();
-    command.args(["serve", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--data-dir"]);
-    command.arg(&data_dir).args(extra);
-    let (server, banner) = Server::spawn_until(command, "presign-gateway listening on ", "  download:");
-    let url = server.url.clone();
-    (server, url, metrics_base(&banner))
-}
-
-/// `http://ADDR` from the banner's `  metrics:  http://ADDR/metrics ...` line.
-fn metrics_base(banner: &[String]) -> String {
-    let line = banner.iter().find_map(|l| l.strip_prefix("  metrics:  ")).expect("a metrics line in the banner");
-    line.split("/metrics").next().unwrap().to_owned()
-}
 
 fn series(metrics: &str, name: &str) -> Option<f64> {
     metrics.lines().find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())

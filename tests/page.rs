@@ -27,6 +27,8 @@ static BROWSER: Mutex<()> = Mutex::new(());
 struct Site {
     door: Proxy,
     gateway: Gateway,
+    /// The proxy presigned URLs lead through, with [`Storage::Proxied`].
+    storage_proxy: Option<Proxy>,
     scratch: std::path::PathBuf,
 }
 
@@ -34,8 +36,8 @@ struct Site {
 enum Storage<'a> {
     /// Its embedded store.
     Embedded,
-    /// The embedded store, with presigned URLs leading through `proxy` (which must target `port`).
-    Proxied { port: u16, proxy: &'a Proxy },
+    /// The embedded store, with presigned URLs leading through a proxy following these rules.
+    Proxied(&'a Rules),
     /// A separately started `presign-gateway store` at this URL.
     Endpoint(&'a str),
 }
@@ -55,17 +57,15 @@ impl Site {
         let origins = [&[door_origin.as_str()][..], origins].concat().join(",");
         let mut args = vec!["--allowed-origins", &origins, "--share-keys", SHARE_KEY];
         args.extend(extra);
-        let store_listen;
-        let gateway = match storage {
-            Storage::Embedded => Gateway::start(name, &args),
-            Storage::Proxied { port, proxy } => {
-                store_listen = format!("127.0.0.1:{port}");
-                args.extend(["--store-listen", &store_listen, "--store-url", &proxy.url]);
-                Gateway::start(name, &args)
+        let (gateway, storage_proxy) = match storage {
+            Storage::Embedded => (Gateway::start(name, &args), None),
+            Storage::Proxied(rules) => {
+                let (gateway, proxy) = Gateway::behind_a_storage_proxy_with(name, rules, &args);
+                (gateway, Some(proxy))
             }
             Storage::Endpoint(url) => {
                 args.extend(["--endpoint", url, "--bucket", "presign-gateway"]);
-                Gateway::start_with_env(name, &args, &STORE_KEYS)
+                (Gateway::start_with_env(name, &args, &STORE_KEYS), None)
             }
         };
         let door = Proxy::start_on(
@@ -76,7 +76,7 @@ impl Site {
                 ..Rules::default()
             },
         );
-        Self { door, gateway, scratch: scratch_dir(&format!("{name}-browser")) }
+        Self { door, gateway, storage_proxy, scratch: scratch_dir(&format!("{name}-browser")) }
     }
 
     /// Runs `scenario` of page.py at the front door; returns its `result:` line's JSON.
@@ -160,14 +160,9 @@ fn a_reload_interrupts_an_upload_that_then_sends_only_the_missing_parts() {
     let _turn = browser_turn();
     // Storage answers each request two seconds late, so the reload lands
     // mid-upload even when the browser or the machine is slow.
-    let store_port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let slow = Proxy::start(Rules {
-        target: format!("127.0.0.1:{store_port}"),
-        delay: Duration::from_secs(2),
-        ..Rules::default()
-    });
-    let storage = Storage::Proxied { port: store_port, proxy: &slow };
-    let site = Site::start("page-resume", door(), &storage, &[], &[]);
+    let slow = Rules { delay: Duration::from_secs(2), ..Rules::default() };
+    let site = Site::start("page-resume", door(), &Storage::Proxied(&slow), &[], &[]);
+    let slow = site.storage_proxy.as_ref().expect("the storage proxy");
     let result = site.run("resume", &[]);
     let upload = result["upload_id"].as_str().unwrap();
     let before: Vec<u64> =

@@ -288,6 +288,11 @@ impl Gateway {
         Self::try_launch(data_dir, extra, env).unwrap_or_else(|failure| panic!("{failure}"))
     }
 
+    /// Starts `presign-gateway serve` with `extra` flags, saying why when it does not start.
+    pub fn try_start(name: &str, extra: &[&str]) -> Result<Self, String> {
+        Self::try_launch(scratch_dir(name).join("data"), extra, &[])
+    }
+
     fn try_launch(data_dir: PathBuf, extra: &[&str], env: &[(&str, &str)]) -> Result<Self, String> {
         let mut command = binary();
         command.envs(env.iter().copied());
@@ -301,21 +306,20 @@ impl Gateway {
     }
 
     /// A gateway whose presigned URLs lead through a proxy following `rules`
-    /// to its embedded store. The store's port is picked free first, so
-    /// another test may take it in between: then the setup is tried again.
+    /// to its embedded store.
     pub fn behind_a_storage_proxy(name: &str, rules: &Rules) -> (Self, Proxy) {
-        for _ in 0..5 {
-            let store_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-            let proxy = Proxy::start(Rules { target: format!("127.0.0.1:{store_port}"), ..rules.clone() });
+        Self::behind_a_storage_proxy_with(name, rules, &[])
+    }
+
+    /// The same, with `extra` flags.
+    pub fn behind_a_storage_proxy_with(name: &str, rules: &Rules, extra: &[&str]) -> (Self, Proxy) {
+        with_a_free_port(|store_port| {
             let store = format!("127.0.0.1:{store_port}");
-            let extra = ["--store-listen", &store, "--store-url", &proxy.url];
-            match Self::try_launch(scratch_dir(name).join("data"), &extra, &[]) {
-                Ok(gateway) => return (gateway, proxy),
-                Err(failure) if failure.contains("Address already in use") => {}
-                Err(failure) => panic!("{failure}"),
-            }
-        }
-        panic!("no free port for the store after five tries")
+            let proxy = Proxy::start(Rules { target: store.clone(), ..rules.clone() });
+            let mut args = extra.to_vec();
+            args.extend(["--store-listen", &store, "--store-url", &proxy.url]);
+            Self::try_start(name, &args).map(|gateway| (gateway, proxy))
+        })
     }
 
     /// Starts `presign-gateway serve --endpoint` on `store`, with `extra` flags.
@@ -392,6 +396,40 @@ pub fn curl(args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("curl is installed (scripts/test installs it)")
+}
+
+/// Runs `start` with a port that was free a moment ago, for a server that
+/// must be told its port before it starts (to name it in another setting).
+/// Another process may take the port in between: then `start` fails with
+/// "Address already in use" and runs again with another port.
+pub fn with_a_free_port<T>(mut start: impl FnMut(u16) -> Result<T, String>) -> T {
+    for _ in 0..5 {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        match start(port) {
+            Ok(started) => return started,
+            Err(failure) if failure.contains("Address already in use") => {}
+            Err(failure) => panic!("{failure}"),
+        }
+    }
+    panic!("no free port after five tries")
+}
+
+/// A gateway on the embedded store with its metrics port on a port of its
+/// own choosing: the server, its URL and the metrics port's base URL.
+pub fn gateway_with_metrics(name: &str, extra: &[&str]) -> (Server, String, String) {
+    let data_dir = scratch_dir(name).join("data");
+    let mut command = binary();
+    command.args(["serve", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--data-dir"]);
+    command.arg(&data_dir).args(extra);
+    let (server, banner) = Server::spawn_until(command, "presign-gateway listening on ", "  download:");
+    let url = server.url.clone();
+    (server, url, metrics_base(&banner))
+}
+
+/// `http://ADDR` from the banner's `  metrics:  http://ADDR/metrics ...` line.
+pub fn metrics_base(banner: &[String]) -> String {
+    let line = banner.iter().find_map(|l| l.strip_prefix("  metrics:  ")).expect("a metrics line in the banner");
+    line.split("/metrics").next().unwrap().to_owned()
 }
 
 /// Polls `ready` until it holds; gives up (failing the test) after a minute.
