@@ -40,7 +40,7 @@ fn credentials() -> Credentials {
 }
 
 fn endpoint() -> BucketEndpoint {
-    BucketEndpoint { url: "https://files.s3.eu-west-1.amazonaws.com".into(), signing_region: "eu-west-1".into() }
+    BucketEndpoint::new("https://files.s3.eu-west-1.amazonaws.com", "eu-west-1").unwrap()
 }
 
 fn incoming() -> Incoming<'static> {

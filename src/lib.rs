@@ -51,10 +51,7 @@
 //! };
 //! assert_eq!(order.key.as_str(), "reports/Q3 summary.pdf");
 //!
-//! let presigner = Presigner::new(BucketEndpoint {
-//!     url: "https://files.s3.eu-west-1.amazonaws.com".into(),
-//!     signing_region: "eu-west-1".into(),
-//! });
+//! let presigner = Presigner::new(BucketEndpoint::new("https://files.s3.eu-west-1.amazonaws.com", "eu-west-1")?);
 //! let credentials = Credentials::new("AKIDEXAMPLE", "secret", None, None, "example");
 //! let url = presigner.presign(&order, &credentials, SystemTime::now())?;
 //! assert!(url.as_str().starts_with("https://files.s3.eu-west-1.amazonaws.com/reports/Q3%20summary.pdf?"));

@@ -91,7 +91,7 @@ fn gateway() -> Arc<Gateway> {
 
 fn gateway_with(auth: Authenticator) -> Arc<Gateway> {
     let policy = Policy::new(Duration::from_secs(300));
-    let presigner = Presigner::new(BucketEndpoint { url: BUCKET_URL.into(), signing_region: "eu-west-1".into() });
+    let presigner = Presigner::new(BucketEndpoint::new(BUCKET_URL, "eu-west-1").unwrap());
     let credentials = CredentialsCache::new(Credentials::new("AKID", "secret", None, None, "test"));
     let storage = Arc::new(common::memory_storage::MemoryStorage::default());
     Arc::new(Gateway::new(policy, presigner, credentials, storage).with_auth(auth))

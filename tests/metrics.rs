@@ -26,10 +26,8 @@ use tower::ServiceExt;
 const SHARE_KEYS: &str = "k1:0123456789abcdef0123456789abcdef";
 
 fn gateway_on(credentials: Credentials, storage: Arc<MemoryStorage>) -> Gateway {
-    let presigner = Presigner::new(BucketEndpoint {
-        url: "https://files.s3.eu-west-1.amazonaws.com".into(),
-        signing_region: "eu-west-1".into(),
-    });
+    let presigner =
+        Presigner::new(BucketEndpoint::new("https://files.s3.eu-west-1.amazonaws.com", "eu-west-1").unwrap());
     let links = Links { keys: ShareKeys::parse(SHARE_KEYS).unwrap(), base_url: Some("https://g.example".into()) };
     Gateway::new(Policy::new(Duration::from_secs(300)), presigner, CredentialsCache::new(credentials), storage)
         .with_links(Some(links))

@@ -22,10 +22,8 @@ use tower::ServiceExt;
 
 fn gateway_on(credentials: Credentials, origins: AllowedOrigins, storage: Arc<MemoryStorage>) -> axum::Router {
     let policy = Policy::new(Duration::from_secs(300));
-    let presigner = Presigner::new(BucketEndpoint {
-        url: "https://files.s3.eu-west-1.amazonaws.com".into(),
-        signing_region: "eu-west-1".into(),
-    });
+    let presigner =
+        Presigner::new(BucketEndpoint::new("https://files.s3.eu-west-1.amazonaws.com", "eu-west-1").unwrap());
     let gateway = Gateway::new(policy, presigner, CredentialsCache::new(credentials), storage);
     app(Arc::new(gateway.with_allowed_origins(origins)))
 }
@@ -353,10 +351,8 @@ async fn checksums_and_conditions_reach_storage() {
 }
 
 fn on(storage: &Arc<MemoryStorage>, policy: Policy) -> axum::Router {
-    let presigner = Presigner::new(BucketEndpoint {
-        url: "https://files.s3.eu-west-1.amazonaws.com".into(),
-        signing_region: "eu-west-1".into(),
-    });
+    let presigner =
+        Presigner::new(BucketEndpoint::new("https://files.s3.eu-west-1.amazonaws.com", "eu-west-1").unwrap());
     let credentials = CredentialsCache::new(Credentials::new("AK", "SK", None, None, "test"));
     app(Arc::new(Gateway::new(policy, presigner, credentials, storage.clone())))
 }

@@ -101,7 +101,7 @@ fn valid_until(now: SystemTime) -> impl Strategy<Value = Option<SystemTime>> {
 }
 
 fn endpoint() -> impl Strategy<Value = BucketEndpoint> {
-    let endpoint = |url: &str, region: &str| BucketEndpoint { url: url.to_owned(), signing_region: region.to_owned() };
+    let endpoint = |url: &str, region: &str| BucketEndpoint::new(url, region).unwrap();
     prop_oneof![
         Just(endpoint("https://files.s3.eu-west-1.amazonaws.com", "eu-west-1")),
         Just(endpoint("https://s3.us-east-1.amazonaws.com/my.files", "us-east-1")),
@@ -202,7 +202,7 @@ proptest! {
 /// follow both.
 #[test]
 fn the_cached_key_follows_days_and_credentials() {
-    let endpoint = BucketEndpoint { url: "http://127.0.0.1:9000/b".into(), signing_region: "us-east-1".into() };
+    let endpoint = BucketEndpoint::new("http://127.0.0.1:9000/b", "us-east-1").unwrap();
     let presigner = Presigner::new(endpoint.clone());
     let policy = Policy::new(Duration::from_secs(300));
     let key = policy.scope(None).storage_key(&ObjectKey::new("a b/c.txt".into()).unwrap()).unwrap();

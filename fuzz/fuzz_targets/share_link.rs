@@ -39,7 +39,7 @@ static GATEWAY: LazyLock<Gateway> = LazyLock::new(|| {
         Duration::from_secs(1),
     );
     let presigner =
-        Presigner::new(BucketEndpoint { url: "http://127.0.0.1:9/files".into(), signing_region: "us-east-1".into() });
+        Presigner::new(BucketEndpoint::new("http://127.0.0.1:9/files", "us-east-1").unwrap());
     let verifier = JwtVerifier::new(Some("a fuzzing JWT secret of 32 bytes or more"), None, &[], None, None, "sub".into())
         .expect("a valid verifier");
     Gateway::new(Policy::new(Duration::from_secs(300)), presigner, CredentialsCache::new(credentials), Arc::new(storage))

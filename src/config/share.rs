@@ -8,7 +8,7 @@ use crate::cli::{AuthMode, ShareArgs};
 use crate::core::key::{KeyPrefix, ObjectKey};
 use crate::core::query::Query;
 use crate::core::tenant::TenantId;
-use crate::core::{Caller, Policy, ShareOrder, share};
+use crate::core::{Caller, Policy, Rejection, ShareOrder, share};
 use crate::links::ShareKeys;
 
 use super::ConfigError;
@@ -41,9 +41,6 @@ impl ShareCommand {
         }
         let key = ObjectKey::new(args.key.trim_start_matches('/').to_owned()).map_err(ConfigError::ShareKey)?;
         check_share_max_ttl(args.share_max_ttl)?;
-        if args.ttl.is_zero() || args.ttl > args.share_max_ttl {
-            return Err(ConfigError::ShareTtl(args.share_max_ttl.as_secs()));
-        }
         let policy = Policy {
             prefix: KeyPrefix::new(&args.key_prefix).map_err(ConfigError::KeyPrefix)?,
             tenants: KeyPrefix::new(&args.tenant_folder).map_err(ConfigError::TenantFolder)?,
@@ -57,7 +54,45 @@ impl ShareCommand {
             max_size: args.max_size.map(|size| size.to_string()),
             ..Query::default()
         };
-        let order = share::share(key, &asked, Caller::Owner(tenant.as_ref()), &policy).map_err(ConfigError::Share)?;
+        let order = share::share(key, &asked, Caller::Owner(tenant.as_ref()), &policy).map_err(refused)?;
         Ok(Self { keys, base_url: base_url("--base-url / BASE_URL", &args.base_url)?, order })
+    }
+}
+
+/// The core's refusal, a lifetime out of range named as the `--ttl` flag it
+/// came from rather than the query parameter.
+fn refused(rejection: Rejection) -> ConfigError {
+    match rejection {
+        Rejection::TtlOutOfRange(max) => ConfigError::ShareTtl(max.as_secs()),
+        other => ConfigError::Share(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    fn error(argv: &[&str]) -> String {
+        let mut full = vec!["presign-gateway", "share", "--share-keys", "k1:0123456789abcdef0123456789abcdef"];
+        full.extend_from_slice(&["--base-url", "https://g.example", "--auth", "none", "--key-prefix", ""]);
+        full.extend_from_slice(argv);
+        let Some(Command::Share(share)) = Cli::parse_from(full).command else { unreachable!() };
+        ShareCommand::from_args(&share).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn lifetimes_out_of_range_name_the_flags() {
+        let year = "--ttl must be between 1 second and 31536000 seconds (SHARE_MAX_TTL)";
+        assert_eq!(error(&["f", "--ttl", "0", "--share-max-ttl", "365d"]), year);
+        assert_eq!(error(&["f", "--ttl", "366d", "--share-max-ttl", "365d"]), year);
+        let hour = "--ttl must be between 1 second and 3600 seconds (SHARE_MAX_TTL)";
+        assert_eq!(error(&["f", "--ttl", "3601", "--share-max-ttl", "1h"]), hour);
+        let forever = error(&["f", "--ttl", "1h", "--share-max-ttl", "200000000000000d"]);
+        assert_eq!(forever, "--share-max-ttl / SHARE_MAX_TTL must be between one second and 100 years");
+        let max_size = error(&["f", "--ttl", "1h", "--share-max-ttl", "1d", "--max-size", "1MiB"]);
+        assert!(max_size.starts_with("cannot mint the link: "), "{max_size}");
     }
 }

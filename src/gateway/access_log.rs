@@ -21,11 +21,10 @@ use super::{Gateway, REQUEST_ID};
 use crate::metrics::emf::{self, Namespace};
 use crate::metrics::{BodyInFlight, Metrics, Served, noted};
 
-/// What the handler did, for the log line.
+/// The key the handler acted on, for the log line. (Its operation is the
+/// one [`Gateway::decide`] noted, [`crate::metrics::note_operation`].)
 #[derive(Debug, Clone)]
 pub struct Logged {
-    /// The S3 operation presigned, or `CreateShareLink`.
-    pub action: &'static str,
     /// The key, in storage (tenant folder included) or as the link names it.
     pub key: String,
 }
@@ -95,7 +94,7 @@ pub async fn log(State(gateway): State<Arc<Gateway>>, request: Request, next: Ne
     let logged = response.extensions().get::<Logged>();
     let served = Served {
         method: &method,
-        operation: notes.operation.or(logged.map(|l| l.action)),
+        operation: notes.operation,
         status: response.status(),
         elapsed: started.elapsed(),
         link,

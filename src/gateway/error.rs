@@ -121,11 +121,7 @@ impl GatewayError {
             Self::Storage(StorageError::Refused { status, .. }) if *status >= 500 => StatusCode::SERVICE_UNAVAILABLE,
             Self::Storage(_) => StatusCode::BAD_GATEWAY,
             Self::Signing(
-                SignError::Clock
-                | SignError::Endpoint(_)
-                | SignError::HeaderName
-                | SignError::HeaderValue
-                | SignError::NotAHeader(_),
+                SignError::Clock | SignError::HeaderName | SignError::HeaderValue | SignError::NotAHeader(_),
             ) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -74,8 +74,6 @@ pub struct Gateway {
     auth: Authenticator,
     links: Option<Links>,
     body_timeout: Duration,
-    /// Where presigned URLs lead, `scheme://host[:port]`, for the page's CSP.
-    storage_origin: String,
     metrics: Arc<Metrics>,
     emf: Option<EmfLog>,
 }
@@ -92,7 +90,6 @@ impl Gateway {
     pub fn new(policy: Policy, presigner: Presigner, credentials: CredentialsCache, storage: Arc<dyn Storage>) -> Self {
         let metrics = Arc::new(Metrics::new());
         Self {
-            storage_origin: origin(&presigner.endpoint().url),
             credentials: credentials.for_urls_of(policy.expires_in),
             policy,
             presigner,
@@ -242,7 +239,7 @@ impl Gateway {
     /// Where presigned URLs lead, `scheme://host[:port]`.
     #[must_use]
     pub fn storage_origin(&self) -> &str {
-        &self.storage_origin
+        self.presigner.endpoint().origin()
     }
 
     /// How long a body may take to arrive.
@@ -269,12 +266,6 @@ impl Gateway {
         let secure = request.headers.get("x-forwarded-proto").is_some_and(|p| p.as_bytes() == b"https");
         Ok(format!("{}://{host}", if secure { "https" } else { "http" }))
     }
-}
-
-/// `scheme://host[:port]` of `url`.
-fn origin(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("https", url));
-    format!("{scheme}://{}", rest.split('/').next().unwrap_or_default())
 }
 
 /// Whether `host` is a `Host` header's authority and nothing more: a host

@@ -40,19 +40,19 @@ impl Reply {
         let (mut response, logged) = match self {
             Self::Redirect(order, url) => {
                 let response = presigned(&order, url);
-                (response, Logged { action: order.operation.s3_name(), key: order.key.into_string() })
+                (response, Logged { key: order.key.into_string() })
             }
             Self::Listing(order, page) => {
-                let logged = Logged { action: "ListObjectsV2", key: order.prefix.as_str().to_owned() };
+                let logged = Logged { key: order.prefix.as_str().to_owned() };
                 let no_store = [(header::CACHE_CONTROL, "no-store")];
                 ((StatusCode::OK, no_store, axum::Json(page)).into_response(), logged)
             }
             Self::Shared { url, grant } => {
-                let logged = Logged { action: "CreateShareLink", key: grant.key.as_str().to_owned() };
+                let logged = Logged { key: grant.key.as_str().to_owned() };
                 (share_link(request, url, &grant), logged)
             }
             Self::Multipart(order, done) => {
-                let logged = Logged { action: order.step.s3_name(), key: order.key.as_str().to_owned() };
+                let logged = Logged { key: order.key.as_str().to_owned() };
                 (multipart(request, &order, done), logged)
             }
         };

@@ -65,7 +65,8 @@ pub struct Metrics {
 pub struct Served<'a> {
     /// Its method.
     pub method: &'a Method,
-    /// The S3 operation (or `CreateShareLink`) it was answered with, if any.
+    /// The S3 operation (or `CreateShareLink`) it was decided to be, if any
+    /// ([`note_operation`]).
     pub operation: Option<&'static str>,
     /// The status it was answered with.
     pub status: StatusCode,

@@ -20,9 +20,11 @@ pub const SERVICE: &str = "s3";
 /// What one day's signatures with one set of credentials need.
 pub struct DayKey {
     day: u64,
-    access_key_id: String,
-    secret: String,
-    session_token: Option<String>,
+    /// The credentials the key was derived from, to tell when they change: a
+    /// clone shares their one (zeroed on drop) copy of the secret. Clones of
+    /// the same credentials, as [`super::CredentialsCache`] hands out, compare
+    /// by pointer before any field (`Arc<T: Eq>` does).
+    credentials: Credentials,
     signing_key: hmac::Key,
     /// `YYYYMMDD/region/s3/aws4_request`.
     scope: String,
@@ -46,9 +48,7 @@ impl DayKey {
         let credential = format!("{}/{scope}", credentials.access_key_id());
         Self {
             day: date.day(),
-            access_key_id: credentials.access_key_id().to_owned(),
-            secret: credentials.secret_access_key().to_owned(),
-            session_token: credentials.session_token().map(str::to_owned),
+            credentials: credentials.clone(),
             signing_key: hmac::Key::new(hmac::HMAC_SHA256, key.as_ref()),
             scope,
             credential: utf8_percent_encode(&credential, QUERY).to_string(),
@@ -59,10 +59,7 @@ impl DayKey {
     }
 
     fn fits(&self, credentials: &Credentials, day: u64) -> bool {
-        self.day == day
-            && self.access_key_id == credentials.access_key_id()
-            && self.secret == credentials.secret_access_key()
-            && self.session_token.as_deref() == credentials.session_token()
+        self.day == day && self.credentials == *credentials
     }
 
     /// The day's signing key, ready for HMAC.

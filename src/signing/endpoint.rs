@@ -5,6 +5,8 @@
 use aws_sdk_s3::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
 use aws_smithy_types::Document;
 
+use super::sigv4::Target;
+
 /// Where the bucket lives, as configured.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreLocation {
@@ -18,13 +20,53 @@ pub struct StoreLocation {
     pub endpoint: Option<String>,
 }
 
-/// The resolved base URL of a bucket and the region that signs for it.
+/// The resolved base URL of a bucket and the region that signs for it. The
+/// URL is split once, here, as SigV4 reads it; the signer and the page's CSP
+/// take their parts from that.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BucketEndpoint {
+    target: Target,
+    signing_region: String,
+}
+
+/// A bucket URL SigV4 cannot sign for.
+#[derive(Debug, thiserror::Error)]
+#[error("the bucket's URL `{0}` cannot be signed for: it needs a scheme and a host, and no query")]
+pub struct UnsignableUrl(pub String);
+
+impl BucketEndpoint {
+    /// The bucket at `url` (scheme, host and, path-style, the bucket), signed
+    /// for in `signing_region`.
+    ///
+    /// # Errors
+    /// [`UnsignableUrl`] if `url` has no scheme or host, or has a query or a fragment.
+    pub fn new(url: &str, signing_region: &str) -> Result<Self, UnsignableUrl> {
+        let target = Target::parse(url).ok_or_else(|| UnsignableUrl(url.to_owned()))?;
+        Ok(Self { target, signing_region: signing_region.to_owned() })
+    }
+
     /// Scheme, host and, path-style, the bucket; no trailing `/`.
-    pub url: String,
+    #[must_use]
+    pub fn url(&self) -> &str {
+        &self.target.base
+    }
+
+    /// Where presigned URLs lead, `scheme://host[:port]`.
+    #[must_use]
+    pub fn origin(&self) -> &str {
+        &self.target.base[..self.target.path_start]
+    }
+
     /// The SigV4 region.
-    pub signing_region: String,
+    #[must_use]
+    pub fn signing_region(&self) -> &str {
+        &self.signing_region
+    }
+
+    /// The URL as the signer needs it.
+    pub(super) fn target(&self) -> &Target {
+        &self.target
+    }
 }
 
 /// Why the bucket's endpoint could not be resolved.
@@ -72,13 +114,8 @@ impl StoreLocation {
             return Err(EndpointError::UnsupportedScheme(self.bucket.clone(), name.to_owned()));
         }
         let url = endpoint.url().trim_end_matches('/');
-        if super::sigv4::Target::parse(url).is_none() {
-            return Err(unresolvable(format!("`{url}` has no host to sign for")));
-        }
-        Ok(BucketEndpoint {
-            url: url.to_owned(),
-            signing_region: field("signingRegion").unwrap_or(&self.region).to_owned(),
-        })
+        BucketEndpoint::new(url, field("signingRegion").unwrap_or(&self.region))
+            .map_err(|_| unresolvable(format!("`{url}` has no host to sign for")))
     }
 }
 
@@ -93,20 +130,34 @@ mod tests {
     #[tokio::test]
     async fn aws_buckets_are_virtual_hosted() {
         let resolved = location("my-files", "eu-west-1", None).resolve().await.unwrap();
-        assert_eq!(resolved.url, "https://my-files.s3.eu-west-1.amazonaws.com");
-        assert_eq!(resolved.signing_region, "eu-west-1");
+        assert_eq!(resolved.url(), "https://my-files.s3.eu-west-1.amazonaws.com");
+        assert_eq!(resolved.signing_region(), "eu-west-1");
     }
 
     #[tokio::test]
     async fn custom_endpoints_are_path_style() {
         let resolved = location("local", "us-east-1", Some("http://127.0.0.1:9000")).resolve().await.unwrap();
-        assert_eq!(resolved.url, "http://127.0.0.1:9000/local");
+        assert_eq!(resolved.url(), "http://127.0.0.1:9000/local");
     }
 
     #[tokio::test]
     async fn dotted_buckets_fall_back_to_path_style() {
         let resolved = location("my.files", "eu-west-1", None).resolve().await.unwrap();
-        assert_eq!(resolved.url, "https://s3.eu-west-1.amazonaws.com/my.files");
+        assert_eq!(resolved.url(), "https://s3.eu-west-1.amazonaws.com/my.files");
+    }
+
+    #[test]
+    fn origins_are_the_scheme_and_the_authority() {
+        let cases = [
+            ("https://files.s3.eu-west-1.amazonaws.com", "https://files.s3.eu-west-1.amazonaws.com"),
+            ("http://127.0.0.1:9000/bucket", "http://127.0.0.1:9000"),
+            ("https://h:443/b/", "https://h:443"),
+            ("https://store.example:8443/nested/path/b", "https://store.example:8443"),
+        ];
+        for (url, origin) in cases {
+            assert_eq!(BucketEndpoint::new(url, "r").unwrap().origin(), origin, "{url}");
+        }
+        assert!(BucketEndpoint::new("http://h/b?x=1", "r").is_err());
     }
 
     #[tokio::test]

@@ -18,12 +18,11 @@ use aws_credential_types::Credentials;
 use http::HeaderValue;
 
 pub use credentials::{CredentialsCache, CredentialsUnavailable};
-pub use endpoint::{BucketEndpoint, EndpointError, StoreLocation};
+pub use endpoint::{BucketEndpoint, EndpointError, StoreLocation, UnsignableUrl};
 pub use headers::LEFT_UNSIGNED;
 
 use self::amz_date::AmzDate;
 use self::day_key::DayKeys;
-use self::sigv4::Target;
 use crate::core::PresignOrder;
 
 /// The longest lifetime SigV4 allows a presigned URL: 7 days.
@@ -86,9 +85,6 @@ pub enum SignError {
     /// The clock says a time SigV4 cannot write (before 1970, after 9999).
     #[error("the system clock is outside the years SigV4 can sign for")]
     Clock,
-    /// The bucket's URL has no host to sign.
-    #[error("the bucket's URL `{0}` cannot be signed for: it needs a scheme and a host, and no query")]
-    Endpoint(String),
     /// A header to sign has a name that is not a header name.
     #[error("a header to sign has an invalid name")]
     HeaderName,
@@ -108,16 +104,14 @@ pub enum SignError {
 #[derive(Debug)]
 pub struct Presigner {
     endpoint: BucketEndpoint,
-    target: Option<Target>,
     keys: DayKeys,
 }
 
 impl Presigner {
-    /// A presigner for the bucket at `endpoint`. A URL without a host is
-    /// refused when signing ([`StoreLocation::resolve`] never makes one).
+    /// A presigner for the bucket at `endpoint`.
     #[must_use]
     pub fn new(endpoint: BucketEndpoint) -> Self {
-        Self { target: Target::parse(&endpoint.url), endpoint, keys: DayKeys::default() }
+        Self { endpoint, keys: DayKeys::default() }
     }
 
     /// The bucket's endpoint.
@@ -134,12 +128,11 @@ impl Presigner {
         credentials: &Credentials,
         now: SystemTime,
     ) -> Result<PresignedUrl, SignError> {
-        let target = self.target.as_ref().ok_or_else(|| SignError::Endpoint(self.endpoint.url.clone()))?;
         let lifetime = lifetime(asked_lifetime(order, now)?, credentials, now)?;
         let since_epoch = now.duration_since(UNIX_EPOCH).map_err(|_| SignError::Clock)?;
         let date = AmzDate::new(since_epoch.as_secs())?;
-        let url = self.keys.with(credentials, &date, &self.endpoint.signing_region, |key| {
-            sigv4::presign(target, key, order, &date, lifetime)
+        let url = self.keys.with(credentials, &date, self.endpoint.signing_region(), |key| {
+            sigv4::presign(self.endpoint.target(), key, order, &date, lifetime)
         })?;
         let mut header = HeaderValue::try_from(url)?;
         header.set_sensitive(true);
@@ -202,10 +195,7 @@ mod tests {
     }
 
     fn presigner() -> Presigner {
-        Presigner::new(BucketEndpoint {
-            url: "http://127.0.0.1:9000/bucket".into(),
-            signing_region: "us-east-1".into(),
-        })
+        Presigner::new(BucketEndpoint::new("http://127.0.0.1:9000/bucket", "us-east-1").unwrap())
     }
 
     fn order(key: &str, operation: Operation, response: ResponseOverrides) -> PresignOrder {

@@ -31,7 +31,7 @@ const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 
 /// The bucket's base URL, split as SigV4 needs it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
     /// Scheme, authority and the bucket's path (path-style), no trailing `/`.
     pub base: String,

@@ -23,7 +23,7 @@ pub fn reference(
     credentials: &Credentials,
     now: SystemTime,
 ) -> Option<String> {
-    let mut url = format!("{}/{}", endpoint.url, fmt_string(order.key.as_str(), EncodingStrategy::Greedy));
+    let mut url = format!("{}/{}", endpoint.url(), fmt_string(order.key.as_str(), EncodingStrategy::Greedy));
     let mut separator = '?';
     let mut push = |url: &mut String, name: &str, value: &str| {
         url.push(separator);
@@ -50,7 +50,7 @@ pub fn reference(
     let identity = Identity::from(credentials.clone());
     let params = v4::SigningParams::builder()
         .identity(&identity)
-        .region(&endpoint.signing_region)
+        .region(endpoint.signing_region())
         .name("s3")
         .time(now)
         .settings(settings)
