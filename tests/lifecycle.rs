@@ -14,12 +14,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
 use common::{
-    Gateway, Server, binary, curl, curl_status, gateway_with_metrics, location, metrics_base, random_file, scratch_dir,
-    sha256, wait_until,
+    Gateway, STORE_ACCESS_KEY, STORE_SECRET_KEY, Server, Store, binary, curl, curl_status, gateway_with_metrics,
+    location, metrics_base, random_file, scratch_dir, sha256, wait_until,
 };
-
-const ACCESS_KEY: &str = "rotating";
-const SECRET_KEY: &str = "rotating-secret";
 
 fn series(metrics: &str, name: &str) -> Option<f64> {
     metrics.lines().find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
@@ -138,7 +135,7 @@ fn credentials_endpoint(issued: Arc<Mutex<Issued>>) -> String {
                 issued.tokens.push((token.clone(), expiry));
                 let expiration = DateTime::from(expiry).fmt(Format::DateTime).unwrap();
                 format!(
-                    r#"{{"AccessKeyId":"{ACCESS_KEY}","SecretAccessKey":"{SECRET_KEY}","Token":"{token}","Expiration":"{expiration}"}}"#
+                    r#"{{"AccessKeyId":"{STORE_ACCESS_KEY}","SecretAccessKey":"{STORE_SECRET_KEY}","Token":"{token}","Expiration":"{expiration}"}}"#
                 )
             };
             let mut stream = reader.into_inner();
@@ -171,10 +168,7 @@ fn signed(url: &str) -> (String, SystemTime) {
 #[test]
 fn rotating_credentials_are_refreshed_and_never_outlived() {
     let scratch = scratch_dir("rotation");
-    let mut store = binary();
-    store.args(["store", "--listen", "127.0.0.1:0", "--data-dir"]).arg(scratch.join("data"));
-    store.env("AWS_ACCESS_KEY_ID", ACCESS_KEY).env("AWS_SECRET_ACCESS_KEY", SECRET_KEY);
-    let store = Server::spawn(store, "embedded store listening on ");
+    let store = Store::start_in(scratch.join("data"), &[]);
 
     // Credentials that live four minutes: less than a URL (five), inside the refresh margin.
     let issued = Arc::new(Mutex::new(Issued { lifetime: Duration::from_secs(240), tokens: Vec::new() }));

@@ -5,17 +5,17 @@
 
 mod common;
 
-use common::{Server, binary, curl, curl_status, random_file, scratch_dir, sha256};
+use common::{
+    STORE_ACCESS_KEY, STORE_SECRET_KEY, Server, Store, binary, curl, curl_status, random_file, scratch_dir, sha256,
+};
 use serde_json::Value;
 
-const ACCESS_KEY: &str = "replicas";
-const SECRET_KEY: &str = "replicas-secret";
 const SHARE_KEYS: &str = "k1:0123456789abcdef0123456789abcdef";
 
 fn gateway(store: &str) -> Server {
     let mut command = binary();
     command.args(["serve", "--listen", "127.0.0.1:0", "--endpoint", store, "--bucket", "presign-gateway"]);
-    command.env("AWS_ACCESS_KEY_ID", ACCESS_KEY).env("AWS_SECRET_ACCESS_KEY", SECRET_KEY);
+    command.env("AWS_ACCESS_KEY_ID", STORE_ACCESS_KEY).env("AWS_SECRET_ACCESS_KEY", STORE_SECRET_KEY);
     command.env("AWS_REGION", "us-east-1").env("SHARE_KEYS", SHARE_KEYS).env_remove("AWS_SESSION_TOKEN");
     command.env("AWS_CONFIG_FILE", "/nonexistent").env("AWS_EC2_METADATA_DISABLED", "true");
     Server::spawn(command, "presign-gateway listening on ")
@@ -32,10 +32,7 @@ fn json(args: &[&str]) -> Value {
 #[test]
 fn any_replica_answers_for_any_other() {
     let scratch = scratch_dir("replicas");
-    let mut store = binary();
-    store.args(["store", "--listen", "127.0.0.1:0", "--data-dir"]).arg(scratch.join("data"));
-    store.env("AWS_ACCESS_KEY_ID", ACCESS_KEY).env("AWS_SECRET_ACCESS_KEY", SECRET_KEY);
-    let store = Server::spawn(store, "embedded store listening on ");
+    let store = Store::start_in(scratch.join("data"), &[]);
     let (a, b) = (gateway(&store.url), gateway(&store.url));
 
     // A share link minted by A opens on B.

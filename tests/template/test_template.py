@@ -1114,19 +1114,26 @@ def test_max_object_size_pattern_takes_exactly_what_the_binary_takes(
 def test_the_function_reads_max_object_size_with_the_same_parser(
     gateway_binary: Path, value: str, taken: bool
 ) -> None:
-    """MAX_OBJECT_SIZE itself, as Lambda passes it; `--expires 0` stops the binary before it serves."""
+    """MAX_OBJECT_SIZE itself, as Lambda passes it."""
+    stderr = refusal_with(gateway_binary, "MAX_OBJECT_SIZE", value)
+    refused = "MAX_OBJECT_SIZE" in stderr or "--max-object-size" in stderr
+    assert refused != taken, f"MAX_OBJECT_SIZE={value!r}: {stderr}"
+    if taken:
+        assert "EXPIRES_SECONDS" in stderr, stderr
+
+
+def refusal_with(binary: Path, name: str, value: str) -> str:
+    """What the binary says when started with only `name=value` set, as Lambda
+    passes it; `--expires 0` stops it before it serves, whatever else it says."""
     result = subprocess.run(
-        [str(gateway_binary), "serve", "--expires", "0"],
+        [str(binary), "serve", "--expires", "0"],
         capture_output=True,
         text=True,
         timeout=60,
-        env={"PATH": os.environ.get("PATH", ""), "MAX_OBJECT_SIZE": value},
+        env={"PATH": os.environ.get("PATH", ""), name: value},
     )
     assert result.returncode != 0, "with --expires 0 the binary must refuse to start"
-    refused = "MAX_OBJECT_SIZE" in result.stderr or "--max-object-size" in result.stderr
-    assert refused != taken, f"MAX_OBJECT_SIZE={value!r}: {result.stderr}"
-    if taken:
-        assert "EXPIRES_SECONDS" in result.stderr, result.stderr
+    return result.stderr
 
 
 # ---- metrics and alarms ------------------------------------------------------------
@@ -1191,16 +1198,8 @@ def test_an_alarm_topic_needs_alarms(source: dict[str, Any]) -> None:
 
 
 def namespace_taken(binary: Path, value: str) -> bool:
-    """METRICS_NAMESPACE as Lambda passes it; `--expires 0` stops the binary before it serves."""
-    result = subprocess.run(
-        [str(binary), "serve", "--expires", "0"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={"PATH": os.environ.get("PATH", ""), "METRICS_NAMESPACE": value},
-    )
-    assert result.returncode != 0, "with --expires 0 the binary must refuse to start"
-    return "METRICS_NAMESPACE" not in result.stderr
+    """Whether the binary takes METRICS_NAMESPACE=`value`."""
+    return "METRICS_NAMESPACE" not in refusal_with(binary, "METRICS_NAMESPACE", value)
 
 
 def test_metrics_namespace_pattern_takes_what_the_binary_takes(source: dict[str, Any], gateway_binary: Path) -> None:
