@@ -16,9 +16,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::post;
 use bytes::Bytes;
-use common::{
-    Gateway, STORE_ACCESS_KEY, STORE_SECRET_KEY, Server, Store, binary, curl_status, random_file, scratch_dir,
-};
+use common::{Gateway, Store, curl_status, random_file, scratch_dir};
 use http::{HeaderMap, StatusCode};
 use serde_json::Value;
 
@@ -302,16 +300,8 @@ fn each_url_of_notify_url_gets_every_event_whatever_the_others_do() {
     let live = Receiver::start();
     let mut down = Receiver::start();
     down.stop();
-    let data_dir = scratch_dir("events-two").join("data");
-    let mut command = binary();
-    command
-        .args(["store", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(&data_dir)
-        .env("NOTIFY_URL", format!("{},{}", down.url(), live.url()))
-        .env("AWS_ACCESS_KEY_ID", STORE_ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", STORE_SECRET_KEY);
-    let server = Server::spawn(command, "embedded store listening on ");
-    let store = Store { url: server.url.clone(), server, data_dir };
+    let urls = format!("{},{}", down.url(), live.url());
+    let store = Store::start_in(scratch_dir("events-two").join("data"), &["--notify-url", &urls]);
     let client = store.client();
     Store::block_on(async {
         for n in 0..5 {

@@ -134,13 +134,7 @@ fn the_store_listens_on_every_address_of_a_host_name_too() {
     if !resolved.iter().any(SocketAddr::is_ipv6) {
         println!("skipped the IPv6 half: localhost resolves to IPv4 only here ({resolved:?})");
     }
-    let mut command = binary();
-    command
-        .args(["store", "--listen", "localhost:0", "--data-dir"])
-        .arg(scratch_dir("store-localhost").join("data"))
-        .env("AWS_ACCESS_KEY_ID", common::STORE_ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", common::STORE_SECRET_KEY);
-    let store = common::Server::spawn(command, "embedded store listening on ");
+    let store = common::Store::start_in(scratch_dir("store-localhost").join("data"), &["--listen", "localhost:0"]);
     let port: u16 = store.url.rsplit(':').next().unwrap().parse().unwrap();
     // The banner names the first address, IPv4 before IPv6; every address answers on its port.
     assert_eq!(store.url, format!("http://{}", SocketAddr::new(resolved[0].ip(), port)));

@@ -279,7 +279,6 @@ fn blob_count(gateway: &Gateway) -> usize {
         .sum()
 }
 
-/// Waits (at most a minute) until `done` holds.
 #[test]
 fn a_server_killed_mid_upload_keeps_the_old_object_and_shows_no_partial() {
     let data_dir = scratch_dir("crash").join("data");

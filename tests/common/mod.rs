@@ -34,42 +34,41 @@ impl Server {
     }
 
     /// The same, saying why when the process does not start.
-    pub fn try_spawn(mut command: Command, banner: &str) -> Result<Self, String> {
-        let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start the server");
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let reader = collect(child.stderr.take().expect("stderr"), stderr.clone());
-        let mut first_line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut first_line).expect("read banner");
-        let Some(url) = first_line.trim().strip_prefix(banner).map(str::to_owned) else {
-            let _ = child.kill();
-            let _ = child.wait();
-            // The reader has the whole of a process that ended once it ends.
-            let _ = reader.join();
-            return Err(format!("unexpected banner {first_line:?}; stderr: {}", stderr.lock().unwrap()));
-        };
-        Ok(Self { child, url, stderr })
+    pub fn try_spawn(command: Command, banner: &str) -> Result<Self, String> {
+        Self::try_spawn_until(command, banner, banner).map(|(server, _)| server)
     }
 
     /// Spawns `command` and reads its banner, from a first line starting
     /// with `banner` to a line starting with `last`: the server and the
     /// banner's lines.
-    pub fn spawn_until(mut command: Command, banner: &str, last: &str) -> (Self, Vec<String>) {
+    pub fn spawn_until(command: Command, banner: &str, last: &str) -> (Self, Vec<String>) {
+        Self::try_spawn_until(command, banner, last).unwrap_or_else(|failure| panic!("{failure}"))
+    }
+
+    fn try_spawn_until(mut command: Command, banner: &str, last: &str) -> Result<(Self, Vec<String>), String> {
         let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start the server");
         let stderr = Arc::new(Mutex::new(String::new()));
-        collect(child.stderr.take().expect("stderr"), stderr.clone());
+        let reader = collect(child.stderr.take().expect("stderr"), stderr.clone());
         let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-        let mut lines = Vec::new();
-        while lines.last().is_none_or(|line: &String| !line.starts_with(last)) {
+        let mut lines: Vec<String> = Vec::new();
+        let failure = loop {
             let mut line = String::new();
-            let read = stdout.read_line(&mut line).expect("read banner");
-            assert!(read > 0, "the banner ended early: {lines:?}; stderr: {}", stderr.lock().unwrap());
+            if stdout.read_line(&mut line).unwrap_or(0) == 0 {
+                break "the banner ended early";
+            }
             lines.push(line.trim_end().to_owned());
-        }
-        let url = lines[0]
-            .strip_prefix(banner)
-            .unwrap_or_else(|| panic!("unexpected banner {lines:?}; stderr: {}", stderr.lock().unwrap()))
-            .to_owned();
-        (Self { child, url, stderr }, lines)
+            let Some(url) = lines[0].strip_prefix(banner).map(str::to_owned) else {
+                break "unexpected banner";
+            };
+            if lines.last().is_some_and(|line| line.starts_with(last)) {
+                return Ok((Self { child, url, stderr }, lines));
+            }
+        };
+        let _ = child.kill();
+        let _ = child.wait();
+        // The reader has the whole of a process that ended once it ends.
+        let _ = reader.join();
+        Err(format!("{failure}: {lines:?}; stderr: {}", stderr.lock().unwrap()))
     }
 
     /// What the process logged so far.
@@ -180,11 +179,16 @@ impl Store {
         Self::start_in(scratch_dir(name).join("data"), &[])
     }
 
-    /// Starts a store on `data_dir` with `extra` flags.
+    /// Starts a store on `data_dir` with `extra` flags (on a free loopback
+    /// port unless they say `--listen`).
     pub fn start_in(data_dir: PathBuf, extra: &[&str]) -> Self {
         let mut command = binary();
+        command.arg("store");
+        if !extra.contains(&"--listen") {
+            command.args(["--listen", "127.0.0.1:0"]);
+        }
         command
-            .args(["store", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg("--data-dir")
             .arg(&data_dir)
             .args(extra)
             .env("AWS_ACCESS_KEY_ID", STORE_ACCESS_KEY)
