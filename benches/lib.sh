@@ -39,11 +39,6 @@ load() {
     }'
 }
 
-# In microseconds, from wrk's `1.23ms`, `456.00us` or `1.02s`.
-to_us() { awk -v t="$1" 'BEGIN {
-  if (t ~ /us$/) v = t + 0; else if (t ~ /ms$/) v = t * 1000; else if (t ~ /s$/) v = t * 1e6; else v = t
-  printf "%.0f", v }'; }
-
 # summarise FILE CEILING GATEWAY: means over the rounds, and the ratios.
 summarise() {
   local file="$1" ceiling="$2" gateway="$3"

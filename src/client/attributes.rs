@@ -16,7 +16,8 @@ impl UploadOptions {
     /// the page's module does), and its SHA-256 when one was computed.
     pub(super) fn object_headers(&self, sha256: Option<&str>) -> Result<HeaderMap, ClientError> {
         let mut headers = HeaderMap::new();
-        let from_extension = || (self.source != "-").then(|| content_type_for(&self.source)).flatten();
+        let file_name = || std::path::Path::new(&self.source).file_name()?.to_str();
+        let from_extension = || (self.source != "-").then(|| content_type_for(file_name()?)).flatten();
         if let Some(content_type) = self.content_type.clone().or_else(from_extension) {
             headers.insert(CONTENT_TYPE, header(&content_type)?);
         }

@@ -24,6 +24,23 @@ pub enum Action {
     Multipart(MultipartOrder),
 }
 
+/// The operation name of minting a share link, which S3 has no name for.
+pub const CREATE_SHARE_LINK: &str = "CreateShareLink";
+
+impl Action {
+    /// The operation it is logged and counted under: S3's name, or
+    /// [`CREATE_SHARE_LINK`].
+    #[must_use]
+    pub fn s3_name(&self) -> &'static str {
+        match self {
+            Self::Presign(order) => order.operation.s3_name(),
+            Self::List(_) => "ListObjectsV2",
+            Self::Share(_) => CREATE_SHARE_LINK,
+            Self::Multipart(order) => order.step.s3_name(),
+        }
+    }
+}
+
 /// The S3 operation a presigned URL is made for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Operation {

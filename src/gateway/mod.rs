@@ -172,12 +172,7 @@ impl Gateway {
             Caller::Owner(tenant.as_ref())
         };
         let action = decide(&Incoming::from_parts(request), query, caller, &self.policy)?;
-        crate::metrics::note_operation(match &action {
-            Action::Presign(order) => order.operation.s3_name(),
-            Action::Share(_) => "CreateShareLink",
-            Action::Multipart(order) => order.step.s3_name(),
-            Action::List(_) => "ListObjectsV2",
-        });
+        crate::metrics::note_operation(action.s3_name());
         if matches!(action, Action::Share(_)) {
             // Refused now, before any body, if the link could not say where it leads.
             self.link_base(request)?;

@@ -87,7 +87,7 @@ impl Served<'_> {
     /// What happened to a share link, if one was minted or used.
     #[must_use]
     pub fn link_event(&self) -> Option<&'static str> {
-        if self.operation == Some("CreateShareLink") && self.status.is_success() {
+        if self.operation == Some(crate::core::action::CREATE_SHARE_LINK) && self.status.is_success() {
             Some("minted")
         } else if self.link && self.status.is_redirection() {
             Some("opened")

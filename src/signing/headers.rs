@@ -43,8 +43,9 @@ impl<'a> Headers<'a> {
     ) -> Result<Self, SignError> {
         let mut sorted = Vec::with_capacity(given.len() + metadata.len());
         for (name, value) in metadata {
-            let name = format!("x-amz-meta-{name}");
-            let name = lowercase(&name)?.into_owned();
+            let mut name = format!("x-amz-meta-{name}");
+            token(&name)?;
+            name.make_ascii_lowercase();
             sorted.push(Header { name: name.into(), value: header_value(value)? });
         }
         for (name, value) in given {
@@ -109,12 +110,18 @@ fn pair<'h>(header: &'h Header<'_>) -> (&'h str, &'h str) {
     (header.name.as_ref(), header.value.as_ref())
 }
 
-/// A header name in lower case, if it is one (a token: letters, digits, ``!#$%&'*+-.^_`|~``).
-fn lowercase(name: &str) -> Result<Cow<'_, str>, SignError> {
-    let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
-    if name.is_empty() || !name.bytes().all(token) {
+/// Refuses a header name that is not an HTTP token.
+fn token(name: &str) -> Result<(), SignError> {
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    if name.is_empty() || !name.bytes().all(allowed) {
         return Err(SignError::HeaderName);
     }
+    Ok(())
+}
+
+/// A header name in lower case, if it is one (a token: letters, digits, ``!#$%&'*+-.^_`|~``).
+fn lowercase(name: &str) -> Result<Cow<'_, str>, SignError> {
+    token(name)?;
     Ok(if name.bytes().any(|b| b.is_ascii_uppercase()) { name.to_ascii_lowercase().into() } else { name.into() })
 }
 

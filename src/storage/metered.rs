@@ -70,8 +70,4 @@ impl Storage for Metered {
     async fn metadata(&self, key: &str) -> Result<Vec<(String, String)>, StorageError> {
         self.timed("HeadObject", self.inner.metadata(key)).await
     }
-
-    async fn probe(&self, key: &StorageKey) -> Result<(), StorageError> {
-        self.timed("HeadObject", self.inner.probe(key)).await
-    }
 }

@@ -105,5 +105,10 @@ pub trait Storage: Send + Sync + fmt::Debug {
     /// Whether storage answers the gateway's credentials: a `HeadObject` of
     /// `key`, a call the gateway's role may make, where a missing object
     /// (404) counts as reachable.
-    async fn probe(&self, key: &StorageKey) -> Result<(), StorageError>;
+    async fn probe(&self, key: &StorageKey) -> Result<(), StorageError> {
+        match self.metadata(key.as_str()).await {
+            Ok(_) | Err(StorageError::Refused { status: 404, .. }) => Ok(()),
+            Err(error) => Err(error),
+        }
+    }
 }

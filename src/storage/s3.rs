@@ -194,16 +194,6 @@ impl Storage for S3Storage {
         })
     }
 
-    async fn probe(&self, key: &StorageKey) -> Result<(), StorageError> {
-        match self.client.head_object().bucket(&self.bucket).key(key.as_str()).send().await {
-            Ok(_) => Ok(()),
-            Err(error) => match self.error(error) {
-                StorageError::Refused { status: 404, .. } => Ok(()),
-                other => Err(other),
-            },
-        }
-    }
-
     async fn abort(&self, key: &StorageKey, upload: &UploadId) -> Result<(), StorageError> {
         self.client
             .abort_multipart_upload()

@@ -124,10 +124,6 @@ impl Storage for MemoryStorage {
         Ok(CompletedObject { etag, checksum: completion.checksum.clone(), checksum_type: completion.checksum_type })
     }
 
-    async fn probe(&self, _key: &StorageKey) -> Result<(), StorageError> {
-        self.check()
-    }
-
     async fn abort(&self, key: &StorageKey, upload: &UploadId) -> Result<(), StorageError> {
         self.check()?;
         let mut state = self.state.lock().unwrap();
