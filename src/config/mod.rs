@@ -15,7 +15,6 @@ use crate::auth::{Authenticator, JwtVerifier};
 use crate::cli::{AuthMode, LogFormat, ServeArgs, ServerArgs, StoreArgs};
 use crate::core::Policy;
 use crate::core::download::InlineTypes;
-use crate::core::key::KeyPrefix;
 use crate::core::media::MediaTypes;
 use crate::links::ShareKeys;
 use crate::metrics::emf::Namespace;
@@ -29,7 +28,7 @@ mod values;
 pub use error::ConfigError;
 pub use notify::{NotifyConfig, NotifySecret, NotifyUrl};
 pub use share::ShareCommand;
-use values::{allowed_origins, base_url, check_bucket, check_region, check_share_max_ttl, listen_addresses, timeout};
+use values::{allowed_origins, base_url, check_bucket, check_region, layout, listen_addresses, timeout};
 
 /// The setting that ages out incomplete uploads of the embedded store.
 const UPLOAD_AGE: &str = "--abort-incomplete-uploads-after / ABORT_INCOMPLETE_UPLOADS_AFTER";
@@ -233,15 +232,12 @@ fn policy(args: &ServeArgs) -> Result<Policy, ConfigError> {
     if !(1..=MAX_EXPIRES.as_secs()).contains(&args.expires) {
         return Err(ConfigError::Expires(args.expires));
     }
-    check_share_max_ttl(args.share_max_ttl)?;
     Ok(Policy {
-        prefix: KeyPrefix::new(&args.key_prefix).map_err(ConfigError::KeyPrefix)?,
-        tenants: KeyPrefix::new(&args.tenant_folder).map_err(ConfigError::TenantFolder)?,
         expires_in: Duration::from_secs(args.expires),
-        max_share_ttl: args.share_max_ttl,
         max_object_size: args.max_object_size,
         inline_types: InlineTypes::with(MediaTypes::parse(&args.inline_types).map_err(ConfigError::InlineType)?),
         allowed_types: MediaTypes::parse(&args.allowed_types).map_err(ConfigError::AllowedType)?,
+        ..layout(&args.key_prefix, &args.tenant_folder, args.share_max_ttl)?
     })
 }
 

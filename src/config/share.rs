@@ -2,17 +2,15 @@
 //! (the core's share family, with the gateway's key prefix, tenant folder and
 //! longest lifetime).
 
-use std::time::Duration;
-
 use crate::cli::{AuthMode, ShareArgs};
-use crate::core::key::{KeyPrefix, ObjectKey};
+use crate::core::key::ObjectKey;
 use crate::core::query::Query;
 use crate::core::tenant::TenantId;
-use crate::core::{Caller, Policy, Rejection, ShareOrder, share};
+use crate::core::{Caller, Rejection, ShareOrder, share};
 use crate::links::ShareKeys;
 
 use super::ConfigError;
-use super::values::{base_url, check_share_max_ttl};
+use super::values::{base_url, layout};
 
 /// A link to mint with `presign-gateway share`, validated.
 #[derive(Debug)]
@@ -40,13 +38,7 @@ impl ShareCommand {
             return Err(ConfigError::ShareTenantRequired(mode));
         }
         let key = ObjectKey::new(args.key.trim_start_matches('/').to_owned()).map_err(ConfigError::ShareKey)?;
-        check_share_max_ttl(args.share_max_ttl)?;
-        let policy = Policy {
-            prefix: KeyPrefix::new(&args.key_prefix).map_err(ConfigError::KeyPrefix)?,
-            tenants: KeyPrefix::new(&args.tenant_folder).map_err(ConfigError::TenantFolder)?,
-            max_share_ttl: args.share_max_ttl,
-            ..Policy::new(Duration::from_secs(1))
-        };
+        let policy = layout(&args.key_prefix, &args.tenant_folder, args.share_max_ttl)?;
         let asked = Query {
             share: true,
             ttl: Some(args.ttl.as_secs().to_string()),

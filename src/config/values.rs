@@ -1,4 +1,5 @@
-//! Checks for single values: URLs, bucket names, regions, origins, lifetimes.
+//! Checks for single values (URLs, bucket names, regions, origins,
+//! lifetimes), and the key layout `serve` and `share` read alike.
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
@@ -6,16 +7,30 @@ use std::time::Duration;
 use http::{HeaderValue, Uri};
 
 use super::{AllowedOrigins, ConfigError};
+use crate::core::Policy;
+use crate::core::key::KeyPrefix;
 
 /// The longest a share link may live: far beyond any use, and short enough
 /// that its expiry is a time the system clock can hold.
 const LONGEST_SHARE_TTL: Duration = Duration::from_secs(100 * 366 * 24 * 3600);
 
-pub(super) fn check_share_max_ttl(ttl: Duration) -> Result<(), ConfigError> {
+fn check_share_max_ttl(ttl: Duration) -> Result<(), ConfigError> {
     if ttl.is_zero() || ttl > LONGEST_SHARE_TTL {
         return Err(ConfigError::ShareMaxTtl);
     }
     Ok(())
+}
+
+/// The policy's key layout and longest share link, which `share` must read
+/// exactly as the gateway does; the rest at its defaults.
+pub(super) fn layout(key_prefix: &str, tenant_folder: &str, share_max_ttl: Duration) -> Result<Policy, ConfigError> {
+    check_share_max_ttl(share_max_ttl)?;
+    Ok(Policy {
+        prefix: KeyPrefix::new(key_prefix).map_err(ConfigError::KeyPrefix)?,
+        tenants: KeyPrefix::new(tenant_folder).map_err(ConfigError::TenantFolder)?,
+        max_share_ttl: share_max_ttl,
+        ..Policy::new(Duration::from_secs(1))
+    })
 }
 
 /// An absolute http(s) URL with no query, returned without a trailing `/`.
