@@ -192,6 +192,15 @@ mod tests {
     }
 
     #[test]
+    fn each_algorithm_travels_in_its_own_header() {
+        // `header` indexes CHECKSUM_HEADERS by declaration order: the two must agree.
+        for (index, algorithm) in ChecksumAlgorithm::ALL.into_iter().enumerate() {
+            assert_eq!(algorithm as usize, index);
+            assert_eq!(algorithm.header(), format!("x-amz-checksum-{}", algorithm.name().to_ascii_lowercase()));
+        }
+    }
+
+    #[test]
     fn declared_checksums_are_checked_for_shape() {
         let crc = "AAAAAAAAAAA=";
         assert_eq!(
