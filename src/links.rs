@@ -220,8 +220,7 @@ impl ShareKeys {
     /// The link for `grant`: the gateway's `base` URL, the key, the token.
     #[must_use]
     pub fn url(&self, base: &str, grant: &Grant) -> String {
-        let key = fmt_string(grant.key.as_str(), EncodingStrategy::Greedy);
-        format!("{}/{key}?token={}", base.trim_end_matches('/'), self.mint(grant))
+        format!("{}?token={}", object_url(base, grant.key.as_str()), self.mint(grant))
     }
 
     /// The grant `token` carries, if a configured key made it and it has
@@ -275,6 +274,13 @@ impl ShareKeys {
         hmac::verify(&key.mac, payload_b64.as_bytes(), &tag).map_err(|_| LinkError::Invalid)?;
         payload.into_grant()
     }
+}
+
+/// The gateway's URL of `key`: `base`, then the key with each segment
+/// percent-encoded, as share links and S3's `Location` name an object.
+#[must_use]
+pub fn object_url(base: &str, key: &str) -> String {
+    format!("{}/{}", base.trim_end_matches('/'), fmt_string(key, EncodingStrategy::Greedy))
 }
 
 #[cfg(test)]

@@ -67,13 +67,22 @@ impl Checksums {
     }
 }
 
-/// `GET /<key>?uploadId=ID`: the parts stored so far.
+/// `GET /<key>?uploadId=ID`: one page of the parts stored so far, as S3's
+/// ListParts pages them (`max-parts`, `part-number-marker`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartList {
     /// The key as the client names it.
     pub key: String,
-    /// In part-number order.
+    /// The upload.
+    pub upload_id: String,
+    /// In part-number order, after the marker asked for.
     pub parts: Vec<StoredPart>,
+    /// Whether more parts follow this page.
+    #[serde(default)]
+    pub is_truncated: bool,
+    /// The `part-number-marker` of the next page, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_part_number_marker: Option<u16>,
 }
 
 /// A part storage holds.
@@ -125,6 +134,18 @@ pub struct Completed {
     /// `FULL_OBJECT` or `COMPOSITE`, with a checksum.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checksum_type: Option<String>,
+}
+
+/// A refusal on the multipart routes with `Accept: application/json`: the
+/// fields of S3's `<Error>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorMessage {
+    /// S3's error code, such as `NoSuchUpload`.
+    pub code: String,
+    /// The one-line reason.
+    pub message: String,
+    /// The request's id.
+    pub request_id: String,
 }
 
 /// `POST /<key>?share` with `Accept: application/json`: a new link.
@@ -187,22 +208,52 @@ pub struct FolderObject {
 pub mod s3 {
     use serde::{Deserialize, Serialize};
 
+    /// The namespace of every S3 answer's root element.
+    pub const XMLNS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
+
+    /// S3's own value for the namespace attribute, for messages built by hand.
+    fn xmlns() -> String {
+        XMLNS.to_owned()
+    }
+
     /// `<InitiateMultipartUploadResult>`.
     #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
     #[serde(rename_all = "PascalCase")]
     pub struct InitiateMultipartUploadResult {
+        /// `xmlns`.
+        #[serde(rename = "@xmlns", default = "xmlns")]
+        pub xmlns: String,
+        /// The bucket.
+        pub bucket: String,
         /// The key.
         pub key: String,
         /// The upload id.
         pub upload_id: String,
     }
 
-    /// `<ListPartsResult>`.
+    /// `<ListPartsResult>`: one page.
     #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
     #[serde(rename_all = "PascalCase")]
     pub struct ListPartsResult {
+        /// `xmlns`.
+        #[serde(rename = "@xmlns", default = "xmlns")]
+        pub xmlns: String,
+        /// The bucket.
+        pub bucket: String,
         /// The key.
         pub key: String,
+        /// The upload id.
+        pub upload_id: String,
+        /// Always `STANDARD`.
+        pub storage_class: String,
+        /// The page starts after this part number (0: the first page).
+        pub part_number_marker: u16,
+        /// The last part number of this page: the next page's marker.
+        pub next_part_number_marker: u16,
+        /// The most parts a page holds.
+        pub max_parts: u16,
+        /// Whether more parts follow.
+        pub is_truncated: bool,
         /// One `<Part>` each.
         #[serde(rename = "Part", default)]
         pub parts: Vec<Part>,
@@ -285,20 +336,39 @@ pub mod s3 {
     #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
     #[serde(rename_all = "PascalCase")]
     pub struct CompleteMultipartUploadResult {
+        /// `xmlns`.
+        #[serde(rename = "@xmlns", default = "xmlns")]
+        pub xmlns: String,
+        /// The object's URL: the gateway's own, as share links name it.
+        pub location: String,
+        /// The bucket.
+        pub bucket: String,
         /// The key.
         pub key: String,
         /// The object's ETag, quoted.
         #[serde(rename = "ETag")]
         pub etag: String,
-        /// `<ChecksumCRC64NVME>`, when storage reports it.
+        /// `<ChecksumCRC32>`.
+        #[serde(rename = "ChecksumCRC32", skip_serializing_if = "Option::is_none", default)]
+        pub checksum_crc32: Option<String>,
+        /// `<ChecksumCRC32C>`.
+        #[serde(rename = "ChecksumCRC32C", skip_serializing_if = "Option::is_none", default)]
+        pub checksum_crc32c: Option<String>,
+        /// `<ChecksumCRC64NVME>`.
         #[serde(rename = "ChecksumCRC64NVME", skip_serializing_if = "Option::is_none", default)]
         pub checksum_crc64nvme: Option<String>,
+        /// `<ChecksumSHA1>`.
+        #[serde(rename = "ChecksumSHA1", skip_serializing_if = "Option::is_none", default)]
+        pub checksum_sha1: Option<String>,
+        /// `<ChecksumSHA256>`.
+        #[serde(rename = "ChecksumSHA256", skip_serializing_if = "Option::is_none", default)]
+        pub checksum_sha256: Option<String>,
         /// `<ChecksumType>`, with a checksum.
         #[serde(rename = "ChecksumType", skip_serializing_if = "Option::is_none", default)]
         pub checksum_type: Option<String>,
     }
 
-    /// `<Error>`, as storage answers a refused request.
+    /// `<Error>`, as S3 (and the gateway on its S3 routes) answers a refused request.
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     #[serde(rename_all = "PascalCase", default)]
     pub struct Error {
@@ -306,6 +376,8 @@ pub mod s3 {
         pub code: String,
         /// S3's message.
         pub message: String,
+        /// The request's id.
+        pub request_id: String,
     }
 
     /// `"etag"`, as S3 writes ETags in XML.
@@ -327,29 +399,70 @@ pub mod s3 {
     }
 }
 
-impl From<&UploadStarted> for s3::InitiateMultipartUploadResult {
-    fn from(started: &UploadStarted) -> Self {
-        Self { key: started.key.clone(), upload_id: started.upload_id.clone() }
+/// What S3's XML names that the gateway's JSON leaves out: the bucket, and
+/// the gateway's own URL the object is reached at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Names {
+    /// The bucket storage keeps the object in.
+    pub bucket: String,
+    /// `<base-url>/<key>`, built as share links are.
+    pub location: String,
+}
+
+impl s3::InitiateMultipartUploadResult {
+    /// The XML of `started`.
+    #[must_use]
+    pub fn new(started: &UploadStarted, names: &S3Names) -> Self {
+        Self {
+            xmlns: s3::XMLNS.to_owned(),
+            bucket: names.bucket.clone(),
+            key: started.key.clone(),
+            upload_id: started.upload_id.clone(),
+        }
     }
 }
 
-impl From<&PartList> for s3::ListPartsResult {
-    fn from(list: &PartList) -> Self {
+impl s3::ListPartsResult {
+    /// The XML of `list`, the page after `marker` of at most `max_parts`.
+    #[must_use]
+    pub fn new(list: &PartList, names: &S3Names, marker: u16, max_parts: u16) -> Self {
         let parts = list
             .parts
             .iter()
             .map(|p| s3::Part::new(u32::from(p.part_number), s3::quoted(&p.etag), Some(p.size), p.checksums.clone()))
             .collect();
-        Self { key: list.key.clone(), parts }
+        Self {
+            xmlns: s3::XMLNS.to_owned(),
+            bucket: names.bucket.clone(),
+            key: list.key.clone(),
+            upload_id: list.upload_id.clone(),
+            storage_class: "STANDARD".to_owned(),
+            part_number_marker: marker,
+            next_part_number_marker: list.parts.last().map_or(marker, |p| p.part_number),
+            max_parts,
+            is_truncated: list.is_truncated,
+            parts,
+        }
     }
 }
 
-impl From<&Completed> for s3::CompleteMultipartUploadResult {
-    fn from(done: &Completed) -> Self {
+impl s3::CompleteMultipartUploadResult {
+    /// The XML of `done`.
+    #[must_use]
+    pub fn new(done: &Completed, names: &S3Names) -> Self {
+        let Checksums { checksum_crc32, checksum_crc32c, checksum_crc64nvme, checksum_sha1, checksum_sha256 } =
+            done.checksums.clone();
         Self {
+            xmlns: s3::XMLNS.to_owned(),
+            location: names.location.clone(),
+            bucket: names.bucket.clone(),
             key: done.key.clone(),
             etag: s3::quoted(&done.etag),
-            checksum_crc64nvme: done.checksums.checksum_crc64nvme.clone(),
+            checksum_crc32,
+            checksum_crc32c,
+            checksum_crc64nvme,
+            checksum_sha1,
+            checksum_sha256,
             checksum_type: done.checksum_type.clone(),
         }
     }
@@ -362,17 +475,24 @@ mod tests {
     #[test]
     fn s3_xml_has_s3_names_and_escapes() {
         let part = StoredPart { part_number: 1, etag: "e1".into(), size: 5, checksums: Checksums::default() };
-        let list = PartList { key: "a&b.bin".into(), parts: vec![part] };
-        let xml = s3::to_xml(&s3::ListPartsResult::from(&list));
+        let list = PartList {
+            key: "a&b.bin".into(),
+            upload_id: "u1".into(),
+            parts: vec![part],
+            is_truncated: true,
+            next_part_number_marker: Some(1),
+        };
+        let names = S3Names { bucket: "b".into(), location: String::new() };
+        let xml = s3::to_xml(&s3::ListPartsResult::new(&list, &names, 0, 1));
         assert_eq!(
             xml,
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListPartsResult><Key>a&amp;b.bin</Key><Part><PartNumber>1</PartNumber><ETag>&quot;e1&quot;</ETag><Size>5</Size></Part></ListPartsResult>\n"
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListPartsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Bucket>b</Bucket><Key>a&amp;b.bin</Key><UploadId>u1</UploadId><StorageClass>STANDARD</StorageClass><PartNumberMarker>0</PartNumberMarker><NextPartNumberMarker>1</NextPartNumberMarker><MaxParts>1</MaxParts><IsTruncated>true</IsTruncated><Part><PartNumber>1</PartNumber><ETag>&quot;e1&quot;</ETag><Size>5</Size></Part></ListPartsResult>\n"
         );
         let error: s3::Error = quick_xml::de::from_str(
             "<?xml version=\"1.0\"?><Error><Code>NoSuchKey</Code><Message>a &amp; b</Message><RequestId>1</RequestId></Error>",
         )
         .unwrap();
-        assert_eq!(error, s3::Error { code: "NoSuchKey".into(), message: "a & b".into() });
+        assert_eq!(error, s3::Error { code: "NoSuchKey".into(), message: "a & b".into(), request_id: "1".into() });
     }
 
     #[test]

@@ -377,3 +377,43 @@ fn an_upload_cut_off_half_way_leaves_no_object() {
     std::thread::sleep(Duration::from_millis(500));
     assert!(gateway.stored_sha256("half.bin").is_none(), "a half-written object is visible");
 }
+
+/// `?presign` sizes an upload by `Upload-Length` alone: the `Content-Length:
+/// 0` that front doors add to a bodiless GET, and that `fetch` sends with a
+/// bodiless PUT, must not sign an upload that only takes an empty body.
+#[test]
+fn presigned_upload_urls_asked_without_a_size_take_any_size() {
+    let gateway = Gateway::start("presign-size", &[]);
+    let put_to = |answer: &str, body: &str| -> u16 {
+        let signed: serde_json::Value = serde_json::from_str(answer).unwrap_or_else(|_| panic!("{answer}"));
+        assert_eq!(signed["headers"].get("content-length"), None, "{answer}");
+        let url = signed["url"].as_str().unwrap();
+        curl_status(&["-X", "PUT", "--data-binary", body, "-o", "/dev/null", url]).0
+    };
+    let (status, answer) = curl_status(&["-H", "Content-Length: 0", &gateway.at("get.txt?presign=PUT")]);
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(put_to(&answer, "five!"), 200);
+    let (status, answer) = curl_status(&["-X", "PUT", "-H", "Content-Length: 0", &gateway.at("put.txt?presign")]);
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(put_to(&answer, "seven!!"), 200);
+    assert_eq!(curl_status(&["-L", &gateway.at("put.txt")]), (200, "seven!!".to_owned()));
+
+    let upload = common::start_upload(&gateway, "parts.bin");
+    let part = gateway.at(&format!("parts.bin?partNumber=1&uploadId={upload}&presign=PUT"));
+    let (status, answer) = curl_status(&["-H", "Content-Length: 0", &part]);
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(put_to(&answer, "a part"), 200);
+
+    // Under a size limit the size must be declared, and `Upload-Length: 0` is an empty file.
+    let limited = Gateway::start("presign-size-limited", &["--max-object-size", "100"]);
+    let (status, answer) = curl_status(&["-H", "Content-Length: 0", &limited.at("e.txt?presign=PUT")]);
+    assert_eq!(status, 411, "{answer}");
+    let (status, answer) =
+        curl_status(&["-H", "Content-Length: 0", "-H", "Upload-Length: 0", &limited.at("e.txt?presign=PUT")]);
+    assert_eq!(status, 200, "{answer}");
+    let signed: serde_json::Value = serde_json::from_str(&answer).unwrap();
+    assert_eq!(signed["headers"]["content-length"], "0", "{answer}");
+    let url = signed["url"].as_str().unwrap();
+    assert_eq!(curl_status(&["-X", "PUT", "-H", "Content-Length: 0", "-o", "/dev/null", url]).0, 200);
+    assert_eq!(curl_status(&["-X", "PUT", "--data-binary", "x", "-o", "/dev/null", url]).0, 403);
+}

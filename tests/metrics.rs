@@ -28,9 +28,10 @@ const SHARE_KEYS: &str = "k1:0123456789abcdef0123456789abcdef";
 fn gateway_on(credentials: Credentials, storage: Arc<MemoryStorage>) -> Gateway {
     let presigner =
         Presigner::new(BucketEndpoint::new("https://files.s3.eu-west-1.amazonaws.com", "eu-west-1").unwrap());
-    let links = Links { keys: ShareKeys::parse(SHARE_KEYS).unwrap(), base_url: Some("https://g.example".into()) };
+    let links = Links { keys: ShareKeys::parse(SHARE_KEYS).unwrap() };
     Gateway::new(Policy::new(Duration::from_secs(300)), presigner, CredentialsCache::new(credentials), storage)
         .with_links(Some(links))
+        .with_base_url(Some("https://g.example".into()))
 }
 
 fn credentials() -> Credentials {

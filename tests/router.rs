@@ -200,7 +200,23 @@ async fn urls_never_outlive_temporary_credentials() {
 }
 
 fn on_storage(storage: &Arc<MemoryStorage>) -> axum::Router {
-    gateway_on(Credentials::new("AK", "SK", None, None, "test"), AllowedOrigins::None, storage.clone())
+    let policy = Policy::new(Duration::from_secs(300));
+    let presigner =
+        Presigner::new(BucketEndpoint::new("https://files.s3.eu-west-1.amazonaws.com", "eu-west-1").unwrap());
+    let credentials = CredentialsCache::new(Credentials::new("AK", "SK", None, None, "test"));
+    app(Arc::new(Gateway::new(policy, presigner, credentials, storage.clone()).with_bucket("files".into())))
+}
+
+/// A refusal's reason, whichever form it came in: the multipart routes
+/// answer S3's XML `<Error>`, or its fields as JSON when asked; others text.
+fn reason(body: &str) -> String {
+    if let Ok(error) = serde_json::from_str::<serde_json::Value>(body) {
+        return error["message"].as_str().unwrap_or_default().to_owned();
+    }
+    match body.split_once("<Message>").and_then(|(_, rest)| rest.split_once("</Message>")) {
+        Some((message, _)) => message.replace("&quot;", "\"").replace("&amp;", "&"),
+        None => body.trim().to_owned(),
+    }
 }
 
 #[tokio::test]
@@ -213,7 +229,7 @@ async fn multipart_steps_run_against_storage() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         body,
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<InitiateMultipartUploadResult><Key>big.iso</Key><UploadId>upload-1</UploadId></InitiateMultipartUploadResult>\n"
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<InitiateMultipartUploadResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Bucket>files</Bucket><Key>big.iso</Key><UploadId>upload-1</UploadId></InitiateMultipartUploadResult>\n"
     );
     let (_, _, body) =
         send(on_storage(&storage), json(Method::POST, "/a%26b.iso?uploads").body(Body::empty()).unwrap()).await;
@@ -226,7 +242,7 @@ async fn multipart_steps_run_against_storage() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         body,
-        r#"{"key":"big.iso","parts":[{"part_number":1,"etag":"e1","size":5242880},{"part_number":2,"etag":"e2","size":3}]}"#
+        r#"{"key":"big.iso","upload_id":"upload-1","parts":[{"part_number":1,"etag":"e1","size":5242880},{"part_number":2,"etag":"e2","size":3}],"is_truncated":false}"#
     );
 
     let completion = r#"{"parts":[{"part_number":1,"etag":"e1"},{"part_number":2,"etag":"\"e2\""}]}"#;
@@ -274,6 +290,88 @@ async fn multipart_steps_run_against_storage() {
     assert_eq!(send(on_storage(&storage), guarded).await.0, StatusCode::PRECONDITION_FAILED);
 }
 
+/// The multipart routes answer what S3's API reference says, so S3 clients
+/// (Uppy's AWS S3 plugin) read them: every element, S3's paging of parts,
+/// and refusals as S3's `<Error>`, or its fields as JSON when asked.
+#[tokio::test]
+async fn multipart_routes_speak_s3() {
+    let storage = Arc::new(MemoryStorage::default());
+    let at_host = |method: Method, uri: &str| request(method, uri).header(header::HOST, "files.example:8080");
+    let (_, _, body) =
+        send(on_storage(&storage), at_host(Method::POST, "/a%20b/big.iso?uploads").body(Body::empty()).unwrap()).await;
+    assert!(body.contains("<Bucket>files</Bucket><Key>a b/big.iso</Key><UploadId>upload-1</UploadId>"), "{body}");
+    for n in 1..=3 {
+        storage.put_part("upload-1", n, &format!("e{n}"), 5 << 20);
+    }
+
+    let list = |query: &str| {
+        at_host(Method::GET, &format!("/a%20b/big.iso?uploadId=upload-1{query}")).body(Body::empty()).unwrap()
+    };
+    let (status, _, body) = send(on_storage(&storage), list("&max-parts=2")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListPartsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Bucket>files</Bucket><Key>a b/big.iso</Key><UploadId>upload-1</UploadId><StorageClass>STANDARD</StorageClass><PartNumberMarker>0</PartNumberMarker><NextPartNumberMarker>2</NextPartNumberMarker><MaxParts>2</MaxParts><IsTruncated>true</IsTruncated><Part><PartNumber>1</PartNumber>"), "{body}");
+    assert_eq!(body.matches("<Part>").count(), 2, "{body}");
+    let (_, _, body) = send(on_storage(&storage), list("&max-parts=2&part-number-marker=2")).await;
+    assert!(body.contains("<PartNumberMarker>2</PartNumberMarker><NextPartNumberMarker>3</NextPartNumberMarker><MaxParts>2</MaxParts><IsTruncated>false</IsTruncated><Part><PartNumber>3</PartNumber>"), "{body}");
+    assert_eq!(body.matches("<Part>").count(), 1, "{body}");
+    let (_, _, body) = send(on_storage(&storage), list("")).await;
+    assert!(body.contains("<MaxParts>1000</MaxParts><IsTruncated>false</IsTruncated>"), "{body}");
+    let paged = at_host(Method::GET, "/a%20b/big.iso?uploadId=upload-1&max-parts=1&part-number-marker=1")
+        .header(header::ACCEPT, "application/json");
+    let (_, _, body) = send(on_storage(&storage), paged.body(Body::empty()).unwrap()).await;
+    assert_eq!(
+        body,
+        r#"{"key":"a b/big.iso","upload_id":"upload-1","parts":[{"part_number":2,"etag":"e2","size":5242880}],"is_truncated":true,"next_part_number_marker":2}"#
+    );
+
+    let completion = "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>\"e1\"</ETag></Part><Part><PartNumber>2</PartNumber><ETag>\"e2\"</ETag></Part><Part><PartNumber>3</PartNumber><ETag>\"e3\"</ETag></Part></CompleteMultipartUpload>";
+    let (status, _, body) = send(
+        on_storage(&storage),
+        at_host(Method::POST, "/a%20b/big.iso?uploadId=upload-1").body(Body::from(completion)).unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CompleteMultipartUploadResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Location>http://files.example:8080/a%20b/big.iso</Location><Bucket>files</Bucket><Key>a b/big.iso</Key><ETag>&quot;e1e2e3-3&quot;</ETag></CompleteMultipartUploadResult>\n"
+    );
+
+    // Refusals: S3's <Error> with the gateway's reason and the request's id; JSON when asked.
+    let cases = [
+        (Method::POST, "/a%20b/big.iso?uploadId=upload-1", StatusCode::NOT_FOUND, "NoSuchUpload"),
+        (Method::GET, "/a%20b/big.iso?uploadId=upload-1&max-parts=0", StatusCode::BAD_REQUEST, "InvalidArgument"),
+        (Method::PUT, "/x?partNumber=0&uploadId=u", StatusCode::BAD_REQUEST, "InvalidArgument"),
+        (Method::POST, "/a/../b?uploads", StatusCode::BAD_REQUEST, "InvalidRequest"),
+    ];
+    for (method, uri, status, code) in cases {
+        for json in [false, true] {
+            let mut sent = at_host(method.clone(), uri).header("x-request-id", "req-1");
+            if json {
+                sent = sent.header(header::ACCEPT, "application/json");
+            }
+            let (got, headers, body) = send(on_storage(&storage), sent.body(Body::from(completion)).unwrap()).await;
+            assert_eq!(got, status, "{method} {uri}: {body}");
+            if json {
+                let error: serde_json::Value = serde_json::from_str(&body).unwrap();
+                assert_eq!(
+                    (error["code"].as_str(), error["request_id"].as_str()),
+                    (Some(code), Some("req-1")),
+                    "{body}"
+                );
+                assert!(!reason(&body).is_empty(), "{body}");
+            } else {
+                assert_eq!(headers[header::CONTENT_TYPE], "application/xml", "{method} {uri}");
+                assert!(body.contains(&format!("<Error><Code>{code}</Code><Message>")), "{method} {uri}: {body}");
+                assert!(body.ends_with("</Message><RequestId>req-1</RequestId></Error>\n"), "{method} {uri}: {body}");
+            }
+        }
+    }
+    // Elsewhere a refusal stays one line of text.
+    let (status, _, body) =
+        send(on_storage(&storage), at_host(Method::GET, "/a/../b").body(Body::empty()).unwrap()).await;
+    assert_eq!((status, body.as_str()), (StatusCode::BAD_REQUEST, "the key has a `.` or `..` segment\n"));
+}
+
 #[tokio::test]
 async fn storage_that_cannot_be_reached_is_a_503_to_retry() {
     let down = Arc::new(MemoryStorage::down());
@@ -281,7 +379,8 @@ async fn storage_that_cannot_be_reached_is_a_503_to_retry() {
         send(on_storage(&down), request(Method::POST, "/f?uploads").body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(headers[header::RETRY_AFTER], "2");
-    assert_eq!(body, "storage is unreachable or slow; try again shortly\n");
+    assert!(body.contains("<Code>ServiceUnavailable</Code>"), "{body}");
+    assert_eq!(reason(&body), "storage is unreachable or slow; try again shortly");
 }
 
 #[tokio::test]
@@ -297,7 +396,7 @@ async fn checksums_and_conditions_reach_storage() {
     let refused = json(Method::POST, "/c.bin?uploads").header("x-amz-checksum-algorithm", "MD5").body(Body::empty());
     let (status, _, body) = send(on_storage(&storage), refused.unwrap()).await;
     assert_eq!(
-        (status, body.trim()),
+        (status, reason(&body).as_str()),
         (StatusCode::BAD_REQUEST, "x-amz-checksum-algorithm must be CRC32, CRC32C, CRC64NVME, SHA1 or SHA256")
     );
 
@@ -313,7 +412,7 @@ async fn checksums_and_conditions_reach_storage() {
     };
     let (status, _, body) = send(on_storage(&storage), complete("short")).await;
     assert_eq!(
-        (status, body.trim()),
+        (status, reason(&body).as_str()),
         (StatusCode::BAD_REQUEST, "x-amz-checksum-crc64nvme must be the base64 of a checksum of that algorithm")
     );
     let (status, _, body) = send(on_storage(&storage), complete("AAAAAAAAAAE=")).await;

@@ -182,7 +182,12 @@ impl GatewayClient {
 /// The gateway's one-line reason, with how the CLI passes a token when that is what it asks for.
 async fn gateway_error(response: reqwest::Response) -> ClientError {
     let status = response.status();
-    let mut reason = response.text().await.unwrap_or_default().trim().to_owned();
+    let body = response.text().await.unwrap_or_default();
+    // The multipart routes refuse as S3 does, in JSON when asked for it.
+    let mut reason = match serde_json::from_str::<crate::wire::ErrorMessage>(&body) {
+        Ok(error) => error.message,
+        Err(_) => body.trim().to_owned(),
+    };
     if status == StatusCode::UNAUTHORIZED {
         reason.push_str(" (the CLI sends the token given with --token or PRESIGN_GATEWAY_TOKEN)");
     }

@@ -25,17 +25,27 @@ pub async fn create(gateway: &GatewayClient, url: &Url, object: &HeaderMap) -> R
     Ok(started.upload_id)
 }
 
-/// The parts storage holds.
+/// The parts storage holds, every page of them.
 pub async fn list_parts(gateway: &GatewayClient, url: &Url, upload_id: &str) -> Result<Vec<HeldPart>, ClientError> {
-    let list_url = with_query(url, &[("uploadId", Some(upload_id))]);
-    let list: wire::PartList =
-        call(gateway, "listing the parts", Method::GET, &list_url, json_headers()?, None).await?;
-    let held = list.parts.into_iter().map(|p| HeldPart {
-        number: p.part_number,
-        etag: p.etag,
-        crc64nvme: p.checksums.checksum_crc64nvme,
-    });
-    Ok(held.collect())
+    let mut held = Vec::new();
+    let mut after = 0_u16;
+    loop {
+        let marker = after.to_string();
+        let page_url = with_query(url, &[("uploadId", Some(upload_id)), ("part-number-marker", Some(&marker))]);
+        let list: wire::PartList =
+            call(gateway, "listing the parts", Method::GET, &page_url, json_headers()?, None).await?;
+        held.extend(list.parts.into_iter().map(|p| HeldPart {
+            number: p.part_number,
+            etag: p.etag,
+            crc64nvme: p.checksums.checksum_crc64nvme,
+        }));
+        match list.next_part_number_marker.filter(|_| list.is_truncated) {
+            None => return Ok(held),
+            Some(next) if next > after => after = next,
+            // A marker that does not move on would list forever.
+            Some(_) => return Err(ClientError::Protocol("the part list's pages do not move on".to_owned())),
+        }
+    }
 }
 
 /// Completes the upload from `parts`, whose CRC64NVMEs make `crc64nvme`

@@ -57,8 +57,6 @@ pub struct Config {
     pub gateway: GatewaySettings,
     /// A Secrets Manager secret to read the share keys from at start-up.
     pub share_keys_secret: Option<String>,
-    /// The gateway's public base URL for share links, if configured.
-    pub base_url: Option<String>,
     /// Where the metrics and health port listens (local server only; off when `None`).
     pub metrics_listen: Option<SocketAddr>,
     /// The CloudWatch namespace of Lambda's Embedded Metric Format lines.
@@ -140,16 +138,17 @@ pub struct GatewaySettings {
     pub auth: Authenticator,
     /// Share links, if enabled.
     pub links: Option<Links>,
+    /// The gateway's public base URL, such as `https://files.example.com`,
+    /// that share links and S3's `Location` start with (derived from each
+    /// request when not configured).
+    pub base_url: Option<String>,
 }
 
-/// Share links: the keys that sign and verify them, and the base URL minted
-/// links start with (derived from the request when not configured).
+/// Share links: the keys that sign and verify them.
 #[derive(Debug)]
 pub struct Links {
     /// Signing and verifying keys.
     pub keys: ShareKeys,
-    /// The gateway's public base URL, such as `https://files.example.com`.
-    pub base_url: Option<String>,
 }
 
 /// Origins allowed by CORS.
@@ -199,12 +198,10 @@ impl Config {
             allowed_origins: allowed_origins(&args.allowed_origins)?,
             auth: authenticator(&args, runtime)?,
             links: match &args.share_keys {
-                Some(spec) => Some(Links {
-                    keys: ShareKeys::parse(spec).map_err(ConfigError::ShareKeys)?,
-                    base_url: base_url.clone(),
-                }),
+                Some(spec) => Some(Links { keys: ShareKeys::parse(spec).map_err(ConfigError::ShareKeys)? }),
                 None => None,
             },
+            base_url,
         };
         let metrics_listen = match (args.metrics_listen, runtime) {
             (Some(_), Runtime::Lambda) => return Err(ConfigError::MetricsListenInLambda),
@@ -220,7 +217,6 @@ impl Config {
             store,
             gateway,
             share_keys_secret: args.share_keys_secret_arn.clone(),
-            base_url,
             metrics_listen,
             metrics_namespace,
             log: LogConfig::new(args.log_level, args.log_format, runtime)?,

@@ -8,7 +8,7 @@ use http::Method;
 use super::checksum::{Checksum, ChecksumSpec, ChecksumType};
 use super::grant::{Grant, Methods};
 use super::key::{Folder, ObjectKey};
-use super::multipart::UploadId;
+use super::multipart::{PartPage, UploadId};
 use super::tenant::{StorageKey, StoragePrefix, TenantId};
 
 /// What to do with a request.
@@ -231,8 +231,8 @@ pub struct NewObject {
 pub enum MultipartStep {
     /// `CreateMultipartUpload`, with what to keep with the object.
     Create(NewObject),
-    /// `ListParts`: what is stored so far, for resuming.
-    ListParts(UploadId),
+    /// `ListParts`: one page of what is stored so far, for resuming.
+    ListParts(UploadId, PartPage),
     /// `CompleteMultipartUpload` from the client's part list.
     Complete {
         /// The upload.
@@ -254,7 +254,7 @@ impl MultipartStep {
     pub fn s3_name(&self) -> &'static str {
         match self {
             Self::Create(_) => "CreateMultipartUpload",
-            Self::ListParts(_) => "ListParts",
+            Self::ListParts(..) => "ListParts",
             Self::Complete { .. } => "CompleteMultipartUpload",
             Self::Abort(_) => "AbortMultipartUpload",
         }

@@ -212,6 +212,21 @@ fn check_segments(key: &str) -> Result<(), KeyError> {
 mod tests {
     use super::*;
 
+    /// The table the browser module's `checkKey` runs too (tests/web), so
+    /// both refuse the same keys with the same words.
+    #[test]
+    fn the_shared_key_rules_hold() {
+        let table: serde_json::Value =
+            serde_json::from_str(include_str!("../../tests/data/key-rules.json")).expect("tests/data/key-rules.json");
+        let cases = table["cases"].as_array().expect("cases");
+        assert!(cases.len() > 20);
+        for case in cases {
+            let key = case["key"].as_str().expect("key");
+            let refused = ObjectKey::new(key.to_owned()).err().map(|e| e.to_string());
+            assert_eq!(refused.as_deref(), case["refused"].as_str(), "{key:?}");
+        }
+    }
+
     fn encoded(path: &str) -> Result<String, KeyError> {
         ObjectKey::from_encoded_path(path).map(|k| k.0)
     }

@@ -54,6 +54,13 @@ pub const ALLOWED_METHODS: &str = "GET, HEAD, PUT, DELETE, OPTIONS";
 /// Maps a request to an action, or says why not.
 pub fn decide(request: &Incoming<'_>, query: &Query, caller: Caller<'_>, policy: &Policy) -> Result<Action, Rejection> {
     let method = asked_method(request.method, query)?;
+    // With `?presign` the body to upload is not this request's: its size comes
+    // from `Upload-Length` alone. A `Content-Length: 0` that a front door or
+    // `fetch` adds to the asking request must not sign an empty upload.
+    let request = match query.presign {
+        Some(_) => &Incoming { body: BodySize::Absent, ..*request },
+        None => request,
+    };
     let mut action = dispatch(request, &method, query, caller, policy)?;
     match (&mut action, &query.presign) {
         (Action::Presign(order), Some(_)) => order.delivery = Delivery::Json,
@@ -124,7 +131,7 @@ fn decoded(path: KeyPath<'_>) -> Result<String, KeyError> {
 
 #[cfg(test)]
 mod tests {
-    use super::testing::decided;
+    use super::testing::{self, decided};
     use super::*;
 
     #[test]
@@ -140,6 +147,40 @@ mod tests {
         ];
         for (method, expected) in cases {
             assert_eq!(decided(&method, "/f.txt", None).map(|d| d.operation), expected, "{method}");
+        }
+    }
+
+    /// With `?presign` only `Upload-Length` sizes an upload: the asking
+    /// request's own `Content-Length` (a bodiless GET's `0`) never counts.
+    #[test]
+    fn presigned_uploads_take_their_size_from_upload_length_only() {
+        use super::testing::act;
+        let headers = |upload_length| UploadHeaders { upload_length, ..UploadHeaders::default() };
+        let cases = [
+            (Method::GET, "presign=PUT", BodySize::Known(0), None, Ok(None)),
+            (Method::GET, "presign=PUT", BodySize::Unknown, None, Ok(None)),
+            (Method::PUT, "presign", BodySize::Known(0), None, Ok(None)),
+            (Method::PUT, "presign", BodySize::Absent, None, Ok(None)),
+            (Method::GET, "presign=PUT", BodySize::Known(0), Some("0"), Ok(Some("0"))),
+            (Method::GET, "presign=PUT", BodySize::Known(0), Some("7"), Ok(Some("7"))),
+            (Method::PUT, "presign", BodySize::Known(3), Some("7"), Ok(Some("7"))),
+            (Method::GET, "partNumber=2&uploadId=u1&presign=PUT", BodySize::Known(0), None, Ok(None)),
+            (Method::GET, "partNumber=2&uploadId=u1&presign=PUT", BodySize::Known(0), Some("9"), Ok(Some("9"))),
+            (Method::GET, "presign=PUT", BodySize::Known(0), Some("x"), Err(Rejection::UploadLength)),
+            // Without `?presign` the body is the upload, as the 307 path always had it.
+            (Method::PUT, "", BodySize::Known(0), None, Ok(Some("0"))),
+            (Method::PUT, "", BodySize::Unknown, None, Err(Rejection::LengthRequired)),
+            (Method::PUT, "partNumber=2&uploadId=u1", BodySize::Known(5), None, Ok(Some("5"))),
+        ];
+        for (method, query, body, upload_length, expected) in cases {
+            let incoming = Incoming { body, upload: headers(upload_length), ..testing::request(&method, "/f.bin") };
+            let signed = act(&incoming, Some(query), Caller::Owner(None), "").map(|action| match action {
+                Action::Presign(order) => order.signed_headers,
+                other => panic!("unexpected {other:?}"),
+            });
+            let length = signed
+                .map(|headers| headers.into_iter().find(|(name, _)| *name == "content-length").map(|(_, value)| value));
+            assert_eq!(length, expected.map(|v| v.map(str::to_owned)), "{method} ?{query} {body:?} {upload_length:?}");
         }
     }
 

@@ -37,6 +37,36 @@ impl UploadId {
     }
 }
 
+/// A page of a part list, as S3's ListParts pages it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartPage {
+    /// The page holds parts numbered above this (0: from the first).
+    pub after: u16,
+    /// At most this many parts, 1 to [`MAX_PARTS_PER_PAGE`].
+    pub max_parts: u16,
+}
+
+/// S3's page size for ListParts, and the most a page holds whatever is asked.
+pub const MAX_PARTS_PER_PAGE: u16 = 1000;
+
+impl PartPage {
+    /// `max-parts` (default and ceiling 1000, as S3) and `part-number-marker` (default 0).
+    pub fn from_query(query: &Query) -> Result<Self, Rejection> {
+        let max_parts = match query.max_parts.as_deref() {
+            None => MAX_PARTS_PER_PAGE,
+            Some(text) => match text.parse::<u32>() {
+                Ok(0) | Err(_) => return Err(Rejection::PartPage),
+                Ok(n) => u16::try_from(n.min(u32::from(MAX_PARTS_PER_PAGE))).unwrap_or(MAX_PARTS_PER_PAGE),
+            },
+        };
+        let after = match query.part_number_marker.as_deref() {
+            None => 0,
+            Some(text) => text.parse::<u16>().ok().filter(|n| *n <= MAX_PARTS).ok_or(Rejection::PartPage)?,
+        };
+        Ok(Self { after, max_parts })
+    }
+}
+
 /// Parses `partNumber`: 1 to 10,000.
 pub fn part_number(text: &str) -> Result<u16, Rejection> {
     text.parse::<u32>().map_or(Err(Rejection::PartNumber), part_number_in_range)
@@ -123,7 +153,7 @@ pub fn on_upload(
                 part: Some(PartTarget { upload, number }),
             }));
         }
-        (Operation::Get, None) => MultipartStep::ListParts(upload),
+        (Operation::Get, None) => MultipartStep::ListParts(upload, PartPage::from_query(query)?),
         (Operation::Delete, None) => MultipartStep::Abort(upload),
         _ => {
             return Err(Rejection::MultipartUsage(
@@ -181,7 +211,21 @@ mod tests {
                 checksum: None
             })
         );
-        assert_eq!(step(&Method::GET, "uploadId=u-1"), MultipartStep::ListParts(id.clone()));
+        let first_page = PartPage { after: 0, max_parts: 1000 };
+        assert_eq!(step(&Method::GET, "uploadId=u-1"), MultipartStep::ListParts(id.clone(), first_page));
+        let pages = [
+            ("max-parts=2&part-number-marker=4", PartPage { after: 4, max_parts: 2 }),
+            ("max-parts=5000", first_page),
+            ("part-number-marker=10000", PartPage { after: 10_000, max_parts: 1000 }),
+        ];
+        for (query, page) in pages {
+            let query = format!("uploadId=u-1&{query}");
+            assert_eq!(step(&Method::GET, &query), MultipartStep::ListParts(id.clone(), page), "{query}");
+        }
+        for bad in ["max-parts=0", "max-parts=-1", "max-parts=x", "part-number-marker=10001", "part-number-marker=-1"] {
+            let query = format!("uploadId=u-1&{bad}");
+            assert_eq!(multipart(&Method::GET, &query, BodySize::Absent, owner), Err(Rejection::PartPage), "{bad}");
+        }
         assert_eq!(step(&Method::DELETE, "uploadId=u-1"), MultipartStep::Abort(id.clone()));
         assert_eq!(
             step(&Method::POST, "uploadId=u-1"),

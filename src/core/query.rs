@@ -25,6 +25,10 @@ pub struct Query {
     pub upload_id: Option<String>,
     /// `partNumber=N`: the part uploaded.
     pub part_number: Option<String>,
+    /// `max-parts=N`: how many parts a part list's page holds.
+    pub max_parts: Option<String>,
+    /// `part-number-marker=N`: the part a part list's page starts after.
+    pub part_number_marker: Option<String>,
     /// `presign` or `presign=METHOD`: answer with the presigned request as
     /// JSON instead of a redirect, for the request's method or the one named.
     pub presign: Option<String>,
@@ -49,6 +53,8 @@ impl Query {
                 "token" => (&mut query.token, "token"),
                 "uploadId" => (&mut query.upload_id, "uploadId"),
                 "partNumber" => (&mut query.part_number, "partNumber"),
+                "max-parts" => (&mut query.max_parts, "max-parts"),
+                "part-number-marker" => (&mut query.part_number_marker, "part-number-marker"),
                 "presign" => (&mut query.presign, "presign"),
                 "limit" => (&mut query.limit, "limit"),
                 "after" => (&mut query.after, "after"),

@@ -114,6 +114,11 @@ pub enum Rejection {
     /// A part number out of S3's range.
     #[error("partNumber must be a whole number from 1 to 10000")]
     PartNumber,
+    /// A part list's page asked for out of range.
+    #[error(
+        "max-parts must be a whole number from 1 (pages hold at most 1000), part-number-marker one from 0 to 10000"
+    )]
+    PartPage,
     /// Multipart parameters used the wrong way.
     #[error("{0}")]
     MultipartUsage(&'static str),

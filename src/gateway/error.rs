@@ -2,17 +2,21 @@
 //! Client mistakes get a one-line reason; internal failures are logged with
 //! their cause and answered without details. Storage's own refusals reach
 //! the client only when the client caused them (no such upload, a failed
-//! precondition); the gateway's role being refused never does.
+//! precondition); the gateway's role being refused never does. The reason
+//! is plain text, except on the routes where the gateway speaks S3's API
+//! (the multipart steps), which refuse as S3 does ([`ErrorForm`]).
 
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 
 use crate::auth::AuthError;
+use crate::core::query::Query;
 use crate::core::{ALLOWED_METHODS, Rejection};
 use crate::links::LinkError;
 use crate::signing::{CredentialsUnavailable, SignError};
 use crate::storage::StorageError;
 use crate::telemetry::ErrorChain;
+use crate::wire::{self, s3};
 
 /// What a `503` asks the client to wait, in seconds, before trying again.
 const RETRY_AFTER_SECONDS: &str = "2";
@@ -89,6 +93,7 @@ impl GatewayError {
                 | Rejection::Sha256
                 | Rejection::UploadId
                 | Rejection::PartNumber
+                | Rejection::PartPage
                 | Rejection::MultipartUsage(_)
                 | Rejection::Completion(_)
                 | Rejection::InvalidPart(_)
@@ -125,14 +130,63 @@ impl GatewayError {
             ) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
-}
 
-impl IntoResponse for GatewayError {
-    fn into_response(self) -> Response {
+    /// S3's error code for this refusal, as S3 clients read it from `<Code>`.
+    #[must_use]
+    pub fn s3_code(&self) -> &str {
+        match self {
+            Self::Storage(StorageError::Refused { code, status, .. }) if self.status().as_u16() == *status => code,
+            Self::Rejected(
+                Rejection::UploadId | Rejection::PartNumber | Rejection::PartPage | Rejection::RepeatedParameter(_),
+            ) => "InvalidArgument",
+            Self::Rejected(Rejection::Completion(_)) => "MalformedXML",
+            Self::Rejected(Rejection::InvalidPart(_)) => "InvalidPart",
+            Self::Rejected(Rejection::PartTooSmall(_)) => "EntityTooSmall",
+            Self::Rejected(Rejection::Checksum(_) | Rejection::ContentMd5) => "InvalidDigest",
+            _ => match self.status() {
+                StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => "AccessDenied",
+                StatusCode::NOT_FOUND => "NoSuchUpload",
+                StatusCode::METHOD_NOT_ALLOWED => "MethodNotAllowed",
+                StatusCode::LENGTH_REQUIRED => "MissingContentLength",
+                StatusCode::PRECONDITION_FAILED => "PreconditionFailed",
+                StatusCode::PAYLOAD_TOO_LARGE => "EntityTooLarge",
+                StatusCode::UNSUPPORTED_MEDIA_TYPE => "UnsupportedMediaType",
+                StatusCode::SERVICE_UNAVAILABLE => "ServiceUnavailable",
+                status if status.is_server_error() => "InternalError",
+                _ => "InvalidRequest",
+            },
+        }
+    }
+
+    /// The answer, its reason written in `form`.
+    #[must_use]
+    pub fn render(self, form: &ErrorForm) -> Response {
         let status = self.status();
-        let reason = if status.is_server_error() {
-            tracing::error!(error = %ErrorChain(&self), "cannot answer");
-            match (&self, status) {
+        let reason = self.reason(status);
+        let mut response = match form {
+            ErrorForm::Text => (status, format!("{reason}\n")).into_response(),
+            ErrorForm::S3 { json, request_id } => {
+                let error =
+                    s3::Error { code: self.s3_code().to_owned(), message: reason, request_id: request_id.clone() };
+                if *json {
+                    let error =
+                        wire::ErrorMessage { code: error.code, message: error.message, request_id: error.request_id };
+                    (status, axum::Json(error)).into_response()
+                } else {
+                    (status, [(header::CONTENT_TYPE, "application/xml")], s3::to_xml(&error)).into_response()
+                }
+            }
+        };
+        self.add_headers(status, response.headers_mut());
+        response
+    }
+
+    /// The one-line reason a client is told; server errors are logged here
+    /// with their cause and told without it.
+    fn reason(&self, status: StatusCode) -> String {
+        if status.is_server_error() {
+            tracing::error!(error = %ErrorChain(self), "cannot answer");
+            match (self, status) {
                 (Self::Storage(_), StatusCode::SERVICE_UNAVAILABLE) => {
                     "storage is unreachable or slow; try again shortly".to_owned()
                 }
@@ -144,10 +198,11 @@ impl IntoResponse for GatewayError {
             }
         } else {
             self.to_string()
-        };
-        let mut response = (status, format!("{reason}\n")).into_response();
-        let headers = response.headers_mut();
-        match &self {
+        }
+    }
+
+    fn add_headers(&self, status: StatusCode, headers: &mut http::HeaderMap) {
+        match self {
             Self::Rejected(Rejection::MethodNotAllowed(_)) => {
                 headers.insert(header::ALLOW, HeaderValue::from_static(ALLOWED_METHODS));
             }
@@ -163,7 +218,42 @@ impl IntoResponse for GatewayError {
             }
             _ => {}
         }
-        response
+    }
+}
+
+impl IntoResponse for GatewayError {
+    fn into_response(self) -> Response {
+        self.render(&ErrorForm::Text)
+    }
+}
+
+/// How a refusal's reason is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorForm {
+    /// One line of text: the gateway's own routes.
+    Text,
+    /// S3's `<Error>` (or with `Accept: application/json`, the same fields
+    /// as JSON): the routes where the gateway speaks S3's API, so S3 clients
+    /// such as Uppy show the reason.
+    S3 {
+        /// JSON rather than XML.
+        json: bool,
+        /// The request's id, for `<RequestId>`.
+        request_id: String,
+    },
+}
+
+impl ErrorForm {
+    /// The form for a request: S3's on the multipart routes, text elsewhere
+    /// (and when the query could not be read, so the route is unknown).
+    #[must_use]
+    pub fn of(headers: &http::HeaderMap, query: Option<&Query>) -> Self {
+        let s3_route = query.is_some_and(|q| q.uploads || q.upload_id.is_some() || q.part_number.is_some());
+        if !s3_route {
+            return Self::Text;
+        }
+        let request_id = headers.get(super::REQUEST_ID).and_then(|id| id.to_str().ok()).unwrap_or_default();
+        Self::S3 { json: super::reply::wants_json(headers), request_id: request_id.to_owned() }
     }
 }
 

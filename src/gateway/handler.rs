@@ -16,6 +16,7 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use http_body_util::BodyExt;
 
 use super::drain::{self, Bounds, Drained};
+use super::error::ErrorForm;
 use super::{CompletionBody, Gateway, GatewayError};
 use crate::core::completion::{BodyFormat, MAX_COMPLETION_BYTES};
 use crate::core::query::Query;
@@ -34,18 +35,18 @@ pub(super) async fn handle(State(gateway): State<Arc<Gateway>>, request: Request
     ) {
         return super::page::serve(&gateway, &asset, &parts);
     }
-    let decided = Query::parse(parts.uri.query())
-        .map_err(GatewayError::from)
-        .and_then(|query| gateway.decide(&parts, &query, SystemTime::now()));
+    let query = Query::parse(parts.uri.query());
+    let form = ErrorForm::of(&parts.headers, query.as_ref().ok());
+    let decided = query.map_err(GatewayError::from).and_then(|query| gateway.decide(&parts, &query, SystemTime::now()));
     let action = match decided {
         Ok(action) => action,
-        Err(error) => return refused(&parts.headers, body, error).await,
+        Err(error) => return refused(&parts.headers, body, error.render(&form)).await,
     };
     let completes = matches!(&action, Action::Multipart(order) if matches!(order.step, MultipartStep::Complete { .. }));
     let (completion, drained) = if completes {
         match read_completion(body, &gateway).await {
             Ok(bytes) => (Some(bytes), Drained::Complete),
-            Err(error) => return close(error.into_response()),
+            Err(error) => return close(error.render(&form)),
         }
     } else {
         (None, drain::unless_continue_expected(&parts.headers, body, Bounds::accepted(gateway.body_timeout())).await)
@@ -53,16 +54,15 @@ pub(super) async fn handle(State(gateway): State<Arc<Gateway>>, request: Request
     let completion = completion.as_deref().map(|bytes| CompletionBody { bytes, format: body_format(&parts.headers) });
     let response = match gateway.perform(&parts, action, completion).await {
         Ok(reply) => reply.render(&parts.headers),
-        Err(error) => error.into_response(),
+        Err(error) => error.render(&form),
     };
     if drained == Drained::GaveUp { close(response) } else { response }
 }
 
 /// The answer to a request refused from its headers, after reading at most
 /// a little of its body; the connection closes unless the body was read whole.
-async fn refused(headers: &HeaderMap, body: Body, error: GatewayError) -> Response {
+async fn refused(headers: &HeaderMap, body: Body, response: Response) -> Response {
     let drained = drain::unless_continue_expected(headers, body, Bounds::REFUSED).await;
-    let response = error.into_response();
     let sent_a_body = headers.contains_key(header::CONTENT_LENGTH) || headers.contains_key(header::TRANSFER_ENCODING);
     match drained {
         Drained::Complete => response,

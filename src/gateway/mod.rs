@@ -40,10 +40,11 @@ use crate::config::{AllowedOrigins, GatewaySettings, Links};
 use crate::core::completion::BodyFormat;
 use crate::core::query::Query;
 use crate::core::{Action, Caller, Incoming, Policy, decide};
-use crate::links::LinkError;
+use crate::links::{LinkError, object_url};
 use crate::metrics::Metrics;
 use crate::signing::{CredentialsCache, EndpointError, Presigner, StoreLocation};
 use crate::storage::{Metered, Storage};
+use crate::wire::S3Names;
 
 /// The header that carries the request id both ways.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -73,6 +74,8 @@ pub struct Gateway {
     allowed_origins: AllowedOrigins,
     auth: Authenticator,
     links: Option<Links>,
+    base_url: Option<String>,
+    bucket: String,
     body_timeout: Duration,
     metrics: Arc<Metrics>,
     emf: Option<EmfLog>,
@@ -97,6 +100,8 @@ impl Gateway {
             allowed_origins: AllowedOrigins::None,
             auth: Authenticator::None,
             links: None,
+            base_url: None,
+            bucket: String::new(),
             body_timeout: DEFAULT_BODY_TIMEOUT,
             metrics,
             emf: None,
@@ -127,6 +132,19 @@ impl Gateway {
         Self { links, ..self }
     }
 
+    /// Names the gateway `base_url` in share links and S3's `Location`,
+    /// instead of each request's front door or `Host`.
+    #[must_use]
+    pub fn with_base_url(self, base_url: Option<String>) -> Self {
+        Self { base_url, ..self }
+    }
+
+    /// Names `bucket` where S3's XML names the bucket.
+    #[must_use]
+    pub fn with_bucket(self, bucket: String) -> Self {
+        Self { bucket, ..self }
+    }
+
     /// Answers CORS preflights from `origins`.
     #[must_use]
     pub fn with_allowed_origins(self, allowed_origins: AllowedOrigins) -> Self {
@@ -151,6 +169,8 @@ impl Gateway {
         Ok(Self::new(settings.policy, presigner, credentials, storage)
             .with_auth(settings.auth)
             .with_links(settings.links)
+            .with_base_url(settings.base_url)
+            .with_bucket(location.bucket.clone())
             .with_allowed_origins(settings.allowed_origins)
             .with_body_timeout(settings.body_timeout))
     }
@@ -201,13 +221,23 @@ impl Gateway {
             }
             Action::Multipart(order) => {
                 let done = multipart::perform(self.storage.as_ref(), &order, completion, &self.policy).await?;
-                Ok(Reply::Multipart(order, done))
+                // Without a base URL, front door or valid `Host`, a path: S3 clients read the key beside it.
+                let base = self.public_base(request).unwrap_or_default();
+                let location = object_url(&base, order.object.as_str());
+                let names = S3Names { bucket: self.bucket.clone(), location };
+                Ok(Reply::Multipart(order, done, names))
             }
             Action::List(order) => {
                 let page = listing::list(self.storage.as_ref(), &order).await?;
                 Ok(Reply::Listing(order, page))
             }
         }
+    }
+
+    /// The origins of other pages let in by CORS.
+    #[must_use]
+    pub fn allowed_origins(&self) -> &AllowedOrigins {
+        &self.allowed_origins
     }
 
     /// How callers are authenticated.
@@ -220,7 +250,7 @@ impl Gateway {
     /// when each request's `Host` decides.
     #[must_use]
     pub fn links_base(&self) -> Option<Option<&str>> {
-        self.links.as_ref().map(|links| links.base_url.as_deref())
+        self.links.as_ref().map(|_| self.base_url.as_deref())
     }
 
     /// Whether links are named by the request's `Host` header: share links
@@ -247,10 +277,16 @@ impl Gateway {
         self.links.as_ref().ok_or(GatewayError::LinksDisabled)
     }
 
-    /// Where minted links lead: the configured base URL, else the front
-    /// door's, else the request's `Host`.
+    /// Where minted links lead.
     fn link_base(&self, request: &Parts) -> Result<String, GatewayError> {
-        if let Some(url) = &self.links()?.base_url {
+        self.links()?;
+        self.public_base(request)
+    }
+
+    /// The gateway's URL as its clients know it: the configured base URL,
+    /// else the front door's, else the request's `Host`.
+    fn public_base(&self, request: &Parts) -> Result<String, GatewayError> {
+        if let Some(url) = &self.base_url {
             return Ok(url.clone());
         }
         if let Some(PublicBaseUrl(url)) = request.extensions.get::<PublicBaseUrl>() {
@@ -280,17 +316,14 @@ fn is_authority(host: &str) -> bool {
 /// The router: the catch-all handler, request ids, the access log and CORS.
 pub fn app(gateway: Arc<Gateway>) -> Router {
     let exposed = [REQUEST_ID, header::ETAG, header::RETRY_AFTER, header::WWW_AUTHENTICATE];
-    let cors = crate::cors::layer(&gateway.allowed_origins, &[], exposed);
+    let origins = gateway.allowed_origins.clone();
     let router = Router::new()
         .fallback(handler::handle)
         .with_state(gateway.clone())
         .layer(axum::middleware::from_fn_with_state(gateway, access_log::log))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, access_log::RequestIds));
-    match cors {
-        Some(cors) => router.layer(cors),
-        None => router,
-    }
+    crate::cors::apply(router, "the gateway", &origins, &[], exposed)
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use crate::core::checksum::{Checksum, ChecksumAlgorithm};
 use crate::core::grant::Grant;
 use crate::core::{Delivery, ListOrder, MultipartOrder, PresignOrder};
 use crate::signing::PresignedUrl;
-use crate::wire::{self, s3};
+use crate::wire::{self, S3Names, s3};
 
 /// What a request was answered with, before rendering.
 #[derive(Debug)]
@@ -30,8 +30,8 @@ pub enum Reply {
         /// What it allows.
         grant: Grant,
     },
-    /// A multipart step done against storage.
-    Multipart(MultipartOrder, MultipartDone),
+    /// A multipart step done against storage, and what S3's XML names besides.
+    Multipart(MultipartOrder, MultipartDone, S3Names),
 }
 
 impl Reply {
@@ -51,9 +51,9 @@ impl Reply {
                 let logged = Logged { key: grant.key.as_str().to_owned() };
                 (share_link(request, url, &grant), logged)
             }
-            Self::Multipart(order, done) => {
+            Self::Multipart(order, done, names) => {
                 let logged = Logged { key: order.key.as_str().to_owned() };
-                (multipart(request, &order, done), logged)
+                (multipart(request, &order, done, &names), logged)
             }
         };
         response.extensions_mut().insert(logged);
@@ -95,16 +95,17 @@ fn share_link(request: &HeaderMap, url: String, grant: &Grant) -> Response {
     (StatusCode::CREATED, [cache], axum::Json(link)).into_response()
 }
 
-fn multipart(request: &HeaderMap, order: &MultipartOrder, done: MultipartDone) -> Response {
+fn multipart(request: &HeaderMap, order: &MultipartOrder, done: MultipartDone, names: &S3Names) -> Response {
     let key = order.object.as_str().to_owned();
     let json = wants_json(request);
     match done {
         MultipartDone::Aborted => StatusCode::NO_CONTENT.into_response(),
         MultipartDone::Created(upload) => {
             let started = wire::UploadStarted { key, upload_id: upload.as_str().to_owned() };
-            message(json, &started, &s3::InitiateMultipartUploadResult::from(&started))
+            message(json, &started, &s3::InitiateMultipartUploadResult::new(&started, names))
         }
-        MultipartDone::Parts(parts) => {
+        MultipartDone::Parts { upload, parts, page, truncated } => {
+            let next_part_number_marker = parts.last().map(|p| p.number).filter(|_| truncated);
             let parts = parts
                 .into_iter()
                 .map(|p| wire::StoredPart {
@@ -114,8 +115,9 @@ fn multipart(request: &HeaderMap, order: &MultipartOrder, done: MultipartDone) -
                     checksums: checksums(p.checksum.as_ref()),
                 })
                 .collect();
-            let list = wire::PartList { key, parts };
-            message(json, &list, &s3::ListPartsResult::from(&list))
+            let upload_id = upload.as_str().to_owned();
+            let list = wire::PartList { key, upload_id, parts, is_truncated: truncated, next_part_number_marker };
+            message(json, &list, &s3::ListPartsResult::new(&list, names, page.after, page.max_parts))
         }
         MultipartDone::Completed { etag, size, checksum, checksum_type } => {
             let done = wire::Completed {
@@ -125,7 +127,7 @@ fn multipart(request: &HeaderMap, order: &MultipartOrder, done: MultipartDone) -
                 checksums: checksums(checksum.as_ref()),
                 checksum_type: checksum.and(checksum_type).map(|t| t.name().to_owned()),
             };
-            message(json, &done, &s3::CompleteMultipartUploadResult::from(&done))
+            message(json, &done, &s3::CompleteMultipartUploadResult::new(&done, names))
         }
     }
 }

@@ -117,7 +117,7 @@ impl EmbeddedStore {
             tracing::error!(error = ?error, "the embedded store failed");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         });
-        let mut router = Router::new().fallback_service(service).layer(axum::middleware::from_fn(unsigned::refuse));
+        let router = Router::new().fallback_service(service).layer(axum::middleware::from_fn(unsigned::refuse));
         // Browsers reach the store after a cross-origin redirect, which makes
         // their `Origin` `null`; the store allows that besides the origins
         // configured for the gateway.
@@ -132,9 +132,7 @@ impl EmbeddedStore {
             HeaderName::from_static("x-amz-checksum-crc64nvme"),
             HeaderName::from_static("x-amz-checksum-type"),
         ];
-        if let Some(cors) = crate::cors::layer(allowed_origins, &origins, exposed) {
-            router = router.layer(cors);
-        }
+        let router = crate::cors::apply(router, "the embedded store", allowed_origins, &origins, exposed);
 
         let listeners = crate::http_server::bind(listen).await.context("the embedded store")?;
         // Every address serves the same port; the first (IPv4 before IPv6) names the store.

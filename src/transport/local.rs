@@ -30,7 +30,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let (listen, limits, metrics_listen) = (config.listen.clone(), config.server, config.metrics_listen);
     let listeners = http_server::bind(&listen).await?;
     let base = format!("http://{}", listeners[0].local_addr()?);
-    let started = super::start(config, &page_origins(&listeners)?, signalled(stopped.clone())).await?;
+    let page_origins = page_origins(&listeners, config.gateway.base_url.as_deref())?;
+    let started = super::start(config, &page_origins, signalled(stopped.clone())).await?;
     let gateway = Arc::new(started.gateway);
     let metrics = match metrics_listen {
         Some(address) => Some(observe::serve(address, gateway.clone(), stopped.clone(), limits.header_timeout).await?),
@@ -56,9 +57,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The origins the gateway's page is served from: each address it listens
-/// on, and `localhost` for loopback ones.
-fn page_origins(listeners: &[TcpListener]) -> anyhow::Result<Vec<HeaderValue>> {
+/// The origins the gateway's page is served from, which the embedded store
+/// lets in: each address it listens on, `localhost` for loopback ones, and
+/// the `--base-url` a front door serves it at. A static list: never taken
+/// from a request's `Host`, which anyone can set.
+fn page_origins(listeners: &[TcpListener], base_url: Option<&str>) -> anyhow::Result<Vec<HeaderValue>> {
     let mut origins = Vec::new();
     for listener in listeners {
         let address = listener.local_addr()?;
@@ -67,8 +70,19 @@ fn page_origins(listeners: &[TcpListener]) -> anyhow::Result<Vec<HeaderValue>> {
             origins.push(format!("http://localhost:{}", address.port()));
         }
     }
+    origins.extend(base_url.and_then(origin_of));
     origins.dedup();
     Ok(origins.iter().filter_map(|origin| HeaderValue::from_str(origin).ok()).collect())
+}
+
+/// `scheme://host[:port]` of a validated URL, as a browser writes its `Origin`
+/// (no default port).
+fn origin_of(url: &str) -> Option<String> {
+    let uri: http::Uri = url.parse().ok()?;
+    let (scheme, authority) = (uri.scheme_str()?, uri.authority()?);
+    let default_port = matches!((scheme, authority.port_u16()), ("http", Some(80)) | ("https", Some(443)));
+    let host = if default_port { authority.host() } else { authority.as_str() };
+    Some(format!("{scheme}://{}", host.to_ascii_lowercase()))
 }
 
 /// What the gateway is, and two commands that work against it as configured.
@@ -90,8 +104,9 @@ fn banner(base: &str, storage: &str, gateway: &Gateway, metrics: Option<SocketAd
     };
     let metrics = metrics.map(|bound| format!("\n  metrics:  http://{bound}/metrics (and /healthz, /readyz)"));
     let metrics = metrics.unwrap_or_default();
+    let origins = crate::cors::describe(gateway.allowed_origins());
     format!(
-        "presign-gateway listening on {base}\n  storage: {storage}{metrics}\n  auth: {auth}\n  share links: {links}\n  upload:   {curl} --upload-file ./hello.txt {base}/hello.txt\n  download: {curl} {base}/hello.txt"
+        "presign-gateway listening on {base}\n  storage: {storage}{metrics}\n  auth: {auth}\n  share links: {links}\n  pages from other origins: {origins}\n  upload:   {curl} --upload-file ./hello.txt {base}/hello.txt\n  download: {curl} {base}/hello.txt"
     )
 }
 
@@ -134,4 +149,27 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::origin_of;
+
+    #[test]
+    fn a_base_url_has_the_origin_a_browser_sends() {
+        let cases = [
+            ("https://files.example.com", Some("https://files.example.com")),
+            (
+                "https://abc.execute-api.eu-west-1.amazonaws.com/prod",
+                Some("https://abc.execute-api.eu-west-1.amazonaws.com"),
+            ),
+            ("https://Files.Example.com:443/x", Some("https://files.example.com")),
+            ("http://127.0.0.1:8080/", Some("http://127.0.0.1:8080")),
+            ("http://h:80", Some("http://h")),
+            ("/relative", None),
+        ];
+        for (url, origin) in cases {
+            assert_eq!(origin_of(url).as_deref(), origin, "{url}");
+        }
+    }
 }

@@ -40,7 +40,7 @@ pub async fn start(
     page_origins: &[HeaderValue],
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<Started> {
-    let Config { store, mut gateway, share_keys_secret, base_url, server, storage_timeout, .. } = config;
+    let Config { store, mut gateway, share_keys_secret, server, storage_timeout, .. } = config;
     let region = match &store {
         StoreConfig::External { region, .. } => region.as_deref(),
         StoreConfig::Embedded(_) => None,
@@ -48,7 +48,7 @@ pub async fn start(
     let mut sdk = None;
     if let Some(arn) = &share_keys_secret {
         let loaded = sdk.insert(aws::sdk_config(region).await);
-        gateway.links = Some(Links { keys: aws::share_keys_from_secret(loaded, arn).await?, base_url });
+        gateway.links = Some(Links { keys: aws::share_keys_from_secret(loaded, arn).await? });
     }
     match &store {
         StoreConfig::External { endpoint, public_url, bucket, .. } => {
