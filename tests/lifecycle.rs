@@ -168,16 +168,19 @@ fn signed(url: &str) -> (String, SystemTime) {
     (param("X-Amz-Security-Token"), signed_at + Duration::from_secs(expires))
 }
 
-#[test]
-fn rotating_credentials_are_refreshed_and_never_outlived() {
-    let scratch = scratch_dir("rotation");
-    let store = Store::start_in(scratch.join("data"), &[]);
-
-    // Credentials that live four minutes: less than a URL (five), inside the refresh margin.
-    let issued = Arc::new(Mutex::new(Issued { lifetime: Duration::from_secs(240), tokens: Vec::new() }));
+/// A gateway on `store` whose credentials come from `issued` through the
+/// container credentials endpoint, signing URLs of `expires` seconds: the
+/// process, its URL and its metrics port's.
+fn on_container_credentials(
+    scratch: &std::path::Path,
+    store: &Store,
+    issued: &Arc<Mutex<Issued>>,
+    expires: u64,
+) -> (Server, String, String) {
     let endpoint = credentials_endpoint(issued.clone());
     let mut command = binary();
-    command.args(["serve", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--expires", "300"]);
+    command.args(["serve", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"]);
+    command.args(["--expires", &expires.to_string()]);
     command.args(["--endpoint", &store.url, "--bucket", "presign-gateway", "--region", "us-east-1"]);
     for name in [
         "AWS_ACCESS_KEY_ID",
@@ -194,9 +197,43 @@ fn rotating_credentials_are_refreshed_and_never_outlived() {
     }
     command.env("AWS_CONFIG_FILE", scratch.join("no-config")).env("AWS_SHARED_CREDENTIALS_FILE", scratch.join("none"));
     command.env("AWS_EC2_METADATA_DISABLED", "true").env("AWS_CONTAINER_CREDENTIALS_FULL_URI", &endpoint);
-    let (_gateway, banner) = Server::spawn_until(command, "presign-gateway listening on ", "  download:");
+    let (gateway, banner) = Server::spawn_until(command, "presign-gateway listening on ", "  download:");
     let url = banner[0].trim_start_matches("presign-gateway listening on ").to_owned();
-    let metrics = metrics_base(&banner);
+    (gateway, url, metrics_base(&banner))
+}
+
+/// Readiness asks the signer's own rule: with credentials that live exactly
+/// as long as a URL (one hour each, as Lambda's and ECS's do), every URL is
+/// signed (shortened to fit), so `/readyz` says ready throughout, while the
+/// credentials are refreshed under it.
+#[test]
+fn readiness_holds_while_credentials_as_long_as_a_url_rotate() {
+    let scratch = scratch_dir("ready-rotation");
+    let store = Store::start_in(scratch.join("data"), &[]);
+    for lifetime in [3600, 300] {
+        let issued = Arc::new(Mutex::new(Issued { lifetime: Duration::from_secs(lifetime), tokens: Vec::new() }));
+        let (_gateway, url, metrics) = on_container_credentials(&scratch, &store, &issued, lifetime);
+        for _ in 0..5 {
+            assert_eq!(curl_status(&[&format!("{metrics}/readyz")]), (200, "ready\n".to_owned()), "{lifetime} s");
+            let (token, ends) = signed(&location("GET", &format!("{url}/any.txt")));
+            let expiry = issued.lock().unwrap().tokens.iter().find(|(t, _)| *t == token).map(|(_, e)| *e);
+            assert!(expiry.is_some_and(|expiry| ends <= expiry), "a URL outlives {token}");
+        }
+        // Credentials of five minutes with five-minute URLs are due at every request: they rotated.
+        if lifetime == 300 {
+            assert!(issued.lock().unwrap().tokens.len() > 2, "credentials were not refreshed");
+        }
+    }
+}
+
+#[test]
+fn rotating_credentials_are_refreshed_and_never_outlived() {
+    let scratch = scratch_dir("rotation");
+    let store = Store::start_in(scratch.join("data"), &[]);
+
+    // Credentials that live four minutes: less than a URL (five), inside the refresh margin.
+    let issued = Arc::new(Mutex::new(Issued { lifetime: Duration::from_secs(240), tokens: Vec::new() }));
+    let (_gateway, url, metrics) = on_container_credentials(&scratch, &store, &issued, 300);
     let expiry_of = |token: &str| {
         let issued = issued.lock().unwrap();
         issued.tokens.iter().find(|(t, _)| t == token).unwrap_or_else(|| panic!("{token} was never issued")).1
@@ -217,9 +254,8 @@ fn rotating_credentials_are_refreshed_and_never_outlived() {
     }
     let numbers: Vec<usize> = tokens.iter().map(|t| t.trim_start_matches("generation-").parse().unwrap()).collect();
     assert!(numbers.windows(2).all(|w| w[0] < w[1]), "credentials were not refreshed: {tokens:?}");
-    let (status, body) = curl_status(&[&format!("{metrics}/readyz")]);
-    assert_eq!(status, 503, "credentials shorter than a URL must not be ready: {body}");
-    assert!(body.contains("expire in"), "{body}");
+    // URLs are shortened to fit the credentials, so the gateway serves: ready.
+    assert_eq!(curl_status(&[&format!("{metrics}/readyz")]), (200, "ready\n".to_owned()));
 
     // The source now hands out hour-long credentials: the next request takes
     // them, and later ones keep them (no fetch per request), with full-length URLs.

@@ -594,6 +594,39 @@ async fn folders_are_listed_page_by_page_as_the_client_names_them() {
 
     let (status, _, body) = send(router(), request(Method::GET, "/?limit=5000").body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, _, body) =
+        send(router(), request(Method::GET, "/?after=not-ours!").body(Body::empty()).unwrap()).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::BAD_REQUEST, "after= takes the `next` cursor of the page before, as the gateway gave it\n")
+    );
+}
+
+/// The cursor is the gateway's own: where the page ended, relative to the
+/// folder, never storage's token (which may carry the key prefix, as this
+/// storage double's does), and it pages past a folder without listing it twice.
+#[tokio::test]
+async fn listing_cursors_name_nothing_above_the_folder() {
+    let storage = Arc::new(MemoryStorage::default());
+    for key in ["hidden-prefix/a.txt", "hidden-prefix/b/1.txt", "hidden-prefix/b/2.txt", "hidden-prefix/c.txt"] {
+        storage.put_object(key, 1, &[]);
+    }
+    let mut policy = Policy::new(Duration::from_secs(300));
+    policy.prefix = presign_gateway::core::key::KeyPrefix::new("hidden-prefix").unwrap();
+    let router = || on(&storage, policy.clone());
+    let mut seen = Vec::new();
+    let mut uri = "/?limit=1".to_owned();
+    loop {
+        let (status, _, page) = json(router(), request(Method::GET, &uri).body(Body::empty()).unwrap()).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        seen.extend(page["objects"].as_array().unwrap().iter().map(|o| o["key"].as_str().unwrap().to_owned()));
+        seen.extend(page["folders"].as_array().unwrap().iter().map(|f| f.as_str().unwrap().to_owned()));
+        let Some(next) = page["next"].as_str() else { break };
+        let decoded = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, next).unwrap();
+        assert!(!String::from_utf8_lossy(&decoded).contains("hidden"), "the cursor names the prefix: {next}");
+        uri = format!("/?limit=1&after={next}");
+    }
+    assert_eq!(seen, ["a.txt", "b/", "c.txt"]);
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use http::Method;
 
 use super::checksum::{Checksum, ChecksumSpec, ChecksumType};
+use super::cursor::Cursor;
 use super::grant::{Grant, Methods};
 use super::key::{Folder, ObjectKey};
 use super::multipart::{PartPage, UploadId};
@@ -163,7 +164,7 @@ pub struct ListOrder {
     /// The most entries to answer with.
     pub limit: u16,
     /// Where the page starts: the cursor of the page before.
-    pub after: Option<String>,
+    pub after: Option<Cursor>,
     /// Whether to add each object's metadata (one `HEAD` each).
     pub metadata: bool,
 }

@@ -4,6 +4,7 @@
 //! Owners only: a share link opens one file and lists nothing.
 
 use super::ListOrder;
+use super::cursor::Cursor;
 use super::key::Folder;
 use super::policy::{Caller, Policy};
 use super::query::Query;
@@ -26,7 +27,7 @@ pub fn list(folder: Folder, query: &Query, caller: Caller<'_>, policy: &Policy) 
             text.parse::<u16>().ok().filter(|n| (1..=MAX_PAGE).contains(n)).ok_or(Rejection::Limit)?.min(most)
         }
     };
-    let after = query.after.clone().filter(|cursor| !cursor.is_empty());
+    let after = query.after.as_deref().filter(|cursor| !cursor.is_empty()).map(Cursor::parse).transpose()?;
     Ok(ListOrder {
         prefix: policy.scope(tenant).storage_prefix(&folder)?,
         folder,
@@ -59,9 +60,11 @@ mod tests {
         let owner = Caller::Owner(Some(&acme));
         let top = listed("/", None, owner).unwrap();
         assert_eq!((top.folder.as_str(), top.prefix.as_str(), top.limit), ("", "up/tenants/acme/", 1000));
-        let photos = listed("/photos/2024/", Some("limit=10&after=abc"), owner).unwrap();
+        let after = Cursor::Object("b.jpg".into());
+        let photos = listed("/photos/2024/", Some(&format!("limit=10&after={}", after.token())), owner).unwrap();
         assert_eq!(photos.prefix.as_str(), "up/tenants/acme/photos/2024/");
-        assert_eq!((photos.limit, photos.after.as_deref(), photos.metadata), (10, Some("abc"), false));
+        assert_eq!((photos.limit, photos.after, photos.metadata), (10, Some(after), false));
+        assert_eq!(listed("/", Some("after=abc!"), owner), Err(Rejection::Cursor));
         let titled = listed("/photos/", Some("metadata&limit=500"), owner).unwrap();
         assert_eq!((titled.limit, titled.metadata), (100, true));
         assert_eq!(listed("/a%20b/", None, Caller::Owner(None)).unwrap().prefix.as_str(), "up/a b/");

@@ -12,6 +12,7 @@
 pub mod action;
 pub mod checksum;
 pub mod completion;
+pub mod cursor;
 pub mod download;
 pub mod grant;
 pub mod key;

@@ -114,6 +114,9 @@ pub enum Rejection {
     /// A part number out of S3's range.
     #[error("partNumber must be a whole number from 1 to 10000")]
     PartNumber,
+    /// An `after=` this gateway did not hand out.
+    #[error("after= takes the `next` cursor of the page before, as the gateway gave it")]
+    Cursor,
     /// A part list's page asked for out of range.
     #[error(
         "max-parts must be a whole number from 1 (pages hold at most 1000), part-number-marker one from 0 to 10000"

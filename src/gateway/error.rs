@@ -94,6 +94,7 @@ impl GatewayError {
                 | Rejection::UploadId
                 | Rejection::PartNumber
                 | Rejection::PartPage
+                | Rejection::Cursor
                 | Rejection::MultipartUsage(_)
                 | Rejection::Completion(_)
                 | Rejection::InvalidPart(_)
@@ -137,7 +138,11 @@ impl GatewayError {
         match self {
             Self::Storage(StorageError::Refused { code, status, .. }) if self.status().as_u16() == *status => code,
             Self::Rejected(
-                Rejection::UploadId | Rejection::PartNumber | Rejection::PartPage | Rejection::RepeatedParameter(_),
+                Rejection::UploadId
+                | Rejection::PartNumber
+                | Rejection::PartPage
+                | Rejection::Cursor
+                | Rejection::RepeatedParameter(_),
             ) => "InvalidArgument",
             Self::Rejected(Rejection::Completion(_)) => "MalformedXML",
             Self::Rejected(Rejection::InvalidPart(_)) => "InvalidPart",

@@ -1,12 +1,17 @@
-//! Whether the gateway can serve: it has credentials that live at least as
-//! long as the URLs it signs, and storage answers them. Asked by the local
-//! server's `/readyz`.
+//! Whether the gateway can serve: it can sign a URL now, by the signer's own
+//! rule (credentials, not expired: the signer shortens a URL to fit them),
+//! and storage answers them. Asked by the local server's `/readyz`.
+//!
+//! Readiness asks no more than the signer does: the credentials cache
+//! refreshes short-lived credentials at half their lifetime, so credentials
+//! always outlived by `--expires` (one-hour credentials, `--expires 3600`)
+//! still sign every request, and a load balancer must keep sending traffic.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use super::Gateway;
 use crate::core::key::ObjectKey;
-use crate::signing::CredentialsUnavailable;
+use crate::signing::{self, CredentialsUnavailable, SignError};
 use crate::storage::StorageError;
 
 /// The key storage is asked about (under the key prefix, outside every
@@ -20,14 +25,9 @@ pub enum NotReady {
     /// No credentials to sign with.
     #[error(transparent)]
     Credentials(#[from] CredentialsUnavailable),
-    /// The credentials expire before a URL signed now would.
-    #[error("the signing credentials expire in {left:?}, before a URL signed now ({needed:?})")]
-    ExpireTooSoon {
-        /// What the credentials have left.
-        left: Duration,
-        /// The URL lifetime.
-        needed: Duration,
-    },
+    /// No URL could be signed now: the credentials have expired and could not be refreshed.
+    #[error(transparent)]
+    Signing(#[from] SignError),
     /// The probe key cannot be placed under the key prefix.
     #[error("the key prefix leaves no room for the readiness probe's key")]
     ProbeKey,
@@ -37,17 +37,11 @@ pub enum NotReady {
 }
 
 impl Gateway {
-    /// Checks the credentials, then asks storage about [`PROBE_KEY`] (a
-    /// `HeadObject` the gateway's role may make; a 404 is an answer).
+    /// Checks that a URL could be signed now, then asks storage about
+    /// [`PROBE_KEY`] (a `HeadObject` the gateway's role may make; a 404 is an answer).
     pub async fn ready(&self) -> Result<(), NotReady> {
         let credentials = self.credentials.get().await?;
-        let needed = self.policy.expires_in;
-        if let Some(expiry) = credentials.expiry() {
-            let left = expiry.duration_since(SystemTime::now()).unwrap_or_default();
-            if left < needed {
-                return Err(NotReady::ExpireTooSoon { left, needed });
-            }
-        }
+        signing::lifetime(self.policy.expires_in, &credentials, SystemTime::now())?;
         let probe = ObjectKey::new(PROBE_KEY.to_owned()).map_err(|_| NotReady::ProbeKey)?;
         let key = self.policy.scope(None).storage_key(&probe).map_err(|_| NotReady::ProbeKey)?;
         self.storage.probe(&key).await?;

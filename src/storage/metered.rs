@@ -63,8 +63,13 @@ impl Storage for Metered {
         self.timed("AbortMultipartUpload", self.inner.abort(key, upload)).await
     }
 
-    async fn list(&self, prefix: &StoragePrefix, after: Option<&str>, limit: u16) -> Result<Listing, StorageError> {
-        self.timed("ListObjectsV2", self.inner.list(prefix, after, limit)).await
+    async fn list(
+        &self,
+        prefix: &StoragePrefix,
+        start_after: Option<&str>,
+        limit: u16,
+    ) -> Result<Listing, StorageError> {
+        self.timed("ListObjectsV2", self.inner.list(prefix, start_after, limit)).await
     }
 
     async fn metadata(&self, key: &str) -> Result<Vec<(String, String)>, StorageError> {

@@ -55,8 +55,8 @@ pub struct Listing {
     pub objects: Vec<ListedObject>,
     /// The folders directly in it, ending in `/`.
     pub folders: Vec<String>,
-    /// Where the next page starts, if there is one.
-    pub next: Option<String>,
+    /// Whether more entries follow this page.
+    pub truncated: bool,
 }
 
 /// An object in a listing.
@@ -95,9 +95,14 @@ pub trait Storage: Send + Sync + fmt::Debug {
     async fn abort(&self, key: &StorageKey, upload: &UploadId) -> Result<(), StorageError>;
 
     /// `ListObjectsV2` of `prefix` with the delimiter `/`: at most `limit`
-    /// entries, from `after` (the `next` of the page before). Storage lists
-    /// only keys under `prefix`, whatever `after` says.
-    async fn list(&self, prefix: &StoragePrefix, after: Option<&str>, limit: u16) -> Result<Listing, StorageError>;
+    /// entries, those after the key `start_after` when given. Storage lists
+    /// only keys under `prefix`, whatever `start_after` says.
+    async fn list(
+        &self,
+        prefix: &StoragePrefix,
+        start_after: Option<&str>,
+        limit: u16,
+    ) -> Result<Listing, StorageError>;
 
     /// `HeadObject`'s `x-amz-meta-*` metadata (names without the prefix).
     async fn metadata(&self, key: &str) -> Result<Vec<(String, String)>, StorageError>;

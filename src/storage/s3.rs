@@ -206,7 +206,12 @@ impl Storage for S3Storage {
         Ok(())
     }
 
-    async fn list(&self, prefix: &StoragePrefix, after: Option<&str>, limit: u16) -> Result<Listing, StorageError> {
+    async fn list(
+        &self,
+        prefix: &StoragePrefix,
+        start_after: Option<&str>,
+        limit: u16,
+    ) -> Result<Listing, StorageError> {
         let page = self
             .client
             .list_objects_v2()
@@ -214,7 +219,7 @@ impl Storage for S3Storage {
             .prefix(prefix.as_str())
             .delimiter("/")
             .max_keys(i32::from(limit))
-            .set_continuation_token(after.map(str::to_owned))
+            .set_start_after(start_after.map(str::to_owned))
             .send()
             .await
             .map_err(|e| self.error(e))?;
@@ -231,9 +236,7 @@ impl Storage for S3Storage {
             })
             .collect();
         let folders = page.common_prefixes().iter().filter_map(|p| p.prefix().map(str::to_owned)).collect();
-        let next =
-            page.is_truncated().unwrap_or(false).then(|| page.next_continuation_token().map(str::to_owned)).flatten();
-        Ok(Listing { objects, folders, next })
+        Ok(Listing { objects, folders, truncated: page.is_truncated().unwrap_or(false) })
     }
 
     async fn metadata(&self, key: &str) -> Result<Vec<(String, String)>, StorageError> {

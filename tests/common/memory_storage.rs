@@ -138,7 +138,12 @@ impl Storage for MemoryStorage {
 
     /// Lists as S3 does with the delimiter `/`, paging by the last entry's
     /// name (`after`), and only under `prefix`.
-    async fn list(&self, prefix: &StoragePrefix, after: Option<&str>, limit: u16) -> Result<Listing, StorageError> {
+    async fn list(
+        &self,
+        prefix: &StoragePrefix,
+        start_after: Option<&str>,
+        limit: u16,
+    ) -> Result<Listing, StorageError> {
         self.check()?;
         let state = self.state.lock().unwrap();
         let mut entries: Vec<(String, Option<ListedObject>)> = Vec::new();
@@ -151,15 +156,14 @@ impl Storage for MemoryStorage {
                 (key.clone(), Some(object))
             };
             if entries.last().is_none_or(|(last, _)| *last != entry.0)
-                && after.is_none_or(|after| entry.0.as_str() > after)
+                && start_after.is_none_or(|after| key.as_str() > after)
             {
                 entries.push(entry);
             }
         }
-        let more = entries.len() > usize::from(limit);
+        let truncated = entries.len() > usize::from(limit);
         entries.truncate(usize::from(limit));
-        let next = more.then(|| entries.last().map(|(name, _)| name.clone())).flatten();
-        let mut listing = Listing { next, ..Listing::default() };
+        let mut listing = Listing { truncated, ..Listing::default() };
         for (name, object) in entries {
             match object {
                 Some(object) => listing.objects.push(object),
