@@ -17,11 +17,13 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use tracing::{Event, Level, Subscriber};
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::{self, FilterExt};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
+use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::{EnvFilter, Layer};
 
 use crate::cli::LogFormat;
 use crate::config::{LogConfig, LogWriter};
@@ -103,9 +105,34 @@ impl<W: Write + Send + 'static> Batched<W> {
     }
 }
 
-/// Targets that are silenced whatever the filter says, because at debug or
-/// trace level they print presigned request URIs or what was signed.
-const SILENCED: [&str; 3] = ["s3s=off", "s3s_fs=off", "aws_sigv4=off"];
+/// Targets dropped whatever the filter says, because they print presigned
+/// request URIs or what was signed (s3s's request lines, aws-sigv4's
+/// canonical requests), or, below `warn`, the SDK's and HTTP stack's own
+/// requests with their query strings (upload ids). A filter directive cannot
+/// bring them back: `s3s::service=debug` is more specific than `s3s=off`, so
+/// they are dropped by a filter of their own, not by directives.
+fn silenced(metadata: &tracing::Metadata<'_>) -> bool {
+    let target = metadata.target();
+    let under = |crate_name: &str| {
+        target.strip_prefix(crate_name).is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
+    };
+    let always = ["s3s", "s3s_fs", "aws_sigv4"];
+    let below_warn = [
+        "aws_smithy_runtime",
+        "aws_smithy_runtime_api",
+        "aws_smithy_http",
+        "aws_smithy_http_client",
+        "aws_sdk_s3",
+        "aws_sdk_secretsmanager",
+        "hyper",
+        "hyper_util",
+        "reqwest",
+        "h2",
+        "rustls",
+    ];
+    always.iter().any(|name| under(name))
+        || (*metadata.level() > Level::WARN && below_warn.iter().any(|name| under(name)))
+}
 
 /// Installs the global subscriber, writing to standard error. The filter
 /// was validated with the config.
@@ -136,16 +163,15 @@ fn formatted<W>(log: &LogConfig, writer: W, ansi: bool) -> Box<dyn Subscriber + 
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
-    let mut filter = EnvFilter::try_new(&log.filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    for directive in SILENCED {
-        if let Ok(directive) = directive.parse() {
-            filter = filter.add_directive(directive);
-        }
-    }
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer);
+    let filter = EnvFilter::try_new(&log.filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = filter.and(filter::filter_fn(|metadata| !silenced(metadata)));
+    let layer = tracing_subscriber::fmt::layer().with_writer(writer);
     match log.format {
-        LogFormat::Json => Box::new(builder.json().with_current_span(false).with_span_list(false).finish()),
-        LogFormat::Text => Box::new(builder.with_ansi(ansi).finish()),
+        LogFormat::Json => {
+            let layer = layer.json().with_current_span(false).with_span_list(false);
+            Box::new(tracing_subscriber::registry().with(layer.with_filter(filter)))
+        }
+        LogFormat::Text => Box::new(tracing_subscriber::registry().with(layer.with_ansi(ansi).with_filter(filter))),
     }
 }
 

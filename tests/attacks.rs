@@ -28,8 +28,7 @@ fn tenanted(name: &str, extra: &[&str]) -> Gateway {
 }
 
 fn hs(alg: Algorithm, sub: &Value) -> String {
-    let exp = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() + 600;
-    let claims = json!({ "sub": sub, "exp": exp });
+    let claims = json!({ "sub": sub, "exp": in_ten_minutes() });
     encode(&Header::new(alg), &claims, &EncodingKey::from_secret(JWT_SECRET.as_bytes())).unwrap()
 }
 
@@ -245,6 +244,30 @@ fn tokens_mean_one_thing() {
     let as_text = bearer("42");
     assert_eq!(curl_status(&["-L", "-H", &as_number, "-T", file.to_str().unwrap(), &gateway.at("n.txt")]).0, 200);
     assert_eq!(curl_status(&["-L", "-H", &as_text, "-o", "/dev/null", &gateway.at("n.txt")]).0, 200);
+    // Numbers past 64 bits are one float to serde_json: 2^64 and 2^64 + 1 would
+    // share a folder, so a numeric subject that is not a whole 64-bit number names none.
+    for sub in ["18446744073709551616", "18446744073709551617", "4.2e1"] {
+        let auth =
+            format!("Authorization: Bearer {}", hs_raw(&format!(r#"{{"sub":{sub},"exp":{}}}"#, in_ten_minutes())));
+        let (status, body) = curl_status(&["-L", "-H", &auth, "-T", file.to_str().unwrap(), &gateway.at("big.txt")]);
+        assert_eq!(status, 403, "{sub}: {body}");
+        assert!(body.contains("not a whole one within 64 bits"), "{body}");
+    }
+}
+
+fn in_ten_minutes() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() + 600
+}
+
+/// An HS256 token whose claims are `payload` as written (JSON numbers that
+/// serde_json would not write back the same).
+fn hs_raw(payload: &str) -> String {
+    use base64::Engine as _;
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let signed = format!("{}.{}", b64(br#"{"alg":"HS256","typ":"JWT"}"#), b64(payload.as_bytes()));
+    let key = EncodingKey::from_secret(JWT_SECRET.as_bytes());
+    let signature = jsonwebtoken::crypto::sign(signed.as_bytes(), &key, Algorithm::HS256).unwrap();
+    format!("{signed}.{signature}")
 }
 
 #[test]
@@ -339,4 +362,20 @@ fn storage_refuses_headers_the_url_did_not_sign() {
     assert_eq!(put(&[]).0, 200);
     let (_, headers) = curl_status(&["-I", "-L", &gateway.at("u.txt")]);
     assert!(headers.contains("x-amz-meta-title: t"), "{headers}");
+}
+
+/// `--allowed-types 'image/*'` admits one media type of that kind, read as
+/// RFC 9110 writes it, not any text that starts with `image/`.
+#[test]
+fn only_a_real_media_type_passes_the_type_rule() {
+    let gateway = Gateway::start("types-exactly", &["--allowed-types", "image/*"]);
+    for declared in ["image/png, text/html", "image/../../text/html", "image/", "image/png; x=\"open"] {
+        let header = format!("Content-Type: {declared}");
+        let (status, body) =
+            curl_status(&["-X", "PUT", "-H", &header, "--data-binary", "abc", "-o", "/dev/null", &gateway.at("p.png")]);
+        assert_eq!(status, 415, "{declared}: {body}");
+    }
+    let fine =
+        ["-X", "PUT", "-H", "Content-Type: image/png; name=\"a;b\"", "--data-binary", "abc", &gateway.at("p.png")];
+    assert_eq!(curl_status(&fine).0, 307);
 }

@@ -31,13 +31,17 @@ pub enum AuthError {
     /// Authenticated, but the claim cannot name a tenant: 403.
     #[error("the identity's tenant is not usable: {0}")]
     BadTenant(#[from] TenantError),
+    /// A numeric claim that is not a whole number within 64 bits, which no
+    /// two tokens could be told apart by once read as a float: 403.
+    #[error("the identity's `{0}` claim is a number but not a whole one within 64 bits, so it names no tenant")]
+    TenantNumber(String),
 }
 
 impl AuthError {
     /// Whether the caller was authenticated (403) rather than not (401).
     #[must_use]
     pub fn is_forbidden(&self) -> bool {
-        matches!(self, Self::NoTenantClaim(_) | Self::BadTenant(_))
+        matches!(self, Self::NoTenantClaim(_) | Self::BadTenant(_) | Self::TenantNumber(_))
     }
 }
 
@@ -80,14 +84,22 @@ impl Authenticator {
     }
 }
 
-/// The tenant named by `claim`: a string as it is, a number as its decimal
-/// text. API Gateway's authorizers hand every claim over as a string, so
-/// `"sub": 42` and `"sub": "42"` are one tenant, whichever front door
-/// authenticated it.
+/// The tenant named by `claim`: a string as it is, a whole number as its
+/// decimal text. API Gateway's authorizers hand every claim over as a
+/// string, so `"sub": 42` and `"sub": "42"` are one tenant, whichever front
+/// door authenticated it. Any other number is refused: serde_json reads
+/// 18446744073709551616 and 18446744073709551617 as one float, and two
+/// identities must never share a folder. (serde_json's `arbitrary_precision`
+/// would keep them apart, but cargo unifies features, and it would change
+/// number parsing inside the Lambda crates too.)
 fn tenant(claims: &HashMap<String, Value>, claim: &str) -> Result<TenantId, AuthError> {
     let value = match claims.get(claim) {
         Some(Value::String(s)) => s.clone(),
-        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::Number(n)) => match (n.as_u64(), n.as_i64()) {
+            (Some(whole), _) => whole.to_string(),
+            (None, Some(negative)) => negative.to_string(),
+            (None, None) => return Err(AuthError::TenantNumber(claim.to_owned())),
+        },
         _ => return Err(AuthError::NoTenantClaim(claim.to_owned())),
     };
     Ok(TenantId::new(&value)?)
@@ -117,5 +129,11 @@ mod tests {
         assert_eq!(folder(json!(true)), Err(AuthError::NoTenantClaim("sub".into())));
         assert_eq!(folder(json!(null)), Err(AuthError::NoTenantClaim("sub".into())));
         assert_eq!(folder(json!(["a"])), Err(AuthError::NoTenantClaim("sub".into())));
+        assert_eq!(folder(json!(u64::MAX)), Ok(u64::MAX.to_string()));
+        assert_eq!(folder(json!(-7)), Ok("-7".to_owned()));
+        let read = |text: &str| serde_json::from_str::<Value>(text).unwrap();
+        for number in ["18446744073709551616", "18446744073709551617", "1.5", "1e3", "-9223372036854775809"] {
+            assert_eq!(folder(read(number)), Err(AuthError::TenantNumber("sub".into())), "{number}");
+        }
     }
 }

@@ -30,11 +30,13 @@ impl MediaTypes {
         self.0.is_empty()
     }
 
-    /// Whether `media_type` (its essence: parameters such as `; charset=` do
-    /// not count) is listed, itself or by its `type/*`.
+    /// Whether `media_type` is one RFC 9110 media type whose essence
+    /// (parameters such as `; charset=` do not count) is listed, itself or
+    /// by its `type/*`. Anything else is not: `image/png, text/html`,
+    /// `image/../text/html` and `image/` name no listed type.
     #[must_use]
     pub fn contains(&self, media_type: &str) -> bool {
-        let essence = essence(media_type);
+        let Some(essence) = parsed_essence(media_type) else { return false };
         let Some((kind, _)) = essence.split_once('/') else { return false };
         self.0.iter().any(|listed| match listed.strip_suffix("/*") {
             Some(listed_kind) => listed_kind == kind,
@@ -53,6 +55,55 @@ impl fmt::Display for MediaTypes {
 #[must_use]
 pub fn essence(media_type: &str) -> String {
     media_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase()
+}
+
+/// The essence of `declared` if it is one RFC 9110 media type: `type "/"
+/// subtype`, both tokens, then `*( OWS ";" OWS [ token "=" ( token /
+/// quoted-string ) ] )`.
+#[must_use]
+pub fn parsed_essence(declared: &str) -> Option<String> {
+    let end = declared.find(';').unwrap_or(declared.len());
+    let (kind, subtype) = declared[..end].trim_start().trim_end_matches([' ', '\t']).split_once('/')?;
+    (is_token(kind) && is_token(subtype) && parameters(&declared[end..])).then(|| essence(declared))
+}
+
+/// Whether `text` is RFC 9110 `parameters`, from the first `;` on.
+fn parameters(text: &str) -> bool {
+    let ows = |rest: &str| rest.trim_start_matches([' ', '\t']).to_owned();
+    let mut rest = text.to_owned();
+    loop {
+        rest = ows(&rest);
+        let Some(after) = rest.strip_prefix(';') else { return rest.is_empty() };
+        rest = ows(after);
+        if rest.is_empty() || rest.starts_with(';') {
+            continue;
+        }
+        let Some((name, value)) = rest.split_once('=') else { return false };
+        if !is_token(name) {
+            return false;
+        }
+        let Some(after_value) = parameter_value(value) else { return false };
+        rest = after_value.to_owned();
+    }
+}
+
+/// What follows a parameter's value (a token or a quoted string), if it is one.
+fn parameter_value(text: &str) -> Option<&str> {
+    if let Some(quoted) = text.strip_prefix('"') {
+        let mut escaped = false;
+        for (at, c) in quoted.char_indices() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => return Some(&quoted[at + 1..]),
+                c if c.is_control() && c != '\t' => return None,
+                _ => {}
+            }
+        }
+        return None;
+    }
+    let end = text.find(|c: char| !(c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c))).unwrap_or(text.len());
+    (end > 0).then(|| &text[end..])
 }
 
 /// RFC 9110 `token` characters.
@@ -79,6 +130,38 @@ mod tests {
         assert!(MediaTypes::default().is_empty() && !MediaTypes::default().contains("image/png"));
         for bad in ["html", "text/ html", "*/png", "/png", "text/"] {
             assert_eq!(types(&[bad]), Err(bad.to_owned()), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_declared_type_is_one_media_type_or_none() {
+        let images = types(&["image/*"]).unwrap();
+        let good = [
+            "image/png",
+            " image/png ",
+            "image/svg+xml; charset=utf-8",
+            "image/png;q=1;x=\"a;b, c\"",
+            "image/png ; a=\"\\\"\"",
+            "image/png;",
+        ];
+        for declared in good {
+            assert!(images.contains(declared), "{declared:?}");
+        }
+        let bad = [
+            "image/png, text/html",
+            "image/../../text/html",
+            "image/",
+            "image",
+            "image/png text/html",
+            "image/png; x",
+            "image/png; x=",
+            "image/png; x=\"open",
+            "image/png; x=a b",
+            "image/p\u{e9}ng",
+            "image /png",
+        ];
+        for declared in bad {
+            assert!(!images.contains(declared), "{declared:?}");
         }
     }
 }
