@@ -10,7 +10,9 @@
 // gateway never sees a file's body and a front door's body limit (6 MB
 // before Lambda, 1 MB before an ALB) does not matter. No dependencies, no
 // build step: the gateway serves this file at `/?module` with CORS, or copy
-// it from `src/gateway/page/gateway.js`.
+// it from `src/gateway/page/gateway.js`, or install that folder as the npm
+// package `presign-gateway`. Its types are gateway.d.ts, written by hand:
+// declare there what is exported here.
 
 const MiB = 1024 * 1024;
 /** Files up to this size go up in one presigned PUT; larger ones in parts. */
@@ -52,7 +54,7 @@ export function gateway(baseUrl, { getToken } = {}) {
       response = await fetch(base + target, { method, headers: sent, body, signal, cache: "no-store" });
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
-      throw new GatewayError(`cannot reach the gateway (${error.message})`, 0);
+      throw unreachable(base, error);
     }
     if (!response.ok) throw refusal(response.status, await response.text().catch(() => ""));
     return response;
@@ -71,6 +73,7 @@ export function gateway(baseUrl, { getToken } = {}) {
    * open it. Send every header of the answer but `content-length`.
    */
   async function presign(key, method = "GET", headers = {}, { download, signal } = {}) {
+    checkKey(key);
     const verb = method.toUpperCase();
     const query = [verb === "GET" ? "presign" : `presign=${verb}`];
     if (download) query.unshift(download === true ? "download" : `download=${encodeURIComponent(download)}`);
@@ -88,6 +91,7 @@ export function gateway(baseUrl, { getToken } = {}) {
    * the same file to the same key again and only the missing parts are sent.
    */
   async function upload(file, key, { metadata = {}, contentType, onProgress, signal, overwrite = true } = {}) {
+    checkKey(key);
     signal?.throwIfAborted();
     const object = {};
     const type = contentType ?? file.type;
@@ -107,6 +111,22 @@ export function gateway(baseUrl, { getToken } = {}) {
     return uploadParts(file, key, object, condition, onProgress, signal);
   }
 
+  /** Every part storage holds of `uploadId`, page after page as S3's ListParts answers. */
+  async function storedParts(key, uploadId, signal) {
+    const parts = [];
+    let marker = 0;
+    for (;;) {
+      const after = marker ? `&part-number-marker=${marker}` : "";
+      const page = await json("GET", `${path(key)}?uploadId=${encodeURIComponent(uploadId)}${after}`, { signal });
+      parts.push(...page.parts);
+      const next = page.next_part_number_marker;
+      // A marker that does not move on would ask for the same page forever;
+      // the parts not listed are merely sent again.
+      if (!page.is_truncated || !(next > marker)) return parts;
+      marker = next;
+    }
+  }
+
   async function uploadParts(file, key, object, condition, onProgress, signal) {
     const partSize = Math.max(PART_SIZE, Math.ceil(file.size / MAX_PARTS / MiB) * MiB);
     const count = Math.ceil(file.size / partSize);
@@ -116,8 +136,7 @@ export function gateway(baseUrl, { getToken } = {}) {
     let uploadId = memory.match?.partSize === partSize ? memory.match.uploadId : undefined;
     if (uploadId) {
       try {
-        const { parts } = await json("GET", `${path(key)}?uploadId=${encodeURIComponent(uploadId)}`, { signal });
-        for (const { part_number: n, size, etag } of parts) {
+        for (const { part_number: n, size, etag } of await storedParts(key, uploadId, signal)) {
           if (n <= count && size === sizeOf(n)) etags.set(n, etag);
         }
       } catch (error) {
@@ -203,8 +222,10 @@ export function gateway(baseUrl, { getToken } = {}) {
    */
   async function list(folder = "", { metadata = false, after, limit, signal } = {}) {
     const name = folder.replace(/^\/+/, "");
+    const segments = name.endsWith("/") ? name.slice(0, -1) : name;
+    if (segments !== "") checkSegments(segments);
     // `/%2F`, not `/`: behind API Gateway `GET /` is the page's own route.
-    const at = name === "" ? "/%2F" : path(name.endsWith("/") ? name : `${name}/`);
+    const at = name === "" ? "/%2F" : `${encodePath(segments)}/`;
     const query = [];
     if (limit != null) query.push(`limit=${limit}`);
     if (after) query.push(`after=${encodeURIComponent(after)}`);
@@ -221,6 +242,7 @@ export function gateway(baseUrl, { getToken } = {}) {
    * expires_at, max_size}`. `methods: "PUT"` (with `maxSize`) makes an upload link.
    */
   async function share(key, ttl = "7d", { methods, maxSize, signal } = {}) {
+    checkKey(key);
     const query = ["share", `ttl=${encodeURIComponent(ttl)}`];
     if (methods) query.push(`methods=${encodeURIComponent([methods].flat().join(","))}`);
     if (maxSize != null) query.push(`max_size=${maxSize}`);
@@ -229,6 +251,7 @@ export function gateway(baseUrl, { getToken } = {}) {
 
   /** Deletes `key` (storage answers success for a key that is not there). */
   async function remove(key, { signal } = {}) {
+    checkKey(key);
     const signed = await presign(key, "DELETE", {}, { signal });
     const response = await fetch(signed.url, { method: "DELETE", headers: storageHeaders(signed), signal });
     if (!response.ok) throw refusal(response.status, await response.text().catch(() => ""));
@@ -237,10 +260,50 @@ export function gateway(baseUrl, { getToken } = {}) {
   return { upload, list, share, remove, presign };
 }
 
-/** `key` as a URL path, each segment percent-encoded (the gateway decodes it once). */
+/**
+ * `key` as a URL path, each segment percent-encoded (the gateway decodes it
+ * once). Checked first: a `..` segment would be collapsed by the browser's
+ * URL parser and name another key.
+ */
 function path(key) {
-  return `/${key.split("/").map(encodeURIComponent).join("/")}`;
+  checkKey(key);
+  return encodePath(key);
 }
+
+function encodePath(name) {
+  return `/${name.split("/").map(encodeURIComponent).join("/")}`;
+}
+
+/**
+ * Throws the `GatewayError` (400) the gateway would answer for `key`, with its
+ * reason, so a bad key fails before any request. The gateway's 1,024-byte
+ * limit is left to it: it counts a key prefix and tenant folder this side
+ * cannot know.
+ */
+export function checkKey(key) {
+  if (typeof key !== "string") throw new TypeError(`a key is a string, not ${typeof key}`);
+  if (key === "") throw refused("the key is empty: name a file, as in /reports/2024.pdf");
+  checkSegments(key);
+}
+
+// The same rules in the same order as the gateway's (src/core/key.rs), and
+// its reasons word for word: tests/data/key-rules.json holds both to them.
+function checkSegments(name) {
+  try {
+    encodeURIComponent(name);
+  } catch {
+    throw refused("the key is not valid UTF-8 once percent-decoded"); // a lone surrogate
+  }
+  if (name.includes("\\")) throw refused("the key contains a backslash");
+  // Rust's `char::is_control`: the C0 and C1 controls and DEL.
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(name)) throw refused("the key contains a control character");
+  for (const segment of name.split("/")) {
+    if (segment === "") throw refused("the key has an empty path segment (`//`, or a `/` at the start or end)");
+    if (segment === "." || segment === "..") throw refused("the key has a `.` or `..` segment");
+  }
+}
+
+const refused = (reason) => new GatewayError(reason, 400);
 
 /** A metadata value as an HTTP header carries it: ASCII, `%` escaped. */
 export function encodeMetadata(value) {
@@ -262,13 +325,47 @@ function storageHeaders(signed) {
   return Object.entries(signed.headers).filter(([name]) => name !== "content-length" && name !== "host");
 }
 
-/** An error for a refused request: the gateway's text, or storage's XML `<Message>`. */
+/**
+ * An error for a refused request: the gateway's JSON `message` (its multipart
+ * routes, asked with `Accept: application/json`), storage's XML `<Message>`,
+ * or the gateway's one line of text (its other routes).
+ */
 function refusal(status, text) {
   const field = (name) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(text)?.[1];
   let reason = text.trim();
+  const message = reason.startsWith("{") ? jsonMessage(reason) : undefined;
   if (status === 412) reason = "a file with this name exists already";
+  else if (message) reason = message;
   else if (field("Message")) reason = `storage refused it: ${field("Code") ?? status}: ${field("Message")}`;
   return new GatewayError(reason || `the server answered ${status}`, status);
+}
+
+function jsonMessage(text) {
+  try {
+    const { message } = JSON.parse(text);
+    return typeof message === "string" ? message.trim() : undefined;
+  } catch {
+    return undefined; // text that merely starts with a brace
+  }
+}
+
+/**
+ * The error for a gateway that `fetch` could not reach. A page cannot tell a
+ * refused CORS preflight from a server that is down (both are "Failed to
+ * fetch"), so a page on another origin is told both, and what to allow.
+ */
+function unreachable(base, error) {
+  const page = globalThis.location?.origin; // undefined outside a browser
+  const reason = `cannot reach the gateway at ${base || page || "this origin"} (${error.message})`;
+  let other = false;
+  try {
+    other = Boolean(page && base && new URL(base, globalThis.location.href).origin !== page);
+  } catch {
+    // not a URL: fetch failed on it before any CORS check
+  }
+  if (!other) return new GatewayError(`${reason}: is it running?`, 0);
+  const allow = `it does not allow this page's origin ${page}: start it with --allowed-origins ${page}`;
+  return new GatewayError(`${reason}: it is down, or ${allow}`, 0);
 }
 
 /** Sends `body` with the presigned request `signed`; resolves to the XHR when storage accepts it. */

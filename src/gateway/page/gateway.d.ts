@@ -1,0 +1,187 @@
+// Types for presign-gateway's browser module, gateway.js beside this file,
+// written by hand: a function added to gateway.js is declared here too, and
+// tests/web/consumer.ts type-checks them together. Field names are the
+// gateway's JSON (src/wire.rs), so they are snake_case.
+
+/** Files up to this size (16 MiB) go up in one presigned PUT; larger ones in parts. */
+export declare const SINGLE_PUT_LIMIT: number;
+/** The part size (8 MiB), unless a file needs more than 10,000 parts of it. */
+export declare const PART_SIZE: number;
+/** Parts in flight at once. */
+export declare const PARALLEL_PARTS: number;
+
+/** A refusal, with the gateway's (or storage's) one-line reason as its message. */
+export declare class GatewayError extends Error {
+  constructor(message: string, status: number);
+  name: "GatewayError";
+  /** The HTTP status; 0 when the server could not be reached. */
+  status: number;
+}
+
+/**
+ * Throws the `GatewayError` (status 400) the gateway would answer for `key`,
+ * with the gateway's reason; returns nothing for a key it accepts (but for
+ * its 1,024-byte limit, which counts a prefix only the gateway knows).
+ */
+export declare function checkKey(key: string): void;
+
+/** A metadata value as an HTTP header carries it: ASCII, `%` escaped. */
+export declare function encodeMetadata(value: string): string;
+
+/** A metadata value as written, whether or not the writer percent-encoded it. */
+export declare function decodeMetadata(value: string): string;
+
+/**
+ * A client for the gateway at `baseUrl` (such as "https://files.example.com",
+ * or "" for the page's own origin).
+ */
+export declare function gateway(baseUrl: string, options?: GatewayOptions): Gateway;
+
+export interface GatewayOptions {
+  /**
+   * Awaited before each request to the gateway, so a token can be refreshed
+   * during a long upload; a value is sent as `Authorization: Bearer …`,
+   * nothing (`undefined`, `null`, `""`) sends no `Authorization`.
+   */
+  getToken?: () => string | null | undefined | PromiseLike<string | null | undefined>;
+}
+
+/** What `gateway()` returns. */
+export interface Gateway {
+  /**
+   * Uploads `file` as `key`: in one presigned PUT up to SINGLE_PUT_LIMIT,
+   * in parts beyond (resumed when the same File goes to the same key again).
+   * Rejects with a `GatewayError`, or the signal's reason when aborted.
+   */
+  upload(file: Blob, key: string, options?: UploadOptions): Promise<Uploaded>;
+  /** One page of `folder` ("" or "/" for the top level; "photos/" or "photos"). */
+  list(folder?: string, options?: ListOptions): Promise<FolderPage>;
+  /** A share link for `key` living `ttl` ("1h", "7d", …; default "7d"). */
+  share(key: string, ttl?: string, options?: ShareOptions): Promise<ShareLink>;
+  /** Deletes `key` (storage answers success for a key that is not there). */
+  remove(key: string, options?: RemoveOptions): Promise<void>;
+  /**
+   * The presigned request for `method` (default "GET") on `key`. `headers`
+   * are those to sign in; send every header of the answer but `content-length`.
+   */
+  presign(key: string, method?: Method, headers?: SignedHeaders, options?: PresignOptions): Promise<Presigned>;
+}
+
+/** The methods `?presign` signs; any case. */
+export type Method = "GET" | "HEAD" | "PUT" | "DELETE" | "get" | "head" | "put" | "delete";
+
+/**
+ * Headers to sign into a presigned request, lowercase: `upload-length` (a
+ * PUT's size), `content-type`, `content-md5`, `if-none-match`, `x-amz-meta-*`.
+ */
+export type SignedHeaders = Record<string, string>;
+
+export interface PresignOptions {
+  /** A GET that saves the file rather than opening it; a string names the file. */
+  download?: boolean | string;
+  signal?: AbortSignal;
+}
+
+/** `?presign`'s answer. */
+export interface Presigned {
+  url: string;
+  method: "GET" | "HEAD" | "PUT" | "DELETE";
+  /** Every header the request must carry for the signature to hold, lowercase. */
+  headers: Record<string, string>;
+  /** When storage stops taking it, RFC 3339. */
+  expires_at: string;
+}
+
+export interface UploadOptions {
+  /** Kept as `x-amz-meta-<name>`; values percent-encoded unless plain ASCII; empty ones left out. */
+  metadata?: Record<string, string | number | boolean | null | undefined>;
+  /** Defaults to `file.type`. */
+  contentType?: string;
+  /** Follows the bytes. */
+  onProgress?: (progress: UploadProgress) => void;
+  /** Aborting it stops every request in flight. */
+  signal?: AbortSignal;
+  /** `false` refuses to replace an existing object (`If-None-Match: *`); default `true`. */
+  overwrite?: boolean;
+}
+
+export interface UploadProgress {
+  /** Bytes stored or on their way. */
+  sent: number;
+  total: number;
+  /** Bytes per second since the upload started. */
+  rate: number;
+}
+
+/** An uploaded object. */
+export interface Uploaded {
+  key: string;
+  /** Without quotes; `null` when storage's CORS rules hide the ETag of a single PUT. */
+  etag: string | null;
+  size: number;
+  /** A multipart upload's checksum, as storage computed it (at most one is set). */
+  checksum_crc32?: string;
+  checksum_crc32c?: string;
+  checksum_crc64nvme?: string;
+  checksum_sha1?: string;
+  checksum_sha256?: string;
+  checksum_type?: "FULL_OBJECT" | "COMPOSITE";
+}
+
+export interface ListOptions {
+  /** Adds each object's metadata, decoded (at most 100 objects a page). */
+  metadata?: boolean;
+  /** The previous page's `next`. */
+  after?: string | null;
+  /** Objects and folders a page; default and most 1000. */
+  limit?: number;
+  signal?: AbortSignal;
+}
+
+/** One page of a folder. */
+export interface FolderPage {
+  /** The objects directly in the folder. */
+  objects: FolderObject[];
+  /** The folders directly in it, as you name them, ending in `/`. */
+  folders: string[];
+  /** The cursor of the next page (`after`), `null` on the last. */
+  next: string | null;
+}
+
+export interface FolderObject {
+  /** As you name it (never with the tenant folder or key prefix). */
+  key: string;
+  size: number;
+  /** RFC 3339. */
+  last_modified: string | null;
+  /** Without quotes. */
+  etag: string;
+  /** `x-amz-meta-*` names without the prefix, values decoded; with `metadata: true` only. */
+  metadata?: Record<string, string>;
+}
+
+export interface ShareOptions {
+  /** What the link allows: `"GET,HEAD"` by default; `"PUT"` makes an upload link. */
+  methods?: string | string[];
+  /** An upload link's largest upload, in bytes. */
+  maxSize?: number;
+  signal?: AbortSignal;
+}
+
+/** A new share link. */
+export interface ShareLink {
+  /** The link itself: a bearer credential. */
+  url: string;
+  /** The key it opens, as you name it. */
+  key: string;
+  /** What it allows, such as `GET,HEAD`. */
+  methods: string;
+  /** When it stops working, RFC 3339. */
+  expires_at: string;
+  /** The largest upload it takes, for upload links. */
+  max_size?: number | null;
+}
+
+export interface RemoveOptions {
+  signal?: AbortSignal;
+}
