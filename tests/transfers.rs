@@ -61,7 +61,11 @@ fn multipart_through_the_gateway_with_curl() {
     // Completing with a wrong ETag is refused, and the upload survives it.
     let wrong = completion(&[(1, &first), (2, "0123456789abcdef0123456789abcdef")]);
     let (status, body) = curl_status(&["-X", "POST", "-d", &wrong, &gateway.at(&format!("{key}?uploadId={upload}"))]);
-    assert_eq!((status, body.trim()), (400, "part 2 is not stored with that ETag"));
+    assert_eq!(status, 400);
+    assert!(
+        body.contains("<Error><Code>InvalidPart</Code><Message>part 2 is not stored with that ETag</Message>"),
+        "{body}"
+    );
 
     let right = completion(&[(1, &first), (2, &second)]);
     let (status, body) = curl_status(&["-X", "POST", "-d", &right, &gateway.at(&format!("{key}?uploadId={upload}"))]);

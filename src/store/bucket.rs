@@ -270,7 +270,15 @@ mod tests {
         let (bucket, root) = bucket("order", &disk);
         put(&bucket, b"hello, durable world", &Claims::default()).await.unwrap();
         let installed = [Step::SyncFile, Step::Rename("data".into()), Step::SyncDir("data".into()), Step::Commit];
-        assert_eq!(disk.take(), installed);
+        // The first blob into a `data/XX` folder makes the folder, and syncs `data/` before the blob goes in.
+        let into_a_new_folder = [
+            Step::SyncFile,
+            Step::SyncDir("data".into()),
+            Step::Rename("data".into()),
+            Step::SyncDir("data".into()),
+            Step::Commit,
+        ];
+        assert_eq!(disk.take(), into_a_new_folder);
 
         // A part takes the same steps; completing it moves no bytes: one commit.
         let id = bucket.create_upload("m", Attributes::default(), None, None).unwrap();
@@ -279,7 +287,8 @@ mod tests {
         let received =
             bucket.receive(body(b"part"), 4, Claims::default().digest(Some(upload.algorithm))).await.unwrap();
         let part = bucket.store_part(&upload, &id, 1, &received, &Claims::default()).unwrap();
-        assert_eq!(disk.take(), installed);
+        let steps = disk.take();
+        assert!(steps == installed || steps == into_a_new_folder, "{steps:?}");
         let listed = [crate::store::multipart::Listed { number: 1, etag: part.md5, checksum: None }];
         bucket.complete(&id, "m", &listed, &crate::store::multipart::Expected::default()).unwrap();
         assert_eq!(disk.take(), [Step::Commit]);

@@ -81,6 +81,7 @@ fn migrate_one(data_dir: &Path, bucket: &Bucket, path: &Path, key: &str) -> Resu
         let digests = digest.finish();
         let id = Uuid::new_v4();
         let blob = bucket.blobs().data_path(id);
+        bucket.blobs().prepare_folder(id).map_err(io)?;
         fs::hard_link(path, &blob).or_else(|_| fs::copy(path, &blob).map(drop)).map_err(io)?;
         File::open(&blob).and_then(|f| f.sync_all()).map_err(io)?;
         let record = ObjectRecord {
