@@ -1,7 +1,9 @@
-//! The web page and the ES module in a real headless Chromium (issue 11),
-//! each flow behind a front door that refuses request bodies over 6 MB, as
-//! API Gateway and Lambda do. The browser work is in `tests/clients/page.py`;
-//! these tests start the servers around it and check what the proxies saw.
+//! The web page and the ES module in real browsers (issue 11): every flow in
+//! headless Chromium and in headless Firefox ESR, and a smoke test in
+//! WebKitGTK, the engine closest to Safari on Linux (issue 19). Each runs
+//! behind a front door that refuses request bodies over 6 MB, as API Gateway
+//! and Lambda do. The browser work is in `tests/clients/page.py`; these tests
+//! start the servers around it and check what the proxies saw.
 
 mod common;
 
@@ -10,7 +12,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use common::proxy::{Proxy, Rules};
-use common::scripts::{chromium_available, run_script};
+use common::scripts::{chromium_available, firefox_available, run_script, run_script_with, webkit_available};
 use common::{Gateway, Server, binary, scratch_dir};
 
 const SHARE_KEY: &str = "k1:a-share-key-for-the-page-tests-0123456789";
@@ -21,6 +23,64 @@ const STORE_KEYS: [(&str, &str); 2] =
 /// One browser at a time: they share two cores, and the upload timings
 /// printed by `a_50_mib_file_goes_up_from_the_file_input` should be fair.
 static BROWSER: Mutex<()> = Mutex::new(());
+
+/// A browser engine page.py drives (its `PAGE_BROWSER`).
+#[derive(Clone, Copy, Debug)]
+enum Engine {
+    /// Headless Chromium with ChromeDriver, from Debian.
+    Chromium,
+    /// Headless Firefox ESR from Debian, with geckodriver built from crates.io.
+    Firefox,
+    /// WebKitGTK's MiniBrowser under `xvfb-run`, with Debian's WebKitWebDriver.
+    WebKit,
+}
+
+impl Engine {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Chromium => "chromium",
+            Self::Firefox => "firefox",
+            Self::WebKit => "webkit",
+        }
+    }
+
+    /// Whether it can run here; when not, the test is skipped, or fails under
+    /// `PRESIGN_GATEWAY_REQUIRE_ALL_TESTS`.
+    fn available(self) -> bool {
+        match self {
+            Self::Chromium => chromium_available(),
+            Self::Firefox => firefox_available(),
+            Self::WebKit => webkit_available(),
+        }
+    }
+}
+
+/// For each `name => flow`, a module `name` of two tests, `chromium` and
+/// `firefox`, each running `flow(engine)`: `cargo test --test page firefox`
+/// runs the Firefox half.
+macro_rules! in_chromium_and_firefox {
+    ($($name:ident => $flow:ident;)*) => {$(
+        mod $name {
+            #[test]
+            fn chromium() {
+                super::$flow(super::Engine::Chromium);
+            }
+
+            #[test]
+            fn firefox() {
+                super::$flow(super::Engine::Firefox);
+            }
+        }
+    )*};
+}
+
+in_chromium_and_firefox! {
+    a_50_mib_file_goes_up_from_the_file_input => fifty_mib_to_the_embedded_store;
+    a_50_mib_file_goes_up_to_a_separate_store => fifty_mib_to_a_separate_store;
+    a_reload_interrupts_an_upload_that_then_sends_only_the_missing_parts => resume_after_a_reload;
+    another_origin_uses_the_module_and_the_page_shares_and_deletes => module_share_and_delete;
+    only_images_go_up_and_the_page_says_why_text_does_not => only_images;
+}
 
 /// The gateway behind a front door refusing bodies over 6 MB; the page is
 /// opened through the door, so storage must let the door's origin in.
@@ -79,11 +139,11 @@ impl Site {
         Self { door, gateway, storage_proxy, scratch: scratch_dir(&format!("{name}-browser")) }
     }
 
-    /// Runs `scenario` of page.py at the front door; returns its `result:` line's JSON.
-    fn run(&self, scenario: &str, more: &[&str]) -> serde_json::Value {
+    /// Runs `scenario` of page.py in `engine` at the front door; returns its `result:` line's JSON.
+    fn run(&self, engine: Engine, scenario: &str, more: &[&str]) -> serde_json::Value {
         let mut args = vec![scenario, self.scratch.to_str().unwrap(), &self.door.url];
         args.extend(more);
-        let printed = run_script("page.py", &args);
+        let printed = run_script_with("page.py", &args, &[("PAGE_BROWSER", engine.name())]);
         print!("{printed}");
         let line = printed.lines().find_map(|line| line.strip_prefix("result: ")).expect("a result line");
         serde_json::from_str(line).expect("the result is JSON")
@@ -106,9 +166,9 @@ fn browser_turn() -> std::sync::MutexGuard<'static, ()> {
     BROWSER.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// The 50 MiB flow, on whatever storage `site` has.
-fn fifty_mib_from_the_file_input(site: &Site) {
-    let result = site.run("large", &[]);
+/// The 50 MiB flow in `engine`, on whatever storage `site` has.
+fn fifty_mib_from_the_file_input(engine: Engine, site: &Site) {
+    let result = site.run(engine, "large", &[]);
     let parts = site.door.requests("GET /big/fifty.bin?partNumber=");
     assert_eq!(parts.len(), 7, "one presign request per 8 MiB part: {parts:?}");
     assert!(parts.iter().all(|line| line.ends_with(" 200")), "{parts:?}");
@@ -116,18 +176,16 @@ fn fifty_mib_from_the_file_input(site: &Site) {
     assert!(result["browser_seconds"].as_f64().is_some() && result["curl_seconds"].as_f64().is_some());
 }
 
-#[test]
-fn a_50_mib_file_goes_up_from_the_file_input() {
-    if !chromium_available() {
+fn fifty_mib_to_the_embedded_store(engine: Engine) {
+    if !engine.available() {
         return;
     }
     let _turn = browser_turn();
-    fifty_mib_from_the_file_input(&Site::start("page-large", door(), &Storage::Embedded, &[], &[]));
+    fifty_mib_from_the_file_input(engine, &Site::start("page-large", door(), &Storage::Embedded, &[], &[]));
 }
 
-#[test]
-fn a_50_mib_file_goes_up_to_a_separate_store() {
-    if !chromium_available() {
+fn fifty_mib_to_a_separate_store(engine: Engine) {
+    if !engine.available() {
         return;
     }
     let _turn = browser_turn();
@@ -140,7 +198,7 @@ fn a_50_mib_file_goes_up_to_a_separate_store() {
         .envs(STORE_KEYS);
     let store = Server::spawn(command, "embedded store listening on ");
     let site = Site::start("page-endpoint", (listener, origin), &Storage::Endpoint(&store.url), &[], &[]);
-    fifty_mib_from_the_file_input(&site);
+    fifty_mib_from_the_file_input(engine, &site);
 }
 
 /// A scratch folder removed when the test ends, passed or not: the tests write hundreds of MiB.
@@ -152,9 +210,8 @@ impl Drop for Removed {
     }
 }
 
-#[test]
-fn a_reload_interrupts_an_upload_that_then_sends_only_the_missing_parts() {
-    if !chromium_available() {
+fn resume_after_a_reload(engine: Engine) {
+    if !engine.available() {
         return;
     }
     let _turn = browser_turn();
@@ -163,7 +220,7 @@ fn a_reload_interrupts_an_upload_that_then_sends_only_the_missing_parts() {
     let slow = Rules { delay: Duration::from_secs(2), ..Rules::default() };
     let site = Site::start("page-resume", door(), &Storage::Proxied(&slow), &[], &[]);
     let slow = site.storage_proxy.as_ref().expect("the storage proxy");
-    let result = site.run("resume", &[]);
+    let result = site.run(engine, "resume", &[]);
     let upload = result["upload_id"].as_str().unwrap();
     let before: Vec<u64> =
         result["stored_before_reload"].as_array().unwrap().iter().filter_map(serde_json::Value::as_u64).collect();
@@ -188,9 +245,8 @@ fn a_reload_interrupts_an_upload_that_then_sends_only_the_missing_parts() {
     }
 }
 
-#[test]
-fn another_origin_uses_the_module_and_the_page_shares_and_deletes() {
-    if !chromium_available() {
+fn module_share_and_delete(engine: Engine) {
+    if !engine.available() {
         return;
     }
     let _turn = browser_turn();
@@ -198,7 +254,7 @@ fn another_origin_uses_the_module_and_the_page_shares_and_deletes() {
     let app_origin = format!("http://127.0.0.1:{app_port}");
     let jwt = ["--auth", "jwt", "--jwt-secret", JWT_SECRET];
     let site = Site::start("page-apps", door(), &Storage::Embedded, &[&app_origin], &jwt);
-    site.run("apps", &[&app_port, JWT_SECRET]);
+    site.run(engine, "apps", &[&app_port, JWT_SECRET]);
     // The app's 17 MiB went up in parts, each past the front door as a small request, twice: the
     // second time with `overwrite: false`, refused at completion and then aborted.
     assert_eq!(site.door.requests("GET /apps/big.bin?partNumber=").len(), 6);
@@ -207,17 +263,29 @@ fn another_origin_uses_the_module_and_the_page_shares_and_deletes() {
     assert!(site.door.requests(" 413").is_empty(), "{:?}", site.door.requests(""));
 }
 
-#[test]
-fn only_images_go_up_and_the_page_says_why_text_does_not() {
-    if !chromium_available() {
+fn only_images(engine: Engine) {
+    if !engine.available() {
         return;
     }
     let _turn = browser_turn();
     let site = Site::start("page-types", door(), &Storage::Embedded, &[], &["--allowed-types", "image/*"]);
-    let result = site.run("types", &[]);
+    let result = site.run(engine, "types", &[]);
     assert!(result["refused"].as_str().unwrap().contains("image/*"));
     assert_eq!(site.door.requests("GET /dot.png?presign=PUT 200").len(), 1, "{:?}", site.door.requests(""));
     assert_eq!(site.door.requests("GET /notes.txt?presign=PUT 415").len(), 1, "{:?}", site.door.requests(""));
+}
+
+/// WebKitGTK opens the page, uploads a file through the file input and lists it.
+#[test]
+fn webkit_uploads_a_file_and_lists_it() {
+    if !Engine::WebKit.available() {
+        return;
+    }
+    let _turn = browser_turn();
+    let site = Site::start("page-webkit", door(), &Storage::Embedded, &[], &[]);
+    let result = site.run(Engine::WebKit, "smoke", &[]);
+    assert_eq!(result["engine"], "webkit");
+    assert_eq!(site.door.requests("GET /smoke/smoke.bin?presign=PUT 200").len(), 1, "{:?}", site.door.requests(""));
 }
 
 /// Takes `docs/page.png` for the README: `cargo test --test page -- --ignored`.

@@ -1,15 +1,20 @@
-"""Drives the gateway's web page and its ES module in headless Chromium.
+"""Drives the gateway's web page and its ES module in a browser: headless
+Chromium, headless Firefox ESR, or WebKitGTK's MiniBrowser under xvfb-run.
 
 tests/page.rs starts the gateway (and the proxies around it) and runs one
 scenario of this script against it; the scenario prints `result: {json}` for
 the Rust test to check against what the proxies saw.
 
-Usage: page.py SCENARIO SCRATCH_DIR PAGE_URL [more, per scenario]
+Usage: PAGE_BROWSER=chromium|firefox|webkit page.py SCENARIO SCRATCH_DIR PAGE_URL [more, per scenario]
   large     SCRATCH PAGE                  50 MiB through the file input; curl PUT timed beside it
   resume    SCRATCH PAGE                  a reload interrupts a multipart upload; the same file resumes
   apps      SCRATCH PAGE APP_PORT SECRET  another origin uses the module; share, fresh profile, delete
   types     SCRATCH PAGE                  under --allowed-types 'image/*': a PNG goes, a text file is refused
-  screenshot SCRATCH PAGE OUT_PNG         the README's picture of the page
+  smoke     SCRATCH PAGE                  one upload through the file input, then the listing shows it
+  screenshot SCRATCH PAGE OUT_PNG         the README's picture of the page (Chromium)
+
+The drivers' paths are always given (CHROMEDRIVER, GECKODRIVER, WEBKITDRIVER),
+so Selenium Manager never runs and nothing is downloaded.
 """
 
 import base64
@@ -18,6 +23,7 @@ import hmac
 import http.server
 import json
 import os
+import shutil
 import struct
 import subprocess
 import sys
@@ -27,19 +33,33 @@ import urllib.request
 import zlib
 
 from selenium import webdriver
+from selenium.webdriver.chrome.service import Service as ChromiumService
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.firefox.service import Service as FirefoxService
 from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.webkitgtk.service import Service as WebKitService
 
+ENGINE = os.environ.get("PAGE_BROWSER", "chromium")
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
+FIREFOX = os.environ.get("FIREFOX", "/usr/bin/firefox-esr")
+GECKODRIVER = os.environ.get("GECKODRIVER") or shutil.which("geckodriver") or "geckodriver"
+WEBKITDRIVER = os.environ.get("WEBKITDRIVER", "/usr/bin/WebKitWebDriver")
 MiB = 1 << 20
 # Give-up bounds for waiting on the page, not assertions about speed.
 PATIENCE = 300
 
 
-def browser(profile_dir: str, width: int = 1100, height: int = 900, downloads: str = None):
+def browser(engine: str, profile_dir: str, width: int = 1100, height: int = 900, downloads: str = None):
+    """A fresh browser of `engine` with its profile in `profile_dir`, saving downloads to `downloads`."""
+    driver = {"chromium": chromium, "firefox": firefox, "webkit": webkit}[engine](profile_dir, width, height,
+                                                                             downloads)
+    driver.set_script_timeout(PATIENCE)
+    return driver
+
+
+def chromium(profile_dir: str, width: int, height: int, downloads: str):
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -48,25 +68,81 @@ def browser(profile_dir: str, width: int = 1100, height: int = 900, downloads: s
                  f"--user-data-dir={profile_dir}"):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver = webdriver.Chrome(service=ChromiumService(CHROMEDRIVER), options=options)
     if downloads:
         driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": downloads})
-    driver.set_script_timeout(PATIENCE)
     return driver
+
+
+def firefox(profile_dir: str, width: int, height: int, downloads: str):
+    options = webdriver.FirefoxOptions()
+    options.binary_location = FIREFOX
+    os.makedirs(profile_dir, exist_ok=True)
+    for flag in ("-headless", f"--width={width}", f"--height={height}", "-profile", profile_dir):
+        options.add_argument(flag)
+    if downloads:
+        # Save every download in `downloads`, without asking.
+        options.set_preference("browser.download.folderList", 2)
+        options.set_preference("browser.download.dir", downloads)
+        options.set_preference("browser.download.useDownloadDir", True)
+        options.set_preference("browser.download.always_ask_before_handling_new_types", False)
+        options.set_preference("browser.helperApps.neverAsk.saveToDisk", "image/png,application/octet-stream")
+    # geckodriver has no browser log; WebDriver BiDi reports the page's uncaught
+    # errors and its Content-Security-Policy violations as JavaScript log entries.
+    options.enable_bidi = True
+    driver = webdriver.Firefox(service=FirefoxService(GECKODRIVER), options=options)
+    driver.problems = []
+    driver.script.add_javascript_error_handler(lambda entry: driver.problems.append(entry.text))
+    return driver
+
+
+def webkit(profile_dir: str, width: int, height: int, downloads: str):
+    # MiniBrowser in automation mode keeps no profile; it needs a display (main() runs under xvfb-run).
+    assert downloads is None, "the WebKitGTK smoke test downloads with curl"
+    driver = webdriver.WebKitGTK(service=WebKitService(WEBKITDRIVER), options=webdriver.WebKitGTKOptions())
+    driver.set_window_size(width, height)
+    return driver
+
+
+RECORD_PROBLEMS = """
+window.pageProblems ??= (() => {
+  const problems = [];
+  addEventListener("error", event => problems.push(`Uncaught ${event.message}`));
+  addEventListener("unhandledrejection", event => problems.push(`Uncaught (in promise) ${event.reason}`));
+  addEventListener("securitypolicyviolation",
+                   event => problems.push(`Content Security Policy: ${event.violatedDirective} ${event.blockedURI}`));
+  return problems;
+})();
+return window.pageProblems;
+"""
+
+
+def watch(driver) -> None:
+    """For WebKitGTK, whose driver keeps no log: records the page's problems from now on."""
+    if ENGINE == "webkit":
+        driver.execute_script(RECORD_PROBLEMS)
 
 
 def page_problems(driver) -> list:
     """Script errors and Content-Security-Policy violations the page logged."""
-    return [entry["message"] for entry in driver.get_log("browser")
-            if "Content Security Policy" in entry["message"] or "Uncaught" in entry["message"]]
+    if ENGINE == "chromium":
+        return [entry["message"] for entry in driver.get_log("browser")
+                if "Content Security Policy" in entry["message"] or "Uncaught" in entry["message"]]
+    if ENGINE == "firefox":
+        return list(driver.problems)
+    return driver.execute_script(RECORD_PROBLEMS)
+
+
+def logged(driver) -> list:
+    """What the page logged, for a message."""
+    return driver.get_log("browser") if ENGINE == "chromium" else page_problems(driver)
 
 
 def wait(driver, what, description: str):
     try:
         return WebDriverWait(driver, PATIENCE, poll_frequency=0.05).until(lambda d: what(d))
     except Exception as error:
-        logged = driver.get_log("browser")
-        raise AssertionError(f"gave up waiting for {description}; the page logged {logged}") from error
+        raise AssertionError(f"gave up waiting for {description}; the page logged {logged(driver)}") from error
 
 
 FIND_ROW = """
@@ -147,7 +223,7 @@ def large(scratch: str, page: str) -> None:
     curl_seconds = float(curl("--upload-file", original, "--output", "/dev/null", "--write-out", "%{time_total}",
                               signed["url"]))
 
-    driver = browser(os.path.join(scratch, "profile"))
+    driver = browser(ENGINE, os.path.join(scratch, "profile"))
     try:
         driver.get(f"{page}/big/")
         wait(driver, lambda d: d.find_element(By.ID, "status").text == "Nothing here yet.", "the empty listing")
@@ -189,7 +265,7 @@ def resume(scratch: str, page: str) -> None:
     original = os.path.join(scratch, "resumed.bin")
     random_file(original, size)
     key = "resume/resumed.bin"
-    driver = browser(os.path.join(scratch, "profile"))
+    driver = browser(ENGINE, os.path.join(scratch, "profile"))
     try:
         driver.get(f"{page}/resume/")
         choose(driver, original)
@@ -284,7 +360,7 @@ def apps(scratch: str, page: str, app_port: str, secret: str) -> None:
     app = http.server.ThreadingHTTPServer(("127.0.0.1", int(app_port)), App)
     threading.Thread(target=app.serve_forever, daemon=True).start()
     token = jwt(secret, "ana")
-    driver = browser(os.path.join(scratch, "profile"))
+    driver = browser(ENGINE, os.path.join(scratch, "profile"))
     try:
         driver.get(f"http://127.0.0.1:{app_port}/")
         got = driver.execute_async_script(APP_UPLOADS, page, token)
@@ -303,7 +379,7 @@ def apps(scratch: str, page: str, app_port: str, secret: str) -> None:
         field = wait(driver, lambda d: d.find_element(By.ID, "token-value").is_displayed()
                      and d.find_element(By.ID, "token-value"), "the token prompt")
         assert driver.switch_to.active_element == field, "the token field has the focus"
-        field.send_keys(token + "\n")
+        field.send_keys(token, Keys.ENTER)   # geckodriver types "\n" as text, not as Enter
         note = listed(driver, "apps/\u00e9t\u00e9.txt")
         assert note.find_element(By.CLASS_NAME, "title").text == got["title"], note.text
         stored = driver.execute_script("return [sessionStorage.length, localStorage.length]")
@@ -318,7 +394,7 @@ def apps(scratch: str, page: str, app_port: str, secret: str) -> None:
         note.find_element(By.CLASS_NAME, "mint").send_keys(Keys.ENTER)
         link = wait(driver, lambda d: note.find_element(By.CLASS_NAME, "link").get_attribute("value"), "a link")
         assert "token=" in link, link
-        stranger = browser(os.path.join(scratch, "fresh-profile"))
+        stranger = browser(ENGINE, os.path.join(scratch, "fresh-profile"))
         try:
             stranger.get(link)
             text = stranger.find_element(By.TAG_NAME, "body").text
@@ -360,7 +436,7 @@ def types(scratch: str, page: str) -> None:
         f.write("not a picture\n")
     downloads = os.path.join(scratch, "downloads")
     os.makedirs(downloads)
-    driver = browser(os.path.join(scratch, "profile"), downloads=downloads)
+    driver = browser(ENGINE, os.path.join(scratch, "profile"), downloads=downloads)
     try:
         driver.get(f"{page}/")
         driver.find_element(By.ID, "title").send_keys("A red dot")
@@ -413,7 +489,7 @@ def screenshot(scratch: str, page: str, out: str) -> None:
         ["photos/2024/albums/cover.jpg", "", 1000],
         ["photos/2024/raw/dsc-0001.jpg", "", 1000],
     ]
-    driver = browser(os.path.join(scratch, "profile"), 1000, 1100)
+    driver = browser("chromium", os.path.join(scratch, "profile"), 1000, 1100)
     try:
         driver.get(f"{page}/")
         assert driver.execute_async_script(SEED, page, files) == "ok"
@@ -436,6 +512,36 @@ def screenshot(scratch: str, page: str, out: str) -> None:
     print(f"screenshot: {out}, {os.path.getsize(out)} bytes")
 
 
+def smoke(scratch: str, page: str) -> None:
+    """One upload through the file input, and the listing shows it: for engines tried less thoroughly."""
+    original = os.path.join(scratch, "smoke.bin")
+    random_file(original, 3 * MiB)
+    driver = browser(ENGINE, os.path.join(scratch, "profile"))
+    try:
+        driver.get(f"{page}/smoke/")
+        wait(driver, lambda d: d.find_element(By.ID, "status").text == "Nothing here yet.", "the empty listing")
+        watch(driver)
+        choose(driver, original)
+        done = finished_upload(driver, "smoke/smoke.bin")
+        assert done.get_attribute("data-state") == "done", done.find_element(By.CLASS_NAME, "words").text
+        shown = listed(driver, "smoke/smoke.bin")
+        assert "3.0 MiB" in shown.text, shown.text
+        assert not page_problems(driver), page_problems(driver)
+        version = driver.capabilities.get("browserVersion")
+    finally:
+        driver.quit()
+    back = os.path.join(scratch, "back.bin")
+    curl("--location", "--output", back, f"{page}/smoke/smoke.bin")
+    assert sha256(back) == sha256(original), "the download differs from the upload"
+    print(f"smoke in {ENGINE} {version}: one upload, listed")
+    result(engine=ENGINE, version=version)
+
+
 if __name__ == "__main__":
+    if ENGINE == "webkit" and not os.environ.get("DISPLAY"):
+        # WebKitGTK's MiniBrowser has no headless mode: run again on a virtual display.
+        os.execvp("xvfb-run", ["xvfb-run", "--auto-servernum", sys.executable, *sys.argv])
     scenario, *arguments = sys.argv[1:]
-    {"large": large, "resume": resume, "apps": apps, "types": types, "screenshot": screenshot}[scenario](*arguments)
+    scenarios = {"large": large, "resume": resume, "apps": apps, "types": types, "smoke": smoke,
+                 "screenshot": screenshot}
+    scenarios[scenario](*arguments)
