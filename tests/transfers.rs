@@ -459,3 +459,42 @@ fn the_cli_declares_its_type_and_metadata_under_a_type_rule() {
     let headers = head("b.png");
     assert!(headers.contains("content-type: image/png") && headers.contains("x-amz-meta-title: big one"), "{headers}");
 }
+
+/// A part list longer than a page: the gateway pages it as S3 does (1,000
+/// parts a page), in JSON and in XML, on the real store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_part_list_of_more_than_a_page_is_read_page_by_page() {
+    use futures_util::StreamExt as _;
+    let gateway = Gateway::start("part-pages", &[]);
+    let upload = start_upload(&gateway, "many.bin");
+    let client = reqwest::Client::new();
+    let parts = futures_util::stream::iter(1..=1002u32).map(|n| {
+        let (client, url) =
+            (client.clone(), gateway.at(&format!("many.bin?partNumber={n}&uploadId={upload}&presign=PUT")));
+        async move {
+            let signed: serde_json::Value =
+                client.get(url).header("upload-length", "1").send().await.unwrap().json().await.unwrap();
+            let put = client.put(signed["url"].as_str().unwrap()).body("x").send().await.unwrap();
+            assert!(put.status().is_success(), "part {n}: {}", put.status());
+        }
+    });
+    parts.for_each_concurrent(8, |part| part).await;
+
+    let page = |query: &str| {
+        let url = gateway.at(&format!("many.bin?uploadId={upload}{query}"));
+        curl_status(&["-H", "Accept: application/json", &url])
+    };
+    let (status, first) = page("");
+    assert_eq!(status, 200, "{first}");
+    let first: serde_json::Value = serde_json::from_str(&first).unwrap();
+    assert_eq!(first["parts"].as_array().unwrap().len(), 1000);
+    assert_eq!((&first["is_truncated"], &first["next_part_number_marker"]), (&true.into(), &1000.into()));
+    let (_, second) = page("&part-number-marker=1000");
+    let second: serde_json::Value = serde_json::from_str(&second).unwrap();
+    let numbers: Vec<_> =
+        second["parts"].as_array().unwrap().iter().map(|p| p["part_number"].as_u64().unwrap()).collect();
+    assert_eq!(numbers, [1001, 1002]);
+    assert_eq!((&second["is_truncated"], second.get("next_part_number_marker")), (&false.into(), None));
+    let (_, xml) = curl_status(&[&gateway.at(&format!("many.bin?uploadId={upload}&max-parts=2&part-number-marker=1"))]);
+    assert!(xml.contains("<PartNumberMarker>1</PartNumberMarker><NextPartNumberMarker>3</NextPartNumberMarker><MaxParts>2</MaxParts><IsTruncated>true</IsTruncated>"), "{xml}");
+}

@@ -1,6 +1,10 @@
 //! [`Storage`] over `aws-sdk-s3`: AWS S3, or any S3-compatible endpoint
-//! addressed path-style. One client, built once at start-up.
+//! addressed path-style. One client, built once, at the first call: building
+//! it loads the system's TLS roots (every file of `/etc/ssl/certs`), a few
+//! milliseconds that a redirect, which never calls storage, need not wait for
+//! at start-up (BENCHMARKS.md, start-up).
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -21,9 +25,10 @@ use crate::core::tenant::{StorageKey, StoragePrefix};
 use crate::core::{NewObject, Overwrite};
 
 /// An S3 client for one bucket.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct S3Storage {
-    client: aws_sdk_s3::Client,
+    config: aws_sdk_s3::Config,
+    client: OnceLock<aws_sdk_s3::Client>,
     bucket: String,
     timeout: Duration,
 }
@@ -50,7 +55,12 @@ impl S3Storage {
         if let Some(endpoint) = endpoint {
             config = config.endpoint_url(endpoint).force_path_style(true);
         }
-        Self { client: aws_sdk_s3::Client::from_conf(config.build()), bucket: bucket.to_owned(), timeout }
+        Self { config: config.build(), client: OnceLock::new(), bucket: bucket.to_owned(), timeout }
+    }
+
+    /// The client, built at the first call.
+    fn client(&self) -> &aws_sdk_s3::Client {
+        self.client.get_or_init(|| aws_sdk_s3::Client::from_conf(self.config.clone()))
     }
 
     /// What storage's answer means for the gateway.
@@ -74,7 +84,7 @@ impl S3Storage {
 impl Storage for S3Storage {
     async fn create(&self, key: &StorageKey, object: &NewObject) -> Result<UploadId, StorageError> {
         let mut request = self
-            .client
+            .client()
             .create_multipart_upload()
             .bucket(&self.bucket)
             .key(key.as_str())
@@ -98,7 +108,7 @@ impl Storage for S3Storage {
         let mut marker: Option<String> = None;
         loop {
             let page = self
-                .client
+                .client()
                 .list_parts()
                 .bucket(&self.bucket)
                 .key(key.as_str())
@@ -149,7 +159,7 @@ impl Storage for S3Storage {
             })
             .collect();
         let mut request = self
-            .client
+            .client()
             .complete_multipart_upload()
             .bucket(&self.bucket)
             .key(key.as_str())
@@ -195,7 +205,7 @@ impl Storage for S3Storage {
     }
 
     async fn abort(&self, key: &StorageKey, upload: &UploadId) -> Result<(), StorageError> {
-        self.client
+        self.client()
             .abort_multipart_upload()
             .bucket(&self.bucket)
             .key(key.as_str())
@@ -213,7 +223,7 @@ impl Storage for S3Storage {
         limit: u16,
     ) -> Result<Listing, StorageError> {
         let page = self
-            .client
+            .client()
             .list_objects_v2()
             .bucket(&self.bucket)
             .prefix(prefix.as_str())
@@ -240,7 +250,7 @@ impl Storage for S3Storage {
     }
 
     async fn metadata(&self, key: &str) -> Result<Vec<(String, String)>, StorageError> {
-        let head = self.client.head_object().bucket(&self.bucket).key(key).send().await.map_err(|e| self.error(e))?;
+        let head = self.client().head_object().bucket(&self.bucket).key(key).send().await.map_err(|e| self.error(e))?;
         let mut metadata: Vec<_> =
             head.metadata().into_iter().flatten().map(|(name, value)| (name.clone(), value.clone())).collect();
         metadata.sort();
