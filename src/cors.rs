@@ -23,6 +23,10 @@ use crate::config::AllowedOrigins;
 /// that makes up origins cannot grow the set further.
 const MAX_WARNED_ORIGINS: usize = 64;
 
+/// A real origin (`scheme://host:port`) is short; a longer one is made up and
+/// neither kept nor logged.
+const MAX_ORIGIN_BYTES: usize = 256;
+
 /// `router` answering CORS for `origins` plus `extra_origins` (none at all:
 /// no CORS header is ever sent), warning once per origin whose preflight it
 /// refuses. `server` names the server in the warning.
@@ -88,7 +92,7 @@ impl Refusals {
 
     /// Whether `origin` is refused and not yet warned about (remembering it if so).
     fn first_refusal(&self, origin: &HeaderValue) -> bool {
-        if self.allows(origin) {
+        if origin.len() > MAX_ORIGIN_BYTES || self.allows(origin) {
             return false;
         }
         let mut warned = self.warned.lock().unwrap_or_else(PoisonError::into_inner);
@@ -102,10 +106,11 @@ async fn warn_refused(State(refusals): State<Arc<Refusals>>, request: Request, n
     if let Some(origin) = request.headers().get(header::ORIGIN).filter(|_| preflight)
         && refusals.first_refusal(origin)
     {
-        let origin = String::from_utf8_lossy(origin.as_bytes());
+        // Escaped: an origin is whatever the client sent, and must not shape the log.
+        let origin = origin.as_bytes().escape_ascii();
         tracing::warn!(
             "{} refused a CORS preflight from a page on {origin}: the page sees it as unreachable; \
-             add the origin to --allowed-origins / ALLOWED_ORIGINS to let it in (this origin is not logged again)",
+             if the page is yours, add its origin to --allowed-origins / ALLOWED_ORIGINS (this origin is not logged again)",
             refusals.server
         );
     }
@@ -138,16 +143,18 @@ mod tests {
 
     #[test]
     fn each_refused_origin_is_warned_about_once_and_the_set_is_bounded() {
-        let refusals = refusals(AllowedOrigins::List(vec![HeaderValue::from_static("https://app.example")]));
+        let gate = refusals(AllowedOrigins::List(vec![HeaderValue::from_static("https://app.example")]));
         let evil = HeaderValue::from_static("https://evil.example");
-        assert!(refusals.first_refusal(&evil));
-        assert!(!refusals.first_refusal(&evil));
-        assert!(!refusals.first_refusal(&HeaderValue::from_static("https://app.example")));
-        assert!(!refusals.first_refusal(&HeaderValue::from_static("http://127.0.0.1:3000")));
+        assert!(gate.first_refusal(&evil));
+        assert!(!gate.first_refusal(&evil));
+        assert!(!gate.first_refusal(&HeaderValue::from_static("https://app.example")));
+        assert!(!gate.first_refusal(&HeaderValue::from_static("http://127.0.0.1:3000")));
         for n in 0..200 {
-            let _ = refusals.first_refusal(&HeaderValue::from_str(&format!("https://{n}.example")).unwrap());
+            let _ = gate.first_refusal(&HeaderValue::from_str(&format!("https://{n}.example")).unwrap());
         }
-        assert_eq!(refusals.warned.lock().unwrap().len(), MAX_WARNED_ORIGINS);
+        assert_eq!(gate.warned.lock().unwrap().len(), MAX_WARNED_ORIGINS);
+        let made_up = HeaderValue::from_str(&format!("https://{}.example", "a".repeat(300))).unwrap();
+        assert!(!refusals(AllowedOrigins::None).first_refusal(&made_up));
     }
 
     #[test]

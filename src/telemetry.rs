@@ -117,6 +117,7 @@ fn silenced(metadata: &tracing::Metadata<'_>) -> bool {
         target.strip_prefix(crate_name).is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
     };
     let always = ["s3s", "s3s_fs", "aws_sigv4"];
+    // lambda_runtime logs each raw invocation at trace: its query string, its `Authorization`.
     let below_warn = [
         "aws_smithy_runtime",
         "aws_smithy_runtime_api",
@@ -129,6 +130,9 @@ fn silenced(metadata: &tracing::Metadata<'_>) -> bool {
         "reqwest",
         "h2",
         "rustls",
+        "lambda_runtime",
+        "lambda_runtime_api_client",
+        "lambda_http",
     ];
     always.iter().any(|name| under(name))
         || (*metadata.level() > Level::WARN && below_warn.iter().any(|name| under(name)))

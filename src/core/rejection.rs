@@ -67,7 +67,9 @@ pub enum Rejection {
     #[error("a single PUT takes at most 5 GiB: upload in parts (POST ?uploads), as `presign-gateway upload` does")]
     UseMultipart,
     /// An upload whose size must be known but was not declared.
-    #[error("declare the upload's size: send Content-Length, or Upload-Length when asking for the URL without a body")]
+    #[error(
+        "declare the upload's size: send Content-Length with the body, or Upload-Length when asking for the URL alone (?presign, or no body)"
+    )]
     SizeRequired,
     /// `Upload-Length` that is not a number, or disagrees with `Content-Length`.
     #[error("Upload-Length must be the body's size in bytes, and match Content-Length when both are sent")]

@@ -21,11 +21,18 @@ const METADATA_CONCURRENCY: usize = 8;
 /// The page of `order`'s folder.
 pub async fn list(storage: &dyn Storage, order: &ListOrder) -> Result<wire::FolderPage, GatewayError> {
     let start_after = order.after.as_ref().map(|cursor| cursor.start_after(&order.prefix));
-    let mut listing = storage.list(&order.prefix, start_after.as_deref(), order.limit).await?;
-    // A folder the page before ended at is not listed again, whatever storage
-    // makes of `StartAfter` past it.
+    // A folder the page before ended at is not listed again. Storage lists it
+    // once more when a key in it sorts past `StartAfter` (one with U+10FFFF
+    // after the folder), so one entry more is asked for, and the page is cut
+    // back to the limit once that folder is dropped.
     let ended_at = order.after.as_ref().and_then(|cursor| cursor.folder_under(&order.prefix));
+    let asked = order.limit.saturating_add(u16::from(ended_at.is_some()));
+    let mut listing = storage.list(&order.prefix, start_after.as_deref(), asked).await?;
     listing.folders.retain(|folder| Some(folder) != ended_at.as_ref());
+    if listing.objects.len() + listing.folders.len() > usize::from(order.limit) {
+        drop_last_entry(&mut listing);
+        listing.truncated = true;
+    }
     let next = listing.truncated.then(|| next_cursor(&listing, order)).flatten();
     let name = |key: &str| order.prefix.client_name(key).map(str::to_owned);
     let listed: Vec<_> = listing.objects.into_iter().filter_map(|object| Some((name(&object.key)?, object))).collect();
@@ -54,16 +61,24 @@ pub async fn list(storage: &dyn Storage, order: &ListOrder) -> Result<wire::Fold
     Ok(wire::FolderPage { objects, folders, next })
 }
 
-/// The cursor after the page's last entry, object or folder, in storage's order.
+/// The page's last entry in storage's order: its key, and whether it is a folder.
+fn last_entry(listing: &Listing) -> Option<(&str, bool)> {
+    let object = listing.objects.last().map(|object| (object.key.as_str(), false));
+    let folder = listing.folders.last().map(|folder| (folder.as_str(), true));
+    object.into_iter().chain(folder).max_by(|a, b| a.0.cmp(b.0))
+}
+
+/// Drops the page's last entry, object or folder.
+fn drop_last_entry(listing: &mut Listing) {
+    match last_entry(listing).map(|(_, folder)| folder) {
+        Some(true) => drop(listing.folders.pop()),
+        Some(false) => drop(listing.objects.pop()),
+        None => {}
+    }
+}
+
+/// The cursor after the page's last entry.
 fn next_cursor(listing: &Listing, order: &ListOrder) -> Option<String> {
-    let last_object = listing.objects.last().map(|object| object.key.as_str());
-    let last_folder = listing.folders.last().map(String::as_str);
-    let cursor = match (last_object, last_folder) {
-        (Some(object), Some(folder)) if folder > object => Cursor::after(folder, &order.prefix, true),
-        (Some(object), _) => Cursor::after(object, &order.prefix, false),
-        (None, Some(folder)) => Cursor::after(folder, &order.prefix, true),
-        // Only the folder already listed came back: nothing is left to move on to.
-        (None, None) => return None,
-    };
-    Some(cursor.token())
+    let (entry, folder) = last_entry(listing)?;
+    Some(Cursor::after(entry, &order.prefix, folder).token())
 }

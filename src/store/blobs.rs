@@ -163,13 +163,18 @@ impl Blobs {
         result
     }
 
+    /// Makes the entries of blob `id`'s folder durable.
+    pub fn sync_folder(&self, id: Uuid) -> io::Result<()> {
+        self.disk.sync_dir(&self.data_dir().join(fanout(id)))
+    }
+
     /// Moves a verified upload into `data/` and makes the move durable.
     pub fn install(&self, id: Uuid) -> Result<(), StoreError> {
         let to = self.data_path(id);
         let result = self
             .prepare_folder(id)
             .and_then(|()| self.disk.rename(&self.tmp_path(id), &to))
-            .and_then(|()| self.disk.sync_dir(parent(&to)));
+            .and_then(|()| self.sync_folder(id));
         result.map_err(|e| StoreError::io("cannot install an upload", e))
     }
 
@@ -222,10 +227,6 @@ fn data_path(root: &Path, id: Uuid) -> PathBuf {
 /// The `data/` folder of blob `id`: the first two hex digits of its name.
 fn fanout(id: Uuid) -> String {
     id.simple().to_string()[..2].to_owned()
-}
-
-fn parent(path: &Path) -> &Path {
-    path.parent().unwrap_or(path)
 }
 
 fn read_range(

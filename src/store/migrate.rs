@@ -83,7 +83,10 @@ fn migrate_one(data_dir: &Path, bucket: &Bucket, path: &Path, key: &str) -> Resu
         let blob = bucket.blobs().data_path(id);
         bucket.blobs().prepare_folder(id).map_err(io)?;
         fs::hard_link(path, &blob).or_else(|_| fs::copy(path, &blob).map(drop)).map_err(io)?;
+        // The blob and its entry in its folder are durable before the index
+        // names it, and so before the old file goes.
         File::open(&blob).and_then(|f| f.sync_all()).map_err(io)?;
+        bucket.blobs().sync_folder(id).map_err(io)?;
         let record = ObjectRecord {
             version: Uuid::new_v4(),
             size: digests.size,

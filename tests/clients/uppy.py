@@ -15,10 +15,8 @@ Usage: uppy.py SCENARIO SCRATCH_DIR APP_DIR APP_PORT GATEWAY_URL JWT_SECRET
              a 20 MiB text file (multipart)
 """
 
-import base64
 import functools
 import hashlib
-import hmac
 import http.server
 import json
 import os
@@ -28,39 +26,13 @@ import time
 import urllib.parse
 
 import requests
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
-MiB = 1 << 20
-# Give-up bounds for waiting on the browser or the gateway, not assertions about speed.
-PATIENCE = 300
+# The page tests' browser set-up and tokens (this script's folder is on the path).
+from page import MiB, PATIENCE, browser, jwt
+
 FOLDER = "uppy/"
-
-
-def browser(profile_dir: str):
-    """Headless Chromium, set up as tests/clients/page.py sets it up."""
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", f"--user-data-dir={profile_dir}"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_script_timeout(PATIENCE)
-    return driver
-
-
-def jwt(secret: str, subject: str) -> str:
-    def part(data) -> str:
-        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
-    unsigned = f"{part({'alg': 'HS256', 'typ': 'JWT'})}.{part({'sub': subject, 'exp': int(time.time()) + 3600})}"
-    signature = hmac.new(secret.encode(), unsigned.encode(), hashlib.sha256).digest()
-    return f"{unsigned}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
 
 
 def random_file(path: str, size: int) -> str:
@@ -85,7 +57,7 @@ class Run:
         self.app = http.server.ThreadingHTTPServer(("127.0.0.1", int(app_port)), handler)
         threading.Thread(target=self.app.serve_forever, daemon=True).start()
         self.app_url = f"http://127.0.0.1:{app_port}/index.html"
-        self.driver = browser(os.path.join(scratch, "profile"))
+        self.driver = browser("chromium", os.path.join(scratch, "profile"))
 
     def close(self):
         self.driver.quit()
