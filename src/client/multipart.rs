@@ -100,3 +100,50 @@ async fn call<T: DeserializeOwned>(
     }
     response.json().await.map_err(|e| ClientError::Decode(e.without_url()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A gateway's part list of three parts, two a page, over HTTP on loopback
+    /// (the gateway's own paging is tested on the real store in
+    /// tests/transfers.rs); `stuck` never moves its marker on.
+    async fn pages(stuck: bool) -> Url {
+        let answer = move |uri: http::Uri| async move {
+            let query = form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes());
+            let marker = query.into_iter().find(|(name, _)| name == "part-number-marker");
+            let after: u16 = marker.and_then(|(_, value)| value.parse().ok()).unwrap_or(0);
+            let parts: Vec<wire::StoredPart> = (after + 1..=3)
+                .take(2)
+                .map(|n| wire::StoredPart {
+                    part_number: n,
+                    etag: format!("e{n}"),
+                    size: 5,
+                    checksums: wire::Checksums::default(),
+                })
+                .collect();
+            let next = if stuck { Some(1) } else { parts.last().map(|p| p.part_number).filter(|n| *n < 3) };
+            let list = wire::PartList {
+                key: "k".into(),
+                upload_id: "u".into(),
+                parts,
+                is_truncated: next.is_some(),
+                next_part_number_marker: next,
+            };
+            axum::Json(list)
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = Url::parse(&format!("http://{}/k", listener.local_addr().unwrap())).unwrap();
+        tokio::spawn(async move { axum::serve(listener, axum::Router::new().fallback(answer)).await });
+        url
+    }
+
+    #[tokio::test]
+    async fn every_page_of_parts_is_read() {
+        let gateway = GatewayClient::new(None).unwrap();
+        let held = list_parts(&gateway, &pages(false).await, "u").await.unwrap();
+        assert_eq!(held.iter().map(|p| p.number).collect::<Vec<_>>(), [1, 2, 3]);
+        let stuck = list_parts(&gateway, &pages(true).await, "u").await;
+        assert!(matches!(stuck, Err(ClientError::Protocol(_))), "{stuck:?}");
+    }
+}
