@@ -8,21 +8,18 @@
 mod common;
 
 use std::net::TcpListener;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use common::proxy::{Proxy, Rules};
-use common::scripts::{chromium_available, firefox_available, run_script, run_script_with, webkit_available};
+use common::scripts::{
+    browser_turn, chromium_available, firefox_available, run_script, run_script_with, webkit_available,
+};
 use common::{Gateway, Server, binary, scratch_dir};
 
 const SHARE_KEY: &str = "k1:a-share-key-for-the-page-tests-0123456789";
 const JWT_SECRET: &str = "a-jwt-secret-for-the-page-tests-0123456789";
 const STORE_KEYS: [(&str, &str); 2] =
     [("AWS_ACCESS_KEY_ID", "page-test"), ("AWS_SECRET_ACCESS_KEY", "page-test-secret-0123456789")];
-
-/// One browser at a time: they share two cores, and the upload timings
-/// printed by `a_50_mib_file_goes_up_from_the_file_input` should be fair.
-static BROWSER: Mutex<()> = Mutex::new(());
 
 /// A browser engine page.py drives (its `PAGE_BROWSER`).
 #[derive(Clone, Copy, Debug)]
@@ -160,10 +157,6 @@ impl Drop for Site {
         let _ = std::fs::remove_dir_all(&self.scratch);
         let _ = std::fs::remove_dir_all(self.gateway.data_dir.parent().unwrap_or(&self.gateway.data_dir));
     }
-}
-
-fn browser_turn() -> std::sync::MutexGuard<'static, ()> {
-    BROWSER.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The 50 MiB flow in `engine`, on whatever storage `site` has.

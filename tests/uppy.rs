@@ -11,10 +11,10 @@ mod common;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 
 use common::proxy::{Proxy, Rules};
-use common::scripts::{chromium_available, run_script};
+use common::scripts::{browser_turn, chromium_available, run_script};
 use common::{Gateway, scratch_dir, tool_available, wait_until};
 
 const JWT_SECRET: &str = "a-jwt-secret-for-the-uppy-tests-0123456789";
@@ -22,9 +22,6 @@ const JWT_SECRET: &str = "a-jwt-secret-for-the-uppy-tests-0123456789";
 /// presigned upload must declare its size, so the setup's `Upload-Length` counts.
 const RULES: [&str; 4] = ["--allowed-types", "image/*", "--max-object-size", "64MiB"];
 const TYPE_REFUSED: &str = "`text/plain` is not accepted here: uploads must be one of: image/*";
-
-/// One browser at a time: they share two cores.
-static BROWSER: Mutex<()> = Mutex::new(());
 
 fn web_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/web")
@@ -105,10 +102,6 @@ impl Drop for Site {
         let _ = std::fs::remove_dir_all(&self.scratch);
         let _ = std::fs::remove_dir_all(self.gateway.data_dir.parent().unwrap_or(&self.gateway.data_dir));
     }
-}
-
-fn browser_turn() -> std::sync::MutexGuard<'static, ()> {
-    BROWSER.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[test]

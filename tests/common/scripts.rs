@@ -5,6 +5,7 @@
 
 use std::path::Path;
 use std::process::Command;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::tool_available;
 
@@ -86,4 +87,11 @@ pub fn run_script_with(script: &str, args: &[&str], env: &[(&str, &str)]) -> Str
         String::from_utf8_lossy(&output.stderr)
     );
     stdout
+}
+
+/// One browser at a time in a test binary: browsers share two cores, and the
+/// upload timings the page tests print should be fair.
+pub fn browser_turn() -> MutexGuard<'static, ()> {
+    static BROWSER: Mutex<()> = Mutex::new(());
+    BROWSER.lock().unwrap_or_else(PoisonError::into_inner)
 }
