@@ -132,6 +132,14 @@ pub struct ServeArgs {
     #[arg(long, env = "BODY_TIMEOUT", default_value = "120s", value_parser = parse_duration)]
     pub body_timeout: Duration,
 
+    /// Memory that request bodies the gateway keeps (completions' part lists) may take together (64MiB); beyond it a request waits a second, then gets 503 and Retry-After.
+    #[arg(long, env = "MAX_BODY_MEMORY", default_value = "64MiB", value_parser = parse_size)]
+    pub max_body_memory: u64,
+
+    /// Bytes a second a request body must keep arriving at, measured over two seconds (8KiB; 0 turns it off); a slower one is cut off.
+    #[arg(long, env = "MIN_BODY_RATE", default_value = "8KiB", value_parser = parse_size)]
+    pub min_body_rate: u64,
+
     /// How long each of the gateway's own calls to storage (multipart steps) may take, retries included.
     #[arg(long, env = "STORAGE_TIMEOUT", default_value = "20s", value_parser = parse_duration)]
     pub storage_timeout: Duration,
@@ -180,6 +188,10 @@ pub struct ServeArgs {
     /// Origins whose browser pages may call the gateway (CORS), comma-separated, or `*`.
     #[arg(long, env = "ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
+
+    /// Host names the gateway answers to besides IP addresses, localhost and --base-url's host, comma-separated; others get 421 (against DNS rebinding). In Lambda, any Host unless this is set.
+    #[arg(long, env = "ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_hosts: Vec<String>,
 
     /// The largest object accepted, by single PUT or in parts (bytes, or KiB, MiB, GiB, TiB); unset, storage's own limits apply.
     #[arg(long, env = "MAX_OBJECT_SIZE", value_parser = parse_size)]
@@ -270,9 +282,17 @@ pub struct ServerArgs {
     #[arg(long, env = "HEADER_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
     pub header_timeout: Duration,
 
-    /// The most client connections served at once; more wait to be accepted.
+    /// The most client connections served at once; when all are taken, the one idle longest gives way, and only when all are busy do more wait.
     #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 1024)]
     pub max_connections: usize,
+
+    /// The most connections one client address may hold at once (0: no limit; use 0 behind a proxy, where every client has its address).
+    #[arg(long, env = "MAX_CONNECTIONS_PER_ADDRESS", default_value_t = 256)]
+    pub max_connections_per_address: usize,
+
+    /// The most bytes a request's line and headers may take (64KiB, 1MiB); more get 431.
+    #[arg(long, env = "MAX_HEADER_BYTES", default_value = "64KiB", value_parser = parse_size)]
+    pub max_header_bytes: u64,
 }
 
 /// Settings for `store`.

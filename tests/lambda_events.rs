@@ -254,3 +254,19 @@ async fn authorizer_claims_name_the_tenant() {
     let climbing = with_authorizer(FrontDoor::HttpApi, json!({ "jwt": { "claims": { "sub": ".." } } }));
     assert_eq!(invoke_on(by("sub"), &climbing).await["statusCode"], 403);
 }
+
+#[tokio::test]
+async fn with_allowed_hosts_set_only_those_hosts_are_answered() {
+    use presign_gateway::config::AllowedHosts;
+    let door = FrontDoor::Alb;
+    let status = |response: &Value| response["statusCode"].as_u64().unwrap();
+    // Without ALLOWED_HOSTS every Host is answered: an ALB forwards any.
+    let real = event(door, "GET", "/a.txt", Mount::Plain);
+    assert_eq!(status(&invoke(&real).await), 307);
+    let listed = AllowedHosts::new(&["lambda-846800462-us-east-2.elb.amazonaws.com".into()], None).unwrap();
+    let gateway = Arc::new(Arc::try_unwrap(gateway()).unwrap().with_allowed_hosts(Some(listed)));
+    assert_eq!(status(&invoke_on(gateway.clone(), &real).await), 307);
+    let mut rebound = real.clone();
+    rebound["headers"]["host"] = json!("evil.example");
+    assert_eq!(status(&invoke_on(gateway, &rebound).await), 421);
+}

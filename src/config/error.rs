@@ -99,6 +99,17 @@ pub enum ConfigError {
     /// A media type that is not one.
     #[error("--inline-types / INLINE_TYPES entry `{0}` is not a media type such as text/html or image/*")]
     InlineType(String),
+    /// An allowed host that is not a host name.
+    #[error(
+        "--allowed-hosts / ALLOWED_HOSTS entry `{0}` is not a host name such as files.example.com (no scheme, port or wildcard)"
+    )]
+    AllowedHost(String),
+    /// A body budget smaller than one part list.
+    #[error("--max-body-memory / MAX_BODY_MEMORY must be at least 2MiB (one part list of 10,000 parts), not {0} bytes")]
+    MaxBodyMemory(u64),
+    /// A header limit hyper cannot keep, or one that no longer limits.
+    #[error("--max-header-bytes / MAX_HEADER_BYTES must be between 8KiB and 16MiB, not {0} bytes")]
+    MaxHeaderBytes(u64),
     /// A zero limit.
     #[error("--max-connections / MAX_CONNECTIONS must be at least 1")]
     MaxConnections,

@@ -14,6 +14,7 @@ use http::HeaderValue;
 use crate::auth::{Authenticator, JwtVerifier};
 use crate::cli::{AuthMode, LogFormat, ServeArgs, ServerArgs, StoreArgs};
 use crate::core::Policy;
+use crate::core::completion::MAX_COMPLETION_BYTES;
 use crate::core::download::InlineTypes;
 use crate::core::media::MediaTypes;
 use crate::links::ShareKeys;
@@ -21,11 +22,13 @@ use crate::metrics::emf::Namespace;
 use crate::signing::MAX_EXPIRES;
 
 mod error;
+mod hosts;
 mod notify;
 mod share;
 mod values;
 
 pub use error::ConfigError;
+pub use hosts::AllowedHosts;
 pub use notify::{NotifyConfig, NotifySecret, NotifyUrl};
 pub use share::ShareCommand;
 use values::{allowed_origins, base_url, check_bucket, check_region, layout, listen_addresses, timeout};
@@ -123,6 +126,28 @@ pub struct ServerLimits {
     pub header_timeout: Duration,
     /// The most connections served at once.
     pub max_connections: usize,
+    /// The most connections served at once from one address (0: no limit).
+    pub max_connections_per_address: usize,
+    /// The most bytes of a request's line and headers; more get `431`.
+    pub max_header_bytes: usize,
+}
+
+/// How request bodies the gateway reads must arrive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyLimits {
+    /// The longest one may take.
+    pub timeout: Duration,
+    /// Bytes that bodies kept in memory (completions' part lists) may take together.
+    pub max_memory: u64,
+    /// Bytes a second a body must keep arriving at (0: any).
+    pub min_rate: u64,
+}
+
+impl Default for BodyLimits {
+    /// `serve`'s defaults.
+    fn default() -> Self {
+        Self { timeout: Duration::from_secs(120), max_memory: 64 << 20, min_rate: 8 << 10 }
+    }
 }
 
 /// The settings a gateway is built from, validated with the configuration.
@@ -130,10 +155,12 @@ pub struct ServerLimits {
 pub struct GatewaySettings {
     /// Rules every decision follows.
     pub policy: Policy,
-    /// How long a request body the gateway reads may take to arrive.
-    pub body_timeout: Duration,
+    /// How request bodies the gateway reads must arrive, and the memory they share.
+    pub bodies: BodyLimits,
     /// Browser origins allowed to call the gateway.
     pub allowed_origins: AllowedOrigins,
+    /// The `Host` names answered, if any is refused.
+    pub allowed_hosts: Option<AllowedHosts>,
     /// How callers are authenticated.
     pub auth: Authenticator,
     /// Share links, if enabled.
@@ -194,8 +221,12 @@ impl Config {
         let base_url = args.base_url.as_deref().map(|url| base_url("--base-url / BASE_URL", url)).transpose()?;
         let gateway = GatewaySettings {
             policy: policy(&args)?,
-            body_timeout: timeout("--body-timeout / BODY_TIMEOUT", args.body_timeout)?,
+            bodies: body_limits(&args)?,
             allowed_origins: allowed_origins(&args.allowed_origins)?,
+            allowed_hosts: match runtime {
+                Runtime::Lambda if args.allowed_hosts.is_empty() => None,
+                _ => Some(AllowedHosts::new(&args.allowed_hosts, base_url.as_deref())?),
+            },
             auth: authenticator(&args, runtime)?,
             links: match &args.share_keys {
                 Some(spec) => Some(Links { keys: ShareKeys::parse(spec).map_err(ConfigError::ShareKeys)? }),
@@ -237,12 +268,32 @@ fn policy(args: &ServeArgs) -> Result<Policy, ConfigError> {
     })
 }
 
+fn body_limits(args: &ServeArgs) -> Result<BodyLimits, ConfigError> {
+    if args.max_body_memory < MAX_COMPLETION_BYTES as u64 {
+        return Err(ConfigError::MaxBodyMemory(args.max_body_memory));
+    }
+    Ok(BodyLimits {
+        timeout: timeout("--body-timeout / BODY_TIMEOUT", args.body_timeout)?,
+        max_memory: args.max_body_memory,
+        min_rate: args.min_body_rate,
+    })
+}
+
 fn server_limits(args: &ServerArgs) -> Result<ServerLimits, ConfigError> {
-    let ServerArgs { header_timeout, max_connections } = *args;
+    let ServerArgs { header_timeout, max_connections, max_connections_per_address, max_header_bytes } = *args;
     if max_connections == 0 {
         return Err(ConfigError::MaxConnections);
     }
-    Ok(ServerLimits { header_timeout: timeout("--header-timeout / HEADER_TIMEOUT", header_timeout)?, max_connections })
+    let max_header_bytes = usize::try_from(max_header_bytes)
+        .ok()
+        .filter(|bytes| (crate::http_server::MIN_HEADER_BYTES..=16 << 20).contains(bytes))
+        .ok_or(ConfigError::MaxHeaderBytes(max_header_bytes))?;
+    Ok(ServerLimits {
+        header_timeout: timeout("--header-timeout / HEADER_TIMEOUT", header_timeout)?,
+        max_connections,
+        max_connections_per_address,
+        max_header_bytes,
+    })
 }
 
 fn store(args: &ServeArgs, gateway: SocketAddr, runtime: Runtime) -> Result<StoreConfig, ConfigError> {
@@ -454,5 +505,24 @@ mod tests {
         );
         let any = self::config(&["--allowed-origins", "*"], Runtime::Local).unwrap();
         assert_eq!(any.gateway.allowed_origins, AllowedOrigins::Any);
+    }
+
+    #[test]
+    fn hosts_are_checked_locally_always_and_in_lambda_when_listed() {
+        let local = config(&[], Runtime::Local).unwrap();
+        assert!(local.gateway.allowed_hosts.is_some_and(|hosts| !hosts.admits(Some(b"evil.example"))));
+        assert!(config(&["--bucket", "files"], Runtime::Lambda).unwrap().gateway.allowed_hosts.is_none());
+        let listed = config(&["--bucket", "files", "--allowed-hosts", "files.example"], Runtime::Lambda).unwrap();
+        let hosts = listed.gateway.allowed_hosts.unwrap();
+        assert!(hosts.admits(Some(b"files.example")) && !hosts.admits(Some(b"evil.example")));
+    }
+
+    #[test]
+    fn server_and_body_limits_are_checked() {
+        assert!(error(&["--max-header-bytes", "4KiB"], Runtime::Local).contains("--max-header-bytes"));
+        assert!(error(&["--max-body-memory", "1MiB"], Runtime::Local).contains("at least 2MiB"));
+        let limits = config(&["--max-header-bytes", "16KiB"], Runtime::Local).unwrap().server;
+        assert_eq!((limits.max_header_bytes, limits.max_connections_per_address), (16 << 10, 256));
+        assert_eq!(config(&[], Runtime::Local).unwrap().gateway.bodies, BodyLimits::default());
     }
 }

@@ -6,34 +6,38 @@
 //! is read (within bounds) before the answer, so it is not cut off with a
 //! broken pipe mid-send: to the end for a request the gateway accepted, and
 //! only a little for one it refused from its headers alone, whose connection
-//! then closes. No body is read before the caller is authenticated.
+//! then closes, and neither for `GET`, `HEAD` or `DELETE`, which have no
+//! use for one. No body is read before the caller is authenticated.
 
+use std::ops::ControlFlow;
 use std::time::Duration;
 
 use axum::body::Body;
-use http::HeaderMap;
-use http::header::EXPECT;
-use http_body_util::BodyExt;
+use http::header::{CONTENT_LENGTH, EXPECT, TRANSFER_ENCODING};
+use http::{HeaderMap, Method};
 
-/// How much of a body may be read, and for how long.
+use super::pace::{self, Pace, Read};
+
+/// How much of a body may be read, and how it must arrive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Bounds {
     /// Bytes.
     pub bytes: u64,
-    /// Time.
-    pub time: Duration,
+    /// Time and rate.
+    pub pace: Pace,
 }
 
 impl Bounds {
     /// For a request refused from its headers (401, 403, any 4xx): enough for
     /// a small body sent unasked to be read, so its client sees the answer
     /// rather than a reset, and no more.
-    pub const REFUSED: Self = Self { bytes: 64 << 10, time: Duration::from_secs(1) };
+    pub const REFUSED: Self =
+        Self { bytes: 64 << 10, pace: Pace { min_rate: 0, time: Duration::from_secs(1), window: pace::WINDOW } };
 
-    /// For an accepted request: S3's limit for a single PUT, within `time`.
+    /// For an accepted request: S3's limit for a single PUT, at `pace`.
     #[must_use]
-    pub fn accepted(time: Duration) -> Self {
-        Self { bytes: 5 << 30, time }
+    pub fn accepted(pace: Pace) -> Self {
+        Self { bytes: 5 << 30, pace }
     }
 }
 
@@ -48,29 +52,27 @@ pub enum Drained {
     GaveUp,
 }
 
-/// Discards `body` within `bounds`, unless the client expects `100 Continue`.
-pub async fn unless_continue_expected(headers: &HeaderMap, body: Body, bounds: Bounds) -> Drained {
+/// Discards `body` within `bounds`, unless the client expects `100 Continue`
+/// or the method has no use for a body (then one announced is never read,
+/// and the connection closes after the answer).
+pub async fn unless_continue_expected(method: &Method, headers: &HeaderMap, body: Body, bounds: Bounds) -> Drained {
+    if matches!(*method, Method::GET | Method::HEAD | Method::DELETE) {
+        let announced =
+            headers.get(CONTENT_LENGTH).is_some_and(|length| length != "0") || headers.contains_key(TRANSFER_ENCODING);
+        return if announced { Drained::GaveUp } else { Drained::Complete };
+    }
     let expects_continue =
         headers.get(EXPECT).is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"100-continue"));
     if expects_continue {
         return Drained::Untouched;
     }
-    match tokio::time::timeout(bounds.time, discard(body, bounds.bytes)).await {
-        Ok(true) => Drained::Complete,
-        Ok(false) | Err(_) => Drained::GaveUp,
-    }
-}
-
-async fn discard(mut body: Body, limit: u64) -> bool {
     let mut read = 0u64;
-    while let Some(frame) = body.frame().await {
-        let Ok(frame) = frame else { return false };
-        if let Some(data) = frame.data_ref() {
-            read += data.len() as u64;
-            if read > limit {
-                return false;
-            }
-        }
+    let discarded = pace::read(body, bounds.pace, |data| {
+        read += data.len() as u64;
+        if read > bounds.bytes { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+    });
+    match discarded.await {
+        Read::Whole => Drained::Complete,
+        Read::Stopped | Read::CutOff => Drained::GaveUp,
     }
-    true
 }

@@ -51,6 +51,15 @@ pub enum GatewayError {
     /// Signing failed.
     #[error(transparent)]
     Signing(#[from] SignError),
+    /// A `Host` the gateway does not answer to: a rebinding website's, or
+    /// a name the operator has not listed.
+    #[error(
+        "this gateway does not answer to that Host name; its operator can add it with --allowed-hosts / ALLOWED_HOSTS"
+    )]
+    MisdirectedHost,
+    /// Request bodies in memory take all of `--max-body-memory`.
+    #[error("the gateway holds as many request bodies as it may; try again shortly")]
+    Busy,
 }
 
 impl GatewayError {
@@ -112,6 +121,7 @@ impl GatewayError {
             // A link that expires before a URL could live a second is an expired link.
             Self::Link(_) | Self::LinksDisabled | Self::Signing(SignError::OrderExpired) => StatusCode::FORBIDDEN,
             Self::NoHost | Self::BadHost => StatusCode::BAD_REQUEST,
+            Self::MisdirectedHost => StatusCode::MISDIRECTED_REQUEST,
             // Storage's own client errors (no such upload, precondition failed) are the client's;
             // a 401 or 403 is the gateway's own role failing, whose message names the account.
             Self::Storage(StorageError::Refused { status, .. })
@@ -123,7 +133,8 @@ impl GatewayError {
             // with yet: worth trying again shortly.
             Self::Storage(StorageError::Unreachable(_) | StorageError::TimedOut(_))
             | Self::Credentials(_)
-            | Self::Signing(SignError::CredentialsExpired) => StatusCode::SERVICE_UNAVAILABLE,
+            | Self::Signing(SignError::CredentialsExpired)
+            | Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Self::Storage(StorageError::Refused { status, .. }) if *status >= 500 => StatusCode::SERVICE_UNAVAILABLE,
             Self::Storage(_) => StatusCode::BAD_GATEWAY,
             Self::Signing(
@@ -148,6 +159,7 @@ impl GatewayError {
             Self::Rejected(Rejection::InvalidPart(_)) => "InvalidPart",
             Self::Rejected(Rejection::PartTooSmall(_)) => "EntityTooSmall",
             Self::Rejected(Rejection::Checksum(_) | Rejection::ContentMd5) => "InvalidDigest",
+            Self::Busy => "SlowDown",
             _ => match self.status() {
                 StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => "AccessDenied",
                 StatusCode::NOT_FOUND => "NoSuchUpload",
@@ -189,7 +201,10 @@ impl GatewayError {
     /// The one-line reason a client is told; server errors are logged here
     /// with their cause and told without it.
     fn reason(&self, status: StatusCode) -> String {
-        if status.is_server_error() {
+        if matches!(self, Self::Busy) {
+            // Expected under load, and an attacker's to cause: counted, not logged.
+            self.to_string()
+        } else if status.is_server_error() {
             tracing::error!(error = %ErrorChain(self), "cannot answer");
             match (self, status) {
                 (Self::Storage(_), StatusCode::SERVICE_UNAVAILABLE) => {

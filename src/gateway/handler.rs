@@ -9,16 +9,16 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use http_body_util::BodyExt;
 
+use super::body::NotKept;
 use super::drain::{self, Bounds, Drained};
 use super::error::ErrorForm;
 use super::{CompletionBody, Gateway, GatewayError};
-use crate::core::completion::{BodyFormat, MAX_COMPLETION_BYTES};
+use crate::core::completion::BodyFormat;
 use crate::core::query::Query;
 use crate::core::{ALLOWED_METHODS, Action, Incoming, MultipartStep, Rejection, page};
 
@@ -40,18 +40,20 @@ pub(super) async fn handle(State(gateway): State<Arc<Gateway>>, request: Request
     let decided = query.map_err(GatewayError::from).and_then(|query| gateway.decide(&parts, &query, SystemTime::now()));
     let action = match decided {
         Ok(action) => action,
-        Err(error) => return refused(&parts.headers, body, error.render(&form)).await,
+        Err(error) => return refused(&parts.method, &parts.headers, body, error.render(&form)).await,
     };
     let completes = matches!(&action, Action::Multipart(order) if matches!(order.step, MultipartStep::Complete { .. }));
     let (completion, drained) = if completes {
-        match read_completion(body, &gateway).await {
-            Ok(bytes) => (Some(bytes), Drained::Complete),
-            Err(error) => return close(error.render(&form)),
+        match gateway.bodies().keep_part_list(&parts.headers, body).await {
+            Ok(kept) => (Some(kept), Drained::Complete),
+            Err(not_kept) => return close(GatewayError::from(not_kept).render(&form)),
         }
     } else {
-        (None, drain::unless_continue_expected(&parts.headers, body, Bounds::accepted(gateway.body_timeout())).await)
+        let bounds = Bounds::accepted(gateway.bodies().pace());
+        (None, drain::unless_continue_expected(&parts.method, &parts.headers, body, bounds).await)
     };
-    let completion = completion.as_deref().map(|bytes| CompletionBody { bytes, format: body_format(&parts.headers) });
+    let completion =
+        completion.as_ref().map(|kept| CompletionBody { bytes: &kept.bytes, format: body_format(&parts.headers) });
     let response = match gateway.perform(&parts, action, completion).await {
         Ok(reply) => reply.render(&parts.headers),
         Err(error) => error.render(&form),
@@ -61,8 +63,8 @@ pub(super) async fn handle(State(gateway): State<Arc<Gateway>>, request: Request
 
 /// The answer to a request refused from its headers, after reading at most
 /// a little of its body; the connection closes unless the body was read whole.
-async fn refused(headers: &HeaderMap, body: Body, response: Response) -> Response {
-    let drained = drain::unless_continue_expected(headers, body, Bounds::REFUSED).await;
+async fn refused(method: &Method, headers: &HeaderMap, body: Body, response: Response) -> Response {
+    let drained = drain::unless_continue_expected(method, headers, body, Bounds::REFUSED).await;
     let sent_a_body = headers.contains_key(header::CONTENT_LENGTH) || headers.contains_key(header::TRANSFER_ENCODING);
     match drained {
         Drained::Complete => response,
@@ -85,13 +87,13 @@ fn body_format(headers: &HeaderMap) -> BodyFormat {
     if json { BodyFormat::Json } else { BodyFormat::Xml }
 }
 
-/// Reads a completion's part list, which is small (10,000 parts fit in 2 MiB),
-/// within the body timeout.
-async fn read_completion(body: Body, gateway: &Gateway) -> Result<Bytes, GatewayError> {
-    let cut_off = || GatewayError::from(Rejection::Completion("the part list is too long, too slow or was cut off"));
-    let reading = http_body_util::Limited::new(body, MAX_COMPLETION_BYTES).collect();
-    match tokio::time::timeout(gateway.body_timeout(), reading).await {
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
-        Ok(Err(_)) | Err(_) => Err(cut_off()),
+impl From<NotKept> for GatewayError {
+    fn from(not_kept: NotKept) -> Self {
+        match not_kept {
+            NotKept::Busy => Self::Busy,
+            NotKept::TooLong | NotKept::CutOff => {
+                Rejection::Completion("the part list is too long, too slow or was cut off").into()
+            }
+        }
     }
 }

@@ -13,17 +13,20 @@
 //! [`ready`] says whether the gateway can serve.
 
 mod access_log;
+mod body;
 mod drain;
 mod error;
 mod handler;
+mod host;
 mod listing;
 mod multipart;
+mod pace;
 mod page;
 mod ready;
 mod reply;
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use axum::Router;
 use http::request::Parts;
@@ -32,11 +35,12 @@ use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 
 pub use access_log::{EmfLog, PlatformRequestId};
 pub use error::GatewayError;
+pub use host::check as check_host;
 pub use ready::NotReady;
 pub use reply::Reply;
 
 use crate::auth::Authenticator;
-use crate::config::{AllowedOrigins, GatewaySettings, Links};
+use crate::config::{AllowedHosts, AllowedOrigins, BodyLimits, GatewaySettings, Links};
 use crate::core::completion::BodyFormat;
 use crate::core::query::Query;
 use crate::core::{Action, Caller, Incoming, Policy, decide};
@@ -45,6 +49,7 @@ use crate::metrics::Metrics;
 use crate::signing::{CredentialsCache, EndpointError, Presigner, StoreLocation};
 use crate::storage::{Metered, Storage};
 use crate::wire::S3Names;
+use body::Bodies;
 
 /// The header that carries the request id both ways.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -72,17 +77,15 @@ pub struct Gateway {
     credentials: CredentialsCache,
     storage: Arc<dyn Storage>,
     allowed_origins: AllowedOrigins,
+    allowed_hosts: Option<AllowedHosts>,
     auth: Authenticator,
     links: Option<Links>,
     base_url: Option<String>,
     bucket: String,
-    body_timeout: Duration,
+    bodies: Bodies,
     metrics: Arc<Metrics>,
     emf: Option<EmfLog>,
 }
-
-/// How long a body may take to arrive when none is configured.
-pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(120);
 
 impl Gateway {
     /// Puts the pieces together, with no authentication, no share links and
@@ -98,11 +101,12 @@ impl Gateway {
             presigner,
             storage: Arc::new(Metered::new(storage, metrics.clone())),
             allowed_origins: AllowedOrigins::None,
+            allowed_hosts: None,
             auth: Authenticator::None,
             links: None,
             base_url: None,
             bucket: String::new(),
-            body_timeout: DEFAULT_BODY_TIMEOUT,
+            bodies: Bodies::new(BodyLimits::default()),
             metrics,
             emf: None,
         }
@@ -151,11 +155,17 @@ impl Gateway {
         Self { allowed_origins, ..self }
     }
 
-    /// Gives a request body `timeout` to arrive (a completion's part list, or
-    /// one the gateway drains).
+    /// Answers only requests whose `Host` `allowed` admits (any, with `None`).
     #[must_use]
-    pub fn with_body_timeout(self, body_timeout: Duration) -> Self {
-        Self { body_timeout, ..self }
+    pub fn with_allowed_hosts(self, allowed: Option<AllowedHosts>) -> Self {
+        Self { allowed_hosts: allowed, ..self }
+    }
+
+    /// Reads request bodies (a completion's part list, or one the gateway
+    /// drains) within `limits`.
+    #[must_use]
+    pub fn with_body_limits(self, limits: BodyLimits) -> Self {
+        Self { bodies: Bodies::new(limits), ..self }
     }
 
     /// Resolves the bucket's endpoint and assembles the gateway from validated settings.
@@ -172,7 +182,8 @@ impl Gateway {
             .with_base_url(settings.base_url)
             .with_bucket(location.bucket.clone())
             .with_allowed_origins(settings.allowed_origins)
-            .with_body_timeout(settings.body_timeout))
+            .with_allowed_hosts(settings.allowed_hosts)
+            .with_body_limits(settings.bodies))
     }
 
     /// Who is asking and what for, from the request's headers alone: a
@@ -267,10 +278,9 @@ impl Gateway {
         self.presigner.endpoint().origin()
     }
 
-    /// How long a body may take to arrive.
-    #[must_use]
-    pub fn body_timeout(&self) -> Duration {
-        self.body_timeout
+    /// The limits request bodies are read within, and the memory they share.
+    fn bodies(&self) -> &Bodies {
+        &self.bodies
     }
 
     fn links(&self) -> Result<&Links, GatewayError> {
@@ -320,6 +330,7 @@ pub fn app(gateway: Arc<Gateway>) -> Router {
     let router = Router::new()
         .fallback(handler::handle)
         .with_state(gateway.clone())
+        .layer(axum::middleware::from_fn_with_state(gateway.clone(), host::check))
         .layer(axum::middleware::from_fn_with_state(gateway, access_log::log))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, access_log::RequestIds));

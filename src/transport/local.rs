@@ -34,7 +34,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let started = super::start(config, &page_origins, signalled(stopped.clone())).await?;
     let gateway = Arc::new(started.gateway);
     let metrics = match metrics_listen {
-        Some(address) => Some(observe::serve(address, gateway.clone(), stopped.clone(), limits.header_timeout).await?),
+        Some(address) => Some(observe::serve(address, gateway.clone(), stopped.clone(), limits).await?),
         None => None,
     };
     // Tests and scripts read the first line for the address; a closed stdout is no reason to stop.

@@ -30,23 +30,34 @@ struct Observed {
 }
 
 /// Connections the metrics port serves at once: a scraper and a load
-/// balancer's health checks need a few; a client holding more waits in the
-/// accept queue instead of taking the file descriptors the gateway needs.
+/// balancer's health checks need a few; a client holding more gives way or
+/// waits in the accept queue instead of taking the file descriptors the
+/// gateway needs.
 const MAX_CONNECTIONS: usize = 16;
 
+/// How long a health check may take to send its headers, or wait idle: its
+/// own, short, so that sockets held open by anyone cannot keep a load
+/// balancer's check waiting past its own timeout of a few seconds.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// Listens on `address` and serves the metrics and health checks of
-/// `gateway` until the runtime stops, with the gateway's header timeout;
+/// `gateway` until the runtime stops, within the gateway's header limit;
 /// `/readyz` fails once `stopping` is raised. Returns the address it listens on.
 pub async fn serve(
     address: SocketAddr,
     gateway: Arc<Gateway>,
     stopping: watch::Receiver<bool>,
-    header_timeout: Duration,
+    gateway_limits: ServerLimits,
 ) -> anyhow::Result<SocketAddr> {
     let listener =
         TcpListener::bind(address).await.with_context(|| format!("cannot listen on {address} for metrics"))?;
     let bound = listener.local_addr()?;
-    let limits = ServerLimits { header_timeout, max_connections: MAX_CONNECTIONS };
+    let limits = ServerLimits {
+        header_timeout: gateway_limits.header_timeout.min(HEADER_TIMEOUT),
+        max_connections: MAX_CONNECTIONS,
+        max_connections_per_address: 0,
+        ..gateway_limits
+    };
     let app = router(gateway, stopping);
     tokio::spawn(http_server::serve(vec![listener], app, limits, std::future::pending()));
     Ok(bound)
@@ -58,6 +69,7 @@ pub fn router(gateway: Arc<Gateway>, stopping: watch::Receiver<bool>) -> Router 
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(ready))
+        .layer(axum::middleware::from_fn_with_state(gateway.clone(), crate::gateway::check_host))
         .with_state(Observed { gateway, stopping })
 }
 

@@ -4,9 +4,14 @@
 //! a `Host` that writes the link, a download that runs script on storage's
 //! origin, storage that is down or slow, headers slipped past a presigned
 //! URL's signature, and a metrics port that holds idle connections. Each
-//! attack must fail, and each test failed on the code before its fix.
+//! attack must fail, and each test failed on the code before its fix. The
+//! attacks on the servers' memory and connections are in [`resources`], and
+//! DNS rebinding in [`rebinding`].
 
+#[path = "../common/mod.rs"]
 mod common;
+mod rebinding;
+mod resources;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -76,7 +81,7 @@ fn no_body_is_read_before_the_caller_is_authenticated() {
     let gateway = tenanted("before-auth", &[]);
     // A completion body of almost 2 MiB, announced, of which 64 KiB are sent:
     // the 401 comes without waiting for the rest.
-    let head = "POST /big.iso?uploadId=abc HTTP/1.1\r\nHost: x\r\nContent-Length: 2097151\r\n\r\n";
+    let head = "POST /big.iso?uploadId=abc HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2097151\r\n\r\n";
     let mut request = head.as_bytes().to_vec();
     request.resize(request.len() + (64 << 10), b'<');
     let reply = answer(send_raw(&gateway, &request));
@@ -84,7 +89,7 @@ fn no_body_is_read_before_the_caller_is_authenticated() {
     assert!(reply.to_ascii_lowercase().contains("connection: close"), "{reply}");
 
     // The same for a PUT sent without Expect: no draining before authentication.
-    let head = "PUT /big.iso HTTP/1.1\r\nHost: x\r\nContent-Length: 104857600\r\n\r\n";
+    let head = "PUT /big.iso HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 104857600\r\n\r\n";
     let mut request = head.as_bytes().to_vec();
     request.resize(request.len() + (64 << 10), 0);
     let reply = answer(send_raw(&gateway, &request));
@@ -112,26 +117,10 @@ fn no_body_is_read_before_the_caller_is_authenticated() {
 #[test]
 fn headers_must_arrive_in_time() {
     let gateway = Gateway::start("header-timeout", &["--header-timeout", "1s"]);
-    let half = send_raw(&gateway, b"GET /a.txt HTTP/1.1\r\nHost: x\r\nX-Slow: ");
+    let half = send_raw(&gateway, b"GET /a.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ");
     // The server closes the connection (an empty read, or a 408) instead of waiting for the rest.
     let reply = answer(half);
     assert!(reply.is_empty() || reply.starts_with("HTTP/1.1 408"), "{reply}");
-}
-
-#[test]
-fn connections_beyond_the_cap_wait_their_turn() {
-    let gateway = Gateway::start("max-connections", &["--max-connections", "2", "--header-timeout", "60s"]);
-    let held: Vec<TcpStream> = (0..2).map(|_| send_raw(&gateway, b"GET /a HTTP/1.1\r\nHost: x\r\n")).collect();
-    // Give the server a moment to accept both.
-    std::thread::sleep(Duration::from_millis(300));
-    let mut third = send_raw(&gateway, b"GET /a.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-    third.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
-    let mut buf = [0u8; 64];
-    assert!(third.read(&mut buf).is_err(), "a third connection was served while two were held");
-    drop(held);
-    third.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let reply = answer(third);
-    assert!(reply.starts_with("HTTP/1.1 307"), "{reply}");
 }
 
 #[test]
@@ -203,9 +192,9 @@ fn every_bad_token_gets_the_same_answer() {
 
 #[test]
 fn links_are_built_from_a_host_and_nothing_else() {
-    let gateway = tenanted("host", &[]);
+    let gateway = tenanted("host", &["--allowed-hosts", "evil.example,files.example"]);
     let auth = bearer("acme");
-    for host in ["evil.example/steal?", "a@evil.example", "evil.example:99999", "exa mple"] {
+    for host in ["evil.example/steal?", "a@evil.example", "evil.example:99999", "exa mple", "unlisted.example"] {
         let (status, body) = curl_status(&[
             "-X",
             "POST",
@@ -215,7 +204,8 @@ fn links_are_built_from_a_host_and_nothing_else() {
             &format!("Host: {host}"),
             &gateway.at("f.txt?share&ttl=60"),
         ]);
-        assert_eq!(status, 400, "Host: {host}: {body}");
+        // Refused as no host to answer to (421), or none to build a link from (400).
+        assert!(matches!(status, 400 | 421), "Host: {host}: {status} {body}");
     }
     let (status, link) =
         curl_status(&["-X", "POST", "-H", &auth, "-H", "Host: files.example:8443", &gateway.at("f.txt?share&ttl=60")]);
@@ -325,7 +315,8 @@ fn storage_that_is_down_or_slow_gets_a_503_to_retry() {
 fn the_metrics_port_lets_go_of_idle_connections_too() {
     let (_gateway, _, metrics) = gateway_with_metrics("metrics-idle", &["--header-timeout", "1s"]);
     // Every connection costs the process a file descriptor, the gateway's and the store's included.
-    let half = send_raw_to(metrics.trim_start_matches("http://"), b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: ");
+    let half =
+        send_raw_to(metrics.trim_start_matches("http://"), b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ");
     let reply = answer(half);
     assert!(reply.is_empty() || reply.starts_with("HTTP/1.1 408"), "{reply}");
 }
