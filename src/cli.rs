@@ -181,6 +181,10 @@ pub struct ServeArgs {
     #[arg(long, env = "ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
 
+    /// Let the embedded store answer `Origin: null` too, for pages from --allowed-origins that follow a cross-origin 307 to it; any sandboxed iframe sends it as well, so it stays off unless such a page needs it.
+    #[arg(long, env = "ALLOW_NULL_ORIGIN")]
+    pub allow_null_origin: bool,
+
     /// The largest object accepted, by single PUT or in parts (bytes, or KiB, MiB, GiB, TiB); unset, storage's own limits apply.
     #[arg(long, env = "MAX_OBJECT_SIZE", value_parser = parse_size)]
     pub max_object_size: Option<u64>,
@@ -313,6 +317,10 @@ pub struct StoreArgs {
     /// Origins whose browser pages may reach the store (CORS), comma-separated, or `*`.
     #[arg(long, env = "ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
+
+    /// Answer `Origin: null` too, for pages from --allowed-origins that follow a cross-origin 307 here; any sandboxed iframe sends it as well, so it stays off unless such a page needs it.
+    #[arg(long, env = "ALLOW_NULL_ORIGIN")]
+    pub allow_null_origin: bool,
 
     /// Log filter, in `tracing` `EnvFilter` syntax.
     #[arg(long, env = "LOG_LEVEL", default_value = "info")]

@@ -28,7 +28,7 @@ mod values;
 pub use error::ConfigError;
 pub use notify::{NotifyConfig, NotifySecret, NotifyUrl};
 pub use share::ShareCommand;
-use values::{allowed_origins, base_url, check_bucket, check_region, layout, listen_addresses, timeout};
+use values::{allowed_origins, base_url, check_bucket, check_region, layout, listen_addresses, null_origin, timeout};
 
 /// The setting that ages out incomplete uploads of the embedded store.
 const UPLOAD_AGE: &str = "--abort-incomplete-uploads-after / ABORT_INCOMPLETE_UPLOADS_AFTER";
@@ -99,6 +99,8 @@ pub struct EmbeddedConfig {
     pub abort_uploads_after: Duration,
     /// Where the store's upload events go.
     pub notify: NotifyConfig,
+    /// Whether `Origin: null` is let in beside the allowed origins.
+    pub allow_null_origin: bool,
 }
 
 /// The validated settings of `presign-gateway store`.
@@ -190,12 +192,13 @@ impl Config {
         }
         let metrics_namespace = Namespace::new(&args.metrics_namespace).map_err(ConfigError::MetricsNamespace)?;
         let listen = listen_addresses("--listen / LISTEN_ADDR", &args.listen)?;
-        let store = store(&args, listen[0], runtime)?;
+        let origins = allowed_origins(&args.allowed_origins)?;
+        let store = store(&args, &origins, listen[0], runtime)?;
         let base_url = args.base_url.as_deref().map(|url| base_url("--base-url / BASE_URL", url)).transpose()?;
         let gateway = GatewaySettings {
             policy: policy(&args)?,
             body_timeout: timeout("--body-timeout / BODY_TIMEOUT", args.body_timeout)?,
-            allowed_origins: allowed_origins(&args.allowed_origins)?,
+            allowed_origins: origins,
             auth: authenticator(&args, runtime)?,
             links: match &args.share_keys {
                 Some(spec) => Some(Links { keys: ShareKeys::parse(spec).map_err(ConfigError::ShareKeys)? }),
@@ -245,11 +248,23 @@ fn server_limits(args: &ServerArgs) -> Result<ServerLimits, ConfigError> {
     Ok(ServerLimits { header_timeout: timeout("--header-timeout / HEADER_TIMEOUT", header_timeout)?, max_connections })
 }
 
-fn store(args: &ServeArgs, gateway: SocketAddr, runtime: Runtime) -> Result<StoreConfig, ConfigError> {
+fn store(
+    args: &ServeArgs,
+    origins: &AllowedOrigins,
+    gateway: SocketAddr,
+    runtime: Runtime,
+) -> Result<StoreConfig, ConfigError> {
     let public_url = args.store_url.as_deref().map(|url| base_url("--store-url / STORE_URL", url)).transpose()?;
     if args.endpoint.is_some() || runtime == Runtime::Lambda {
         let elsewhere = if runtime == Runtime::Lambda { notify::IN_LAMBDA } else { notify::WITH_ENDPOINT };
         NotifyConfig::from_args(&args.notify, Some(elsewhere))?;
+        if args.allow_null_origin {
+            return Err(ConfigError::NullOriginElsewhere(if runtime == Runtime::Lambda {
+                "in Lambda, the bucket's CORS rules decide (template.yaml's AllowNullOrigin)"
+            } else {
+                "with --endpoint / AWS_ENDPOINT_URL_S3, that bucket's own CORS rules decide"
+            }));
+        }
         let endpoint =
             args.endpoint.as_deref().map(|url| base_url("--endpoint / AWS_ENDPOINT_URL_S3", url)).transpose()?;
         let bucket = args.bucket.clone().ok_or(ConfigError::BucketRequired(match runtime {
@@ -277,6 +292,7 @@ fn store(args: &ServeArgs, gateway: SocketAddr, runtime: Runtime) -> Result<Stor
         public_url,
         abort_uploads_after: timeout(UPLOAD_AGE, args.abort_incomplete_uploads_after)?,
         notify: NotifyConfig::from_args(&args.notify, None)?,
+        allow_null_origin: null_origin(args.allow_null_origin, origins)?,
     }))
 }
 
@@ -303,6 +319,7 @@ fn authenticator(args: &ServeArgs, runtime: Runtime) -> Result<Authenticator, Co
 impl StoreOnlyConfig {
     /// Validates the arguments of `presign-gateway store`.
     pub fn from_args(args: StoreArgs) -> Result<Self, ConfigError> {
+        let origins = allowed_origins(&args.allowed_origins)?;
         Ok(Self {
             store: EmbeddedConfig {
                 data_dir: args.data_dir,
@@ -311,6 +328,7 @@ impl StoreOnlyConfig {
                 public_url: None,
                 abort_uploads_after: timeout(UPLOAD_AGE, args.abort_incomplete_uploads_after)?,
                 notify: NotifyConfig::from_args(&args.notify, None)?,
+                allow_null_origin: null_origin(args.allow_null_origin, &origins)?,
             },
             credentials: aws_credential_types::Credentials::new(
                 args.access_key_id,
@@ -319,7 +337,7 @@ impl StoreOnlyConfig {
                 None,
                 "store-arguments",
             ),
-            allowed_origins: allowed_origins(&args.allowed_origins)?,
+            allowed_origins: origins,
             server: server_limits(&args.server)?,
             log: LogConfig::new(args.log_level, None, Runtime::Local)?,
         })
@@ -420,6 +438,14 @@ mod tests {
             (&["--notify-url", "ftp://hooks.example"], "entry 1 of --notify-url / NOTIFY_URL is not"),
             (&["--notify-spool-limit", "0"], "NOTIFY_SPOOL_LIMIT must be at least 1"),
             (
+                &["--allow-null-origin"],
+                "for pages from --allowed-origins / ALLOWED_ORIGINS that follow a cross-origin 307",
+            ),
+            (
+                &["--endpoint", "http://m:9000", "--bucket", "files", "--allow-null-origin"],
+                "that bucket's own CORS rules decide",
+            ),
+            (
                 &["--endpoint", "http://m:9000", "--bucket", "files", "--notify-url", "http://127.0.0.1:8080/e"],
                 "with --endpoint / AWS_ENDPOINT_URL_S3, events come from that store's own notification system",
             ),
@@ -454,5 +480,17 @@ mod tests {
         );
         let any = self::config(&["--allowed-origins", "*"], Runtime::Local).unwrap();
         assert_eq!(any.gateway.allowed_origins, AllowedOrigins::Any);
+    }
+
+    #[test]
+    fn a_null_origin_is_let_in_only_when_asked() {
+        let null_origin = |argv: &[&str]| {
+            let StoreConfig::Embedded(store) = config(argv, Runtime::Local).unwrap().store else { panic!() };
+            store.allow_null_origin
+        };
+        assert!(!null_origin(&["--allowed-origins", "https://a.example"]));
+        assert!(null_origin(&["--allowed-origins", "https://a.example", "--allow-null-origin"]));
+        let lambda = error(&["--bucket", "files", "--allow-null-origin"], Runtime::Lambda);
+        assert!(lambda.contains("template.yaml's AllowNullOrigin"), "{lambda}");
     }
 }

@@ -80,6 +80,16 @@ pub(super) fn allowed_origins(entries: &[String]) -> Result<AllowedOrigins, Conf
         .map(AllowedOrigins::List)
 }
 
+/// Whether the embedded store lets in `Origin: null`: only when asked, and
+/// only beside pages from other origins, the only ones a cross-origin 307
+/// makes send it (a same-origin page keeps its origin through the redirect).
+pub(super) fn null_origin(asked: bool, origins: &AllowedOrigins) -> Result<bool, ConfigError> {
+    if asked && *origins == AllowedOrigins::None {
+        return Err(ConfigError::NullOriginAlone);
+    }
+    Ok(asked)
+}
+
 /// The addresses `host:port` names: an address as it is, a host name every
 /// address it resolves to (IPv4 first, so the first is what most clients try).
 pub(super) fn listen_addresses(setting: &'static str, value: &str) -> Result<Vec<SocketAddr>, ConfigError> {
