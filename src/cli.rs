@@ -306,6 +306,14 @@ pub struct StoreArgs {
     #[command(flatten)]
     pub notify: NotifyArgs,
 
+    /// The folder every key is placed under, as the gateway is configured (a full event spool counts events by tenant).
+    #[arg(long, env = "KEY_PREFIX", default_value = "")]
+    pub key_prefix: String,
+
+    /// The folder the tenants' folders are in, as the gateway is configured.
+    #[arg(long, env = "TENANT_FOLDER", default_value = "tenants")]
+    pub tenant_folder: String,
+
     /// The access key id signatures must be made with.
     #[arg(long, env = "AWS_ACCESS_KEY_ID", hide_env_values = true)]
     pub access_key_id: String,
@@ -339,7 +347,7 @@ pub struct NotifyArgs {
     #[arg(long = "notify-secret", env = "NOTIFY_SECRET", hide_env_values = true)]
     pub secret: Option<String>,
 
-    /// The most events kept for receivers that are behind; beyond it the oldest are dropped, counted and logged.
+    /// The most events kept for receivers that are behind; beyond it the oldest of the tenant holding the most are dropped, counted and logged.
     #[arg(long = "notify-spool-limit", env = "NOTIFY_SPOOL_LIMIT", default_value_t = 100_000)]
     pub spool_limit: u64,
 }

@@ -28,7 +28,10 @@ mod values;
 pub use error::ConfigError;
 pub use notify::{NotifyConfig, NotifySecret, NotifyUrl};
 pub use share::ShareCommand;
-use values::{allowed_origins, base_url, check_bucket, check_region, layout, listen_addresses, null_origin, timeout};
+use values::{
+    allowed_origins, base_url, check_bucket, check_region, layout, listen_addresses, null_origin, tenant_folder,
+    timeout,
+};
 
 /// The setting that ages out incomplete uploads of the embedded store.
 const UPLOAD_AGE: &str = "--abort-incomplete-uploads-after / ABORT_INCOMPLETE_UPLOADS_AFTER";
@@ -291,7 +294,8 @@ fn store(
         bucket: check_bucket(args.bucket.clone().unwrap_or_else(|| crate::cli::DEFAULT_EMBEDDED_BUCKET.to_owned()))?,
         public_url,
         abort_uploads_after: timeout(UPLOAD_AGE, args.abort_incomplete_uploads_after)?,
-        notify: NotifyConfig::from_args(&args.notify, None)?,
+        notify: NotifyConfig::from_args(&args.notify, None)?
+            .with_tenants(tenant_folder(&args.key_prefix, &args.tenant_folder)?),
         allow_null_origin: null_origin(args.allow_null_origin, origins)?,
     }))
 }
@@ -327,7 +331,8 @@ impl StoreOnlyConfig {
                 bucket: check_bucket(args.bucket)?,
                 public_url: None,
                 abort_uploads_after: timeout(UPLOAD_AGE, args.abort_incomplete_uploads_after)?,
-                notify: NotifyConfig::from_args(&args.notify, None)?,
+                notify: NotifyConfig::from_args(&args.notify, None)?
+                    .with_tenants(tenant_folder(&args.key_prefix, &args.tenant_folder)?),
                 allow_null_origin: null_origin(args.allow_null_origin, &origins)?,
             },
             credentials: aws_credential_types::Credentials::new(
@@ -463,6 +468,15 @@ mod tests {
         let StoreConfig::Embedded(EmbeddedConfig { notify, .. }) = config.store else { panic!("not embedded") };
         assert_eq!(notify.urls.len(), 2);
         assert_eq!(notify.spool_limit, 100_000);
+        assert_eq!(notify.tenants, "tenants/");
+        let folders = self::config(
+            &["--key-prefix", "up", "--tenant-folder", "t/", "--notify-url", "http://h/e"],
+            Runtime::Local,
+        );
+        let StoreConfig::Embedded(EmbeddedConfig { notify, .. }) = folders.unwrap().store else {
+            panic!("not embedded")
+        };
+        assert_eq!(notify.tenants, "up/t/");
         let error = error(&["--bucket", "files", "--notify-url", "http://127.0.0.1:8080/e"], Runtime::Lambda);
         assert!(error.contains("in Lambda, events come from S3 through EventBridge"), "{error}");
     }
