@@ -193,6 +193,10 @@ pub struct ServeArgs {
     #[arg(long, env = "ALLOWED_HOSTS", value_delimiter = ',')]
     pub allowed_hosts: Vec<String>,
 
+    /// Let the embedded store answer `Origin: null` too, for pages from --allowed-origins that follow a cross-origin 307 to it; any sandboxed iframe sends it as well, so it stays off unless such a page needs it.
+    #[arg(long, env = "ALLOW_NULL_ORIGIN")]
+    pub allow_null_origin: bool,
+
     /// The largest object accepted, by single PUT or in parts (bytes, or KiB, MiB, GiB, TiB); unset, storage's own limits apply.
     #[arg(long, env = "MAX_OBJECT_SIZE", value_parser = parse_size)]
     pub max_object_size: Option<u64>,
@@ -322,6 +326,14 @@ pub struct StoreArgs {
     #[command(flatten)]
     pub notify: NotifyArgs,
 
+    /// The folder every key is placed under, as the gateway is configured (a full event spool counts events by tenant).
+    #[arg(long, env = "KEY_PREFIX", default_value = "")]
+    pub key_prefix: String,
+
+    /// The folder the tenants' folders are in, as the gateway is configured.
+    #[arg(long, env = "TENANT_FOLDER", default_value = "tenants")]
+    pub tenant_folder: String,
+
     /// The access key id signatures must be made with.
     #[arg(long, env = "AWS_ACCESS_KEY_ID", hide_env_values = true)]
     pub access_key_id: String,
@@ -333,6 +345,10 @@ pub struct StoreArgs {
     /// Origins whose browser pages may reach the store (CORS), comma-separated, or `*`.
     #[arg(long, env = "ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
+
+    /// Answer `Origin: null` too, for pages from --allowed-origins that follow a cross-origin 307 here; any sandboxed iframe sends it as well, so it stays off unless such a page needs it.
+    #[arg(long, env = "ALLOW_NULL_ORIGIN")]
+    pub allow_null_origin: bool,
 
     /// Log filter, in `tracing` `EnvFilter` syntax.
     #[arg(long, env = "LOG_LEVEL", default_value = "info")]
@@ -351,7 +367,7 @@ pub struct NotifyArgs {
     #[arg(long = "notify-secret", env = "NOTIFY_SECRET", hide_env_values = true)]
     pub secret: Option<String>,
 
-    /// The most events kept for receivers that are behind; beyond it the oldest are dropped, counted and logged.
+    /// The most events kept for receivers that are behind; beyond it the oldest of the tenant holding the most are dropped, counted and logged.
     #[arg(long = "notify-spool-limit", env = "NOTIFY_SPOOL_LIMIT", default_value_t = 100_000)]
     pub spool_limit: u64,
 }

@@ -1,11 +1,12 @@
 //! CORS that explains itself, through the real binary: the embedded store
 //! lets in the page at `--base-url` (the page behind a front door), a
 //! refused preflight is logged once per origin with the setting that fixes
-//! it, and the banner says which origins are let in.
+//! it, the banner says which origins are let in, and `Origin: null` (any
+//! sandboxed iframe) is let in only with `--allow-null-origin`.
 
 mod common;
 
-use common::{Gateway, Server, binary, curl, location, scratch_dir};
+use common::{Gateway, Server, Store, binary, curl, location, scratch_dir};
 
 /// The banner of `serve` with `extra` flags.
 fn banner(name: &str, extra: &[&str]) -> String {
@@ -47,6 +48,33 @@ fn the_store_lets_in_the_page_at_the_base_url() {
     assert_eq!(preflight(store, &gateway.url).as_deref(), Some(gateway.url.as_str()));
     // Never the origin a request names itself in its Host.
     assert_eq!(preflight(store, "https://evil.example"), None);
+}
+
+#[test]
+fn the_store_refuses_a_null_origin_unless_asked_to_let_it_in() {
+    let origins = ["--allowed-origins", "https://app.example"];
+    let gateway = Gateway::start("cors-null", &origins);
+    let store = location("PUT", &gateway.at("f.txt"));
+    let store = store.split('?').next().unwrap();
+    assert_eq!(preflight(store, "https://app.example").as_deref(), Some("https://app.example"));
+    assert_eq!(preflight(store, "null"), None, "a sandboxed iframe anywhere sends `Origin: null`");
+
+    let opted_in = Gateway::start("cors-null-opt-in", &[origins[0], origins[1], "--allow-null-origin"]);
+    let store = location("PUT", &opted_in.at("f.txt"));
+    assert_eq!(preflight(store.split('?').next().unwrap(), "null").as_deref(), Some("null"));
+
+    // `store` alone, and the environment twin.
+    let alone = Store::start_in(scratch_dir("cors-null-store").join("data"), &origins);
+    assert_eq!(preflight(&format!("{}/presign-gateway/f.txt", alone.url), "null"), None);
+    let with_env = || {
+        let mut command = binary();
+        command.args(["store", "--listen", "127.0.0.1:0", "--data-dir"]).arg(scratch_dir("cors-null-env"));
+        command.args(origins).env("ALLOW_NULL_ORIGIN", "true");
+        command.env("AWS_ACCESS_KEY_ID", common::STORE_ACCESS_KEY).env("AWS_SECRET_ACCESS_KEY", "secret");
+        Server::spawn(command, "embedded store listening on ")
+    };
+    let opted_in = with_env();
+    assert_eq!(preflight(&format!("{}/presign-gateway/f.txt", opted_in.url), "null").as_deref(), Some("null"));
 }
 
 #[test]

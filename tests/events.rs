@@ -1,7 +1,8 @@
 //! Upload events from the real binary to a receiver in the test: the
 //! EventBridge JSON S3 sends, for PUTs, multipart uploads and deletions, in
 //! order, signed, and delivered at least once across a receiver that is down
-//! and a gateway that restarts meanwhile.
+//! and a gateway that restarts meanwhile; a tenant that floods a full spool
+//! loses its own events first.
 
 mod common;
 
@@ -293,6 +294,38 @@ fn a_receiver_that_was_down_gets_every_event_after_a_gateway_restart() {
     assert_eq!(events[0].event()["detail"]["object"]["size"], 1000);
     assert_eq!(events[1].event()["detail"]["object"]["size"], 2000);
     assert!(events.iter().all(|d| d.signature.is_none()), "signed without a secret");
+}
+
+#[test]
+fn a_tenant_flooding_a_full_spool_loses_its_own_events_first() {
+    let mut receiver = Receiver::start();
+    let url = receiver.url();
+    receiver.stop();
+    let extra = ["--notify-url", url.as_str(), "--notify-spool-limit", "4"];
+    let store = Store::start_in(scratch_dir("events-fair").join("data"), &extra);
+    let client = store.client();
+    let put = |key: String| {
+        let request = client.put_object().bucket(BUCKET).key(key).body(ByteStream::from_static(b"x"));
+        Store::block_on(request.send()).unwrap();
+    };
+    put("tenants/bob/a".to_owned());
+    // The delivery now holds bob's event and retries it; the rest wait in the spool.
+    assert!(store.server.logged("cannot deliver an upload event", PATIENCE), "{}", store.server.logs());
+    put("tenants/carol/a".to_owned());
+    for n in 0..5 {
+        put(format!("tenants/mallory/{n}"));
+    }
+    receiver.restart();
+    let created = ("Object Created", "PutObject");
+    expect_events(
+        &receiver,
+        &[
+            (created.0, created.1, "tenants/bob/a"),
+            (created.0, created.1, "tenants/carol/a"),
+            (created.0, created.1, "tenants/mallory/3"),
+            (created.0, created.1, "tenants/mallory/4"),
+        ],
+    );
 }
 
 #[test]

@@ -155,6 +155,14 @@ pub enum ConfigError {
     /// Events asked of a gateway whose storage sends its own.
     #[error("--notify-url / NOTIFY_URL makes the embedded store send upload events: {0}")]
     NotifyElsewhere(&'static str),
+    /// `Origin: null` asked of storage other than the embedded store.
+    #[error("--allow-null-origin / ALLOW_NULL_ORIGIN is the embedded store's: {0}")]
+    NullOriginElsewhere(&'static str),
+    /// `Origin: null` asked with no page from another origin that could need it.
+    #[error(
+        "--allow-null-origin / ALLOW_NULL_ORIGIN is for pages from --allowed-origins / ALLOWED_ORIGINS that follow a cross-origin 307, and none are set"
+    )]
+    NullOriginAlone,
     /// The log filter does not parse.
     #[error("--log-level / LOG_LEVEL `{0}` is not a valid filter such as `info` or `presign_gateway=debug`")]
     LogLevel(String),

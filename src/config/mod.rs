@@ -31,7 +31,10 @@ pub use error::ConfigError;
 pub use hosts::AllowedHosts;
 pub use notify::{NotifyConfig, NotifySecret, NotifyUrl};
 pub use share::ShareCommand;
-use values::{allowed_origins, base_url, check_bucket, check_region, layout, listen_addresses, timeout};
+use values::{
+    allowed_origins, base_url, check_bucket, check_region, layout, listen_addresses, null_origin, tenant_folder,
+    timeout,
+};
 
 /// The setting that ages out incomplete uploads of the embedded store.
 const UPLOAD_AGE: &str = "--abort-incomplete-uploads-after / ABORT_INCOMPLETE_UPLOADS_AFTER";
@@ -102,6 +105,8 @@ pub struct EmbeddedConfig {
     pub abort_uploads_after: Duration,
     /// Where the store's upload events go.
     pub notify: NotifyConfig,
+    /// Whether `Origin: null` is let in beside the allowed origins.
+    pub allow_null_origin: bool,
 }
 
 /// The validated settings of `presign-gateway store`.
@@ -217,12 +222,13 @@ impl Config {
         }
         let metrics_namespace = Namespace::new(&args.metrics_namespace).map_err(ConfigError::MetricsNamespace)?;
         let listen = listen_addresses("--listen / LISTEN_ADDR", &args.listen)?;
-        let store = store(&args, listen[0], runtime)?;
+        let origins = allowed_origins(&args.allowed_origins)?;
+        let store = store(&args, &origins, listen[0], runtime)?;
         let base_url = args.base_url.as_deref().map(|url| base_url("--base-url / BASE_URL", url)).transpose()?;
         let gateway = GatewaySettings {
             policy: policy(&args)?,
             bodies: body_limits(&args)?,
-            allowed_origins: allowed_origins(&args.allowed_origins)?,
+            allowed_origins: origins,
             allowed_hosts: match runtime {
                 Runtime::Lambda if args.allowed_hosts.is_empty() => None,
                 _ => Some(AllowedHosts::new(&args.allowed_hosts, base_url.as_deref())?),
@@ -296,11 +302,23 @@ fn server_limits(args: &ServerArgs) -> Result<ServerLimits, ConfigError> {
     })
 }
 
-fn store(args: &ServeArgs, gateway: SocketAddr, runtime: Runtime) -> Result<StoreConfig, ConfigError> {
+fn store(
+    args: &ServeArgs,
+    origins: &AllowedOrigins,
+    gateway: SocketAddr,
+    runtime: Runtime,
+) -> Result<StoreConfig, ConfigError> {
     let public_url = args.store_url.as_deref().map(|url| base_url("--store-url / STORE_URL", url)).transpose()?;
     if args.endpoint.is_some() || runtime == Runtime::Lambda {
         let elsewhere = if runtime == Runtime::Lambda { notify::IN_LAMBDA } else { notify::WITH_ENDPOINT };
         NotifyConfig::from_args(&args.notify, Some(elsewhere))?;
+        if args.allow_null_origin {
+            return Err(ConfigError::NullOriginElsewhere(if runtime == Runtime::Lambda {
+                "in Lambda, the bucket's CORS rules decide (template.yaml's AllowNullOrigin)"
+            } else {
+                "with --endpoint / AWS_ENDPOINT_URL_S3, that bucket's own CORS rules decide"
+            }));
+        }
         let endpoint =
             args.endpoint.as_deref().map(|url| base_url("--endpoint / AWS_ENDPOINT_URL_S3", url)).transpose()?;
         let bucket = args.bucket.clone().ok_or(ConfigError::BucketRequired(match runtime {
@@ -327,7 +345,9 @@ fn store(args: &ServeArgs, gateway: SocketAddr, runtime: Runtime) -> Result<Stor
         bucket: check_bucket(args.bucket.clone().unwrap_or_else(|| crate::cli::DEFAULT_EMBEDDED_BUCKET.to_owned()))?,
         public_url,
         abort_uploads_after: timeout(UPLOAD_AGE, args.abort_incomplete_uploads_after)?,
-        notify: NotifyConfig::from_args(&args.notify, None)?,
+        notify: NotifyConfig::from_args(&args.notify, None)?
+            .with_tenants(tenant_folder(&args.key_prefix, &args.tenant_folder)?),
+        allow_null_origin: null_origin(args.allow_null_origin, origins)?,
     }))
 }
 
@@ -354,6 +374,7 @@ fn authenticator(args: &ServeArgs, runtime: Runtime) -> Result<Authenticator, Co
 impl StoreOnlyConfig {
     /// Validates the arguments of `presign-gateway store`.
     pub fn from_args(args: StoreArgs) -> Result<Self, ConfigError> {
+        let origins = allowed_origins(&args.allowed_origins)?;
         Ok(Self {
             store: EmbeddedConfig {
                 data_dir: args.data_dir,
@@ -361,7 +382,9 @@ impl StoreOnlyConfig {
                 bucket: check_bucket(args.bucket)?,
                 public_url: None,
                 abort_uploads_after: timeout(UPLOAD_AGE, args.abort_incomplete_uploads_after)?,
-                notify: NotifyConfig::from_args(&args.notify, None)?,
+                notify: NotifyConfig::from_args(&args.notify, None)?
+                    .with_tenants(tenant_folder(&args.key_prefix, &args.tenant_folder)?),
+                allow_null_origin: null_origin(args.allow_null_origin, &origins)?,
             },
             credentials: aws_credential_types::Credentials::new(
                 args.access_key_id,
@@ -370,7 +393,7 @@ impl StoreOnlyConfig {
                 None,
                 "store-arguments",
             ),
-            allowed_origins: allowed_origins(&args.allowed_origins)?,
+            allowed_origins: origins,
             server: server_limits(&args.server)?,
             log: LogConfig::new(args.log_level, None, Runtime::Local)?,
         })
@@ -471,6 +494,14 @@ mod tests {
             (&["--notify-url", "ftp://hooks.example"], "entry 1 of --notify-url / NOTIFY_URL is not"),
             (&["--notify-spool-limit", "0"], "NOTIFY_SPOOL_LIMIT must be at least 1"),
             (
+                &["--allow-null-origin"],
+                "for pages from --allowed-origins / ALLOWED_ORIGINS that follow a cross-origin 307",
+            ),
+            (
+                &["--endpoint", "http://m:9000", "--bucket", "files", "--allow-null-origin"],
+                "that bucket's own CORS rules decide",
+            ),
+            (
                 &["--endpoint", "http://m:9000", "--bucket", "files", "--notify-url", "http://127.0.0.1:8080/e"],
                 "with --endpoint / AWS_ENDPOINT_URL_S3, events come from that store's own notification system",
             ),
@@ -488,6 +519,15 @@ mod tests {
         let StoreConfig::Embedded(EmbeddedConfig { notify, .. }) = config.store else { panic!("not embedded") };
         assert_eq!(notify.urls.len(), 2);
         assert_eq!(notify.spool_limit, 100_000);
+        assert_eq!(notify.tenants, "tenants/");
+        let folders = self::config(
+            &["--key-prefix", "up", "--tenant-folder", "t/", "--notify-url", "http://h/e"],
+            Runtime::Local,
+        );
+        let StoreConfig::Embedded(EmbeddedConfig { notify, .. }) = folders.unwrap().store else {
+            panic!("not embedded")
+        };
+        assert_eq!(notify.tenants, "up/t/");
         let error = error(&["--bucket", "files", "--notify-url", "http://127.0.0.1:8080/e"], Runtime::Lambda);
         assert!(error.contains("in Lambda, events come from S3 through EventBridge"), "{error}");
     }
@@ -524,5 +564,17 @@ mod tests {
         let limits = config(&["--max-header-bytes", "16KiB"], Runtime::Local).unwrap().server;
         assert_eq!((limits.max_header_bytes, limits.max_connections_per_address), (16 << 10, 256));
         assert_eq!(config(&[], Runtime::Local).unwrap().gateway.bodies, BodyLimits::default());
+    }
+
+    #[test]
+    fn a_null_origin_is_let_in_only_when_asked() {
+        let null_origin = |argv: &[&str]| {
+            let StoreConfig::Embedded(store) = config(argv, Runtime::Local).unwrap().store else { panic!() };
+            store.allow_null_origin
+        };
+        assert!(!null_origin(&["--allowed-origins", "https://a.example"]));
+        assert!(null_origin(&["--allowed-origins", "https://a.example", "--allow-null-origin"]));
+        let lambda = error(&["--bucket", "files", "--allow-null-origin"], Runtime::Lambda);
+        assert!(lambda.contains("template.yaml's AllowNullOrigin"), "{lambda}");
     }
 }

@@ -27,8 +27,11 @@ pub struct NotifyConfig {
     pub urls: Vec<NotifyUrl>,
     /// Signs each POST, if set.
     pub secret: Option<NotifySecret>,
-    /// The most events the spool keeps; the oldest go beyond it.
+    /// The most events the spool keeps; beyond it, the oldest of the tenant holding the most go.
     pub spool_limit: u64,
+    /// Where the tenants' folders are, `<key prefix><tenant folder>/` (empty:
+    /// every key is one tenant's), which a full spool counts events by.
+    pub tenants: String,
 }
 
 /// An absolute http(s) URL to POST events to.
@@ -101,7 +104,13 @@ impl NotifyConfig {
         if args.spool_limit == 0 {
             return Err(ConfigError::NotifySpoolLimit);
         }
-        Ok(Self { urls, secret: secret.transpose()?, spool_limit: args.spool_limit })
+        Ok(Self { urls, secret: secret.transpose()?, spool_limit: args.spool_limit, tenants: String::new() })
+    }
+
+    /// The same, counting a full spool's events by the tenants' folders under `tenants`.
+    #[must_use]
+    pub fn with_tenants(self, tenants: String) -> Self {
+        Self { tenants, ..self }
     }
 }
 

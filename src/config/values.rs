@@ -80,6 +80,24 @@ pub(super) fn allowed_origins(entries: &[String]) -> Result<AllowedOrigins, Conf
         .map(AllowedOrigins::List)
 }
 
+/// Where the tenants' folders are, `<key prefix><tenant folder>/`, as the
+/// embedded store's event spool counts them.
+pub(super) fn tenant_folder(key_prefix: &str, tenant_folder: &str) -> Result<String, ConfigError> {
+    let prefix = KeyPrefix::new(key_prefix).map_err(ConfigError::KeyPrefix)?;
+    let folder = KeyPrefix::new(tenant_folder).map_err(ConfigError::TenantFolder)?;
+    Ok(format!("{}{}", prefix.as_str(), folder.as_str()))
+}
+
+/// Whether the embedded store lets in `Origin: null`: only when asked, and
+/// only beside pages from other origins, the only ones a cross-origin 307
+/// makes send it (a same-origin page keeps its origin through the redirect).
+pub(super) fn null_origin(asked: bool, origins: &AllowedOrigins) -> Result<bool, ConfigError> {
+    if asked && *origins == AllowedOrigins::None {
+        return Err(ConfigError::NullOriginAlone);
+    }
+    Ok(asked)
+}
+
 /// The addresses `host:port` names: an address as it is, a host name every
 /// address it resolves to (IPv4 first, so the first is what most clients try).
 pub(super) fn listen_addresses(setting: &'static str, value: &str) -> Result<Vec<SocketAddr>, ConfigError> {

@@ -17,7 +17,7 @@ use super::blobs::{Blobs, Lease, Received};
 use super::checksum::{Algorithm, BodyDigest, Digests, Kind};
 use super::disk::Disk;
 use super::error::StoreError;
-use super::index::{Index, Precondition};
+use super::index::{Index, Precondition, TenantFolder};
 use super::records::{Attributes, BlobRef, ObjectRecord, StoredChecksum, now_ns};
 
 /// S3's longest key, in bytes.
@@ -114,9 +114,10 @@ impl Bucket {
         &self.name
     }
 
-    /// Turns upload events on: each change spools its event, at most `limit` wait.
-    pub fn spool_events(&mut self, limit: u64) {
-        self.index.spool_events(limit);
+    /// Turns upload events on: each change spools its event, at most `limit`
+    /// wait, and a full spool drops from the tenant (under `tenants`) holding the most.
+    pub fn spool_events(&mut self, limit: u64, tenants: TenantFolder) {
+        self.index.spool_events(limit, tenants);
     }
 
     /// Its index.

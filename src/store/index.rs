@@ -24,8 +24,10 @@ use super::disk::Disk;
 use super::error::StoreError;
 use super::records::{ObjectRecord, PartRecord, UploadRecord};
 
+mod fair;
 mod spool;
 
+pub use fair::TenantFolder;
 use spool::Change;
 pub use spool::{EventKind, Spool, SpooledEvent};
 

@@ -99,7 +99,8 @@ impl EmbeddedStore {
         allowed_origins: &AllowedOrigins,
         page_origins: &[HeaderValue],
     ) -> anyhow::Result<Self> {
-        let EmbeddedConfig { data_dir, listen, bucket, public_url, abort_uploads_after, notify } = config;
+        let EmbeddedConfig { data_dir, listen, bucket, public_url, abort_uploads_after, notify, allow_null_origin } =
+            config;
         let opened = {
             let (data_dir, name, abort_after) = (data_dir.clone(), bucket.clone(), *abort_uploads_after);
             tokio::task::spawn_blocking(move || open_bucket(&data_dir, &name, abort_after)).await?
@@ -118,11 +119,12 @@ impl EmbeddedStore {
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         });
         let router = Router::new().fallback_service(service).layer(axum::middleware::from_fn(unsigned::refuse));
-        // Browsers reach the store after a cross-origin redirect, which makes
-        // their `Origin` `null`; the store allows that besides the origins
-        // configured for the gateway.
+        // A page from another origin that follows the gateway's 307 here
+        // arrives with `Origin: null`, as does any sandboxed iframe anywhere,
+        // so `null` is let in only when asked for (configuration checks that
+        // other origins are allowed then).
         let mut origins = page_origins.to_vec();
-        if *allowed_origins != AllowedOrigins::None {
+        if *allow_null_origin {
             origins.push(HeaderValue::from_static("null"));
         }
         let exposed = [

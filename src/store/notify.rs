@@ -21,7 +21,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::bucket::Bucket;
-use super::index::{EventKind, SpooledEvent};
+use super::index::{EventKind, SpooledEvent, TenantFolder};
 use crate::config::{NotifyConfig, NotifySecret, NotifyUrl};
 use crate::wire::events::{
     DetailType, EventBucket, EventObject, ObjectEvent, ObjectEventDetail, PERMANENTLY_DELETED, Reason,
@@ -57,7 +57,7 @@ pub fn prepare(bucket: &mut Bucket, config: &NotifyConfig) -> anyhow::Result<Opt
     if config.urls.is_empty() {
         return Ok(None);
     }
-    bucket.spool_events(config.spool_limit);
+    bucket.spool_events(config.spool_limit, TenantFolder::new(config.tenants.clone()));
     let ids: Vec<String> = config.urls.iter().map(receiver_id).collect();
     let subscribed = bucket.index().subscribe(&ids)?;
     if subscribed.abandoned > 0 {

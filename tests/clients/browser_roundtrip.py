@@ -1,8 +1,9 @@
 """Drives headless Chromium the way a web app uses the gateway.
 
 A page on its own origin uploads with `fetch` (the 307 is followed across
-origins, so the store sees `Origin: null`), reads the files back, and then the
-browser downloads one with `?download=`, as a user clicking a link would.
+origins, so the store sees `Origin: null`, which `--allow-null-origin` lets in),
+reads the files back, and then the browser downloads one with `?download=`, as
+a user clicking a link would.
 
 Usage: browser_roundtrip.py GATEWAY_BINARY SCRATCH_DIR
 """
@@ -53,7 +54,8 @@ class Page(http.server.BaseHTTPRequestHandler):
 
 def start_gateway(binary: str, data_dir: str, origin: str):
     gateway = subprocess.Popen(
-        [binary, "serve", "--listen", "127.0.0.1:0", "--data-dir", data_dir, "--allowed-origins", origin],
+        [binary, "serve", "--listen", "127.0.0.1:0", "--data-dir", data_dir, "--allowed-origins", origin,
+         "--allow-null-origin"],
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -492,9 +492,9 @@ def test_bucket_is_private_encrypted_tls_only_and_cleans_up(translated: dict[str
     "origins, expected",
     [
         ("", None),
-        ("https://app.example.com", ["https://app.example.com", "null"]),
-        ("https://a.example,http://localhost:5173", ["https://a.example", "http://localhost:5173", "null"]),
-        ("*", ["*", "null"]),
+        ("https://app.example.com", ["https://app.example.com"]),
+        ("https://a.example,http://localhost:5173", ["https://a.example", "http://localhost:5173"]),
+        ("*", ["*"]),
     ],
 )
 def test_bucket_cors_follows_allowed_origins(
@@ -523,6 +523,38 @@ def test_bucket_cors_follows_allowed_origins(
     assert Stack(translated, AllowedOrigins=origins).resources[FUNCTION]["Properties"]["Environment"]["Variables"][
         "ALLOWED_ORIGINS"
     ] == origins, "the gateway and the bucket must allow the same origins"
+
+
+@pytest.mark.parametrize(
+    "origins, expected",
+    [
+        ("https://app.example.com", ["https://app.example.com", "null"]),
+        ("https://a.example,http://localhost:5173", ["https://a.example", "http://localhost:5173", "null"]),
+    ],
+)
+def test_bucket_lets_in_a_null_origin_only_when_asked(
+    translated: dict[str, Any], source: dict[str, Any], origins: str, expected: list[str]
+) -> None:
+    # Any sandboxed iframe sends `Origin: null`, not only a page after a
+    # cross-origin 307, so the bucket answers it only with AllowNullOrigin.
+    param = source["Parameters"]["AllowNullOrigin"]
+    assert param["Default"] == "false" and sorted(param["AllowedValues"]) == ["false", "true"]
+
+    def configured(**values: str) -> list[str]:
+        bucket = Stack(translated, AllowedOrigins=origins, **values).one("AWS::S3::Bucket")[1]
+        page, *rules = bucket["Properties"]["CorsConfiguration"]["CorsRules"]
+        assert "null" not in page["AllowedOrigins"], "the gateway's own page keeps its origin"
+        (rule,) = rules
+        return rule["AllowedOrigins"]
+
+    assert configured() == [o for o in expected if o != "null"]
+    assert configured(AllowNullOrigin="false") == [o for o in expected if o != "null"]
+    assert configured(AllowNullOrigin="true") == expected
+    # As the binary refuses --allow-null-origin alone: no page could need it.
+    assert broken_rules(source, AllowNullOrigin="true") == [
+        "AllowNullOrigin is for the pages of AllowedOrigins that follow a cross-origin 307, and AllowedOrigins is empty."
+    ]
+    assert not broken_rules(source, AllowNullOrigin="true", AllowedOrigins=origins)
 
 
 def test_allowed_origins_refuses_what_s3_would_not_match(source: dict[str, Any]) -> None:

@@ -5,8 +5,9 @@
 //! acknowledged, kept under the SHA-256 of its URL so that no secret in a URL
 //! reaches the disk; an event goes once every receiver has it.
 //!
-//! The spool holds at most `limit` events: past it, the oldest go, in the
-//! same transaction, and are counted (in the index) and logged. A receiver's
+//! The spool holds at most `limit` events: past it, the oldest of the tenant
+//! holding the most go ([`super::fair`]), in the same transaction, and are
+//! counted (in the index) and logged. A receiver's
 //! cursor is committed without a sync of its own (it rides on the next
 //! durable commit, or on the flush at shutdown): after a crash a receiver may
 //! be sent a few events again, which at-least-once delivery allows, and an
@@ -20,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 use uuid::Uuid;
 
+use super::fair::{TenantFolder, Tenants};
 use super::{Index, decode, encode};
 use crate::store::error::StoreError;
 use crate::store::records::{ObjectRecord, now_ns};
@@ -86,6 +88,7 @@ impl<'a> Change<'a> {
 #[derive(Debug)]
 pub struct Spool {
     limit: u64,
+    tenants: TenantFolder,
     committed: watch::Sender<u64>,
     drops: Mutex<DropLog>,
 }
@@ -114,10 +117,10 @@ pub struct Subscribed {
 
 impl Index {
     /// Turns upload events on: from now on each change spools its event, and
-    /// at most `limit` wait.
-    pub fn spool_events(&mut self, limit: u64) {
+    /// at most `limit` wait; `tenants` is where the tenants' folders are.
+    pub fn spool_events(&mut self, limit: u64, tenants: TenantFolder) {
         let (committed, _) = watch::channel(0);
-        self.spool = Some(Spool { limit, committed, drops: Mutex::new(DropLog::default()) });
+        self.spool = Some(Spool { limit, tenants, committed, drops: Mutex::new(DropLog::default()) });
     }
 
     /// Sees the sequence number of each event committed from now on.
@@ -125,8 +128,10 @@ impl Index {
         self.spool.as_ref().map(|spool| spool.committed.subscribe())
     }
 
-    /// Writes the event of `change` in `transaction`, dropping the oldest
-    /// events past the limit.
+    /// Writes the event of `change` in `transaction`, dropping past the limit
+    /// the oldest events of the tenants holding the most. Besides the event
+    /// and the counter, each costs the tenant count's few B-tree operations
+    /// ([`super::fair`]), and each event dropped as many again.
     pub(super) fn spool_change(
         &self,
         transaction: &WriteTransaction,
@@ -146,9 +151,17 @@ impl Index {
         };
         let mut events = transaction.open_table(EVENTS)?;
         events.insert(seq, encode(&event).as_slice())?;
+        let mut tenants = Tenants::open(transaction)?;
+        tenants.add(spool.tenants.tenant_of(change.key), seq)?;
         let mut dropped = 0;
         while events.len()? > spool.limit {
-            events.pop_first()?;
+            if let Some((tenant, oldest)) = tenants.heaviest()? {
+                events.remove(oldest)?;
+                tenants.remove(&tenant, oldest)?;
+            } else {
+                // No counts (cannot happen once `subscribe` has counted): the oldest overall.
+                events.pop_first()?;
+            }
             dropped += 1;
         }
         // The running total is read only when it changes (never on a spool with room).
@@ -174,7 +187,7 @@ impl Index {
                 dropped = log.unlogged,
                 dropped_ever = spooled.dropped_ever,
                 limit = spool.limit,
-                "the upload event spool is full (--notify-spool-limit / NOTIFY_SPOOL_LIMIT): the oldest undelivered events were dropped"
+                "the upload event spool is full (--notify-spool-limit / NOTIFY_SPOOL_LIMIT): the oldest undelivered events of the tenants holding the most were dropped"
             );
             *log = DropLog { logged_at: Some(Instant::now()), unlogged: 0 };
         }
@@ -183,7 +196,9 @@ impl Index {
     /// Registers the receivers `ids` at start-up: a new one starts after the
     /// last event spooled, a known one where it stopped; the cursors of
     /// receivers no longer configured go, and so do the events only they
-    /// still needed.
+    /// still needed. The events left are counted by tenant afresh (one read
+    /// of the spool per start), so a spool from an older version or another
+    /// tenant folder is counted right.
     pub fn subscribe(&self, ids: &[String]) -> Result<Subscribed, StoreError> {
         let transaction = self.db.begin_write()?;
         let subscribed = {
@@ -215,6 +230,15 @@ impl Index {
             let mut events = transaction.open_table(EVENTS)?;
             let before = events.len()?;
             events.retain_in(..=oldest_needed, |_, _| false)?;
+            if let Some(spool) = &self.spool {
+                Tenants::clear(&transaction)?;
+                let mut tenants = Tenants::open(&transaction)?;
+                for entry in events.iter()? {
+                    let (seq, value) = entry?;
+                    let event: SpooledEvent = decode(value.value())?;
+                    tenants.add(spool.tenants.tenant_of(&event.key), seq.value())?;
+                }
+            }
             Subscribed { cursors: found, abandoned: before - events.len()? }
         };
         self.disk.commit(transaction)?;
@@ -248,9 +272,23 @@ impl Index {
             for entry in cursors.iter()? {
                 oldest_needed = oldest_needed.min(entry?.1.value());
             }
-            transaction.open_table(EVENTS)?.retain_in(..=oldest_needed, |_, _| false)?;
+            self.forget_through(&transaction, oldest_needed)?;
         }
         self.disk.commit(transaction)?;
+        Ok(())
+    }
+
+    /// Removes the events numbered up to `last`, and their tenants' counts:
+    /// each costs a read of its key and the count's few B-tree operations.
+    fn forget_through(&self, transaction: &WriteTransaction, last: u64) -> Result<(), StoreError> {
+        let mut events = transaction.open_table(EVENTS)?;
+        let Some(spool) = &self.spool else { return Ok(events.retain_in(..=last, |_, _| false)?) };
+        let mut tenants = Tenants::open(transaction)?;
+        for entry in events.extract_from_if(..=last, |_, _| true)? {
+            let (seq, value) = entry?;
+            let event: SpooledEvent = decode(value.value())?;
+            tenants.remove(spool.tenants.tenant_of(&event.key), seq.value())?;
+        }
         Ok(())
     }
 
@@ -278,7 +316,7 @@ impl Index {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::path::PathBuf;
     use std::sync::Arc;
 
@@ -288,20 +326,20 @@ mod tests {
     use crate::store::index::Precondition;
     use crate::store::records::{Attributes, StoredChecksum};
 
-    fn index(name: &str, limit: u64) -> (Index, PathBuf) {
+    pub(in crate::store::index) fn index(name: &str, limit: u64) -> (Index, PathBuf) {
         let dir = std::env::temp_dir().join(format!("pgw-spool-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         (reopen(&dir, limit), dir)
     }
 
-    fn reopen(dir: &std::path::Path, limit: u64) -> Index {
+    pub(in crate::store::index) fn reopen(dir: &std::path::Path, limit: u64) -> Index {
         let mut index = Index::open(&dir.join("index.redb"), Arc::new(RealDisk)).unwrap();
-        index.spool_events(limit);
+        index.spool_events(limit, TenantFolder::new("tenants/"));
         index
     }
 
-    fn record(size: u64) -> ObjectRecord {
+    pub(in crate::store::index) fn record(size: u64) -> ObjectRecord {
         ObjectRecord {
             version: Uuid::new_v4(),
             size,
@@ -314,7 +352,7 @@ mod tests {
         }
     }
 
-    fn pending(index: &Index, after: u64) -> Vec<(u64, EventKind, String)> {
+    pub(in crate::store::index) fn pending(index: &Index, after: u64) -> Vec<(u64, EventKind, String)> {
         let events = index.events_after(after, 100).unwrap();
         events.into_iter().map(|(seq, e)| (seq, e.kind, e.key)).collect()
     }
