@@ -205,3 +205,15 @@ fn settings_say_what_is_wrong_once() {
     let message = stderr(&run(&["share", "x", "--ttl", "1h", "--base-url", "http://h"]));
     assert!(message.contains("--share-keys") && message.contains("SHARE_KEYS"), "{message}");
 }
+
+/// A link asked for where sharing is off: the caller (a page's visitor as
+/// much as a curl user) is told so in plain words; the log says what turns it on.
+#[test]
+fn sharing_off_is_told_plainly_and_explained_in_the_log() {
+    let gateway = Gateway::start("sharing-off", &[]);
+    let (status, body) = curl_status(&["-X", "POST", &gateway.at("notes.txt?share&ttl=1h")]);
+    assert_eq!((status, body.trim()), (403, "sharing is not turned on for this site"));
+    common::wait_until("the log names --share-keys", || {
+        gateway.logs().contains("--share-keys / SHARE_KEYS is not set")
+    });
+}
