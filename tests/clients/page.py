@@ -524,6 +524,9 @@ def visitor(scratch: str, page: str, secret: str) -> None:
         header = driver.find_element(By.TAG_NAME, "header").text
         assert header.count("Files") == 1, header
         assert not shown(driver, "add"), "the upload area shows before sign-in"
+        driver.execute_script(DROP, "early.png", "image/png")   # a drop before sign-in sends nothing
+        assert driver.switch_to.active_element == driver.find_element(By.ID, "token-value"), "the token field"
+        assert not driver.find_elements(By.CSS_SELECTOR, "li.upload"), "a drop before sign-in was sent"
         for pasted, told in [
             ("hello", "That does not look like a sign-in token (a JWT)."),
             (jwt("not the site's secret, but as long as one", "ana"), "That sign-in token is not valid."),

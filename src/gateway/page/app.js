@@ -227,18 +227,20 @@ $("files").addEventListener("change", (event) => {
   event.target.value = ""; // so the same file can be chosen again, to resume it
 });
 const carriesFiles = (event) => event.dataTransfer?.types.includes("Files");
+// Files dropped before sign-in are not opened by the browser in place of the page, nor sent.
 document.addEventListener("dragover", (event) => {
-  if (!carriesFiles(event) || $("add").hidden) return;
+  if (!carriesFiles(event)) return;
   event.preventDefault();
-  document.body.classList.add("dropping");
+  if (!$("add").hidden) document.body.classList.add("dropping");
 });
 document.addEventListener("dragleave", (event) => {
   if (!event.relatedTarget) document.body.classList.remove("dropping");
 });
 document.addEventListener("drop", (event) => {
-  if (!carriesFiles(event) || $("add").hidden) return;
+  if (!carriesFiles(event)) return;
   event.preventDefault();
   document.body.classList.remove("dropping");
+  if ($("add").hidden) return $("token-value").focus();
   for (const file of event.dataTransfer.files) upload(file);
 });
 
