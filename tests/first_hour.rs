@@ -165,11 +165,31 @@ fn the_banner_says_how_to_use_this_gateway() {
     };
     let plain = output(&[]);
     assert!(plain.contains("auth: none") && plain.contains("share links: off"), "{plain}");
-    assert!(plain.contains("curl -L --upload-file ./hello.txt"), "{plain}");
     let jwt =
         output(&["--auth", "jwt", "--jwt-secret", &"s".repeat(32), "--share-keys", &format!("k1:{}", "k".repeat(32))]);
     assert!(jwt.contains("auth: jwt") && jwt.contains("share links: on"), "{jwt}");
     assert!(jwt.contains("curl -L -H \"Authorization: Bearer $TOKEN\" --upload-file"), "{jwt}");
+}
+
+/// The banner's upload and download lines, pasted as printed into a shell in
+/// an empty folder (no `hello.txt` there), store a file and read it back.
+#[test]
+fn the_banners_commands_work_as_pasted() {
+    let mut command = binary();
+    command.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(scratch_dir("banner-pasted").join("data"));
+    let (_server, banner): (common::Server, _) =
+        common::Server::spawn_until(command, "presign-gateway listening on ", "  download:");
+    let line = |label: &str| {
+        banner.iter().find_map(|line| line.strip_prefix(label)).unwrap_or_else(|| panic!("{banner:?}")).to_owned()
+    };
+    let empty = scratch_dir("banner-pasted-shell");
+    let run = |line: &str| {
+        let output = Command::new("bash").args(["-euo", "pipefail", "-c", line]).current_dir(&empty).output().unwrap();
+        assert!(output.status.success(), "{line}: {}", stderr(&output));
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    run(&line("  upload:   "));
+    assert_eq!(run(&line("  download: ")).trim(), "hello", "{banner:?}");
 }
 
 #[test]
@@ -184,4 +204,16 @@ fn settings_say_what_is_wrong_once() {
     }
     let message = stderr(&run(&["share", "x", "--ttl", "1h", "--base-url", "http://h"]));
     assert!(message.contains("--share-keys") && message.contains("SHARE_KEYS"), "{message}");
+}
+
+/// A link asked for where sharing is off: the caller (a page's visitor as
+/// much as a curl user) is told so in plain words; the log says what turns it on.
+#[test]
+fn sharing_off_is_told_plainly_and_explained_in_the_log() {
+    let gateway = Gateway::start("sharing-off", &[]);
+    let (status, body) = curl_status(&["-X", "POST", &gateway.at("notes.txt?share&ttl=1h")]);
+    assert_eq!((status, body.trim()), (403, "sharing is not turned on for this site"));
+    common::wait_until("the log names --share-keys", || {
+        gateway.logs().contains("--share-keys / SHARE_KEYS is not set")
+    });
 }

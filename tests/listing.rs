@@ -68,3 +68,37 @@ fn an_external_endpoint_pages_with_the_gateways_cursors() {
     let store = Store::start("listing-endpoint");
     lists_alike(&Gateway::start_on(store, &["--key-prefix", "vault"]));
 }
+
+/// A bucket a signed-in gateway served holds its tenants' files in
+/// `tenants/`; a gateway with `--auth none` on it neither lists that folder
+/// as the user's own nor reaches into it.
+#[test]
+fn auth_none_keeps_out_of_the_tenants_folder() {
+    let data_dir = common::scratch_dir("listing-tenants").join("data");
+    let secret = "a-jwt-secret-for-the-listing-test-0123456789";
+    let signed_in = Gateway::start_in(data_dir.clone(), &["--auth", "jwt", "--jwt-secret", secret]);
+    let claims = serde_json::json!({ "sub": "alice", "exp": 4_102_444_800_u64 });
+    let token = jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap();
+    let bearer = format!("Authorization: Bearer {token}");
+    let (status, _) =
+        curl_status(&["-L", "-X", "PUT", "-H", &bearer, "--data-binary", "alice's", &signed_in.at("notes.txt")]);
+    assert_eq!(status, 200);
+    drop(signed_in);
+
+    let open = Gateway::start_in(data_dir, &[]);
+    let (status, _) = curl_status(&["-L", "-X", "PUT", "--data-binary", "mine", &open.at("mine.txt")]);
+    assert_eq!(status, 200);
+    let top: serde_json::Value = serde_json::from_slice(&curl(&[&open.at("%2F")]).stdout).unwrap();
+    assert_eq!(top["folders"], serde_json::json!([]), "{top}");
+    assert_eq!(top["objects"].as_array().unwrap().len(), 1, "{top}");
+    for path in ["tenants/alice/notes.txt", "tenants/", "tenants/alice/"] {
+        let (status, body) = curl_status(&[&open.at(path)]);
+        assert_eq!(status, 400, "{path}: {body}");
+        assert!(body.contains("--auth none does not reach"), "{path}: {body}");
+    }
+}

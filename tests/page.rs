@@ -77,6 +77,7 @@ in_chromium_and_firefox! {
     a_reload_interrupts_an_upload_that_then_sends_only_the_missing_parts => resume_after_a_reload;
     another_origin_uses_the_module_and_the_page_shares_and_deletes => module_share_and_delete;
     only_images_go_up_and_the_page_says_why_text_does_not => only_images;
+    a_visitor_signs_in_before_uploading_and_is_told_plainly => visitor;
 }
 
 /// The gateway behind a front door refusing bodies over 6 MB; the page is
@@ -110,9 +111,20 @@ impl Site {
     /// Starts the gateway on `storage`, letting `door`'s origin (and `origins`)
     /// in, with `extra` flags, and the front door on `door`.
     fn start(name: &str, door: (TcpListener, String), storage: &Storage<'_>, origins: &[&str], extra: &[&str]) -> Self {
+        Self::start_with(name, door, storage, origins, &[&["--share-keys", SHARE_KEY][..], extra].concat())
+    }
+
+    /// The same, without share links unless `extra` turns them on.
+    fn start_with(
+        name: &str,
+        door: (TcpListener, String),
+        storage: &Storage<'_>,
+        origins: &[&str],
+        extra: &[&str],
+    ) -> Self {
         let (door_listener, door_origin) = door;
         let origins = [&[door_origin.as_str()][..], origins].concat().join(",");
-        let mut args = vec!["--allowed-origins", &origins, "--share-keys", SHARE_KEY];
+        let mut args = vec!["--allowed-origins", &origins];
         args.extend(extra);
         let (gateway, storage_proxy) = match storage {
             Storage::Embedded => (Gateway::start(name, &args), None),
@@ -266,6 +278,19 @@ fn only_images(engine: Engine) {
     assert!(result["refused"].as_str().unwrap().contains("image/*"));
     assert_eq!(site.door.requests("GET /dot.png?presign=PUT 200").len(), 1, "{:?}", site.door.requests(""));
     assert_eq!(site.door.requests("GET /notes.txt?presign=PUT 415").len(), 1, "{:?}", site.door.requests(""));
+}
+
+fn visitor(engine: Engine) {
+    if !engine.available() {
+        return;
+    }
+    let _turn = browser_turn();
+    let jwt = ["--auth", "jwt", "--jwt-secret", JWT_SECRET];
+    let site = Site::start_with("page-visitor", door(), &Storage::Embedded, &[], &jwt);
+    site.run(engine, "visitor", &[JWT_SECRET]);
+    // Nothing was asked of the gateway with a refused token but the listing.
+    assert!(site.door.requests("presign=PUT 401").is_empty(), "{:?}", site.door.requests(""));
+    assert_eq!(site.door.requests("GET /note.txt?presign=PUT 200").len(), 1, "{:?}", site.door.requests(""));
 }
 
 /// WebKitGTK opens the page, uploads a file through the file input and lists it.

@@ -211,6 +211,18 @@ fn bad_tokens_get_401_and_no_redirect() {
             assert!(!text.contains("location:"), "{text}");
         }
     }
+    // The reason is in words for whoever pasted the token; the verifier's own stays in the log.
+    for (bad, told) in [
+        ("garbage", "that does not look like a sign-in token (a JWT)"),
+        (bad_tokens[4].1.as_str(), "that sign-in token has expired"),
+        (bad_tokens[0].1.as_str(), "that sign-in token is not valid"),
+    ] {
+        let output = curl(&["-H", &format!("Authorization: Bearer {bad}"), &t.gateway.at("docs/secret.txt")]);
+        assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), told);
+    }
+    common::wait_until("the log's detail", || {
+        t.gateway.logs().contains("a bearer token was refused detail=InvalidToken")
+    });
     let anonymous = String::from_utf8_lossy(&curl(&["-i", &t.gateway.at("docs/secret.txt")]).stdout).to_lowercase();
     assert!(
         anonymous.starts_with("http/1.1 401") && anonymous.contains("www-authenticate: bearer realm"),

@@ -12,11 +12,12 @@ use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
+use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::jwk::{Jwk, JwkSet, PublicKeyUse};
 use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, Validation, decode, decode_header};
 use serde_json::Value;
 
-use super::AuthError;
+use super::{AuthError, TokenProblem, TokenRefusal};
 
 /// Clock skew allowed on `exp` and `nbf`, in seconds.
 const LEEWAY_SECONDS: u64 = 30;
@@ -124,7 +125,7 @@ impl JwtVerifier {
 
     /// The claims of a valid `token`.
     pub fn verify(&self, token: &str) -> Result<HashMap<String, Value>, AuthError> {
-        let invalid = |e: jsonwebtoken::errors::Error| AuthError::Invalid(e.to_string());
+        let invalid = |e: jsonwebtoken::errors::Error| refused(told(e.kind()), e.to_string());
         let header = decode_header(token).map_err(invalid)?;
         let validation = self.validation(header.alg);
         let mut candidates = self
@@ -134,7 +135,8 @@ impl JwtVerifier {
             .filter(|key| header.kid.is_none() || key.id.is_none() || key.id == header.kid)
             .peekable();
         if candidates.peek().is_none() {
-            return Err(AuthError::Invalid(format!("tokens signed with {:?} are not accepted here", header.alg)));
+            let detail = format!("tokens signed with {:?} are not accepted here", header.alg);
+            return Err(refused(TokenProblem::NotValid, detail));
         }
         // The first key whose signature checks out decides; an expired or
         // early token says so rather than "invalid signature".
@@ -142,13 +144,13 @@ impl JwtVerifier {
         for key in candidates {
             match decode::<HashMap<String, Value>>(token, &key.decoding, &validation) {
                 Ok(data) => return Ok(data.claims),
-                Err(error) if matches!(error.kind(), jsonwebtoken::errors::ErrorKind::InvalidSignature) => {
+                Err(error) if matches!(error.kind(), ErrorKind::InvalidSignature) => {
                     refusal.get_or_insert(error);
                 }
                 Err(error) => return Err(invalid(error)),
             }
         }
-        Err(refusal.map_or_else(|| AuthError::Invalid("no key verifies the token".into()), invalid))
+        Err(refusal.map_or_else(|| refused(TokenProblem::NotValid, "no key verifies the token".into()), invalid))
     }
 
     fn validation(&self, alg: Algorithm) -> Validation {
@@ -168,6 +170,22 @@ impl JwtVerifier {
             None => validation.validate_aud = false,
         }
         validation
+    }
+}
+
+fn refused(told: TokenProblem, detail: String) -> AuthError {
+    AuthError::Invalid(TokenRefusal { told, detail })
+}
+
+/// What the holder of a token that failed with `kind` is told.
+fn told(kind: &ErrorKind) -> TokenProblem {
+    match kind {
+        ErrorKind::InvalidToken | ErrorKind::Base64(_) | ErrorKind::Json(_) | ErrorKind::Utf8(_) => {
+            TokenProblem::NotAToken
+        }
+        ErrorKind::ExpiredSignature => TokenProblem::Expired,
+        ErrorKind::ImmatureSignature => TokenProblem::NotYet,
+        _ => TokenProblem::NotValid,
     }
 }
 
@@ -301,19 +319,22 @@ mod tests {
         let wrong_secret =
             sign(Algorithm::HS256, &EncodingKey::from_secret(b"another secret that is long enough!"), &claims("acme"));
 
+        // What the holder is told: in words for a person, never the verifier's own.
         let refused = [
-            ("expired", sign(Algorithm::HS256, &secret, &expired)),
-            ("not yet valid", sign(Algorithm::HS256, &secret, &early)),
-            ("no exp", sign(Algorithm::HS256, &secret, &no_exp)),
-            ("other issuer", sign(Algorithm::HS256, &secret, &other_iss)),
-            ("other audience", sign(Algorithm::HS256, &secret, &other_aud)),
-            ("altered claims", altered),
-            ("alg none", alg_none),
-            ("wrong secret", wrong_secret),
-            ("garbage", "not.a.token".to_owned()),
+            ("expired", sign(Algorithm::HS256, &secret, &expired), TokenProblem::Expired),
+            ("not yet valid", sign(Algorithm::HS256, &secret, &early), TokenProblem::NotYet),
+            ("no exp", sign(Algorithm::HS256, &secret, &no_exp), TokenProblem::NotValid),
+            ("other issuer", sign(Algorithm::HS256, &secret, &other_iss), TokenProblem::NotValid),
+            ("other audience", sign(Algorithm::HS256, &secret, &other_aud), TokenProblem::NotValid),
+            ("altered claims", altered, TokenProblem::NotValid),
+            ("alg none", alg_none, TokenProblem::NotAToken),
+            ("wrong secret", wrong_secret, TokenProblem::NotValid),
+            ("garbage", "not.a.token".to_owned(), TokenProblem::NotAToken),
+            ("pasted text", "hello".to_owned(), TokenProblem::NotAToken),
         ];
-        for (what, token) in refused {
-            assert!(matches!(both.verify(&token), Err(AuthError::Invalid(_))), "{what} was accepted");
+        for (what, token, told) in refused {
+            let refusal = both.verify(&token);
+            assert!(matches!(&refusal, Err(AuthError::Invalid(r)) if r.told == told), "{what}: {refusal:?}");
         }
     }
 

@@ -22,9 +22,10 @@ pub enum AuthError {
     /// No credentials at all: 401.
     #[error("authentication required: send Authorization: Bearer <token>")]
     Missing,
-    /// Credentials that do not check out: 401.
-    #[error("the bearer token is not valid: {0}")]
-    Invalid(String),
+    /// Credentials that do not check out: 401. The reason told is for the
+    /// person holding the token; the detail is for the operator's log.
+    #[error("{}", .0.told)]
+    Invalid(TokenRefusal),
     /// Authenticated, but the identity names no tenant: 403.
     #[error("the identity has no `{0}` claim to name its tenant")]
     NoTenantClaim(String),
@@ -35,6 +36,33 @@ pub enum AuthError {
     /// two tokens could be told apart by once read as a float: 403.
     #[error("the identity's `{0}` claim is a number but not a whole one within 64 bits, so it names no tenant")]
     TenantNumber(String),
+}
+
+/// Why a bearer token was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRefusal {
+    /// What the caller is told.
+    pub told: TokenProblem,
+    /// What the verifier found, for the log only (it may name keys and claims).
+    pub detail: String,
+}
+
+/// A refused token, in words for whoever pasted it (a visitor of the page
+/// as much as a curl user).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TokenProblem {
+    /// Not three base64url parts of JSON: not a JWT at all.
+    #[error("that does not look like a sign-in token (a JWT)")]
+    NotAToken,
+    /// Past its `exp`.
+    #[error("that sign-in token has expired")]
+    Expired,
+    /// Before its `nbf`.
+    #[error("that sign-in token is not valid yet")]
+    NotYet,
+    /// A signature, key, algorithm, issuer or audience that does not check out.
+    #[error("that sign-in token is not valid")]
+    NotValid,
 }
 
 impl AuthError {

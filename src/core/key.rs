@@ -33,6 +33,10 @@ pub enum KeyError {
     /// NUL, DEL and every other control character.
     #[error("the key contains a control character")]
     ControlCharacter,
+    /// Under `--auth none`, a key in the tenants' folder, which holds the
+    /// files of the tenants a signed-in gateway on the same bucket serves.
+    #[error("`{0}` holds the files of signed-in tenants, which a gateway with --auth none does not reach")]
+    TenantsFolder(String),
     /// Over [`MAX_KEY_BYTES`], the prefix included.
     #[error("the key is {0} bytes long; the limit is {MAX_KEY_BYTES}")]
     TooLong(usize),

@@ -101,7 +101,17 @@ impl<'a> Scope<'a> {
 
     /// The storage prefix of `folder` in this scope, to list.
     pub fn storage_prefix(&self, folder: &Folder) -> Result<StoragePrefix, KeyError> {
-        Ok(StoragePrefix { prefix: self.place(folder.as_str())?, root: self.root().len() })
+        let hidden = self.keeps_out().map(|tenants| format!("{}{tenants}", self.prefix.as_str()));
+        Ok(StoragePrefix { prefix: self.place(folder.as_str())?, root: self.root().len(), hidden })
+    }
+
+    /// The tenants' folder, for the single tenant of `--auth none`: a bucket
+    /// a signed-in gateway also serves (or served) holds its tenants' files
+    /// there, which are not this caller's. `None` for a tenant, and when the
+    /// tenants' folder is the bucket's root (`--tenant-folder ''`).
+    fn keeps_out(&self) -> Option<&str> {
+        let tenants = self.tenants.as_str();
+        (self.tenant.is_none() && !tenants.is_empty()).then_some(tenants)
     }
 
     /// Where this scope's keys start: the key prefix and the tenant's folder.
@@ -116,6 +126,9 @@ impl<'a> Scope<'a> {
     }
 
     fn place(&self, path: &str) -> Result<String, KeyError> {
+        if let Some(tenants) = self.keeps_out().filter(|tenants| path.starts_with(tenants)) {
+            return Err(KeyError::TenantsFolder(tenants.to_owned()));
+        }
         let mut full = self.root();
         full.push_str(path);
         if full.len() > MAX_KEY_BYTES {
@@ -133,6 +146,8 @@ pub struct StoragePrefix {
     prefix: String,
     /// The length of the scope's root (key prefix and tenant folder).
     root: usize,
+    /// Where the tenants' folder starts, kept out of `--auth none`'s listings.
+    hidden: Option<String>,
 }
 
 impl StoragePrefix {
@@ -143,10 +158,12 @@ impl StoragePrefix {
     }
 
     /// A key storage listed under this prefix, as the client names it;
-    /// `None` for one outside the prefix, which storage must never list.
+    /// `None` for one outside the prefix, which storage must never list, and
+    /// for the tenants' folder in a listing of `--auth none`.
     #[must_use]
     pub fn client_name<'k>(&self, storage_key: &'k str) -> Option<&'k str> {
-        if storage_key.starts_with(&self.prefix) { storage_key.get(self.root..) } else { None }
+        let hidden = self.hidden.as_deref().is_some_and(|hidden| storage_key.starts_with(hidden));
+        if storage_key.starts_with(&self.prefix) && !hidden { storage_key.get(self.root..) } else { None }
     }
 }
 
@@ -241,6 +258,30 @@ mod tests {
         assert_eq!(photos.client_name("uploads/tenants/acme/photos/2024/"), Some("photos/2024/"));
         assert_eq!(photos.client_name("uploads/tenants/other/photos/a.jpg"), None);
         assert_eq!(photos.client_name("uploads/tenants/acme/docs/a.pdf"), None);
+    }
+
+    #[test]
+    fn the_single_tenant_neither_lists_nor_reaches_the_tenants_folder() {
+        let (uploads, tenants, none) = (prefix("uploads"), prefix("tenants"), prefix(""));
+        let scope = Scope::new(&uploads, &tenants, None);
+        for path in ["tenants/alice/notes.txt", "tenants/x"] {
+            let refused = scope.storage_key(&ObjectKey::new(path.into()).unwrap());
+            assert_eq!(refused, Err(KeyError::TenantsFolder("tenants/".into())), "{path}");
+        }
+        assert_eq!(
+            scope.storage_prefix(&Folder::new("tenants/".into()).unwrap()),
+            Err(KeyError::TenantsFolder("tenants/".into()))
+        );
+        for own in ["tenants", "tenantsx/a", "docs/tenants/a"] {
+            assert!(scope.storage_key(&ObjectKey::new(own.into()).unwrap()).is_ok(), "{own}");
+        }
+        let top = scope.storage_prefix(&Folder::default()).unwrap();
+        assert_eq!(top.client_name("uploads/tenants/"), None);
+        assert_eq!(top.client_name("uploads/tenants/alice/notes.txt"), None);
+        assert_eq!(top.client_name("uploads/tenantsx/"), Some("tenantsx/"));
+        // With the tenants at the bucket's root there is no folder to keep out.
+        let root = Scope::new(&uploads, &none, None).storage_prefix(&Folder::default()).unwrap();
+        assert_eq!(root.client_name("uploads/alice/"), Some("alice/"));
     }
 
     proptest! {

@@ -34,7 +34,7 @@ pub enum GatewayError {
     #[error(transparent)]
     Link(#[from] LinkError),
     /// Share links are used or asked for, but none are configured.
-    #[error("share links are not enabled on this gateway (it starts with --share-keys / SHARE_KEYS to enable them)")]
+    #[error("sharing is not turned on for this site")]
     LinksDisabled,
     /// A link was asked for without `--base-url`, and the request has no `Host` to say where it leads.
     #[error("the request has no Host header to build the link from: send one (or the gateway sets --base-url)")]
@@ -217,6 +217,16 @@ impl GatewayError {
                 _ => "internal error".to_owned(),
             }
         } else {
+            // What the visitor is told is theirs; what the operator can do about it is logged.
+            match self {
+                Self::Auth(AuthError::Invalid(refusal)) => {
+                    tracing::info!(detail = %refusal.detail, "a bearer token was refused");
+                }
+                Self::LinksDisabled => {
+                    tracing::info!("a share link was asked for or used, but --share-keys / SHARE_KEYS is not set");
+                }
+                _ => {}
+            }
             self.to_string()
         }
     }

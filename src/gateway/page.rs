@@ -28,7 +28,8 @@ pub fn serve(gateway: &Gateway, asset: &Asset, request: &Parts) -> Response {
             let page = PAGE
                 .replace("{{base}}", &escape(base))
                 .replace("{{folder}}", &escape(folder.as_str()))
-                .replace("{{auth}}", auth);
+                .replace("{{auth}}", auth)
+                .replace("{{links}}", if gateway.links_base().is_some() { "on" } else { "off" });
             return page_response(page, gateway.storage_origin());
         }
         Asset::Module => ("text/javascript; charset=utf-8", MODULE),

@@ -59,6 +59,12 @@ pub enum StoreError {
     /// The disk failed otherwise.
     #[error("{0}")]
     Io(&'static str, #[source] io::Error),
+    /// Another process holds the index: a second server on the same folder.
+    #[error(
+        "{} is open in another process (a running `serve` or `store`?): stop it, or give this one \
+         a folder of its own with --data-dir / DATA_DIR", .0.display()
+    )]
+    IndexInUse(std::path::PathBuf),
     /// The index failed.
     #[error("the store's index failed")]
     Index(#[from] redb::Error),
@@ -96,7 +102,7 @@ impl StoreError {
             Self::DiskFull(_) => {
                 return (S3ErrorCode::Custom("InsufficientStorage".into()), Some(StatusCode::INSUFFICIENT_STORAGE));
             }
-            Self::Io(..) | Self::Index(_) => S3ErrorCode::InternalError,
+            Self::Io(..) | Self::Index(_) | Self::IndexInUse(_) => S3ErrorCode::InternalError,
         };
         (code, None)
     }
@@ -105,11 +111,16 @@ impl StoreError {
 impl From<StoreError> for S3Error {
     fn from(error: StoreError) -> Self {
         let (code, status) = error.code();
-        if matches!(error, StoreError::Io(..) | StoreError::Index(_) | StoreError::DiskFull(_)) {
+        if matches!(
+            error,
+            StoreError::Io(..) | StoreError::Index(_) | StoreError::IndexInUse(_) | StoreError::DiskFull(_)
+        ) {
             tracing::error!(error = %crate::telemetry::ErrorChain(&error), "the embedded store failed");
         }
         let message = match &error {
-            StoreError::Io(..) | StoreError::Index(_) => "We encountered an internal error. Please try again.".into(),
+            StoreError::Io(..) | StoreError::Index(_) | StoreError::IndexInUse(_) => {
+                "We encountered an internal error. Please try again.".into()
+            }
             other => other.to_string(),
         };
         let mut s3 = S3Error::with_message(code, message);

@@ -93,7 +93,10 @@ fn part_range(upload: &str) -> std::ops::RangeInclusive<(&str, u32)> {
 impl Index {
     /// Opens (or creates) the index at `path`. Fails if another process holds it.
     pub fn open(path: &Path, disk: Arc<dyn Disk>) -> Result<Self, StoreError> {
-        let db = Database::create(path)?;
+        let db = Database::create(path).map_err(|error| match error {
+            redb::DatabaseError::DatabaseAlreadyOpen => StoreError::IndexInUse(path.to_owned()),
+            other => other.into(),
+        })?;
         let transaction = db.begin_write()?;
         transaction.open_table(OBJECTS)?;
         transaction.open_table(UPLOADS)?;
@@ -319,4 +322,22 @@ pub enum Scan {
     SkipPast(String),
     /// Done.
     Stop,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::disk::RealDisk;
+
+    #[test]
+    fn a_second_opener_is_told_which_folder_and_flag() {
+        let dir = std::env::temp_dir().join(format!("pgw-index-in-use-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("index.redb");
+        let _first = Index::open(&path, Arc::new(RealDisk)).unwrap();
+        let Err(error) = Index::open(&path, Arc::new(RealDisk)) else { panic!("a second open succeeded") };
+        let message = error.to_string();
+        assert!(message.contains(&path.display().to_string()) && message.contains("--data-dir"), "{message}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

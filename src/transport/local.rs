@@ -106,7 +106,7 @@ fn banner(base: &str, storage: &str, gateway: &Gateway, metrics: Option<SocketAd
     let metrics = metrics.unwrap_or_default();
     let origins = crate::cors::describe(gateway.allowed_origins());
     format!(
-        "presign-gateway listening on {base}\n  storage: {storage}{metrics}\n  auth: {auth}\n  share links: {links}\n  pages from other origins: {origins}\n  upload:   {curl} --upload-file ./hello.txt {base}/hello.txt\n  download: {curl} {base}/hello.txt"
+        "presign-gateway listening on {base}\n  storage: {storage}{metrics}\n  auth: {auth}\n  share links: {links}\n  pages from other origins: {origins}\n  upload:   echo hello > hello.txt && {curl} --upload-file hello.txt {base}/hello.txt\n  download: {curl} {base}/hello.txt"
     )
 }
 

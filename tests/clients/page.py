@@ -11,6 +11,7 @@ Usage: PAGE_BROWSER=chromium|firefox|webkit page.py SCENARIO SCRATCH_DIR PAGE_UR
   apps      SCRATCH PAGE APP_PORT SECRET  another origin uses the module; share, fresh profile, delete
   types     SCRATCH PAGE                  under --allowed-types 'image/*': a PNG goes, a text file is refused
   smoke     SCRATCH PAGE                  one upload through the file input, then the listing shows it
+  visitor   SCRATCH PAGE SECRET           --auth jwt, no share links: words for a visitor, uploads after sign-in
   screenshot SCRATCH PAGE OUT_PNG         the README's picture of the page (Chromium)
 
 The drivers' paths are always given (CHROMEDRIVER, GECKODRIVER, WEBKITDRIVER),
@@ -512,6 +513,48 @@ def screenshot(scratch: str, page: str, out: str) -> None:
     print(f"screenshot: {out}, {os.path.getsize(out)} bytes")
 
 
+def visitor(scratch: str, page: str, secret: str) -> None:
+    """A visitor of a site with sign-in and without share links: one "Files", no upload area before
+    signing in, refusals in words for a person, and no Share button."""
+    driver = browser(ENGINE, os.path.join(scratch, "profile"))
+    shown = lambda d, element: d.find_element(By.ID, element).is_displayed()
+    try:
+        driver.get(f"{page}/")
+        wait(driver, lambda d: shown(d, "token-value"), "the token prompt")
+        header = driver.find_element(By.TAG_NAME, "header").text
+        assert header.count("Files") == 1, header
+        assert not shown(driver, "add"), "the upload area shows before sign-in"
+        driver.execute_script(DROP, "early.png", "image/png")   # a drop before sign-in sends nothing
+        assert driver.switch_to.active_element == driver.find_element(By.ID, "token-value"), "the token field"
+        assert not driver.find_elements(By.CSS_SELECTOR, "li.upload"), "a drop before sign-in was sent"
+        for pasted, told in [
+            ("hello", "That does not look like a sign-in token (a JWT)."),
+            (jwt("not the site's secret, but as long as one", "ana"), "That sign-in token is not valid."),
+        ]:
+            driver.find_element(By.ID, "token-value").send_keys(pasted, Keys.ENTER)
+            wait(driver, lambda d: shown(d, "token-value") and d.find_element(By.ID, "token-why").text == told,
+                 f"{told!r}, not {driver.find_element(By.ID, 'token-why').text!r}")
+            assert not shown(driver, "add"), "the upload area shows with a refused token"
+            status = driver.find_element(By.ID, "status").text
+            assert status == "Sign in to see your files.", status
+        driver.find_element(By.ID, "token-value").send_keys(jwt(secret, "ana"), Keys.ENTER)
+        wait(driver, lambda d: shown(d, "add"), "the upload area after sign-in")
+        original = os.path.join(scratch, "note.txt")
+        with open(original, "w") as f:
+            f.write("a note\n")
+        choose(driver, original)
+        done = finished_upload(driver, "note.txt")
+        assert done.get_attribute("data-state") == "done", done.find_element(By.CLASS_NAME, "words").text
+        note = listed(driver, "note.txt")
+        assert not note.find_element(By.CLASS_NAME, "share").is_displayed(), "Share shows with links off"
+        assert note.find_element(By.CLASS_NAME, "download").is_displayed()
+        assert not page_problems(driver), page_problems(driver)
+    finally:
+        driver.quit()
+    print("visitor: one Files, uploads after sign-in, plain refusals, no Share")
+    result(visitor=True)
+
+
 def smoke(scratch: str, page: str) -> None:
     """One upload through the file input, and the listing shows it: for engines tried less thoroughly."""
     original = os.path.join(scratch, "smoke.bin")
@@ -542,6 +585,6 @@ if __name__ == "__main__":
         # WebKitGTK's MiniBrowser has no headless mode: run again on a virtual display.
         os.execvp("xvfb-run", ["xvfb-run", "--auto-servernum", sys.executable, *sys.argv])
     scenario, *arguments = sys.argv[1:]
-    scenarios = {"large": large, "resume": resume, "apps": apps, "types": types, "smoke": smoke,
+    scenarios = {"large": large, "resume": resume, "apps": apps, "types": types, "smoke": smoke, "visitor": visitor,
                  "screenshot": screenshot}
     scenarios[scenario](*arguments)

@@ -1,7 +1,8 @@
 // The page: lists a folder, uploads what is chosen or dropped, and downloads,
 // shares and deletes, all through the module other apps import (`/?module`).
 // The server fills the page's <meta name="presign-gateway">: the gateway's
-// public base URL, the folder the page opened at, and whether a token is needed.
+// public base URL, the folder the page opened at, whether a token is needed,
+// and whether share links are on.
 
 import { gateway, SINGLE_PUT_LIMIT } from "./?module";
 
@@ -23,11 +24,17 @@ function size(bytes) {
   return unit === 0 ? `${bytes} bytes` : `${bytes.toFixed(1)} ${units[unit]}`;
 }
 
+/** The gateway's one-line reason as a sentence: "That sign-in token has expired." */
+const sentence = (reason) => `${reason.charAt(0).toUpperCase()}${reason.slice(1)}${/[.!?]$/.test(reason) ? "" : "."}`;
+
+/** Whether the visitor may act: no token is needed, or one is given. */
+const signedIn = () => settings.auth !== "token" || Boolean(sessionStorage.getItem(TOKEN));
+
 /** An error in words, asking for a token when the gateway wants one. */
 function explain(error) {
   if (error.status === 401) {
     sessionStorage.removeItem(TOKEN);
-    askForToken(`The gateway did not accept the token: ${error.message}`);
+    askForToken(sentence(error.message));
   }
   return error.message;
 }
@@ -36,6 +43,7 @@ function askForToken(why) {
   $("token-why").textContent = why;
   $("token").hidden = false;
   $("forget").hidden = true;
+  $("add").hidden = true; // uploads wait for sign-in
   $("token-value").focus();
 }
 
@@ -43,7 +51,7 @@ function openFolder(name, { push = false } = {}) {
   folder = name;
   if (push) history.pushState({ folder }, "", href(folder));
   document.title = folder ? `${folder} · Files` : "Files";
-  const trail = $("trail");
+  const trail = $("trail"); // the heading: Files / photos / 2024
   trail.replaceChildren();
   const steps = [["Files", ""]];
   let at = "";
@@ -73,10 +81,11 @@ async function list(after) {
   const asked = ++listed;
   const status = $("status");
   if (!after) $("listing").replaceChildren();
-  if (settings.auth === "token" && !sessionStorage.getItem(TOKEN)) {
+  if (!signedIn()) {
     status.textContent = "Sign in to see your files.";
-    return askForToken("This gateway needs an access token.");
+    return askForToken("This site needs a sign-in token.");
   }
+  $("add").hidden = false;
   status.textContent = "Loading…";
   try {
     const page = await g.list(folder, { metadata: true, limit: PAGE, after });
@@ -93,7 +102,9 @@ async function list(after) {
     const shown = $("listing").children.length;
     status.textContent = shown ? "" : "Nothing here yet.";
   } catch (error) {
-    if (asked === listed) status.textContent = `Cannot list this folder: ${explain(error)}`;
+    const reason = explain(error);
+    if (asked !== listed) return;
+    status.textContent = error.status === 401 ? "Sign in to see your files." : `Cannot list this folder: ${reason}`;
   }
 }
 
@@ -128,6 +139,7 @@ function fileRow(object) {
     const { url } = await g.presign(object.key, "GET", {}, { download: true });
     location.assign(url);
   });
+  part(".share").hidden = settings.links !== "on";
   part(".share").onclick = () => {
     const opening = part(".sharing").hidden;
     part(".sharing").hidden = !opening;
@@ -215,10 +227,11 @@ $("files").addEventListener("change", (event) => {
   event.target.value = ""; // so the same file can be chosen again, to resume it
 });
 const carriesFiles = (event) => event.dataTransfer?.types.includes("Files");
+// Files dropped before sign-in are not opened by the browser in place of the page, nor sent.
 document.addEventListener("dragover", (event) => {
   if (!carriesFiles(event)) return;
   event.preventDefault();
-  document.body.classList.add("dropping");
+  if (!$("add").hidden) document.body.classList.add("dropping");
 });
 document.addEventListener("dragleave", (event) => {
   if (!event.relatedTarget) document.body.classList.remove("dropping");
@@ -227,6 +240,7 @@ document.addEventListener("drop", (event) => {
   if (!carriesFiles(event)) return;
   event.preventDefault();
   document.body.classList.remove("dropping");
+  if ($("add").hidden) return $("token-value").focus();
   for (const file of event.dataTransfer.files) upload(file);
 });
 
