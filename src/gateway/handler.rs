@@ -12,14 +12,16 @@ use std::time::SystemTime;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
+use http::request::Parts;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use http_body_util::BodyExt;
 
+use super::access_log::CarriedLink;
 use super::drain::{self, Bounds, Drained};
 use super::error::ErrorForm;
 use super::{CompletionBody, Gateway, GatewayError};
 use crate::core::completion::{BodyFormat, MAX_COMPLETION_BYTES};
-use crate::core::query::Query;
+use crate::core::query::{BadQuery, Query};
 use crate::core::{ALLOWED_METHODS, Action, Incoming, MultipartStep, Rejection, page};
 
 pub(super) async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Response {
@@ -27,24 +29,40 @@ pub(super) async fn handle(State(gateway): State<Arc<Gateway>>, request: Request
     if parts.method == Method::OPTIONS {
         return (StatusCode::NO_CONTENT, [(header::ALLOW, ALLOWED_METHODS)]).into_response();
     }
-    if let Some(asset) = page::asset(
-        &parts.method,
-        Incoming::from_parts(&parts).path,
-        parts.uri.query().unwrap_or_default(),
-        &parts.headers,
-    ) {
-        return super::page::serve(&gateway, &asset, &parts);
-    }
+    // The query is read once, here: the page, the core and the access log use what it gave.
     let query = Query::parse(parts.uri.query());
-    let form = ErrorForm::of(&parts.headers, query.as_ref().ok());
-    let decided = query.map_err(GatewayError::from).and_then(|query| gateway.decide(&parts, &query, SystemTime::now()));
+    let link = match &query {
+        Ok(query) => query.token.is_some(),
+        Err(bad) => bad.link,
+    };
+    let mut response = answer(&gateway, &parts, body, query).await;
+    if link {
+        response.extensions_mut().insert(CarriedLink);
+    }
+    response
+}
+
+async fn answer(gateway: &Gateway, parts: &Parts, body: Body, query: Result<Query, BadQuery>) -> Response {
+    let path = Incoming::from_parts(parts).path;
+    let raw = parts.uri.query().unwrap_or_default();
+    if let Some(asset) = page::asset(&parts.method, path, raw, query.as_ref().ok(), &parts.headers) {
+        return super::page::serve(gateway, &asset, parts);
+    }
+    let multipart = match &query {
+        Ok(query) => query.is_multipart(),
+        Err(bad) => bad.multipart,
+    };
+    let form = ErrorForm::of(&parts.headers, multipart);
+    let decided = query
+        .map_err(|bad| GatewayError::from(bad.reason))
+        .and_then(|query| gateway.decide(parts, &query, SystemTime::now()));
     let action = match decided {
         Ok(action) => action,
         Err(error) => return refused(&parts.headers, body, error.render(&form)).await,
     };
     let completes = matches!(&action, Action::Multipart(order) if matches!(order.step, MultipartStep::Complete { .. }));
     let (completion, drained) = if completes {
-        match read_completion(body, &gateway).await {
+        match read_completion(body, gateway).await {
             Ok(bytes) => (Some(bytes), Drained::Complete),
             Err(error) => return close(error.render(&form)),
         }
@@ -52,7 +70,7 @@ pub(super) async fn handle(State(gateway): State<Arc<Gateway>>, request: Request
         (None, drain::unless_continue_expected(&parts.headers, body, Bounds::accepted(gateway.body_timeout())).await)
     };
     let completion = completion.as_deref().map(|bytes| CompletionBody { bytes, format: body_format(&parts.headers) });
-    let response = match gateway.perform(&parts, action, completion).await {
+    let response = match gateway.perform(parts, action, completion).await {
         Ok(reply) => reply.render(&parts.headers),
         Err(error) => error.render(&form),
     };
