@@ -132,7 +132,7 @@ pub struct ListedPart {
 
 /// The completed object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Completed {
+pub struct UploadCompleted {
     /// The key as the client names it.
     pub key: String,
     /// Its ETag, without quotes.

@@ -120,7 +120,7 @@ fn multipart(request: &HeaderMap, order: &MultipartOrder, done: MultipartDone, n
             message(json, &list, &s3::ListPartsResult::new(&list, names, page.after, page.max_parts))
         }
         MultipartDone::Completed { etag, size, checksum, checksum_type } => {
-            let done = wire::Completed {
+            let done = wire::UploadCompleted {
                 key,
                 etag,
                 size,
