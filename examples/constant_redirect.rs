@@ -1,5 +1,6 @@
-//! The ceiling for load tests: an axum server on the same stack as the
-//! gateway that answers every request with the same 307 and signs nothing.
+//! A benchmark fixture, not an example of using the crate: the ceiling for
+//! `benches/load.sh` (see BENCHMARKS.md), an axum server on the same stack as
+//! the gateway that answers every request with the same 307 and signs nothing.
 //!
 //! `cargo run --release --example constant_redirect -- 127.0.0.1:3100`
 

@@ -60,7 +60,7 @@ pub async fn share_keys_from_secret(sdk: &SdkConfig, arn: &str) -> Result<ShareK
 
 /// A bucket on AWS S3 or an S3-compatible endpoint, ready to sign for.
 #[derive(Debug)]
-pub struct Bucket {
+pub struct RemoteBucket {
     /// Where clients reach the bucket.
     pub location: StoreLocation,
     /// Credentials to sign with.
@@ -78,14 +78,14 @@ pub fn bucket(
     public_url: Option<&str>,
     bucket: &str,
     timeout: Duration,
-) -> Result<Bucket, AwsSetupError> {
+) -> Result<RemoteBucket, AwsSetupError> {
     let region = match (sdk.region(), endpoint) {
         (Some(region), _) => region.to_string(),
         (None, Some(_)) => DEFAULT_ENDPOINT_REGION.to_owned(),
         (None, None) => return Err(AwsSetupError::NoRegion(bucket.to_owned())),
     };
     let credentials = sdk.credentials_provider().ok_or(AwsSetupError::NoCredentials)?;
-    Ok(Bucket {
+    Ok(RemoteBucket {
         storage: Arc::new(S3Storage::new(credentials.clone(), &region, endpoint, bucket, timeout)),
         location: StoreLocation {
             bucket: bucket.to_owned(),

@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::core::units::{self, UnitError};
+use crate::core::grant::Methods;
+use crate::core::units::{self, Ttl, UnitError};
 
 /// The bucket the embedded store serves when none is named.
 pub const DEFAULT_EMBEDDED_BUCKET: &str = "presign-gateway";
@@ -378,17 +379,17 @@ pub struct ShareArgs {
     /// The key to share, as a path (`docs/q3 report.pdf`).
     pub key: String,
 
-    /// How long the link works (seconds, or 30m, 12h, 30d).
-    #[arg(long, value_parser = parse_duration)]
-    pub ttl: Duration,
+    /// How long the link works (seconds, or 30m, 12h, 30d, 2w).
+    #[arg(long, value_parser = Ttl::parse)]
+    pub ttl: Ttl,
 
     /// The tenant the key belongs to; required unless the gateway runs with --auth none.
     #[arg(long)]
     pub tenant: Option<String>,
 
     /// What the link allows: GET (and HEAD), PUT, DELETE, comma-separated.
-    #[arg(long, default_value = "GET")]
-    pub methods: String,
+    #[arg(long, default_value = "GET", value_parser = Methods::parse)]
+    pub methods: Methods,
 
     /// The largest upload a PUT link takes (bytes, or KiB, MiB, GiB, TiB).
     #[arg(long, value_parser = parse_size)]

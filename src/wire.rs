@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::checksum::ChecksumAlgorithm;
+
 pub mod events;
 pub mod s3;
 
@@ -41,29 +43,35 @@ pub struct Checksums {
 }
 
 impl Checksums {
-    /// The values in S3's order: CRC32, CRC32C, CRC64NVME, SHA1, SHA256.
+    /// The value for `algorithm`, if set.
     #[must_use]
-    pub fn values(&self) -> [Option<&str>; 5] {
-        [
-            &self.checksum_crc32,
-            &self.checksum_crc32c,
-            &self.checksum_crc64nvme,
-            &self.checksum_sha1,
-            &self.checksum_sha256,
-        ]
-        .map(Option::as_deref)
+    pub fn get(&self, algorithm: ChecksumAlgorithm) -> Option<&str> {
+        let field = match algorithm {
+            ChecksumAlgorithm::Crc32 => &self.checksum_crc32,
+            ChecksumAlgorithm::Crc32c => &self.checksum_crc32c,
+            ChecksumAlgorithm::Crc64Nvme => &self.checksum_crc64nvme,
+            ChecksumAlgorithm::Sha1 => &self.checksum_sha1,
+            ChecksumAlgorithm::Sha256 => &self.checksum_sha256,
+        };
+        field.as_deref()
     }
 
-    /// The fields with the value at `index` in S3's order set to `value`.
+    /// The values in [`ChecksumAlgorithm::ALL`]'s order.
     #[must_use]
-    pub fn with(index: usize, value: String) -> Self {
+    pub fn values(&self) -> [Option<&str>; 5] {
+        ChecksumAlgorithm::ALL.map(|algorithm| self.get(algorithm))
+    }
+
+    /// The fields with `algorithm`'s set to `value`.
+    #[must_use]
+    pub fn with(algorithm: ChecksumAlgorithm, value: String) -> Self {
         let mut fields = Self::default();
-        let slot = match index {
-            0 => &mut fields.checksum_crc32,
-            1 => &mut fields.checksum_crc32c,
-            2 => &mut fields.checksum_crc64nvme,
-            3 => &mut fields.checksum_sha1,
-            _ => &mut fields.checksum_sha256,
+        let slot = match algorithm {
+            ChecksumAlgorithm::Crc32 => &mut fields.checksum_crc32,
+            ChecksumAlgorithm::Crc32c => &mut fields.checksum_crc32c,
+            ChecksumAlgorithm::Crc64Nvme => &mut fields.checksum_crc64nvme,
+            ChecksumAlgorithm::Sha1 => &mut fields.checksum_sha1,
+            ChecksumAlgorithm::Sha256 => &mut fields.checksum_sha256,
         };
         *slot = Some(value);
         fields
@@ -124,7 +132,7 @@ pub struct ListedPart {
 
 /// The completed object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Completed {
+pub struct UploadCompleted {
     /// The key as the client names it.
     pub key: String,
     /// Its ETag, without quotes.
@@ -236,7 +244,7 @@ mod tests {
 
     #[test]
     fn checksums_travel_under_s3s_names() {
-        let crc = Checksums::with(2, "AAAAAAAAAAA=".into());
+        let crc = Checksums::with(ChecksumAlgorithm::Crc64Nvme, "AAAAAAAAAAA=".into());
         let listed = ListedPart { part_number: 1, etag: "e".into(), checksums: crc.clone() };
         let json = serde_json::to_string(&CompletionRequest { parts: vec![listed.clone()] }).unwrap();
         assert_eq!(json, r#"{"parts":[{"part_number":1,"etag":"e","checksum_crc64nvme":"AAAAAAAAAAA="}]}"#);
@@ -244,6 +252,6 @@ mod tests {
         let xml = s3::to_xml(&s3::CompleteMultipartUpload { parts: vec![s3::Part::new(1, "\"e\"".into(), None, crc)] });
         assert!(xml.contains("<ChecksumCRC64NVME>AAAAAAAAAAA=</ChecksumCRC64NVME>"), "{xml}");
         let back: s3::CompleteMultipartUpload = quick_xml::de::from_str(&xml).unwrap();
-        assert_eq!(back.parts[0].checksums().values()[2], Some("AAAAAAAAAAA="));
+        assert_eq!(back.parts[0].checksums().get(ChecksumAlgorithm::Crc64Nvme), Some("AAAAAAAAAAA="));
     }
 }

@@ -5,8 +5,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use crc_fast::CrcAlgorithm;
 
+use crate::checksum::ChecksumAlgorithm;
+
 /// The header a CRC64NVME travels in.
-pub const CRC64NVME: &str = "x-amz-checksum-crc64nvme";
+pub const CRC64NVME: &str = ChecksumAlgorithm::Crc64Nvme.header();
 
 /// The CRC64NVME of `bytes`.
 pub fn crc64nvme(bytes: &[u8]) -> u64 {

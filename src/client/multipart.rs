@@ -56,7 +56,7 @@ pub async fn complete(
     upload_id: &str,
     parts: Vec<wire::ListedPart>,
     crc64nvme: &str,
-) -> Result<wire::Completed, ClientError> {
+) -> Result<wire::UploadCompleted, ClientError> {
     let body = serde_json::to_vec(&wire::CompletionRequest { parts })
         .map_err(|e| ClientError::Protocol(format!("cannot write the part list: {e}")))?;
     let complete_url = with_query(url, &[("uploadId", Some(upload_id))]);

@@ -6,6 +6,7 @@ use crate::auth::JwtKeyError;
 use crate::core::Rejection;
 use crate::core::key::KeyError;
 use crate::core::tenant::TenantError;
+use crate::core::units::DurationIn;
 use crate::links::ShareKeysError;
 use crate::metrics::emf::BadNamespace;
 use crate::signing::MAX_EXPIRES;
@@ -123,8 +124,8 @@ pub enum ConfigError {
     #[error("the key to share: {0}")]
     ShareKey(KeyError),
     /// A link lifetime out of range.
-    #[error("--ttl must be between 1 second and {0} seconds (SHARE_MAX_TTL)")]
-    ShareTtl(u64),
+    #[error("--ttl must be between 1 second and {0} (SHARE_MAX_TTL)")]
+    ShareTtl(DurationIn),
     /// A link the gateway's share rules refuse.
     #[error("cannot mint the link: {0}")]
     Share(Rejection),

@@ -4,9 +4,9 @@
 
 use crate::cli::{AuthMode, ShareArgs};
 use crate::core::key::ObjectKey;
-use crate::core::query::Query;
+use crate::core::share::{self, Terms};
 use crate::core::tenant::TenantId;
-use crate::core::{Caller, Rejection, ShareOrder, share};
+use crate::core::{Caller, Rejection, ShareOrder};
 use crate::links::ShareKeys;
 
 use super::ConfigError;
@@ -39,14 +39,8 @@ impl ShareCommand {
         }
         let key = ObjectKey::new(args.key.trim_start_matches('/').to_owned()).map_err(ConfigError::ShareKey)?;
         let policy = layout(&args.key_prefix, &args.tenant_folder, args.share_max_ttl)?;
-        let asked = Query {
-            share: true,
-            ttl: Some(args.ttl.as_secs().to_string()),
-            methods: Some(args.methods.clone()),
-            max_size: args.max_size.map(|size| size.to_string()),
-            ..Query::default()
-        };
-        let order = share::share(key, &asked, Caller::Owner(tenant.as_ref()), &policy).map_err(refused)?;
+        let terms = Terms { ttl: Some(args.ttl), methods: Some(args.methods), max_size: args.max_size };
+        let order = share::share(key, &terms, Caller::Owner(tenant.as_ref()), &policy).map_err(refused)?;
         Ok(Self { keys, base_url: base_url("--base-url / BASE_URL", &args.base_url)?, order })
     }
 }
@@ -55,7 +49,7 @@ impl ShareCommand {
 /// came from rather than the query parameter.
 fn refused(rejection: Rejection) -> ConfigError {
     match rejection {
-        Rejection::TtlOutOfRange(max) => ConfigError::ShareTtl(max.as_secs()),
+        Rejection::TtlOutOfRange(max) => ConfigError::ShareTtl(max),
         other => ConfigError::Share(other),
     }
 }
@@ -79,7 +73,12 @@ mod tests {
     fn lifetimes_out_of_range_name_the_flags() {
         let year = "--ttl must be between 1 second and 31536000 seconds (SHARE_MAX_TTL)";
         assert_eq!(error(&["f", "--ttl", "0", "--share-max-ttl", "365d"]), year);
-        assert_eq!(error(&["f", "--ttl", "366d", "--share-max-ttl", "365d"]), year);
+        // The limit in the unit the flag was given in.
+        let days = "--ttl must be between 1 second and 365d (SHARE_MAX_TTL)";
+        assert_eq!(error(&["f", "--ttl", "366d", "--share-max-ttl", "365d"]), days);
+        assert_eq!(error(&["f", "--ttl", "53w", "--share-max-ttl", "365d"]), days);
+        let weeks = "--ttl must be between 1 second and 2w (SHARE_MAX_TTL)";
+        assert_eq!(error(&["f", "--ttl", "3w", "--share-max-ttl", "14d"]), weeks);
         let hour = "--ttl must be between 1 second and 3600 seconds (SHARE_MAX_TTL)";
         assert_eq!(error(&["f", "--ttl", "3601", "--share-max-ttl", "1h"]), hour);
         let forever = error(&["f", "--ttl", "1h", "--share-max-ttl", "200000000000000d"]);

@@ -4,7 +4,7 @@
 
 use super::checksum::{Checksum, ChecksumType};
 use super::limits::{MAX_PARTS, MIN_PART_BYTES};
-use super::multipart::part_number_in_range;
+use super::query::PartNumber;
 use super::rejection::Rejection;
 use crate::wire::{self, s3};
 
@@ -89,7 +89,7 @@ pub fn parse_completion(body: &[u8], format: BodyFormat) -> Result<Vec<Part>, Re
 }
 
 fn new_part(number: u32, etag: &str, checksums: &wire::Checksums) -> Result<Part, Rejection> {
-    let number = part_number_in_range(number)?;
+    let number = PartNumber::new(number)?.get();
     let etag = etag.trim().trim_matches('"');
     if etag.is_empty() || !etag.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(Rejection::Completion("every part needs its ETag"));

@@ -3,6 +3,9 @@
 /// S3's limit on parts per upload.
 pub const MAX_PARTS: u16 = 10_000;
 
+/// S3's page size for ListParts, and the most a page holds whatever is asked.
+pub const MAX_PARTS_PER_PAGE: u16 = 1000;
+
 /// S3's smallest part, except the last.
 pub const MIN_PART_BYTES: u64 = 5 << 20;
 

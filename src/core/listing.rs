@@ -4,14 +4,12 @@
 //! Owners only: a share link opens one file and lists nothing.
 
 use super::ListOrder;
-use super::cursor::Cursor;
 use super::key::Folder;
 use super::policy::{Caller, Policy};
 use super::query::Query;
 use super::rejection::Rejection;
 
-/// The most entries a page holds.
-pub const MAX_PAGE: u16 = 1000;
+pub use super::query::MAX_PAGE;
 
 /// The most entries a page holds when each object's metadata is added (one
 /// `HEAD` each).
@@ -21,18 +19,12 @@ pub const MAX_PAGE_WITH_METADATA: u16 = 100;
 pub fn list(folder: Folder, query: &Query, caller: Caller<'_>, policy: &Policy) -> Result<ListOrder, Rejection> {
     let Caller::Owner(tenant) = caller else { return Err(Rejection::LinkCannotList) };
     let most = if query.metadata { MAX_PAGE_WITH_METADATA } else { MAX_PAGE };
-    let limit = match query.limit.as_deref() {
-        None => most,
-        Some(text) => {
-            text.parse::<u16>().ok().filter(|n| (1..=MAX_PAGE).contains(n)).ok_or(Rejection::Limit)?.min(most)
-        }
-    };
-    let after = query.after.as_deref().filter(|cursor| !cursor.is_empty()).map(Cursor::parse).transpose()?;
+    let limit = query.limit.map_or(most, |limit| limit.get().min(most));
     Ok(ListOrder {
         prefix: policy.scope(tenant).storage_prefix(&folder)?,
         folder,
         limit,
-        after,
+        after: query.after.clone(),
         metadata: query.metadata,
     })
 }
@@ -44,6 +36,7 @@ mod tests {
     use super::super::testing::{act, grant, request};
     use super::super::{Action, KeyPath};
     use super::*;
+    use crate::core::cursor::Cursor;
     use crate::core::key::KeyError;
     use crate::core::tenant::TenantId;
 

@@ -47,7 +47,7 @@ pub use rejection::Rejection;
 pub use request::{BodySize, FrontDoorPath, Incoming, KeyPath, Metadata, UploadHeaders};
 
 use key::{Folder, KeyError, ObjectKey};
-use query::Query;
+use query::{Presign, Query};
 
 /// What the `Allow` header lists.
 pub const ALLOWED_METHODS: &str = "GET, HEAD, PUT, DELETE, OPTIONS";
@@ -79,11 +79,11 @@ fn dispatch(
     caller: Caller<'_>,
     policy: &Policy,
 ) -> Result<Action, Rejection> {
-    let multipart = query.uploads || query.upload_id.is_some() || query.part_number.is_some();
+    let multipart = query.is_multipart();
     if *method == Method::POST {
         let key = ObjectKey::new(decoded(request.path)?)?;
         if query.share {
-            return share::share(key, query, caller, policy).map(Action::Share);
+            return share::share(key, &share::Terms::of(query), caller, policy).map(Action::Share);
         }
         if multipart {
             return multipart::post(request, key, query, caller, policy);
@@ -109,16 +109,10 @@ fn dispatch(
 /// the one it names (a `HEAD` cannot carry a body to read, and some clients
 /// cannot send a `PUT` without one).
 fn asked_method<'a>(method: &'a Method, query: &Query) -> Result<Cow<'a, Method>, Rejection> {
-    match query.presign.as_deref() {
-        None | Some("") => Ok(Cow::Borrowed(method)),
-        Some(named) if *method == Method::GET => match named.to_ascii_uppercase().as_str() {
-            "GET" => Ok(Cow::Owned(Method::GET)),
-            "HEAD" => Ok(Cow::Owned(Method::HEAD)),
-            "PUT" => Ok(Cow::Owned(Method::PUT)),
-            "DELETE" => Ok(Cow::Owned(Method::DELETE)),
-            _ => Err(Rejection::PresignMethod),
-        },
-        Some(_) => Err(Rejection::PresignMethod),
+    match &query.presign {
+        None | Some(Presign::Same) => Ok(Cow::Borrowed(method)),
+        Some(Presign::As(named)) if *method == Method::GET => Ok(Cow::Owned(named.clone())),
+        Some(Presign::As(_)) => Err(Rejection::PresignMethod),
     }
 }
 

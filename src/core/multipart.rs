@@ -4,12 +4,15 @@
 //! ?uploadId=ID` completes from the client's part list ([`super::completion`]),
 //! `DELETE ?uploadId=ID` aborts. Owners only: a share link grants single requests.
 
+use std::num::NonZeroU16;
+
 use super::checksum;
 use super::download;
 use super::key::ObjectKey;
-use super::limits::MAX_PARTS;
+use super::limits::MAX_PARTS_PER_PAGE;
 use super::policy::{Caller, Policy};
 use super::query::Query;
+pub use super::query::{PartNumber, UploadId};
 use super::rejection::Rejection;
 use super::request::Incoming;
 use super::tenant::TenantId;
@@ -18,24 +21,6 @@ use super::{
     Action, Delivery, MultipartOrder, MultipartStep, NewObject, Operation, Overwrite, PartTarget, PresignOrder,
     ResponseOverrides,
 };
-
-/// An upload id as storage issued it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UploadId(String);
-
-impl UploadId {
-    /// Accepts 1 to 1024 printable ASCII characters.
-    pub fn new(id: &str) -> Result<Self, Rejection> {
-        let valid = (1..=1024).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic());
-        if valid { Ok(Self(id.to_owned())) } else { Err(Rejection::UploadId) }
-    }
-
-    /// The id.
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
 
 /// A page of a part list, as S3's ListParts pages it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,35 +31,15 @@ pub struct PartPage {
     pub max_parts: u16,
 }
 
-/// S3's page size for ListParts, and the most a page holds whatever is asked.
-pub const MAX_PARTS_PER_PAGE: u16 = 1000;
-
 impl PartPage {
     /// `max-parts` (default and ceiling 1000, as S3) and `part-number-marker` (default 0).
-    pub fn from_query(query: &Query) -> Result<Self, Rejection> {
-        let max_parts = match query.max_parts.as_deref() {
-            None => MAX_PARTS_PER_PAGE,
-            Some(text) => match text.parse::<u32>() {
-                Ok(0) | Err(_) => return Err(Rejection::PartPage),
-                Ok(n) => u16::try_from(n.min(u32::from(MAX_PARTS_PER_PAGE))).unwrap_or(MAX_PARTS_PER_PAGE),
-            },
-        };
-        let after = match query.part_number_marker.as_deref() {
-            None => 0,
-            Some(text) => text.parse::<u16>().ok().filter(|n| *n <= MAX_PARTS).ok_or(Rejection::PartPage)?,
-        };
-        Ok(Self { after, max_parts })
+    #[must_use]
+    pub fn from_query(query: &Query) -> Self {
+        Self {
+            after: query.part_number_marker.unwrap_or(0),
+            max_parts: query.max_parts.map_or(MAX_PARTS_PER_PAGE, NonZeroU16::get),
+        }
     }
-}
-
-/// Parses `partNumber`: 1 to 10,000.
-pub fn part_number(text: &str) -> Result<u16, Rejection> {
-    text.parse::<u32>().map_or(Err(Rejection::PartNumber), part_number_in_range)
-}
-
-/// A part number if it is 1 to 10,000.
-pub fn part_number_in_range(number: u32) -> Result<u16, Rejection> {
-    u16::try_from(number).ok().filter(|n| (1..=MAX_PARTS).contains(n)).ok_or(Rejection::PartNumber)
 }
 
 /// `POST ?uploads` and `POST ?uploadId=ID`.
@@ -138,7 +103,6 @@ pub fn on_upload(
     let key = policy.scope(tenant).storage_key(&object)?;
     let step = match (operation, &query.part_number) {
         (Operation::Put, Some(number)) => {
-            let number = part_number(number)?;
             let signed_headers =
                 upload::signed_headers(request, policy.max_object_size, Upload::Part, &policy.allowed_types)?;
             return Ok(Action::Presign(PresignOrder {
@@ -150,10 +114,10 @@ pub fn on_upload(
                 signed_headers,
                 metadata: Vec::new(),
                 delivery: Delivery::Redirect,
-                part: Some(PartTarget { upload, number }),
+                part: Some(PartTarget { upload, number: number.get() }),
             }));
         }
-        (Operation::Get, None) => MultipartStep::ListParts(upload, PartPage::from_query(query)?),
+        (Operation::Get, None) => MultipartStep::ListParts(upload, PartPage::from_query(query)),
         (Operation::Delete, None) => MultipartStep::Abort(upload),
         _ => {
             return Err(Rejection::MultipartUsage(
@@ -173,7 +137,7 @@ fn owner(caller: Caller<'_>) -> Result<Option<&TenantId>, Rejection> {
 }
 
 fn upload_id(query: &Query) -> Result<UploadId, Rejection> {
-    UploadId::new(query.upload_id.as_deref().ok_or(Rejection::MultipartUsage("add uploadId"))?)
+    query.upload_id.clone().ok_or(Rejection::MultipartUsage("add uploadId"))
 }
 
 #[cfg(test)]
@@ -282,10 +246,10 @@ mod tests {
         assert!(UploadId::new("2f1c-abc.DEF_~").is_ok());
         assert_eq!(UploadId::new(""), Err(Rejection::UploadId));
         assert_eq!(UploadId::new("a b"), Err(Rejection::UploadId));
-        assert_eq!(part_number("1"), Ok(1));
-        assert_eq!(part_number("10000"), Ok(10_000));
+        assert_eq!(PartNumber::parse("1").map(PartNumber::get), Ok(1));
+        assert_eq!(PartNumber::parse("10000").map(PartNumber::get), Ok(10_000));
         for bad in ["0", "10001", "-1", "x", ""] {
-            assert_eq!(part_number(bad), Err(Rejection::PartNumber), "{bad}");
+            assert_eq!(PartNumber::parse(bad), Err(Rejection::PartNumber), "{bad}");
         }
     }
 }

@@ -22,9 +22,16 @@ pub enum Asset {
     Style,
 }
 
-/// The asset `GET`/`HEAD` `path?query` asks for, if any.
+/// The asset `GET`/`HEAD` `path?raw` asks for, if any; `query` is `raw`
+/// parsed, `None` when it does not parse.
 #[must_use]
-pub fn asset(method: &Method, path: KeyPath<'_>, query: &str, headers: &HeaderMap) -> Option<Asset> {
+pub fn asset(
+    method: &Method,
+    path: KeyPath<'_>,
+    raw: &str,
+    query: Option<&Query>,
+    headers: &HeaderMap,
+) -> Option<Asset> {
     if *method != Method::GET && *method != Method::HEAD {
         return None;
     }
@@ -36,7 +43,7 @@ pub fn asset(method: &Method, path: KeyPath<'_>, query: &str, headers: &HeaderMa
         return None;
     }
     if path.is_empty() {
-        match query {
+        match raw {
             "module" => return Some(Asset::Module),
             "app" => return Some(Asset::App),
             "style" => return Some(Asset::Style),
@@ -44,7 +51,7 @@ pub fn asset(method: &Method, path: KeyPath<'_>, query: &str, headers: &HeaderMa
         }
     }
     // Navigation only: a data request's query (`?limit`, `?presign`) wants data.
-    let parsed = Query::parse(Some(query)).ok()?;
+    let parsed = query?;
     let plain = parsed.presign.is_none() && parsed.limit.is_none() && parsed.after.is_none() && !parsed.metadata;
     let html = headers.get(header::ACCEPT).and_then(|a| a.to_str().ok()).is_some_and(|a| a.contains("text/html"));
     (plain && html).then(|| Folder::new(path).ok().map(Asset::Page)).flatten()
@@ -59,7 +66,7 @@ mod tests {
         if let Some(accept) = accept {
             headers.insert(header::ACCEPT, http::HeaderValue::from_static(accept));
         }
-        asset(method, KeyPath::Encoded(path), query, &headers)
+        asset(method, KeyPath::Encoded(path), query, Query::parse(Some(query)).ok().as_ref(), &headers)
     }
 
     #[test]

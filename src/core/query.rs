@@ -1,8 +1,23 @@
-//! The query parameters the gateway understands. Others are ignored so that
+//! The query parameters the gateway understands, read once at the edge into
+//! typed values that every family trusts. Others are ignored so that
 //! cache-busting parameters do no harm; a known one given twice is refused
-//! as ambiguous.
+//! as ambiguous, and one whose value does not parse is refused with the
+//! reason its family would give.
+
+mod values;
+
+#[cfg(test)]
+mod tests;
+
+use std::borrow::Cow;
+use std::num::NonZeroU16;
+
+pub use values::{MAX_PAGE, PartNumber, Presign, UploadId};
 
 use super::Rejection;
+use super::cursor::Cursor;
+use super::grant::Methods;
+use super::units::{self, Ttl};
 
 /// The parsed query string.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -12,99 +27,156 @@ pub struct Query {
     /// `share`: create a share link (with POST).
     pub share: bool,
     /// `ttl=30d`: a share link's lifetime.
-    pub ttl: Option<String>,
+    pub ttl: Option<Ttl>,
     /// `methods=GET,PUT`: what a share link allows.
-    pub methods: Option<String>,
-    /// `max_size=5MiB`: the largest upload a share link allows.
-    pub max_size: Option<String>,
-    /// `token=…`: a share link's signed grant.
+    pub methods: Option<Methods>,
+    /// `max_size=5MiB`: the largest upload a share link allows, in bytes.
+    pub max_size: Option<u64>,
+    /// `token=…`: a share link's signed grant, verified by `crate::links`.
     pub token: Option<String>,
     /// `uploads`: start a multipart upload (with POST).
     pub uploads: bool,
     /// `uploadId=…`: the multipart upload acted on.
-    pub upload_id: Option<String>,
+    pub upload_id: Option<UploadId>,
     /// `partNumber=N`: the part uploaded.
-    pub part_number: Option<String>,
-    /// `max-parts=N`: how many parts a part list's page holds.
-    pub max_parts: Option<String>,
+    pub part_number: Option<PartNumber>,
+    /// `max-parts=N`: how many parts a part list's page holds (more is
+    /// asked down to 1000, as S3 does).
+    pub max_parts: Option<NonZeroU16>,
     /// `part-number-marker=N`: the part a part list's page starts after.
-    pub part_number_marker: Option<String>,
+    pub part_number_marker: Option<u16>,
     /// `presign` or `presign=METHOD`: answer with the presigned request as
     /// JSON instead of a redirect, for the request's method or the one named.
-    pub presign: Option<String>,
-    /// `limit=N`: how many entries a listing page holds.
-    pub limit: Option<String>,
-    /// `after=CURSOR`: where a listing page starts.
-    pub after: Option<String>,
+    pub presign: Option<Presign>,
+    /// `limit=N`: how many entries a listing page holds, 1 to [`MAX_PAGE`].
+    pub limit: Option<NonZeroU16>,
+    /// `after=CURSOR`: where a listing page starts (`after=` alone: the start).
+    pub after: Option<Cursor>,
     /// `metadata`: a listing with each object's metadata.
     pub metadata: bool,
 }
 
+/// A query that does not parse, with what it showed of the request: a
+/// refusal on S3's multipart routes is written as S3 writes it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct BadQuery {
+    /// Why.
+    pub reason: Rejection,
+    /// It names a multipart upload (`uploads`, `uploadId`, `partNumber`).
+    pub multipart: bool,
+    /// It carries a share link's `token`.
+    pub link: bool,
+}
+
+impl From<BadQuery> for Rejection {
+    fn from(bad: BadQuery) -> Self {
+        bad.reason
+    }
+}
+
 impl Query {
     /// Parses a raw query string (`application/x-www-form-urlencoded`).
-    pub fn parse(raw: Option<&str>) -> Result<Self, Rejection> {
-        let mut query = Self::default();
-        for (name, value) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+    ///
+    /// # Errors
+    ///
+    /// [`BadQuery`] when a known parameter is repeated or its value does not
+    /// parse; the first in the order of [`Query`]'s fields is reported.
+    pub fn parse(raw: Option<&str>) -> Result<Self, BadQuery> {
+        let (text, repeated) = Text::read(raw.unwrap_or_default());
+        let multipart = text.uploads || text.upload_id.is_some() || text.part_number.is_some();
+        let bad = |reason| BadQuery { reason, multipart, link: text.token.is_some() };
+        if let Some(name) = repeated {
+            return Err(bad(Rejection::RepeatedParameter(name)));
+        }
+        text.typed().map_err(bad)
+    }
+
+    /// Whether the query names a multipart upload, so the request is one of
+    /// S3's multipart steps.
+    #[must_use]
+    pub fn is_multipart(&self) -> bool {
+        self.uploads || self.upload_id.is_some() || self.part_number.is_some()
+    }
+}
+
+/// The known parameters as written, each at most once.
+#[derive(Default)]
+struct Text<'a> {
+    download: Option<Cow<'a, str>>,
+    share: bool,
+    ttl: Option<Cow<'a, str>>,
+    methods: Option<Cow<'a, str>>,
+    max_size: Option<Cow<'a, str>>,
+    token: Option<Cow<'a, str>>,
+    uploads: bool,
+    upload_id: Option<Cow<'a, str>>,
+    part_number: Option<Cow<'a, str>>,
+    max_parts: Option<Cow<'a, str>>,
+    part_number_marker: Option<Cow<'a, str>>,
+    presign: Option<Cow<'a, str>>,
+    limit: Option<Cow<'a, str>>,
+    after: Option<Cow<'a, str>>,
+    metadata: bool,
+}
+
+impl<'a> Text<'a> {
+    /// The known parameters, and the first one repeated, if any.
+    fn read(raw: &'a str) -> (Self, Option<&'static str>) {
+        let mut text = Self::default();
+        let mut repeated = None;
+        for (name, value) in form_urlencoded::parse(raw.as_bytes()) {
             let (slot, name) = match name.as_ref() {
-                "download" => (&mut query.download, "download"),
-                "ttl" => (&mut query.ttl, "ttl"),
-                "methods" => (&mut query.methods, "methods"),
-                "max_size" => (&mut query.max_size, "max_size"),
-                "token" => (&mut query.token, "token"),
-                "uploadId" => (&mut query.upload_id, "uploadId"),
-                "partNumber" => (&mut query.part_number, "partNumber"),
-                "max-parts" => (&mut query.max_parts, "max-parts"),
-                "part-number-marker" => (&mut query.part_number_marker, "part-number-marker"),
-                "presign" => (&mut query.presign, "presign"),
-                "limit" => (&mut query.limit, "limit"),
-                "after" => (&mut query.after, "after"),
+                "download" => (&mut text.download, "download"),
+                "ttl" => (&mut text.ttl, "ttl"),
+                "methods" => (&mut text.methods, "methods"),
+                "max_size" => (&mut text.max_size, "max_size"),
+                "token" => (&mut text.token, "token"),
+                "uploadId" => (&mut text.upload_id, "uploadId"),
+                "partNumber" => (&mut text.part_number, "partNumber"),
+                "max-parts" => (&mut text.max_parts, "max-parts"),
+                "part-number-marker" => (&mut text.part_number_marker, "part-number-marker"),
+                "presign" => (&mut text.presign, "presign"),
+                "limit" => (&mut text.limit, "limit"),
+                "after" => (&mut text.after, "after"),
                 "share" | "uploads" | "metadata" => {
                     let (flag, name) = match name.as_ref() {
-                        "share" => (&mut query.share, "share"),
-                        "uploads" => (&mut query.uploads, "uploads"),
-                        _ => (&mut query.metadata, "metadata"),
+                        "share" => (&mut text.share, "share"),
+                        "uploads" => (&mut text.uploads, "uploads"),
+                        _ => (&mut text.metadata, "metadata"),
                     };
                     if std::mem::replace(flag, true) {
-                        return Err(Rejection::RepeatedParameter(name));
+                        repeated = repeated.or(Some(name));
                     }
                     continue;
                 }
                 _ => continue,
             };
-            if slot.replace(value.into_owned()).is_some() {
-                return Err(Rejection::RepeatedParameter(name));
+            if slot.replace(value).is_some() {
+                repeated = repeated.or(Some(name));
             }
         }
-        Ok(query)
+        (text, repeated)
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parameters_are_read_once() {
-        let query = Query::parse(Some("share&ttl=30d&methods=GET,PUT&max_size=5MiB&v=1")).unwrap();
-        assert!(query.share);
-        assert_eq!(query.ttl.as_deref(), Some("30d"));
-        assert_eq!(query.methods.as_deref(), Some("GET,PUT"));
-        assert_eq!(query.max_size.as_deref(), Some("5MiB"));
-        assert_eq!(Query::parse(None).unwrap(), Query::default());
-        assert_eq!(Query::parse(Some("download=a%20b")).unwrap().download.as_deref(), Some("a b"));
-        assert_eq!(Query::parse(Some("token=a&token=b")), Err(Rejection::RepeatedParameter("token")));
-        assert_eq!(Query::parse(Some("share&share")), Err(Rejection::RepeatedParameter("share")));
-        let part = Query::parse(Some("partNumber=3&uploadId=abc")).unwrap();
-        assert_eq!((part.part_number.as_deref(), part.upload_id.as_deref()), (Some("3"), Some("abc")));
-        assert!(Query::parse(Some("uploads")).unwrap().uploads);
-        assert_eq!(Query::parse(Some("uploads&uploads")), Err(Rejection::RepeatedParameter("uploads")));
-        let page = Query::parse(Some("presign=PUT&limit=10&after=abc&metadata")).unwrap();
-        assert_eq!(
-            (page.presign.as_deref(), page.limit.as_deref(), page.after.as_deref()),
-            (Some("PUT"), Some("10"), Some("abc"))
-        );
-        assert!(page.metadata);
-        assert_eq!(Query::parse(Some("presign")).unwrap().presign.as_deref(), Some(""));
-        assert_eq!(Query::parse(Some("metadata&metadata")), Err(Rejection::RepeatedParameter("metadata")));
+    /// Each value parsed, in the order of [`Query`]'s fields.
+    fn typed(&self) -> Result<Query, Rejection> {
+        Ok(Query {
+            download: self.download.as_ref().map(|name| name.as_ref().to_owned()),
+            share: self.share,
+            ttl: self.ttl.as_deref().map(Ttl::parse).transpose()?,
+            methods: self.methods.as_deref().map(Methods::parse).transpose()?,
+            max_size: self.max_size.as_deref().map(units::parse_size).transpose()?,
+            token: self.token.as_ref().map(|token| token.as_ref().to_owned()),
+            uploads: self.uploads,
+            upload_id: self.upload_id.as_deref().map(UploadId::new).transpose()?,
+            part_number: self.part_number.as_deref().map(PartNumber::parse).transpose()?,
+            max_parts: self.max_parts.as_deref().map(values::max_parts).transpose()?,
+            part_number_marker: self.part_number_marker.as_deref().map(values::part_number_marker).transpose()?,
+            presign: self.presign.as_deref().map(Presign::parse).transpose()?,
+            limit: self.limit.as_deref().map(values::limit).transpose()?,
+            after: self.after.as_deref().filter(|cursor| !cursor.is_empty()).map(Cursor::parse).transpose()?,
+            metadata: self.metadata,
+        })
     }
 }

@@ -1,14 +1,12 @@
 //! Every reason the core refuses a request. Each is the client's mistake;
 //! `gateway::error` maps them to HTTP statuses in one place.
 
-use std::time::Duration;
-
 use http::Method;
 
 use super::download::FileNameError;
 use super::grant::MethodsError;
 use super::key::KeyError;
-use super::units::UnitError;
+use super::units::{DurationIn, UnitError};
 
 /// Why a request gets no redirect. Each variant is a client mistake.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -37,14 +35,14 @@ pub enum Rejection {
     #[error("share links are created with POST /<key>?share&ttl=SECONDS")]
     ShareNeedsPost,
     /// A share link without a lifetime.
-    #[error("a share link needs a lifetime: add ttl=SECONDS (or 30m, 12h, 30d)")]
+    #[error("a share link needs a lifetime: add ttl=SECONDS (or 30m, 12h, 30d, 2w)")]
     TtlRequired,
     /// A lifetime or size that does not parse.
     #[error("{0}")]
     Unit(#[from] UnitError),
     /// A lifetime beyond the configured maximum.
-    #[error("ttl must be between 1 second and {} seconds", .0.as_secs())]
-    TtlOutOfRange(Duration),
+    #[error("ttl must be between 1 second and {0}")]
+    TtlOutOfRange(DurationIn),
     /// A methods list that does not parse.
     #[error("{0}")]
     Methods(#[from] MethodsError),

@@ -4,6 +4,8 @@
 use http::request::Parts;
 use http::{HeaderMap, Method, header};
 
+use crate::checksum::ChecksumAlgorithm;
+
 /// The object's path as a front door hands it over, when that is not the URI
 /// path (API Gateway's `{proxy+}` parameter, which leaves out stages and
 /// base-path mappings). Transports insert it as a request extension; without
@@ -86,7 +88,7 @@ pub struct UploadHeaders<'a> {
     pub if_match: Option<&'a str>,
     /// `x-amz-meta-sha256`: the whole file's SHA-256, kept as metadata.
     pub sha256: Option<&'a str>,
-    /// `x-amz-checksum-{crc32,crc32c,crc64nvme,sha1,sha256}`, in that order.
+    /// Each algorithm's `x-amz-checksum-*` header, in [`ChecksumAlgorithm::ALL`]'s order.
     pub checksums: [Option<&'a str>; 5],
     /// `x-amz-checksum-algorithm` (starting a multipart upload).
     pub checksum_algorithm: Option<&'a str>,
@@ -100,16 +102,6 @@ pub struct UploadHeaders<'a> {
     pub metadata: Metadata<'a>,
 }
 
-/// The headers a checksum value travels in, in the order S3 lists the
-/// algorithms (CRC32, CRC32C, CRC64NVME, SHA1, SHA256).
-pub const CHECKSUM_HEADERS: [&str; 5] = [
-    "x-amz-checksum-crc32",
-    "x-amz-checksum-crc32c",
-    "x-amz-checksum-crc64nvme",
-    "x-amz-checksum-sha1",
-    "x-amz-checksum-sha256",
-];
-
 impl<'a> UploadHeaders<'a> {
     /// The upload headers among `headers` (values that are not text count as absent).
     #[must_use]
@@ -121,7 +113,7 @@ impl<'a> UploadHeaders<'a> {
             if_none_match: header("if-none-match"),
             if_match: header("if-match"),
             sha256: header("x-amz-meta-sha256"),
-            checksums: CHECKSUM_HEADERS.map(header),
+            checksums: ChecksumAlgorithm::ALL.map(|algorithm| header(algorithm.header())),
             checksum_algorithm: header("x-amz-checksum-algorithm"),
             checksum_type: header("x-amz-checksum-type"),
             checksum_mode: header("x-amz-checksum-mode"),

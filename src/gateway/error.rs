@@ -10,7 +10,6 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 
 use crate::auth::AuthError;
-use crate::core::query::Query;
 use crate::core::{ALLOWED_METHODS, Rejection};
 use crate::links::LinkError;
 use crate::signing::{CredentialsUnavailable, SignError};
@@ -274,12 +273,11 @@ pub enum ErrorForm {
 }
 
 impl ErrorForm {
-    /// The form for a request: S3's on the multipart routes, text elsewhere
-    /// (and when the query could not be read, so the route is unknown).
+    /// The form for a request: S3's on the multipart routes (a query that
+    /// names an upload, [`crate::core::query::Query::is_multipart`]), text elsewhere.
     #[must_use]
-    pub fn of(headers: &http::HeaderMap, query: Option<&Query>) -> Self {
-        let s3_route = query.is_some_and(|q| q.uploads || q.upload_id.is_some() || q.part_number.is_some());
-        if !s3_route {
+    pub fn of(headers: &http::HeaderMap, multipart: bool) -> Self {
+        if !multipart {
             return Self::Text;
         }
         let request_id = headers.get(super::REQUEST_ID).and_then(|id| id.to_str().ok()).unwrap_or_default();

@@ -12,14 +12,16 @@ use std::time::SystemTime;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
+use http::request::Parts;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 
+use super::access_log::CarriedLink;
 use super::body::NotKept;
 use super::drain::{self, Bounds, Drained};
 use super::error::ErrorForm;
 use super::{CompletionBody, Gateway, GatewayError};
 use crate::core::completion::BodyFormat;
-use crate::core::query::Query;
+use crate::core::query::{BadQuery, Query};
 use crate::core::{ALLOWED_METHODS, Action, Incoming, MultipartStep, Rejection, page};
 
 pub(super) async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Response {
@@ -27,17 +29,33 @@ pub(super) async fn handle(State(gateway): State<Arc<Gateway>>, request: Request
     if parts.method == Method::OPTIONS {
         return (StatusCode::NO_CONTENT, [(header::ALLOW, ALLOWED_METHODS)]).into_response();
     }
-    if let Some(asset) = page::asset(
-        &parts.method,
-        Incoming::from_parts(&parts).path,
-        parts.uri.query().unwrap_or_default(),
-        &parts.headers,
-    ) {
-        return super::page::serve(&gateway, &asset, &parts);
-    }
+    // The query is read once, here: the page, the core and the access log use what it gave.
     let query = Query::parse(parts.uri.query());
-    let form = ErrorForm::of(&parts.headers, query.as_ref().ok());
-    let decided = query.map_err(GatewayError::from).and_then(|query| gateway.decide(&parts, &query, SystemTime::now()));
+    let link = match &query {
+        Ok(query) => query.token.is_some(),
+        Err(bad) => bad.link,
+    };
+    let mut response = answer(&gateway, &parts, body, query).await;
+    if link {
+        response.extensions_mut().insert(CarriedLink);
+    }
+    response
+}
+
+async fn answer(gateway: &Gateway, parts: &Parts, body: Body, query: Result<Query, BadQuery>) -> Response {
+    let path = Incoming::from_parts(parts).path;
+    let raw = parts.uri.query().unwrap_or_default();
+    if let Some(asset) = page::asset(&parts.method, path, raw, query.as_ref().ok(), &parts.headers) {
+        return super::page::serve(gateway, &asset, parts);
+    }
+    let multipart = match &query {
+        Ok(query) => query.is_multipart(),
+        Err(bad) => bad.multipart,
+    };
+    let form = ErrorForm::of(&parts.headers, multipart);
+    let decided = query
+        .map_err(|bad| GatewayError::from(bad.reason))
+        .and_then(|query| gateway.decide(parts, &query, SystemTime::now()));
     let action = match decided {
         Ok(action) => action,
         Err(error) => return refused(&parts.method, &parts.headers, body, error.render(&form)).await,
@@ -54,7 +72,7 @@ pub(super) async fn handle(State(gateway): State<Arc<Gateway>>, request: Request
     };
     let completion =
         completion.as_ref().map(|kept| CompletionBody { bytes: &kept.bytes, format: body_format(&parts.headers) });
-    let response = match gateway.perform(&parts, action, completion).await {
+    let response = match gateway.perform(parts, action, completion).await {
         Ok(reply) => reply.render(&parts.headers),
         Err(error) => error.render(&form),
     };

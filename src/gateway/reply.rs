@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::access_log::Logged;
 use super::multipart::MultipartDone;
-use crate::core::checksum::{Checksum, ChecksumAlgorithm};
+use crate::core::checksum::Checksum;
 use crate::core::grant::Grant;
 use crate::core::{Delivery, ListOrder, MultipartOrder, PresignOrder};
 use crate::signing::PresignedUrl;
@@ -120,7 +120,7 @@ fn multipart(request: &HeaderMap, order: &MultipartOrder, done: MultipartDone, n
             message(json, &list, &s3::ListPartsResult::new(&list, names, page.after, page.max_parts))
         }
         MultipartDone::Completed { etag, size, checksum, checksum_type } => {
-            let done = wire::Completed {
+            let done = wire::UploadCompleted {
                 key,
                 etag,
                 size,
@@ -134,8 +134,7 @@ fn multipart(request: &HeaderMap, order: &MultipartOrder, done: MultipartDone, n
 
 /// A checksum in the wire's fields.
 fn checksums(checksum: Option<&Checksum>) -> wire::Checksums {
-    let index = |c: &Checksum| ChecksumAlgorithm::ALL.iter().position(|a| *a == c.algorithm).unwrap_or(0);
-    checksum.map(|c| wire::Checksums::with(index(c), c.value.clone())).unwrap_or_default()
+    checksum.map(|c| wire::Checksums::with(c.algorithm, c.value.clone())).unwrap_or_default()
 }
 
 /// `200` with `json` as JSON when asked for, else with `xml` as S3's XML.

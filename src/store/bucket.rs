@@ -66,7 +66,7 @@ impl Claims {
         }
         for (algorithm, claimed) in &self.checksums {
             if digests.value(*algorithm).as_deref() != Some(claimed.as_str()) {
-                return Err(StoreError::BadDigest(checksum_header(*algorithm)));
+                return Err(StoreError::BadDigest(algorithm.header()));
             }
         }
         Ok(())
@@ -75,17 +75,6 @@ impl Claims {
     /// The algorithm an object records: the one the request named, else CRC64NVME.
     pub fn recorded(&self) -> Algorithm {
         self.checksums.first().map(|(a, _)| *a).or(self.algorithm).unwrap_or(Algorithm::Crc64Nvme)
-    }
-}
-
-/// The header a checksum travels in.
-pub fn checksum_header(algorithm: Algorithm) -> &'static str {
-    match algorithm {
-        Algorithm::Crc32 => "x-amz-checksum-crc32",
-        Algorithm::Crc32c => "x-amz-checksum-crc32c",
-        Algorithm::Crc64Nvme => "x-amz-checksum-crc64nvme",
-        Algorithm::Sha1 => "x-amz-checksum-sha1",
-        Algorithm::Sha256 => "x-amz-checksum-sha256",
     }
 }
 

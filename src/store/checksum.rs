@@ -2,104 +2,33 @@
 //! CRC64NVME every object gets (as S3 gives every new object since 2025), and
 //! whichever of S3's checksums an upload asks for. Multipart checksums are
 //! derived from the parts' without reading the object again: CRCs combine
-//! (crc-fast's `checksum_combine`), other algorithms are composite.
+//! (crc-fast's `checksum_combine`), other algorithms are composite. The
+//! algorithms and their rules are [`crate::checksum`]'s, named here as the
+//! store always did.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use crc_fast::CrcAlgorithm;
 use md5::{Digest as _, Md5};
 use s3s::crypto::{Checksum as _, Sha1, Sha256};
-use s3s::dto::{ChecksumAlgorithm, ChecksumType};
-use serde::{Deserialize, Serialize};
 
-/// S3's checksum algorithms.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Algorithm {
-    /// CRC-32/ISO-HDLC.
-    Crc32,
-    /// CRC-32C (Castagnoli).
-    Crc32c,
-    /// CRC-64/NVME.
-    Crc64Nvme,
-    /// SHA-1.
-    Sha1,
-    /// SHA-256.
-    Sha256,
-}
+pub use crate::checksum::{ChecksumAlgorithm as Algorithm, ChecksumType as Kind};
 
-/// Whether a multipart checksum covers the whole object or the parts' checksums.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Kind {
-    /// `FULL_OBJECT`: as if computed over the object in one pass.
-    FullObject,
-    /// `COMPOSITE`: the checksum of the parts' checksums, with `-N`.
-    Composite,
-}
-
-impl Algorithm {
-    /// Every algorithm, in S3's order.
-    pub const ALL: [Self; 5] = [Self::Crc32, Self::Crc32c, Self::Crc64Nvme, Self::Sha1, Self::Sha256];
-
-    /// S3's name for it, as in `x-amz-checksum-algorithm`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Crc32 => ChecksumAlgorithm::CRC32,
-            Self::Crc32c => ChecksumAlgorithm::CRC32C,
-            Self::Crc64Nvme => ChecksumAlgorithm::CRC64NVME,
-            Self::Sha1 => ChecksumAlgorithm::SHA1,
-            Self::Sha256 => ChecksumAlgorithm::SHA256,
-        }
-    }
-
-    /// The algorithm S3 calls `name`.
-    pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|a| a.name().eq_ignore_ascii_case(name))
-    }
-
-    /// Which kinds a multipart upload may use with it (S3's rules).
-    pub fn allows(self, kind: Kind) -> bool {
-        match self {
-            Self::Crc32 | Self::Crc32c => true,
-            Self::Crc64Nvme => kind == Kind::FullObject,
-            Self::Sha1 | Self::Sha256 => kind == Kind::Composite,
-        }
-    }
-
-    /// The kind a multipart upload gets when it names none.
-    pub fn default_kind(self) -> Kind {
-        if self.allows(Kind::Composite) { Kind::Composite } else { Kind::FullObject }
-    }
-
-    fn crc(self) -> Option<CrcAlgorithm> {
-        match self {
-            Self::Crc32 => Some(CrcAlgorithm::Crc32IsoHdlc),
-            Self::Crc32c => Some(CrcAlgorithm::Crc32Iscsi),
-            Self::Crc64Nvme => Some(CrcAlgorithm::Crc64Nvme),
-            Self::Sha1 | Self::Sha256 => None,
-        }
-    }
-
-    /// The raw checksum of `bytes`.
-    fn digest(self, bytes: &[u8]) -> Vec<u8> {
-        let mut hasher = Hasher::new(self);
-        hasher.update(bytes);
-        hasher.finish()
+/// The CRC crc-fast computes for `algorithm`, if it is a CRC.
+fn crc(algorithm: Algorithm) -> Option<CrcAlgorithm> {
+    match algorithm {
+        Algorithm::Crc32 => Some(CrcAlgorithm::Crc32IsoHdlc),
+        Algorithm::Crc32c => Some(CrcAlgorithm::Crc32Iscsi),
+        Algorithm::Crc64Nvme => Some(CrcAlgorithm::Crc64Nvme),
+        Algorithm::Sha1 | Algorithm::Sha256 => None,
     }
 }
 
-impl Kind {
-    /// S3's name for it, as in `x-amz-checksum-type`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::FullObject => ChecksumType::FULL_OBJECT,
-            Self::Composite => ChecksumType::COMPOSITE,
-        }
-    }
-
-    /// The kind S3 calls `name`.
-    pub fn parse(name: &str) -> Option<Self> {
-        [Self::FullObject, Self::Composite].into_iter().find(|k| k.name().eq_ignore_ascii_case(name))
-    }
+/// The raw checksum of `bytes`.
+fn digest(algorithm: Algorithm, bytes: &[u8]) -> Vec<u8> {
+    let mut hasher = Hasher::new(algorithm);
+    hasher.update(bytes);
+    hasher.finish()
 }
 
 /// One running checksum.
@@ -114,9 +43,9 @@ impl Hasher {
         match algorithm {
             Algorithm::Sha1 => Self::Sha1(Sha1::new()),
             Algorithm::Sha256 => Self::Sha256(Sha256::new()),
-            crc => {
-                let width = if crc == Algorithm::Crc64Nvme { 8 } else { 4 };
-                Self::Crc(crc_fast::Digest::new(crc.crc().unwrap_or(CrcAlgorithm::Crc64Nvme)), width)
+            other => {
+                let width = other.digest_len();
+                Self::Crc(crc_fast::Digest::new(crc(other).unwrap_or(CrcAlgorithm::Crc64Nvme)), width)
             }
         }
     }
@@ -216,8 +145,8 @@ pub fn crc64nvme_base64(crc: u64) -> String {
 /// order, combined without their bytes. `None` for algorithms that do not
 /// combine, or a value that is not a checksum.
 pub fn combine(algorithm: Algorithm, parts: &[(&str, u64)]) -> Option<String> {
-    let crc = algorithm.crc()?;
-    let width = if algorithm == Algorithm::Crc64Nvme { 8 } else { 4 };
+    let crc = crc(algorithm)?;
+    let width = algorithm.digest_len();
     let mut whole: Option<u64> = None;
     for (value, size) in parts {
         let raw = STANDARD.decode(value).ok().filter(|raw| raw.len() == width)?;
@@ -237,7 +166,7 @@ pub fn composite(algorithm: Algorithm, parts: &[&str]) -> Option<String> {
     for value in parts {
         raw.extend(STANDARD.decode(value).ok()?);
     }
-    Some(format!("{}-{}", STANDARD.encode(algorithm.digest(&raw)), parts.len()))
+    Some(format!("{}-{}", STANDARD.encode(digest(algorithm, &raw)), parts.len()))
 }
 
 /// S3's multipart ETag: the MD5 of the parts' MD5s, then `-` and their count.
@@ -305,13 +234,7 @@ mod tests {
     }
 
     #[test]
-    fn names_and_rules() {
-        assert_eq!(Algorithm::parse("crc64nvme"), Some(Algorithm::Crc64Nvme));
-        assert_eq!(Algorithm::parse("MD5"), None);
-        assert_eq!(Kind::parse("FULL_OBJECT"), Some(Kind::FullObject));
-        assert!(!Algorithm::Crc64Nvme.allows(Kind::Composite));
-        assert!(!Algorithm::Sha256.allows(Kind::FullObject));
-        assert_eq!(Algorithm::Crc32.default_kind(), Kind::Composite);
+    fn content_md5_is_16_bytes_of_base64() {
         assert_eq!(
             content_md5("1B2M2Y8AsgTpgAmY7PhCfg=="),
             Some(hex::decode("d41d8cd98f00b204e9800998ecf8427e").unwrap().try_into().unwrap())

@@ -65,7 +65,7 @@ pub type Plan<'a> =
     dyn FnOnce(&UploadRecord, &[(u32, PartRecord)], Option<&ObjectRecord>) -> Result<ObjectRecord, StoreError> + 'a;
 
 /// A completion's outcome: the new record, the one it replaced, and every part the upload had.
-pub type Completed = (ObjectRecord, Option<ObjectRecord>, Vec<(u32, PartRecord)>);
+pub type CompletionOutcome = (ObjectRecord, Option<ObjectRecord>, Vec<(u32, PartRecord)>);
 
 /// The bucket's index.
 #[derive(Debug)]
@@ -209,7 +209,7 @@ impl Index {
     /// Completes upload `id` into `key` with the record `plan` makes, in one
     /// transaction; returns the new record, the one it replaced, and every
     /// part of the upload (their blobs not in the new record go).
-    pub fn complete(&self, id: &str, key: &str, plan: Box<Plan<'_>>) -> Result<Completed, StoreError> {
+    pub fn complete(&self, id: &str, key: &str, plan: Box<Plan<'_>>) -> Result<CompletionOutcome, StoreError> {
         let transaction = self.db.begin_write()?;
         let outcome = {
             let mut uploads = transaction.open_table(UPLOADS)?;

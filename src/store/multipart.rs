@@ -57,7 +57,7 @@ impl Bucket {
             }
             (None, None) => (Algorithm::Crc64Nvme, Kind::FullObject),
             (Some(algorithm), kind) => {
-                let kind = kind.unwrap_or(algorithm.default_kind());
+                let kind = kind.unwrap_or(algorithm.default_type());
                 if !algorithm.allows(kind) {
                     return Err(StoreError::InvalidRequest(format!(
                         "The {} checksum algorithm does not support the {} checksum type.",
@@ -206,7 +206,7 @@ fn plan(
     if let Some((algorithm, claimed)) = &expected.checksum {
         let matches = *algorithm == upload.algorithm && (*claimed == value || value.split('-').next() == Some(claimed));
         if !matches {
-            return Err(StoreError::BadDigest(super::bucket::checksum_header(*algorithm)));
+            return Err(StoreError::BadDigest(algorithm.header()));
         }
     }
     expected.condition.check(current)?;

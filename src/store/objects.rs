@@ -237,7 +237,7 @@ impl S3 for Objects {
             upload_id: Some(id),
             checksum_algorithm: algorithm.map(|a| ChecksumAlgorithm::from(a.name().to_owned())),
             checksum_type: kind
-                .or(algorithm.map(Algorithm::default_kind))
+                .or(algorithm.map(Algorithm::default_type))
                 .map(|k| ChecksumType::from(k.name().to_owned())),
             ..Default::default()
         };

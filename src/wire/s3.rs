@@ -239,7 +239,7 @@ impl ListPartsResult {
 impl CompleteMultipartUploadResult {
     /// The XML of `done`.
     #[must_use]
-    pub fn new(done: &super::Completed, names: &S3Names) -> Self {
+    pub fn new(done: &super::UploadCompleted, names: &S3Names) -> Self {
         let super::Checksums { checksum_crc32, checksum_crc32c, checksum_crc64nvme, checksum_sha1, checksum_sha256 } =
             done.checksums.clone();
         Self {
