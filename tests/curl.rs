@@ -271,7 +271,7 @@ fn downloads_can_name_the_saved_file() {
     let unicode = headers("?download=r%C3%A9sum%C3%A9.pdf");
     assert!(unicode.contains("filename*=utf-8''r%c3%a9sum%c3%a9.pdf"), "{unicode}");
     assert!(headers("").contains("content-type: application/pdf"));
-    assert!(!headers("").contains("content-disposition"));
+    assert!(headers("").contains("content-disposition: inline\r\n"));
 }
 
 #[test]

@@ -141,8 +141,12 @@ struct Case {
 }
 
 fn case() -> impl Strategy<Value = Case> {
-    let overrides = (proptest::option::of(text(60)), proptest::option::of(text(80)))
-        .prop_map(|(content_type, content_disposition)| ResponseOverrides { content_type, content_disposition });
+    let overrides = (proptest::option::of(text(30)), proptest::option::of(text(60)), proptest::option::of(text(80)))
+        .prop_map(|(cache_control, content_type, content_disposition)| ResponseOverrides {
+            cache_control,
+            content_type,
+            content_disposition,
+        });
     (
         endpoint(),
         (object_key(), tenant(), prefix()),

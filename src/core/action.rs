@@ -100,9 +100,12 @@ impl Operation {
     }
 }
 
-/// Headers storage should answer a download with, carried in the URL.
+/// Headers storage should answer a download with, carried in the URL: they
+/// win over what the uploader stored with the object.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ResponseOverrides {
+    /// `response-cache-control`.
+    pub cache_control: Option<String>,
     /// `response-content-type`.
     pub content_type: Option<String>,
     /// `response-content-disposition`.

@@ -1,7 +1,8 @@
-//! What a download looks like to a browser: its `Content-Type` and an RFC
-//! 6266 `Content-Disposition`, when asked for or when the type could run
-//! script. Both travel as S3's `response-*` overrides in the presigned URL,
-//! so storage sends them itself.
+//! What a download looks like to a browser: its `Content-Type`, an RFC 6266
+//! `Content-Disposition` (an attachment when asked for or when the type
+//! could run script, else [`INLINE`]) and [`CACHE_CONTROL`]. They travel as
+//! S3's `response-*` overrides in the presigned URL, so storage sends them
+//! itself, whatever the uploader stored with the object.
 //!
 //! Storage serves every tenant's files from one origin, so a file a browser
 //! renders there could script against all of them (stored cross-site
@@ -14,6 +15,16 @@
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::media::{self, MediaTypes};
+
+/// The `Content-Disposition` of a download that may open in place: no name
+/// an uploader chose (`Invoice.pdf.exe`) reaches the browser.
+pub const INLINE: &str = "inline";
+
+/// The `Cache-Control` of every download: a browser may keep it but asks
+/// storage again before each use (a key can be overwritten), and no shared
+/// cache keeps it, whatever the uploader stored (`public, max-age=31536000,
+/// immutable`). Each presigned URL is new anyway, so no cache hit is lost.
+pub const CACHE_CONTROL: &str = "private, no-cache";
 
 /// Longest file name a `?download=` may ask for, in bytes.
 pub const MAX_FILE_NAME_BYTES: usize = 255;

@@ -63,20 +63,26 @@ pub fn presign(
     })
 }
 
-/// The type from the key's extension, and a disposition: the name asked for
-/// with `?download`, or an attachment when the type could run script (or is
-/// unknown, so storage would answer with whatever the uploader claimed).
+/// The type from the key's extension; a disposition, always: the name asked
+/// for with `?download`, or an attachment when the type could run script (or
+/// is unknown, so storage would answer with whatever the uploader claimed),
+/// else [`download::INLINE`]; and [`download::CACHE_CONTROL`]. So the
+/// disposition and caching an uploader stored never reach a download.
 fn download_headers(key: &ObjectKey, download: Option<&str>, policy: &Policy) -> Result<ResponseOverrides, Rejection> {
     let content_type = download::content_type_for(key.file_name());
     let content_disposition = match download {
-        None if content_type.as_deref().is_some_and(|t| policy.inline_types.allows(t)) => None,
-        None | Some("") => Some(download::attachment(key.file_name())),
+        None if content_type.as_deref().is_some_and(|t| policy.inline_types.allows(t)) => download::INLINE.to_owned(),
+        None | Some("") => download::attachment(key.file_name()),
         Some(name) => {
             download::check_file_name(name)?;
-            Some(download::attachment(name))
+            download::attachment(name)
         }
     };
-    Ok(ResponseOverrides { content_type, content_disposition })
+    Ok(ResponseOverrides {
+        cache_control: Some(download::CACHE_CONTROL.to_owned()),
+        content_type,
+        content_disposition: Some(content_disposition),
+    })
 }
 
 #[cfg(test)]
@@ -122,10 +128,12 @@ mod tests {
         assert_eq!(order.key.as_str(), "b%20c.txt");
     }
 
+    /// Every download names its disposition and caching, so what an
+    /// uploader stored with the object never reaches the browser.
     #[test]
     fn downloads_get_a_type_and_on_request_a_disposition() {
         let cases = [
-            (Method::GET, "/a/photo.jpg", None, Some("image/jpeg"), None),
+            (Method::GET, "/a/photo.jpg", None, Some("image/jpeg"), Some("inline")),
             (Method::GET, "/README", None, None, Some("attachment; filename=\"README\"")),
             (
                 Method::GET,
@@ -135,7 +143,7 @@ mod tests {
                 Some("attachment; filename=\"page.html\""),
             ),
             (Method::HEAD, "/logo.svg", None, Some("image/svg+xml"), Some("attachment; filename=\"logo.svg\"")),
-            (Method::HEAD, "/a/doc.pdf", None, Some("application/pdf"), None),
+            (Method::HEAD, "/a/doc.pdf", None, Some("application/pdf"), Some("inline")),
             (
                 Method::GET,
                 "/a/doc.pdf",
@@ -164,12 +172,13 @@ mod tests {
                 None,
                 Some("attachment; filename=\"n_.txt\"; filename*=UTF-8''n%C3%A9.txt"),
             ),
-            (Method::GET, "/x.txt", Some("cachebust=1"), Some("text/plain; charset=utf-8"), None),
+            (Method::GET, "/x.txt", Some("cachebust=1"), Some("text/plain; charset=utf-8"), Some("inline")),
         ];
         for (method, path, query, content_type, disposition) in cases {
             let order = decided(&method, path, query).unwrap();
             assert_eq!(order.response.content_type.as_deref(), content_type, "{path} {query:?}");
             assert_eq!(order.response.content_disposition.as_deref(), disposition, "{path} {query:?}");
+            assert_eq!(order.response.cache_control.as_deref(), Some("private, no-cache"), "{path} {query:?}");
         }
     }
 

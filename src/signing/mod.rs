@@ -218,6 +218,7 @@ mod tests {
     fn urls_carry_the_encoded_key_and_the_overrides() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         let response = ResponseOverrides {
+            cache_control: Some("private, no-cache".into()),
             content_type: Some("text/plain".into()),
             content_disposition: Some("attachment; filename=\"a b.txt\"".into()),
         };
@@ -227,6 +228,7 @@ mod tests {
         let url = url.as_str();
         assert!(url.starts_with("http://127.0.0.1:9000/bucket/dir/a%20b%2Bc%25%23%C3%A9.txt?"), "{url}");
         assert!(url.contains("response-content-type=text%2Fplain"), "{url}");
+        assert!(url.contains("response-cache-control=private%2C%20no-cache&"), "{url}");
         assert!(url.contains("response-content-disposition=attachment%3B%20filename%3D%22a%20b.txt%22"), "{url}");
         assert!(url.contains("X-Amz-Expires=300"), "{url}");
         assert!(url.contains("X-Amz-Date=20231114T221320Z"), "{url}");

@@ -79,13 +79,14 @@ enum Param {
     SecurityToken,
     SignedHeaders,
     PartNumber,
+    CacheControl,
     ContentDisposition,
     ContentType,
     UploadId,
 }
 
 impl Param {
-    const CANONICAL: [Self; 10] = [
+    const CANONICAL: [Self; 11] = [
         Self::Algorithm,
         Self::Credential,
         Self::Date,
@@ -93,6 +94,7 @@ impl Param {
         Self::SecurityToken,
         Self::SignedHeaders,
         Self::PartNumber,
+        Self::CacheControl,
         Self::ContentDisposition,
         Self::ContentType,
         Self::UploadId,
@@ -107,6 +109,7 @@ impl Param {
             Self::SecurityToken => "X-Amz-Security-Token",
             Self::SignedHeaders => "X-Amz-SignedHeaders",
             Self::PartNumber => "partNumber",
+            Self::CacheControl => "response-cache-control",
             Self::ContentDisposition => "response-content-disposition",
             Self::ContentType => "response-content-type",
             Self::UploadId => "uploadId",
@@ -117,7 +120,7 @@ impl Param {
 /// The URL being written, and where each `name=value` landed in it.
 struct Url {
     text: String,
-    at: [Option<(usize, usize)>; 10],
+    at: [Option<(usize, usize)>; 11],
 }
 
 impl Url {
@@ -147,8 +150,13 @@ pub fn presign(
 ) -> Result<String, SignError> {
     let headers = Headers::new(&order.signed_headers, &order.metadata, &target.host)?;
     let token = key.token();
-    let capacity = target.base.len() + order.key.as_str().len() * 3 + 320 + token.map_or(0, str::len);
-    let mut url = Url { text: String::with_capacity(capacity), at: [None; 10] };
+    let response = &order.response;
+    let overrides = [&response.cache_control, &response.content_disposition, &response.content_type]
+        .into_iter()
+        .map(|value| value.as_ref().map_or(0, |value| value.len() * 3 + 32))
+        .sum::<usize>();
+    let capacity = target.base.len() + order.key.as_str().len() * 3 + 320 + overrides + token.map_or(0, str::len);
+    let mut url = Url { text: String::with_capacity(capacity), at: [None; 11] };
     url.text.push_str(&target.base);
     url.text.push('/');
     url.text.extend(utf8_percent_encode(order.key.as_str(), PATH));
@@ -158,6 +166,9 @@ pub fn presign(
         let mut digits = [0u8; 5];
         url.param(Param::PartNumber, [decimal(u64::from(part.number), &mut digits)]);
         url.encoded(Param::UploadId, part.upload.as_str());
+    }
+    if let Some(cache_control) = &order.response.cache_control {
+        url.encoded(Param::CacheControl, cache_control);
     }
     if let Some(disposition) = &order.response.content_disposition {
         url.encoded(Param::ContentDisposition, disposition);

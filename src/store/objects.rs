@@ -97,7 +97,7 @@ impl S3 for Objects {
         check_conditions!(input, record)?;
         let attributes = record.attributes.clone();
         let checksum = checksum_mode(input.checksum_mode.as_ref());
-        let output = described!(
+        let mut output = described!(
             HeadObjectOutput {
                 content_length: Some(int(record.size)),
                 content_type: input
@@ -110,6 +110,8 @@ impl S3 for Objects {
             attributes,
             checksum
         );
+        // GetObject's overrides are s3s's to apply; HeadObject's are ours.
+        output.cache_control = input.response_cache_control.or(output.cache_control);
         Ok(S3Response::new(output))
     }
 

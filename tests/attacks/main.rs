@@ -274,13 +274,13 @@ fn downloads_that_could_run_script_are_saved_not_shown() {
     let photo = ["-L", "-H", "Content-Type: text/html", "-T", page.to_str().unwrap(), &gateway.at("photo.jpg")];
     assert_eq!(curl_status(&photo).0, 200);
     let head = String::from_utf8(curl(&["-L", "-I", &gateway.at("photo.jpg")]).stdout).unwrap().to_ascii_lowercase();
-    assert!(head.contains("content-type: image/jpeg") && !head.contains("content-disposition"), "{head}");
+    assert!(head.contains("content-type: image/jpeg") && head.contains("content-disposition: inline\r\n"), "{head}");
     // The operator may allow a type inline.
     let allowed = Gateway::start("inline-types", &["--inline-types", "text/html"]);
     let upload = ["-L", "-T", page.to_str().unwrap(), &allowed.at("page.html")];
     assert_eq!(curl_status(&upload).0, 200);
     let head = String::from_utf8(curl(&["-L", "-I", &allowed.at("page.html")]).stdout).unwrap().to_ascii_lowercase();
-    assert!(!head.contains("content-disposition"), "{head}");
+    assert!(head.contains("content-disposition: inline\r\n"), "{head}");
 }
 
 #[test]

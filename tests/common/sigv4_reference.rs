@@ -36,6 +36,9 @@ pub fn reference(
         push(&mut url, "partNumber", &part.number.to_string());
         push(&mut url, "uploadId", part.upload.as_str());
     }
+    if let Some(value) = &order.response.cache_control {
+        push(&mut url, "response-cache-control", value);
+    }
     if let Some(value) = &order.response.content_disposition {
         push(&mut url, "response-content-disposition", value);
     }
