@@ -6,7 +6,8 @@
 //! [`decide`] only dispatches, as Garage's S3 router does: the request side
 //! is [`request`], the rules live one family to a file ([`presign`],
 //! [`share`], [`multipart`] with [`completion`], [`listing`]), with what
-//! uploads sign in [`upload`] and S3's checksum headers in [`checksum`];
+//! uploads sign in [`upload`], S3's checksum headers in [`checksum`] and the
+//! headers an object keeps for its downloads in [`stored`];
 //! [`tenant`] is the only way to a storage key.
 
 pub mod action;
@@ -27,6 +28,7 @@ pub mod query;
 pub mod rejection;
 pub mod request;
 pub mod share;
+pub mod stored;
 pub mod tenant;
 pub mod units;
 pub mod upload;

@@ -56,8 +56,7 @@ pub fn post(
             let object = upload::new_object(request.upload, &policy.allowed_types)?;
             MultipartStep::Create(NewObject {
                 content_type: object.content_type.or_else(|| download::content_type_for(key.file_name())),
-                metadata: object.metadata,
-                checksum: object.checksum,
+                ..object
             })
         }
         (false, Some(_), None) => {
@@ -169,11 +168,7 @@ mod tests {
         let id = UploadId::new("u-1").unwrap();
         assert_eq!(
             step(&Method::POST, "uploads"),
-            MultipartStep::Create(NewObject {
-                content_type: Some("video/x-matroska".into()),
-                metadata: vec![],
-                checksum: None
-            })
+            MultipartStep::Create(NewObject { content_type: Some("video/x-matroska".into()), ..NewObject::default() })
         );
         let first_page = PartPage { after: 0, max_parts: 1000 };
         assert_eq!(step(&Method::GET, "uploadId=u-1"), MultipartStep::ListParts(id.clone(), first_page));

@@ -6,6 +6,7 @@ use http::Method;
 use super::download::FileNameError;
 use super::grant::MethodsError;
 use super::key::KeyError;
+use super::stored::StoredHeaderError;
 use super::units::{DurationIn, UnitError};
 
 /// Why a request gets no redirect. Each variant is a client mistake.
@@ -168,6 +169,9 @@ pub enum Rejection {
     /// A tab in a header the URL signs: SigV4 implementations disagree on it.
     #[error("{0} must not contain a tab")]
     TabInHeader(String),
+    /// A header the object would keep for its downloads, not fit to sign.
+    #[error("{0} {1}")]
+    StoredHeader(&'static str, StoredHeaderError),
     /// More metadata than S3 keeps.
     #[error("x-amz-meta-* headers take at most 2 KB in all, names and values (S3's limit)")]
     MetadataTooLarge,

@@ -4,6 +4,7 @@
 use http::request::Parts;
 use http::{HeaderMap, Method, header};
 
+use super::stored::StoredHeaders;
 use crate::checksum::ChecksumAlgorithm;
 
 /// The object's path as a front door hands it over, when that is not the URI
@@ -100,6 +101,8 @@ pub struct UploadHeaders<'a> {
     pub content_type: Option<&'a str>,
     /// Every other `x-amz-meta-*`.
     pub metadata: Metadata<'a>,
+    /// `Content-Disposition`, `Cache-Control` and the others the object keeps.
+    pub stored: StoredHeaders<'a>,
 }
 
 impl<'a> UploadHeaders<'a> {
@@ -119,6 +122,7 @@ impl<'a> UploadHeaders<'a> {
             checksum_mode: header("x-amz-checksum-mode"),
             content_type: header("content-type"),
             metadata: Metadata::of(headers),
+            stored: StoredHeaders::of(headers),
         }
     }
 }

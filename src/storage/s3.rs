@@ -16,6 +16,8 @@ use aws_sdk_s3::types::{
     ChecksumAlgorithm as SdkAlgorithm, ChecksumType as SdkType, CompletedMultipartUpload, CompletedPart,
 };
 use aws_smithy_runtime_api::http::Response as HttpResponse;
+use aws_smithy_types::DateTime;
+use aws_smithy_types::date_time::Format;
 
 use super::{ListedObject, Listing, Storage, StorageError};
 use crate::core::checksum::{Checksum, ChecksumAlgorithm, ChecksumType};
@@ -91,6 +93,18 @@ impl Storage for S3Storage {
             .set_content_type(object.content_type.clone());
         for (name, value) in &object.metadata {
             request = request.metadata(name, value);
+        }
+        for (name, value) in &object.stored {
+            let value = value.clone();
+            request = match *name {
+                "cache-control" => request.cache_control(value),
+                "content-disposition" => request.content_disposition(value),
+                "content-encoding" => request.content_encoding(value),
+                "content-language" => request.content_language(value),
+                // Not a date S3 would keep: left out, as S3 ignores a malformed `Expires`.
+                "expires" => request.set_expires(DateTime::from_str(&value, Format::HttpDate).ok()),
+                _ => request,
+            };
         }
         if let Some(spec) = &object.checksum {
             request = request.checksum_algorithm(SdkAlgorithm::from(spec.algorithm.name()));
