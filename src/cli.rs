@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::builder::BoolishValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::core::grant::Methods;
@@ -160,6 +161,10 @@ pub struct ServeArgs {
     /// Upload events of the embedded store.
     #[command(flatten)]
     pub notify: NotifyArgs,
+
+    /// Make the embedded store refuse presigned requests with any unsigned x-amz-* header, as strict S3-compatible servers (Garage) do, to test clients against them.
+    #[arg(long, env = "STRICT_SIGNING", value_parser = BoolishValueParser::new())]
+    pub strict_signing: bool,
 
     /// Lifetime of each presigned URL in seconds, at most 604800 (7 days).
     #[arg(long, env = "EXPIRES_SECONDS", default_value_t = 300)]
@@ -334,6 +339,10 @@ pub struct StoreArgs {
     /// The folder the tenants' folders are in, as the gateway is configured.
     #[arg(long, env = "TENANT_FOLDER", default_value = "tenants")]
     pub tenant_folder: String,
+
+    /// Refuse presigned requests with any unsigned x-amz-* header, as strict S3-compatible servers (Garage) do, to test clients against them.
+    #[arg(long, env = "STRICT_SIGNING", value_parser = BoolishValueParser::new())]
+    pub strict_signing: bool,
 
     /// The access key id signatures must be made with.
     #[arg(long, env = "AWS_ACCESS_KEY_ID", hide_env_values = true)]

@@ -6,6 +6,12 @@
 //! expiry among them), times, endpoints and
 //! credentials (with and without session tokens and expiries), the URL must
 //! be byte for byte the one `aws-sigv4` makes, or both must refuse.
+//!
+//! One difference is deliberate and so left out here: the gateway signs
+//! `x-amz-checksum-mode` when a download asks for it, which `aws-sigv4`
+//! always leaves out of presigned URLs. s3s's own verifier checks those
+//! URLs instead: the CLI downloads from a store in strict-signing mode,
+//! which refuses the header unsigned (tests/transfers.rs).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

@@ -164,6 +164,11 @@ pub enum ConfigError {
         "--allow-null-origin / ALLOW_NULL_ORIGIN is for pages from --allowed-origins / ALLOWED_ORIGINS that follow a cross-origin 307, and none are set"
     )]
     NullOriginAlone,
+    /// Strict signing is a mode of the embedded store, which does not run here.
+    #[error(
+        "--strict-signing / STRICT_SIGNING is a mode of the embedded store, which does not run {0}: the storage there signs as it does"
+    )]
+    StrictSigningElsewhere(&'static str),
     /// The log filter does not parse.
     #[error("--log-level / LOG_LEVEL `{0}` is not a valid filter such as `info` or `presign_gateway=debug`")]
     LogLevel(String),

@@ -107,6 +107,9 @@ pub struct EmbeddedConfig {
     pub notify: NotifyConfig,
     /// Whether `Origin: null` is let in beside the allowed origins.
     pub allow_null_origin: bool,
+    /// Whether presigned requests must sign every `x-amz-*` header they
+    /// carry, as strict S3-compatible servers (Garage) want.
+    pub strict_signing: bool,
 }
 
 /// The validated settings of `presign-gateway store`.
@@ -319,6 +322,12 @@ fn store(
                 "with --endpoint / AWS_ENDPOINT_URL_S3, that bucket's own CORS rules decide"
             }));
         }
+        if args.strict_signing {
+            return Err(ConfigError::StrictSigningElsewhere(match runtime {
+                Runtime::Lambda => "in Lambda",
+                Runtime::Local => "with --endpoint",
+            }));
+        }
         let endpoint =
             args.endpoint.as_deref().map(|url| base_url("--endpoint / AWS_ENDPOINT_URL_S3", url)).transpose()?;
         let bucket = args.bucket.clone().ok_or(ConfigError::BucketRequired(match runtime {
@@ -348,6 +357,7 @@ fn store(
         notify: NotifyConfig::from_args(&args.notify, None)?
             .with_tenants(tenant_folder(&args.key_prefix, &args.tenant_folder)?),
         allow_null_origin: null_origin(args.allow_null_origin, origins)?,
+        strict_signing: args.strict_signing,
     }))
 }
 
@@ -385,6 +395,7 @@ impl StoreOnlyConfig {
                 notify: NotifyConfig::from_args(&args.notify, None)?
                     .with_tenants(tenant_folder(&args.key_prefix, &args.tenant_folder)?),
                 allow_null_origin: null_origin(args.allow_null_origin, &origins)?,
+                strict_signing: args.strict_signing,
             },
             credentials: aws_credential_types::Credentials::new(
                 args.access_key_id,
@@ -431,6 +442,18 @@ mod tests {
 
     fn error(argv: &[&str], runtime: Runtime) -> String {
         config(argv, runtime).unwrap_err().to_string()
+    }
+
+    /// Strict signing is the embedded store's: elsewhere it would promise a check nothing makes.
+    #[test]
+    fn strict_signing_needs_the_embedded_store() {
+        let StoreConfig::Embedded(embedded) = config(&["--strict-signing"], Runtime::Local).unwrap().store else {
+            panic!("not embedded")
+        };
+        assert!(embedded.strict_signing);
+        let elsewhere = ["--strict-signing", "--endpoint", "http://127.0.0.1:9000", "--bucket", "files"];
+        assert!(error(&elsewhere, Runtime::Local).contains("does not run with --endpoint"));
+        assert!(error(&["--strict-signing", "--bucket", "files"], Runtime::Lambda).contains("does not run in Lambda"));
     }
 
     #[test]

@@ -1,17 +1,19 @@
 //! The headers a URL signs, canonicalised as SigV4 (and `aws-sigv4`) does:
 //! names in lower case, sorted, `host` added unless given; values with their
 //! outer spaces trimmed and runs of spaces made one; repeated names' values
-//! joined by `,`; `x-amz-user-agent` and `x-amz-checksum-mode` left out of
-//! presigned URLs.
+//! joined by `,`; `x-amz-user-agent` left out of presigned URLs.
+//!
+//! Unlike `aws-sigv4`, which leaves `x-amz-checksum-mode` out of presigned
+//! URLs too, a download that asks for checksums signs it: servers that sign
+//! strictly (Garage) refuse it unsigned, and S3 takes it either way.
 
 use std::borrow::Cow;
 
 use super::SignError;
 
 /// Headers presigned URLs leave out of the signature (as `aws-sigv4` does),
-/// so a client may send them as it likes; the embedded store accepts them
-/// unsigned for the same reason.
-pub const LEFT_UNSIGNED: [&str; 2] = ["x-amz-user-agent", "x-amz-checksum-mode"];
+/// so a client may send them as it likes.
+pub const LEFT_UNSIGNED: [&str; 1] = ["x-amz-user-agent"];
 
 /// One signed header, normalised as SigV4 wants it.
 struct Header<'a> {

@@ -99,8 +99,16 @@ impl EmbeddedStore {
         allowed_origins: &AllowedOrigins,
         page_origins: &[HeaderValue],
     ) -> anyhow::Result<Self> {
-        let EmbeddedConfig { data_dir, listen, bucket, public_url, abort_uploads_after, notify, allow_null_origin } =
-            config;
+        let EmbeddedConfig {
+            data_dir,
+            listen,
+            bucket,
+            public_url,
+            abort_uploads_after,
+            notify,
+            allow_null_origin,
+            strict_signing,
+        } = config;
         let opened = {
             let (data_dir, name, abort_after) = (data_dir.clone(), bucket.clone(), *abort_uploads_after);
             tokio::task::spawn_blocking(move || open_bucket(&data_dir, &name, abort_after)).await?
@@ -118,7 +126,10 @@ impl EmbeddedStore {
             tracing::error!(error = ?error, "the embedded store failed");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         });
-        let router = Router::new().fallback_service(service).layer(axum::middleware::from_fn(unsigned::refuse));
+        let signing = if *strict_signing { unsigned::Signing::Strict } else { unsigned::Signing::AsS3 };
+        let router = Router::new()
+            .fallback_service(service)
+            .layer(axum::middleware::from_fn_with_state(signing, unsigned::refuse));
         // A page from another origin that follows the gateway's 307 here
         // arrives with `Origin: null`, as does any sandboxed iframe anywhere,
         // so `null` is let in only when asked for (configuration checks that
@@ -134,7 +145,8 @@ impl EmbeddedStore {
             HeaderName::from_static("x-amz-checksum-crc64nvme"),
             HeaderName::from_static("x-amz-checksum-type"),
         ];
-        let router = crate::cors::apply(router, "the embedded store", allowed_origins, &origins, exposed);
+        let router = crate::cors::apply(router, "the embedded store", allowed_origins, &origins, exposed)
+            .layer(axum::middleware::map_response(no_sniffing));
 
         let listeners = crate::http_server::bind(listen).await.context("the embedded store")?;
         // Every address serves the same port; the first (IPv4 before IPv6) names the store.
@@ -188,6 +200,13 @@ impl EmbeddedStore {
             }
         }
     }
+}
+
+/// Every answer says its type is the one to use: a browser must not guess
+/// `text/html` for an upload that only looks like a page.
+async fn no_sniffing(mut response: axum::response::Response) -> axum::response::Response {
+    response.headers_mut().insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    response
 }
 
 /// Opens a bucket: moves in the old layout's objects, then clears leftovers.

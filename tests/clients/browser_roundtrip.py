@@ -5,7 +5,7 @@ origins, so the store sees `Origin: null`, which `--allow-null-origin` lets in),
 reads the files back, and then the browser downloads one with `?download=`, as
 a user clicking a link would.
 
-Usage: browser_roundtrip.py GATEWAY_BINARY SCRATCH_DIR
+Usage: browser_roundtrip.py GATEWAY_BINARY SCRATCH_DIR [FLAGS OF serve...]
 """
 
 import http.server
@@ -52,10 +52,10 @@ class Page(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def start_gateway(binary: str, data_dir: str, origin: str):
+def start_gateway(binary: str, data_dir: str, origin: str, flags: list):
     gateway = subprocess.Popen(
         [binary, "serve", "--listen", "127.0.0.1:0", "--data-dir", data_dir, "--allowed-origins", origin,
-         "--allow-null-origin"],
+         "--allow-null-origin", *flags],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -91,11 +91,11 @@ def read_text(path: str):
         return None
 
 
-def main(binary: str, scratch: str) -> None:
+def main(binary: str, scratch: str, flags: list) -> None:
     page = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
     threading.Thread(target=page.serve_forever, daemon=True).start()
     origin = f"http://127.0.0.1:{page.server_port}"
-    gateway, base = start_gateway(binary, os.path.join(scratch, "data"), origin)
+    gateway, base = start_gateway(binary, os.path.join(scratch, "data"), origin, flags)
     downloads = os.path.join(scratch, "downloads")
     os.makedirs(downloads)
     driver = browser(downloads, os.path.join(scratch, "profile"))
@@ -121,4 +121,4 @@ def main(binary: str, scratch: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(sys.argv[1], sys.argv[2], sys.argv[3:])
