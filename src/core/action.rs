@@ -227,8 +227,8 @@ pub struct NewObject {
     /// `x-amz-meta-*` metadata, names without the prefix.
     pub metadata: Vec<(String, String)>,
     /// `Content-Disposition`, `Cache-Control` and the other headers it keeps
-    /// ([`super::stored`]), lower-case names.
-    pub stored: Vec<(&'static str, String)>,
+    /// ([`super::object_headers`]), lower-case names.
+    pub headers: Vec<(&'static str, String)>,
     /// The checksum its parts and the whole object carry, if the client chose one.
     pub checksum: Option<ChecksumSpec>,
 }

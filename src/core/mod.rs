@@ -7,7 +7,7 @@
 //! is [`request`], the rules live one family to a file ([`presign`],
 //! [`share`], [`multipart`] with [`completion`], [`listing`]), with what
 //! uploads sign in [`upload`], S3's checksum headers in [`checksum`] and the
-//! headers an object keeps for its downloads in [`stored`];
+//! headers an object keeps for its downloads in [`object_headers`];
 //! [`tenant`] is the only way to a storage key.
 
 pub mod action;
@@ -21,6 +21,7 @@ pub mod limits;
 pub mod listing;
 pub mod media;
 pub mod multipart;
+pub mod object_headers;
 pub mod page;
 pub mod policy;
 pub mod presign;
@@ -28,7 +29,6 @@ pub mod query;
 pub mod rejection;
 pub mod request;
 pub mod share;
-pub mod stored;
 pub mod tenant;
 pub mod units;
 pub mod upload;

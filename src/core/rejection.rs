@@ -6,7 +6,7 @@ use http::Method;
 use super::download::FileNameError;
 use super::grant::MethodsError;
 use super::key::KeyError;
-use super::stored::StoredHeaderError;
+use super::object_headers::ObjectHeaderError;
 use super::units::{DurationIn, UnitError};
 
 /// Why a request gets no redirect. Each variant is a client mistake.
@@ -171,7 +171,7 @@ pub enum Rejection {
     TabInHeader(String),
     /// A header the object would keep for its downloads, not fit to sign.
     #[error("{0} {1}")]
-    StoredHeader(&'static str, StoredHeaderError),
+    ObjectHeader(&'static str, ObjectHeaderError),
     /// More metadata than S3 keeps.
     #[error("x-amz-meta-* headers take at most 2 KB in all, names and values (S3's limit)")]
     MetadataTooLarge,

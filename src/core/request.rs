@@ -4,7 +4,7 @@
 use http::request::Parts;
 use http::{HeaderMap, Method, header};
 
-use super::stored::StoredHeaders;
+use super::object_headers::ObjectHeaders;
 use crate::checksum::ChecksumAlgorithm;
 
 /// The object's path as a front door hands it over, when that is not the URI
@@ -102,7 +102,7 @@ pub struct UploadHeaders<'a> {
     /// Every other `x-amz-meta-*`.
     pub metadata: Metadata<'a>,
     /// `Content-Disposition`, `Cache-Control` and the others the object keeps.
-    pub stored: StoredHeaders<'a>,
+    pub object_headers: ObjectHeaders<'a>,
 }
 
 impl<'a> UploadHeaders<'a> {
@@ -122,7 +122,7 @@ impl<'a> UploadHeaders<'a> {
             checksum_mode: header("x-amz-checksum-mode"),
             content_type: header("content-type"),
             metadata: Metadata::of(headers),
-            stored: StoredHeaders::of(headers),
+            object_headers: ObjectHeaders::of(headers),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! storage refuses another size), `Content-MD5` and an `x-amz-checksum-*`
 //! value, and for whole objects its `Content-Type` (which must be an allowed
 //! type when the operator lists them), `If-None-Match: *` or `If-Match:
-//! ETAG`, the headers it keeps for its downloads ([`super::stored`]), and
+//! ETAG`, the headers it keeps for its downloads ([`super::object_headers`]), and
 //! its `x-amz-meta-*` metadata (the SHA-256 among it). Shared by
 //! single PUTs, multipart parts and the start of a multipart upload, which
 //! keeps the same attributes.
@@ -91,7 +91,7 @@ pub fn signed_headers(
             }
             (None, None) => {}
         }
-        signed.extend(headers.stored.declared()?);
+        signed.extend(headers.object_headers.declared()?);
         if let Some(sha256) = sha256(headers)? {
             signed.push(("x-amz-meta-sha256", sha256));
         }
@@ -147,14 +147,14 @@ pub fn metadata(headers: UploadHeaders<'_>) -> Result<Vec<(String, String)>, Rej
     Ok(metadata)
 }
 
-/// What a whole object is created with: its type, metadata, stored headers
+/// What a whole object is created with: its type, metadata, headers
 /// and the checksum its parts will carry, by the rules above.
 pub fn new_object(headers: UploadHeaders<'_>, allowed_types: &MediaTypes) -> Result<NewObject, Rejection> {
     let sha256 = sha256(headers)?.map(|hex| ("sha256".to_owned(), hex));
     let metadata = sha256.into_iter().chain(metadata(headers)?).collect();
     let checksum = checksum::multipart_spec(&headers)?;
-    let stored = headers.stored.declared()?;
-    Ok(NewObject { content_type: content_type(headers, allowed_types)?, metadata, stored, checksum })
+    let kept = headers.object_headers.declared()?;
+    Ok(NewObject { content_type: content_type(headers, allowed_types)?, metadata, headers: kept, checksum })
 }
 
 /// The whole file's SHA-256 the client declared, lowercase hex.
@@ -176,8 +176,8 @@ mod tests {
     use super::super::testing::{request, with_max};
     use super::super::{Action, Caller, decide};
     use super::*;
+    use crate::core::object_headers::{ObjectHeaderError, ObjectHeaders};
     use crate::core::query::Query;
-    use crate::core::stored::{StoredHeaderError, StoredHeaders};
 
     fn put(body: BodySize, upload: UploadHeaders<'_>) -> Incoming<'_> {
         Incoming { body, upload, ..request(&Method::PUT, "/big.iso") }
@@ -225,7 +225,7 @@ mod tests {
         let sent = [("content-disposition", "attachment; filename=\"a.pdf\""), ("cache-control", " no-cache ")];
         let map: http::HeaderMap =
             sent.iter().map(|(n, v)| (http::HeaderName::from_static(n), http::HeaderValue::from_static(v))).collect();
-        let headers = UploadHeaders { stored: StoredHeaders::of(&map), ..UploadHeaders::default() };
+        let headers = UploadHeaders { object_headers: ObjectHeaders::of(&map), ..UploadHeaders::default() };
         assert_eq!(
             signed(&put(BodySize::Known(1), headers), None),
             Ok(vec![
@@ -238,7 +238,7 @@ mod tests {
         assert_eq!(part, Ok(vec![("content-length", "1".to_owned())]));
         let created = new_object(headers, &MediaTypes::default()).unwrap();
         assert_eq!(
-            created.stored,
+            created.headers,
             vec![
                 ("cache-control", "no-cache".into()),
                 ("content-disposition", "attachment; filename=\"a.pdf\"".into())
@@ -246,8 +246,8 @@ mod tests {
         );
         let tabbed: http::HeaderMap =
             [(http::header::CONTENT_DISPOSITION, http::HeaderValue::from_static("a\tb"))].into_iter().collect();
-        let headers = UploadHeaders { stored: StoredHeaders::of(&tabbed), ..UploadHeaders::default() };
-        let refused = Rejection::StoredHeader("content-disposition", StoredHeaderError::ControlCharacter);
+        let headers = UploadHeaders { object_headers: ObjectHeaders::of(&tabbed), ..UploadHeaders::default() };
+        let refused = Rejection::ObjectHeader("content-disposition", ObjectHeaderError::ControlCharacter);
         assert_eq!(signed(&put(BodySize::Known(1), headers), None), Err(refused.clone()));
         assert_eq!(new_object(headers, &MediaTypes::default()), Err(refused));
     }

@@ -113,7 +113,7 @@ impl GatewayError {
                 | Rejection::MetadataValue(_)
                 | Rejection::MetadataRepeated(_)
                 | Rejection::TabInHeader(_)
-                | Rejection::StoredHeader(..)
+                | Rejection::ObjectHeader(..)
                 | Rejection::MetadataTooLarge => StatusCode::BAD_REQUEST,
             },
             Self::Auth(error) if error.is_forbidden() => StatusCode::FORBIDDEN,

@@ -94,7 +94,7 @@ impl Storage for S3Storage {
         for (name, value) in &object.metadata {
             request = request.metadata(name, value);
         }
-        for (name, value) in &object.stored {
+        for (name, value) in &object.headers {
             let value = value.clone();
             request = match *name {
                 "cache-control" => request.cache_control(value),

@@ -7,7 +7,7 @@
 //! `403 AccessDenied` naming them in `HeadersNotSigned`.
 //!
 //! A write is held to the same rule for the headers the object keeps for
-//! its downloads ([`STORED_HEADERS`]), which S3 itself takes unsigned.
+//! its downloads ([`OBJECT_HEADERS`]), which S3 itself takes unsigned.
 //! With `--strict-signing` the store also refuses the `x-amz-*` headers S3
 //! lets through unsigned, as Garage does (`400 InvalidRequest: Header
 //! x-amz-checksum-mode should be signed`), so the clients are tested
@@ -18,7 +18,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, Method, StatusCode, header};
 
-use crate::core::stored::STORED_HEADERS;
+use crate::core::object_headers::OBJECT_HEADERS;
 
 /// What S3 accepts unsigned on a presigned request: what `aws-sigv4` leaves
 /// out of presigned signatures, and the payload hash, which a presigned URL
@@ -28,7 +28,7 @@ const UNSIGNED_ON_S3: [&str; 3] = ["x-amz-user-agent", "x-amz-checksum-mode", "x
 /// How strictly presigned requests are held to their signature.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Signing {
-    /// As S3 does, besides the stored headers.
+    /// As S3 does, besides the headers an object keeps.
     AsS3,
     /// Every `x-amz-*` header signed, as Garage wants.
     Strict,
@@ -69,7 +69,7 @@ fn unsigned(signing: Signing, method: &Method, query: Option<&str>, headers: &He
     let names: Vec<&str> = names
         .into_iter()
         .filter(|name| {
-            (name.starts_with("x-amz-") && !UNSIGNED_ON_S3.contains(name)) || (writes && STORED_HEADERS.contains(name))
+            (name.starts_with("x-amz-") && !UNSIGNED_ON_S3.contains(name)) || (writes && OBJECT_HEADERS.contains(name))
         })
         .collect();
     (!names.is_empty()).then(|| Refusal::NotSigned(names.join(";")))
@@ -127,7 +127,7 @@ mod tests {
     }
 
     #[test]
-    fn writes_carry_only_signed_stored_headers() {
+    fn writes_carry_only_signed_object_headers() {
         for method in [Method::PUT, Method::POST] {
             let sent = headers(&["content-length", "content-disposition", "cache-control", "expires"]);
             let refusal = unsigned(Signing::AsS3, &method, QUERY, &sent);

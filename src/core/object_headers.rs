@@ -12,17 +12,17 @@ use http::HeaderMap;
 
 use super::rejection::Rejection;
 
-/// The stored headers, lower case, in the order they are signed.
-pub const STORED_HEADERS: [&str; 5] =
+/// The headers an object keeps, lower case, in the order they are signed.
+pub const OBJECT_HEADERS: [&str; 5] =
     ["cache-control", "content-disposition", "content-encoding", "content-language", "expires"];
 
 /// The longest value accepted: a `Content-Disposition` with a 255-byte name
 /// in both its plain and its percent-encoded form fits with room to spare.
-pub const MAX_STORED_HEADER_BYTES: usize = 1024;
+pub const MAX_OBJECT_HEADER_BYTES: usize = 1024;
 
-/// Why a stored header was refused.
+/// Why such a header was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum StoredHeaderError {
+pub enum ObjectHeaderError {
     /// Tabs and other controls: SigV4 implementations disagree on them, and
     /// browsers read them differently.
     #[error("must not contain control characters")]
@@ -31,19 +31,19 @@ pub enum StoredHeaderError {
     #[error("must be ASCII text (use RFC 8187's `filename*=UTF-8''…` for other names)")]
     NotAscii,
     /// Longer than any sensible value.
-    #[error("is longer than {MAX_STORED_HEADER_BYTES} bytes")]
+    #[error("is longer than {MAX_OBJECT_HEADER_BYTES} bytes")]
     TooLong,
     /// Storage would keep one of several values.
     #[error("is sent more than once: send one value")]
     Repeated,
 }
 
-/// The stored headers a request carries.
+/// The headers a request carries for the object to keep.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct StoredHeaders<'a>(Option<&'a HeaderMap>);
+pub struct ObjectHeaders<'a>(Option<&'a HeaderMap>);
 
-impl<'a> StoredHeaders<'a> {
-    /// The stored headers among `headers`.
+impl<'a> ObjectHeaders<'a> {
+    /// Those among `headers`.
     #[must_use]
     pub fn of(headers: &'a HeaderMap) -> Self {
         Self(Some(headers))
@@ -53,12 +53,12 @@ impl<'a> StoredHeaders<'a> {
     pub fn declared(self) -> Result<Vec<(&'static str, String)>, Rejection> {
         let Some(headers) = self.0 else { return Ok(Vec::new()) };
         let mut declared = Vec::new();
-        for name in STORED_HEADERS {
+        for name in OBJECT_HEADERS {
             let mut values = headers.get_all(name).iter();
             let Some(value) = values.next() else { continue };
-            let refused = |error| Rejection::StoredHeader(name, error);
+            let refused = |error| Rejection::ObjectHeader(name, error);
             if values.next().is_some() {
-                return Err(refused(StoredHeaderError::Repeated));
+                return Err(refused(ObjectHeaderError::Repeated));
             }
             declared.push((name, check(value.as_bytes()).map_err(refused)?));
         }
@@ -67,14 +67,14 @@ impl<'a> StoredHeaders<'a> {
 }
 
 /// A value as it is signed and stored: trimmed, printable ASCII, short.
-fn check(value: &[u8]) -> Result<String, StoredHeaderError> {
+fn check(value: &[u8]) -> Result<String, ObjectHeaderError> {
     if value.iter().any(u8::is_ascii_control) {
-        return Err(StoredHeaderError::ControlCharacter);
+        return Err(ObjectHeaderError::ControlCharacter);
     }
-    let text = std::str::from_utf8(value).ok().filter(|text| text.is_ascii()).ok_or(StoredHeaderError::NotAscii)?;
+    let text = std::str::from_utf8(value).ok().filter(|text| text.is_ascii()).ok_or(ObjectHeaderError::NotAscii)?;
     let text = text.trim();
-    if text.len() > MAX_STORED_HEADER_BYTES {
-        return Err(StoredHeaderError::TooLong);
+    if text.len() > MAX_OBJECT_HEADER_BYTES {
+        return Err(ObjectHeaderError::TooLong);
     }
     Ok(text.to_owned())
 }
@@ -90,12 +90,12 @@ mod tests {
         for (name, value) in pairs {
             headers.append(*name, HeaderValue::from_bytes(value).unwrap());
         }
-        StoredHeaders::of(&headers).declared()
+        ObjectHeaders::of(&headers).declared()
     }
 
     #[test]
-    fn stored_headers_are_taken_in_order_and_trimmed() {
-        assert_eq!(StoredHeaders::default().declared(), Ok(vec![]));
+    fn object_headers_are_taken_in_order_and_trimmed() {
+        assert_eq!(ObjectHeaders::default().declared(), Ok(vec![]));
         assert_eq!(declared(&[("content-type", b"text/plain")]), Ok(vec![]));
         let sent: [(&'static str, &[u8]); 5] = [
             ("expires", b"Wed, 21 Oct 2026 07:28:00 GMT"),
@@ -117,31 +117,31 @@ mod tests {
     }
 
     #[test]
-    fn stored_headers_are_one_short_line_of_ascii() {
-        let refused = |name, error| Err(Rejection::StoredHeader(name, error));
-        let long = "a".repeat(MAX_STORED_HEADER_BYTES + 1);
+    fn object_headers_are_one_short_line_of_ascii() {
+        let refused = |name, error| Err(Rejection::ObjectHeader(name, error));
+        let long = "a".repeat(MAX_OBJECT_HEADER_BYTES + 1);
         let cases: [(&'static str, &[u8], _); 4] = [
             (
                 "content-disposition",
                 b"attachment;\tfilename=x",
-                refused("content-disposition", StoredHeaderError::ControlCharacter),
+                refused("content-disposition", ObjectHeaderError::ControlCharacter),
             ),
             (
                 "content-disposition",
                 "attachment; filename=\"é\"".as_bytes(),
-                refused("content-disposition", StoredHeaderError::NotAscii),
+                refused("content-disposition", ObjectHeaderError::NotAscii),
             ),
-            ("cache-control", long.as_bytes(), refused("cache-control", StoredHeaderError::TooLong)),
-            ("expires", &[b'x', 0xff], refused("expires", StoredHeaderError::NotAscii)),
+            ("cache-control", long.as_bytes(), refused("cache-control", ObjectHeaderError::TooLong)),
+            ("expires", &[b'x', 0xff], refused("expires", ObjectHeaderError::NotAscii)),
         ];
         for (name, value, expected) in cases {
             assert_eq!(declared(&[(name, value)]), expected, "{name}");
         }
-        let at_limit = "a".repeat(MAX_STORED_HEADER_BYTES);
+        let at_limit = "a".repeat(MAX_OBJECT_HEADER_BYTES);
         assert!(declared(&[("cache-control", at_limit.as_bytes())]).is_ok());
         assert_eq!(
             declared(&[("cache-control", b"no-cache"), ("cache-control", b"public")]),
-            refused("cache-control", StoredHeaderError::Repeated)
+            refused("cache-control", ObjectHeaderError::Repeated)
         );
     }
 }
