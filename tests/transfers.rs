@@ -92,6 +92,45 @@ fn multipart_through_the_gateway_with_curl() {
     assert_eq!(sha256(&down), sha256(&whole));
 }
 
+/// The owner's `Content-Disposition` and `Cache-Control` are kept with the
+/// object, from one PUT or from the start of a multipart upload, as storage
+/// sees them (downloads through the gateway pin their own).
+#[test]
+fn objects_keep_the_headers_their_upload_signed() {
+    let gateway = Gateway::start_on(common::Store::start("kept-headers"), &[]);
+    let (disposition, cache) = ("attachment; filename=\"q3.pdf\"", "max-age=60");
+    let sent = [format!("Content-Disposition: {disposition}"), format!("Cache-Control: {cache}")];
+    let mut args: Vec<&str> = sent.iter().flat_map(|header| ["-H", header.as_str()]).collect();
+    let url = gateway.at("whole.pdf");
+    args.extend(["-L", "-X", "PUT", "--data-binary", "abc", &url]);
+    assert_eq!(curl_status(&args).0, 200);
+    let (status, started) = curl_status(&[
+        "-X",
+        "POST",
+        "-H",
+        "Accept: application/json",
+        "-H",
+        &sent[0],
+        "-H",
+        &sent[1],
+        &gateway.at("parts.pdf?uploads"),
+    ]);
+    assert_eq!(status, 200, "{started}");
+    let upload: serde_json::Value = serde_json::from_str(&started).unwrap();
+    let upload = upload["upload_id"].as_str().unwrap();
+    let part = scratch_dir("kept-headers-files").join("part");
+    random_file(&part, 1000, 73);
+    let etag = put_part(&gateway, "parts.pdf", upload, 1, &part);
+    let done = gateway.at(&format!("parts.pdf?uploadId={upload}"));
+    assert_eq!(curl_status(&["-X", "POST", "-d", &completion(&[(1, &etag)]), &done]).0, 200);
+    let store = gateway.store.as_ref().unwrap();
+    for key in ["whole.pdf", "parts.pdf"] {
+        let head = common::Store::block_on(store.client().head_object().bucket("presign-gateway").key(key).send());
+        let head = head.unwrap_or_else(|error| panic!("{key}: {error:?}"));
+        assert_eq!((head.content_disposition(), head.cache_control()), (Some(disposition), Some(cache)), "{key}");
+    }
+}
+
 #[test]
 fn aborted_and_foreign_uploads_are_gone() {
     let gateway = Gateway::start("abort", &[]);

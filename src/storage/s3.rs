@@ -101,7 +101,7 @@ impl Storage for S3Storage {
                 "content-disposition" => request.content_disposition(value),
                 "content-encoding" => request.content_encoding(value),
                 "content-language" => request.content_language(value),
-                // Not a date S3 would keep: left out, as S3 ignores a malformed `Expires`.
+                // Not an HTTP date: left out rather than failing the upload's start.
                 "expires" => request.set_expires(DateTime::from_str(&value, Format::HttpDate).ok()),
                 _ => request,
             };
