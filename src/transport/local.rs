@@ -116,10 +116,11 @@ pub async fn serve_store(config: StoreOnlyConfig) -> anyhow::Result<()> {
     let store = EmbeddedStore::open(&config.store, config.credentials, &config.allowed_origins, &[]).await?;
     let _ = writeln!(
         std::io::stdout().lock(),
-        "embedded store listening on {}\n  bucket `{}`, files in {}",
+        "embedded store listening on {}\n  bucket `{}`, files in {}{}",
         store.location().endpoint.as_deref().unwrap_or_default(),
         config.store.bucket,
-        config.store.data_dir.display()
+        config.store.data_dir.display(),
+        if config.store.strict_signing { ", strict signing" } else { "" }
     );
     store.serve(config.server, shutdown_signal()).await;
     Ok(())

@@ -73,10 +73,11 @@ pub async fn start(
             Ok(Started {
                 gateway: Gateway::build(gateway, &location, CredentialsCache::new(credentials), storage).await?,
                 storage: format!(
-                    "embedded store at {}, bucket `{}`, files in {}",
+                    "embedded store at {}, bucket `{}`, files in {}{}",
                     location.endpoint.as_deref().unwrap_or_default(),
                     embedded.bucket,
-                    embedded.data_dir.display()
+                    embedded.data_dir.display(),
+                    if embedded.strict_signing { ", strict signing" } else { "" }
                 ),
                 store: Some(tokio::spawn(opened.serve(server, shutdown))),
             })
