@@ -20,7 +20,7 @@ mod slots;
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,6 +43,11 @@ use slots::{Connection, Slot, Slots};
 /// headers: a client that means to talk does so at once, and one that does
 /// not holds a slot for nothing.
 pub const FIRST_REQUEST: Duration = Duration::from_secs(5);
+
+/// How long a new (or newly idle) connection is safe from giving way to
+/// another: enough for a real client's request to arrive, however many
+/// connections a flood opens meanwhile.
+pub const GRACE: Duration = Duration::from_millis(500);
 
 /// hyper's smallest read buffer; `--max-header-bytes` may not be below it.
 pub const MIN_HEADER_BYTES: usize = 8192;
@@ -85,7 +90,7 @@ pub async fn serve(
         .max_header_size(limits.max_header_bytes)
         .max_buf_size(limits.max_header_bytes.max(MIN_HEADER_BYTES));
     let first_request = limits.header_timeout.min(FIRST_REQUEST);
-    let slots = Slots::new(limits.max_connections, limits.max_connections_per_address);
+    let slots = Slots::new(limits.max_connections, limits.max_connections_per_address, GRACE);
     let graceful = GracefulShutdown::new();
     let (accepted_tx, mut accepted) = tokio::sync::mpsc::channel(1);
     let accepting: Vec<_> = listeners
@@ -157,13 +162,23 @@ async fn first_request_late(slot: &Slot, deadline: Duration) {
     }
 }
 
+/// The address a client is counted by: an IPv6 client by its /64, which
+/// one host is routinely given whole.
+fn client_of(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
+        IpAddr::V6(v6) => v6.to_canonical(),
+        IpAddr::V4(_) => address,
+    }
+}
+
 /// Accepts connections on `listener`, each once it has a slot; one whose
 /// address holds all it may is closed at once.
 async fn accept(listener: TcpListener, slots: Arc<Slots>, accepted: tokio::sync::mpsc::Sender<(TcpStream, Slot)>) {
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {
-                let Some(slot) = slots.admit(peer.ip()).await else {
+                let Some(slot) = slots.admit(client_of(peer.ip())).await else {
                     tracing::debug!(address = %peer.ip(), "closing a connection: its address holds all it may");
                     continue;
                 };
@@ -182,6 +197,15 @@ async fn accept(listener: TcpListener, slots: Arc<Slots>, accepted: tokio::sync:
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ipv6_clients_are_counted_by_their_64() {
+        let client = |text: &str| client_of(text.parse().unwrap()).to_string();
+        assert_eq!(client("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::");
+        assert_eq!(client("2001:db8:1:2:bbbb::9"), "2001:db8:1:2::");
+        assert_eq!(client("::ffff:10.0.0.1"), "10.0.0.1");
+        assert_eq!(client("10.0.0.1"), "10.0.0.1");
+    }
 
     #[tokio::test]
     async fn port_0_picks_one_free_port_for_every_address() {

@@ -6,15 +6,18 @@
 //! connection takes the slot of the one idle longest, where "idle" includes
 //! still sending its first request's headers; a connection with a request in
 //! service (its body still arriving, or its answer still being sent) is never
-//! closed for another. Only when every slot is busy does a new connection
-//! wait. One address may hold at most `per_address` connections (0: no limit,
-//! for servers behind a proxy, where every client has the proxy's address).
+//! closed for another, nor is one admitted less than a `grace` ago, so that
+//! a flood of reconnections cannot close a real client's connection before
+//! its request arrives. When no slot can be freed, a new connection waits.
+//! One address may hold at most `per_address` connections (0: no limit, for
+//! servers behind a proxy, where every client has the proxy's address); past
+//! that its idle ones give way to it, or it is closed at once.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
@@ -26,6 +29,7 @@ const CLOSED: u64 = u64::MAX;
 pub struct Slots {
     max: usize,
     per_address: usize,
+    grace: u64,
     epoch: Instant,
     open: Mutex<Open>,
     freed: Notify,
@@ -53,10 +57,20 @@ pub struct Activity {
 /// Why a connection was not given a slot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refused {
-    /// Every slot is busy: wait for one to free.
-    Full,
-    /// Its address holds as many connections as it may, all busy: close it.
+    /// No slot can be freed now: wait for one, or (`Some`) at most this long,
+    /// when an idle connection's grace ends.
+    Full(Option<Duration>),
+    /// Its address holds as many connections as it may (or the most, when
+    /// none can give way yet), and none of its own can give way now: close it.
     AddressFull,
+}
+
+/// Why no connection could be closed for another.
+enum Kept {
+    /// All are busy.
+    Busy,
+    /// The idle ones are within their grace; the first's ends this many milliseconds from now.
+    Young(u64),
 }
 
 /// A connection's slot, given back when dropped.
@@ -79,10 +93,13 @@ pub struct Connection {
 pub struct Busy(Connection);
 
 impl Slots {
-    /// Room for `max` connections, at most `per_address` from one address (0: any).
+    /// Room for `max` connections, at most `per_address` from one address
+    /// (0: any), each safe from giving way for `grace` after it is admitted
+    /// or last active.
     #[must_use]
-    pub fn new(max: usize, per_address: usize) -> Arc<Self> {
-        Arc::new(Self { max, per_address, epoch: Instant::now(), open: Mutex::default(), freed: Notify::new() })
+    pub fn new(max: usize, per_address: usize, grace: Duration) -> Arc<Self> {
+        let grace = u64::try_from(grace.as_millis()).unwrap_or(u64::MAX);
+        Arc::new(Self { max, per_address, grace, epoch: Instant::now(), open: Mutex::default(), freed: Notify::new() })
     }
 
     /// A slot for a connection from `address`, waiting while every slot is
@@ -95,7 +112,10 @@ impl Slots {
             match self.try_admit(address) {
                 Ok(slot) => return Some(slot),
                 Err(Refused::AddressFull) => return None,
-                Err(Refused::Full) => freed.await,
+                Err(Refused::Full(None)) => freed.await,
+                Err(Refused::Full(Some(grace_ends))) => {
+                    let _ = tokio::time::timeout(grace_ends, freed).await;
+                }
             }
         }
     }
@@ -105,12 +125,19 @@ impl Slots {
     /// # Errors
     /// [`Refused`] when no slot can be had now.
     pub fn try_admit(self: &Arc<Self>, address: IpAddr) -> Result<Slot, Refused> {
+        let now = self.millis();
+        let idle_since = now - self.grace;
         let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
         if self.per_address > 0 && open.by_address.get(&address).copied().unwrap_or(0) >= self.per_address {
-            open.close_idlest(|from| from == address).ok_or(Refused::AddressFull)?;
+            open.close_idlest(idle_since, |from| from == address).map_err(|_| Refused::AddressFull)?;
         }
         if open.connections.len() >= self.max {
-            open.close_idlest(|_| true).ok_or(Refused::Full)?;
+            open.close_idlest(idle_since, |_| true).map_err(|kept| match kept {
+                Kept::Busy => Refused::Full(None),
+                // The flooder's own newcomers are closed, not queued in front of everyone else.
+                Kept::Young(_) if open.holds_most(address) => Refused::AddressFull,
+                Kept::Young(last) => Refused::Full(Some(Duration::from_millis(last + self.grace - now + 1))),
+            })?;
         }
         let id = open.next_id;
         open.next_id += 1;
@@ -125,8 +152,9 @@ impl Slots {
         Ok(Slot { id, connection: Connection { slots: self.clone(), activity } })
     }
 
+    /// Milliseconds since the epoch, counted from `grace` so that `now - grace` never underflows.
     fn millis(&self) -> u64 {
-        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX).saturating_add(self.grace)
     }
 
     fn release(&self, id: u64) {
@@ -139,20 +167,41 @@ impl Slots {
 }
 
 impl Open {
-    /// Closes the connection idle longest among those `eligible` by address,
-    /// and forgets it at once so its slot is free now.
-    fn close_idlest(&mut self, eligible: impl Fn(IpAddr) -> bool) -> Option<()> {
-        let (&id, _) = self
-            .connections
-            .iter()
-            .filter(|(_, (address, activity))| eligible(*address) && activity.requests.load(Ordering::Acquire) == 0)
-            .min_by_key(|(_, (_, activity))| activity.last.load(Ordering::Relaxed))?;
+    /// Closes an idle connection among those `eligible` by address, idle
+    /// since `idle_since` (milliseconds) at least: one of the address holding
+    /// the most connections, so that a flood costs the flooder first, and
+    /// of those the one idle longest. Forgets it at once so its slot is free now.
+    fn close_idlest(&mut self, idle_since: u64, eligible: impl Fn(IpAddr) -> bool) -> Result<(), Kept> {
+        let idle = || {
+            self.connections
+                .iter()
+                .filter(|(_, (address, activity))| eligible(*address) && activity.requests.load(Ordering::Acquire) == 0)
+        };
+        let held = |address: &IpAddr| self.by_address.get(address).copied().unwrap_or(0);
+        let chosen = idle()
+            .map(|(&id, (address, activity))| {
+                (std::cmp::Reverse(held(address)), activity.last.load(Ordering::Relaxed), id)
+            })
+            .filter(|&(_, last, _)| last <= idle_since)
+            .min();
+        let Some((_, _, id)) = chosen else {
+            let youngest_grace = idle().map(|(_, (_, activity))| activity.last.load(Ordering::Relaxed)).min();
+            return Err(youngest_grace.map_or(Kept::Busy, Kept::Young));
+        };
         let (_, activity) = &self.connections[&id];
         // A request may have begun since the scan: then it is not idle after all.
-        activity.requests.compare_exchange(0, CLOSED, Ordering::AcqRel, Ordering::Acquire).ok()?;
+        if activity.requests.compare_exchange(0, CLOSED, Ordering::AcqRel, Ordering::Acquire).is_err() {
+            return Err(Kept::Busy);
+        }
         activity.close.notify_one();
         self.forget(id);
-        Some(())
+        Ok(())
+    }
+
+    /// Whether `address` holds as many connections as any other (and some).
+    fn holds_most(&self, address: IpAddr) -> bool {
+        let held = self.by_address.get(&address).copied().unwrap_or(0);
+        held > 0 && self.by_address.values().all(|&other| other <= held)
     }
 
     fn forget(&mut self, id: u64) -> bool {
@@ -226,7 +275,7 @@ mod tests {
 
     #[test]
     fn a_new_connection_takes_the_slot_of_the_one_idle_longest() {
-        let slots = Slots::new(2, 0);
+        let slots = Slots::new(2, 0, Duration::ZERO);
         let first = slots.try_admit(ip(1)).unwrap();
         std::thread::sleep(std::time::Duration::from_millis(5));
         let second = slots.try_admit(ip(1)).unwrap();
@@ -237,10 +286,10 @@ mod tests {
 
     #[test]
     fn a_connection_with_a_request_in_service_is_never_closed_for_another() {
-        let slots = Slots::new(2, 0);
+        let slots = Slots::new(2, 0, Duration::ZERO);
         let (a, b) = (slots.try_admit(ip(1)).unwrap(), slots.try_admit(ip(1)).unwrap());
         let (_busy_a, busy_b) = (a.connection().begin().unwrap(), b.connection().begin().unwrap());
-        assert_eq!(slots.try_admit(ip(2)).unwrap_err(), Refused::Full);
+        assert_eq!(slots.try_admit(ip(2)).unwrap_err(), Refused::Full(None));
         drop(busy_b);
         let _c = slots.try_admit(ip(2)).unwrap();
         assert!(b.connection().begin().is_none(), "b, idle again, gave way");
@@ -249,7 +298,7 @@ mod tests {
 
     #[test]
     fn one_address_gives_way_to_itself_before_it_is_refused() {
-        let slots = Slots::new(10, 2);
+        let slots = Slots::new(10, 2, Duration::ZERO);
         let (a, b) = (slots.try_admit(ip(1)).unwrap(), slots.try_admit(ip(1)).unwrap());
         let busy_a = a.connection().begin().unwrap();
         let c = slots.try_admit(ip(1)).unwrap();
@@ -262,7 +311,7 @@ mod tests {
 
     #[test]
     fn a_closed_slot_is_free_again() {
-        let slots = Slots::new(1, 1);
+        let slots = Slots::new(1, 1, Duration::ZERO);
         let a = slots.try_admit(ip(1)).unwrap();
         let busy = a.connection().begin().unwrap();
         assert!(slots.try_admit(ip(2)).is_err());
@@ -271,9 +320,30 @@ mod tests {
         assert!(slots.try_admit(ip(1)).is_ok());
     }
 
+    #[test]
+    fn a_connection_within_its_grace_is_not_closed_for_another() {
+        let slots = Slots::new(2, 0, Duration::from_secs(3600));
+        let (a, b) = (slots.try_admit(ip(1)).unwrap(), slots.try_admit(ip(1)).unwrap());
+        let waits = slots.try_admit(ip(2));
+        assert!(matches!(waits, Err(Refused::Full(Some(wait))) if wait > Duration::from_secs(3000)), "{waits:?}");
+        assert_eq!(slots.try_admit(ip(1)).unwrap_err(), Refused::AddressFull, "the flooder's newcomer is closed");
+        assert!(a.connection().begin().is_some() && b.connection().begin().is_some(), "both are still open");
+    }
+
+    #[test]
+    fn the_address_holding_the_most_gives_way_first() {
+        let slots = Slots::new(3, 0, Duration::ZERO);
+        let mine = slots.try_admit(ip(2)).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        let flood = [slots.try_admit(ip(1)).unwrap(), slots.try_admit(ip(1)).unwrap()];
+        let _newcomer = slots.try_admit(ip(3)).unwrap();
+        assert!(mine.connection().begin().is_some(), "the lone connection, though idle longest, stays");
+        assert_eq!(flood.iter().filter(|slot| slot.connection().begin().is_none()).count(), 1);
+    }
+
     #[tokio::test]
     async fn a_waiting_connection_is_admitted_when_a_busy_one_ends() {
-        let slots = Slots::new(1, 0);
+        let slots = Slots::new(1, 0, Duration::ZERO);
         let a = slots.try_admit(ip(1)).unwrap();
         let busy = a.connection().begin().unwrap();
         let waiting = tokio::spawn({
