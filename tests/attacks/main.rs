@@ -48,6 +48,13 @@ fn send_raw(gateway: &Gateway, request: &[u8]) -> TcpStream {
     send_raw_to(gateway.url.trim_start_matches("http://"), request)
 }
 
+/// A raw connection to `gateway` that has sent `head` and `body_bytes` of the body it announces.
+fn send_partly(gateway: &Gateway, head: &str, body_bytes: usize) -> TcpStream {
+    let mut request = head.as_bytes().to_vec();
+    request.resize(request.len() + body_bytes, b'<');
+    send_raw(gateway, &request)
+}
+
 fn send_raw_to(address: &str, request: &[u8]) -> TcpStream {
     let mut stream = TcpStream::connect(address).unwrap();
     // Long enough for any answer on loopback; a server that waits for more gets caught.
@@ -84,17 +91,13 @@ fn no_body_is_read_before_the_caller_is_authenticated() {
     // A completion body of almost 2 MiB, announced, of which 64 KiB are sent:
     // the 401 comes without waiting for the rest.
     let head = "POST /big.iso?uploadId=abc HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2097151\r\n\r\n";
-    let mut request = head.as_bytes().to_vec();
-    request.resize(request.len() + (64 << 10), b'<');
-    let reply = answer(send_raw(&gateway, &request));
+    let reply = answer(send_partly(&gateway, head, 64 << 10));
     assert!(reply.starts_with("HTTP/1.1 401"), "{reply}");
     assert!(reply.to_ascii_lowercase().contains("connection: close"), "{reply}");
 
     // The same for a PUT sent without Expect: no draining before authentication.
     let head = "PUT /big.iso HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 104857600\r\n\r\n";
-    let mut request = head.as_bytes().to_vec();
-    request.resize(request.len() + (64 << 10), 0);
-    let reply = answer(send_raw(&gateway, &request));
+    let reply = answer(send_partly(&gateway, head, 64 << 10));
     assert!(reply.starts_with("HTTP/1.1 401"), "{reply}");
 
     // A small body sent unasked, as `requests` sends it, is read: the client sees the answer, not a reset.

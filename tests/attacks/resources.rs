@@ -6,7 +6,7 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use crate::common::{Gateway, curl_status, gateway_with_metrics, location};
-use crate::{answer, send_raw, send_raw_to};
+use crate::{answer, send_partly, send_raw, send_raw_to};
 
 /// A request head carrying one header of `bytes` bytes.
 fn head_with_header_of(bytes: usize, path: &str) -> Vec<u8> {
@@ -47,10 +47,7 @@ fn half_sent_requests_give_way_to_new_connections() {
 
 /// A connection busy with a PUT whose announced body the gateway drains.
 fn busy_draining(gateway: &Gateway) -> TcpStream {
-    let head = "PUT /big.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000000\r\n\r\n";
-    let mut request = head.as_bytes().to_vec();
-    request.resize(request.len() + 1000, 0);
-    send_raw(gateway, &request)
+    send_partly(gateway, "PUT /big.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000000\r\n\r\n", 1000)
 }
 
 #[test]
@@ -119,9 +116,7 @@ fn a_body_sent_with_a_get_head_or_delete_is_never_waited_for() {
 /// A connection that announces a part list of 2 MiB, sends all but 100 KiB of it and stalls.
 fn stalled_completion(gateway: &Gateway) -> TcpStream {
     let head = "POST /x.bin?uploadId=not-a-real-upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2097152\r\n\r\n";
-    let mut request = head.as_bytes().to_vec();
-    request.resize(request.len() + (2 << 20) - (100 << 10), b'<');
-    send_raw(gateway, &request)
+    send_partly(gateway, head, (2 << 20) - (100 << 10))
 }
 
 #[test]
