@@ -24,6 +24,7 @@ fn main() -> ExitCode {
     match run(command, runtime) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
+            // The one place the program's name is written: no message starts with it.
             eprintln!("presign-gateway: {error:#}");
             exit_code(&error)
         }
