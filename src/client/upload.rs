@@ -68,15 +68,16 @@ pub struct Uploaded {
 impl std::fmt::Display for Uploaded {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let resumed = if self.resumed > 0 { format!(", {} already stored", self.resumed) } else { String::new() };
+        // A SHA-256 line only when --sha256 asked for one: its absence is the default, not news.
+        let sha256 = self.sha256.as_deref().map(|sha| format!("\nsha256 {sha}")).unwrap_or_default();
         write!(
             f,
-            "uploaded {} bytes in {} part(s){resumed}, {:.1} s, {:.1} MiB/s\ncrc64nvme {} (whole object, checked by storage)\nsha256 {}\netag {}",
+            "uploaded {} bytes in {} part(s){resumed}, {:.1} s, {:.1} MiB/s\ncrc64nvme {} (whole object, checked by storage){sha256}\netag {}",
             self.size,
             self.parts,
             self.seconds,
             super::rate(self.size - self.skipped, self.seconds),
             self.crc64nvme,
-            self.sha256.as_deref().unwrap_or("(not recorded: add --sha256 to keep one with the object)"),
             self.etag
         )
     }
