@@ -6,12 +6,20 @@
 
 mod common;
 
-use std::process::Output;
+use std::path::Path;
+use std::process::{Command, Output};
 
-use common::{binary, scratch_dir};
+use common::{binary, random_file, scratch_dir};
 
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// `upload FILE URL ARGS…` with its state under `state`.
+fn upload(file: &Path, url: &str, args: &[&str], state: &Path) -> Command {
+    let mut command = binary();
+    command.arg("upload").arg(file).arg(url).args(args).env("PRESIGN_GATEWAY_STATE_DIR", state);
+    command
 }
 
 #[test]
@@ -31,5 +39,25 @@ fn every_command_names_the_program_once() {
         assert!(!output.status.success(), "{args:?}");
         assert!(message.starts_with("presign-gateway: "), "{args:?}: {message}");
         assert!(!message.contains("presign-gateway: presign-gateway"), "{args:?}: {message}");
+    }
+}
+
+#[test]
+fn a_url_without_a_scheme_gets_the_suggestion_that_fits_it() {
+    let dir = scratch_dir("suggest");
+    let file = dir.join("f");
+    random_file(&file, 10, 93);
+    for (url, suggested) in [
+        ("files.example.com/x", "https://files.example.com/x"),
+        ("files.example.com:8443/a/b.bin", "https://files.example.com:8443/a/b.bin"),
+        ("localhost:3000/x.bin", "http://localhost:3000/x.bin"),
+        ("127.0.0.1:3000/x.bin", "http://127.0.0.1:3000/x.bin"),
+        ("reports/q3.pdf", "http://127.0.0.1:3000/reports/q3.pdf"),
+        ("/x.bin", "http://127.0.0.1:3000/x.bin"),
+    ] {
+        let output = upload(&file, url, &[], &dir).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{url}");
+        let message = stderr(&output);
+        assert!(message.contains(&format!("such as {suggested}\n")), "{url}: {message}");
     }
 }
