@@ -6,8 +6,10 @@
 
 mod common;
 
+use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use common::{binary, random_file, scratch_dir};
 
@@ -20,6 +22,34 @@ fn upload(file: &Path, url: &str, args: &[&str], state: &Path) -> Command {
     let mut command = binary();
     command.arg("upload").arg(file).arg(url).args(args).env("PRESIGN_GATEWAY_STATE_DIR", state);
     command
+}
+
+#[test]
+fn a_gateway_that_is_down_is_named_at_once() {
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let base = format!("http://127.0.0.1:{port}");
+    let dir = scratch_dir("down");
+    let file = dir.join("f");
+    random_file(&file, 10, 92);
+    let share = format!("{base}/x.bin?token=secret-token");
+    let out = dir.join("out");
+    let runs: [Vec<&str>; 3] = [
+        vec!["upload", file.to_str().unwrap(), &share],
+        vec!["upload", "-", &share],
+        vec!["download", &share, out.to_str().unwrap()],
+    ];
+    for args in runs {
+        let started = Instant::now();
+        let output = binary().args(&args).env("PRESIGN_GATEWAY_STATE_DIR", &dir).stdin(Stdio::null()).output().unwrap();
+        let message = stderr(&output);
+        assert!(!output.status.success(), "{args:?}");
+        assert!(started.elapsed() < Duration::from_secs(3), "{args:?} took {:?}: {message}", started.elapsed());
+        assert_eq!(message.lines().count(), 1, "{args:?}: {message}");
+        assert!(message.contains(&format!("cannot reach {base}: connection refused")), "{message}");
+        assert!(message.contains("is the gateway running?"), "{message}");
+        assert!(!message.contains("secret-token") && !message.contains("tcp connect"), "{message}");
+    }
+    assert!(!out.exists(), "a failed download creates no file");
 }
 
 #[test]
