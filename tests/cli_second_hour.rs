@@ -11,10 +11,16 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{binary, random_file, scratch_dir};
+use common::proxy::{Proxy, Rules};
+use common::{Gateway, binary, random_file, scratch_dir, sha256, wait_until};
 
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn ok(output: &Output) -> String {
+    assert!(output.status.success(), "{}\n{}", String::from_utf8_lossy(&output.stdout), stderr(output));
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 /// `upload FILE URL ARGS…` with its state under `state`.
@@ -22,6 +28,64 @@ fn upload(file: &Path, url: &str, args: &[&str], state: &Path) -> Command {
     let mut command = binary();
     command.arg("upload").arg(file).arg(url).args(args).env("PRESIGN_GATEWAY_STATE_DIR", state);
     command
+}
+
+/// The recorded uploads in `state`.
+fn recorded(state: &Path) -> Vec<String> {
+    let entries = std::fs::read_dir(state).map(|d| d.flatten().collect::<Vec<_>>()).unwrap_or_default();
+    let json = |e: &&std::fs::DirEntry| e.path().extension().is_some_and(|x| x == "json");
+    entries.iter().filter(json).map(|e| e.file_name().to_string_lossy().into_owned()).collect()
+}
+
+/// Starts `command`, waits until the proxy has seen `parts` more parts
+/// stored, kills it and waits for the proxy to finish what it began.
+fn interrupt_after(mut command: Command, proxy: &Proxy, parts: usize) {
+    let stored = || proxy.requests("partNumber=").iter().filter(|r| r.ends_with("200")).count();
+    let before = stored();
+    let mut child = command.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    wait_until("parts stored", || stored() >= before + parts);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    wait_until("the proxy has finished the exchanges the killed upload began", || proxy.idle());
+}
+
+#[test]
+fn a_resume_with_another_part_size_keeps_the_recorded_upload() {
+    let rules = Rules { delay: Duration::from_millis(400), ..Rules::default() };
+    let (gateway, proxy) = Gateway::behind_a_storage_proxy("resize", &rules);
+    let dir = scratch_dir("resize-files");
+    let state = dir.join("state");
+    let file = dir.join("f");
+    random_file(&file, 20 << 20, 91);
+    let url = gateway.at("resized.bin");
+    interrupt_after(upload(&file, &url, &["--part-size", "5MiB", "--concurrency", "1"], &state), &proxy, 2);
+    assert_eq!(recorded(&state).len(), 1);
+
+    let output = upload(&file, &url, &["--part-size", "8MiB", "--resume"], &state).output().unwrap();
+    let report = ok(&output);
+    let message = stderr(&output);
+    assert!(report.contains("in 4 part(s)") && report.contains("already stored"), "{report}");
+    assert!(message.contains("5 MiB"), "the recorded part size is named: {message}");
+    assert_eq!(message.lines().count(), 1, "{message}");
+    assert!(!message.contains("starting afresh"), "{message}");
+    assert_eq!(gateway.stored_sha256("resized.bin"), Some(sha256(&file)));
+    assert!(recorded(&state).is_empty());
+
+    // A file changed since cannot be resumed: said so, and the state is kept for the file as it was.
+    interrupt_after(upload(&file, &url, &["--part-size", "5MiB", "--concurrency", "1"], &state), &proxy, 1);
+    let kept = recorded(&state);
+    assert_eq!(kept.len(), 1);
+    std::fs::OpenOptions::new().append(true).open(&file).unwrap().set_len((20 << 20) + 1).unwrap();
+    let output = upload(&file, &url, &["--part-size", "5MiB", "--resume"], &state).output().unwrap();
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert!(message.contains("changed") && message.contains("without --resume"), "{message}");
+    assert_eq!(recorded(&state), kept, "the recorded upload is kept");
+    // Without --resume it starts afresh, and the earlier upload's parts are aborted.
+    ok(&upload(&file, &url, &["--part-size", "5MiB"], &state).output().unwrap());
+    assert_eq!(gateway.stored_sha256("resized.bin"), Some(sha256(&file)));
+    assert!(recorded(&state).is_empty());
+    assert!(gateway.server.logged("AbortMultipartUpload", Duration::from_secs(10)), "{}", gateway.logs());
 }
 
 #[test]

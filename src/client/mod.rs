@@ -18,6 +18,7 @@ mod multipart;
 mod parts;
 mod progress;
 mod put;
+mod resume;
 mod retry;
 mod state;
 mod upload;
