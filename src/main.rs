@@ -88,7 +88,7 @@ fn run(command: Command, runtime: Runtime) -> anyhow::Result<()> {
             let gateway = client::GatewayClient::new(args.token)?;
             let options = client::DownloadOptions { url: args.url, dest: args.dest, resume: args.resume };
             // One thread: each chunk of the body goes from the socket to the
-            // writer without waking another worker (measured: a fifth less CPU).
+            // file on it, without waking another (client/download.rs).
             let one_thread = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
             let done = one_thread.block_on(client::download(&gateway, options))?;
             // Standard output carries the file itself when it is the destination.
