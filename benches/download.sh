@@ -4,6 +4,9 @@
 # each client used. Run by hand, not in CI.
 #
 #   bash benches/download.sh [SIZE_MIB] [ROUNDS]     # default 2048 MiB, 2 rounds
+#
+# BEFORE_BIN=path/to/an/earlier/presign-gateway adds that build's download to
+# each round, for a before-and-after under the same load.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size_mib="${1:-2048}"
@@ -25,6 +28,8 @@ timed() { # label command... -> seconds, user and system CPU
 for _ in $(seq 1 "$rounds"); do
   timed "curl -> file" curl -s --fail -o "$scratch/out" "$(curl -s -o /dev/null -w '%{redirect_url}' "$gateway/x.bin")"
   timed "cli  -> file" "$bin" download "$gateway/x.bin" "$scratch/out"
+  if [ -n "${BEFORE_BIN:-}" ]; then timed "before -> file" "$BEFORE_BIN" download "$gateway/x.bin" "$scratch/out"; fi
   timed "curl -> null" curl -s --fail -o /dev/null "$(curl -s -o /dev/null -w '%{redirect_url}' "$gateway/x.bin")"
   timed "cli  -> null" "$bin" download "$gateway/x.bin" -
+  if [ -n "${BEFORE_BIN:-}" ]; then timed "before -> null" "$BEFORE_BIN" download "$gateway/x.bin" -; fi
 done

@@ -55,7 +55,7 @@ pub struct UploadArgs {
     pub source: String,
 
     /// The object's gateway URL, such as https://files.example.com/reports/q3.pdf (or a share link).
-    #[arg(value_parser = parse_gateway_url)]
+    #[arg(value_parser = crate::client::parse_gateway_url)]
     pub url: reqwest::Url,
 
     /// Bytes per part; files up to this size go up in one PUT (bytes, or KiB, MiB, GiB).
@@ -96,7 +96,7 @@ pub struct UploadArgs {
 #[derive(Debug, Clone, Args)]
 pub struct DownloadArgs {
     /// The object's gateway URL (or a share link).
-    #[arg(value_parser = parse_gateway_url)]
+    #[arg(value_parser = crate::client::parse_gateway_url)]
     pub url: reqwest::Url,
 
     /// The file to write, or `-` for standard output.
@@ -447,23 +447,6 @@ fn parse_meta(text: &str) -> Result<(String, String), String> {
         Some((name, value)) if !name.trim().is_empty() => Ok((name.trim().to_owned(), value.to_owned())),
         _ => Err(format!("`{text}` is not NAME=VALUE")),
     }
-}
-
-/// An `http://` or `https://` URL: anything else cannot reach a gateway,
-/// however often it is tried.
-#[cfg(feature = "client")]
-fn parse_gateway_url(text: &str) -> Result<reqwest::Url, String> {
-    let not_a_url = || {
-        format!(
-            "`{text}` is not a gateway URL: write it in full, such as http://127.0.0.1:3000/{}",
-            text.trim_start_matches('/')
-        )
-    };
-    let url = reqwest::Url::parse(text).map_err(|_| not_a_url())?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
-        return Err(not_a_url());
-    }
-    Ok(url)
 }
 
 fn parse_duration(text: &str) -> Result<Duration, UnitError> {

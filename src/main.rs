@@ -24,6 +24,7 @@ fn main() -> ExitCode {
     match run(command, runtime) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
+            // The one place the program's name is written: no message starts with it.
             eprintln!("presign-gateway: {error:#}");
             exit_code(&error)
         }
@@ -87,7 +88,7 @@ fn run(command: Command, runtime: Runtime) -> anyhow::Result<()> {
             let gateway = client::GatewayClient::new(args.token)?;
             let options = client::DownloadOptions { url: args.url, dest: args.dest, resume: args.resume };
             // One thread: each chunk of the body goes from the socket to the
-            // writer without waking another worker (measured: a fifth less CPU).
+            // file on it, without waking another (client/download.rs).
             let one_thread = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
             let done = one_thread.block_on(client::download(&gateway, options))?;
             // Standard output carries the file itself when it is the destination.

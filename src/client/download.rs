@@ -3,21 +3,17 @@
 //! against the CRC64NVME storage reports for the whole object (asked for with
 //! `x-amz-checksum-mode: ENABLED`, computed here at several GB/s), or, for
 //! objects that have none, the SHA-256 recorded at upload, or else the size
-//! alone; the report says which. (Past 400 lines with its tests: the
-//! streaming, resuming and checking steps share the writer task.)
+//! alone; the report says which.
 
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use aws_lc_rs::digest::{Context, SHA256};
-use bytes::Bytes;
 use futures_util::StreamExt;
 use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, ETAG, HeaderMap, IF_MATCH, RANGE};
 use reqwest::{Method, StatusCode, Url};
 use tokio::io::AsyncReadExt;
-use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
 
 use super::checksum::{CRC64NVME, crc64nvme_base64, digest};
 use super::retry::Retry;
@@ -109,20 +105,17 @@ impl Hashes {
     }
 }
 
-/// The writer's work.
-enum Work {
-    Bytes(Bytes),
-    /// Storage reports a CRC64NVME: no SHA-256 needed.
-    NoSha256,
-}
-
-/// Where the bytes go: one blocking task that writes and hashes them, so the
-/// network keeps reading while the disk writes, and no write is a trip of
-/// its own to tokio's blocking pool.
+/// Where the bytes go. Each chunk is written as it arrives, on the one
+/// thread the download runs on, straight from the HTTP client's buffer: no
+/// copy, no buffer of our own, no hand-over to another thread. That is what
+/// curl does (read, write, read); the kernel's socket buffer keeps receiving
+/// while a write runs. Measured against a writer task fed by a channel
+/// through a 1 MiB `BufWriter` (BENCHMARKS.md, issue 20): the copy into the
+/// buffer and the wake-ups of the task were most of the CLI's extra time.
 struct Sink {
-    chunks: mpsc::Sender<Work>,
-    writer: JoinHandle<std::io::Result<Hashes>>,
-    /// Bytes handed to the writer (it writes them all, in order, or fails).
+    out: Box<dyn Write + Send>,
+    hashes: Hashes,
+    /// Bytes written (all of them, in order, or the download fails).
     written: u64,
     /// The ETag of the object being written, so a retry continues the same
     /// version (`If-Match`) rather than splice in a newer one.
@@ -140,54 +133,40 @@ struct Replaced {
 }
 
 impl Sink {
-    fn start(out: Box<dyn Write + Send>, mut hashes: Hashes, written: u64) -> Self {
-        let (chunks, mut received) = mpsc::channel::<Work>(64);
-        let writer = tokio::task::spawn_blocking(move || {
-            let mut out = BufWriter::with_capacity(1 << 20, out);
-            while let Some(work) = received.blocking_recv() {
-                match work {
-                    Work::Bytes(chunk) => {
-                        out.write_all(&chunk)?;
-                        hashes.update(&chunk);
-                    }
-                    Work::NoSha256 => hashes.sha256 = None,
-                }
-            }
-            out.flush()?;
-            Ok(hashes)
-        });
-        Self { chunks, writer, written, etag: None, to_replace: None }
+    fn start(out: Box<dyn Write + Send>, hashes: Hashes, written: u64) -> Self {
+        Self { out, hashes, written, etag: None, to_replace: None }
     }
 
     /// Storage has started sending the whole object: empty the old file.
+    /// One already empty (just created) is left alone: truncating it would
+    /// make ext4 write the whole download back when it is closed
+    /// (`auto_da_alloc`), which cost seconds of system time per 2 GiB.
     fn begin(&mut self) -> Result<(), ClientError> {
-        match self.to_replace.take() {
-            Some(old) => old.file.set_len(0).map_err(|e| ClientError::Io("cannot write the output".into(), e)),
-            None => Ok(()),
+        let Some(old) = self.to_replace.take() else { return Ok(()) };
+        let io = |e| ClientError::Io("cannot write the output".into(), e);
+        if old.file.metadata().map_err(io)?.len() == 0 {
+            return Ok(());
         }
+        old.file.set_len(0).map_err(io)
     }
 
-    async fn write(&mut self, chunk: Bytes) -> Result<(), ClientError> {
-        let length = chunk.len() as u64;
-        self.send(Work::Bytes(chunk)).await?;
-        self.written += length;
+    fn write(&mut self, chunk: &[u8]) -> Result<(), ClientError> {
+        self.out.write_all(chunk).map_err(|e| ClientError::Io("cannot write the output".into(), e))?;
+        self.hashes.update(chunk);
+        self.written += chunk.len() as u64;
         Ok(())
     }
 
-    async fn send(&self, work: Work) -> Result<(), ClientError> {
-        // A closed channel means the writer failed; `finish` says why.
-        self.chunks
-            .send(work)
-            .await
-            .map_err(|_| ClientError::Io("cannot write the output".into(), std::io::ErrorKind::BrokenPipe.into()))
+    /// Storage reports a CRC64NVME: no SHA-256 needed.
+    fn no_sha256(&mut self) {
+        self.hashes.sha256 = None;
     }
 
-    /// Waits for every byte to be written; returns the hashes over all of
-    /// them, a resumed file's earlier part included.
-    async fn finish(self) -> Result<Hashes, ClientError> {
-        drop(self.chunks);
-        let written = self.writer.await.map_err(ClientError::Task)?;
-        written.map_err(|e| ClientError::Io("cannot write the output".into(), e))
+    /// Flushes the output; returns the hashes over every byte of the file,
+    /// a resumed file's earlier part included.
+    fn finish(mut self) -> Result<Hashes, ClientError> {
+        self.out.flush().map_err(|e| ClientError::Io("cannot write the output".into(), e))?;
+        Ok(self.hashes)
     }
 }
 
@@ -207,8 +186,8 @@ pub async fn download(gateway: &GatewayClient, options: DownloadOptions) -> Resu
     bar.finish_and_clear();
     let size = sink.written;
     let untouched = sink.to_replace.take();
-    // A write error explains a stopped download better than the download's own error.
-    let hashes = sink.finish().await?;
+    // A failed last write explains a stopped download better than the download's own error.
+    let hashes = sink.finish()?;
     if let (Err(_), Some(Replaced { path, created: true, .. })) = (&reported, untouched) {
         let _ = std::fs::remove_file(path);
     }
@@ -246,7 +225,8 @@ async fn open(options: &DownloadOptions) -> Result<Sink, ClientError> {
         if options.resume {
             return Err(ClientError::Usage("--resume needs a file to continue, not standard output".into()));
         }
-        return Ok(Sink::start(Box::new(std::io::stdout()), hashes(), 0));
+        let stdout = stdout().map_err(|e| ClientError::Io("cannot write to standard output".into(), e))?;
+        return Ok(Sink::start(stdout, hashes(), 0));
     }
     let path = Path::new(&options.dest);
     let io = |e| ClientError::Io(format!("cannot write {}", path.display()), e);
@@ -276,6 +256,20 @@ async fn open(options: &DownloadOptions) -> Result<Sink, ClientError> {
         return Ok(sink);
     };
     Ok(Sink::start(Box::new(file.into_std().await), hasher, written))
+}
+
+/// Standard output as a plain file: `Stdout` is line-buffered, and would look
+/// for line ends in every chunk of a binary file.
+fn stdout() -> std::io::Result<Box<dyn Write + Send>> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        Ok(Box::new(std::fs::File::from(std::io::stdout().as_fd().try_clone_to_owned()?)))
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(Box::new(std::io::stdout()))
+    }
 }
 
 fn hashes() -> Hashes {
@@ -333,7 +327,7 @@ async fn fetch(
         reported = head(gateway, url, sink.etag.as_deref()).await?;
     }
     if reported.crc64nvme.is_some() || reported.sha256.is_none() {
-        sink.send(Work::NoSha256).await?;
+        sink.no_sha256();
     }
     bar.set_length(total(response.headers()).unwrap_or(0));
     bar.set_position(sink.written);
@@ -341,7 +335,7 @@ async fn fetch(
     while let Some(chunk) = body.next().await {
         let chunk = chunk.map_err(super::network)?;
         bar.inc(chunk.len() as u64);
-        sink.write(chunk).await?;
+        sink.write(&chunk)?;
     }
     Ok(reported)
 }

@@ -10,6 +10,7 @@
 //! `Range`. Presigned URLs are never printed. The gateway's answers are read
 //! as the [`crate::wire`] messages it writes.
 
+mod address;
 mod attributes;
 mod checksum;
 mod download;
@@ -17,15 +18,19 @@ mod multipart;
 mod parts;
 mod progress;
 mod put;
+mod resume;
 mod retry;
 mod state;
 mod upload;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderValue, LOCATION};
 use reqwest::{Method, StatusCode, Url};
 
+pub use address::{NotAGatewayUrl, parse_gateway_url};
 pub use download::{DownloadOptions, download};
 pub use upload::{UploadOptions, upload};
 
@@ -56,6 +61,17 @@ pub enum ClientError {
     /// presigned ones are credentials.
     #[error("the connection failed")]
     Network(#[source] reqwest::Error),
+    /// The gateway could not be reached before it ever answered: a gateway
+    /// that is not running, or a wrong address, which retries would not cure.
+    #[error("cannot reach {origin}: {reason} — {question}")]
+    Unreachable {
+        /// The gateway's scheme, host and port (never its path or query, which may carry a share token).
+        origin: String,
+        /// Why, in a few words: `connection refused`, `timed out`, the resolver's reason.
+        reason: String,
+        /// What to check: whether it runs, or also whether the address is right.
+        question: &'static str,
+    },
     /// A local file could not be read or written.
     #[error("{0}")]
     Io(String, #[source] std::io::Error),
@@ -108,7 +124,8 @@ impl ClientError {
                     || matches!(code.as_str(), "RequestTimeout" | "SlowDown" | "RequestTimeTooSkewed")
                     || (*status == StatusCode::FORBIDDEN && code == "AccessDenied" && message.contains("expired"))
             }
-            Self::Io(..)
+            Self::Unreachable { .. }
+            | Self::Io(..)
             | Self::Integrity(_)
             | Self::Protocol(_)
             | Self::Decode(_)
@@ -125,11 +142,41 @@ fn network(error: reqwest::Error) -> ClientError {
     ClientError::Network(error.without_url())
 }
 
+/// `error`, a failure to connect to the gateway at `url`, in a few words.
+fn unreachable(url: &Url, error: &reqwest::Error) -> ClientError {
+    let mut innermost: &(dyn std::error::Error + 'static) = error;
+    let mut io = None;
+    while let Some(source) = innermost.source() {
+        innermost = source;
+        io = io.or_else(|| source.downcast_ref::<std::io::Error>());
+    }
+    let kind = io.map(std::io::Error::kind);
+    let reason = match kind {
+        Some(std::io::ErrorKind::ConnectionRefused) => "connection refused".to_owned(),
+        Some(std::io::ErrorKind::TimedOut) => "timed out".to_owned(),
+        _ if error.is_timeout() => "timed out".to_owned(),
+        _ => innermost.to_string(),
+    };
+    ClientError::Unreachable {
+        origin: url.origin().ascii_serialization(),
+        reason,
+        question: if kind == Some(std::io::ErrorKind::ConnectionRefused) {
+            "is the gateway running?"
+        } else {
+            "is the address right, and the gateway running?"
+        },
+    }
+}
+
 /// Talks to one gateway.
 #[derive(Debug, Clone)]
 pub struct GatewayClient {
     http: reqwest::Client,
     token: Option<String>,
+    /// Whether the gateway has answered once: until it has, a failure to
+    /// connect means it is down or elsewhere, said at once; after, a
+    /// connection lost mid-transfer is retried like any network failure.
+    answered: Arc<AtomicBool>,
 }
 
 impl GatewayClient {
@@ -141,7 +188,7 @@ impl GatewayClient {
             .read_timeout(Duration::from_secs(60))
             .build()
             .map_err(network)?;
-        Ok(Self { http, token })
+        Ok(Self { http, token, answered: Arc::new(AtomicBool::new(false)) })
     }
 
     /// Asks the gateway where `method` on `url` goes, without sending a body.
@@ -170,7 +217,14 @@ impl GatewayClient {
         if let Some((body, content_type)) = body {
             request = request.header(reqwest::header::CONTENT_TYPE, content_type).body(body);
         }
-        request.send().await.map_err(network)
+        match request.send().await {
+            Ok(response) => {
+                self.answered.store(true, Ordering::Relaxed);
+                Ok(response)
+            }
+            Err(error) if error.is_connect() && !self.answered.load(Ordering::Relaxed) => Err(unreachable(url, &error)),
+            Err(error) => Err(network(error)),
+        }
     }
 
     /// The plain HTTP client, for storage (which must not see the token).

@@ -4,19 +4,20 @@
 //! parts' (no second read). `--sha256` also records the file's SHA-256,
 //! which costs one more read of a file.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Instant, UNIX_EPOCH};
 
-use aws_lc_rs::digest::{Context, SHA256};
+use aws_lc_rs::digest::SHA256;
 use bytes::Bytes;
 use reqwest::header::HeaderMap;
 use reqwest::{StatusCode, Url};
 
-use super::checksum::{combine, crc64nvme, crc64nvme_base64, digest, empty};
+use super::checksum::{combine, crc64nvme, crc64nvme_base64, empty, hash_file};
 use super::multipart::{abort, complete, create, list_parts};
 use super::parts::{DonePart, HeldPart, Parts, Sent, read_chunk};
 use super::put::{put_through, upload_headers};
+use super::resume::{self, FileNow, Plan};
 use super::retry::with_retries;
 use super::state::{self, Pending};
 use super::{ClientError, GatewayClient, progress};
@@ -68,15 +69,16 @@ pub struct Uploaded {
 impl std::fmt::Display for Uploaded {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let resumed = if self.resumed > 0 { format!(", {} already stored", self.resumed) } else { String::new() };
+        // A SHA-256 line only when --sha256 asked for one: its absence is the default, not news.
+        let sha256 = self.sha256.as_deref().map(|sha| format!("\nsha256 {sha}")).unwrap_or_default();
         write!(
             f,
-            "uploaded {} bytes in {} part(s){resumed}, {:.1} s, {:.1} MiB/s\ncrc64nvme {} (whole object, checked by storage)\nsha256 {}\netag {}",
+            "uploaded {} bytes in {} part(s){resumed}, {:.1} s, {:.1} MiB/s\ncrc64nvme {} (whole object, checked by storage){sha256}\netag {}",
             self.size,
             self.parts,
             self.seconds,
             super::rate(self.size - self.skipped, self.seconds),
             self.crc64nvme,
-            self.sha256.as_deref().unwrap_or("(not recorded: add --sha256 to keep one with the object)"),
             self.etag
         )
     }
@@ -177,45 +179,24 @@ async fn upload_file(gateway: &GatewayClient, options: &UploadOptions, path: &Pa
     let size = metadata.len();
     let modified = metadata.modified().ok().and_then(|m| m.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_secs());
     let shared_link = options.url.query_pairs().any(|(name, _)| name == "token");
-    let single = size <= options.part_size || shared_link;
+    let url = options.url.as_str().to_owned();
+    // Keep within S3's 10,000 parts.
+    let asked = options.part_size.max(size.div_ceil(u64::from(MAX_PARTS)).next_multiple_of(1 << 20));
+    let plan = resume::plan(state::load(&url, path), options.resume, path, FileNow { size, modified }, asked)?;
+    // A recorded upload is resumed in its own parts, whatever the size of one now.
+    let single = !matches!(plan, Plan::Resume { .. }) && (size <= options.part_size || shared_link);
     // A PUT's checksum, and the SHA-256 that is kept with the object, must be
     // known before the first byte is sent: one read of the file first. Parts
     // are checksummed as they are read, so a multipart upload reads only for --sha256.
     let (crc, sha256) =
         if single || options.sha256 { hash_file(path, size, single, options.sha256).await? } else { (None, None) };
+    let (part_size, resumed) = settle(gateway, &options.url, path, plan, asked).await?;
     if single {
         let crc = crc64nvme_base64(crc.unwrap_or_else(empty));
         let object = options.object_headers(sha256.as_deref())?;
         let etag = put_file(gateway, &options.url, path, size, &crc, &object).await?;
         return Ok(Uploaded { size, skipped: 0, sha256, crc64nvme: crc, etag, parts: 1, resumed: 0, seconds: 0.0 });
     }
-
-    // Keep within S3's 10,000 parts.
-    let part_size = options.part_size.max(size.div_ceil(u64::from(MAX_PARTS)).next_multiple_of(1 << 20));
-    let url = options.url.as_str().to_owned();
-    let pending =
-        state::load(&url, path).filter(|p| p.size == size && p.modified == modified && p.part_size == part_size);
-    let resumed = match pending {
-        Some(pending) if options.resume => match list_parts(gateway, &options.url, &pending.upload_id).await {
-            Ok(stored) => Some((pending.upload_id, stored)),
-            Err(ClientError::Gateway { status: StatusCode::NOT_FOUND, .. }) => {
-                tracing::warn!("the interrupted upload is gone from storage (aborted or expired); starting afresh");
-                None
-            }
-            Err(error) => return Err(error),
-        },
-        Some(pending) => {
-            // Starting afresh: the parts of the earlier attempt would only linger.
-            abort(gateway, &options.url, &pending.upload_id).await;
-            None
-        }
-        None => {
-            if options.resume {
-                tracing::warn!("no interrupted upload of this file to this URL is recorded; starting afresh");
-            }
-            None
-        }
-    };
     let (upload_id, stored) = if let Some(resumed) = resumed {
         resumed
     } else {
@@ -264,6 +245,44 @@ async fn upload_file(gateway: &GatewayClient, options: &UploadOptions, path: &Pa
     })
 }
 
+/// Carries out `plan`: returns the part size to send in and, when resuming,
+/// the upload id with the parts storage already has.
+async fn settle(
+    gateway: &GatewayClient,
+    url: &Url,
+    path: &Path,
+    plan: Plan,
+    asked: u64,
+) -> Result<(u64, Option<(String, Vec<HeldPart>)>), ClientError> {
+    match plan {
+        Plan::Resume { pending, note } => match list_parts(gateway, url, &pending.upload_id).await {
+            Ok(stored) => {
+                if let Some(note) = note {
+                    tracing::warn!("{note}");
+                }
+                Ok((pending.part_size, Some((pending.upload_id, stored))))
+            }
+            Err(ClientError::Gateway { status: StatusCode::NOT_FOUND, .. }) => {
+                tracing::warn!("the interrupted upload is gone from storage (aborted or expired); starting afresh");
+                Ok((asked, None))
+            }
+            Err(error) => Err(error),
+        },
+        Plan::Replace(pending) => {
+            // Starting afresh: the parts of the earlier attempt would only linger.
+            abort(gateway, url, &pending.upload_id).await;
+            state::forget(url.as_str(), path);
+            Ok((asked, None))
+        }
+        Plan::Fresh { nothing_to_resume } => {
+            if nothing_to_resume {
+                tracing::warn!("no interrupted upload of this file to this URL is recorded; starting afresh");
+            }
+            Ok((asked, None))
+        }
+    }
+}
+
 /// What a failed multipart upload leaves: kept for `--resume` when trying
 /// again can help; otherwise (a refusal that will not change, a changed
 /// file) aborted, its state forgotten.
@@ -309,42 +328,6 @@ fn count(parts: &[DonePart]) -> u16 {
 
 fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(aws_lc_rs::digest::digest(&SHA256, bytes).as_ref())
-}
-
-/// One read of the file for its CRC64NVME and its SHA-256, each when asked for.
-async fn hash_file(
-    path: &Path,
-    size: u64,
-    crc: bool,
-    sha256: bool,
-) -> Result<(Option<u64>, Option<String>), ClientError> {
-    let path: PathBuf = path.to_owned();
-    let bar = progress::bar(Some(size), "checksumming");
-    let hashing = bar.clone();
-    let result = tokio::task::spawn_blocking(move || {
-        use std::io::Read;
-        let mut file = std::fs::File::open(&path)?;
-        let mut crc = crc.then(digest);
-        let mut context = sha256.then(|| Context::new(&SHA256));
-        let mut buffer = vec![0; 1 << 20];
-        loop {
-            let n = file.read(&mut buffer)?;
-            if n == 0 {
-                return Ok((crc.map(|c| c.finalize()), context.map(|c| hex::encode(c.finish().as_ref()))));
-            }
-            if let Some(crc) = crc.as_mut() {
-                crc.update(&buffer[..n]);
-            }
-            if let Some(context) = context.as_mut() {
-                context.update(&buffer[..n]);
-            }
-            hashing.inc(n as u64);
-        }
-    })
-    .await
-    .map_err(ClientError::Task)?;
-    bar.finish_and_clear();
-    result.map_err(|e| ClientError::Io("cannot read the file".into(), e))
 }
 
 /// One presigned PUT of bytes in memory, with their CRC64NVME `crc` (base64)

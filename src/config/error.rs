@@ -68,8 +68,9 @@ pub enum ConfigError {
     /// Share keys that cannot be used.
     #[error("--share-keys / SHARE_KEYS: {0}")]
     ShareKeys(ShareKeysError),
-    /// `share` with no keys to sign with.
-    #[error("presign-gateway share needs the gateway's share keys: pass --share-keys or set SHARE_KEYS")]
+    /// `share` with no keys to sign with. (`main` names the program before
+    /// every message, so messages never start with it.)
+    #[error("share needs the gateway's share keys: pass --share-keys or set SHARE_KEYS")]
     NoShareKeys,
     /// A tenant-less link minted for a gateway whose callers are tenants.
     #[error(
