@@ -138,10 +138,6 @@ pub struct ServeArgs {
     #[arg(long, env = "MAX_BODY_MEMORY", default_value = "64MiB", value_parser = parse_size)]
     pub max_body_memory: u64,
 
-    /// Bytes a second a request body must keep arriving at, measured over two seconds (8KiB; 0 turns it off); a slower one is cut off.
-    #[arg(long, env = "MIN_BODY_RATE", default_value = "8KiB", value_parser = parse_size)]
-    pub min_body_rate: u64,
-
     /// How long each of the gateway's own calls to storage (multipart steps) may take, retries included.
     #[arg(long, env = "STORAGE_TIMEOUT", default_value = "20s", value_parser = parse_duration)]
     pub storage_timeout: Duration,
@@ -292,13 +288,17 @@ pub struct ServerArgs {
     #[arg(long, env = "HEADER_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
     pub header_timeout: Duration,
 
-    /// The most client connections served at once; when all are taken, the one idle longest gives way, and only when all are busy do more wait.
+    /// The most client connections served at once; when all are taken an idle one gives way (of the address holding the most, idle longest, not within 500 ms of its last activity), and when none can, more wait.
     #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 1024)]
     pub max_connections: usize,
 
     /// The most connections one client address may hold at once (0: no limit; use 0 behind a proxy, where every client has its address).
     #[arg(long, env = "MAX_CONNECTIONS_PER_ADDRESS", default_value_t = 256)]
     pub max_connections_per_address: usize,
+
+    /// Bytes a second a request body must keep arriving at, and a response keep being read at, while the server waits on the client (8KiB; 0 turns it off); a slower client is cut off.
+    #[arg(long, env = "MIN_BODY_RATE", default_value = "8KiB", value_parser = parse_size)]
+    pub min_body_rate: u64,
 
     /// The most bytes a request's line and headers may take (64KiB, 1MiB); more get 431.
     #[arg(long, env = "MAX_HEADER_BYTES", default_value = "64KiB", value_parser = parse_size)]

@@ -106,11 +106,18 @@ async fn warn_refused(State(refusals): State<Arc<Refusals>>, request: Request, n
     if let Some(origin) = request.headers().get(header::ORIGIN).filter(|_| preflight)
         && refusals.first_refusal(origin)
     {
+        // `null` is no origin to list: a sandboxed frame, or a page that followed a cross-origin 307.
+        let fix = if origin == "null" {
+            "if the page is yours and follows a 307 to storage, let it ask for JSON instead (?presign), \
+             or start the store with --allow-null-origin / ALLOW_NULL_ORIGIN"
+        } else {
+            "if the page is yours, add its origin to --allowed-origins / ALLOWED_ORIGINS"
+        };
         // Escaped: an origin is whatever the client sent, and must not shape the log.
         let origin = origin.as_bytes().escape_ascii();
         tracing::warn!(
-            "{} refused a CORS preflight from a page on {origin}: the page sees it as unreachable; \
-             if the page is yours, add its origin to --allowed-origins / ALLOWED_ORIGINS (this origin is not logged again)",
+            "{} refused a CORS preflight from a page on {origin}: the page sees it as unreachable; {fix} \
+             (this origin is not logged again)",
             refusals.server
         );
     }

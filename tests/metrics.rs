@@ -124,6 +124,10 @@ async fn the_metrics_port_counts_requests_links_storage_and_bodies() {
     let (status, body) = call(&observed, Method::GET, "/readyz", Body::empty()).await;
     assert_eq!((status, body.as_str()), (StatusCode::OK, "ready\n"));
     assert_eq!(call(&observed, Method::GET, "/a.txt", Body::empty()).await.0, StatusCode::NOT_FOUND);
+    // The readiness probe's 404 is storage answering: a call, not an error.
+    let (_, text) = call(&observed, Method::GET, "/metrics", Body::empty()).await;
+    assert!(text.contains("presign_gateway_storage_calls_total{operation=\"HeadObject\"} 1"), "{text}");
+    assert!(!text.contains("presign_gateway_storage_errors_total{operation=\"HeadObject\"}"), "{text}");
 }
 
 #[tokio::test]

@@ -138,6 +138,8 @@ pub struct ServerLimits {
     pub max_connections_per_address: usize,
     /// The most bytes of a request's line and headers; more get `431`.
     pub max_header_bytes: usize,
+    /// Bytes a second a client must move while the server waits on it (0: any).
+    pub min_rate: u64,
 }
 
 /// How request bodies the gateway reads must arrive.
@@ -284,12 +286,13 @@ fn body_limits(args: &ServeArgs) -> Result<BodyLimits, ConfigError> {
     Ok(BodyLimits {
         timeout: timeout("--body-timeout / BODY_TIMEOUT", args.body_timeout)?,
         max_memory: args.max_body_memory,
-        min_rate: args.min_body_rate,
+        min_rate: args.server.min_body_rate,
     })
 }
 
 fn server_limits(args: &ServerArgs) -> Result<ServerLimits, ConfigError> {
-    let ServerArgs { header_timeout, max_connections, max_connections_per_address, max_header_bytes } = *args;
+    let ServerArgs { header_timeout, max_connections, max_connections_per_address, max_header_bytes, min_body_rate } =
+        *args;
     if max_connections == 0 {
         return Err(ConfigError::MaxConnections);
     }
@@ -302,6 +305,7 @@ fn server_limits(args: &ServerArgs) -> Result<ServerLimits, ConfigError> {
         max_connections,
         max_connections_per_address,
         max_header_bytes,
+        min_rate: min_body_rate,
     })
 }
 

@@ -10,12 +10,16 @@
 //! kernel's accept queue. A new connection's first request must arrive within
 //! [`FIRST_REQUEST`] (or `--header-timeout`, if shorter); later ones' headers
 //! within `--header-timeout`, which is also how long a kept-alive connection
-//! waits idle. Headers beyond `--max-header-bytes` get `431`. On shutdown
-//! the listener closes and requests in flight finish.
+//! waits idle. Headers beyond `--max-header-bytes` get `431`. A client that
+//! moves a body either way slower than `--min-body-rate` while the server
+//! waits on it is cut off ([`progress`]). On shutdown the listener closes and
+//! requests in flight finish.
 //!
 //! Both bind with [`bind`]: a host name listens on every address it resolves
 //! to, so `localhost` answers on IPv4 and IPv6 alike.
 
+mod paced;
+mod progress;
 mod slots;
 
 use std::convert::Infallible;
@@ -37,6 +41,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tower::ServiceExt;
 
 use crate::config::ServerLimits;
+use paced::{PacedBody, PacedStream};
 use slots::{Connection, Slot, Slots};
 
 /// The longest a new connection may take to send its first request's
@@ -105,7 +110,8 @@ pub async fn serve(
             () = &mut shutdown => break,
             else => break,
         };
-        let service = hyper::service::service_fn(answer_on(router.clone(), slot.connection().clone()));
+        let service = hyper::service::service_fn(answer_on(router.clone(), slot.connection().clone(), limits.min_rate));
+        let stream = PacedStream::new(stream, limits.min_rate, progress::WINDOW);
         let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
             // A client that goes away or times out ends only its own connection.
@@ -129,10 +135,11 @@ type Answer = std::pin::Pin<Box<dyn Future<Output = Result<Response, Infallible>
 
 /// The service for one connection: `router`, with each request marked busy
 /// until its answer's body is sent, so the connection is not closed for
-/// another meanwhile.
+/// another meanwhile, and its body paced ([`progress`]).
 fn answer_on(
     router: Router,
     connection: Connection,
+    min_rate: u64,
 ) -> impl Fn(http::Request<hyper::body::Incoming>) -> Answer + Clone {
     move |request| {
         let (router, connection) = (router.clone(), connection.clone());
@@ -143,7 +150,8 @@ fn answer_on(
                 refused.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
                 return Ok(refused);
             };
-            let Ok(response) = router.oneshot(request.map(Body::new)).await;
+            let request = request.map(|body| Body::new(PacedBody::new(body, min_rate, progress::WINDOW)));
+            let Ok(response) = router.oneshot(request).await;
             Ok(response.map(|body| {
                 Body::new(body.map_frame(move |frame| {
                     let _ = &busy;

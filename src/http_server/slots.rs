@@ -8,7 +8,8 @@
 //! service (its body still arriving, or its answer still being sent) is never
 //! closed for another, nor is one admitted less than a `grace` ago, so that
 //! a flood of reconnections cannot close a real client's connection before
-//! its request arrives. When no slot can be freed, a new connection waits.
+//! its request arrives; of the idle ones, those of the address holding the
+//! most give way first. When no slot can be freed, a new connection waits.
 //! One address may hold at most `per_address` connections (0: no limit, for
 //! servers behind a proxy, where every client has the proxy's address); past
 //! that its idle ones give way to it, or it is closed at once.
@@ -60,8 +61,8 @@ pub enum Refused {
     /// No slot can be freed now: wait for one, or (`Some`) at most this long,
     /// when an idle connection's grace ends.
     Full(Option<Duration>),
-    /// Its address holds as many connections as it may (or the most, when
-    /// none can give way yet), and none of its own can give way now: close it.
+    /// Its address holds as many connections as it may, none of which can
+    /// give way now: close it.
     AddressFull,
 }
 
@@ -134,8 +135,6 @@ impl Slots {
         if open.connections.len() >= self.max {
             open.close_idlest(idle_since, |_| true).map_err(|kept| match kept {
                 Kept::Busy => Refused::Full(None),
-                // The flooder's own newcomers are closed, not queued in front of everyone else.
-                Kept::Young(_) if open.holds_most(address) => Refused::AddressFull,
                 Kept::Young(last) => Refused::Full(Some(Duration::from_millis(last + self.grace - now + 1))),
             })?;
         }
@@ -196,12 +195,6 @@ impl Open {
         activity.close.notify_one();
         self.forget(id);
         Ok(())
-    }
-
-    /// Whether `address` holds as many connections as any other (and some).
-    fn holds_most(&self, address: IpAddr) -> bool {
-        let held = self.by_address.get(&address).copied().unwrap_or(0);
-        held > 0 && self.by_address.values().all(|&other| other <= held)
     }
 
     fn forget(&mut self, id: u64) -> bool {
@@ -326,7 +319,7 @@ mod tests {
         let (a, b) = (slots.try_admit(ip(1)).unwrap(), slots.try_admit(ip(1)).unwrap());
         let waits = slots.try_admit(ip(2));
         assert!(matches!(waits, Err(Refused::Full(Some(wait))) if wait > Duration::from_secs(3000)), "{waits:?}");
-        assert_eq!(slots.try_admit(ip(1)).unwrap_err(), Refused::AddressFull, "the flooder's newcomer is closed");
+        assert!(matches!(slots.try_admit(ip(1)), Err(Refused::Full(Some(_)))), "the flooder's newcomer waits too");
         assert!(a.connection().begin().is_some() && b.connection().begin().is_some(), "both are still open");
     }
 

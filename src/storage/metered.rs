@@ -75,4 +75,9 @@ impl Storage for Metered {
     async fn metadata(&self, key: &str) -> Result<Vec<(String, String)>, StorageError> {
         self.timed("HeadObject", self.inner.metadata(key)).await
     }
+
+    /// Counted as the answer it is: the probe's 404 is storage answering, not an error.
+    async fn probe(&self, key: &StorageKey) -> Result<(), StorageError> {
+        self.timed("HeadObject", self.inner.probe(key)).await
+    }
 }

@@ -147,3 +147,51 @@ fn health_checks_answer_while_the_metrics_port_is_flooded() {
     assert_eq!((status, body.as_str()), (200, "ready\n"));
     drop(flood);
 }
+
+/// A raw connection to the store at a presigned `url`, having sent `head_extra` after its request line.
+fn to_store(url: &str, method: &str, head_extra: &str) -> TcpStream {
+    let rest = url.trim_start_matches("http://");
+    let (address, target) = rest.split_at(rest.find('/').unwrap());
+    let request = format!("{method} {target} HTTP/1.1\r\nHost: {address}\r\n{head_extra}\r\n");
+    send_raw_to(address, request.as_bytes())
+}
+
+#[test]
+fn store_clients_that_stop_reading_or_trickle_are_let_go() {
+    let gateway = Gateway::start("store-slow-clients", &["--min-body-rate", "64KiB"]);
+    let file = crate::common::scratch_dir("store-slow-clients-files").join("big.bin");
+    crate::common::random_file(&file, 40 << 20, 7);
+    let (status, _) =
+        curl_status(&["-L", "-o", "/dev/null", "--upload-file", file.to_str().unwrap(), &gateway.at("big.bin")]);
+    assert_eq!(status, 200);
+    // A download nobody reads: the store's send buffer fills, and it stops waiting.
+    let mut unread = to_store(&location("GET", &gateway.at("big.bin")), "GET", "");
+    let unread_since = std::time::Instant::now();
+    // An upload sent a byte at a time.
+    let (status, json) = curl_status(&["-H", "Upload-Length: 1000000", &gateway.at("slow.bin?presign=PUT")]);
+    assert_eq!(status, 200, "{json}");
+    let put_url = serde_json::from_str::<serde_json::Value>(&json).unwrap()["url"].as_str().unwrap().to_owned();
+    let mut trickle = to_store(&put_url, "PUT", "Content-Length: 1000000\r\n");
+    let mut cut_off = false;
+    for _ in 0..60 {
+        std::thread::sleep(Duration::from_millis(500));
+        if trickle.write_all(b"x").is_err() {
+            cut_off = true;
+            break;
+        }
+    }
+    assert!(cut_off, "the store still waits for a body at two bytes a second after 30 s");
+    // The unread download was cut off too: the first window of waiting still
+    // averages in the burst that filled the socket's buffers, the second sees
+    // nothing move. Reading after both ends before the whole object.
+    std::thread::sleep((Duration::from_secs(25)).saturating_sub(unread_since.elapsed()));
+    let mut received = 0usize;
+    let mut buf = vec![0u8; 1 << 20];
+    while let Ok(n) = unread.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        received += n;
+    }
+    assert!(received < 40 << 20, "the store kept a download nobody read: {received} bytes");
+}
