@@ -50,8 +50,8 @@ use slots::{Connection, Slot, Slots};
 pub const FIRST_REQUEST: Duration = Duration::from_secs(5);
 
 /// How long a new (or newly idle) connection is safe from giving way to
-/// another: enough for a real client's request to arrive, however many
-/// connections a flood opens meanwhile.
+/// another (`serve`'s and `store`'s ports): enough for a real client's
+/// request to arrive, however many connections a flood opens meanwhile.
 pub const GRACE: Duration = Duration::from_millis(500);
 
 /// hyper's smallest read buffer; `--max-header-bytes` may not be below it.
@@ -95,7 +95,7 @@ pub async fn serve(
         .max_header_size(limits.max_header_bytes)
         .max_buf_size(limits.max_header_bytes.max(MIN_HEADER_BYTES));
     let first_request = limits.header_timeout.min(FIRST_REQUEST);
-    let slots = Slots::new(limits.max_connections, limits.max_connections_per_address, GRACE);
+    let slots = Slots::new(limits.max_connections, limits.max_connections_per_address, limits.grace);
     let graceful = GracefulShutdown::new();
     let (accepted_tx, mut accepted) = tokio::sync::mpsc::channel(1);
     let accepting: Vec<_> = listeners

@@ -40,6 +40,12 @@ const MAX_CONNECTIONS: usize = 16;
 /// balancer's check waiting past its own timeout of a few seconds.
 const HEADER_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// How long a new connection is safe from giving way to another: a health
+/// check or a scrape sends its request the moment it connects, and a short
+/// grace lets a flood of sockets cycle through the few slots quickly, so the
+/// check waits little behind them.
+const GRACE: Duration = Duration::from_millis(100);
+
 /// Listens on `address` and serves the metrics and health checks of
 /// `gateway` until the runtime stops, within the gateway's header limit;
 /// `/readyz` fails once `stopping` is raised. Returns the address it listens on.
@@ -56,6 +62,7 @@ pub async fn serve(
         header_timeout: gateway_limits.header_timeout.min(HEADER_TIMEOUT),
         max_connections: MAX_CONNECTIONS,
         max_connections_per_address: 0,
+        grace: GRACE,
         ..gateway_limits
     };
     let app = router(gateway, stopping);

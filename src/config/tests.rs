@@ -1,0 +1,165 @@
+//! The validation of `serve`'s settings, one rule at a time.
+
+use clap::Parser;
+
+use super::*;
+use crate::cli::{Cli, Command};
+
+fn config(argv: &[&str], runtime: Runtime) -> Result<Config, ConfigError> {
+    let mut full = vec!["presign-gateway", "serve"];
+    full.extend_from_slice(argv);
+    let Some(Command::Serve(serve)) = Cli::parse_from(full).command else { unreachable!() };
+    Config::from_args(serve, runtime)
+}
+
+fn error(argv: &[&str], runtime: Runtime) -> String {
+    config(argv, runtime).unwrap_err().to_string()
+}
+
+/// Strict signing is the embedded store's: elsewhere it would promise a check nothing makes.
+#[test]
+fn strict_signing_needs_the_embedded_store() {
+    let StoreConfig::Embedded(embedded) = config(&["--strict-signing"], Runtime::Local).unwrap().store else {
+        panic!("not embedded")
+    };
+    assert!(embedded.strict_signing);
+    let elsewhere = ["--strict-signing", "--endpoint", "http://127.0.0.1:9000", "--bucket", "files"];
+    assert!(error(&elsewhere, Runtime::Local).contains("does not run with --endpoint"));
+    assert!(error(&["--strict-signing", "--bucket", "files"], Runtime::Lambda).contains("does not run in Lambda"));
+}
+
+#[test]
+fn defaults_start_the_embedded_store() {
+    let config = config(&[], Runtime::Local).unwrap();
+    assert_eq!(config.listen, vec!["127.0.0.1:3000".parse().unwrap()]);
+    assert_eq!(config.gateway.policy.expires_in, Duration::from_secs(300));
+    assert_eq!(config.gateway.allowed_origins, AllowedOrigins::None);
+    assert_eq!(config.log.format, LogFormat::Text);
+    let StoreConfig::Embedded(EmbeddedConfig { listen, bucket, .. }) = config.store else { panic!("not embedded") };
+    assert_eq!(listen, vec!["127.0.0.1:0".parse().unwrap()]);
+    assert_eq!(bucket, crate::cli::DEFAULT_EMBEDDED_BUCKET);
+}
+
+#[test]
+fn an_endpoint_switches_to_external_storage() {
+    let config = config(&["--endpoint", "http://minio:9000/", "--bucket", "files"], Runtime::Local).unwrap();
+    let StoreConfig::External { endpoint, bucket, .. } = config.store else { panic!("not external") };
+    assert_eq!(endpoint.as_deref(), Some("http://minio:9000"));
+    assert_eq!(bucket, "files");
+}
+
+#[test]
+fn metrics_are_off_locally_unless_asked_for_and_go_to_the_logs_in_lambda() {
+    let local = config(&[], Runtime::Local).unwrap();
+    assert_eq!(local.metrics_listen, None);
+    assert_eq!(local.metrics_namespace.as_str(), "presign-gateway");
+    let listening = config(&["--metrics-listen", "127.0.0.1:9090"], Runtime::Local).unwrap();
+    assert_eq!(listening.metrics_listen, Some("127.0.0.1:9090".parse().unwrap()));
+    let lambda = error(&["--bucket", "files", "--metrics-listen", "127.0.0.1:9090"], Runtime::Lambda);
+    assert!(lambda.contains("in Lambda the metrics go out in the log lines"), "{lambda}");
+}
+
+#[test]
+fn lambda_needs_a_bucket_and_logs_json() {
+    assert_eq!(error(&[], Runtime::Lambda), "--bucket / BUCKET_NAME is required in Lambda");
+    let config = config(&["--bucket", "files"], Runtime::Lambda).unwrap();
+    assert_eq!(config.log.format, LogFormat::Json);
+    assert!(matches!(config.store, StoreConfig::External { endpoint: None, .. }));
+}
+
+#[test]
+fn wrong_settings_say_what_to_fix() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["--expires", "0"], "--expires / EXPIRES_SECONDS must be between 1 and 604800"),
+        (&["--expires", "604801"], "not 604801"),
+        (&["--key-prefix", "../x"], "KEY_PREFIX is not a usable folder"),
+        (&["--endpoint", "http://m:9000"], "BUCKET_NAME is required with --endpoint"),
+        (&["--endpoint", "ftp://m", "--bucket", "b1b"], "AWS_ENDPOINT_URL_S3 `ftp://m` is not"),
+        (&["--bucket", "Bad_Bucket"], "`Bad_Bucket` is not a bucket name"),
+        (&["--store-url", "localhost:9000"], "STORE_URL `localhost:9000` is not"),
+        (&["--allowed-origins", "https://a.example/path"], "entry `https://a.example/path` is not an origin"),
+        (&["--listen", "0.0.0.0:3000"], "set --store-url / STORE_URL"),
+        (&["--region", "EU West"], "`EU West` is not a region"),
+        (&["--log-level", "info,[[["], "LOG_LEVEL `info,[[[` is not a valid filter"),
+        (&["--metrics-namespace", "AWS/S3"], "METRICS_NAMESPACE: `AWS/S3` is not a CloudWatch namespace"),
+        (&["--listen", "127.0.0.1:3000", "--metrics-listen", "127.0.0.1:3000"], "METRICS_LISTEN_ADDR must differ"),
+        // Long enough that a link's expiry would overflow the clock.
+        (&["--share-max-ttl", "200000000000000d"], "SHARE_MAX_TTL must be between one second and 100 years"),
+        (&["--abort-incomplete-uploads-after", "0"], "ABORT_INCOMPLETE_UPLOADS_AFTER must be at least one second"),
+        (&["--notify-url", "ftp://hooks.example"], "entry 1 of --notify-url / NOTIFY_URL is not"),
+        (&["--notify-spool-limit", "0"], "NOTIFY_SPOOL_LIMIT must be at least 1"),
+        (&["--allow-null-origin"], "for pages from --allowed-origins / ALLOWED_ORIGINS that follow a cross-origin 307"),
+        (
+            &["--endpoint", "http://m:9000", "--bucket", "files", "--allow-null-origin"],
+            "that bucket's own CORS rules decide",
+        ),
+        (
+            &["--endpoint", "http://m:9000", "--bucket", "files", "--notify-url", "http://127.0.0.1:8080/e"],
+            "with --endpoint / AWS_ENDPOINT_URL_S3, events come from that store's own notification system",
+        ),
+    ];
+    for (argv, message) in cases {
+        let error = error(argv, Runtime::Local);
+        assert!(error.contains(message), "{argv:?}: {error}");
+    }
+}
+
+#[test]
+fn upload_events_are_the_embedded_stores() {
+    let config = config(&["--notify-url", "http://127.0.0.1:8080/e,http://127.0.0.1:9090/e"], Runtime::Local).unwrap();
+    let StoreConfig::Embedded(EmbeddedConfig { notify, .. }) = config.store else { panic!("not embedded") };
+    assert_eq!(notify.urls.len(), 2);
+    assert_eq!(notify.spool_limit, 100_000);
+    assert_eq!(notify.tenants, "tenants/");
+    let folders =
+        self::config(&["--key-prefix", "up", "--tenant-folder", "t/", "--notify-url", "http://h/e"], Runtime::Local);
+    let StoreConfig::Embedded(EmbeddedConfig { notify, .. }) = folders.unwrap().store else { panic!("not embedded") };
+    assert_eq!(notify.tenants, "up/t/");
+    let error = error(&["--bucket", "files", "--notify-url", "http://127.0.0.1:8080/e"], Runtime::Lambda);
+    assert!(error.contains("in Lambda, events come from S3 through EventBridge"), "{error}");
+}
+
+#[test]
+fn origins_are_parsed() {
+    let config = config(&["--allowed-origins", "https://a.example, http://127.0.0.1:8080/"], Runtime::Local).unwrap();
+    assert_eq!(
+        config.gateway.allowed_origins,
+        AllowedOrigins::List(vec![
+            HeaderValue::from_static("https://a.example"),
+            HeaderValue::from_static("http://127.0.0.1:8080")
+        ])
+    );
+    let any = self::config(&["--allowed-origins", "*"], Runtime::Local).unwrap();
+    assert_eq!(any.gateway.allowed_origins, AllowedOrigins::Any);
+}
+
+#[test]
+fn hosts_are_checked_locally_always_and_in_lambda_when_listed() {
+    let local = config(&[], Runtime::Local).unwrap();
+    assert!(local.gateway.allowed_hosts.is_some_and(|hosts| !hosts.admits(Some(b"evil.example"))));
+    assert!(config(&["--bucket", "files"], Runtime::Lambda).unwrap().gateway.allowed_hosts.is_none());
+    let listed = config(&["--bucket", "files", "--allowed-hosts", "files.example"], Runtime::Lambda).unwrap();
+    let hosts = listed.gateway.allowed_hosts.unwrap();
+    assert!(hosts.admits(Some(b"files.example")) && !hosts.admits(Some(b"evil.example")));
+}
+
+#[test]
+fn server_and_body_limits_are_checked() {
+    assert!(error(&["--max-header-bytes", "4KiB"], Runtime::Local).contains("--max-header-bytes"));
+    assert!(error(&["--max-body-memory", "1MiB"], Runtime::Local).contains("at least 2MiB"));
+    let limits = config(&["--max-header-bytes", "16KiB"], Runtime::Local).unwrap().server;
+    assert_eq!((limits.max_header_bytes, limits.max_connections_per_address), (16 << 10, 256));
+    assert_eq!(config(&[], Runtime::Local).unwrap().gateway.bodies, BodyLimits::default());
+}
+
+#[test]
+fn a_null_origin_is_let_in_only_when_asked() {
+    let null_origin = |argv: &[&str]| {
+        let StoreConfig::Embedded(store) = config(argv, Runtime::Local).unwrap().store else { panic!() };
+        store.allow_null_origin
+    };
+    assert!(!null_origin(&["--allowed-origins", "https://a.example"]));
+    assert!(null_origin(&["--allowed-origins", "https://a.example", "--allow-null-origin"]));
+    let lambda = error(&["--bucket", "files", "--allow-null-origin"], Runtime::Lambda);
+    assert!(lambda.contains("template.yaml's AllowNullOrigin"), "{lambda}");
+}
