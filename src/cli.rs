@@ -55,7 +55,7 @@ pub struct UploadArgs {
     pub source: String,
 
     /// The object's gateway URL, such as https://files.example.com/reports/q3.pdf (or a share link).
-    #[arg(value_parser = crate::client::parse_gateway_url)]
+    #[arg(value_parser = crate::client::address::parse_gateway_url)]
     pub url: reqwest::Url,
 
     /// Bytes per part; files up to this size go up in one PUT (bytes, or KiB, MiB, GiB).
@@ -96,7 +96,7 @@ pub struct UploadArgs {
 #[derive(Debug, Clone, Args)]
 pub struct DownloadArgs {
     /// The object's gateway URL (or a share link).
-    #[arg(value_parser = crate::client::parse_gateway_url)]
+    #[arg(value_parser = crate::client::address::parse_gateway_url)]
     pub url: reqwest::Url,
 
     /// The file to write, or `-` for standard output.

@@ -10,7 +10,7 @@
 //! `Range`. Presigned URLs are never printed. The gateway's answers are read
 //! as the [`crate::wire`] messages it writes.
 
-mod address;
+pub mod address;
 mod attributes;
 mod checksum;
 mod download;
@@ -30,7 +30,6 @@ use std::time::Duration;
 use reqwest::header::{HeaderMap, HeaderValue, LOCATION};
 use reqwest::{Method, StatusCode, Url};
 
-pub use address::{NotAGatewayUrl, parse_gateway_url};
 pub use download::{DownloadOptions, download};
 pub use upload::{UploadOptions, upload};
 

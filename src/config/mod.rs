@@ -18,6 +18,7 @@ use crate::core::Policy;
 use crate::core::completion::MAX_COMPLETION_BYTES;
 use crate::core::download::InlineTypes;
 use crate::core::media::MediaTypes;
+use crate::http_server::ServerLimits;
 use crate::links::ShareKeys;
 use crate::metrics::emf::Namespace;
 use crate::signing::MAX_EXPIRES;
@@ -126,23 +127,6 @@ pub struct StoreOnlyConfig {
     pub allowed_origins: AllowedOrigins,
     /// How logs are written.
     pub log: LogConfig,
-}
-
-/// What a local HTTP server allows its clients.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ServerLimits {
-    /// How long a client may take to send a request's headers.
-    pub header_timeout: Duration,
-    /// The most connections served at once.
-    pub max_connections: usize,
-    /// The most connections served at once from one address (0: no limit).
-    pub max_connections_per_address: usize,
-    /// The most bytes of a request's line and headers; more get `431`.
-    pub max_header_bytes: usize,
-    /// Bytes a second a client must move while the server waits on it (0: any).
-    pub min_rate: u64,
-    /// How long a new or newly idle connection is safe from giving way to another.
-    pub grace: Duration,
 }
 
 /// How request bodies the gateway reads must arrive.

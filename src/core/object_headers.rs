@@ -10,8 +10,6 @@
 
 use http::HeaderMap;
 
-use super::rejection::Rejection;
-
 /// The headers an object keeps, lower case, in the order they are signed.
 pub const OBJECT_HEADERS: [&str; 5] =
     ["cache-control", "content-disposition", "content-encoding", "content-language", "expires"];
@@ -19,6 +17,10 @@ pub const OBJECT_HEADERS: [&str; 5] =
 /// The longest value accepted: a `Content-Disposition` with a 255-byte name
 /// in both its plain and its percent-encoded form fits with room to spare.
 pub const MAX_OBJECT_HEADER_BYTES: usize = 1024;
+
+/// A header refused, by name, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RefusedHeader(pub &'static str, pub ObjectHeaderError);
 
 /// Why such a header was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -50,13 +52,16 @@ impl<'a> ObjectHeaders<'a> {
     }
 
     /// Each one sent, checked, as `(name, value)` with the value trimmed.
-    pub fn declared(self) -> Result<Vec<(&'static str, String)>, Rejection> {
+    ///
+    /// # Errors
+    /// [`RefusedHeader`] for one sent twice or not fit to sign.
+    pub fn declared(self) -> Result<Vec<(&'static str, String)>, RefusedHeader> {
         let Some(headers) = self.0 else { return Ok(Vec::new()) };
         let mut declared = Vec::new();
         for name in OBJECT_HEADERS {
             let mut values = headers.get_all(name).iter();
             let Some(value) = values.next() else { continue };
-            let refused = |error| Rejection::ObjectHeader(name, error);
+            let refused = |error| RefusedHeader(name, error);
             if values.next().is_some() {
                 return Err(refused(ObjectHeaderError::Repeated));
             }
@@ -85,7 +90,7 @@ mod tests {
 
     use super::*;
 
-    fn declared(pairs: &[(&'static str, &[u8])]) -> Result<Vec<(&'static str, String)>, Rejection> {
+    fn declared(pairs: &[(&'static str, &[u8])]) -> Result<Vec<(&'static str, String)>, RefusedHeader> {
         let mut headers = HeaderMap::new();
         for (name, value) in pairs {
             headers.append(*name, HeaderValue::from_bytes(value).unwrap());
@@ -118,7 +123,7 @@ mod tests {
 
     #[test]
     fn object_headers_are_one_short_line_of_ascii() {
-        let refused = |name, error| Err(Rejection::ObjectHeader(name, error));
+        let refused = |name, error| Err(RefusedHeader(name, error));
         let long = "a".repeat(MAX_OBJECT_HEADER_BYTES + 1);
         let cases: [(&'static str, &[u8], _); 4] = [
             (

@@ -6,7 +6,7 @@ use http::Method;
 use super::download::FileNameError;
 use super::grant::MethodsError;
 use super::key::KeyError;
-use super::object_headers::ObjectHeaderError;
+use super::object_headers::{ObjectHeaderError, RefusedHeader};
 use super::units::{DurationIn, UnitError};
 
 /// Why a request gets no redirect. Each variant is a client mistake.
@@ -175,4 +175,10 @@ pub enum Rejection {
     /// More metadata than S3 keeps.
     #[error("x-amz-meta-* headers take at most 2 KB in all, names and values (S3's limit)")]
     MetadataTooLarge,
+}
+
+impl From<RefusedHeader> for Rejection {
+    fn from(RefusedHeader(name, error): RefusedHeader) -> Self {
+        Self::ObjectHeader(name, error)
+    }
 }

@@ -40,7 +40,6 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, TcpStream};
 use tower::ServiceExt;
 
-use crate::config::ServerLimits;
 use paced::{PacedBody, PacedStream};
 use slots::{Connection, Slot, Slots};
 
@@ -56,6 +55,23 @@ pub const GRACE: Duration = Duration::from_millis(500);
 
 /// hyper's smallest read buffer; `--max-header-bytes` may not be below it.
 pub const MIN_HEADER_BYTES: usize = 8192;
+
+/// What a local HTTP server allows its clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerLimits {
+    /// How long a client may take to send a request's headers.
+    pub header_timeout: Duration,
+    /// The most connections served at once.
+    pub max_connections: usize,
+    /// The most connections served at once from one address (0: no limit).
+    pub max_connections_per_address: usize,
+    /// The most bytes of a request's line and headers; more get `431`.
+    pub max_header_bytes: usize,
+    /// Bytes a second a client must move while the server waits on it (0: any).
+    pub min_rate: u64,
+    /// How long a new or newly idle connection is safe from giving way to another.
+    pub grace: Duration,
+}
 
 /// How long requests in flight may take to finish after a shutdown signal.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);

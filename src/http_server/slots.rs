@@ -16,7 +16,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -51,7 +51,7 @@ pub struct Activity {
     /// Milliseconds after the server's epoch when it last began or ended one.
     last: AtomicU64,
     /// Whether any request has begun on it.
-    began: AtomicU64,
+    began: AtomicBool,
     close: Notify,
 }
 
@@ -143,7 +143,7 @@ impl Slots {
         let activity = Arc::new(Activity {
             requests: AtomicU64::new(0),
             last: AtomicU64::new(self.millis()),
-            began: AtomicU64::new(0),
+            began: AtomicBool::new(false),
             close: Notify::new(),
         });
         open.connections.insert(id, (address, activity.clone()));
@@ -224,7 +224,7 @@ impl Slot {
     /// Whether a request has begun on this connection.
     #[must_use]
     pub fn has_begun(&self) -> bool {
-        self.connection.activity.began.load(Ordering::Relaxed) > 0
+        self.connection.activity.began.load(Ordering::Relaxed)
     }
 }
 
@@ -241,7 +241,7 @@ impl Connection {
     pub fn begin(&self) -> Option<Busy> {
         let activity = &self.activity;
         activity.requests.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n != CLOSED).then(|| n + 1)).ok()?;
-        activity.began.store(1, Ordering::Relaxed);
+        activity.began.store(true, Ordering::Relaxed);
         Some(Busy(self.clone()))
     }
 }

@@ -55,7 +55,8 @@ use s3s::auth::SimpleAuth;
 use s3s::service::S3ServiceBuilder;
 use tokio::net::TcpListener;
 
-use crate::config::{AllowedOrigins, EmbeddedConfig, ServerLimits};
+use crate::config::{AllowedOrigins, EmbeddedConfig};
+use crate::http_server::ServerLimits;
 use crate::signing::StoreLocation;
 use crate::storage::S3Storage;
 use aws_credential_types::provider::SharedCredentialsProvider;

@@ -17,9 +17,8 @@ use http::{StatusCode, header};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::config::ServerLimits;
 use crate::gateway::Gateway;
-use crate::http_server;
+use crate::http_server::{self, ServerLimits};
 use crate::metrics::CONTENT_TYPE;
 use crate::telemetry::ErrorChain;
 
