@@ -20,6 +20,8 @@
 //!   checked against aws-sigv4 by a differential test (`tests/sigv4_reference.rs`);
 //! - [`checksum`]: S3's checksum algorithms and types, one table for all;
 //! - [`storage`]: the gateway's own calls to storage, behind a trait;
+//! - [`state`]: the gateway's own state (the upload log), behind a trait,
+//!   in DynamoDB or a local redb file;
 //! - [`metrics`]: the gateway's counts, as Prometheus text or CloudWatch EMF;
 //! - [`core`]: the pure step from a request and its caller to a
 //!   [`core::Action`] (a URL to presign, a share link, a multipart step) or a
@@ -76,6 +78,7 @@ pub mod links;
 pub mod metrics;
 pub mod signing;
 pub mod storage;
+pub mod state;
 #[cfg(feature = "embedded-store")]
 pub mod store;
 pub mod telemetry;
