@@ -65,6 +65,7 @@
 
 pub mod auth;
 pub mod aws;
+pub mod catalog;
 pub mod checksum;
 pub mod cli;
 #[cfg(feature = "client")]
@@ -76,9 +77,10 @@ pub mod gateway;
 pub mod http_server;
 pub mod links;
 pub mod metrics;
+pub mod render;
 pub mod signing;
-pub mod storage;
 pub mod state;
+pub mod storage;
 #[cfg(feature = "embedded-store")]
 pub mod store;
 pub mod telemetry;

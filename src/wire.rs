@@ -213,6 +213,71 @@ pub struct FolderObject {
     /// Its `x-amz-meta-*` metadata (names without the prefix), with `&metadata`.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub metadata: Option<std::collections::BTreeMap<String, String>>,
+    /// Where its processing stands (`stored`, `processing`, `ready`,
+    /// `failed`), with `&metadata` when the upload log is on.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub status: Option<String>,
+    /// The renditions asked for with `&renditions=`, those that are ready.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub renditions: Option<std::collections::BTreeMap<String, RenditionLink>>,
+}
+
+/// A rendition in a listing: a URL to show it at, and its size.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenditionLink {
+    /// A presigned URL, stable for a while so browsers cache the image.
+    pub url: String,
+    /// Pixels.
+    pub width: u32,
+    /// Pixels.
+    pub height: u32,
+}
+
+/// A rendition's size, in a log entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenditionSize {
+    /// Pixels.
+    pub width: u32,
+    /// Pixels.
+    pub height: u32,
+}
+
+/// An upload in the log (`GET /?log`) or one object's record (`GET /<key>?status`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogEntry {
+    /// The key as the client names it.
+    pub key: String,
+    /// Bytes.
+    pub size: u64,
+    /// Its `Content-Type`.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none", default)]
+    pub content_type: Option<String>,
+    /// Its `x-amz-meta-*` metadata.
+    pub metadata: std::collections::BTreeMap<String, String>,
+    /// The `title` metadata, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub title: Option<String>,
+    /// The token's `sub`, `link:<16 hex>`, `anonymous` or `unknown`.
+    pub uploaded_by: String,
+    /// RFC 3339.
+    pub uploaded_at: String,
+    /// `stored`, `processing`, `ready` or `failed`.
+    pub status: String,
+    /// Why it failed, in one line.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub reason: Option<String>,
+    /// Its renditions, once made.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty", default)]
+    pub renditions: std::collections::BTreeMap<String, RenditionSize>,
+}
+
+/// `GET /?log`: one page of the upload log, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogPage {
+    /// The uploads.
+    pub entries: Vec<LogEntry>,
+    /// The cursor of the next page (`?log&after=`), or `null` on the last.
+    pub next: Option<String>,
 }
 
 #[cfg(test)]

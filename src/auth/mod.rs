@@ -97,18 +97,43 @@ impl Authenticator {
 
     /// The tenant `request` acts for (`None` without authentication).
     pub fn authenticate(&self, request: &Parts) -> Result<Option<TenantId>, AuthError> {
+        self.identify(request).map(|identity| identity.tenant)
+    }
+
+    /// Who `request` comes from: its tenant, and the token's `sub` for the upload log.
+    pub fn identify(&self, request: &Parts) -> Result<Identity, AuthError> {
+        let identity = |claims: &HashMap<String, Value>, claim: &str| {
+            Ok(Identity { tenant: Some(tenant(claims, claim)?), subject: subject(claims) })
+        };
         match self {
-            Self::None => Ok(None),
+            Self::None => Ok(Identity::default()),
             Self::Authorizer { claim } => {
                 let claims = request.extensions.get::<AuthorizerClaims>().filter(|c| !c.0.is_empty());
-                tenant(&claims.ok_or(AuthError::Missing)?.0, claim).map(Some)
+                identity(&claims.ok_or(AuthError::Missing)?.0, claim)
             }
             Self::Jwt(verifier) => {
                 let token = bearer(request).ok_or(AuthError::Missing)?;
-                let claims = verifier.verify(token)?;
-                tenant(&claims, verifier.claim()).map(Some)
+                identity(&verifier.verify(token)?, verifier.claim())
             }
         }
+    }
+}
+
+/// Who a request comes from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Identity {
+    /// The tenant it acts for (`None`: the single tenant of `--auth none`).
+    pub tenant: Option<TenantId>,
+    /// The token's `sub`, naming the person in the upload log.
+    pub subject: Option<String>,
+}
+
+/// `sub` as text (a whole number as its decimal text, as for tenants).
+fn subject(claims: &HashMap<String, Value>) -> Option<String> {
+    match claims.get("sub")? {
+        Value::String(text) if !text.is_empty() => Some(text.clone()),
+        Value::Number(number) if number.is_u64() || number.is_i64() => Some(number.to_string()),
+        _ => None,
     }
 }
 

@@ -10,6 +10,7 @@ use super::cursor::Cursor;
 use super::grant::{Grant, Methods};
 use super::key::{Folder, ObjectKey};
 use super::multipart::{PartPage, UploadId};
+use super::query::RenditionName;
 use super::tenant::{StorageKey, StoragePrefix, TenantId};
 
 /// What to do with a request.
@@ -23,7 +24,33 @@ pub enum Action {
     Share(ShareOrder),
     /// Perform a multipart step against storage.
     Multipart(MultipartOrder),
+    /// Read the upload log of the caller's scope.
+    Log(LogOrder),
+    /// Read one object's record.
+    Status(PresignOrder),
+    /// Answer with a rendition of an object the caller may read.
+    Rendition(PresignOrder, RenditionName),
 }
+
+/// The upload log of the caller's scope, one page of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogOrder {
+    /// The scope's root (key prefix and tenant folder), as a storage prefix.
+    pub root: StoragePrefix,
+    /// At most this many records.
+    pub limit: u16,
+    /// After this pointer (the `next` of the page before).
+    pub after: Option<String>,
+    /// Only failed uploads.
+    pub failed_only: bool,
+}
+
+/// The operation names of the catalog's reads, which S3 has no names for.
+pub const GET_UPLOAD_LOG: &str = "GetUploadLog";
+/// See [`GET_UPLOAD_LOG`].
+pub const GET_OBJECT_STATUS: &str = "GetObjectStatus";
+/// See [`GET_UPLOAD_LOG`].
+pub const GET_RENDITION: &str = "GetRendition";
 
 /// The operation name of minting a share link, which S3 has no name for.
 pub const CREATE_SHARE_LINK: &str = "CreateShareLink";
@@ -38,6 +65,9 @@ impl Action {
             Self::List(_) => "ListObjectsV2",
             Self::Share(_) => CREATE_SHARE_LINK,
             Self::Multipart(order) => order.step.s3_name(),
+            Self::Log(_) => GET_UPLOAD_LOG,
+            Self::Status(_) => GET_OBJECT_STATUS,
+            Self::Rendition(..) => GET_RENDITION,
         }
     }
 }
@@ -168,8 +198,10 @@ pub struct ListOrder {
     pub limit: u16,
     /// Where the page starts: the cursor of the page before.
     pub after: Option<Cursor>,
-    /// Whether to add each object's metadata (one `HEAD` each).
+    /// Whether to add each object's metadata (from the catalog, or one `HEAD` each).
     pub metadata: bool,
+    /// The renditions to add to each object.
+    pub renditions: Vec<RenditionName>,
 }
 
 /// A share link to mint for an owner.

@@ -37,6 +37,9 @@ pub enum KeyError {
     /// files of the tenants a signed-in gateway on the same bucket serves.
     #[error("`{0}` holds the files of signed-in tenants, which a gateway with --auth none does not reach")]
     TenantsFolder(String),
+    /// A key in the folder where the gateway keeps renditions.
+    #[error("`_renditions/` is where the gateway keeps renditions: choose another name")]
+    Reserved,
     /// Over [`MAX_KEY_BYTES`], the prefix included.
     #[error("the key is {0} bytes long; the limit is {MAX_KEY_BYTES}")]
     TooLong(usize),
@@ -46,6 +49,11 @@ pub enum KeyError {
 /// that are neither `.` nor `..`, free of backslashes and control characters.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct ObjectKey(String);
+
+/// The first segment no key may have: renditions live there (in `--auth
+/// none`'s scope it is the renditions' own folder; for tenants it is refused
+/// alike, so one rule holds everywhere).
+pub const RESERVED: &str = "_renditions";
 
 /// Decodes a path as it travels on the wire (percent-encoded) exactly once,
 /// dropping one leading `/`, so `/a/b` names `a/b`.
@@ -201,6 +209,9 @@ fn check_segments(key: &str) -> Result<(), KeyError> {
     }
     if key.chars().any(char::is_control) {
         return Err(KeyError::ControlCharacter);
+    }
+    if key.split('/').next() == Some(RESERVED) {
+        return Err(KeyError::Reserved);
     }
     for segment in key.split('/') {
         match segment {

@@ -3,11 +3,13 @@
 //! (`?limit=N`, at most 1000, or 100 with `&metadata`; `?after=CURSOR`).
 //! Owners only: a share link opens one file and lists nothing.
 
-use super::ListOrder;
+use super::cursor::Cursor;
 use super::key::Folder;
 use super::policy::{Caller, Policy};
 use super::query::Query;
+use super::query::StatusFilter;
 use super::rejection::Rejection;
+use super::{ListOrder, LogOrder};
 
 pub use super::query::MAX_PAGE;
 
@@ -15,10 +17,32 @@ pub use super::query::MAX_PAGE;
 /// `HEAD` each).
 pub const MAX_PAGE_WITH_METADATA: u16 = 100;
 
+/// One page of the upload log, at the top level, for owners.
+pub fn log(folder: &Folder, query: &Query, caller: Caller<'_>, policy: &Policy) -> Result<LogOrder, Rejection> {
+    let Caller::Owner(tenant) = caller else { return Err(Rejection::LinkCannotList) };
+    if !folder.as_str().is_empty() {
+        return Err(Rejection::LogAtTop);
+    }
+    let after = match &query.after {
+        None => None,
+        Some(Cursor::Object(pointer)) => Some(pointer.clone()),
+        Some(Cursor::Folder(_)) => return Err(Rejection::Cursor),
+    };
+    Ok(LogOrder {
+        root: policy.scope(tenant).storage_prefix(folder)?,
+        limit: query.limit.map_or(DEFAULT_LOG_PAGE, |limit| limit.get().min(MAX_PAGE)),
+        after,
+        failed_only: query.status == Some(StatusFilter::Failed),
+    })
+}
+
+/// Records in a log page unless asked otherwise.
+pub const DEFAULT_LOG_PAGE: u16 = 100;
+
 /// The page of `folder` the caller asks for.
 pub fn list(folder: Folder, query: &Query, caller: Caller<'_>, policy: &Policy) -> Result<ListOrder, Rejection> {
     let Caller::Owner(tenant) = caller else { return Err(Rejection::LinkCannotList) };
-    let most = if query.metadata { MAX_PAGE_WITH_METADATA } else { MAX_PAGE };
+    let most = if query.metadata && !policy.catalog { MAX_PAGE_WITH_METADATA } else { MAX_PAGE };
     let limit = query.limit.map_or(most, |limit| limit.get().min(most));
     Ok(ListOrder {
         prefix: policy.scope(tenant).storage_prefix(&folder)?,
@@ -26,6 +50,7 @@ pub fn list(folder: Folder, query: &Query, caller: Caller<'_>, policy: &Policy) 
         limit,
         after: query.after.clone(),
         metadata: query.metadata,
+        renditions: query.renditions.clone(),
     })
 }
 

@@ -41,15 +41,15 @@ use std::borrow::Cow;
 use http::Method;
 
 pub use action::{
-    Action, Delivery, ListOrder, MultipartOrder, MultipartStep, NewObject, Operation, Overwrite, PartTarget,
-    PresignOrder, ResponseOverrides, ShareOrder,
+    Action, Delivery, GET_OBJECT_STATUS, GET_RENDITION, GET_UPLOAD_LOG, ListOrder, LogOrder, MultipartOrder,
+    MultipartStep, NewObject, Operation, Overwrite, PartTarget, PresignOrder, ResponseOverrides, ShareOrder,
 };
 pub use policy::{Caller, Policy};
 pub use rejection::Rejection;
 pub use request::{BodySize, FrontDoorPath, Incoming, KeyPath, Metadata, UploadHeaders};
 
 use key::{Folder, KeyError, ObjectKey};
-use query::{Presign, Query};
+use query::{Presign, Query, StatusFilter};
 
 /// What the `Allow` header lists.
 pub const ALLOWED_METHODS: &str = "GET, HEAD, PUT, DELETE, OPTIONS";
@@ -66,7 +66,7 @@ pub fn decide(request: &Incoming<'_>, query: &Query, caller: Caller<'_>, policy:
     };
     let mut action = dispatch(request, &method, query, caller, policy)?;
     match (&mut action, &query.presign) {
-        (Action::Presign(order), Some(_)) => order.delivery = Delivery::Json,
+        (Action::Presign(order) | Action::Rendition(order, _), Some(_)) => order.delivery = Delivery::Json,
         (_, Some(_)) => return Err(Rejection::PresignWithoutRedirect),
         (_, None) => {}
     }
@@ -98,11 +98,33 @@ fn dispatch(
     }
     let path = decoded(request.path)?;
     if operation == Operation::Get && !multipart && Folder::is_folder(&path) {
-        return listing::list(Folder::new(path)?, query, caller, policy).map(Action::List);
+        let folder = Folder::new(path)?;
+        if query.log {
+            return listing::log(&folder, query, caller, policy).map(Action::Log);
+        }
+        return listing::list(folder, query, caller, policy).map(Action::List);
     }
     let key = ObjectKey::new(path)?;
     if multipart {
         return multipart::on_upload(request, operation, key, query, caller, policy);
+    }
+    if query.log {
+        return Err(Rejection::LogAtTop);
+    }
+    // A record or a rendition is read by whoever may download the object.
+    let reads_record = query.status == Some(StatusFilter::Record);
+    if reads_record || query.rendition.is_some() {
+        if operation != Operation::Get {
+            return Err(Rejection::ReadWithGet);
+        }
+        let original = presign::presign(request, Operation::Get, &key, query, caller, policy)?;
+        return Ok(match &query.rendition {
+            Some(name) => Action::Rendition(original, name.clone()),
+            None => Action::Status(original),
+        });
+    }
+    if query.status.is_some() {
+        return Err(Rejection::StatusFilter);
     }
     presign::presign(request, operation, &key, query, caller, policy).map(Action::Presign)
 }

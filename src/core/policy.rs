@@ -26,6 +26,8 @@ pub struct Policy {
     pub inline_types: InlineTypes,
     /// The media types an upload may declare (empty: any).
     pub allowed_types: MediaTypes,
+    /// Whether the upload log is on: listings then read metadata from it, not by `HEAD`s.
+    pub catalog: bool,
 }
 
 impl Policy {
@@ -41,6 +43,7 @@ impl Policy {
             max_object_size: None,
             inline_types: InlineTypes::default(),
             allowed_types: MediaTypes::default(),
+            catalog: false,
         }
     }
 

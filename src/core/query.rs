@@ -12,7 +12,7 @@ mod tests;
 use std::borrow::Cow;
 use std::num::NonZeroU16;
 
-pub use values::{MAX_PAGE, PartNumber, Presign, UploadId};
+pub use values::{MAX_PAGE, PartNumber, Presign, RenditionName, StatusFilter, UploadId};
 
 use super::Rejection;
 use super::cursor::Cursor;
@@ -20,6 +20,7 @@ use super::grant::Methods;
 use super::units::{self, Ttl};
 
 /// The parsed query string.
+#[allow(clippy::struct_excessive_bools, reason = "each is a flag of the query string")]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Query {
     /// `download` or `download=name.ext`.
@@ -54,6 +55,14 @@ pub struct Query {
     pub after: Option<Cursor>,
     /// `metadata`: a listing with each object's metadata.
     pub metadata: bool,
+    /// `log`: the upload log, at the top level.
+    pub log: bool,
+    /// `status` alone: one object's record; `status=failed` with `log`: only failed uploads.
+    pub status: Option<StatusFilter>,
+    /// `rendition=NAME`: a rendition of the object, not the object.
+    pub rendition: Option<RenditionName>,
+    /// `renditions=thumb,large`: a listing with each object's renditions.
+    pub renditions: Vec<RenditionName>,
 }
 
 /// A query that does not parse, with what it showed of the request: a
@@ -101,6 +110,7 @@ impl Query {
 }
 
 /// The known parameters as written, each at most once.
+#[allow(clippy::struct_excessive_bools, reason = "each is a flag of the query string")]
 #[derive(Default)]
 struct Text<'a> {
     download: Option<Cow<'a, str>>,
@@ -118,6 +128,10 @@ struct Text<'a> {
     limit: Option<Cow<'a, str>>,
     after: Option<Cow<'a, str>>,
     metadata: bool,
+    log: bool,
+    status: Option<Cow<'a, str>>,
+    rendition: Option<Cow<'a, str>>,
+    renditions: Option<Cow<'a, str>>,
 }
 
 impl<'a> Text<'a> {
@@ -139,10 +153,14 @@ impl<'a> Text<'a> {
                 "presign" => (&mut text.presign, "presign"),
                 "limit" => (&mut text.limit, "limit"),
                 "after" => (&mut text.after, "after"),
-                "share" | "uploads" | "metadata" => {
+                "status" => (&mut text.status, "status"),
+                "rendition" => (&mut text.rendition, "rendition"),
+                "renditions" => (&mut text.renditions, "renditions"),
+                "share" | "uploads" | "metadata" | "log" => {
                     let (flag, name) = match name.as_ref() {
                         "share" => (&mut text.share, "share"),
                         "uploads" => (&mut text.uploads, "uploads"),
+                        "log" => (&mut text.log, "log"),
                         _ => (&mut text.metadata, "metadata"),
                     };
                     if std::mem::replace(flag, true) {
@@ -177,6 +195,10 @@ impl<'a> Text<'a> {
             limit: self.limit.as_deref().map(values::limit).transpose()?,
             after: self.after.as_deref().filter(|cursor| !cursor.is_empty()).map(Cursor::parse).transpose()?,
             metadata: self.metadata,
+            log: self.log,
+            status: self.status.as_deref().map(StatusFilter::parse).transpose()?,
+            rendition: self.rendition.as_deref().map(RenditionName::parse).transpose()?,
+            renditions: self.renditions.as_deref().map(values::rendition_names).transpose()?.unwrap_or_default(),
         })
     }
 }

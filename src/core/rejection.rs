@@ -172,6 +172,20 @@ pub enum Rejection {
     /// A header the object would keep for its downloads, not fit to sign.
     #[error("{0} {1}")]
     ObjectHeader(&'static str, ObjectHeaderError),
+    /// A rendition's name that no preset could have.
+    #[error(
+        "rendition names are 1 to 32 lowercase letters, digits and `-` (at most 4 in renditions=), as --renditions names them"
+    )]
+    RenditionName,
+    /// `status=` with a value it does not take.
+    #[error("status alone asks for an object's record; with log, status=failed lists failed uploads only")]
+    StatusFilter,
+    /// The log asked for on a folder, or by a link.
+    #[error("the upload log is read at the top level: GET /?log (or /%2F?log)")]
+    LogAtTop,
+    /// A record or rendition asked for with another method than GET.
+    #[error("?status and ?rendition= are read with GET")]
+    ReadWithGet,
     /// More metadata than S3 keeps.
     #[error("x-amz-meta-* headers take at most 2 KB in all, names and values (S3's limit)")]
     MetadataTooLarge,

@@ -159,11 +159,19 @@ impl StoragePrefix {
 
     /// A key storage listed under this prefix, as the client names it;
     /// `None` for one outside the prefix, which storage must never list, and
-    /// for the tenants' folder in a listing of `--auth none`.
+    /// for the tenants' folder in a listing of `--auth none` and the
+    /// renditions' folder, which no key may name.
     #[must_use]
     pub fn client_name<'k>(&self, storage_key: &'k str) -> Option<&'k str> {
         let hidden = self.hidden.as_deref().is_some_and(|hidden| storage_key.starts_with(hidden));
-        if storage_key.starts_with(&self.prefix) && !hidden { storage_key.get(self.root..) } else { None }
+        let name = if storage_key.starts_with(&self.prefix) && !hidden { storage_key.get(self.root..) } else { None };
+        name.filter(|name| name.split('/').next() != Some(super::key::RESERVED))
+    }
+
+    /// The scope's root: the key prefix and the tenant's folder.
+    #[must_use]
+    pub fn root(&self) -> &str {
+        self.prefix.get(..self.root).unwrap_or_default()
     }
 }
 
@@ -180,6 +188,14 @@ pub struct StorageKey {
 }
 
 impl StorageKey {
+    /// The key of a rendition the catalog recorded for an object the caller
+    /// may read: made from the catalog's record of that very object, never
+    /// from a request.
+    #[must_use]
+    pub fn rendition(recorded: String) -> Self {
+        Self { key: recorded }
+    }
+
     /// The key as S3 stores it.
     #[must_use]
     pub fn as_str(&self) -> &str {

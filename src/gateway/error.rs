@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 
 use crate::auth::AuthError;
+use crate::catalog::CatalogError;
 use crate::core::{ALLOWED_METHODS, Rejection};
 use crate::links::LinkError;
 use crate::signing::{CredentialsUnavailable, SignError};
@@ -59,6 +60,27 @@ pub enum GatewayError {
     /// Request bodies in memory take all of `--max-body-memory`.
     #[error("the gateway holds as many request bodies as it may; try again shortly")]
     Busy,
+    /// The upload log failed (the state store is unreachable: uploads wait).
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    /// The upload log is asked for, but there is none.
+    #[error("the upload log is off: the gateway keeps it with --state-dir or --state-table")]
+    CatalogOff,
+    /// No record of the object: not stored, or not yet reported by storage.
+    #[error("the upload log has no record of this object (yet)")]
+    NoRecord,
+    /// A rendition no preset names.
+    #[error("no rendition is called `{0}`: the gateway makes those --renditions / RENDITIONS names")]
+    UnknownRendition(String),
+    /// A rendition still being made.
+    #[error("the rendition is being made; try again shortly")]
+    RenditionNotReady,
+    /// A rendition that could not be made.
+    #[error("the rendition could not be made: {0}")]
+    RenditionFailed(String),
+    /// Renditions of something else than an image.
+    #[error("the object is not an image, so it has no renditions")]
+    NotAnImage,
 }
 
 impl GatewayError {
@@ -114,13 +136,23 @@ impl GatewayError {
                 | Rejection::MetadataRepeated(_)
                 | Rejection::TabInHeader(_)
                 | Rejection::ObjectHeader(..)
-                | Rejection::MetadataTooLarge => StatusCode::BAD_REQUEST,
+                | Rejection::MetadataTooLarge
+                | Rejection::RenditionName
+                | Rejection::StatusFilter
+                | Rejection::LogAtTop
+                | Rejection::ReadWithGet => StatusCode::BAD_REQUEST,
             },
             Self::Auth(error) if error.is_forbidden() => StatusCode::FORBIDDEN,
             Self::Auth(_) => StatusCode::UNAUTHORIZED,
             // A link that expires before a URL could live a second is an expired link.
             Self::Link(_) | Self::LinksDisabled | Self::Signing(SignError::OrderExpired) => StatusCode::FORBIDDEN,
-            Self::NoHost | Self::BadHost => StatusCode::BAD_REQUEST,
+            Self::NoHost | Self::BadHost | Self::UnknownRendition(_) => StatusCode::BAD_REQUEST,
+            Self::CatalogOff
+            | Self::NoRecord
+            | Self::RenditionNotReady
+            | Self::RenditionFailed(_)
+            | Self::NotAnImage => StatusCode::NOT_FOUND,
+            Self::Catalog(error) if error.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
             Self::MisdirectedHost => StatusCode::MISDIRECTED_REQUEST,
             // Storage's own client errors (no such upload, precondition failed) are the client's;
             // a 401 or 403 is the gateway's own role failing, whose message names the account.
@@ -139,7 +171,8 @@ impl GatewayError {
             Self::Storage(_) => StatusCode::BAD_GATEWAY,
             Self::Signing(
                 SignError::Clock | SignError::HeaderName | SignError::HeaderValue | SignError::NotAHeader(_),
-            ) => StatusCode::INTERNAL_SERVER_ERROR,
+            )
+            | Self::Catalog(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -160,6 +193,12 @@ impl GatewayError {
             Self::Rejected(Rejection::PartTooSmall(_)) => "EntityTooSmall",
             Self::Rejected(Rejection::Checksum(_) | Rejection::ContentMd5) => "InvalidDigest",
             Self::Busy => "SlowDown",
+            Self::CatalogOff => "CatalogOff",
+            Self::NoRecord => "NoSuchKey",
+            Self::UnknownRendition(_) => "UnknownRendition",
+            Self::RenditionNotReady => "RenditionNotReady",
+            Self::RenditionFailed(_) => "RenditionFailed",
+            Self::NotAnImage => "NotAnImage",
             _ => match self.status() {
                 StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => "AccessDenied",
                 StatusCode::NOT_FOUND => "NoSuchUpload",
@@ -193,6 +232,15 @@ impl GatewayError {
                     (status, [(header::CONTENT_TYPE, "application/xml")], s3::to_xml(&error)).into_response()
                 }
             }
+            ErrorForm::Json => {
+                let status_of = match &self {
+                    Self::RenditionNotReady => Some("processing"),
+                    Self::RenditionFailed(_) => Some("failed"),
+                    _ => None,
+                };
+                let error = serde_json::json!({ "error": self.s3_code(), "message": reason, "status": status_of });
+                (status, [(header::CACHE_CONTROL, "no-store")], axum::Json(error)).into_response()
+            }
         };
         self.add_headers(status, response.headers_mut());
         response
@@ -211,6 +259,10 @@ impl GatewayError {
                     "storage is unreachable or slow; try again shortly".to_owned()
                 }
                 (Self::Storage(_), _) => "storage failed".to_owned(),
+                (Self::Catalog(_), StatusCode::SERVICE_UNAVAILABLE) => {
+                    "the upload log is unreachable, and nothing is signed without its record; try again shortly"
+                        .to_owned()
+                }
                 (_, StatusCode::SERVICE_UNAVAILABLE) => {
                     "the gateway cannot sign URLs right now; try again shortly".to_owned()
                 }
@@ -243,6 +295,9 @@ impl GatewayError {
                 let challenge = "Bearer realm=\"presign-gateway\", error=\"invalid_token\"";
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
             }
+            Self::RenditionNotReady => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(super::catalog::RETRY_RENDITION_SECONDS));
+            }
             _ if status == StatusCode::SERVICE_UNAVAILABLE => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECONDS));
             }
@@ -271,6 +326,8 @@ pub enum ErrorForm {
         /// The request's id, for `<RequestId>`.
         request_id: String,
     },
+    /// `{"error", "message", "status"}`: the upload log's routes, read by scripts and the page.
+    Json,
 }
 
 impl ErrorForm {

@@ -52,15 +52,18 @@ async fn answer(gateway: &Gateway, parts: &Parts, body: Body, query: Result<Quer
         Ok(query) => query.is_multipart(),
         Err(bad) => bad.multipart,
     };
-    let form = ErrorForm::of(&parts.headers, multipart);
+    // The upload log's routes are JSON, refusals included.
+    let catalog = query.as_ref().is_ok_and(|q| q.log || q.status.is_some() || q.rendition.is_some());
+    let form = if catalog { ErrorForm::Json } else { ErrorForm::of(&parts.headers, multipart) };
     let decided = query
         .map_err(|bad| GatewayError::from(bad.reason))
         .and_then(|query| gateway.decide(parts, &query, SystemTime::now()));
-    let action = match decided {
-        Ok(action) => action,
+    let decided = match decided {
+        Ok(decided) => decided,
         Err(error) => return refused(&parts.method, &parts.headers, body, error.render(&form)).await,
     };
-    let completes = matches!(&action, Action::Multipart(order) if matches!(order.step, MultipartStep::Complete { .. }));
+    let completes =
+        matches!(&decided.action, Action::Multipart(order) if matches!(order.step, MultipartStep::Complete { .. }));
     let (completion, drained) = if completes {
         match gateway.bodies().keep_part_list(&parts.headers, body).await {
             Ok(kept) => (Some(kept), Drained::Complete),
@@ -72,7 +75,7 @@ async fn answer(gateway: &Gateway, parts: &Parts, body: Body, query: Result<Quer
     };
     let completion =
         completion.as_ref().map(|kept| CompletionBody { bytes: &kept.bytes, format: body_format(&parts.headers) });
-    let response = match gateway.perform(parts, action, completion).await {
+    let response = match gateway.perform(parts, decided, completion).await {
         Ok(reply) => reply.render(&parts.headers),
         Err(error) => error.render(&form),
     };

@@ -3,13 +3,14 @@
 //! each object's `x-amz-meta-*` (a `HEAD` each, a few at a time). The next
 //! page's cursor is the gateway's own ([`Cursor`]), never storage's token.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
 use futures_util::{StreamExt, TryStreamExt, stream};
 
 use super::GatewayError;
+use crate::catalog::{Catalog, RenditionRecord};
 use crate::core::ListOrder;
 use crate::core::cursor::Cursor;
 use crate::storage::{Listing, Storage};
@@ -18,8 +19,19 @@ use crate::wire;
 /// `HEAD`s in flight at once for `&metadata`.
 const METADATA_CONCURRENCY: usize = 8;
 
-/// The page of `order`'s folder.
-pub async fn list(storage: &dyn Storage, order: &ListOrder) -> Result<wire::FolderPage, GatewayError> {
+/// A folder's page, and the renditions made of its objects (by the client's name).
+#[derive(Debug)]
+pub struct Listed {
+    /// The page.
+    pub page: wire::FolderPage,
+    /// Each object's renditions, when the upload log has them and they were asked for.
+    pub made: HashMap<String, BTreeMap<String, RenditionRecord>>,
+}
+
+/// The page of `order`'s folder; with `&metadata`, metadata and status from
+/// `catalog` when there is one (a batch read per 100 objects), else a `HEAD`
+/// per object.
+pub async fn list(storage: &dyn Storage, catalog: Option<&Catalog>, order: &ListOrder) -> Result<Listed, GatewayError> {
     let start_after = order.after.as_ref().map(|cursor| cursor.start_after(&order.prefix));
     // A folder the page before ended at is not listed again. Storage lists it
     // once more when a key in it sorts past `StartAfter` (one with U+10FFFF
@@ -36,29 +48,56 @@ pub async fn list(storage: &dyn Storage, order: &ListOrder) -> Result<wire::Fold
     let next = listing.truncated.then(|| next_cursor(&listing, order)).flatten();
     let name = |key: &str| order.prefix.client_name(key).map(str::to_owned);
     let listed: Vec<_> = listing.objects.into_iter().filter_map(|object| Some((name(&object.key)?, object))).collect();
+    let mut records = match catalog {
+        Some(catalog) if order.metadata || !order.renditions.is_empty() => {
+            let keys: Vec<&str> = listed.iter().map(|(_, object)| object.key.as_str()).collect();
+            catalog.records(&keys).await?
+        }
+        _ => HashMap::new(),
+    };
+    // A record of another version than the one listed is not this object's.
+    records.retain(|key, record| listed.iter().any(|(_, object)| object.key == *key && object.etag == record.etag));
     let metadata: Vec<Option<BTreeMap<String, String>>> = if order.metadata {
-        let keys: Vec<String> = listed.iter().map(|(_, object)| object.key.clone()).collect();
-        stream::iter(keys)
+        let unrecorded = listed.iter().filter(|(_, object)| !records.contains_key(&object.key));
+        let keys: Vec<String> = unrecorded.map(|(_, object)| object.key.clone()).collect();
+        let headed = stream::iter(keys.clone())
             .map(|key| async move { storage.metadata(&key).await.map(|m| Some(m.into_iter().collect())) })
             .buffered(METADATA_CONCURRENCY)
-            .try_collect()
-            .await?
+            .try_collect::<Vec<_>>()
+            .await?;
+        let mut headed = keys.into_iter().zip(headed).collect::<HashMap<_, _>>();
+        let from = |key: &str| records.get(key).map(|record| Some(record.metadata.clone()));
+        listed
+            .iter()
+            .map(|(_, object)| from(&object.key).unwrap_or_else(|| headed.remove(&object.key).flatten()))
+            .collect()
     } else {
         vec![None; listed.len()]
     };
+    let mut made = HashMap::new();
     let objects = listed
         .into_iter()
         .zip(metadata)
-        .map(|((key, object), metadata)| wire::FolderObject {
-            key,
-            size: object.size,
-            last_modified: object.last_modified.and_then(|t| DateTime::from(t).fmt(Format::DateTime).ok()),
-            etag: object.etag,
-            metadata,
+        .map(|((key, object), metadata)| {
+            let record = records.remove(&object.key);
+            let status = record.as_ref().filter(|_| order.metadata).map(|record| record.status.as_str().to_owned());
+            if let Some(record) = record.filter(|record| !record.renditions.is_empty() && !order.renditions.is_empty())
+            {
+                made.insert(key.clone(), record.renditions);
+            }
+            wire::FolderObject {
+                key,
+                size: object.size,
+                last_modified: object.last_modified.and_then(|t| DateTime::from(t).fmt(Format::DateTime).ok()),
+                etag: object.etag,
+                metadata,
+                status,
+                renditions: None,
+            }
         })
         .collect();
     let folders = listing.folders.iter().filter_map(|folder| name(folder)).collect();
-    Ok(wire::FolderPage { objects, folders, next })
+    Ok(Listed { page: wire::FolderPage { objects, folders, next }, made })
 }
 
 /// The page's last entry in storage's order: its key, and whether it is a folder.

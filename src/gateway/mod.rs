@@ -14,6 +14,7 @@
 
 mod access_log;
 mod body;
+mod catalog;
 mod drain;
 mod error;
 mod handler;
@@ -40,10 +41,11 @@ pub use ready::NotReady;
 pub use reply::Reply;
 
 use crate::auth::Authenticator;
+use crate::catalog::{Catalog, Uploader};
 use crate::config::{AllowedHosts, AllowedOrigins, BodyLimits, GatewaySettings, Links};
 use crate::core::completion::BodyFormat;
 use crate::core::query::Query;
-use crate::core::{Action, Caller, Incoming, Policy, decide};
+use crate::core::{Action, Caller, Incoming, ListOrder, MultipartStep, Operation, Policy, PresignOrder, decide};
 use crate::links::{LinkError, object_url};
 use crate::metrics::Metrics;
 use crate::signing::{CredentialsCache, EndpointError, Presigner, StoreLocation};
@@ -85,6 +87,17 @@ pub struct Gateway {
     bodies: Bodies,
     metrics: Arc<Metrics>,
     emf: Option<EmfLog>,
+    catalog: Option<Catalog>,
+    presets: Vec<String>,
+}
+
+/// What a request was decided to do, and who asked (for the upload log).
+#[derive(Debug)]
+pub struct Decided {
+    /// What to do.
+    pub action: Action,
+    /// Who asked.
+    pub uploader: Uploader,
 }
 
 impl Gateway {
@@ -109,7 +122,17 @@ impl Gateway {
             bodies: Bodies::new(BodyLimits::default()),
             metrics,
             emf: None,
+            catalog: None,
+            presets: Vec::new(),
         }
+    }
+
+    /// Keeps the upload log in `catalog` (intents before uploads, records
+    /// for listings), and answers `?rendition=` for the `presets` named.
+    #[must_use]
+    pub fn with_catalog(mut self, catalog: Option<Catalog>, presets: Vec<String>) -> Self {
+        self.policy.catalog = catalog.is_some();
+        Self { catalog, presets, ..self }
     }
 
     /// Writes each access log line in CloudWatch Embedded Metric Format (Lambda).
@@ -189,18 +212,19 @@ impl Gateway {
     /// Who is asking and what for, from the request's headers alone: a
     /// share link is verified or the caller authenticated before anything
     /// else, and no body has been read.
-    pub fn decide(&self, request: &Parts, query: &Query, now: SystemTime) -> Result<Action, GatewayError> {
-        let (grant, tenant);
+    pub fn decide(&self, request: &Parts, query: &Query, now: SystemTime) -> Result<Decided, GatewayError> {
+        let (grant, identity);
         // A share link stands in for authentication; anything else must authenticate.
-        let caller = if let Some(token) = &query.token {
+        let (caller, uploader) = if let Some(token) = &query.token {
             grant = self.links()?.keys.verify(token, now)?;
             if grant.tenant.is_none() && self.auth.has_tenants() {
                 return Err(LinkError::NoTenant.into());
             }
-            Caller::Link(&grant)
+            (Caller::Link(&grant), Uploader::link(token))
         } else {
-            tenant = self.auth.authenticate(request)?;
-            Caller::Owner(tenant.as_ref())
+            identity = self.auth.identify(request)?;
+            let uploader = identity.subject.clone().map_or(Uploader::Anonymous, Uploader::Subject);
+            (Caller::Owner(identity.tenant.as_ref()), uploader)
         };
         let action = decide(&Incoming::from_parts(request), query, caller, &self.policy)?;
         crate::metrics::note_operation(action.s3_name());
@@ -208,7 +232,7 @@ impl Gateway {
             // Refused now, before any body, if the link could not say where it leads.
             self.link_base(request)?;
         }
-        Ok(action)
+        Ok(Decided { action, uploader })
     }
 
     /// Does what `action` says. `completion` is the body of a multipart
@@ -216,21 +240,37 @@ impl Gateway {
     pub async fn perform(
         &self,
         request: &Parts,
-        action: Action,
+        decided: Decided,
         completion: Option<CompletionBody<'_>>,
     ) -> Result<Reply, GatewayError> {
+        let Decided { action, uploader } = decided;
         match action {
             Action::Presign(order) => {
-                let credentials = self.credentials.get().await?;
-                let url = self.presigner.presign(&order, &credentials, SystemTime::now())?;
-                Ok(Reply::Redirect(order, url))
+                if let (Some(catalog), Operation::Put) = (&self.catalog, order.operation) {
+                    // Nothing is signed without its record: no record, no upload.
+                    let size = order.signed_headers.iter().find(|(name, _)| *name == "content-length");
+                    let size = size.and_then(|(_, value)| value.parse().ok());
+                    catalog::intend(catalog, &order.key, &uploader, size, order.expires_in).await?;
+                }
+                self.sign(order, SystemTime::now()).await
             }
+            Action::Rendition(order, name) => {
+                let order = catalog::rendition(self.catalog()?, &self.presets, order, &name).await?;
+                self.sign(order, catalog::rendition_signing_time(SystemTime::now())).await
+            }
+            Action::Status(order) => Ok(Reply::Status(catalog::status(self.catalog()?, &order).await?)),
+            Action::Log(order) => Ok(Reply::Log(catalog::log(self.catalog()?, &order).await?)),
             Action::Share(order) => {
                 let base = self.link_base(request)?;
                 let grant = order.into_grant(SystemTime::now());
                 Ok(Reply::Shared { url: self.links()?.keys.url(&base, &grant), grant })
             }
             Action::Multipart(order) => {
+                if let (Some(catalog), MultipartStep::Complete { .. }) = (&self.catalog, &order.step) {
+                    // Attributed at completion, where the caller is known: any size goes.
+                    let lifetime = std::time::Duration::from_secs(3600);
+                    catalog::intend(catalog, &order.key, &uploader, None, lifetime).await?;
+                }
                 let done = multipart::perform(self.storage.as_ref(), &order, completion, &self.policy).await?;
                 // Without a base URL, front door or valid `Host`, a path: S3 clients read the key beside it.
                 let base = self.public_base(request).unwrap_or_default();
@@ -239,9 +279,67 @@ impl Gateway {
                 Ok(Reply::Multipart(order, done, names))
             }
             Action::List(order) => {
-                let page = listing::list(self.storage.as_ref(), &order).await?;
+                let page = listing::list(self.storage.as_ref(), self.catalog.as_ref(), &order).await?;
+                let page = self.with_rendition_urls(page, &order).await?;
                 Ok(Reply::Listing(order, page))
             }
+        }
+    }
+
+    /// `order` signed as of `now`, as a redirect or JSON.
+    async fn sign(&self, order: PresignOrder, now: SystemTime) -> Result<Reply, GatewayError> {
+        let credentials = self.credentials.get().await?;
+        let url = self.presigner.presign(&order, &credentials, now)?;
+        Ok(Reply::Redirect(order, url))
+    }
+
+    fn catalog(&self) -> Result<&Catalog, GatewayError> {
+        self.catalog.as_ref().ok_or(GatewayError::CatalogOff)
+    }
+
+    /// The listing with a signed URL for each rendition asked for that is made.
+    async fn with_rendition_urls(
+        &self,
+        mut page: listing::Listed,
+        order: &ListOrder,
+    ) -> Result<crate::wire::FolderPage, GatewayError> {
+        if order.renditions.is_empty() || page.made.is_empty() {
+            return Ok(page.page);
+        }
+        let credentials = self.credentials.get().await?;
+        let now = catalog::rendition_signing_time(SystemTime::now());
+        let base = self.presign_order_for_listing();
+        for object in &mut page.page.objects {
+            let Some(made) = page.made.remove(&object.key) else { continue };
+            let mut links = std::collections::BTreeMap::new();
+            for name in &order.renditions {
+                let Some(rendition) = made.get(name.as_str()) else { continue };
+                let order = catalog::listed_rendition(&base, &rendition.key);
+                let url = self.presigner.presign(&order, &credentials, now)?;
+                let link = crate::wire::RenditionLink {
+                    url: url.as_str().to_owned(),
+                    width: rendition.width,
+                    height: rendition.height,
+                };
+                links.insert(name.as_str().to_owned(), link);
+            }
+            object.renditions = Some(links);
+        }
+        Ok(page.page)
+    }
+
+    /// A `GET` order of the policy's lifetime, for renditions in listings.
+    fn presign_order_for_listing(&self) -> PresignOrder {
+        PresignOrder {
+            operation: Operation::Get,
+            key: crate::core::tenant::StorageKey::rendition(String::new()),
+            expires_in: self.policy.expires_in,
+            valid_until: None,
+            response: crate::core::ResponseOverrides::default(),
+            signed_headers: Vec::new(),
+            metadata: Vec::new(),
+            delivery: crate::core::Delivery::Redirect,
+            part: None,
         }
     }
 

@@ -32,6 +32,10 @@ pub enum Reply {
     },
     /// A multipart step done against storage, and what S3's XML names besides.
     Multipart(MultipartOrder, MultipartDone, S3Names),
+    /// One page of the upload log.
+    Log(wire::LogPage),
+    /// One object's record.
+    Status(wire::LogEntry),
 }
 
 impl Reply {
@@ -55,10 +59,20 @@ impl Reply {
                 let logged = Logged { key: order.key.as_str().to_owned() };
                 (multipart(request, &order, done, &names), logged)
             }
+            Self::Log(page) => (no_store_json(&page), Logged { key: String::new() }),
+            Self::Status(entry) => {
+                let logged = Logged { key: entry.key.clone() };
+                (no_store_json(&entry), logged)
+            }
         };
         response.extensions_mut().insert(logged);
         response
     }
+}
+
+/// `200` with `body` as JSON, never cached: it changes as uploads are processed.
+fn no_store_json(body: &impl Serialize) -> Response {
+    (StatusCode::OK, [(header::CACHE_CONTROL, "no-store")], axum::Json(body)).into_response()
 }
 
 /// A 307 to the URL, or with `?presign` the request to make as JSON.

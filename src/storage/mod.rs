@@ -43,6 +43,14 @@ pub enum StorageError {
     /// Storage did not answer in time (`--storage-timeout`).
     #[error("storage did not answer within {0:?}")]
     TimedOut(Duration),
+    /// An object is larger than the caller takes.
+    #[error("the object is {size} bytes, more than {limit}")]
+    TooLarge {
+        /// Its size.
+        size: u64,
+        /// The most taken.
+        limit: u64,
+    },
     /// Storage answered an upload id that is not one.
     #[error("storage returned the upload id {0:?}")]
     BadUploadId(String),
@@ -116,4 +124,39 @@ pub trait Storage: Send + Sync + fmt::Debug {
             Err(error) => Err(error),
         }
     }
+}
+
+/// What a `HeadObject` tells of an object.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObjectHead {
+    /// Bytes.
+    pub size: u64,
+    /// Without quotes.
+    pub etag: String,
+    /// `Content-Type`.
+    pub content_type: Option<String>,
+    /// `x-amz-meta-*`, names without the prefix.
+    pub metadata: std::collections::BTreeMap<String, String>,
+}
+
+/// The calls the processor makes on whole objects: it reads an original
+/// and writes, lists and removes its renditions. The gateway itself never
+/// moves bytes, so these live apart from [`Storage`].
+#[async_trait]
+pub trait Objects: Send + Sync + fmt::Debug {
+    /// `HeadObject`; `None` when there is no such object (or, on AWS, when the
+    /// role may not list the folder and S3 answers 403 for a missing key).
+    async fn head(&self, key: &str) -> Result<Option<ObjectHead>, StorageError>;
+
+    /// `GetObject` of the version with `etag`, refused past `max_bytes`.
+    async fn get(&self, key: &str, etag: &str, max_bytes: u64) -> Result<Vec<u8>, StorageError>;
+
+    /// `PutObject` of `body` with its type and `Cache-Control`.
+    async fn put(&self, key: &str, body: Vec<u8>, content_type: &str, cache_control: &str) -> Result<(), StorageError>;
+
+    /// `DeleteObject` (nothing there is fine).
+    async fn delete(&self, key: &str) -> Result<(), StorageError>;
+
+    /// Every key under `prefix`, all pages.
+    async fn keys(&self, prefix: &str) -> Result<Vec<String>, StorageError>;
 }

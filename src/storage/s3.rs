@@ -285,3 +285,64 @@ fn with_part_checksum(
         ChecksumAlgorithm::Sha256 => part.checksum_sha256(value),
     }
 }
+
+#[async_trait]
+impl super::Objects for S3Storage {
+    async fn head(&self, key: &str) -> Result<Option<super::ObjectHead>, StorageError> {
+        let head = match self.client().head_object().bucket(&self.bucket).key(key).send().await {
+            Ok(head) => head,
+            Err(error) => {
+                return match self.error(error) {
+                    StorageError::Refused { status: 403 | 404, .. } => Ok(None),
+                    other => Err(other),
+                };
+            }
+        };
+        Ok(Some(super::ObjectHead {
+            size: head.content_length().and_then(|length| u64::try_from(length).ok()).unwrap_or_default(),
+            etag: head.e_tag().unwrap_or_default().trim_matches('"').to_owned(),
+            content_type: head.content_type().map(str::to_owned),
+            metadata: head.metadata().into_iter().flatten().map(|(n, v)| (n.clone(), v.clone())).collect(),
+        }))
+    }
+
+    async fn get(&self, key: &str, etag: &str, max_bytes: u64) -> Result<Vec<u8>, StorageError> {
+        let request = self.client().get_object().bucket(&self.bucket).key(key).if_match(format!("\"{etag}\""));
+        let object = request.send().await.map_err(|e| self.error(e))?;
+        let length = object.content_length().and_then(|length| u64::try_from(length).ok()).unwrap_or_default();
+        if length > max_bytes {
+            return Err(StorageError::TooLarge { size: length, limit: max_bytes });
+        }
+        let mut body = object.body;
+        let mut bytes = Vec::with_capacity(usize::try_from(length).unwrap_or_default());
+        while let Some(chunk) = body.try_next().await.map_err(|e| StorageError::Unreachable(Box::new(e)))? {
+            if (bytes.len() + chunk.len()) as u64 > max_bytes {
+                return Err(StorageError::TooLarge { size: (bytes.len() + chunk.len()) as u64, limit: max_bytes });
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(bytes)
+    }
+
+    async fn put(&self, key: &str, body: Vec<u8>, content_type: &str, cache_control: &str) -> Result<(), StorageError> {
+        let request = self.client().put_object().bucket(&self.bucket).key(key);
+        let request = request.content_type(content_type).cache_control(cache_control).body(body.into());
+        request.send().await.map_err(|e| self.error(e))?;
+        Ok(())
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StorageError> {
+        self.client().delete_object().bucket(&self.bucket).key(key).send().await.map_err(|e| self.error(e))?;
+        Ok(())
+    }
+
+    async fn keys(&self, prefix: &str) -> Result<Vec<String>, StorageError> {
+        let mut keys = Vec::new();
+        let mut pages = self.client().list_objects_v2().bucket(&self.bucket).prefix(prefix).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| self.error(e))?;
+            keys.extend(page.contents().iter().filter_map(|object| object.key().map(str::to_owned)));
+        }
+        Ok(keys)
+    }
+}

@@ -105,8 +105,8 @@ impl Bucket {
 
     /// Turns upload events on: each change spools its event, at most `limit`
     /// wait, and a full spool drops from the tenant (under `tenants`) holding the most.
-    pub fn spool_events(&mut self, limit: u64, tenants: TenantFolder) {
-        self.index.spool_events(limit, tenants);
+    pub fn spool_events(&mut self, limit: u64, tenants: TenantFolder, quiet: Option<String>) {
+        self.index.spool_events(limit, tenants, quiet);
     }
 
     /// Its index.

@@ -36,6 +36,7 @@ mod listing;
 mod migrate;
 mod multipart;
 mod notify;
+pub use notify::EventSink;
 mod objects;
 mod records;
 mod unsigned;
@@ -94,11 +95,15 @@ impl EmbeddedStore {
     /// The store accepts signatures made with `credentials` only, and browser
     /// pages from `allowed_origins` and `page_origins` (the gateway's own,
     /// whose page uploads straight to the store).
+    /// With `quiet` (the renditions' prefix, when the catalog is on), every
+    /// change but those under it is also handed to an in-process receiver
+    /// ([`EmbeddedStore::serve`]'s sink).
     pub async fn open(
         config: &EmbeddedConfig,
         credentials: Credentials,
         allowed_origins: &AllowedOrigins,
         page_origins: &[HeaderValue],
+        quiet: Option<&str>,
     ) -> anyhow::Result<Self> {
         let EmbeddedConfig {
             data_dir,
@@ -115,7 +120,7 @@ impl EmbeddedStore {
             tokio::task::spawn_blocking(move || open_bucket(&data_dir, &name, abort_after)).await?
         };
         let mut opened = opened.with_context(|| format!("cannot open the store in {}", data_dir.display()))?;
-        let deliveries = notify::prepare(&mut opened, notify).context("cannot start the upload events")?;
+        let deliveries = notify::prepare(&mut opened, notify, quiet).context("cannot start the upload events")?;
         let opened = Arc::new(opened);
 
         let mut builder = S3ServiceBuilder::new(objects::Objects::new(opened.clone()));
@@ -186,10 +191,16 @@ impl EmbeddedStore {
     }
 
     /// Serves until `shutdown` completes, then finishes the requests in
-    /// flight; housekeeping and the delivery of upload events run meanwhile.
-    pub async fn serve(self, limits: ServerLimits, shutdown: impl Future<Output = ()> + Send + 'static) {
+    /// flight; housekeeping and the delivery of upload events (to `sink`
+    /// too, if the store was opened for one) run meanwhile.
+    pub async fn serve(
+        self,
+        limits: ServerLimits,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+        sink: Option<Arc<dyn EventSink>>,
+    ) {
         let housekeeping = tokio::spawn(housekeeping::run(self.bucket.clone(), self.abort_uploads_after));
-        let deliveries = self.deliveries.map(|d| d.spawn(&self.bucket)).unwrap_or_default();
+        let deliveries = self.deliveries.map(|d| d.spawn(&self.bucket, sink)).unwrap_or_default();
         crate::http_server::serve(self.listeners, self.router, limits, shutdown).await;
         housekeeping.abort();
         if !deliveries.is_empty() {

@@ -42,24 +42,43 @@ const MAX_WAIT: Duration = Duration::from_secs(30);
 /// After the first failure of an event, every this many attempts are logged.
 const LOG_EVERY: u32 = 10;
 
+/// A receiver in the same process (the catalog's processor), handed each
+/// event as the URLs are: in order, again until it takes it.
+#[async_trait::async_trait]
+pub trait EventSink: Send + Sync {
+    /// Takes one event; `Err` (with why, for the log) to be given it again later.
+    async fn take(&self, event: &ObjectEvent) -> Result<(), String>;
+}
+
+/// The in-process receiver's key in the spool.
+const IN_PROCESS: &str = "in-process:catalog";
+
 /// The receivers, ready to be served once the store runs.
 #[derive(Debug)]
 pub struct Deliveries {
     receivers: Vec<(NotifyUrl, String, u64)>,
+    /// The in-process receiver's cursor, when one is expected.
+    in_process: Option<u64>,
     secret: Option<NotifySecret>,
     client: reqwest::Client,
     committed: watch::Receiver<u64>,
 }
 
 /// Turns events on in `bucket` (before it serves) and registers the
-/// receivers; `None` when no URL is configured.
-pub fn prepare(bucket: &mut Bucket, config: &NotifyConfig) -> anyhow::Result<Option<Deliveries>> {
-    if config.urls.is_empty() {
+/// receivers: the URLs, and an in-process one if `quiet` (the prefix whose
+/// keys spool no event) is given; `None` when there are none.
+pub fn prepare(bucket: &mut Bucket, config: &NotifyConfig, quiet: Option<&str>) -> anyhow::Result<Option<Deliveries>> {
+    if config.urls.is_empty() && quiet.is_none() {
         return Ok(None);
     }
-    bucket.spool_events(config.spool_limit, TenantFolder::new(config.tenants.clone()));
-    let ids: Vec<String> = config.urls.iter().map(receiver_id).collect();
+    bucket.spool_events(config.spool_limit, TenantFolder::new(config.tenants.clone()), quiet.map(str::to_owned));
+    let mut ids: Vec<String> = config.urls.iter().map(receiver_id).collect();
+    if quiet.is_some() {
+        ids.push(IN_PROCESS.to_owned());
+    }
     let subscribed = bucket.index().subscribe(&ids)?;
+    let mut cursors = subscribed.cursors;
+    let in_process = if quiet.is_some() { cursors.pop() } else { None };
     if subscribed.abandoned > 0 {
         tracing::warn!(
             events = subscribed.abandoned,
@@ -74,28 +93,26 @@ pub fn prepare(bucket: &mut Bucket, config: &NotifyConfig) -> anyhow::Result<Opt
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("presign-gateway/", env!("CARGO_PKG_VERSION")))
         .build()?;
-    let receivers = config.urls.iter().cloned().zip(ids).zip(subscribed.cursors).map(|((u, i), c)| (u, i, c));
+    let receivers = config.urls.iter().cloned().zip(ids).zip(cursors).map(|((u, i), c)| (u, i, c));
     let committed = bucket.index().watch_events().ok_or_else(|| anyhow::anyhow!("the spool is off"))?;
-    Ok(Some(Deliveries { receivers: receivers.collect(), secret: config.secret.clone(), client, committed }))
+    let secret = config.secret.clone();
+    Ok(Some(Deliveries { receivers: receivers.collect(), in_process, secret, client, committed }))
 }
 
 impl Deliveries {
-    /// Starts one delivery task per receiver.
-    pub fn spawn(self, bucket: &Arc<Bucket>) -> Vec<JoinHandle<()>> {
-        self.receivers
-            .into_iter()
-            .map(|(url, id, cursor)| {
-                let receiver = Receiver {
-                    bucket: bucket.clone(),
-                    url,
-                    id,
-                    cursor,
-                    secret: self.secret.clone(),
-                    client: self.client.clone(),
-                };
-                tokio::spawn(receiver.run(self.committed.clone()))
-            })
-            .collect()
+    /// Starts one delivery task per receiver, `sink` being the in-process one.
+    pub fn spawn(self, bucket: &Arc<Bucket>, sink: Option<Arc<dyn EventSink>>) -> Vec<JoinHandle<()>> {
+        let urls = self.receivers.into_iter().map(|(url, id, cursor)| {
+            let target = Target::Url { url, secret: self.secret.clone(), client: self.client.clone() };
+            Receiver { bucket: bucket.clone(), target, id, cursor }
+        });
+        let in_process = self.in_process.zip(sink).map(|(cursor, sink)| Receiver {
+            bucket: bucket.clone(),
+            target: Target::InProcess(sink),
+            id: IN_PROCESS.to_owned(),
+            cursor,
+        });
+        urls.chain(in_process).map(|receiver| tokio::spawn(receiver.run(self.committed.clone()))).collect()
     }
 }
 
@@ -106,11 +123,27 @@ fn receiver_id(url: &NotifyUrl) -> String {
 
 struct Receiver {
     bucket: Arc<Bucket>,
-    url: NotifyUrl,
+    target: Target,
     id: String,
     cursor: u64,
-    secret: Option<NotifySecret>,
-    client: reqwest::Client,
+}
+
+/// Where a receiver's events go.
+enum Target {
+    /// POSTed to a URL.
+    Url { url: NotifyUrl, secret: Option<NotifySecret>, client: reqwest::Client },
+    /// Handed to the catalog in this process.
+    InProcess(Arc<dyn EventSink>),
+}
+
+impl Target {
+    /// How logs name it: a URL by its host only (the URL may carry a secret).
+    fn name(&self) -> &str {
+        match self {
+            Self::Url { url, .. } => url.host(),
+            Self::InProcess(_) => "the catalog",
+        }
+    }
 }
 
 impl Receiver {
@@ -135,7 +168,7 @@ impl Receiver {
             for (seq, event) in batch {
                 if seq > self.cursor + 1 {
                     tracing::warn!(
-                        host = self.url.host(),
+                        host = self.target.name(),
                         events = seq - self.cursor - 1,
                         "upload events dropped from the full spool never reached this receiver"
                     );
@@ -157,10 +190,14 @@ impl Receiver {
         let mut waits = retry_waits();
         let mut attempt: u32 = 1;
         loop {
-            match self.post(body.clone()).await {
+            let outcome = match &self.target {
+                Target::Url { .. } => self.post(body.clone()).await,
+                Target::InProcess(sink) => sink.take(event).await,
+            };
+            match outcome {
                 Ok(()) if attempt > 1 => {
                     tracing::info!(
-                        host = self.url.host(),
+                        host = self.target.name(),
                         event = event.id,
                         attempts = attempt,
                         "upload event delivered"
@@ -172,7 +209,7 @@ impl Receiver {
                     let wait = waits.next().unwrap_or(MAX_WAIT);
                     if attempt == 1 || attempt.is_multiple_of(LOG_EVERY) {
                         tracing::warn!(
-                            host = self.url.host(),
+                            host = self.target.name(),
                             event = event.id,
                             attempt,
                             "cannot deliver an upload event ({failure}); trying again in {:.1} s",
@@ -187,8 +224,9 @@ impl Receiver {
     }
 
     async fn post(&self, body: Bytes) -> Result<(), String> {
-        let mut request = self.client.post(self.url.as_str()).header(http::header::CONTENT_TYPE, "application/json");
-        if let Some(secret) = &self.secret {
+        let Target::Url { url, secret, client } = &self.target else { return Ok(()) };
+        let mut request = client.post(url.as_str()).header(http::header::CONTENT_TYPE, "application/json");
+        if let Some(secret) = secret {
             request = request.header(SIGNATURE_HEADER, signature(secret, unix_now(), &body));
         }
         let response = request.body(body).send().await.map_err(|error| {

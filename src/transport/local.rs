@@ -113,7 +113,7 @@ fn banner(base: &str, storage: &str, gateway: &Gateway, metrics: Option<SocketAd
 /// Serves the embedded store alone until Ctrl-C or SIGTERM.
 #[cfg(feature = "embedded-store")]
 pub async fn serve_store(config: StoreOnlyConfig) -> anyhow::Result<()> {
-    let store = EmbeddedStore::open(&config.store, config.credentials, &config.allowed_origins, &[]).await?;
+    let store = EmbeddedStore::open(&config.store, config.credentials, &config.allowed_origins, &[], None).await?;
     let _ = writeln!(
         std::io::stdout().lock(),
         "embedded store listening on {}\n  bucket `{}`, files in {}{}",
@@ -122,7 +122,7 @@ pub async fn serve_store(config: StoreOnlyConfig) -> anyhow::Result<()> {
         config.store.data_dir.display(),
         if config.store.strict_signing { ", strict signing" } else { "" }
     );
-    store.serve(config.server, shutdown_signal()).await;
+    store.serve(config.server, shutdown_signal(), None).await;
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 pub mod lambda;
 pub mod local;
 pub mod observe;
+pub mod processor;
 
 use std::future::Future;
 #[cfg(feature = "embedded-store")]
@@ -67,7 +68,8 @@ pub async fn start(
         StoreConfig::Embedded(embedded) => {
             let credentials = EmbeddedStore::random_credentials();
             let opened =
-                EmbeddedStore::open(embedded, credentials.clone(), &gateway.allowed_origins, page_origins).await?;
+                EmbeddedStore::open(embedded, credentials.clone(), &gateway.allowed_origins, page_origins, None)
+                    .await?;
             let location = opened.location().clone();
             let storage = Arc::new(opened.storage(storage_timeout));
             Ok(Started {
@@ -79,7 +81,7 @@ pub async fn start(
                     embedded.data_dir.display(),
                     if embedded.strict_signing { ", strict signing" } else { "" }
                 ),
-                store: Some(tokio::spawn(opened.serve(server, shutdown))),
+                store: Some(tokio::spawn(opened.serve(server, shutdown, None))),
             })
         }
         #[cfg(not(feature = "embedded-store"))]

@@ -108,3 +108,66 @@ pub(super) fn part_number_marker(text: &str) -> Result<u16, Rejection> {
 pub(super) fn limit(text: &str) -> Result<NonZeroU16, Rejection> {
     text.parse::<NonZeroU16>().ok().filter(|n| n.get() <= MAX_PAGE).ok_or(Rejection::Limit)
 }
+
+/// A rendition preset's name: `[a-z0-9][a-z0-9-]{0,31}`, as `--renditions` names them.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RenditionName(String);
+
+impl RenditionName {
+    /// The most names one listing asks for.
+    pub const MOST_PER_LISTING: usize = 4;
+
+    /// Parses a preset's name.
+    ///
+    /// # Errors
+    ///
+    /// [`Rejection::RenditionName`] for anything else.
+    pub fn parse(name: &str) -> Result<Self, Rejection> {
+        let valid = (1..=32).contains(&name.len())
+            && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !name.starts_with('-');
+        if valid { Ok(Self(name.to_owned())) } else { Err(Rejection::RenditionName) }
+    }
+
+    /// The name.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// `renditions=a,b`: distinct names, at most [`RenditionName::MOST_PER_LISTING`].
+pub(super) fn rendition_names(list: &str) -> Result<Vec<RenditionName>, Rejection> {
+    let mut names = Vec::new();
+    for name in list.split(',') {
+        let name = RenditionName::parse(name.trim())?;
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    if names.len() > RenditionName::MOST_PER_LISTING { Err(Rejection::RenditionName) } else { Ok(names) }
+}
+
+/// `status`'s value: empty asks for one object's record; `failed` filters the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusFilter {
+    /// `status` alone.
+    Record,
+    /// `status=failed`.
+    Failed,
+}
+
+impl StatusFilter {
+    /// Parses `status`'s value.
+    ///
+    /// # Errors
+    ///
+    /// [`Rejection::StatusFilter`] for anything but nothing or `failed`.
+    pub fn parse(value: &str) -> Result<Self, Rejection> {
+        match value {
+            "" => Ok(Self::Record),
+            "failed" => Ok(Self::Failed),
+            _ => Err(Rejection::StatusFilter),
+        }
+    }
+}

@@ -89,6 +89,8 @@ impl<'a> Change<'a> {
 pub struct Spool {
     limit: u64,
     tenants: TenantFolder,
+    /// Keys whose changes spool no event: the gateway's renditions.
+    quiet: Option<String>,
     committed: watch::Sender<u64>,
     drops: Mutex<DropLog>,
 }
@@ -118,9 +120,11 @@ pub struct Subscribed {
 impl Index {
     /// Turns upload events on: from now on each change spools its event, and
     /// at most `limit` wait; `tenants` is where the tenants' folders are.
-    pub fn spool_events(&mut self, limit: u64, tenants: TenantFolder) {
+    /// Keys under `quiet` (the gateway's renditions) spool nothing: no
+    /// receiver hears of them, and the processor never triggers itself.
+    pub fn spool_events(&mut self, limit: u64, tenants: TenantFolder, quiet: Option<String>) {
         let (committed, _) = watch::channel(0);
-        self.spool = Some(Spool { limit, tenants, committed, drops: Mutex::new(DropLog::default()) });
+        self.spool = Some(Spool { limit, tenants, quiet, committed, drops: Mutex::new(DropLog::default()) });
     }
 
     /// Sees the sequence number of each event committed from now on.
@@ -138,6 +142,9 @@ impl Index {
         change: &Change<'_>,
     ) -> Result<Option<Spooled>, StoreError> {
         let Some(spool) = &self.spool else { return Ok(None) };
+        if spool.quiet.as_deref().is_some_and(|quiet| change.key.starts_with(quiet)) {
+            return Ok(None);
+        }
         let mut counters = transaction.open_table(COUNTERS)?;
         let seq = counters.get(NEXT)?.map_or(1, |v| v.value());
         counters.insert(NEXT, seq + 1)?;
@@ -335,7 +342,7 @@ pub(super) mod tests {
 
     pub(in crate::store::index) fn reopen(dir: &std::path::Path, limit: u64) -> Index {
         let mut index = Index::open(&dir.join("index.redb"), Arc::new(RealDisk)).unwrap();
-        index.spool_events(limit, TenantFolder::new("tenants/"));
+        index.spool_events(limit, TenantFolder::new("tenants/"), Some("_renditions/".into()));
         index
     }
 

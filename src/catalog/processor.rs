@@ -1,0 +1,256 @@
+//! What happens after an upload: storage's event becomes the object's
+//! record, and an image's renditions are made and recorded. The same code
+//! runs in-process beside the embedded store (fed by its event spool) and
+//! as the processor function on AWS (fed by EventBridge), one event at a
+//! time; an `Err` means "try this event again later" (storage or the state
+//! store failed), while an image that cannot be rendered is a `failed`
+//! record, not an error.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::{Applied, Catalog, CatalogError, Created, Record, RenditionRecord, Status};
+use crate::render::{ImageLimits, Presets, RenderError, render};
+use crate::storage::{ObjectHead, Objects, StorageError};
+use crate::wire::events::{DetailType, ObjectEvent};
+
+/// Renditions never change (their key names the original's ETag): browsers keep them.
+pub const RENDITION_CACHE_CONTROL: &str = "private, max-age=31536000, immutable";
+
+/// Why an event must be tried again.
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    /// The catalog failed.
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    /// Storage failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The rendering task died.
+    #[error("the rendering task failed: {0}")]
+    Task(String),
+}
+
+/// Files events in the catalog and renders images.
+#[derive(Debug, Clone)]
+pub struct Processor {
+    catalog: Catalog,
+    objects: Arc<dyn Objects>,
+    presets: Arc<Presets>,
+    limits: ImageLimits,
+}
+
+impl Processor {
+    /// A processor writing to `catalog`, reading and writing objects with
+    /// `objects`, rendering `presets` within `limits`.
+    #[must_use]
+    pub fn new(catalog: Catalog, objects: Arc<dyn Objects>, presets: Presets, limits: ImageLimits) -> Self {
+        Self { catalog, objects, presets: Arc::new(presets), limits }
+    }
+
+    /// The catalog it writes.
+    #[must_use]
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// Applies one of storage's events. Keys no caller can reach
+    /// (renditions, keys outside the prefix) are ignored.
+    pub async fn handle(&self, event: &ObjectEvent) -> Result<(), ProcessError> {
+        let object = &event.detail.object;
+        if self.catalog.layout().root(&object.key).is_none() {
+            return Ok(());
+        }
+        // Storage says what is there now: an event about a version since
+        // replaced or removed is only applied if it is still the truth.
+        let head = self.objects.head(&object.key).await?;
+        match event.detail_type {
+            DetailType::ObjectCreated => {
+                let Some(head) = head else { return Ok(()) };
+                if object.etag.as_deref().is_some_and(|etag| etag.trim_matches('"') != head.etag) {
+                    return Ok(()); // overwritten since: that upload's own event follows
+                }
+                let time = event_time(&event.time);
+                self.created(&object.key, &object.sequencer, time, head).await
+            }
+            DetailType::ObjectDeleted => {
+                // Still there: a noncurrent version expired, or a newer upload came first.
+                if head.is_some() {
+                    return Ok(());
+                }
+                let now = crate::state::now_seconds();
+                if self.catalog.deleted(&object.key, &object.sequencer, now).await?.is_some() {
+                    self.remove_renditions(&object.key, None).await?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Files an object storage holds (from an event, or a sync), and renders it.
+    pub async fn created(&self, key: &str, sequencer: &str, time: u64, head: ObjectHead) -> Result<(), ProcessError> {
+        let renders = !self.presets.is_empty() && looks_like_an_image(head.content_type.as_deref(), key);
+        let created = Created {
+            key: key.to_owned(),
+            size: head.size,
+            etag: head.etag,
+            sequencer: sequencer.to_owned(),
+            time,
+            content_type: head.content_type,
+            metadata: head.metadata,
+            status: if renders { Status::Processing } else { Status::Stored },
+        };
+        let Some(Applied { record, replaced }) = self.catalog.created(created).await? else { return Ok(()) };
+        if replaced.is_some_and(|old| !old.renditions.is_empty() && old.etag != record.etag) {
+            self.remove_renditions(key, Some(&record.etag)).await?;
+        }
+        if renders {
+            self.render(&record).await?;
+        }
+        Ok(())
+    }
+
+    /// Makes and records every preset of `record`'s image.
+    pub async fn render(&self, record: &Record) -> Result<(), ProcessError> {
+        let outcome = self.make(record).await?;
+        let change = |current: &mut Record| match &outcome {
+            Ok(made) => {
+                current.status = Status::Ready;
+                current.reason = None;
+                current.renditions.clone_from(made);
+            }
+            Err(reason) => {
+                current.status = Status::Failed;
+                current.reason = Some(reason.clone());
+                current.renditions.clear();
+            }
+        };
+        self.catalog.update(&record.key, &record.etag, change).await?;
+        match &outcome {
+            Ok(made) => tracing::info!(key = record.key, renditions = made.len(), "renditions made"),
+            Err(reason) => tracing::info!(key = record.key, reason, "renditions failed"),
+        }
+        Ok(())
+    }
+
+    /// The renditions made, or why there are none.
+    async fn make(&self, record: &Record) -> Result<Result<BTreeMap<String, RenditionRecord>, String>, ProcessError> {
+        if record.size > self.limits.max_bytes {
+            return Ok(Err(format!(
+                "image is {} bytes, more than the {} byte limit",
+                record.size, self.limits.max_bytes
+            )));
+        }
+        let bytes = match self.objects.get(&record.key, &record.etag, self.limits.max_bytes).await {
+            Ok(bytes) => bytes,
+            // Replaced since (412) or gone: its own event follows.
+            Err(StorageError::Refused { status: 403 | 404 | 412, .. }) => {
+                return Ok(Err("the original changed".into()));
+            }
+            Err(StorageError::TooLarge { size, limit }) => {
+                return Ok(Err(format!("image is {size} bytes, more than the {limit} byte limit")));
+            }
+            Err(error) => return Err(error.into()),
+        };
+        let (presets, limits) = (self.presets.clone(), self.limits);
+        let rendered = tokio::task::spawn_blocking(move || render(&bytes, &presets, &limits))
+            .await
+            .map_err(|error| ProcessError::Task(error.to_string()))?;
+        let rendered = match rendered {
+            Ok(rendered) => rendered,
+            Err(error) => return Ok(Err(one_line(&error))),
+        };
+        let mut made = BTreeMap::new();
+        for image in rendered {
+            let key = rendition_key(
+                &self.catalog.layout().renditions(),
+                &record.key,
+                &record.etag,
+                &image.name,
+                image.content_type,
+            );
+            self.objects.put(&key, image.bytes, image.content_type, RENDITION_CACHE_CONTROL).await?;
+            made.insert(image.name, RenditionRecord { key, width: image.width, height: image.height });
+        }
+        Ok(Ok(made))
+    }
+
+    /// Removes `key`'s renditions, all of them or all but those of `keep` (an ETag).
+    async fn remove_renditions(&self, key: &str, keep: Option<&str>) -> Result<(), ProcessError> {
+        let folder = renditions_folder(&self.catalog.layout().renditions(), key);
+        let kept = keep.map(|etag| format!("{folder}{etag}/"));
+        for stale in self.objects.keys(&folder).await? {
+            if kept.as_ref().is_none_or(|kept| !stale.starts_with(kept.as_str())) {
+                self.objects.delete(&stale).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `<renditions>/<32 hex of SHA-256 of the original's key>/`: a fixed length
+/// whatever the original's key, one folder per original.
+#[must_use]
+pub fn renditions_folder(renditions: &str, original: &str) -> String {
+    format!("{renditions}{}/", super::sha256_hex(original, 16))
+}
+
+/// Where the rendition `name` of the version `etag` of `original` is stored.
+#[must_use]
+pub fn rendition_key(renditions: &str, original: &str, etag: &str, name: &str, content_type: &str) -> String {
+    let extension = if content_type == "image/png" { "png" } else { "jpg" };
+    format!("{}{etag}/{name}.{extension}", renditions_folder(renditions, original))
+}
+
+/// Whether to try rendering: an image type, or no type and an image's name.
+fn looks_like_an_image(content_type: Option<&str>, key: &str) -> bool {
+    let by_name = || mime_guess::from_path(key).first().is_some_and(|guess| guess.type_() == mime_guess::mime::IMAGE);
+    match content_type.map(|value| value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase()) {
+        Some(kind) if kind.starts_with("image/") => true,
+        Some(kind) if kind == "application/octet-stream" || kind.is_empty() => by_name(),
+        Some(_) => false,
+        None => by_name(),
+    }
+}
+
+/// An error as one line for the record.
+fn one_line(error: &RenderError) -> String {
+    error.to_string().lines().next().unwrap_or_default().to_owned()
+}
+
+/// An event's RFC 3339 time in seconds since the epoch (now, if unreadable).
+fn event_time(time: &str) -> u64 {
+    aws_smithy_types::DateTime::from_str(time, aws_smithy_types::date_time::Format::DateTime)
+        .ok()
+        .and_then(|time| u64::try_from(time.secs()).ok())
+        .unwrap_or_else(crate::state::now_seconds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renditions_are_keyed_by_a_hash_of_the_original_and_its_etag() {
+        let key = rendition_key("up/_renditions/", "up/tenants/acme/a.jpg", "abc", "thumb", "image/jpeg");
+        assert!(key.starts_with("up/_renditions/"));
+        assert!(key.ends_with("/abc/thumb.jpg"));
+        assert_eq!(key.len(), "up/_renditions/".len() + 33 + "abc/thumb.jpg".len());
+        assert_ne!(renditions_folder("r/", "a"), renditions_folder("r/", "b"));
+    }
+
+    #[test]
+    fn images_are_known_by_type_or_by_name() {
+        assert!(looks_like_an_image(Some("image/heic"), "x.heic"));
+        assert!(looks_like_an_image(Some("image/jpeg; charset=x"), "x"));
+        assert!(looks_like_an_image(None, "x.PNG"));
+        assert!(looks_like_an_image(Some("application/octet-stream"), "x.webp"));
+        assert!(!looks_like_an_image(Some("application/pdf"), "x.jpg"));
+        assert!(!looks_like_an_image(None, "notes.txt"));
+    }
+
+    #[test]
+    fn event_times_are_read_to_the_second() {
+        assert_eq!(event_time("2026-12-01T10:00:00Z"), 1_796_119_200);
+    }
+}

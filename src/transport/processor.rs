@@ -1,0 +1,61 @@
+//! The processor function: the same binary, started with
+//! `FUNCTION_ROLE=processor`, takes the bucket's S3 events from EventBridge
+//! (`aws_lambda_events`' `EventBridgeEvent`) through `lambda_runtime` and
+//! hands each to the catalog's [`Processor`], as the embedded store's
+//! spool does locally. An error makes Lambda try the event again (and
+//! then the dead-letter queue take it); an image that cannot be rendered is
+//! a `failed` record, not an error.
+
+use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
+
+use crate::catalog::processor::{ProcessError, Processor};
+use crate::wire::events::{DetailType, ObjectEvent, ObjectEventDetail};
+
+/// The environment variable that makes the binary the processor function.
+pub const FUNCTION_ROLE: &str = "FUNCTION_ROLE";
+
+/// Runs the event loop until the runtime stops it.
+pub async fn run(processor: Processor) -> Result<(), lambda_runtime::Error> {
+    let processor = &processor;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
+        handle(processor, event.payload).await.map_err(|error| lambda_runtime::Diagnostic {
+            error_type: "ProcessError".to_owned(),
+            error_message: crate::telemetry::ErrorChain(&error).to_string(),
+        })
+    }))
+    .await
+}
+
+/// Applies one event as EventBridge delivers it. Events of other kinds
+/// (another source, another detail type) are acknowledged and ignored.
+pub async fn handle(processor: &Processor, payload: serde_json::Value) -> Result<(), ProcessError> {
+    let Some(event) = object_event(payload) else {
+        tracing::warn!("an event that is not an S3 object event was ignored");
+        return Ok(());
+    };
+    processor.handle(&event).await
+}
+
+/// The S3 event in `payload`, in the shape the embedded store sends.
+#[must_use]
+pub fn object_event(payload: serde_json::Value) -> Option<ObjectEvent> {
+    let event: EventBridgeEvent<ObjectEventDetail> = serde_json::from_value(payload).ok()?;
+    let detail_type = serde_json::from_value::<DetailType>(serde_json::Value::String(event.detail_type)).ok()?;
+    Some(ObjectEvent {
+        version: event.version.unwrap_or_default(),
+        id: event.id.unwrap_or_default(),
+        detail_type,
+        source: event.source,
+        account: event.account.unwrap_or_default(),
+        time: event.time.and_then(|time| rfc3339(time.timestamp())).unwrap_or_default(),
+        region: event.region.unwrap_or_default(),
+        resources: event.resources.unwrap_or_default(),
+        detail: event.detail,
+    })
+}
+
+/// Seconds since the epoch as RFC 3339 in UTC, as S3 writes event times.
+fn rfc3339(seconds: i64) -> Option<String> {
+    aws_smithy_types::DateTime::from_secs(seconds).fmt(aws_smithy_types::date_time::Format::DateTime).ok()
+}
