@@ -42,6 +42,7 @@ PREBUILD = STACKERY / "deployHooks" / "prebuild.sh"
 DEPLOY = STACKERY / "deploy"
 
 FUNCTION = "GatewayFunction"
+PROCESSOR = "ProcessorFunction"
 API_TYPES = ["HTTP", "REST"]
 REQUIRED_ENV = {
     "BUCKET_NAME",
@@ -90,6 +91,17 @@ OBJECT_ACTIONS = {
 LIST_ACTIONS = {"s3:ListBucket"}
 LOG_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents"}
 SECRET_ACTIONS = {"secretsmanager:GetSecretValue"}
+# Items of the state table, for both functions: no Scan, no BatchWriteItem
+# (writes are conditional on `version`), no table or index administration.
+STATE_ACTIONS = {
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:ConditionCheckItem",
+}
 PSEUDO = {"AWS::Region", "AWS::AccountId", "AWS::Partition", "AWS::StackName", "AWS::URLSuffix", "AWS::NoValue", "AWS::StackId"}
 NO_VALUE = object()
 DOMAIN = {
@@ -106,8 +118,10 @@ LAMBDA_TARGET = "arn:aws:lambda:us-east-1:123456789012:function:on-upload"
 QUEUE_TARGET = "arn:aws:sqs:us-east-1:123456789012:uploads"
 TOPIC_TARGET = "arn:aws:sns:us-east-1:123456789012:uploads"
 EVENTS = {"UploadEventsTarget": LAMBDA_TARGET, "KeyPrefix": "uploads/"}
+NO_CATALOG = {"Catalog": "Disabled"}
 # (ApiType, other parameter values): every front door the template can build,
-# and the optional upload events.
+# the optional upload events, and the catalog off and on (the default), with
+# its optional reserved concurrency and alarm.
 CONFIGURATIONS = [
     ("HTTP", {}),
     ("REST", {}),
@@ -117,6 +131,9 @@ CONFIGURATIONS = [
     ("HTTP", {**JWT, **DOMAIN}),
     ("HTTP", EVENTS),
     ("REST", {**EVENTS, "UploadEventsTarget": QUEUE_TARGET}),
+    ("HTTP", NO_CATALOG),
+    ("REST", {**EVENTS, **NO_CATALOG}),
+    ("HTTP", {"ProcessorReservedConcurrency": "10", "Alarms": "Enabled", "KeyPrefix": "uploads/"}),
 ]
 CONFIGURATION_IDS = [
     "http",
@@ -127,6 +144,9 @@ CONFIGURATION_IDS = [
     "http-jwt-domain",
     "http-events-lambda",
     "rest-events-queue",
+    "http-no-catalog",
+    "rest-events-no-catalog",
+    "http-catalog-reserved-alarms",
 ]
 
 
@@ -158,13 +178,14 @@ def translated(source: dict[str, Any]) -> dict[str, Any]:
 def translate(source: dict[str, Any], **parameter_values: str) -> dict[str, Any]:
     """The SAM template as plain CloudFormation, as `sam deploy` would hand it over with these values."""
     template = copy.deepcopy(source)
-    function = template["Resources"][FUNCTION]
-    code_uri = function["Properties"]["CodeUri"]
-    assert isinstance(code_uri, str) and (REPO / code_uri / "Cargo.toml").is_file(), (
-        f"CodeUri {code_uri!r} must be the crate root (where Cargo.toml is) for rust-cargolambda"
-    )
-    # `sam package` would replace the local path with an S3 object; do the same.
-    function["Properties"]["CodeUri"] = "s3://placeholder-artifacts/presign-gateway.zip"
+    functions = [r for r in template["Resources"].values() if r["Type"] == "AWS::Serverless::Function"]
+    for function in functions:
+        code_uri = function["Properties"]["CodeUri"]
+        assert isinstance(code_uri, str) and (REPO / code_uri / "Cargo.toml").is_file(), (
+            f"CodeUri {code_uri!r} must be the crate root (where Cargo.toml is) for rust-cargolambda"
+        )
+        # `sam package` would replace the local path with an S3 object; do the same.
+        function["Properties"]["CodeUri"] = "s3://placeholder-artifacts/presign-gateway.zip"
     with pytest.MonkeyPatch.context() as env:
         env.setenv("AWS_DEFAULT_REGION", "us-east-1")
         env.setenv("AWS_EC2_METADATA_DISABLED", "true")
@@ -331,18 +352,27 @@ def test_cfn_lint_passes_on_the_translated_template(translated: dict[str, Any], 
 def test_function_runs_the_arm64_custom_runtime(source: dict[str, Any], translated: dict[str, Any]) -> None:
     assert source["Resources"][FUNCTION]["Metadata"]["BuildMethod"] == "rust-cargolambda"
     functions = {n: r for n, r in translated["Resources"].items() if r["Type"] == "AWS::Lambda::Function"}
-    assert list(functions) == [FUNCTION], f"expected only {FUNCTION}, found {sorted(functions)}"
+    assert sorted(functions) == sorted([FUNCTION, PROCESSOR]), f"found {sorted(functions)}"
     props = functions[FUNCTION]["Properties"]
     assert props["Runtime"] == "provided.al2023"
     assert props["Architectures"] == ["arm64"]
     assert props["Handler"] == "bootstrap"
     assert props["MemorySize"] == 128
     assert props["Timeout"] == 29
+    # The processor is the same binary, built the same way (so `sam build`
+    # builds it once); FUNCTION_ROLE picks its part.
+    gateway, processor = source["Resources"][FUNCTION], source["Resources"][PROCESSOR]
+    assert processor["Metadata"] == gateway["Metadata"]
+    assert processor["Properties"]["CodeUri"] == gateway["Properties"]["CodeUri"]
+    processor_props = functions[PROCESSOR]["Properties"]
+    for name in ("Runtime", "Architectures", "Handler", "Code"):
+        assert processor_props[name] == props[name], f"the processor's {name} differs from the gateway's"
 
 
-def test_function_logs_to_its_log_group_with_retention(translated: dict[str, Any]) -> None:
+@pytest.mark.parametrize("function", [FUNCTION, PROCESSOR])
+def test_function_logs_to_its_log_group_with_retention(translated: dict[str, Any], function: str) -> None:
     stack = Stack(translated)
-    props = stack.resources[FUNCTION]["Properties"]
+    props = stack.resources[function]["Properties"]
     log_group = props["LoggingConfig"]["LogGroup"]
     assert isinstance(log_group, dict) and "Ref" in log_group, "LoggingConfig.LogGroup must name the stack's log group"
     group = stack.resources[log_group["Ref"]]
@@ -357,8 +387,8 @@ def test_function_logs_to_its_log_group_with_retention(translated: dict[str, Any
 # ---- least privilege ---------------------------------------------------------
 
 
-def role_statements(stack: Stack) -> list[dict[str, Any]]:
-    role_arn = stack.resources[FUNCTION]["Properties"]["Role"]
+def role_statements(stack: Stack, function: str = FUNCTION) -> list[dict[str, Any]]:
+    role_arn = stack.resources[function]["Properties"]["Role"]
     assert isinstance(role_arn, dict) and "Fn::GetAtt" in role_arn, "the function's role must be the stack's own"
     role_name = next(references(role_arn))
     role = stack.resources[role_name]
@@ -383,12 +413,13 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+@pytest.mark.parametrize("catalog", ["Enabled", "Disabled"])
 @pytest.mark.parametrize("key_prefix", ["", "uploads/"])
 @pytest.mark.parametrize("overrides", [{}, JWT], ids=["no-auth", "jwt"])
 def test_role_may_only_act_on_the_buckets_objects(
-    translated: dict[str, Any], key_prefix: str, overrides: dict[str, str]
+    translated: dict[str, Any], key_prefix: str, overrides: dict[str, str], catalog: str
 ) -> None:
-    stack = Stack(translated, KeyPrefix=key_prefix, **overrides)
+    stack = Stack(translated, KeyPrefix=key_prefix, Catalog=catalog, **overrides)
     bucket_name = stack.resources[FUNCTION]["Properties"]["Environment"]["Variables"]["BUCKET_NAME"]
     assert isinstance(bucket_name, dict) and "Ref" in bucket_name, "BUCKET_NAME must be the stack's bucket"
     bucket = bucket_name["Ref"]
@@ -417,7 +448,9 @@ def test_role_may_only_act_on_the_buckets_objects(
         )
     others = [s for s in statements if s not in s3]
     other_actions = {a for s in others for a in as_list(s["Action"])}
-    assert other_actions <= LOG_ACTIONS | SECRET_ACTIONS, f"unexpected actions: {other_actions - LOG_ACTIONS}"
+    allowed = LOG_ACTIONS | SECRET_ACTIONS | (STATE_ACTIONS if catalog == "Enabled" else set())
+    assert other_actions <= allowed, f"unexpected actions: {sorted(other_actions - allowed)}"
+    assert_state_items_only(stack, others, catalog == "Enabled")
     log_group = stack.resources[FUNCTION]["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
     for statement in others:
         if set(as_list(statement["Action"])) <= LOG_ACTIONS:
@@ -432,6 +465,22 @@ def test_role_may_only_act_on_the_buckets_objects(
         assert as_list(statement["Resource"]) == [{"Ref": secret}], (
             f"the role may read {secret} only, got {statement['Resource']}"
         )
+
+
+def assert_state_items_only(stack: Stack, statements: list[dict[str, Any]], expected: bool) -> None:
+    """The state table's item actions, on that table only (no index, no `*`), exactly when the catalog is on."""
+    state = [s for s in statements if any(str(a).startswith("dynamodb:") for a in as_list(s["Action"]))]
+    if not expected:
+        assert not state, f"no catalog, no DynamoDB grant: {state}"
+        return
+    table, _ = stack.one("AWS::DynamoDB::Table")
+    actions = {a for s in state for a in as_list(s["Action"])}
+    assert actions == STATE_ACTIONS, f"DynamoDB actions are {sorted(actions)}, must be {sorted(STATE_ACTIONS)}"
+    for statement in state:
+        assert [is_getatt(r, table, "Arn") for r in as_list(statement["Resource"])] == [True], (
+            f"DynamoDB actions must be on {table} alone, got {statement['Resource']}"
+        )
+        assert "Condition" not in statement or statement["Condition"], statement
 
 
 def test_key_prefix_cannot_widen_the_role(source: dict[str, Any]) -> None:
@@ -1177,14 +1226,16 @@ TOPIC = "arn:aws:sns:eu-west-1:123456789012:presign-gateway-alarms"
 def test_no_alarms_unless_asked_for(translated: dict[str, Any]) -> None:
     assert translated["Parameters"]["Alarms"]["Default"] == "Disabled"
     for api_type, overrides in CONFIGURATIONS:
-        assert not Stack(translated, ApiType=api_type, **overrides).of_type(ALARM), "alarms are opt-in"
+        if overrides.get("Alarms") != "Enabled":
+            assert not Stack(translated, ApiType=api_type, **overrides).of_type(ALARM), "alarms are opt-in"
 
 
 @pytest.mark.parametrize("topic", ["", TOPIC], ids=["no-topic", "topic"])
 @pytest.mark.parametrize("api_type", API_TYPES)
 def test_alarms_watch_the_5xx_rate_and_throttles(translated: dict[str, Any], api_type: str, topic: str) -> None:
     stack = Stack(translated, ApiType=api_type, Alarms="Enabled", AlarmTopicArn=topic, MetricsNamespace="files/prod", ErrorRatePercent=2)
-    alarms = stack.of_type(ALARM)
+    # The dead-letter alarm (test_an_alarm_watches_the_dead_letter_queue) aside.
+    alarms = {n: a for n, a in stack.of_type(ALARM).items() if a["Properties"].get("Namespace") != "AWS/SQS"}
     assert len(alarms) == 2, f"expected the 5xx rate and throttles alarms, found {sorted(alarms)}"
     rate = next(a["Properties"] for a in alarms.values() if "Metrics" in a["Properties"])
     throttles = next(a["Properties"] for a in alarms.values() if "Metrics" not in a["Properties"])
@@ -1216,6 +1267,25 @@ def test_alarms_watch_the_5xx_rate_and_throttles(translated: dict[str, Any], api
             assert alarm["AlarmActions"] == [TOPIC] and alarm["OKActions"] == [TOPIC]
         else:
             assert "AlarmActions" not in alarm and "OKActions" not in alarm
+
+
+@pytest.mark.parametrize("topic", ["", TOPIC], ids=["no-topic", "topic"])
+def test_an_alarm_watches_the_dead_letter_queue(translated: dict[str, Any], topic: str) -> None:
+    assert not [
+        a for a in Stack(translated, Alarms="Enabled", **NO_CATALOG).of_type(ALARM).values()
+        if a["Properties"].get("Namespace") == "AWS/SQS"
+    ], "no catalog, no queue to watch"
+    stack = Stack(translated, Alarms="Enabled", AlarmTopicArn=topic)
+    queue, _ = stack.one("AWS::SQS::Queue")
+    (alarm,) = [a["Properties"] for a in stack.of_type(ALARM).values() if a["Properties"].get("Namespace") == "AWS/SQS"]
+    assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}]
+    assert (alarm["ComparisonOperator"], str(alarm["Threshold"])) == ("GreaterThanThreshold", "0"), "one event is one too many"
+    assert alarm["TreatMissingData"] == "notBreaching"
+    if topic:
+        assert alarm["AlarmActions"] == [TOPIC] and alarm["OKActions"] == [TOPIC]
+    else:
+        assert "AlarmActions" not in alarm and "OKActions" not in alarm
 
 
 def test_an_alarm_topic_needs_alarms(source: dict[str, Any]) -> None:
@@ -1279,20 +1349,52 @@ def events_permissions(stack: Stack) -> dict[str, dict[str, Any]]:
 
 
 def pattern_matches(pattern: Any, event: Any) -> bool:
-    """EventBridge's matching, for what the rule uses: lists of values or of {"prefix": ...}, nested objects."""
+    """EventBridge's matching, for what the rules use: nested objects (every
+    field present and matching), lists of matchers (any one), exact values,
+    {"prefix": ...}, {"anything-but": {"prefix": ...}} and {"anything-but": [...]}."""
     if isinstance(pattern, dict):
         return isinstance(event, dict) and all(k in event and pattern_matches(v, event[k]) for k, v in pattern.items())
-    return any(
-        str(event).startswith(p["prefix"]) if isinstance(p, dict) else p == event for p in as_list(pattern)
-    )
+    return any(matcher_matches(m, event) for m in as_list(pattern))
 
 
-def s3_event(detail_type: str, bucket: str, key: str) -> dict[str, Any]:
+def matcher_matches(matcher: Any, value: Any) -> bool:
+    if not isinstance(matcher, dict):
+        return matcher == value
+    ((operator, argument),) = matcher.items()
+    if operator == "prefix":
+        return isinstance(value, str) and value.startswith(argument)
+    if operator == "anything-but" and isinstance(argument, dict):
+        ((inner, text),) = argument.items()
+        assert inner == "prefix", f"anything-but {inner}: not evaluated by this test"
+        return isinstance(value, str) and not value.startswith(text)
+    if operator == "anything-but":
+        return value not in as_list(argument)
+    raise AssertionError(f"an operator this test cannot evaluate: {matcher!r}")
+
+
+def s3_event(detail_type: str, bucket: str, key: str, **detail: str) -> dict[str, Any]:
+    """S3's EventBridge event (docs.aws.amazon.com/AmazonS3/latest/userguide/ev-events.html), trimmed."""
+    reason = "DeleteObject" if detail_type == "Object Deleted" else "PutObject"
     return {
         "source": "aws.s3",
         "detail-type": detail_type,
-        "detail": {"bucket": {"name": bucket}, "object": {"key": key, "sequencer": "01"}, "reason": "PutObject"},
+        "detail": {
+            "bucket": {"name": bucket},
+            "object": {"key": key, "sequencer": "01"},
+            "reason": reason,
+            **detail,
+        },
     }
+
+
+def concrete(pattern: Any, bucket: str) -> Any:
+    """The pattern as EventBridge gets it, the bucket's name in place of its Ref."""
+    return json.loads(json.dumps(pattern).replace(json.dumps({"Ref": bucket}), '"files"'))
+
+
+def rule_targeting(stack: Stack, arn: Any) -> tuple[str, dict[str, Any]]:
+    (found,) = [(n, r) for n, r in stack.of_type("AWS::Events::Rule").items() if [t["Arn"] for t in r["Properties"]["Targets"]] == [arn]]
+    return found
 
 
 @pytest.mark.parametrize("target", ["", LAMBDA_TARGET], ids=["without-target", "with-target"])
@@ -1304,12 +1406,18 @@ def test_the_bucket_sends_its_events_to_eventbridge(translated: dict[str, Any], 
 
 
 def test_without_a_target_nothing_else_is_created(translated: dict[str, Any]) -> None:
-    stack = Stack(translated)
+    stack = Stack(translated, **NO_CATALOG)
     assert not stack.of_type("AWS::Events::Rule")
     assert not events_permissions(stack)
     assert "UploadEventsRuleArn" not in stack.outputs
+    # With the catalog, the processor's rule and permission alone.
+    stack = Stack(translated)
+    assert list(stack.of_type("AWS::Events::Rule")) == ["ProcessorRule"]
+    assert list(events_permissions(stack)) == ["ProcessorInvokePermission"]
+    assert "UploadEventsRuleArn" not in stack.outputs
 
 
+@pytest.mark.parametrize("catalog", ["Enabled", "Disabled"])
 @pytest.mark.parametrize("key_prefix", ["", "uploads/"])
 @pytest.mark.parametrize(
     "target, is_lambda",
@@ -1322,12 +1430,12 @@ def test_without_a_target_nothing_else_is_created(translated: dict[str, Any]) ->
     ids=["lambda", "lambda-alias", "queue", "topic"],
 )
 def test_a_target_gets_created_and_deleted_events_under_the_key_prefix(
-    translated: dict[str, Any], key_prefix: str, target: str, is_lambda: bool
+    translated: dict[str, Any], key_prefix: str, target: str, is_lambda: bool, catalog: str
 ) -> None:
-    assert not broken_rules(translated, UploadEventsTarget=target, KeyPrefix=key_prefix)
-    stack = Stack(translated, UploadEventsTarget=target, KeyPrefix=key_prefix)
+    assert not broken_rules(translated, UploadEventsTarget=target, KeyPrefix=key_prefix, Catalog=catalog)
+    stack = Stack(translated, UploadEventsTarget=target, KeyPrefix=key_prefix, Catalog=catalog)
     bucket, _ = stack.one("AWS::S3::Bucket")
-    rule_name, rule = stack.one("AWS::Events::Rule")
+    rule_name, rule = rule_targeting(stack, target)
     props = rule["Properties"]
     assert props["State"] == "ENABLED"
     assert "EventBusName" not in props, "S3 sends to the default bus"
@@ -1337,15 +1445,23 @@ def test_a_target_gets_created_and_deleted_events_under_the_key_prefix(
     assert sorted(pattern["detail-type"]) == ["Object Created", "Object Deleted"]
     assert pattern["detail"]["bucket"] == {"name": [{"Ref": bucket}]}
     # With the bucket's name known, the pattern takes exactly the gateway's events.
-    concrete = json.loads(json.dumps(pattern).replace(json.dumps({"Ref": bucket}), '"files"'))
+    matches = concrete(pattern, bucket)
     inside = f"{key_prefix}tenants/acme/report.pdf"
-    assert pattern_matches(concrete, s3_event("Object Created", "files", inside))
-    assert pattern_matches(concrete, s3_event("Object Deleted", "files", inside))
-    assert not pattern_matches(concrete, s3_event("Object Restore Completed", "files", inside))
-    assert not pattern_matches(concrete, s3_event("Object Created", "other-bucket", inside))
-    assert pattern_matches(concrete, s3_event("Object Created", "files", "elsewhere/x")) == (key_prefix == "")
+    assert pattern_matches(matches, s3_event("Object Created", "files", inside))
+    assert pattern_matches(matches, s3_event("Object Deleted", "files", inside))
+    assert pattern_matches(matches, s3_event("Object Deleted", "files", inside, **{"deletion-type": "Delete Marker Created"}))
+    assert not pattern_matches(matches, s3_event("Object Restore Completed", "files", inside))
+    assert not pattern_matches(matches, s3_event("Object Created", "other-bucket", inside))
+    rendition = f"{key_prefix}_renditions/{'0' * 32}/d41d8cd98f00b204e9800998ecf8427e/thumb.jpg"
+    if catalog == "Enabled":
+        # Renditions are left out, as from the local store's events; one
+        # field takes one condition, so keys outside KeyPrefix are let in.
+        assert not pattern_matches(matches, s3_event("Object Created", "files", rendition))
+        assert pattern_matches(matches, s3_event("Object Created", "files", "elsewhere/x"))
+    else:
+        assert pattern_matches(matches, s3_event("Object Created", "files", "elsewhere/x")) == (key_prefix == "")
 
-    permissions = events_permissions(stack)
+    permissions = {n: p for n, p in events_permissions(stack).items() if p["Properties"]["FunctionName"] == target}
     if is_lambda:
         ((_, permission),) = permissions.items()
         assert permission["Properties"]["Action"] == "lambda:InvokeFunction"
@@ -1363,6 +1479,271 @@ def test_upload_events_target_takes_lambda_queue_and_topic_arns_only(source: dic
         assert re.fullmatch(pattern, good), good
     for bad in ["on-upload", "arn:aws:s3:::bucket", "arn:aws:lambda:us-east-1:1234:function:f", " " + QUEUE_TARGET]:
         assert not re.fullmatch(pattern, bad), f"UploadEventsTarget {bad!r} must be refused"
+
+
+# ---- the log and renditions (Catalog) ------------------------------------------
+
+TABLE = "StateTable"
+PROCESSOR_ROLE_ENV = "FUNCTION_ROLE"  # read by main.rs to pick the function's part, not a `serve` flag
+RENDITION_PRESETS_TAKEN = [
+    "none",
+    "thumb=320x320",
+    "thumb=320x320,large=1280x720",
+    "thumb=320x320,large=1280x720,upside=1280x720:rotate180,square=256x256:cover:q90",
+    "a=1x1:png",
+    "big-one=8192x8192:fit:jpeg:q100:rotate270",
+]
+RENDITION_PRESETS_REFUSED = [
+    "",
+    "thumb",
+    "thumb=320",
+    "thumb=0x320",
+    "Thumb=320x320",
+    "thumb=320x320:sepia",
+    "thumb=320x320:q0",
+    "thumb=320x320:q101",
+    "thumb=320x320, large=1280x720",
+    "thumb=320x320,",
+    "-x=1x1",
+    "x" * 33 + "=1x1",
+    "thumb=10000x1",
+]
+
+
+def variables_of(stack: Stack, function: str) -> dict[str, Any]:
+    return stack.resources[function]["Properties"]["Environment"]["Variables"]
+
+
+@pytest.mark.parametrize("catalog", ["Enabled", "Disabled"])
+def test_the_sam_transform_and_cfn_lint_pass_for_both_catalog_settings(
+    source: dict[str, Any], tmp_path: Path, catalog: str
+) -> None:
+    assert source["Parameters"]["Catalog"]["AllowedValues"] == ["Enabled", "Disabled"]
+    assert source["Parameters"]["Catalog"]["Default"] == "Enabled"
+    translated = translate(source, Catalog=catalog)
+    out = tmp_path / f"translated-{catalog}.json"
+    out.write_text(json.dumps(translated, indent=1))
+    problems = errors_and_warnings(out)
+    assert not problems, f"cfn-lint on the template translated with Catalog={catalog}:\n" + "\n".join(problems)
+    stack = Stack(translated, Catalog=catalog)
+    assert (PROCESSOR in stack.resources) == (catalog == "Enabled")
+
+
+def test_the_state_table_is_on_demand_recoverable_encrypted_and_expires_items(translated: dict[str, Any]) -> None:
+    stack = Stack(translated)
+    name, table = stack.one("AWS::DynamoDB::Table")
+    assert name == TABLE
+    # Kept like the bucket, whose objects it describes.
+    _, bucket = stack.one("AWS::S3::Bucket")
+    assert (table.get("DeletionPolicy"), table.get("UpdateReplacePolicy")) == ("Retain", "Retain")
+    assert (bucket.get("DeletionPolicy"), bucket.get("UpdateReplacePolicy")) == ("Retain", "Retain")
+    props = table["Properties"]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert "ProvisionedThroughput" not in props
+    assert sorted((a["AttributeName"], a["AttributeType"]) for a in props["AttributeDefinitions"]) == [("pk", "S"), ("sk", "S")]
+    assert props["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["SSESpecification"]["SSEEnabled"] is True
+    assert "KMSMasterKeyId" not in props["SSESpecification"], "the AWS managed key: no kms: grants needed"
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expires", "Enabled": True}
+    # The binary reads the base table only, consistently (moto's and DynamoDB's indexes differ there).
+    assert not props.get("GlobalSecondaryIndexes") and not props.get("LocalSecondaryIndexes")
+    assert "TableName" not in props, "a generated name: two stacks in one account never collide"
+    assert is_ref(stack.outputs["StateTableName"]["Value"], TABLE)
+
+
+def test_without_the_catalog_there_is_no_table_no_processor_and_no_state_variable(translated: dict[str, Any]) -> None:
+    for api_type, overrides in CONFIGURATIONS:
+        stack = Stack(translated, ApiType=api_type, **overrides)
+        catalog = overrides.get("Catalog", "Enabled") == "Enabled"
+        kinds = {r["Type"] for r in stack.resources.values()}
+        assert ("AWS::DynamoDB::Table" in kinds) == catalog
+        assert ("AWS::SQS::Queue" in kinds) == catalog
+        assert (PROCESSOR in stack.resources) == catalog
+        assert ("ProcessorRule" in stack.resources) == catalog
+        gateway = variables_of(stack, FUNCTION)
+        assert ("STATE_TABLE" in gateway) == catalog and ("RENDITIONS" in gateway) == catalog
+        assert {"StateTableName", "ProcessorFunctionName", "ProcessorDeadLetterQueueUrl"} & set(stack.outputs) == (
+            {"StateTableName", "ProcessorFunctionName", "ProcessorDeadLetterQueueUrl"} if catalog else set()
+        )
+
+
+def test_the_gateway_gets_the_table_and_the_preset_names(translated: dict[str, Any]) -> None:
+    stack = Stack(translated, Renditions="thumb=320x320,upside=1280x720:rotate180")
+    gateway = variables_of(stack, FUNCTION)
+    assert is_ref(gateway["STATE_TABLE"], TABLE)
+    assert gateway["RENDITIONS"] == "thumb=320x320,upside=1280x720:rotate180"
+    assert PROCESSOR_ROLE_ENV not in gateway, "unset is the HTTP function"
+    assert not {"MAX_IMAGE_BYTES", "MAX_IMAGE_PIXELS"} & set(gateway), "the gateway decodes no image"
+
+
+def test_the_processor_is_the_same_binary_in_its_processor_role(translated: dict[str, Any], source: dict[str, Any]) -> None:
+    assert source["Parameters"]["Renditions"]["Default"] == "thumb=320x320,large=1280x720"
+    stack = Stack(translated, KeyPrefix="uploads/", TenantFolder="orgs", AuthMode="authorizer", MaxImageBytes=1048576, MaxImagePixels=4000000)
+    processor, gateway = variables_of(stack, PROCESSOR), variables_of(stack, FUNCTION)
+    assert processor[PROCESSOR_ROLE_ENV] == "processor"
+    assert is_ref(processor["STATE_TABLE"], TABLE)
+    # The bucket, prefix and tenancy exactly as the gateway has them.
+    for name in ("BUCKET_NAME", "KEY_PREFIX", "AUTH_MODE", "TENANT_FOLDER", "RENDITIONS", "STATE_TABLE", "LOG_LEVEL"):
+        assert processor[name] == gateway[name], f"{name}: the processor has {processor[name]!r}, the gateway {gateway[name]!r}"
+    assert processor["RENDITIONS"] == "thumb=320x320,large=1280x720"
+    assert (processor["MAX_IMAGE_BYTES"], processor["MAX_IMAGE_PIXELS"]) == ("1048576", "4000000")
+    assert not SECRET_ENV & set(processor) and "SHARE_KEYS_SECRET_ARN" not in processor, "the processor signs nothing"
+    assert not LOCAL_ONLY_ENV & set(processor)
+
+
+def test_the_processor_sets_only_variables_the_binary_reads(translated: dict[str, Any], binary_env_names: set[str]) -> None:
+    variables = set(Stack(translated).resources[PROCESSOR]["Properties"]["Environment"]["Variables"])
+    unknown = variables - binary_env_names - {PROCESSOR_ROLE_ENV}
+    assert not unknown, f"the binary reads none of {sorted(unknown)}; it reads {sorted(binary_env_names)}"
+
+
+@pytest.mark.parametrize("reserved", ["", "1", "25"], ids=["unset", "one", "some"])
+def test_processor_memory_and_reserved_concurrency(source: dict[str, Any], reserved: str) -> None:
+    params = source["Parameters"]
+    assert params["ProcessorMemory"]["Default"] == 1536 and params["ProcessorReservedConcurrency"]["Default"] == ""
+    translated = translate(source, ProcessorReservedConcurrency=reserved)
+    props = Stack(translated, ProcessorReservedConcurrency=reserved, ProcessorMemory=3008).resources[PROCESSOR]["Properties"]
+    assert str(props["MemorySize"]) == "3008"
+    if reserved:
+        assert props["ReservedConcurrentExecutions"] == reserved
+    else:
+        # New accounts cannot reserve: no property at all, not a zero (which stops the function).
+        assert "ReservedConcurrentExecutions" not in props
+    assert "ReservedConcurrentExecutions" not in Stack(translated).resources[FUNCTION]["Properties"]
+    pattern = params["ProcessorReservedConcurrency"]["AllowedPattern"]
+    for good in ["", "1", "10", "99999"]:
+        assert re.fullmatch(pattern, good), good
+    for bad in ["0", "-1", "1.5", " 5", "five", "010"]:
+        assert not re.fullmatch(pattern, bad), f"ProcessorReservedConcurrency {bad!r} must be refused"
+
+
+@pytest.mark.parametrize("key_prefix", ["", "uploads/", "a/b/"])
+def test_the_processor_rule_takes_the_buckets_objects_but_not_renditions(translated: dict[str, Any], key_prefix: str) -> None:
+    stack = Stack(translated, KeyPrefix=key_prefix)
+    bucket, _ = stack.one("AWS::S3::Bucket")
+    queue, _ = stack.one("AWS::SQS::Queue")
+    name, rule = rule_targeting(stack, {"Fn::GetAtt": [PROCESSOR, "Arn"]})
+    props = rule["Properties"]
+    assert props["State"] == "ENABLED" and "EventBusName" not in props, "S3 sends to the default bus"
+    pattern = props["EventPattern"]
+    assert pattern["source"] == ["aws.s3"]
+    # S3 has no `Delete Marker Created` detail-type: a versioned bucket's
+    # deletion is `Object Deleted` with that deletion-type.
+    assert sorted(pattern["detail-type"]) == ["Object Created", "Object Deleted"]
+    matches = concrete(pattern, bucket)
+    rendition_root = f"{key_prefix}_renditions/"
+    assert pattern["detail"]["object"]["key"] == [{"anything-but": {"prefix": rendition_root}}]
+    for key in [f"{key_prefix}photo.jpg", f"{key_prefix}tenants/acme/a b/IMG_0001.JPG", f"{key_prefix}_renditionsX/a.jpg"]:
+        assert pattern_matches(matches, s3_event("Object Created", "files", key)), key
+        assert pattern_matches(matches, s3_event("Object Deleted", "files", key, **{"deletion-type": "Permanently Deleted"}))
+        assert pattern_matches(matches, s3_event("Object Deleted", "files", key, **{"deletion-type": "Delete Marker Created"}))
+        assert not pattern_matches(matches, s3_event("Object Created", "other-bucket", key))
+        assert not pattern_matches(matches, s3_event("Object Restore Completed", "files", key))
+    for key in [f"{rendition_root}{'ab' * 16}/d41d8cd98f00b204e9800998ecf8427e/thumb.jpg", f"{rendition_root}x"]:
+        for detail_type in ("Object Created", "Object Deleted"):
+            assert not pattern_matches(matches, s3_event(detail_type, "files", key)), f"{key}: the processor would trigger itself"
+
+    (target,) = props["Targets"]
+    assert is_getatt(target["DeadLetterConfig"]["Arn"], queue, "Arn"), "undeliverable events go to the dead-letter queue"
+    assert 0 < int(target["RetryPolicy"]["MaximumRetryAttempts"]) <= 185
+    assert 60 <= int(target["RetryPolicy"]["MaximumEventAgeInSeconds"]) <= 86400
+    (permission,) = [p["Properties"] for p in events_permissions(stack).values() if is_ref(p["Properties"]["FunctionName"], PROCESSOR)]
+    assert permission["Action"] == "lambda:InvokeFunction"
+    assert is_getatt(permission["SourceArn"], name, "Arn"), "only this rule may invoke the processor"
+
+
+def test_failed_events_land_in_an_encrypted_dead_letter_queue(translated: dict[str, Any]) -> None:
+    stack = Stack(translated)
+    queue, resource = stack.one("AWS::SQS::Queue")
+    props = resource["Properties"]
+    assert props.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in props, "the queue must be encrypted"
+    assert int(props["MessageRetentionPeriod"]) == 1209600, "14 days, SQS's longest, to find and redrive them"
+    # The function's own failures, after Lambda's retries of an asynchronous invocation.
+    function = translated["Resources"][PROCESSOR]["Properties"]
+    assert is_getatt(function["DeadLetterConfig"]["TargetArn"], queue, "Arn")
+    (invoke_config,) = [
+        r["Properties"] for r in stack.of_type("AWS::Lambda::EventInvokeConfig").values() if is_ref(r["Properties"]["FunctionName"], PROCESSOR)
+    ]
+    assert int(invoke_config["MaximumRetryAttempts"]) == 2
+    # EventBridge may send only for the processor's rule.
+    (policy,) = [p["Properties"] for p in stack.of_type("AWS::SQS::QueuePolicy").values()]
+    assert policy["Queues"] == [{"Ref": queue}]
+    statements = as_list(policy["PolicyDocument"]["Statement"])
+    allows = [s for s in statements if s["Effect"] == "Allow"]
+    assert allows == [
+        {
+            "Sid": "EventBridgeDeadLetters",
+            "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "sqs:SendMessage",
+            "Resource": {"Fn::GetAtt": [queue, "Arn"]},
+            "Condition": {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": ["ProcessorRule", "Arn"]}}},
+        }
+    ]
+    assert any(
+        s["Effect"] == "Deny" and str(s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport")).lower() == "false"
+        for s in statements
+    ), "TLS only, as for the bucket"
+    assert is_ref(stack.outputs["ProcessorDeadLetterQueueUrl"]["Value"], queue)
+
+
+@pytest.mark.parametrize("key_prefix", ["", "uploads/"])
+def test_the_processor_may_read_originals_write_renditions_and_keep_the_log_only(
+    translated: dict[str, Any], key_prefix: str
+) -> None:
+    stack = Stack(translated, KeyPrefix=key_prefix)
+    assert stack.resources[PROCESSOR]["Properties"]["Role"] != stack.resources[FUNCTION]["Properties"]["Role"], (
+        "a role of its own: the gateway's signs URLs, the processor's writes renditions"
+    )
+    bucket, _ = stack.one("AWS::S3::Bucket")
+    queue, _ = stack.one("AWS::SQS::Queue")
+    log_group = stack.resources[PROCESSOR]["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+    statements = role_statements(stack, PROCESSOR)
+    for statement in statements:
+        assert statement["Effect"] == "Allow", statement
+        assert "NotAction" not in statement and "NotResource" not in statement, statement
+        for action in as_list(statement["Action"]):
+            assert "*" not in action, f"no wildcard actions: {action}"
+        for resource in as_list(statement["Resource"]):
+            assert resource != "*", f"no resource-wide grants: {statement}"
+
+    def granted(action: str) -> list[dict[str, Any]]:
+        return [s for s in statements if action in as_list(s["Action"])]
+
+    originals = {"Fn::Sub": f"${{{bucket}.Arn}}/{key_prefix}*"}
+    renditions = {"Fn::Sub": f"${{{bucket}.Arn}}/{key_prefix}_renditions/*"}
+    assert [as_list(s["Resource"]) for s in granted("s3:GetObject")] == [[originals]]
+    for action in ("s3:PutObject", "s3:DeleteObject"):
+        assert [as_list(s["Resource"]) for s in granted(action)] == [[renditions]], f"{action} on renditions only"
+    (listing,) = granted("s3:ListBucket")
+    assert as_list(listing["Action"]) == ["s3:ListBucket"] and is_getatt(listing["Resource"], bucket, "Arn")
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": f"{key_prefix}_renditions/*"}}
+    s3_actions = {a for s in statements for a in as_list(s["Action"]) if a.startswith("s3:")}
+    assert s3_actions == {"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"}
+    assert_state_items_only(stack, statements, True)
+    (sends,) = granted("sqs:SendMessage")
+    assert as_list(sends["Action"]) == ["sqs:SendMessage"] and is_getatt(sends["Resource"], queue, "Arn")
+    logs = [s for s in statements if set(as_list(s["Action"])) <= LOG_ACTIONS]
+    assert logs and all(is_getatt(r, log_group, "Arn") for s in logs for r in as_list(s["Resource"]))
+    everything = {a for s in statements for a in as_list(s["Action"])}
+    assert everything == s3_actions | STATE_ACTIONS | {"sqs:SendMessage"} | LOG_ACTIONS, sorted(everything)
+
+
+def test_renditions_pattern_takes_the_preset_grammar(source: dict[str, Any]) -> None:
+    pattern = source["Parameters"]["Renditions"]["AllowedPattern"]
+    for value in RENDITION_PRESETS_TAKEN:
+        assert re.fullmatch(pattern, value), f"Renditions {value!r} must be accepted"
+    for value in RENDITION_PRESETS_REFUSED:
+        assert not re.fullmatch(pattern, value), f"Renditions {value!r} must be refused"
+
+
+def test_the_binary_takes_every_preset_list_the_template_lets_through(gateway_binary: Path) -> None:
+    """A RENDITIONS the binary refused would stop both functions at start-up."""
+    for value in RENDITION_PRESETS_TAKEN:
+        stderr = refusal_with(gateway_binary, "RENDITIONS", value)
+        assert "RENDITIONS" not in stderr and "--renditions" not in stderr, f"RENDITIONS={value!r}: {stderr}"
+        assert "EXPIRES_SECONDS" in stderr, stderr
 
 
 # ---- stackery/ ---------------------------------------------------------------------
