@@ -13,6 +13,8 @@ Usage: PAGE_BROWSER=chromium|firefox|webkit page.py SCENARIO SCRATCH_DIR PAGE_UR
   smoke     SCRATCH PAGE                  one upload through the file input, then the listing shows it
   visitor   SCRATCH PAGE SECRET           --auth jwt, no share links: words for a visitor, uploads after sign-in
   screenshot SCRATCH PAGE OUT_PNG         the README's picture of the page (Chromium)
+  photos    SCRATCH PAGE CATALOG [OUT_PNG] three images in the grid, titled one by one, the viewer, a replace
+                                          asked first; with CATALOG=catalog their thumbnails and the upload log
 
 The drivers' paths are always given (CHROMEDRIVER, GECKODRIVER, WEBKITDRIVER),
 so Selenium Manager never runs and nothing is downloaded.
@@ -156,12 +158,20 @@ def row(driver, kind: str, key: str):
     return driver.execute_script(FIND_ROW, kind, key)
 
 
-def finished_upload(driver, key: str):
-    """The upload row of `key` once it is done, failed or cancelled."""
-    def settled(d):
+SETTLED = ("done", "failed", "cancelled", "skipped")
+
+
+def upload_in(driver, key: str, states):
+    """The upload row of `key` once its state is one of `states`."""
+    def there(d):
         found = row(d, "upload", key)
-        return found if found is not None and found.get_attribute("data-state") != "sending" else None
-    return wait(driver, settled, f"the upload of {key}")
+        return found if found is not None and found.get_attribute("data-state") in states else None
+    return wait(driver, there, f"the upload of {key} to be {' or '.join(states)}")
+
+
+def finished_upload(driver, key: str):
+    """The upload row of `key` once it is done, failed, cancelled or skipped."""
+    return upload_in(driver, key, SETTLED)
 
 
 def listed(driver, key: str):
@@ -513,6 +523,117 @@ def screenshot(scratch: str, page: str, out: str) -> None:
     print(f"screenshot: {out}, {os.path.getsize(out)} bytes")
 
 
+SHOWN_IMAGE = """
+const img = arguments[0];
+return img.complete && img.naturalWidth > 0 && getComputedStyle(img).display !== "none" ? img.currentSrc : null;
+"""
+
+
+def photos(scratch: str, page: str, catalog: str, out: str = None) -> None:
+    """Three images through the page in the grid, each titled before it goes; thumbnails (with a
+    catalog) or file-type placeholders (without); the viewer; a name that exists is asked about."""
+    with_catalog = catalog == "catalog"
+    colours = {"red": (200, 40, 40), "green": (40, 160, 70), "blue": (40, 80, 200)}
+    paths = {}
+    for name, colour in colours.items():
+        paths[name] = os.path.join(scratch, f"{name}.png")
+        png(paths[name], 640, 480, colour)
+    keys = [f"photos/{name}.png" for name in colours]
+    driver = browser(ENGINE, os.path.join(scratch, "profile"), 1000, 1000)
+    try:
+        driver.get(f"{page}/photos/")
+        wait(driver, lambda d: d.find_element(By.ID, "status").text == "Nothing here yet.", "the empty listing")
+        driver.find_element(By.ID, "as-grid").click()
+        assert driver.find_element(By.ID, "as-grid").get_attribute("aria-pressed") == "true"
+
+        # Held: each file waits with its own title, the batch title by default.
+        driver.find_element(By.ID, "title").send_keys("Holiday")
+        driver.find_element(By.ID, "hold").click()
+        choose(driver, *paths.values())
+        for key in keys:
+            upload_in(driver, key, ("waiting",))
+        blue = row(driver, "upload", "photos/blue.png").find_element(By.CLASS_NAME, "file-title")
+        assert blue.get_attribute("value") == "Holiday", blue.get_attribute("value")
+        blue.clear()
+        blue.send_keys("The blue one")
+        driver.find_element(By.ID, "start").click()
+        for key in keys:
+            done = finished_upload(driver, key)
+            assert done.get_attribute("data-state") == "done", done.text
+        titles = {key: listed(driver, key).find_element(By.CLASS_NAME, "title").text for key in keys}
+        assert titles == {"photos/red.png": "Holiday", "photos/green.png": "Holiday",
+                          "photos/blue.png": "The blue one"}, titles
+
+        def thumbs(d):
+            shown = {key: d.execute_script(SHOWN_IMAGE, listed(d, key).find_element(By.CSS_SELECTOR, ".thumb img"))
+                     for key in keys}
+            return shown if all(shown.values()) else None
+        if with_catalog:
+            shown = wait(driver, thumbs, "three thumbnails")
+            assert all("_renditions/" in url for url in shown.values()), shown
+        else:
+            for key in keys:
+                placeholder = listed(driver, key).find_element(By.CSS_SELECTOR, ".thumb .kind")
+                assert placeholder.is_displayed() and placeholder.text == "PNG", placeholder.text
+            assert not driver.find_element(By.ID, "show-log").is_displayed(), "Uploads shows without a log"
+        if out:
+            driver.find_element(By.ID, "title").clear()
+            driver.execute_script("document.activeElement.blur(); scrollTo(0, 0)")
+            driver.save_screenshot(out)
+
+        # The layout is remembered; the viewer shows the picture, its title and its actions.
+        driver.refresh()
+        wait(driver, lambda d: "grid" in d.find_element(By.ID, "listing").get_attribute("class"), "the grid again")
+        listed(driver, "photos/blue.png").find_element(By.CLASS_NAME, "thumb").click()
+        viewer = driver.find_element(By.ID, "viewer")
+        wait(driver, lambda d: viewer.get_attribute("open") is not None, "the viewer")
+        picture = viewer.find_element(By.TAG_NAME, "img")
+        assert picture.get_attribute("alt") == "The blue one", picture.get_attribute("alt")
+        source = wait(driver, lambda d: d.execute_script(SHOWN_IMAGE, picture), "the picture in the viewer")
+        if with_catalog:
+            assert "_renditions/" in source or "blue.png" in source, source
+        links = driver.execute_script('return document.querySelector("meta[name=presign-gateway]").dataset.links')
+        for action in ("download", "delete", "share"):
+            shown = viewer.find_element(By.CLASS_NAME, action).is_displayed()
+            assert shown == (action != "share" or links == "on"), (action, links)
+        viewer.find_element(By.CLASS_NAME, "close").click()
+        wait(driver, lambda d: viewer.get_attribute("open") is None, "the viewer to close")
+
+        # A name that exists is asked about: skipped once, replaced the second time.
+        driver.find_element(By.ID, "hold").click()
+        for answer, state in (("skip", "skipped"), ("replace", "done")):
+            driver.execute_script("document.getElementById('uploads').replaceChildren()")
+            choose(driver, paths["red"])
+            asking = upload_in(driver, "photos/red.png", ("asking",))
+            asking.find_element(By.CLASS_NAME, answer).click()
+            assert finished_upload(driver, "photos/red.png").get_attribute("data-state") == state
+
+        logged_keys = []
+        if with_catalog:
+            driver.find_element(By.ID, "show-log").click()
+            def entries(d):
+                found = d.find_elements(By.CSS_SELECTOR, "#log li.logged")
+                return found if len({e.get_attribute("data-key") for e in found}) >= 3 else None
+            rows = wait(driver, entries, "three entries in the upload log")
+            logged_keys = sorted({e.get_attribute("data-key") for e in rows})
+            assert logged_keys == sorted(keys), logged_keys
+            assert all("by anonymous" in e.text for e in rows), [e.text for e in rows]
+            driver.find_element(By.ID, "show-log").click()
+
+        # Delete from the viewer.
+        listed(driver, "photos/green.png").find_element(By.CLASS_NAME, "thumb").click()
+        wait(driver, lambda d: viewer.get_attribute("open") is not None, "the viewer")
+        viewer.find_element(By.CLASS_NAME, "delete").click()
+        viewer.find_element(By.CLASS_NAME, "yes").click()
+        wait(driver, lambda d: viewer.get_attribute("open") is None and row(d, "file", "photos/green.png") is None,
+             "the viewer to close and the file to go")
+        assert not page_problems(driver), page_problems(driver)
+    finally:
+        driver.quit()
+    print(f"photos ({catalog}): three images in the grid, the viewer, a replace asked first; log {logged_keys}")
+    result(catalog=with_catalog, logged=logged_keys)
+
+
 def visitor(scratch: str, page: str, secret: str) -> None:
     """A visitor of a site with sign-in and without share links: one "Files", no upload area before
     signing in, refusals in words for a person, and no Share button."""
@@ -586,5 +707,5 @@ if __name__ == "__main__":
         os.execvp("xvfb-run", ["xvfb-run", "--auto-servernum", sys.executable, *sys.argv])
     scenario, *arguments = sys.argv[1:]
     scenarios = {"large": large, "resume": resume, "apps": apps, "types": types, "smoke": smoke, "visitor": visitor,
-                 "screenshot": screenshot}
+                 "screenshot": screenshot, "photos": photos}
     scenarios[scenario](*arguments)

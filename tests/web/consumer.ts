@@ -13,9 +13,13 @@ import {
   PARALLEL_PARTS,
   PART_SIZE,
   SINGLE_PUT_LIMIT,
+  type EntryStatus,
   type FolderPage,
   type Gateway,
+  type LogEntry,
+  type LogPage,
   type Presigned,
+  type Rendition,
   type ShareLink,
   type Uploaded,
 } from "presign-gateway";
@@ -90,6 +94,47 @@ export async function app(): Promise<void> {
   const made = new GatewayError("the key is empty", 400);
   void made;
 
+  // The catalog: the upload log, one object's record, renditions.
+  let log: LogPage = await g.log({ limit: 50, signal: controller.signal });
+  while (log.next !== null) log = await g.log({ after: log.next, status: "failed" });
+  await g.log();
+  for (const entry of log.entries) {
+    const state: EntryStatus = entry.status;
+    const who: string = entry.uploaded_by;
+    const fromLink: boolean = entry.uploaded_by.startsWith("link:");
+    const title: string = entry.title ?? entry.metadata["title"] ?? entry.key;
+    const reason: string | undefined = state === "failed" ? entry.reason : undefined;
+    const thumb = entry.renditions?.["thumb"];
+    const wide: number | undefined = thumb?.width;
+    void [who, fromLink, title, reason, wide, entry.size, entry.type, entry.uploaded_at];
+  }
+  const one: LogEntry = await g.status(`photos/${file.name}`, { signal: controller.signal });
+  if (one.status === "processing" || one.status === "stored" || one.status === "ready") void one.renditions;
+
+  const pictures = await g.list("photos/", { metadata: true, renditions: ["thumb"] });
+  await g.list("photos/", { renditions: "thumb" });
+  for (const object of pictures.objects) {
+    const thumb: Rendition | undefined = object.renditions?.["thumb"];
+    const src: string | undefined = thumb?.url;
+    const state: EntryStatus | undefined = object.status;
+    void [src, thumb?.width, thumb?.height, state];
+  }
+  const img = document.createElement("img");
+  img.src = g.renditionUrl(`photos/${file.name}`, "thumb");
+  try {
+    const large: Presigned = await g.rendition(`photos/${file.name}`, "large", { signal: controller.signal });
+    img.src = large.url;
+  } catch (error) {
+    if (error instanceof GatewayError && error.code === "RenditionNotReady") {
+      const wait: number = (error.retryAfter ?? 2) * 1000;
+      void wait;
+    }
+  }
+  const there: boolean = await g.exists(`photos/${file.name}`);
+  void there;
+  const busy = new GatewayError("still processing", 404, { code: "RenditionNotReady", retryAfter: 2 });
+  void busy;
+
   // Mistakes the types refuse.
   // @ts-expect-error a key is a string
   checkKey(42);
@@ -109,5 +154,14 @@ export async function app(): Promise<void> {
   gateway("", { getToken: "t" });
   // @ts-expect-error GatewayError needs its status
   new GatewayError("refused");
+  // @ts-expect-error the log filters failures only
+  await g.log({ status: "ready" });
+  // @ts-expect-error a status is one of four words
+  const unknown: EntryStatus = "done";
+  // @ts-expect-error renditionUrl answers at once, a string
+  const later: Promise<string> = g.renditionUrl("a.jpg", "thumb");
+  // @ts-expect-error a log page's next is null on the last page
+  const after: string | undefined = log.next;
+  void [unknown, later, after];
   void next;
 }

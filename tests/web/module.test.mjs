@@ -24,7 +24,13 @@ const rules = JSON.parse(readFileSync(new URL("../data/key-rules.json", import.m
 function stubFetch(answer = () => new Response("unexpected", { status: 599 })) {
   const calls = [];
   globalThis.fetch = async (url, init = {}) => {
-    calls.push({ url: String(url), method: init.method ?? "GET", headers: new Headers(init.headers), body: init.body });
+    calls.push({
+      url: String(url),
+      method: init.method ?? "GET",
+      headers: new Headers(init.headers),
+      body: init.body,
+      redirect: init.redirect,
+    });
     return answer(String(url), init);
   };
   return calls;
@@ -282,5 +288,196 @@ describe("resuming a multipart upload", () => {
         ["GET", "POST"],
       );
     }
+  });
+});
+
+describe("the catalog: upload log, status, renditions", () => {
+  const entry = {
+    key: "photos/\u00e9t\u00e9.jpg",
+    size: 2048,
+    type: "image/jpeg",
+    metadata: { title: "%C3%89t%C3%A9%202024", camera: "X100" },
+    title: "%C3%89t%C3%A9%202024",
+    uploaded_by: "link:0123456789abcdef",
+    uploaded_at: "2026-12-07T10:00:00Z",
+    status: "ready",
+    renditions: { thumb: { width: 320, height: 240 } },
+  };
+  const signed = { url: "https://storage.example.com/b/r.jpg?X-Amz-Signature=s", method: "GET", headers: {}, expires_at: "t" };
+
+  test("log: a page of entries, newest first as the gateway sends them, metadata and title decoded", async () => {
+    const failed = { ...entry, key: "b.txt", status: "failed", reason: "not a supported image", metadata: {} };
+    delete failed.title;
+    const calls = stubFetch(() => json({ entries: [entry, failed], next: "c2" }));
+    const g = gateway(BASE, { getToken: () => "t" });
+    const page = await g.log({ limit: 2, after: "c 1", status: "failed" });
+    assert.equal(calls[0].url, `${BASE}/%2F?log&limit=2&after=c%201&status=failed`);
+    assert.equal(calls[0].headers.get("authorization"), "Bearer t");
+    assert.equal(calls[0].headers.get("accept"), "application/json");
+    assert.equal(calls[0].redirect, "manual", "a gateway without the log must not send the browser elsewhere");
+    assert.deepEqual(page.next, "c2");
+    assert.deepEqual(page.entries[0], {
+      ...entry,
+      metadata: { title: "\u00c9t\u00e9 2024", camera: "X100" },
+      title: "\u00c9t\u00e9 2024",
+    });
+    assert.equal(page.entries[1].reason, "not a supported image");
+    assert.equal("title" in page.entries[1], false);
+    await g.log();
+    assert.equal(calls[1].url, `${BASE}/%2F?log`);
+  });
+
+  test("log: the last page's next is null, also when the gateway leaves it out", async () => {
+    stubFetch(() => json({ entries: [] }));
+    assert.deepEqual(await gateway(BASE).log(), { entries: [], next: null });
+  });
+
+  test("log: a gateway without a catalog is a 404 (or its 400), however it says so", async () => {
+    // One that predates the log ignores `?log` and lists the top level.
+    stubFetch(() => json({ objects: [], folders: [], next: null }));
+    await assert.rejects(gateway(BASE).log(), (error) => error instanceof GatewayError && error.status === 404);
+    stubFetch(() => json({ code: "NoCatalog", message: "this gateway keeps no upload log" }, 404));
+    await assert.rejects(gateway(BASE).log(), { status: 404, message: "this gateway keeps no upload log" });
+    stubFetch(() => new Response("unknown parameter: log", { status: 400 }));
+    await assert.rejects(gateway(BASE).log(), { status: 400 });
+  });
+
+  test("status: one entry; a missing record is a 404 NoSuchKey", async () => {
+    const calls = stubFetch(() => json({ ...entry, status: "processing", renditions: undefined }));
+    const g = gateway(BASE);
+    const one = await g.status("photos/a b.jpg");
+    assert.equal(calls[0].url, `${BASE}/photos/a%20b.jpg?status`);
+    assert.equal(calls[0].redirect, "manual");
+    assert.equal(one.status, "processing");
+    assert.equal(one.title, "\u00c9t\u00e9 2024");
+    stubFetch(() => json({ error: "NoSuchKey", message: "no such key: nope.jpg" }, 404));
+    await assert.rejects(g.status("nope.jpg"), { status: 404, code: "NoSuchKey", message: "no such key: nope.jpg" });
+  });
+
+  test("status: a gateway that redirects to the object instead knows no status", async () => {
+    stubFetch(() => new Response(null, { status: 307, headers: { location: "https://storage.example.com/b/a.jpg" } }));
+    await assert.rejects(gateway(BASE).status("a.jpg"), { status: 404, code: "NotSupported" });
+  });
+
+  test("rendition: the presigned GET, asked with ?rendition=NAME&presign", async () => {
+    const calls = stubFetch(() => json(signed));
+    assert.deepEqual(await gateway(BASE).rendition("photos/été.jpg", "large"), signed);
+    assert.equal(calls[0].url, `${BASE}/photos/%C3%A9t%C3%A9.jpg?rendition=large&presign`);
+  });
+
+  test("rendition: not ready yet is a 404 RenditionNotReady with Retry-After's seconds", async () => {
+    stubFetch(() =>
+      new Response(JSON.stringify({ error: "RenditionNotReady", message: "the rendition is being made", status: "processing" }), {
+        status: 404,
+        headers: { "content-type": "application/json", "retry-after": "2" },
+      }),
+    );
+    await assert.rejects(gateway(BASE).rendition("a.jpg", "thumb"), (error) => {
+      assert.ok(error instanceof GatewayError);
+      assert.equal(error.status, 404);
+      assert.equal(error.code, "RenditionNotReady");
+      assert.equal(error.retryAfter, 2);
+      assert.equal(error.message, "the rendition is being made");
+      return true;
+    });
+  });
+
+  test("rendition: a failure carries its reason; an unknown preset is a 400", async () => {
+    stubFetch(() => json({ error: "RenditionFailed", message: "not a supported image", status: "failed" }, 404));
+    await assert.rejects(gateway(BASE).rendition("a.jpg", "thumb"), {
+      status: 404,
+      code: "RenditionFailed",
+      message: "not a supported image",
+    });
+    stubFetch(() => json({ error: "UnknownRendition", message: "no rendition named huge" }, 400));
+    const refused = await gateway(BASE).rendition("a.jpg", "huge").catch((error) => error);
+    assert.equal(refused.code, "UnknownRendition");
+    assert.equal(refused.retryAfter, undefined);
+  });
+
+  test("Retry-After as an HTTP date", async () => {
+    const later = new Date(Date.now() + 5000).toUTCString();
+    stubFetch(() => new Response("busy", { status: 503, headers: { "retry-after": later } }));
+    const error = await gateway(BASE).status("a.jpg").catch((e) => e);
+    assert.ok(error.retryAfter >= 3 && error.retryAfter <= 5, String(error.retryAfter));
+  });
+
+  test("renditionUrl: the gateway's redirecting URL, asked nothing", () => {
+    const calls = stubFetch();
+    assert.equal(gateway(`${BASE}/`).renditionUrl("photos/a b.jpg", "thumb"), `${BASE}/photos/a%20b.jpg?rendition=thumb`);
+    assert.equal(gateway("").renditionUrl("x.png", "upside-2"), "/x.png?rendition=upside-2");
+    assert.equal(calls.length, 0);
+  });
+
+  test("a bad rendition name or key fails before any request", async () => {
+    const calls = stubFetch();
+    const g = gateway(BASE);
+    for (const name of ["", "Thumb", "-x", "a/b", "x".repeat(33), undefined]) {
+      assert.throws(() => g.renditionUrl("a.jpg", name), { status: 400, code: "UnknownRendition" });
+      await assert.rejects(g.rendition("a.jpg", name), { status: 400 });
+      await assert.rejects(g.list("", { renditions: [name] }), { status: 400 });
+    }
+    await assert.rejects(g.rendition("a/../b.jpg", "thumb"), { status: 400 });
+    await assert.rejects(g.status("a//b.jpg"), { status: 400 });
+    assert.throws(() => g.renditionUrl("..", "thumb"), { status: 400 });
+    assert.equal(calls.length, 0);
+  });
+
+  test("list: renditions=NAME[,NAME] after the other options, each object's renditions as sent", async () => {
+    const thumb = { url: "https://storage.example.com/b/t.jpg?X-Amz-Signature=s", width: 320, height: 240 };
+    const calls = stubFetch(() =>
+      json({ objects: [{ key: "a.jpg", size: 1, last_modified: null, etag: "e", status: "ready", renditions: { thumb } }], folders: [], next: null }),
+    );
+    const g = gateway(BASE);
+    const page = await g.list("photos/", { metadata: true, renditions: ["thumb"], limit: 5 });
+    await g.list("", { renditions: ["thumb", "large"] });
+    await g.list("", { renditions: "thumb" });
+    await g.list("", { renditions: [] });
+    assert.deepEqual(
+      calls.map(({ url }) => url.slice(BASE.length)),
+      ["/photos/?limit=5&metadata&renditions=thumb", "/%2F?renditions=thumb,large", "/%2F?renditions=thumb", "/%2F"],
+    );
+    assert.deepEqual(page.objects[0].renditions, { thumb });
+    assert.equal(page.objects[0].status, "ready");
+  });
+});
+
+describe("exists", () => {
+  const signedHead = { url: "https://storage.example.com/b/a.jpg?X-Amz-Signature=s", method: "HEAD", headers: { host: "x" }, expires_at: "t" };
+
+  for (const [status, expected] of [
+    [200, true],
+    [404, false],
+  ]) {
+    test(`storage's ${status} is ${expected}`, async () => {
+      const calls = stubFetch((url) => (url.startsWith(BASE) ? json(signedHead) : new Response(null, { status })));
+      assert.equal(await gateway(BASE).exists("photos/a.jpg"), expected);
+      assert.deepEqual(
+        calls.map(({ method, url }) => `${method} ${url}`),
+        [`GET ${BASE}/photos/a.jpg?presign=HEAD`, `HEAD ${signedHead.url}`],
+      );
+      assert.equal(calls[1].headers.has("host"), false);
+    });
+  }
+
+  test("any other answer rejects: the page then relies on If-None-Match", async () => {
+    stubFetch((url) => (url.startsWith(BASE) ? json(signedHead) : new Response(null, { status: 403 })));
+    await assert.rejects(gateway(BASE).exists("a.jpg"), { status: 403 });
+  });
+});
+
+describe("GatewayError", () => {
+  test("carries the gateway's error name from its JSON code", async () => {
+    stubFetch(() => json({ code: "UnsupportedMediaType", message: "only image/* may be uploaded" }, 415));
+    await assert.rejects(gateway(BASE).presign("a.txt", "PUT"), { code: "UnsupportedMediaType", status: 415 });
+  });
+
+  test("made by hand: code and retryAfter only when given", () => {
+    const plain = new GatewayError("refused", 400);
+    assert.equal("code" in plain, false);
+    assert.equal("retryAfter" in plain, false);
+    const busy = new GatewayError("later", 404, { code: "RenditionNotReady", retryAfter: 2 });
+    assert.equal(busy.code, "RenditionNotReady");
+    assert.equal(busy.retryAfter, 2);
   });
 });

@@ -1,5 +1,7 @@
-// The page: lists a folder, uploads what is chosen or dropped, and downloads,
-// shares and deletes, all through the module other apps import (`/?module`).
+// The page: lists a folder (as a list, or a grid of thumbnails), uploads what
+// is chosen or dropped, and downloads, shares and deletes, all through the
+// module other apps import (`/?module`); where the gateway keeps a catalog,
+// it shows each file's processing status and the upload log too.
 // The server fills the page's <meta name="presign-gateway">: the gateway's
 // public base URL, the folder the page opened at, whether a token is needed,
 // and whether share links are on.
@@ -8,11 +10,33 @@ import { gateway, SINGLE_PUT_LIMIT } from "./?module";
 
 const settings = document.querySelector('meta[name="presign-gateway"]').dataset;
 const TOKEN = "presign-gateway token";
+const VIEW = "presign-gateway view"; // "grid" or "list", per browser
+const HOLD = "presign-gateway hold"; // "on": uploads wait for Start
 const g = gateway(settings.base, { getToken: () => sessionStorage.getItem(TOKEN) ?? undefined });
 const $ = (id) => document.getElementById(id);
 const PAGE = 100;
+const AT_ONCE = 2; // uploads running together; the others wait, their titles editable
 let folder = settings.folder;
 let listed = 0; // the latest listing asked for; older answers are dropped
+// What the gateway turned out to offer: `undefined` until known.
+const offers = { thumbs: true, large: undefined, log: undefined };
+const recent = new Set(); // keys uploaded from this page, whose thumbnails are on their way
+
+/** localStorage, which a private window may refuse. */
+const remembered = (name) => {
+  try {
+    return localStorage.getItem(name);
+  } catch {
+    return null;
+  }
+};
+const remember = (name, value) => {
+  try {
+    localStorage.setItem(name, value);
+  } catch {
+    // the choice lasts until the page is left
+  }
+};
 
 /** `key` as a URL path under the gateway's base. */
 const href = (key) => `${settings.base}/${key.split("/").map(encodeURIComponent).join("/")}`;
@@ -87,8 +111,9 @@ async function list(after) {
   }
   $("add").hidden = false;
   status.textContent = "Loading…";
+  if (offers.log === undefined) probeLog();
   try {
-    const page = await g.list(folder, { metadata: true, limit: PAGE, after });
+    const page = await listPage(after);
     if (asked !== listed) return;
     for (const name of page.folders) {
       const item = document.createElement("li");
@@ -97,6 +122,7 @@ async function list(after) {
       $("listing").append(item);
     }
     for (const object of page.objects) $("listing").append(fileRow(object));
+    watchProgress(asked);
     $("more").hidden = !page.next;
     $("more").onclick = () => list(page.next);
     const shown = $("listing").children.length;
@@ -108,12 +134,109 @@ async function list(after) {
   }
 }
 
+/** A page of the folder, with thumbnails unless the gateway makes none. */
+async function listPage(after) {
+  const options = { metadata: true, limit: PAGE, after };
+  if (!offers.thumbs) return g.list(folder, options);
+  try {
+    return await g.list(folder, { ...options, renditions: ["thumb"] });
+  } catch (error) {
+    if (error.status !== 400 || !/rendition/i.test(`${error.code} ${error.message}`)) throw error;
+    offers.thumbs = false; // started with --renditions none
+    return g.list(folder, options);
+  }
+}
+
+/** Shows the Uploads button if the gateway keeps a log; asked once a page load. */
+async function probeLog() {
+  offers.log = null; // asking
+  try {
+    await g.log({ limit: 1 });
+    offers.log = true;
+  } catch (error) {
+    offers.log = error.status === 401 ? undefined : false; // a catalog-less gateway: 404 or 400
+  }
+  $("show-log").hidden = !offers.log;
+}
+
+const IMAGE = /\.(jpe?g|png|gif|webp|avif|bmp|tiff?|heic)$/i;
+/** The file type a placeholder shows: "PDF", "TXT", or "FILE". */
+const kind = (key) => /\.([a-z0-9]{1,5})$/i.exec(key)?.[1].toUpperCase() ?? "FILE";
+
+/** Shows `state` ("processing", "failed" with `reason`) on a row's badge; hides it otherwise. */
+function badge(element, state, reason) {
+  element.dataset.status = state ?? "";
+  const shown = state === "processing" || state === "failed";
+  element.hidden = !shown;
+  element.textContent = state === "failed" ? `Failed${reason ? `: ${reason}` : ""}` : shown ? "Processing…" : "";
+}
+
+/** Puts `url` in the row's thumbnail, in place of the file-type placeholder. */
+function showThumb(row, url) {
+  const img = row.querySelector(".thumb img");
+  img.src = url;
+  img.hidden = false;
+  row.querySelector(".thumb .kind").hidden = true;
+  row.querySelector(".thumb").removeAttribute("aria-label"); // named by the picture's alt
+  row.dataset.thumb = "yes";
+}
+
+/**
+ * Follows rows still on their way (processing, or just uploaded without a
+ * thumbnail) by `?status`, backing off from 1 s to 16 s, until none is or
+ * the folder changes; failures get their reason.
+ */
+async function watchProgress(asked) {
+  if (watchProgress.asked === asked) return; // already following this listing
+  watchProgress.asked = asked;
+  const pending = () =>
+    [...$("listing").querySelectorAll("li.file")].filter((row) => {
+      const state = row.dataset.status;
+      if (state === "failed" && !row.dataset.reason) return true;
+      if (state === "processing") return true;
+      return state === "stored" && recent.has(row.dataset.key) && IMAGE.test(row.dataset.key) && !row.dataset.thumb;
+    });
+  for (let round = 0; round < 40; round++) {
+    const rows = pending().slice(0, 20);
+    if (!rows.length || asked !== listed) return;
+    await new Promise((resolve) => setTimeout(resolve, 1000 * 2 ** Math.min(round, 4)));
+    let moved = false;
+    for (const row of rows) {
+      if (asked !== listed) return;
+      try {
+        const entry = await g.status(row.dataset.key);
+        moved ||= entry.status !== row.dataset.status;
+        follow(row, entry);
+        if (entry.status === "ready" && offers.thumbs && !row.dataset.thumb) {
+          const { url } = await g.rendition(row.dataset.key, "thumb");
+          showThumb(row, url);
+        }
+      } catch (error) {
+        if (error.code === "NotSupported") return;
+        if (error.status === 404 && error.code !== "RenditionNotReady") recent.delete(row.dataset.key);
+      }
+    }
+    if (moved) round = -1; // something changed: look again soon
+  }
+}
+
+/** A row brought up to date with its log entry. */
+function follow(row, entry) {
+  row.dataset.status = entry.status;
+  if (entry.reason) row.dataset.reason = entry.reason;
+  badge(row.querySelector(".badge"), entry.status, entry.reason);
+  if (entry.status !== "stored") recent.delete(entry.key);
+  const title = entry.title ?? entry.metadata?.title;
+  if (title) row.querySelector(".title").textContent = title;
+}
+
 function fileRow(object) {
   const row = $("file-row").content.firstElementChild.cloneNode(true);
   const name = object.key.slice(object.key.lastIndexOf("/") + 1);
   const part = (selector) => row.querySelector(selector);
+  const title = object.metadata?.title ?? "";
   row.dataset.key = object.key;
-  part(".title").textContent = object.metadata?.title ?? "";
+  part(".title").textContent = title;
   part(".key").textContent = name;
   for (const button of row.querySelectorAll(".actions button")) {
     button.setAttribute("aria-label", `${button.textContent} ${name}`);
@@ -123,6 +246,27 @@ function fileRow(object) {
     part(".when").dateTime = object.last_modified;
     part(".when").textContent = new Date(object.last_modified).toLocaleString();
   }
+  part(".thumb img").alt = title || name;
+  part(".thumb .kind").textContent = kind(name);
+  part(".thumb").setAttribute("aria-label", `${title || name} (${kind(name)} file)`);
+  const thumb = object.renditions?.thumb;
+  if (thumb) showThumb(row, thumb.url);
+  if (object.status) row.dataset.status = object.status;
+  badge(part(".badge"), object.status);
+  part(".thumb").onclick = () => openViewer(object, row);
+  wire(row, object, () => {
+    row.remove();
+    $("status").textContent = `Deleted ${name}.`;
+  });
+  return row;
+}
+
+/**
+ * Download, Share and Delete for `object` in `box` (a row, or the viewer),
+ * found by class; `deleted` runs once storage has removed it.
+ */
+function wire(box, object, deleted) {
+  const part = (selector) => box.querySelector(selector);
   const problem = (error) => {
     part(".problem").textContent = explain(error);
     part(".problem").hidden = false;
@@ -169,58 +313,266 @@ function fileRow(object) {
   };
   part(".yes").onclick = attempt(async () => {
     await g.remove(object.key);
+    deleted();
+  });
+}
+
+/** The viewer: the `large` rendition if the gateway makes one, else the original, and the actions. */
+async function openViewer(object, row) {
+  const dialog = $("viewer");
+  const body = $("viewer-body").content.firstElementChild.cloneNode(true);
+  const part = (selector) => body.querySelector(selector);
+  const name = object.key.slice(object.key.lastIndexOf("/") + 1);
+  const title = row.querySelector(".title").textContent || name;
+  part(".title").textContent = title;
+  part(".key").textContent = object.key;
+  const img = part("img");
+  img.alt = title;
+  if (row.dataset.status === "processing" || row.dataset.status === "failed") {
+    badge(part(".badge"), row.dataset.status, row.dataset.reason);
+  }
+  dialog.replaceChildren(body);
+  part(".close").onclick = () => dialog.close();
+  wire(body, object, () => {
+    dialog.close();
     row.remove();
     $("status").textContent = `Deleted ${name}.`;
   });
-  return row;
+  dialog.onclose = () => (row.isConnected ? row.querySelector(".thumb") : $("folder-heading")).focus();
+  dialog.showModal();
+  part(".close").focus();
+  const shown = row.querySelector(".thumb img");
+  if (!shown.hidden) img.src = shown.src; // while the larger one comes
+  else if (!IMAGE.test(name)) return showKind(part, name);
+  try {
+    img.src = await largeUrl(object.key);
+  } catch (error) {
+    if (shown.hidden) showKind(part, name);
+    part(".problem").textContent = `Cannot show it: ${explain(error)}`;
+    part(".problem").hidden = false;
+  }
 }
 
+function showKind(part, name) {
+  part("img").hidden = true;
+  part(".kind").textContent = kind(name);
+  part(".kind").hidden = false;
+}
+
+/** The URL of `key`'s `large` rendition, or of the original when there is none (yet). */
+async function largeUrl(key) {
+  if (offers.large !== false) {
+    try {
+      const { url } = await g.rendition(key, "large");
+      offers.large = true;
+      return url;
+    } catch (error) {
+      if (error.status === 400) offers.large = false; // no such preset here
+      else if (error.status !== 404) throw error; // not ready, failed: the original
+    }
+  }
+  return (await g.presign(key, "GET")).url;
+}
+
+/** Uploads waiting for a free slot (or for Start), in order. */
+const queue = [];
+let running = 0;
+
+function pump() {
+  while (running < AT_ONCE && queue.length && !(held() && !pump.started)) {
+    running++;
+    const job = queue.shift();
+    job.run().finally(() => {
+      running--;
+      pump();
+    });
+  }
+  if (!queue.length) pump.started = false;
+  $("start").hidden = !(held() && queue.length && !pump.started);
+}
+const held = () => $("hold").checked;
+
+/** Queues `file` for upload, its title editable until it starts. */
 function upload(file) {
   const key = folder + file.name;
-  const title = $("title").value.trim();
   const row = $("upload-row").content.firstElementChild.cloneNode(true);
   const words = row.querySelector(".words");
   const bar = row.querySelector("progress");
   const cancel = row.querySelector(".cancel");
+  const titled = row.querySelector(".file-title");
   row.querySelector(".name").textContent = key;
   bar.setAttribute("aria-label", `Upload of ${key}`);
   cancel.setAttribute("aria-label", `Cancel the upload of ${key}`);
+  titled.setAttribute("aria-label", `Title of ${key}`);
+  titled.value = $("title").value.trim();
   row.dataset.key = key;
-  row.dataset.state = "sending";
-  words.textContent = "Starting…";
+  row.dataset.state = "waiting";
+  words.textContent = "Waiting…";
   $("uploads").prepend(row);
   const stop = new AbortController();
-  cancel.onclick = () => stop.abort();
+  const job = { run: () => send(file, key, row, stop) };
+  cancel.onclick = () => {
+    stop.abort();
+    const waiting = queue.indexOf(job);
+    if (waiting >= 0) {
+      queue.splice(waiting, 1);
+      settle(row, "cancelled", "Cancelled.");
+      pump();
+    }
+  };
+  queue.push(job);
+  pump();
+}
+
+function settle(row, state, text) {
+  row.dataset.state = state;
+  row.querySelector(".words").textContent = text;
+  row.querySelector(".cancel").hidden = true;
+  row.querySelector(".file-title").readOnly = true;
+}
+
+/** Asks in `row` whether to replace `key`; resolves to the answer (no, when cancelled). */
+function replace(row, key, stop) {
+  const confirm = row.querySelector(".confirm");
+  row.dataset.state = "asking";
+  row.querySelector(".replace").setAttribute("aria-label", `Replace ${key}`);
+  row.querySelector(".skip").setAttribute("aria-label", `Skip ${key}`);
+  confirm.hidden = false;
+  row.querySelector(".skip").focus();
+  return new Promise((resolve) => {
+    const answer = (yes) => () => {
+      confirm.hidden = true;
+      resolve(yes);
+    };
+    row.querySelector(".replace").onclick = answer(true);
+    row.querySelector(".skip").onclick = answer(false);
+    stop.signal.addEventListener("abort", answer(false), { once: true });
+  });
+}
+
+/**
+ * Sends `file` as `key`: asks first when storage holds the name (a `HEAD`),
+ * and keeps `If-None-Match: *` against another upload taking it meanwhile.
+ */
+async function send(file, key, row, stop) {
+  const words = row.querySelector(".words");
+  const bar = row.querySelector("progress");
+  const title = row.querySelector(".file-title").value.trim();
+  row.querySelector(".file-title").readOnly = true;
+  row.dataset.state = "sending";
+  words.textContent = "Starting…";
+  let overwrite = false;
+  // A HEAD storage will not answer (403 without list rights) leaves the guard to If-None-Match.
+  if (await g.exists(key, { signal: stop.signal }).catch(() => false)) {
+    if (!(await replace(row, key, stop))) {
+      return settle(row, ...(stop.signal.aborted ? ["cancelled", "Cancelled."] : ["skipped", "Skipped: a file with this name exists."]));
+    }
+    overwrite = true;
+    row.dataset.state = "sending";
+  }
   const started = performance.now();
   const onProgress = ({ sent, total, rate }) => {
     bar.value = total ? sent / total : 1;
     const left = rate > 0 ? ` · about ${Math.ceil((total - sent) / rate)} s left` : "";
     words.textContent = `${size(sent)} of ${size(total)} · ${size(Math.round(rate))}/s${left}`;
   };
-  const finish = (state, text) => {
-    row.dataset.state = state;
-    words.textContent = text;
-    cancel.hidden = true;
-  };
-  g.upload(file, key, { metadata: title ? { title } : {}, onProgress, signal: stop.signal }).then(
-    () => {
-      const ms = performance.now() - started;
-      row.dataset.ms = Math.round(ms);
-      bar.value = 1;
-      const rate = size(Math.round((file.size / ms) * 1000));
-      finish("done", `Uploaded ${size(file.size)} in ${(ms / 1000).toFixed(1)} s (${rate}/s)`);
-      if (key.slice(0, key.lastIndexOf("/") + 1) === folder) list();
-    },
-    (error) => {
-      if (error.name === "AbortError") {
-        const resume = file.size > SINGLE_PUT_LIMIT ? " Choose the same file again to go on where it stopped." : "";
-        finish("cancelled", `Cancelled.${resume}`);
-      } else {
-        finish("failed", `Failed: ${explain(error)}`);
-      }
-    },
-  );
+  const metadata = title ? { title } : {};
+  try {
+    try {
+      await g.upload(file, key, { metadata, onProgress, signal: stop.signal, overwrite });
+    } catch (error) {
+      if (error.status !== 412 || !(await replace(row, key, stop))) throw error; // taken meanwhile: ask
+      row.dataset.state = "sending";
+      await g.upload(file, key, { metadata, onProgress, signal: stop.signal, overwrite: true });
+    }
+    const ms = performance.now() - started;
+    row.dataset.ms = Math.round(ms);
+    bar.value = 1;
+    const rate = size(Math.round((file.size / ms) * 1000));
+    settle(row, "done", `Uploaded ${size(file.size)} in ${(ms / 1000).toFixed(1)} s (${rate}/s)`);
+    recent.add(key);
+    if (key.slice(0, key.lastIndexOf("/") + 1) === folder) list();
+  } catch (error) {
+    if (error.name === "AbortError") {
+      const resume = file.size > SINGLE_PUT_LIMIT ? " Choose the same file again to go on where it stopped." : "";
+      settle(row, "cancelled", `Cancelled.${resume}`);
+    } else if (error.status === 412) {
+      settle(row, "skipped", "Skipped: a file with this name exists.");
+    } else {
+      settle(row, "failed", `Failed: ${explain(error)}`);
+    }
+  }
 }
+
+/** Who uploaded, in words. */
+const who = (by) =>
+  by.startsWith("link:") ? `by a share link (${by.slice(5)})` : by === "unknown" ? "by someone unknown" : `by ${by}`;
+
+/** The upload log, a page at a time, newest first. */
+async function showLog(after) {
+  const status = $("log-status");
+  if (!after) $("log").replaceChildren();
+  status.textContent = "Loading…";
+  try {
+    const page = await g.log({ limit: PAGE, after, status: $("log-failed").checked ? "failed" : undefined });
+    for (const entry of page.entries) $("log").append(logRow(entry));
+    $("log-more").hidden = !page.next;
+    $("log-more").onclick = () => showLog(page.next);
+    status.textContent = $("log").children.length ? "" : "No uploads yet.";
+  } catch (error) {
+    status.textContent = `Cannot read the upload log: ${explain(error)}`;
+  }
+}
+
+function logRow(entry) {
+  const row = $("log-row").content.firstElementChild.cloneNode(true);
+  const part = (selector) => row.querySelector(selector);
+  row.dataset.key = entry.key;
+  row.dataset.status = entry.status;
+  part(".title").textContent = entry.title ?? entry.metadata?.title ?? "";
+  part(".key").textContent = entry.key;
+  part(".badge").textContent = entry.status;
+  part(".badge").dataset.status = entry.status;
+  part(".who").textContent = who(entry.uploaded_by);
+  part(".when").dateTime = entry.uploaded_at;
+  part(".when").textContent = new Date(entry.uploaded_at).toLocaleString();
+  part(".reason").textContent = entry.reason ?? "";
+  return row;
+}
+
+/** The Files view or the Uploads view. */
+function showView(uploads) {
+  $("files-view").hidden = uploads;
+  $("log-view").hidden = !uploads;
+  $("show-log").setAttribute("aria-pressed", String(uploads));
+  $("show-log").textContent = uploads ? "Back to files" : "Uploads";
+  if (uploads) {
+    showLog();
+    $("log-heading").focus();
+  }
+}
+$("show-log").onclick = () => showView($("log-view").hidden);
+$("log-failed").onchange = () => showLog();
+
+/** List or grid; a choice is remembered per browser (nothing is stored until one is made). */
+function layout(grid) {
+  $("listing").classList.toggle("grid", grid);
+  $("as-grid").setAttribute("aria-pressed", String(grid));
+  $("as-list").setAttribute("aria-pressed", String(!grid));
+}
+$("as-grid").onclick = () => (layout(true), remember(VIEW, "grid"));
+$("as-list").onclick = () => (layout(false), remember(VIEW, "list"));
+layout(remembered(VIEW) === "grid");
+
+$("hold").checked = remembered(HOLD) === "on";
+$("hold").onchange = () => {
+  remember(HOLD, $("hold").checked ? "on" : "off");
+  pump();
+};
+$("start").onclick = () => {
+  pump.started = true;
+  pump();
+};
 
 $("files").addEventListener("change", (event) => {
   for (const file of event.target.files) upload(file);

@@ -12,11 +12,36 @@ export declare const PARALLEL_PARTS: number;
 
 /** A refusal, with the gateway's (or storage's) one-line reason as its message. */
 export declare class GatewayError extends Error {
-  constructor(message: string, status: number);
+  constructor(message: string, status: number, details?: GatewayErrorDetails);
   name: "GatewayError";
   /** The HTTP status; 0 when the server could not be reached. */
   status: number;
+  /** The gateway's error name, when it gave one (or storage's `<Code>`). */
+  code?: ErrorCode;
+  /** The seconds the answer's `Retry-After` asked to wait. */
+  retryAfter?: number;
 }
+
+export interface GatewayErrorDetails {
+  code?: ErrorCode | undefined;
+  retryAfter?: number | undefined;
+}
+
+/**
+ * Error names an app may act on. `RenditionNotReady` (404, with
+ * `retryAfter`): still being made; `RenditionFailed` (404): it will not be,
+ * the reason is the message; `UnknownRendition` (400): no such preset;
+ * `NotSupported` (404): the gateway keeps no catalog (an older one, or
+ * one started without a state store). Others pass through as the gateway
+ * or storage named them.
+ */
+export type ErrorCode =
+  | "NoSuchKey"
+  | "RenditionNotReady"
+  | "RenditionFailed"
+  | "UnknownRendition"
+  | "NotSupported"
+  | (string & {});
 
 /**
  * Throws the `GatewayError` (status 400) the gateway would answer for `key`,
@@ -65,6 +90,94 @@ export interface Gateway {
    * are those to sign in; send every header of the answer but `content-length`.
    */
   presign(key: string, method?: Method, headers?: SignedHeaders, options?: PresignOptions): Promise<Presigned>;
+  /**
+   * Whether storage holds `key` (a presigned `HEAD`); rejects when storage
+   * answers neither 2xx nor 404.
+   */
+  exists(key: string, options?: SignalOptions): Promise<boolean>;
+  /**
+   * One page of the upload log, newest first. A gateway without a catalog
+   * rejects with a `GatewayError` of status 404 (or 400).
+   */
+  log(options?: LogOptions): Promise<LogPage>;
+  /** `key`'s record in the log; a 404 `GatewayError` (`NoSuchKey`) when it has none. */
+  status(key: string, options?: SignalOptions): Promise<LogEntry>;
+  /**
+   * The presigned `GET` of `key`'s rendition `name` ("thumb", "large", …).
+   * Rejects with a `GatewayError`: 404 `RenditionNotReady` (with
+   * `retryAfter`) while it is made, 404 `RenditionFailed`, 400 `UnknownRendition`.
+   */
+  rendition(key: string, name: string, options?: SignalOptions): Promise<Presigned>;
+  /**
+   * The gateway's URL of `key`'s rendition `name`, answered with a 307 to it:
+   * for an `<img src>` where no token is needed. Asks nothing.
+   */
+  renditionUrl(key: string, name: string): string;
+}
+
+export interface SignalOptions {
+  signal?: AbortSignal;
+}
+
+export interface LogOptions {
+  /** Entries a page. */
+  limit?: number;
+  /** The previous page's `next`. */
+  after?: string | null;
+  /** `"failed"` keeps the failures only. */
+  status?: "failed";
+  signal?: AbortSignal;
+}
+
+/** One page of the upload log. */
+export interface LogPage {
+  /** Newest first. */
+  entries: LogEntry[];
+  /** The cursor of the next page (`after`), `null` on the last. */
+  next: string | null;
+}
+
+/**
+ * Where an upload stands: `stored` (in storage, nothing to render or not yet
+ * started), `processing` (renditions being made), `ready`, `failed` (see `reason`).
+ */
+export type EntryStatus = "stored" | "processing" | "ready" | "failed";
+
+/**
+ * Who uploaded: a token's `sub`, `link:` and 16 hex digits for a share link,
+ * `anonymous`, or `unknown` (a PUT the gateway could not tie to its URL).
+ */
+export type UploadedBy = "anonymous" | "unknown" | `link:${string}` | (string & {});
+
+/** A record of the upload log. */
+export interface LogEntry {
+  /** As you name it (never with the tenant folder or key prefix). */
+  key: string;
+  size: number;
+  /** The content type. */
+  type: string;
+  /** `x-amz-meta-*` names without the prefix, values decoded. */
+  metadata: Record<string, string>;
+  /** The `title` metadata value, decoded. */
+  title?: string;
+  uploaded_by: UploadedBy;
+  /** RFC 3339. */
+  uploaded_at: string;
+  status: EntryStatus;
+  /** Why it failed, one line; with `failed` only. */
+  reason?: string;
+  /** The renditions made, by preset name. */
+  renditions?: Record<string, Dimensions>;
+}
+
+export interface Dimensions {
+  width: number;
+  height: number;
+}
+
+/** A ready rendition in a listing: its presigned URL, stable for an hour or so. */
+export interface Rendition extends Dimensions {
+  url: string;
 }
 
 /** The methods `?presign` signs; any case. */
@@ -135,6 +248,8 @@ export interface ListOptions {
   after?: string | null;
   /** Objects and folders a page; default and most 1000. */
   limit?: number;
+  /** Adds each object's ready renditions of these presets (`["thumb"]`) as `renditions`. */
+  renditions?: string | string[];
   signal?: AbortSignal;
 }
 
@@ -158,6 +273,10 @@ export interface FolderObject {
   etag: string;
   /** `x-amz-meta-*` names without the prefix, values decoded; with `metadata: true` only. */
   metadata?: Record<string, string>;
+  /** Where processing stands; with `metadata: true` from a gateway with a catalog only. */
+  status?: EntryStatus;
+  /** The ready renditions `renditions` asked for; one not ready yet is absent. */
+  renditions?: Record<string, Rendition>;
 }
 
 export interface ShareOptions {

@@ -13,6 +13,11 @@
 // it from `src/gateway/page/gateway.js`, or install that folder as the npm
 // package `presign-gateway`. Its types are gateway.d.ts, written by hand:
 // declare there what is exported here.
+//
+// Where the gateway keeps a catalog (issue 21), `log` reads the upload log,
+// `status` one object's record, and `rendition`/`renditionUrl` a resized
+// version; a gateway without one answers those with a `GatewayError` (404 or
+// 400), which an app takes as "not here" rather than as a failure.
 
 const MiB = 1024 * 1024;
 /** Files up to this size go up in one presigned PUT; larger ones in parts. */
@@ -26,13 +31,22 @@ const ATTEMPTS = 3;
 
 /** A refusal, with the gateway's (or storage's) one-line reason as its message. */
 export class GatewayError extends Error {
-  /** `status` is the HTTP status, 0 when the server could not be reached. */
-  constructor(message, status) {
+  /**
+   * `status` is the HTTP status, 0 when the server could not be reached;
+   * `code` the gateway's error name when it gave one (`NoSuchKey`,
+   * `RenditionNotReady`, …); `retryAfter` the seconds its `Retry-After` asked for.
+   */
+  constructor(message, status, { code, retryAfter } = {}) {
     super(message);
     this.name = "GatewayError";
     this.status = status;
+    if (code !== undefined) this.code = code;
+    if (retryAfter !== undefined) this.retryAfter = retryAfter;
   }
 }
+
+/** A rendition's name, as `--renditions` names presets. */
+const RENDITION_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
 
 /**
  * A client for the gateway at `baseUrl` (such as "https://files.example.com",
@@ -43,20 +57,30 @@ export class GatewayError extends Error {
 export function gateway(baseUrl, { getToken } = {}) {
   const base = String(baseUrl ?? "").replace(/\/+$/, "");
 
-  /** A request to the gateway; the response if it is a success. */
-  async function call(method, target, { headers = {}, body, signal } = {}) {
+  /**
+   * A request to the gateway; the response if it is a success. `redirect:
+   * "manual"` is for answers that must be the gateway's own JSON: a gateway
+   * that predates them redirects to the object instead.
+   */
+  async function call(method, target, { headers = {}, body, signal, redirect } = {}) {
     const sent = new Headers(headers);
     if (!sent.has("accept")) sent.set("accept", "application/json");
     const token = getToken ? await getToken() : undefined;
     if (token) sent.set("authorization", `Bearer ${token}`);
     let response;
     try {
-      response = await fetch(base + target, { method, headers: sent, body, signal, cache: "no-store" });
+      response = await fetch(base + target, { method, headers: sent, body, signal, cache: "no-store", redirect });
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
       throw unreachable(base, error);
     }
-    if (!response.ok) throw refusal(response.status, await response.text().catch(() => ""));
+    if (response.type === "opaqueredirect" || (response.status >= 300 && response.status < 400)) {
+      throw new GatewayError("this gateway does not answer that: it predates the upload log", 404, { code: "NotSupported" });
+    }
+    if (!response.ok) {
+      const text = await response.text().catch(() => "");
+      throw refusal(response.status, text, response.headers.get("retry-after"));
+    }
     return response;
   }
 
@@ -216,11 +240,13 @@ export function gateway(baseUrl, { getToken } = {}) {
 
   /**
    * One page of `folder` ("" or "/" for the top level):
-   * `{objects: [{key, size, last_modified, etag, metadata?}], folders, next}`.
-   * `metadata: true` adds each object's metadata, decoded (at most 100 a page);
-   * pass `next` as `after` for the following page.
+   * `{objects: [{key, size, last_modified, etag, metadata?, status?, renditions?}], folders, next}`.
+   * `metadata: true` adds each object's metadata, decoded (at most 100 a page
+   * without a catalog; with one, each object's `status` too); `renditions`
+   * (`["thumb"]`) adds each ready one as `{url, width, height}`; pass `next` as
+   * `after` for the following page.
    */
-  async function list(folder = "", { metadata = false, after, limit, signal } = {}) {
+  async function list(folder = "", { metadata = false, renditions, after, limit, signal } = {}) {
     const name = folder.replace(/^\/+/, "");
     const segments = name.endsWith("/") ? name.slice(0, -1) : name;
     if (segments !== "") checkSegments(segments);
@@ -230,6 +256,8 @@ export function gateway(baseUrl, { getToken } = {}) {
     if (limit != null) query.push(`limit=${limit}`);
     if (after) query.push(`after=${encodeURIComponent(after)}`);
     if (metadata) query.push("metadata");
+    const names = [renditions ?? []].flat();
+    if (names.length) query.push(`renditions=${names.map(checkRendition).join(",")}`);
     const page = await json("GET", query.length ? `${at}?${query.join("&")}` : at, { signal });
     for (const object of page.objects) {
       for (const [name, value] of Object.entries(object.metadata ?? {})) object.metadata[name] = decodeMetadata(value);
@@ -257,7 +285,94 @@ export function gateway(baseUrl, { getToken } = {}) {
     if (!response.ok) throw refusal(response.status, await response.text().catch(() => ""));
   }
 
-  return { upload, list, share, remove, presign };
+  /**
+   * Whether storage holds `key`: a presigned `HEAD`. Rejects when storage
+   * answers neither (a 403 where the gateway's role may not list the bucket:
+   * S3 then hides whether a key exists).
+   */
+  async function exists(key, { signal } = {}) {
+    checkKey(key);
+    const signed = await presign(key, "HEAD", {}, { signal });
+    let response;
+    try {
+      response = await fetch(signed.url, { method: "HEAD", headers: storageHeaders(signed), signal, cache: "no-store" });
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
+      throw new GatewayError(`cannot reach storage (${error.message})`, 0);
+    }
+    if (response.ok) return true;
+    if (response.status === 404) return false;
+    throw refusal(response.status, "");
+  }
+
+  /**
+   * One page of the upload log, newest first: `{entries, next}`. `status:
+   * "failed"` keeps the failures only; pass `next` as `after` for the
+   * following page. A gateway without a catalog rejects with 404 (or 400).
+   */
+  async function log({ limit, after, status, signal } = {}) {
+    const query = ["log"];
+    if (limit != null) query.push(`limit=${limit}`);
+    if (after) query.push(`after=${encodeURIComponent(after)}`);
+    if (status) query.push(`status=${encodeURIComponent(status)}`);
+    const page = await json("GET", `/%2F?${query.join("&")}`, { signal, redirect: "manual" });
+    // A gateway that predates the log ignores `?log` and lists the top level.
+    if (!Array.isArray(page?.entries)) throw noCatalog();
+    return { entries: page.entries.map(decodeEntry), next: page.next ?? null };
+  }
+
+  /** `key`'s record in the log: an entry as `log` gives, or a 404 `GatewayError`. */
+  async function status(key, { signal } = {}) {
+    const entry = await json("GET", `${path(key)}?status`, { signal, redirect: "manual" });
+    if (typeof entry?.status !== "string") throw noCatalog();
+    return decodeEntry(entry);
+  }
+
+  /**
+   * The gateway's URL of `key`'s rendition `name`: it answers a 307 to the
+   * rendition, so it fits an `<img src>` where no token is needed. Checks the
+   * key and the name; asks nothing.
+   */
+  function renditionUrl(key, name) {
+    return `${base}${path(key)}?rendition=${checkRendition(name)}`;
+  }
+
+  /**
+   * The presigned request for `key`'s rendition `name` (`{url, method,
+   * headers, expires_at}`), for an `<img src>` where a token is needed.
+   * Rejects with a 404 `GatewayError` whose `code` is `RenditionNotReady`
+   * (and `retryAfter` the seconds to wait) while it is made, or
+   * `RenditionFailed` (the reason as its message); 400 `UnknownRendition`
+   * for a name the gateway does not make.
+   */
+  async function rendition(key, name, { signal } = {}) {
+    checkKey(key);
+    return presignAt(key, `rendition=${checkRendition(name)}&presign`, {}, signal);
+  }
+
+  return { upload, list, share, remove, presign, exists, log, status, rendition, renditionUrl };
+}
+
+/** The error for a gateway that keeps no catalog but answered as if it did not know the question. */
+const noCatalog = () => new GatewayError("this gateway keeps no upload log", 404, { code: "NotSupported" });
+
+/** `name` if it can name a rendition; a 400 `GatewayError` before any request if not. */
+function checkRendition(name) {
+  if (typeof name !== "string" || !RENDITION_NAME.test(name)) {
+    throw new GatewayError(`${JSON.stringify(name)} cannot name a rendition: a-z, 0-9 and -, at most 32`, 400, {
+      code: "UnknownRendition",
+    });
+  }
+  return name;
+}
+
+/** A log entry with its metadata (and title) decoded, as `list` decodes metadata. */
+function decodeEntry(entry) {
+  const metadata = {};
+  for (const [name, value] of Object.entries(entry.metadata ?? {})) metadata[name] = decodeMetadata(value);
+  const decoded = { ...entry, metadata };
+  if (typeof entry.title === "string") decoded.title = decodeMetadata(entry.title);
+  return decoded;
 }
 
 /**
@@ -328,25 +443,36 @@ function storageHeaders(signed) {
 /**
  * An error for a refused request: the gateway's JSON `message` (its multipart
  * routes, asked with `Accept: application/json`), storage's XML `<Message>`,
- * or the gateway's one line of text (its other routes).
+ * or the gateway's one line of text (its other routes); with the gateway's
+ * error name (JSON `code`, or `error` as the catalog's answers spell it) or
+ * storage's `<Code>`, and `Retry-After` in seconds.
  */
-function refusal(status, text) {
+function refusal(status, text, retryAfter) {
   const field = (name) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(text)?.[1];
   let reason = text.trim();
-  const message = reason.startsWith("{") ? jsonMessage(reason) : undefined;
+  const { message, code } = reason.startsWith("{") ? jsonError(reason) : { code: field("Code") };
   if (status === 412) reason = "a file with this name exists already";
   else if (message) reason = message;
   else if (field("Message")) reason = `storage refused it: ${field("Code") ?? status}: ${field("Message")}`;
-  return new GatewayError(reason || `the server answered ${status}`, status);
+  return new GatewayError(reason || `the server answered ${status}`, status, { code, retryAfter: seconds(retryAfter) });
 }
 
-function jsonMessage(text) {
+function jsonError(text) {
   try {
-    const { message } = JSON.parse(text);
-    return typeof message === "string" ? message.trim() : undefined;
+    const { message, code, error } = JSON.parse(text);
+    const name = [code, error].find((value) => typeof value === "string");
+    return { message: typeof message === "string" ? message.trim() : undefined, code: name };
   } catch {
-    return undefined; // text that merely starts with a brace
+    return {}; // text that merely starts with a brace
   }
+}
+
+/** A `Retry-After` value (seconds, or an HTTP date) in seconds from now. */
+function seconds(retryAfter) {
+  if (retryAfter == null || retryAfter === "") return undefined;
+  if (/^\d+$/.test(retryAfter.trim())) return Number(retryAfter.trim());
+  const at = Date.parse(retryAfter);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
 }
 
 /**
