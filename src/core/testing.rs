@@ -23,6 +23,7 @@ pub fn policy(prefix: &str) -> Policy {
         max_object_size: None,
         inline_types: super::download::InlineTypes::default(),
         allowed_types: super::media::MediaTypes::default(),
+        catalog: false,
     }
 }
 
