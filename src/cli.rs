@@ -267,6 +267,30 @@ pub struct ServeArgs {
     /// Log format [default: json in Lambda, text elsewhere].
     #[arg(long, env = "LOG_FORMAT")]
     pub log_format: Option<LogFormat>,
+
+    /// Renditions, and keeping the upload log in step.
+    #[command(flatten)]
+    pub catalog: CatalogArgs,
+}
+
+/// What happens after an upload: renditions, and keeping the upload log in step.
+#[derive(Debug, Clone, Args)]
+pub struct CatalogArgs {
+    /// Rendition presets, name=WxH[:cover][:rotate90|180|270][:png|:jpeg][:qN], comma-separated, or `none` [default: thumb=320x320 locally, none in Lambda].
+    #[arg(long, env = "RENDITIONS")]
+    pub renditions: Option<String>,
+
+    /// The largest image renditions are made of (bytes, or KiB, MiB, GiB).
+    #[arg(long, env = "MAX_IMAGE_BYTES", default_value = "64MiB", value_parser = parse_size)]
+    pub max_image_bytes: u64,
+
+    /// The most pixels (width times height) an image renditions are made of may have, read from its header before decoding.
+    #[arg(long, env = "MAX_IMAGE_PIXELS", default_value_t = 50_000_000)]
+    pub max_image_pixels: u64,
+
+    /// How often to reconcile the upload log with storage by listing it (for storage that sends no events), such as 1h [default: only at start, when the log is new].
+    #[arg(long, env = "CATALOG_SYNC_EVERY", value_parser = parse_duration)]
+    pub catalog_sync_every: Option<Duration>,
 }
 
 impl ServeArgs {

@@ -33,6 +33,20 @@ const POINTERS_READ: usize = 1000;
 /// The reserved folder renditions live in, beside the tenants' folders.
 pub const RENDITIONS_FOLDER: &str = "_renditions";
 
+/// The sequencer of a record a sync wrote, which has none from storage:
+/// below every event's, so any event of the key replaces it.
+pub const SYNCED: &str = "0";
+
+/// Whether `new` may replace `old`: a later event, or a sync that found
+/// another version than the one a sync filed before.
+fn supersedes(new: &Record, old: &Record) -> bool {
+    match sequencer_order(&old.sequencer, &new.sequencer) {
+        std::cmp::Ordering::Less => true,
+        std::cmp::Ordering::Equal => new.sequencer == SYNCED && old.etag != new.etag,
+        std::cmp::Ordering::Greater => false,
+    }
+}
+
 /// The first `bytes` bytes of the SHA-256 of `text`, in hex.
 fn sha256_hex(text: &str, bytes: usize) -> String {
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, text.as_bytes());
@@ -293,7 +307,7 @@ impl Catalog {
             let current = self.read(storage_key).await?;
             let Some(record) = next(current.as_ref().map(|(record, _)| record)) else { return Ok(None) };
             if let Some((old, _)) = &current
-                && sequencer_order(&old.sequencer, &record.sequencer).is_ge()
+                && !supersedes(&record, old)
             {
                 return Ok(None);
             }

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::{Applied, Catalog, CatalogError, Created, Record, RenditionRecord, Status};
+use super::{Applied, Catalog, CatalogError, Created, Record, RenditionRecord, SYNCED, Status};
 use crate::render::{ImageLimits, Presets, RenderError, render};
 use crate::storage::{ObjectHead, Objects, StorageError};
 use crate::wire::events::{DetailType, ObjectEvent};
@@ -153,7 +153,7 @@ impl Processor {
             Err(error) => return Err(error.into()),
         };
         let (presets, limits) = (self.presets.clone(), self.limits);
-        let rendered = tokio::task::spawn_blocking(move || render(&bytes, &presets, &limits))
+        let rendered = tokio::task::spawn_blocking(move || render(&bytes, presets.as_slice(), &limits))
             .await
             .map_err(|error| ProcessError::Task(error.to_string()))?;
         let rendered = match rendered {
@@ -179,13 +179,66 @@ impl Processor {
     async fn remove_renditions(&self, key: &str, keep: Option<&str>) -> Result<(), ProcessError> {
         let folder = renditions_folder(&self.catalog.layout().renditions(), key);
         let kept = keep.map(|etag| format!("{folder}{etag}/"));
-        for stale in self.objects.keys(&folder).await? {
-            if kept.as_ref().is_none_or(|kept| !stale.starts_with(kept.as_str())) {
-                self.objects.delete(&stale).await?;
+        for stale in self.objects.objects(&folder).await? {
+            if kept.as_ref().is_none_or(|kept| !stale.key.starts_with(kept.as_str())) {
+                self.objects.delete(&stale.key).await?;
             }
         }
         Ok(())
     }
+
+    /// Files every object under the prefix that the catalog lacks, or holds
+    /// another version of while no events keep it (a backend that sends
+    /// none, or a lost catalog), and renders them; with `render`, also
+    /// renders stored images that lack a preset (objects stored before
+    /// renditions were turned on, or a preset added since). Answers how many
+    /// records it wrote.
+    pub async fn sync(&self, render: bool) -> Result<Synced, ProcessError> {
+        let mut synced = Synced::default();
+        let prefix = self.catalog.layout().prefix.clone();
+        for object in self.objects.objects(&prefix).await? {
+            if self.catalog.layout().root(&object.key).is_none() {
+                continue;
+            }
+            synced.seen += 1;
+            let current = self.catalog.record(&object.key).await?;
+            match current {
+                Some(record) if record.etag == object.etag => {
+                    let missing = self.presets.iter().any(|preset| !record.renditions.contains_key(&preset.name));
+                    let image = looks_like_an_image(record.content_type.as_deref(), &record.key);
+                    if render && missing && image && record.status != Status::Processing {
+                        self.catalog.update(&record.key, &record.etag, |r| r.status = Status::Processing).await?;
+                        self.render(&record).await?;
+                        synced.rendered += 1;
+                    }
+                }
+                // Events keep this record: the one for this version is on its way.
+                Some(record) if record.sequencer != SYNCED => {}
+                _ => {
+                    let Some(head) = self.objects.head(&object.key).await? else { continue };
+                    let time = object.last_modified.map_or_else(crate::state::now_seconds, seconds_of);
+                    self.created(&object.key, SYNCED, time, head).await?;
+                    synced.filed += 1;
+                }
+            }
+        }
+        Ok(synced)
+    }
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Synced {
+    /// Objects looked at.
+    pub seen: u64,
+    /// Records written.
+    pub filed: u64,
+    /// Records rendered again.
+    pub rendered: u64,
+}
+
+fn seconds_of(time: std::time::SystemTime) -> u64 {
+    time.duration_since(std::time::UNIX_EPOCH).map_or(0, |since| since.as_secs())
 }
 
 /// `<renditions>/<32 hex of SHA-256 of the original's key>/`: a fixed length

@@ -170,6 +170,15 @@ pub enum ConfigError {
         "--strict-signing / STRICT_SIGNING is a mode of the embedded store, which does not run {0}: the storage there signs as it does"
     )]
     StrictSigningElsewhere(&'static str),
+    /// A rendition preset that does not parse.
+    #[error("--renditions / RENDITIONS: {0}")]
+    Renditions(String),
+    /// An image limit of zero.
+    #[error("--max-image-bytes / MAX_IMAGE_BYTES and --max-image-pixels / MAX_IMAGE_PIXELS must be more than zero")]
+    ImageLimits,
+    /// A sync so frequent it would list the bucket without pause.
+    #[error("--catalog-sync-every / CATALOG_SYNC_EVERY must be at least a minute")]
+    CatalogSyncEvery,
     /// The log filter does not parse.
     #[error("--log-level / LOG_LEVEL `{0}` is not a valid filter such as `info` or `presign_gateway=debug`")]
     LogLevel(String),

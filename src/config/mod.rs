@@ -23,12 +23,14 @@ use crate::links::ShareKeys;
 use crate::metrics::emf::Namespace;
 use crate::signing::MAX_EXPIRES;
 
+mod catalog;
 mod error;
 mod hosts;
 mod notify;
 mod share;
 mod values;
 
+pub use catalog::CatalogSettings;
 pub use error::ConfigError;
 pub use hosts::AllowedHosts;
 pub use notify::{NotifyConfig, NotifySecret, NotifyUrl};
@@ -71,6 +73,8 @@ pub struct Config {
     pub metrics_namespace: Namespace,
     /// How logs are written.
     pub log: LogConfig,
+    /// Renditions, and keeping the upload log in step with storage.
+    pub catalog: CatalogSettings,
 }
 
 /// The storage the gateway signs URLs for.
@@ -249,6 +253,7 @@ impl Config {
             metrics_listen,
             metrics_namespace,
             log: LogConfig::new(args.log_level, args.log_format, runtime)?,
+            catalog: CatalogSettings::from_args(&args.catalog, runtime)?,
         })
     }
 }

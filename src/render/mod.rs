@@ -19,10 +19,20 @@ impl Preset {
 }
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Presets(pub Vec<Preset>);
-impl std::ops::Deref for Presets {
-    type Target = [Preset];
-    fn deref(&self) -> &[Preset] {
+impl Presets {
+    pub fn parse(_spec: &str) -> Result<Self, RenderError> {
+        Ok(Self::default())
+    }
+    #[must_use]
+    pub fn as_slice(&self) -> &[Preset] {
         &self.0
+    }
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    pub fn iter(&self) -> std::slice::Iter<'_, Preset> {
+        self.0.iter()
     }
 }
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -157,6 +157,6 @@ pub trait Objects: Send + Sync + fmt::Debug {
     /// `DeleteObject` (nothing there is fine).
     async fn delete(&self, key: &str) -> Result<(), StorageError>;
 
-    /// Every key under `prefix`, all pages.
-    async fn keys(&self, prefix: &str) -> Result<Vec<String>, StorageError>;
+    /// Every object under `prefix`, all pages.
+    async fn objects(&self, prefix: &str) -> Result<Vec<ListedObject>, StorageError>;
 }

@@ -250,14 +250,7 @@ impl Storage for S3Storage {
         let objects = page
             .contents()
             .iter()
-            .filter_map(|object| {
-                Some(ListedObject {
-                    key: object.key()?.to_owned(),
-                    size: object.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
-                    last_modified: object.last_modified().and_then(|t| std::time::SystemTime::try_from(*t).ok()),
-                    etag: object.e_tag().unwrap_or_default().trim_matches('"').to_owned(),
-                })
-            })
+            .filter_map(listed)
             .collect();
         let folders = page.common_prefixes().iter().filter_map(|p| p.prefix().map(str::to_owned)).collect();
         Ok(Listing { objects, folders, truncated: page.is_truncated().unwrap_or(false) })
@@ -270,6 +263,16 @@ impl Storage for S3Storage {
         metadata.sort();
         Ok(metadata)
     }
+}
+
+/// An object of a `ListObjectsV2` page, if it names its key.
+fn listed(object: &aws_sdk_s3::types::Object) -> Option<ListedObject> {
+    Some(ListedObject {
+        key: object.key()?.to_owned(),
+        size: object.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
+        last_modified: object.last_modified().and_then(|t| std::time::SystemTime::try_from(*t).ok()),
+        etag: object.e_tag().unwrap_or_default().trim_matches('"').to_owned(),
+    })
 }
 
 fn with_part_checksum(
@@ -336,13 +339,13 @@ impl super::Objects for S3Storage {
         Ok(())
     }
 
-    async fn keys(&self, prefix: &str) -> Result<Vec<String>, StorageError> {
-        let mut keys = Vec::new();
+    async fn objects(&self, prefix: &str) -> Result<Vec<ListedObject>, StorageError> {
+        let mut objects = Vec::new();
         let mut pages = self.client().list_objects_v2().bucket(&self.bucket).prefix(prefix).into_paginator().send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| self.error(e))?;
-            keys.extend(page.contents().iter().filter_map(|object| object.key().map(str::to_owned)));
+            objects.extend(page.contents().iter().filter_map(listed));
         }
-        Ok(keys)
+        Ok(objects)
     }
 }

@@ -1,0 +1,172 @@
+//! The upload log through the real binary on its default state store (a
+//! redb file in the data folder): uploads by two tenants, by single PUT, in
+//! parts with the CLI, and through a share link, appear in each one's log
+//! with who uploaded them, never in the other's; `?status` reads one
+//! record; a delete removes it; listings take metadata and status from the
+//! log; the reserved renditions folder is refused as a key.
+
+mod common;
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use common::{Gateway, binary, curl_status, random_file, scratch_dir};
+use jsonwebtoken::{EncodingKey, Header, encode};
+use serde_json::{Value, json};
+
+const JWT_SECRET: &str = "catalog test HS256 secret, 32 bytes or more";
+const SHARE_KEY: &str = "k1:catalog-test-share-key-0123456789abcdef";
+
+fn token(sub: &str) -> String {
+    let exp = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() + 600;
+    let claims = json!({ "sub": sub, "exp": exp });
+    encode(&Header::default(), &claims, &EncodingKey::from_secret(JWT_SECRET.as_bytes())).unwrap()
+}
+
+fn start(name: &str, extra: &[&str]) -> Gateway {
+    let mut args = vec!["--auth", "jwt", "--jwt-secret", JWT_SECRET, "--share-keys", SHARE_KEY, "--renditions", "none"];
+    args.extend_from_slice(extra);
+    Gateway::start(name, &args)
+}
+
+/// `curl -L` as `sub` (anonymous with `None`), `args` before the URL.
+fn call(sub: Option<&str>, args: &[&str], url: &str) -> (u16, String) {
+    let auth = sub.map(|sub| format!("Authorization: Bearer {}", token(sub)));
+    let mut all = vec!["--path-as-is", "--location"];
+    if let Some(auth) = &auth {
+        all.extend(["-H", auth.as_str()]);
+    }
+    all.extend_from_slice(args);
+    all.push(url);
+    curl_status(&all)
+}
+
+fn json_of(sub: Option<&str>, url: &str) -> (u16, Value) {
+    let (status, body) = call(sub, &[], url);
+    (status, serde_json::from_str(&body).unwrap_or_else(|_| panic!("not JSON ({status}): {body}")))
+}
+
+/// The log of `sub`, once it holds `count` entries (the processor runs after the upload returns).
+fn log_of(gateway: &Gateway, sub: &str, count: usize) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, page) = json_of(Some(sub), &gateway.at("/%2F?log"));
+        assert_eq!(status, 200, "{page}");
+        let entries = page["entries"].as_array().unwrap().clone();
+        if entries.len() >= count || Instant::now() > deadline {
+            assert_eq!(entries.len(), count, "{sub}'s log: {page:#}");
+            return entries;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn uploads_appear_in_their_tenants_log_with_who_uploaded_them_and_nowhere_else() {
+    let gateway = start("catalog-two-tenants", &[]);
+    let dir = scratch_dir("catalog-two-tenants-files");
+    let small = dir.join("small.txt");
+    std::fs::write(&small, "hello from alice\n").unwrap();
+    let big = dir.join("big.bin");
+    random_file(&big, 12 << 20, 7);
+
+    // Alice: one PUT with a title.
+    let args = ["-H", "X-Amz-Meta-Title: Beach", "--upload-file", small.to_str().unwrap()];
+    let (status, body) = call(Some("alice"), &args, &gateway.at("/notes/hello.txt"));
+    assert_eq!(status, 200, "{body}");
+
+    // Bob: in parts, with the CLI.
+    let output = binary()
+        .args(["upload", "--part-size", "5MiB", "--token", &token("bob"), big.to_str().unwrap(), &gateway.at("/big.bin")])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+
+    // Someone with alice's upload link.
+    let (status, link) = call(Some("alice"), &["-X", "POST"], &gateway.at("/dropbox/in.txt?share&ttl=10m&methods=PUT"));
+    assert_eq!(status, 201, "{link}");
+    let link = link.trim();
+    let (status, body) = call(None, &["--upload-file", small.to_str().unwrap()], link);
+    assert_eq!(status, 200, "{body}");
+    let link_token = link.split("token=").nth(1).unwrap();
+    let link_hash = {
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, link_token.as_bytes());
+        digest.as_ref()[..8].iter().map(|b| format!("{b:02x}")).collect::<String>()
+    };
+
+    let alice = log_of(&gateway, "alice", 2);
+    let bob = log_of(&gateway, "bob", 1);
+    let by_key = |log: &[Value], key: &str| log.iter().find(|e| e["key"] == key).cloned().unwrap_or_default();
+    let hello = by_key(&alice, "notes/hello.txt");
+    assert_eq!(hello["uploaded_by"], "alice", "{hello:#}");
+    assert_eq!(hello["title"], "Beach");
+    assert_eq!(hello["size"], 17);
+    assert_eq!(hello["status"], "stored");
+    assert!(hello["uploaded_at"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(by_key(&alice, "dropbox/in.txt")["uploaded_by"], format!("link:{link_hash}"));
+    assert_eq!(by_key(&bob, "big.bin")["uploaded_by"], "bob");
+    assert_eq!(by_key(&bob, "big.bin")["size"], 12 << 20);
+    assert!(alice.iter().all(|entry| entry["key"] != "big.bin"), "bob's upload in alice's log");
+
+    // One record; another tenant's is not there for them.
+    let (status, record) = json_of(Some("alice"), &gateway.at("/notes/hello.txt?status"));
+    assert_eq!((status, &record["key"]), (200, &json!("notes/hello.txt")), "{record}");
+    let (status, refused) = json_of(Some("bob"), &gateway.at("/notes/hello.txt?status"));
+    assert_eq!((status, &refused["error"]), (404, &json!("NoSuchKey")), "{refused}");
+
+    // A listing with metadata reads it from the log.
+    let (status, page) = json_of(Some("alice"), &gateway.at("/notes/?metadata"));
+    assert_eq!(status, 200);
+    assert_eq!(page["objects"][0]["metadata"]["title"], "Beach", "{page:#}");
+    assert_eq!(page["objects"][0]["status"], "stored");
+
+    // A delete removes the record.
+    let (status, _) = call(Some("alice"), &["-X", "DELETE"], &gateway.at("/notes/hello.txt"));
+    assert_eq!(status, 204);
+    let alice = log_of(&gateway, "alice", 1);
+    assert_eq!(alice[0]["key"], "dropbox/in.txt");
+    let (status, _) = json_of(Some("alice"), &gateway.at("/notes/hello.txt?status"));
+    assert_eq!(status, 404);
+}
+
+#[test]
+fn the_log_pages_newest_first_and_filters_failed_uploads() {
+    let gateway = start("catalog-pages", &[]);
+    let file = scratch_dir("catalog-pages-files").join("f.txt");
+    std::fs::write(&file, "x").unwrap();
+    for n in 0..5 {
+        let (status, body) = call(Some("carol"), &["--upload-file", file.to_str().unwrap()], &gateway.at(&format!("/f{n}.txt")));
+        assert_eq!(status, 200, "{body}");
+        std::thread::sleep(Duration::from_millis(1100)); // uploads a second apart: the log orders by second
+    }
+    log_of(&gateway, "carol", 5);
+    let (_, first) = json_of(Some("carol"), &gateway.at("/%2F?log&limit=2"));
+    let keys = |page: &Value| page["entries"].as_array().unwrap().iter().map(|e| e["key"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+    assert_eq!(keys(&first), ["f4.txt", "f3.txt"], "{first:#}");
+    let next = first["next"].as_str().expect("a next cursor");
+    let (_, second) = json_of(Some("carol"), &gateway.at(&format!("/%2F?log&limit=2&after={next}")));
+    assert_eq!(keys(&second), ["f2.txt", "f1.txt"]);
+    let (_, failed) = json_of(Some("carol"), &gateway.at("/?log&status=failed"));
+    assert_eq!(failed["entries"], json!([]));
+    for (url, reason) in [("/photos/?log", "top level"), ("/?log&status=done", "status=failed")] {
+        let (status, refused) = json_of(Some("carol"), &gateway.at(url));
+        assert_eq!(status, 400, "{url}: {refused}");
+        assert!(refused["message"].as_str().unwrap().contains(reason), "{url}: {refused}");
+    }
+}
+
+#[test]
+fn the_renditions_folder_is_no_key_in_any_auth_mode() {
+    let file = scratch_dir("catalog-reserved-files").join("f.txt");
+    std::fs::write(&file, "x").unwrap();
+    let tenants = start("catalog-reserved-tenants", &[]);
+    let open = Gateway::start("catalog-reserved-open", &["--renditions", "none"]);
+    for (gateway, sub) in [(&tenants, Some("dave")), (&open, None)] {
+        for method in ["PUT", "GET", "DELETE"] {
+            let (status, body) = call(sub, &["-X", method], &gateway.at("/_renditions/x/thumb.jpg"));
+            assert_eq!(status, 400, "{method}: {body}");
+            assert!(body.contains("_renditions/"), "{body}");
+        }
+        let (status, _) = call(sub, &[], &gateway.at("/_renditions/"));
+        assert_eq!(status, 400);
+    }
+}
