@@ -76,7 +76,15 @@ fn uploads_appear_in_their_tenants_log_with_who_uploaded_them_and_nowhere_else()
 
     // Bob: in parts, with the CLI.
     let output = binary()
-        .args(["upload", "--part-size", "5MiB", "--token", &token("bob"), big.to_str().unwrap(), &gateway.at("/big.bin")])
+        .args([
+            "upload",
+            "--part-size",
+            "5MiB",
+            "--token",
+            &token("bob"),
+            big.to_str().unwrap(),
+            &gateway.at("/big.bin"),
+        ])
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
@@ -134,13 +142,16 @@ fn the_log_pages_newest_first_and_filters_failed_uploads() {
     let file = scratch_dir("catalog-pages-files").join("f.txt");
     std::fs::write(&file, "x").unwrap();
     for n in 0..5 {
-        let (status, body) = call(Some("carol"), &["--upload-file", file.to_str().unwrap()], &gateway.at(&format!("/f{n}.txt")));
+        let (status, body) =
+            call(Some("carol"), &["--upload-file", file.to_str().unwrap()], &gateway.at(&format!("/f{n}.txt")));
         assert_eq!(status, 200, "{body}");
         std::thread::sleep(Duration::from_millis(1100)); // uploads a second apart: the log orders by second
     }
     log_of(&gateway, "carol", 5);
     let (_, first) = json_of(Some("carol"), &gateway.at("/%2F?log&limit=2"));
-    let keys = |page: &Value| page["entries"].as_array().unwrap().iter().map(|e| e["key"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+    let keys = |page: &Value| {
+        page["entries"].as_array().unwrap().iter().map(|e| e["key"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+    };
     assert_eq!(keys(&first), ["f4.txt", "f3.txt"], "{first:#}");
     let next = first["next"].as_str().expect("a next cursor");
     let (_, second) = json_of(Some("carol"), &gateway.at(&format!("/%2F?log&limit=2&after={next}")));

@@ -329,6 +329,18 @@ impl Catalog {
         }
     }
 
+    /// Whether storage was ever listed into this log.
+    pub async fn ever_synced(&self) -> Result<bool, CatalogError> {
+        Ok(self.state.get(&table::last_sync()).await?.is_some())
+    }
+
+    /// Notes that storage was listed into this log at `now`.
+    pub async fn note_sync(&self, now: u64) -> Result<(), CatalogError> {
+        let item = NewItem { key: table::last_sync(), data: format!("{{\"at\":{now}}}"), expires: None };
+        self.state.put(item, Condition::None).await?;
+        Ok(())
+    }
+
     /// The record of `storage_key`, if the object is stored.
     pub async fn record(&self, storage_key: &str) -> Result<Option<Record>, CatalogError> {
         let record = self.read(storage_key).await?.map(|(record, _)| record);

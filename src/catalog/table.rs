@@ -24,6 +24,12 @@ use crate::state::ItemKey;
 /// The sort key of an item alone in its partition.
 const ONLY: &str = "-";
 
+/// When storage was last listed into the log (a new log has never been).
+#[must_use]
+pub fn last_sync() -> ItemKey {
+    ItemKey::new("meta#sync", ONLY)
+}
+
 /// An object's record.
 #[must_use]
 pub fn record(storage_key: &str) -> ItemKey {

@@ -1,5 +1,5 @@
 //! PLACEHOLDER until the rendition pipeline lands: the API it will have.
-#![allow(missing_docs, clippy::missing_errors_doc, dead_code)]
+#![allow(missing_docs, clippy::missing_errors_doc, clippy::iter_without_into_iter, dead_code)]
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Preset {

@@ -247,11 +247,7 @@ impl Storage for S3Storage {
             .send()
             .await
             .map_err(|e| self.error(e))?;
-        let objects = page
-            .contents()
-            .iter()
-            .filter_map(listed)
-            .collect();
+        let objects = page.contents().iter().filter_map(listed).collect();
         let folders = page.common_prefixes().iter().filter_map(|p| p.prefix().map(str::to_owned)).collect();
         Ok(Listing { objects, folders, truncated: page.is_truncated().unwrap_or(false) })
     }

@@ -1,6 +1,7 @@
 //! The edges: how requests reach the gateway's router. Both transports build
 //! the gateway with [`start`], from the validated configuration.
 
+pub mod catalog;
 pub mod lambda;
 pub mod local;
 pub mod observe;
