@@ -217,6 +217,9 @@ pub struct FolderObject {
     /// `failed`), with `&metadata` when the upload log is on.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub status: Option<String>,
+    /// Why its processing failed, in one line.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub reason: Option<String>,
     /// The renditions asked for with `&renditions=`, those that are ready.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub renditions: Option<std::collections::BTreeMap<String, RenditionLink>>,

@@ -14,6 +14,9 @@ pub mod processor;
 pub mod record;
 pub mod table;
 
+#[cfg(test)]
+mod tests;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 

@@ -80,7 +80,9 @@ pub async fn list(storage: &dyn Storage, catalog: Option<&Catalog>, order: &List
         .zip(metadata)
         .map(|((key, object), metadata)| {
             let record = records.remove(&object.key);
-            let status = record.as_ref().filter(|_| order.metadata).map(|record| record.status.as_str().to_owned());
+            let shown = record.as_ref().filter(|_| order.metadata);
+            let status = shown.map(|record| record.status.as_str().to_owned());
+            let reason = shown.and_then(|record| record.reason.clone());
             if let Some(record) = record.filter(|record| !record.renditions.is_empty() && !order.renditions.is_empty())
             {
                 made.insert(key.clone(), record.renditions);
@@ -92,6 +94,7 @@ pub async fn list(storage: &dyn Storage, catalog: Option<&Catalog>, order: &List
                 etag: object.etag,
                 metadata,
                 status,
+                reason,
                 renditions: None,
             }
         })
