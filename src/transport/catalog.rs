@@ -78,7 +78,7 @@ async fn sync(processor: &Processor) {
             }
         }
         Err(error) => {
-            tracing::warn!(error = %crate::telemetry::ErrorChain(&error), "cannot list storage into the upload log")
+            tracing::warn!(error = %crate::telemetry::ErrorChain(&error), "cannot list storage into the upload log");
         }
     }
 }
