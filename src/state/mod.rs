@@ -19,6 +19,10 @@ use std::fmt;
 
 use async_trait::async_trait;
 
+pub mod dynamo;
+#[cfg(feature = "embedded-store")]
+pub mod local;
+
 /// Errors from an engine, kept whole for the log.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 

@@ -4,6 +4,7 @@
 #![allow(dead_code)] // Each test binary uses its own part of this module.
 
 pub mod memory_storage;
+pub mod moto;
 pub mod proxy;
 
 use proxy::{Proxy, Rules};

@@ -1,0 +1,307 @@
+//! The state store in one redb file, `state.redb`, for a single process:
+//! the default of `serve`, so the first command has a catalog with no setup.
+//!
+//! One table maps `(pk, sk)` to `(version, expires, data)`. redb orders
+//! tuple keys element by element and strings bytewise, which is DynamoDB's
+//! order for a partition and its sort keys, so a range read here returns
+//! what a `Query` returns there. Every write is one write transaction, and
+//! redb runs one at a time: the condition is checked and the item written
+//! with no other write in between, as DynamoDB's condition expressions do.
+//! Expired items stay in the file until overwritten or deleted; readers
+//! skip them, as they do on DynamoDB.
+//!
+//! redb locks its file: a second process on the same folder fails to open
+//! it ([`LocalOpenError::InUse`]), so work on local state runs inside
+//! `serve` or over HTTP.
+
+use std::ops::Bound;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+
+use super::{Condition, Item, ItemKey, NewItem, Range, StateError, StateStore, check_size, expired, now_seconds};
+
+/// The file's name inside the state folder.
+pub const FILE_NAME: &str = "state.redb";
+
+/// `(pk, sk)` → `(version, expires, data)`.
+const ITEMS: TableDefinition<(&str, &str), (u64, Option<u64>, &str)> = TableDefinition::new("items");
+
+/// Why the state file cannot be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum LocalOpenError {
+    /// Another process holds the file.
+    #[error(
+        "{} is open in another process (a running `serve`?): stop it, or give this one a folder of \
+         its own with --state-dir / STATE_DIR", .0.display()
+    )]
+    InUse(PathBuf),
+    /// The folder cannot be created.
+    #[error("cannot create the state folder {}", .0.display())]
+    Folder(PathBuf, #[source] std::io::Error),
+    /// The file cannot be opened or created.
+    #[error("cannot open the state file {}", .0.display())]
+    Engine(PathBuf, #[source] redb::Error),
+}
+
+/// The state store in `state.redb` of a folder.
+#[derive(Debug, Clone)]
+pub struct LocalState {
+    db: Arc<Database>,
+    path: PathBuf,
+}
+
+impl LocalState {
+    /// Opens (or creates) `dir/state.redb`, creating `dir` if needed. This
+    /// blocks: call it at start-up or on the blocking pool.
+    pub fn open(dir: &Path) -> Result<Self, LocalOpenError> {
+        std::fs::create_dir_all(dir).map_err(|e| LocalOpenError::Folder(dir.to_owned(), e))?;
+        let path = dir.join(FILE_NAME);
+        let engine = |e: redb::Error| LocalOpenError::Engine(path.clone(), e);
+        let db = Database::create(&path).map_err(|error| match error {
+            redb::DatabaseError::DatabaseAlreadyOpen => LocalOpenError::InUse(path.clone()),
+            other => engine(other.into()),
+        })?;
+        let transaction = db.begin_write().map_err(|e| engine(e.into()))?;
+        transaction.open_table(ITEMS).map_err(|e| engine(e.into()))?;
+        transaction.commit().map_err(|e| engine(e.into()))?;
+        Ok(Self { db: Arc::new(db), path })
+    }
+
+    /// The file.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `work` on the blocking pool: redb reads and commits block on the disk.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Database) -> Result<T, StateError> + Send + 'static,
+    ) -> Result<T, StateError> {
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || work(&db)).await.map_err(|e| StateError::Unavailable(Box::new(e)))?
+    }
+}
+
+/// The engine failed (a disk error, mostly): callers answer 503.
+fn engine(error: impl Into<redb::Error>) -> StateError {
+    StateError::Unavailable(Box::new(error.into()))
+}
+
+/// The live item of a stored row, or `None` if it expired by `now`.
+fn live(pk: &str, sk: &str, (version, expires, data): (u64, Option<u64>, &str), now: u64) -> Option<Item> {
+    (!expired(expires, now)).then(|| Item { key: ItemKey::new(pk, sk), data: data.to_owned(), version, expires })
+}
+
+/// Whether `condition` holds for the live item's version (`None`: no live item).
+fn check(condition: Condition, current: Option<u64>) -> Result<(), StateError> {
+    match (condition, current) {
+        (Condition::None, _) | (Condition::Absent, None) => Ok(()),
+        (Condition::Version(wanted), Some(version)) if wanted == version => Ok(()),
+        (Condition::Absent | Condition::Version(_), _) => Err(StateError::ConditionFailed),
+    }
+}
+
+/// The version of the live item at `key` in `table`.
+fn live_version(
+    table: &impl ReadableTable<(&'static str, &'static str), (u64, Option<u64>, &'static str)>,
+    key: &ItemKey,
+    now: u64,
+) -> Result<Option<u64>, StateError> {
+    let current = table.get((key.pk.as_str(), key.sk.as_str())).map_err(engine)?;
+    Ok(current.and_then(|row| {
+        let (version, expires, _) = row.value();
+        (!expired(expires, now)).then_some(version)
+    }))
+}
+
+/// The smallest string greater than every string starting with `prefix`,
+/// if there is one (there is none for `""`): the end of a prefix's range.
+fn after_prefix(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = match last {
+            '\u{D7FF}' => Some('\u{E000}'),
+            last => char::from_u32(u32::from(last) + 1),
+        };
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+/// The bounds of a range read of `pk`, as owned `(pk, sk)` pairs, or `None`
+/// when the range is empty.
+fn bounds(pk: &str, range: &Range) -> Option<(Bound<(String, String)>, Bound<(String, String)>)> {
+    let mut lower = Bound::Included((pk.to_owned(), range.prefix.clone()));
+    // The partition ends before `pk` followed by NUL, the next string after `pk`.
+    let mut upper = Bound::Excluded(match after_prefix(&range.prefix) {
+        Some(end) => (pk.to_owned(), end),
+        None => (format!("{pk}\0"), String::new()),
+    });
+    if let Some(after) = &range.after {
+        let after = (pk.to_owned(), after.clone());
+        if range.descending {
+            if matches!(&upper, Bound::Excluded(end) if after < *end) {
+                upper = Bound::Excluded(after);
+            }
+        } else if matches!(&lower, Bound::Included(start) if after >= *start) {
+            lower = Bound::Excluded(after);
+        }
+    }
+    // redb, like a BTreeMap, refuses a range that ends before it starts.
+    let (Bound::Included(start) | Bound::Excluded(start)) = &lower else { return None };
+    let (Bound::Included(end) | Bound::Excluded(end)) = &upper else { return None };
+    (start < end).then_some((lower, upper))
+}
+
+fn borrowed(bound: &Bound<(String, String)>) -> Bound<(&str, &str)> {
+    match bound {
+        Bound::Included((pk, sk)) => Bound::Included((pk.as_str(), sk.as_str())),
+        Bound::Excluded((pk, sk)) => Bound::Excluded((pk.as_str(), sk.as_str())),
+        Bound::Unbounded => Bound::Unbounded,
+    }
+}
+
+#[async_trait]
+impl StateStore for LocalState {
+    async fn get(&self, key: &ItemKey) -> Result<Option<Item>, StateError> {
+        check_size(key, "")?;
+        let key = key.clone();
+        self.blocking(move |db| {
+            let transaction = db.begin_read().map_err(engine)?;
+            let table = transaction.open_table(ITEMS).map_err(engine)?;
+            let row = table.get((key.pk.as_str(), key.sk.as_str())).map_err(engine)?;
+            Ok(row.and_then(|row| live(&key.pk, &key.sk, row.value(), now_seconds())))
+        })
+        .await
+    }
+
+    async fn get_many(&self, keys: &[ItemKey]) -> Result<Vec<Item>, StateError> {
+        for key in keys {
+            check_size(key, "")?;
+        }
+        let mut keys = keys.to_vec();
+        keys.sort_unstable();
+        keys.dedup();
+        self.blocking(move |db| {
+            let now = now_seconds();
+            let transaction = db.begin_read().map_err(engine)?;
+            let table = transaction.open_table(ITEMS).map_err(engine)?;
+            let mut items = Vec::with_capacity(keys.len());
+            for key in &keys {
+                if let Some(row) = table.get((key.pk.as_str(), key.sk.as_str())).map_err(engine)? {
+                    items.extend(live(&key.pk, &key.sk, row.value(), now));
+                }
+            }
+            Ok(items)
+        })
+        .await
+    }
+
+    async fn put(&self, item: NewItem, condition: Condition) -> Result<u64, StateError> {
+        check_size(&item.key, &item.data)?;
+        self.blocking(move |db| {
+            let transaction = db.begin_write().map_err(engine)?;
+            let version = {
+                let mut table = transaction.open_table(ITEMS).map_err(engine)?;
+                let current = live_version(&table, &item.key, now_seconds())?;
+                check(condition, current)?;
+                let version = current.map_or(1, |version| version + 1);
+                table
+                    .insert((item.key.pk.as_str(), item.key.sk.as_str()), (version, item.expires, item.data.as_str()))
+                    .map_err(engine)?;
+                version
+            };
+            transaction.commit().map_err(engine)?;
+            Ok(version)
+        })
+        .await
+    }
+
+    async fn delete(&self, key: &ItemKey, condition: Condition) -> Result<(), StateError> {
+        check_size(key, "")?;
+        let key = key.clone();
+        self.blocking(move |db| {
+            let transaction = db.begin_write().map_err(engine)?;
+            {
+                let mut table = transaction.open_table(ITEMS).map_err(engine)?;
+                check(condition, live_version(&table, &key, now_seconds())?)?;
+                table.remove((key.pk.as_str(), key.sk.as_str())).map_err(engine)?;
+            }
+            transaction.commit().map_err(engine)
+        })
+        .await
+    }
+
+    async fn query(&self, pk: &str, range: &Range, limit: usize) -> Result<Vec<Item>, StateError> {
+        if pk.is_empty() {
+            return Err(StateError::EmptyKey);
+        }
+        let Some((lower, upper)) = bounds(pk, range).filter(|_| limit > 0) else {
+            return Ok(Vec::new());
+        };
+        let (pk, prefix, descending) = (pk.to_owned(), range.prefix.clone(), range.descending);
+        self.blocking(move |db| {
+            let now = now_seconds();
+            let transaction = db.begin_read().map_err(engine)?;
+            let table = transaction.open_table(ITEMS).map_err(engine)?;
+            let rows = table.range::<(&str, &str)>((borrowed(&lower), borrowed(&upper))).map_err(engine)?;
+            let rows: Box<dyn Iterator<Item = _>> = if descending { Box::new(rows.rev()) } else { Box::new(rows) };
+            let mut items = Vec::new();
+            for row in rows {
+                let (key, value) = row.map_err(engine)?;
+                let (row_pk, sk) = key.value();
+                if row_pk != pk || !sk.starts_with(&prefix) {
+                    break;
+                }
+                items.extend(live(row_pk, sk, value.value(), now));
+                if items.len() == limit {
+                    break;
+                }
+            }
+            Ok(items)
+        })
+        .await
+    }
+
+    async fn probe(&self) -> Result<(), StateError> {
+        self.blocking(|db| {
+            let transaction = db.begin_read().map_err(engine)?;
+            transaction.open_table(ITEMS).map_err(engine)?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_prefix_ends_before_the_next_string() {
+        assert_eq!(after_prefix(""), None);
+        assert_eq!(after_prefix("a"), Some("b".to_owned()));
+        assert_eq!(after_prefix("a/"), Some("a0".to_owned()));
+        assert_eq!(after_prefix("a\u{10FFFF}"), Some("b".to_owned()));
+        assert_eq!(after_prefix("\u{D7FF}"), Some("\u{E000}".to_owned()));
+        assert_eq!(after_prefix("\u{10FFFF}"), None);
+    }
+
+    #[test]
+    fn an_after_outside_the_prefix_narrows_or_empties_the_range() {
+        let range = |after: &str, descending| Range { prefix: "m".into(), after: Some(after.into()), descending };
+        assert!(bounds("p", &range("z", false)).is_none());
+        assert!(bounds("p", &range("a", true)).is_none());
+        let (lower, _) = bounds("p", &range("a", false)).expect("the whole prefix");
+        assert_eq!(lower, Bound::Included(("p".into(), "m".into())));
+        let (_, upper) = bounds("p", &range("z", true)).expect("the whole prefix");
+        assert_eq!(upper, Bound::Excluded(("p".into(), "n".into())));
+    }
+}
