@@ -21,6 +21,8 @@
 //! - [`checksum`]: S3's checksum algorithms and types, one table for all;
 //! - [`storage`]: the gateway's own calls to storage, behind a trait;
 //! - [`metrics`]: the gateway's counts, as Prometheus text or CloudWatch EMF;
+//! - [`render`]: renditions, pure: image bytes and presets in, resized,
+//!   upright JPEG or PNG out (no EXIF), within size and pixel limits;
 //! - [`core`]: the pure step from a request and its caller to a
 //!   [`core::Action`] (a URL to presign, a share link, a multipart step) or a
 //!   typed rejection;
@@ -74,6 +76,7 @@ pub mod gateway;
 pub mod http_server;
 pub mod links;
 pub mod metrics;
+pub mod render;
 pub mod signing;
 pub mod storage;
 #[cfg(feature = "embedded-store")]
