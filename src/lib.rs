@@ -23,6 +23,8 @@
 //! - [`state`]: the gateway's own state (the upload log), behind a trait,
 //!   in DynamoDB or a local redb file;
 //! - [`metrics`]: the gateway's counts, as Prometheus text or CloudWatch EMF;
+//! - [`render`]: renditions, pure: image bytes and presets in, resized,
+//!   upright JPEG or PNG out (no EXIF), within size and pixel limits;
 //! - [`core`]: the pure step from a request and its caller to a
 //!   [`core::Action`] (a URL to presign, a share link, a multipart step) or a
 //!   typed rejection;
