@@ -3,6 +3,7 @@
 
 #![allow(dead_code)] // Each test binary uses its own part of this module.
 
+pub mod images;
 pub mod memory_storage;
 pub mod moto;
 pub mod proxy;
@@ -29,6 +30,11 @@ pub struct Server {
 }
 
 impl Server {
+    /// The process id, to read its memory from `/proc`.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Spawns `command` and reads its first line, which must start with `banner`.
     pub fn spawn(command: Command, banner: &str) -> Self {
         Self::try_spawn(command, banner).unwrap_or_else(|failure| panic!("{failure}"))
