@@ -77,8 +77,8 @@ pub mod http_server;
 pub mod links;
 pub mod metrics;
 pub mod signing;
-pub mod storage;
 pub mod state;
+pub mod storage;
 #[cfg(feature = "embedded-store")]
 pub mod store;
 pub mod telemetry;

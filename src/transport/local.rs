@@ -38,7 +38,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         None => None,
     };
     // Tests and scripts read the first line for the address; a closed stdout is no reason to stop.
-    let _ = writeln!(std::io::stdout().lock(), "{}", banner(&base, &started.storage, &gateway, metrics));
+    let _ =
+        writeln!(std::io::stdout().lock(), "{}", banner(&base, &started.storage, &started.catalog, &gateway, metrics));
     if gateway.links_from_host() {
         tracing::warn!(
             "share links name the gateway by each request's Host header: set --base-url / BASE_URL to fix it"
@@ -86,7 +87,7 @@ fn origin_of(url: &str) -> Option<String> {
 }
 
 /// What the gateway is, and two commands that work against it as configured.
-fn banner(base: &str, storage: &str, gateway: &Gateway, metrics: Option<SocketAddr>) -> String {
+fn banner(base: &str, storage: &str, catalog: &str, gateway: &Gateway, metrics: Option<SocketAddr>) -> String {
     let (auth, curl) = match gateway.authenticator() {
         Authenticator::None => ("none: one tenant, the whole bucket".to_owned(), "curl -L".to_owned()),
         Authenticator::Authorizer { claim } => {
@@ -106,7 +107,7 @@ fn banner(base: &str, storage: &str, gateway: &Gateway, metrics: Option<SocketAd
     let metrics = metrics.unwrap_or_default();
     let origins = crate::cors::describe(gateway.allowed_origins());
     format!(
-        "presign-gateway listening on {base}\n  storage: {storage}{metrics}\n  auth: {auth}\n  share links: {links}\n  pages from other origins: {origins}\n  upload:   echo hello > hello.txt && {curl} --upload-file hello.txt {base}/hello.txt\n  download: {curl} {base}/hello.txt"
+        "presign-gateway listening on {base}\n  storage: {storage}\n  catalog: {catalog}{metrics}\n  auth: {auth}\n  share links: {links}\n  pages from other origins: {origins}\n  upload:   echo hello > hello.txt && {curl} --upload-file hello.txt {base}/hello.txt\n  download: {curl} {base}/hello.txt"
     )
 }
 

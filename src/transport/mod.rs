@@ -6,17 +6,17 @@ pub mod local;
 pub mod observe;
 
 use std::future::Future;
-#[cfg(feature = "embedded-store")]
 use std::sync::Arc;
 
 use http::HeaderValue;
 use tokio::task::JoinHandle;
 
 use crate::aws;
-use crate::config::{Config, Links, StoreConfig};
+use crate::config::{Config, Links, StateConfig, StoreConfig};
 use crate::gateway::Gateway;
 #[cfg(feature = "embedded-store")]
 use crate::signing::CredentialsCache;
+use crate::state::StateStore;
 #[cfg(feature = "embedded-store")]
 use crate::store::EmbeddedStore;
 
@@ -29,18 +29,22 @@ pub struct Started {
     pub storage: String,
     /// The embedded store's server, if there is one; it stops when `shutdown` does.
     pub store: Option<JoinHandle<()>>,
+    /// The gateway's own state, when the catalog is on.
+    pub state: Option<Arc<dyn StateStore>>,
+    /// Where that state is, in one line for the banner.
+    pub catalog: String,
 }
 
 /// Starts the embedded store (letting pages from `page_origins`, the
 /// gateway's own, reach it), or loads the AWS chain for external storage,
-/// reads share keys from Secrets Manager when configured, and builds the
-/// gateway that signs for the storage.
+/// reads share keys from Secrets Manager when configured, opens the state
+/// store, and builds the gateway that signs for the storage.
 pub async fn start(
     config: Config,
     page_origins: &[HeaderValue],
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<Started> {
-    let Config { store, mut gateway, share_keys_secret, server, storage_timeout, .. } = config;
+    let Config { store, mut gateway, share_keys_secret, server, storage_timeout, state, .. } = config;
     let region = match &store {
         StoreConfig::External { region, .. } => region.as_deref(),
         StoreConfig::Embedded(_) => None,
@@ -50,6 +54,11 @@ pub async fn start(
         let loaded = sdk.insert(aws::sdk_config(region).await);
         gateway.links = Some(Links { keys: aws::share_keys_from_secret(loaded, arn).await? });
     }
+    if matches!(state, StateConfig::Dynamo { .. }) && sdk.is_none() {
+        sdk = Some(aws::sdk_config(region).await);
+    }
+    let catalog = crate::state::describe(&state);
+    let state = crate::state::open(&state, sdk.as_ref()).await?;
     match &store {
         StoreConfig::External { endpoint, public_url, bucket, .. } => {
             let sdk = match sdk {
@@ -61,6 +70,8 @@ pub async fn start(
                 gateway: Gateway::build(gateway, &found.location, found.credentials, found.storage).await?,
                 storage: format!("bucket `{bucket}` at {}", endpoint.as_deref().unwrap_or("AWS S3")),
                 store: None,
+                state,
+                catalog,
             })
         }
         #[cfg(feature = "embedded-store")]
@@ -80,11 +91,13 @@ pub async fn start(
                     if embedded.strict_signing { ", strict signing" } else { "" }
                 ),
                 store: Some(tokio::spawn(opened.serve(server, shutdown))),
+                state,
+                catalog,
             })
         }
         #[cfg(not(feature = "embedded-store"))]
         StoreConfig::Embedded(_) => {
-            drop((shutdown, server, page_origins));
+            drop((shutdown, server, page_origins, state, catalog));
             Err(crate::config::ConfigError::NoEmbeddedStore.into())
         }
     }
