@@ -34,7 +34,7 @@ pub enum LocalOpenError {
     /// Another process holds the file.
     #[error(
         "{} is open in another process (a running `serve`?): stop it, or give this one a folder of \
-         its own with --state-dir / STATE_DIR", .0.display()
+         its own with --data-dir / DATA_DIR (or --state-dir / STATE_DIR)", .0.display()
     )]
     InUse(PathBuf),
     /// The folder cannot be created.
