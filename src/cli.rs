@@ -170,6 +170,18 @@ pub struct ServeArgs {
     #[arg(long, env = "AWS_ENDPOINT_URL_S3")]
     pub endpoint: Option<String>,
 
+    /// DynamoDB table of the gateway's state (the upload log), which every gateway naming it shares [default: a redb file, state.redb, in --data-dir with the embedded store; off with --endpoint].
+    #[arg(long, env = "STATE_TABLE", conflicts_with = "state_dir")]
+    pub state_table: Option<String>,
+
+    /// A DynamoDB-compatible endpoint for --state-table [default: AWS DynamoDB].
+    #[arg(long, env = "AWS_ENDPOINT_URL_DYNAMODB")]
+    pub state_endpoint: Option<String>,
+
+    /// Folder of the gateway's state as a redb file, state.redb, which one process at a time may open (with --endpoint; the embedded store defaults to --data-dir).
+    #[arg(long, env = "STATE_DIR")]
+    pub state_dir: Option<PathBuf>,
+
     /// The bucket [default: `presign-gateway` on the embedded store; required otherwise].
     #[arg(long, env = "BUCKET_NAME")]
     pub bucket: Option<String>,

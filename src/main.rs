@@ -53,7 +53,9 @@ fn run(command: Command, runtime: Runtime) -> anyhow::Result<()> {
         Command::Serve(args) => {
             let config = Config::from_args(args, runtime)?;
             let _log = telemetry::init(&config.log);
+            let processor = std::env::var(transport::processor::FUNCTION_ROLE).is_ok_and(|role| role == "processor");
             match runtime {
+                Runtime::Lambda if processor => threads()?.block_on(transport::processor::serve(config)),
                 Runtime::Lambda => threads()?.block_on(transport::lambda::run(config)).map_err(|e| anyhow::anyhow!(e)),
                 Runtime::Local => threads()?.block_on(transport::local::serve(config)),
             }

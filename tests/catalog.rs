@@ -98,7 +98,7 @@ fn uploads_appear_in_their_tenants_log_with_who_uploaded_them_and_nowhere_else()
     let link_token = link.split("token=").nth(1).unwrap();
     let link_hash = {
         let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, link_token.as_bytes());
-        digest.as_ref()[..8].iter().map(|b| format!("{b:02x}")).collect::<String>()
+        hex::encode(&digest.as_ref()[..8])
     };
 
     let alice = log_of(&gateway, "alice", 2);

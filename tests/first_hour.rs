@@ -156,7 +156,7 @@ fn the_banner_says_how_to_use_this_gateway() {
         let mut child = command.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
         let mut banner = String::new();
         let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-        for _ in 0..6 {
+        for _ in 0..7 {
             std::io::BufRead::read_line(&mut stdout, &mut banner).unwrap();
         }
         let _ = child.kill();
@@ -165,6 +165,7 @@ fn the_banner_says_how_to_use_this_gateway() {
     };
     let plain = output(&[]);
     assert!(plain.contains("auth: none") && plain.contains("share links: off"), "{plain}");
+    assert!(plain.contains("\n  catalog: redb file ") && plain.contains("state.redb\n"), "{plain}");
     let jwt =
         output(&["--auth", "jwt", "--jwt-secret", &"s".repeat(32), "--share-keys", &format!("k1:{}", "k".repeat(32))]);
     assert!(jwt.contains("auth: jwt") && jwt.contains("share links: on"), "{jwt}");

@@ -5,12 +5,20 @@
 
 mod common;
 
-use std::collections::BTreeSet;
-use std::sync::Arc;
+use common::moto::Moto;
 
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use presign_gateway::state::dynamo::DynamoState;
 use presign_gateway::state::{
     Condition, Item, ItemKey, MAX_DATA_BYTES, NewItem, Range, StateError, StateStore, now_seconds,
 };
+
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// The engines, each test on a fresh store.
 macro_rules! conformance {
@@ -54,11 +62,9 @@ fn local_store(name: &str) -> Arc<dyn StateStore> {
 }
 
 async fn dynamo_store() -> Option<Arc<dyn StateStore>> {
-    let moto = common::moto::Moto::shared()?;
+    let moto = Moto::shared()?;
     let table = moto.create_table().await;
-    let store =
-        presign_gateway::state::dynamo::DynamoState::new(&moto.sdk_config().await, &table, Some(&moto.endpoint))
-            .expect("a DynamoDB client");
+    let store = DynamoState::new(&Moto::sdk_config().await, &table, Some(&moto.endpoint)).expect("a DynamoDB client");
     Some(Arc::new(store))
 }
 
@@ -70,7 +76,7 @@ fn expiring(pk: &str, sk: &str, data: &str, expires: u64) -> NewItem {
     NewItem { expires: Some(expires), ..item(pk, sk, data) }
 }
 
-fn failed<T>(result: Result<T, StateError>) -> bool {
+fn failed<T>(result: &Result<T, StateError>) -> bool {
     matches!(result, Err(StateError::ConditionFailed))
 }
 
@@ -105,18 +111,18 @@ async fn put_get_delete(store: Arc<dyn StateStore>) {
 
 async fn conditions(store: Arc<dyn StateStore>) {
     let key = ItemKey::new("p", "s");
-    assert!(failed(store.put(item("p", "s", "{}"), Condition::Version(1)).await), "no item has no version");
-    assert!(failed(store.delete(&key, Condition::Version(1)).await));
+    assert!(failed(&store.put(item("p", "s", "{}"), Condition::Version(1)).await), "no item has no version");
+    assert!(failed(&store.delete(&key, Condition::Version(1)).await));
     store.delete(&key, Condition::Absent).await.expect("nothing is there");
     assert_eq!(store.put(item("p", "s", r#"{"a":1}"#), Condition::Absent).await.expect("absent"), 1);
-    assert!(failed(store.put(item("p", "s", r#"{"a":2}"#), Condition::Absent).await));
-    assert!(failed(store.put(item("p", "s", r#"{"a":2}"#), Condition::Version(2)).await));
-    assert!(failed(store.delete(&key, Condition::Absent).await));
-    assert!(failed(store.delete(&key, Condition::Version(0)).await));
+    assert!(failed(&store.put(item("p", "s", r#"{"a":2}"#), Condition::Absent).await));
+    assert!(failed(&store.put(item("p", "s", r#"{"a":2}"#), Condition::Version(2)).await));
+    assert!(failed(&store.delete(&key, Condition::Absent).await));
+    assert!(failed(&store.delete(&key, Condition::Version(0)).await));
     let got = store.get(&key).await.expect("get").expect("unchanged");
     assert_eq!((got.data.as_str(), got.version), (r#"{"a":1}"#, 1));
     assert_eq!(store.put(item("p", "s", r#"{"a":2}"#), Condition::Version(1)).await.expect("version 1"), 2);
-    assert!(failed(store.put(item("p", "s", r#"{"a":3}"#), Condition::Version(1)).await), "stale");
+    assert!(failed(&store.put(item("p", "s", r#"{"a":3}"#), Condition::Version(1)).await), "stale");
     assert_eq!(store.put(item("p", "s", r#"{"a":3}"#), Condition::Version(2)).await.expect("version 2"), 3);
     store.delete(&key, Condition::Version(3)).await.expect("delete version 3");
     assert!(store.get(&key).await.expect("get").is_none());
@@ -131,8 +137,8 @@ async fn expired_items_are_absent(store: Arc<dyn StateStore>) {
     let many = store.get_many(&[key.clone(), ItemKey::new("p", "new")]).await.expect("get_many");
     assert_eq!(sks(&many), ["new"]);
     assert_eq!(sks(&store.query("p", &Range::default(), 10).await.expect("query")), ["new"]);
-    assert!(failed(store.put(item("p", "old", "{}"), Condition::Version(1)).await), "an expired item has no version");
-    assert!(failed(store.delete(&key, Condition::Version(1)).await));
+    assert!(failed(&store.put(item("p", "old", "{}"), Condition::Version(1)).await), "an expired item has no version");
+    assert!(failed(&store.delete(&key, Condition::Version(1)).await));
     store.delete(&key, Condition::Absent).await.expect("an expired item is absent");
     store.put(expiring("p", "old", "{}", past), Condition::None).await.expect("put");
     assert_eq!(store.put(item("p", "old", r#"{"fresh":1}"#), Condition::Absent).await.expect("absent"), 1);
@@ -362,4 +368,53 @@ async fn the_local_file_keeps_items_across_opens() {
     drop(first);
     let second = LocalState::open(&dir).expect("open again");
     assert_eq!(second.get(&ItemKey::new("p", "s")).await.expect("get").expect("kept").version, 1);
+}
+
+/// Every call of `store`, each one `Unavailable` within `limit`.
+async fn all_unavailable(store: &DynamoState, limit: Duration) {
+    let key = ItemKey::new("p", "s");
+    let keys = [key.clone()];
+    let calls: Vec<(&str, BoxFuture<'_, Result<(), StateError>>)> = vec![
+        ("get", Box::pin(async { store.get(&key).await.map(|_| ()) })),
+        ("get_many", Box::pin(async { store.get_many(&keys).await.map(|_| ()) })),
+        ("put", Box::pin(async { store.put(item("p", "s", "{}"), Condition::None).await.map(|_| ()) })),
+        ("delete", Box::pin(store.delete(&key, Condition::None))),
+        ("query", Box::pin(async { store.query("p", &Range::default(), 10).await.map(|_| ()) })),
+        ("probe", Box::pin(store.probe())),
+    ];
+    // At once: a silent server costs each call its whole timeout.
+    let timed = calls.into_iter().map(|(name, call)| async move {
+        let began = Instant::now();
+        let result = tokio::time::timeout(limit * 2, call).await.unwrap_or_else(|_| panic!("{name} hangs"));
+        (name, result, began.elapsed())
+    });
+    for (name, result, took) in futures_util::future::join_all(timed).await {
+        assert!(matches!(result, Err(StateError::Unavailable(_))), "{name}: {result:?}");
+        assert!(took < limit, "{name} took {took:?}");
+    }
+}
+
+/// A DynamoDB that stopped (connections refused) is `Unavailable` at once, not a hang.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_dynamodb_is_unavailable_quickly() {
+    if !Moto::available() {
+        return;
+    }
+    let moto = Moto::start();
+    let table = moto.create_table().await;
+    let store = DynamoState::new(&Moto::sdk_config().await, &table, Some(&moto.endpoint)).expect("a client");
+    store.put(item("p", "s", "{}"), Condition::None).await.expect("put while it runs");
+    drop(moto);
+    all_unavailable(&store, Duration::from_secs(3)).await;
+}
+
+/// A DynamoDB that accepts connections and never answers is `Unavailable`
+/// within the client's timeouts (5 s a call in all).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_dynamodb_is_unavailable_within_the_timeouts() {
+    // The kernel accepts connections into the backlog; nobody reads them.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let endpoint = format!("http://{}", silent.local_addr().expect("address"));
+    let store = DynamoState::new(&Moto::sdk_config().await, "state", Some(&endpoint)).expect("a client");
+    all_unavailable(&store, Duration::from_secs(7)).await;
 }

@@ -43,6 +43,22 @@ pub enum ConfigError {
     /// Settings only the embedded store reads, given for a build without it.
     #[error("this build has no embedded store: pass --endpoint / AWS_ENDPOINT_URL_S3 and --bucket / BUCKET_NAME")]
     NoEmbeddedStore,
+    /// Not a DynamoDB table name.
+    #[error(
+        "--state-table / STATE_TABLE `{0}` is not a DynamoDB table name: use 3 to 255 letters, digits, `_`, `-` and `.`"
+    )]
+    StateTable(String),
+    /// An endpoint for a table nobody named.
+    #[error("--state-endpoint / AWS_ENDPOINT_URL_DYNAMODB needs --state-table / STATE_TABLE, the table to use there")]
+    StateEndpointWithoutTable,
+    /// A state file where no disk lasts.
+    #[error(
+        "--state-dir / STATE_DIR does not run in Lambda, whose disk does not last: set STATE_TABLE to a DynamoDB table"
+    )]
+    StateDirInLambda,
+    /// A state file in a build without redb.
+    #[error("this build has no local state store: use --state-table / STATE_TABLE")]
+    NoLocalState,
     /// A store on a wildcard address has no URL clients can use.
     #[error(
         "the embedded store listens on {0}, which clients cannot connect to: set --store-url / STORE_URL to the address they reach it at"

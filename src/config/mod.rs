@@ -36,8 +36,8 @@ pub use hosts::AllowedHosts;
 pub use notify::{NotifyConfig, NotifySecret, NotifyUrl};
 pub use share::ShareCommand;
 use values::{
-    allowed_origins, base_url, check_bucket, check_region, layout, listen_addresses, null_origin, tenant_folder,
-    timeout,
+    allowed_origins, base_url, check_bucket, check_region, check_table, layout, listen_addresses, null_origin,
+    tenant_folder, timeout,
 };
 
 /// The setting that ages out incomplete uploads of the embedded store.
@@ -75,6 +75,27 @@ pub struct Config {
     pub log: LogConfig,
     /// Renditions, and keeping the upload log in step with storage.
     pub catalog: CatalogSettings,
+    /// Where the gateway keeps its own state (the upload log).
+    pub state: StateConfig,
+}
+
+/// Where the gateway keeps its own state: see [`crate::state`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StateConfig {
+    /// Nowhere: the catalog is off.
+    Off,
+    /// A redb file, `state.redb`, in this folder, for one process.
+    Local {
+        /// The folder.
+        dir: PathBuf,
+    },
+    /// A DynamoDB table, which several gateways may share.
+    Dynamo {
+        /// The table's name.
+        table: String,
+        /// A DynamoDB-compatible endpoint; `None` is AWS DynamoDB.
+        endpoint: Option<String>,
+    },
 }
 
 /// The storage the gateway signs URLs for.
@@ -244,6 +265,7 @@ impl Config {
             (address, _) => address,
         };
         Ok(Self {
+            state: state(&args, &store, runtime)?,
             listen,
             server: server_limits(&args.server)?,
             storage_timeout: timeout("--storage-timeout / STORAGE_TIMEOUT", args.storage_timeout)?,
@@ -356,6 +378,26 @@ fn store(
         allow_null_origin: null_origin(args.allow_null_origin, origins)?,
         strict_signing: args.strict_signing,
     }))
+}
+
+/// A table when one is named; else a folder when one is named (never in
+/// Lambda, whose disk does not last); else the embedded store's folder, or off.
+fn state(args: &ServeArgs, store: &StoreConfig, runtime: Runtime) -> Result<StateConfig, ConfigError> {
+    const ENDPOINT: &str = "--state-endpoint / AWS_ENDPOINT_URL_DYNAMODB";
+    match (&args.state_table, &args.state_dir) {
+        (Some(table), _) => Ok(StateConfig::Dynamo {
+            table: check_table(table)?,
+            endpoint: args.state_endpoint.as_deref().map(|url| base_url(ENDPOINT, url)).transpose()?,
+        }),
+        (None, _) if args.state_endpoint.is_some() => Err(ConfigError::StateEndpointWithoutTable),
+        (None, Some(_)) if runtime == Runtime::Lambda => Err(ConfigError::StateDirInLambda),
+        (None, Some(_)) if !cfg!(feature = "embedded-store") => Err(ConfigError::NoLocalState),
+        (None, Some(dir)) => Ok(StateConfig::Local { dir: dir.clone() }),
+        (None, None) => Ok(match store {
+            StoreConfig::Embedded(embedded) => StateConfig::Local { dir: embedded.data_dir.clone() },
+            StoreConfig::External { .. } => StateConfig::Off,
+        }),
+    }
 }
 
 fn authenticator(args: &ServeArgs, runtime: Runtime) -> Result<Authenticator, ConfigError> {

@@ -163,3 +163,42 @@ fn a_null_origin_is_let_in_only_when_asked() {
     let lambda = error(&["--bucket", "files", "--allow-null-origin"], Runtime::Lambda);
     assert!(lambda.contains("template.yaml's AllowNullOrigin"), "{lambda}");
 }
+
+/// The embedded store keeps the catalog beside its buckets; an external
+/// store has none unless a table or a folder is named; a table and a folder
+/// exclude each other.
+#[test]
+fn the_state_store_follows_the_storage_unless_named() {
+    let state = |argv: &[&str], runtime| config(argv, runtime).map(|config| config.state);
+    let external = ["--endpoint", "http://minio:9000", "--bucket", "files"];
+    assert_eq!(state(&["--data-dir", "d"], Runtime::Local).unwrap(), StateConfig::Local { dir: "d".into() });
+    assert_eq!(state(&external, Runtime::Local).unwrap(), StateConfig::Off);
+    assert_eq!(state(&["--bucket", "files"], Runtime::Lambda).unwrap(), StateConfig::Off);
+    let with_dir = [&external[..], &["--state-dir", "/var/state"]].concat();
+    assert_eq!(state(&with_dir, Runtime::Local).unwrap(), StateConfig::Local { dir: "/var/state".into() });
+    assert_eq!(state(&["--state-dir", "s"], Runtime::Local).unwrap(), StateConfig::Local { dir: "s".into() });
+    let table = ["--state-table", "presign-gateway_state.1", "--state-endpoint", "http://127.0.0.1:8000/"];
+    let dynamo =
+        StateConfig::Dynamo { table: "presign-gateway_state.1".into(), endpoint: Some("http://127.0.0.1:8000".into()) };
+    assert_eq!(state(&table, Runtime::Local).unwrap(), dynamo);
+    assert_eq!(state(&[&external[..], &table[..]].concat(), Runtime::Local).unwrap(), dynamo);
+    let lambda = state(&["--bucket", "files", "--state-table", "t01"], Runtime::Lambda).unwrap();
+    assert_eq!(lambda, StateConfig::Dynamo { table: "t01".into(), endpoint: None });
+    let both = ["presign-gateway", "serve", "--state-table", "t01", "--state-dir", "s"];
+    assert!(Cli::try_parse_from(both).is_err(), "a table and a folder exclude each other");
+}
+
+#[test]
+fn state_settings_are_checked_once() {
+    for bad in ["ab", "has space", "ünï", "a/b", &"t".repeat(256)] {
+        let message = error(&["--state-table", bad], Runtime::Local);
+        assert!(message.contains("is not a DynamoDB table name"), "{bad}: {message}");
+    }
+    assert!(config(&["--state-table", &"t".repeat(255)], Runtime::Local).is_ok());
+    let endpoint = error(&["--state-table", "t01", "--state-endpoint", "localhost:8000"], Runtime::Local);
+    assert!(endpoint.contains("--state-endpoint / AWS_ENDPOINT_URL_DYNAMODB `localhost:8000` is not"), "{endpoint}");
+    let alone = error(&["--state-endpoint", "http://127.0.0.1:8000"], Runtime::Local);
+    assert!(alone.contains("needs --state-table / STATE_TABLE"), "{alone}");
+    let lambda = error(&["--bucket", "files", "--state-dir", "/tmp/state"], Runtime::Lambda);
+    assert!(lambda.contains("--state-dir / STATE_DIR does not run in Lambda"), "{lambda}");
+}

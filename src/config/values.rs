@@ -52,6 +52,13 @@ pub(super) fn check_bucket(bucket: String) -> Result<String, ConfigError> {
     if valid { Ok(bucket) } else { Err(ConfigError::Bucket(bucket)) }
 }
 
+/// DynamoDB's rule for table names: 3 to 255 of `a-z`, `A-Z`, `0-9`, `_`, `-` and `.`.
+pub(super) fn check_table(table: &str) -> Result<String, ConfigError> {
+    let valid = (3..=255).contains(&table.len())
+        && table.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+    if valid { Ok(table.to_owned()) } else { Err(ConfigError::StateTable(table.to_owned())) }
+}
+
 pub(super) fn check_region(region: &str) -> Result<(), ConfigError> {
     let valid = !region.is_empty() && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     if valid { Ok(()) } else { Err(ConfigError::Region(region.to_owned())) }

@@ -277,7 +277,7 @@ enum Start<'a> {
     Nothing,
 }
 
-fn start<'a>(range: &'a Range) -> Start<'a> {
+fn start(range: &Range) -> Start<'_> {
     match range.after.as_deref() {
         None => Start::First,
         Some(after) if after.starts_with(&range.prefix) => Start::After(after),
@@ -432,7 +432,7 @@ impl StateStore for DynamoState {
                     return Ok(items);
                 }
             }
-            next = output.last_evaluated_key().map(Clone::clone);
+            next = output.last_evaluated_key().cloned();
             if next.is_none() {
                 return Ok(items);
             }

@@ -21,10 +21,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
-use super::{Condition, Item, ItemKey, NewItem, Range, StateError, StateStore, check_size, expired, now_seconds};
-
-/// The file's name inside the state folder.
-pub const FILE_NAME: &str = "state.redb";
+use super::{
+    Condition, Item, ItemKey, LOCAL_FILE, NewItem, Range, StateError, StateStore, check_size, expired, now_seconds,
+};
 
 /// `(pk, sk)` → `(version, expires, data)`.
 const ITEMS: TableDefinition<(&str, &str), (u64, Option<u64>, &str)> = TableDefinition::new("items");
@@ -35,7 +34,7 @@ pub enum LocalOpenError {
     /// Another process holds the file.
     #[error(
         "{} is open in another process (a running `serve`?): stop it, or give this one a folder of \
-         its own with --state-dir / STATE_DIR", .0.display()
+         its own with --data-dir / DATA_DIR (or --state-dir / STATE_DIR)", .0.display()
     )]
     InUse(PathBuf),
     /// The folder cannot be created.
@@ -58,7 +57,7 @@ impl LocalState {
     /// blocks: call it at start-up or on the blocking pool.
     pub fn open(dir: &Path) -> Result<Self, LocalOpenError> {
         std::fs::create_dir_all(dir).map_err(|e| LocalOpenError::Folder(dir.to_owned(), e))?;
-        let path = dir.join(FILE_NAME);
+        let path = dir.join(LOCAL_FILE);
         let engine = |e: redb::Error| LocalOpenError::Engine(path.clone(), e);
         let db = Database::create(&path).map_err(|error| match error {
             redb::DatabaseError::DatabaseAlreadyOpen => LocalOpenError::InUse(path.clone()),
@@ -135,9 +134,12 @@ fn after_prefix(prefix: &str) -> Option<String> {
     None
 }
 
+/// One end of a range read: an owned `(pk, sk)`.
+type RowBound = Bound<(String, String)>;
+
 /// The bounds of a range read of `pk`, as owned `(pk, sk)` pairs, or `None`
 /// when the range is empty.
-fn bounds(pk: &str, range: &Range) -> Option<(Bound<(String, String)>, Bound<(String, String)>)> {
+fn bounds(pk: &str, range: &Range) -> Option<(RowBound, RowBound)> {
     let mut lower = Bound::Included((pk.to_owned(), range.prefix.clone()));
     // The partition ends before `pk` followed by NUL, the next string after `pk`.
     let mut upper = Bound::Excluded(match after_prefix(&range.prefix) {
@@ -160,7 +162,7 @@ fn bounds(pk: &str, range: &Range) -> Option<(Bound<(String, String)>, Bound<(St
     (start < end).then_some((lower, upper))
 }
 
-fn borrowed(bound: &Bound<(String, String)>) -> Bound<(&str, &str)> {
+fn borrowed(bound: &RowBound) -> Bound<(&str, &str)> {
     match bound {
         Bound::Included((pk, sk)) => Bound::Included((pk.as_str(), sk.as_str())),
         Bound::Excluded((pk, sk)) => Bound::Excluded((pk.as_str(), sk.as_str())),

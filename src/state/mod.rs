@@ -22,6 +22,9 @@ use async_trait::async_trait;
 pub mod dynamo;
 #[cfg(feature = "embedded-store")]
 pub mod local;
+mod open;
+
+pub use open::{LOCAL_FILE, describe, open};
 
 /// Errors from an engine, kept whole for the log.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

@@ -31,14 +31,18 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let listeners = http_server::bind(&listen).await?;
     let base = format!("http://{}", listeners[0].local_addr()?);
     let page_origins = page_origins(&listeners, config.gateway.base_url.as_deref())?;
+    let sync_every = config.catalog.sync_every;
     let started = super::start(config, &page_origins, signalled(stopped.clone())).await?;
+    // The log is listed from storage when it is new, and every --catalog-sync-every.
+    let syncing = started.processor.map(|processor| super::catalog::keep_in_step(processor, sync_every));
     let gateway = Arc::new(started.gateway);
     let metrics = match metrics_listen {
         Some(address) => Some(observe::serve(address, gateway.clone(), stopped.clone(), limits).await?),
         None => None,
     };
     // Tests and scripts read the first line for the address; a closed stdout is no reason to stop.
-    let _ = writeln!(std::io::stdout().lock(), "{}", banner(&base, &started.storage, &gateway, metrics));
+    let _ =
+        writeln!(std::io::stdout().lock(), "{}", banner(&base, &started.storage, &started.catalog, &gateway, metrics));
     if gateway.links_from_host() {
         tracing::warn!(
             "share links name the gateway by each request's Host header: set --base-url / BASE_URL to fix it"
@@ -51,6 +55,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         let _ = stop.send(true);
     });
     http_server::serve(listeners, app(gateway), limits, signalled(stopped)).await;
+    if let Some(syncing) = syncing {
+        syncing.abort();
+    }
     if let Some(store) = started.store {
         store.await.context("the embedded store stopped")?;
     }
@@ -86,7 +93,7 @@ fn origin_of(url: &str) -> Option<String> {
 }
 
 /// What the gateway is, and two commands that work against it as configured.
-fn banner(base: &str, storage: &str, gateway: &Gateway, metrics: Option<SocketAddr>) -> String {
+fn banner(base: &str, storage: &str, catalog: &str, gateway: &Gateway, metrics: Option<SocketAddr>) -> String {
     let (auth, curl) = match gateway.authenticator() {
         Authenticator::None => ("none: one tenant, the whole bucket".to_owned(), "curl -L".to_owned()),
         Authenticator::Authorizer { claim } => {
@@ -106,7 +113,7 @@ fn banner(base: &str, storage: &str, gateway: &Gateway, metrics: Option<SocketAd
     let metrics = metrics.unwrap_or_default();
     let origins = crate::cors::describe(gateway.allowed_origins());
     format!(
-        "presign-gateway listening on {base}\n  storage: {storage}{metrics}\n  auth: {auth}\n  share links: {links}\n  pages from other origins: {origins}\n  upload:   echo hello > hello.txt && {curl} --upload-file hello.txt {base}/hello.txt\n  download: {curl} {base}/hello.txt"
+        "presign-gateway listening on {base}\n  storage: {storage}\n  catalog: {catalog}{metrics}\n  auth: {auth}\n  share links: {links}\n  pages from other origins: {origins}\n  upload:   echo hello > hello.txt && {curl} --upload-file hello.txt {base}/hello.txt\n  download: {curl} {base}/hello.txt"
     )
 }
 

@@ -8,17 +8,17 @@ pub mod observe;
 pub mod processor;
 
 use std::future::Future;
-#[cfg(feature = "embedded-store")]
 use std::sync::Arc;
 
 use http::HeaderValue;
 use tokio::task::JoinHandle;
 
 use crate::aws;
-use crate::config::{Config, Links, StoreConfig};
+use crate::config::{Config, Links, StateConfig, StoreConfig};
 use crate::gateway::Gateway;
 #[cfg(feature = "embedded-store")]
 use crate::signing::CredentialsCache;
+use crate::catalog::processor::Processor;
 #[cfg(feature = "embedded-store")]
 use crate::store::EmbeddedStore;
 
@@ -31,18 +31,25 @@ pub struct Started {
     pub storage: String,
     /// The embedded store's server, if there is one; it stops when `shutdown` does.
     pub store: Option<JoinHandle<()>>,
+    /// The processor that keeps the upload log, when it is on (the embedded
+    /// store already hands it each event).
+    pub processor: Option<Processor>,
+    /// Where the upload log is, in one line for the banner.
+    pub catalog: String,
 }
 
 /// Starts the embedded store (letting pages from `page_origins`, the
 /// gateway's own, reach it), or loads the AWS chain for external storage,
-/// reads share keys from Secrets Manager when configured, and builds the
-/// gateway that signs for the storage.
+/// reads share keys from Secrets Manager when configured, opens the state
+/// store, and builds the gateway that signs for the storage, with the upload
+/// log when there is a state store.
 pub async fn start(
     config: Config,
     page_origins: &[HeaderValue],
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<Started> {
-    let Config { store, mut gateway, share_keys_secret, server, storage_timeout, .. } = config;
+    let Config { store, mut gateway, share_keys_secret, server, storage_timeout, state, catalog: settings, .. } =
+        config;
     let region = match &store {
         StoreConfig::External { region, .. } => region.as_deref(),
         StoreConfig::Embedded(_) => None,
@@ -52,6 +59,14 @@ pub async fn start(
         let loaded = sdk.insert(aws::sdk_config(region).await);
         gateway.links = Some(Links { keys: aws::share_keys_from_secret(loaded, arn).await? });
     }
+    if matches!(state, StateConfig::Dynamo { .. }) && sdk.is_none() {
+        sdk = Some(aws::sdk_config(region).await);
+    }
+    let catalog = crate::state::describe(&state);
+    let state = crate::state::open(&state, sdk.as_ref()).await?;
+    let tenants = gateway.auth.has_tenants();
+    let layout = catalog::layout(&gateway.policy, tenants);
+    let presets = settings.names();
     match &store {
         StoreConfig::External { endpoint, public_url, bucket, .. } => {
             let sdk = match sdk {
@@ -59,22 +74,38 @@ pub async fn start(
                 None => aws::sdk_config(region).await,
             };
             let found = aws::bucket(&sdk, endpoint.as_deref(), public_url.as_deref(), bucket, storage_timeout)?;
+            let wired = state.map(|state| catalog::wire(state, layout, found.storage.clone(), &settings));
+            let gateway = Gateway::build(gateway, &found.location, found.credentials, found.storage).await?;
             Ok(Started {
-                gateway: Gateway::build(gateway, &found.location, found.credentials, found.storage).await?,
+                gateway: gateway.with_catalog(wired.as_ref().map(|w| w.catalog.clone()), presets),
                 storage: format!("bucket `{bucket}` at {}", endpoint.as_deref().unwrap_or("AWS S3")),
                 store: None,
+                processor: wired.map(|wired| wired.processor),
+                catalog,
             })
         }
         #[cfg(feature = "embedded-store")]
         StoreConfig::Embedded(embedded) => {
             let credentials = EmbeddedStore::random_credentials();
-            let opened =
-                EmbeddedStore::open(embedded, credentials.clone(), &gateway.allowed_origins, page_origins, None)
-                    .await?;
+            // With the log on, the store hands it each event, renditions' own excepted.
+            let quiet = state.as_ref().map(|_| layout.renditions());
+            let opened = EmbeddedStore::open(
+                embedded,
+                credentials.clone(),
+                &gateway.allowed_origins,
+                page_origins,
+                quiet.as_deref(),
+            )
+            .await?;
             let location = opened.location().clone();
             let storage = Arc::new(opened.storage(storage_timeout));
+            let wired = state.map(|state| catalog::wire(state, layout, storage.clone(), &settings));
+            let sink = wired.as_ref().map(|wired| {
+                Arc::new(catalog::CatalogSink(wired.processor.clone())) as Arc<dyn crate::store::EventSink>
+            });
+            let gateway = Gateway::build(gateway, &location, CredentialsCache::new(credentials), storage).await?;
             Ok(Started {
-                gateway: Gateway::build(gateway, &location, CredentialsCache::new(credentials), storage).await?,
+                gateway: gateway.with_catalog(wired.as_ref().map(|w| w.catalog.clone()), presets),
                 storage: format!(
                     "embedded store at {}, bucket `{}`, files in {}{}",
                     location.endpoint.as_deref().unwrap_or_default(),
@@ -82,12 +113,14 @@ pub async fn start(
                     embedded.data_dir.display(),
                     if embedded.strict_signing { ", strict signing" } else { "" }
                 ),
-                store: Some(tokio::spawn(opened.serve(server, shutdown, None))),
+                store: Some(tokio::spawn(opened.serve(server, shutdown, sink))),
+                processor: wired.map(|wired| wired.processor),
+                catalog,
             })
         }
         #[cfg(not(feature = "embedded-store"))]
         StoreConfig::Embedded(_) => {
-            drop((shutdown, server, page_origins));
+            drop((shutdown, server, page_origins, state, catalog, layout, presets, settings));
             Err(crate::config::ConfigError::NoEmbeddedStore.into())
         }
     }

@@ -9,11 +9,34 @@
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
 
+use anyhow::Context as _;
+
+use super::catalog;
+use crate::aws;
 use crate::catalog::processor::{ProcessError, Processor};
+use crate::config::{Config, StateConfig, StoreConfig};
 use crate::wire::events::{DetailType, ObjectEvent, ObjectEventDetail};
 
 /// The environment variable that makes the binary the processor function.
 pub const FUNCTION_ROLE: &str = "FUNCTION_ROLE";
+
+/// Builds the processor from the function's configuration (its bucket,
+/// `STATE_TABLE`, the key layout and `RENDITIONS`) and runs it.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let Config { store, state, catalog: settings, storage_timeout, gateway, .. } = config;
+    let StoreConfig::External { endpoint, public_url, bucket, region } = &store else {
+        anyhow::bail!("the processor function works on a bucket: set BUCKET_NAME");
+    };
+    if matches!(state, StateConfig::Off) {
+        anyhow::bail!("the processor function keeps the upload log: set STATE_TABLE");
+    }
+    let sdk = aws::sdk_config(region.as_deref()).await;
+    let found = aws::bucket(&sdk, endpoint.as_deref(), public_url.as_deref(), bucket, storage_timeout)?;
+    let state = crate::state::open(&state, Some(&sdk)).await?.context("the state table")?;
+    let layout = catalog::layout(&gateway.policy, gateway.auth.has_tenants());
+    let wired = catalog::wire(state, layout, found.storage, &settings);
+    run(wired.processor).await.map_err(|error| anyhow::anyhow!(error))
+}
 
 /// Runs the event loop until the runtime stops it.
 pub async fn run(processor: Processor) -> Result<(), lambda_runtime::Error> {

@@ -81,14 +81,12 @@ impl Moto {
                 lines.push_back(line);
             }
         });
-        match endpoint.recv_timeout(START_LIMIT) {
-            Ok(endpoint) => Self { child, _stdin: stdin, endpoint, log },
-            Err(_) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("moto did not start within {START_LIMIT:?}: {:?}", log.lock().unwrap());
-            }
+        if let Ok(endpoint) = endpoint.recv_timeout(START_LIMIT) {
+            return Self { child, _stdin: stdin, endpoint, log };
         }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("moto did not start within {START_LIMIT:?}: {:?}", log.lock().unwrap());
     }
 
     /// One server for every test of a test binary, started by the first, or
@@ -99,7 +97,7 @@ impl Moto {
     }
 
     /// The AWS settings for moto: dummy credentials, us-east-1.
-    pub async fn sdk_config(&self) -> SdkConfig {
+    pub async fn sdk_config() -> SdkConfig {
         aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
             .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
@@ -110,7 +108,7 @@ impl Moto {
     /// A DynamoDB client for moto.
     pub async fn client(&self) -> aws_sdk_dynamodb::Client {
         let config =
-            aws_sdk_dynamodb::config::Builder::from(&self.sdk_config().await).endpoint_url(&self.endpoint).build();
+            aws_sdk_dynamodb::config::Builder::from(&Self::sdk_config().await).endpoint_url(&self.endpoint).build();
         aws_sdk_dynamodb::Client::from_conf(config)
     }
 
