@@ -335,10 +335,12 @@ impl StateStore for DynamoState {
         match condition {
             Condition::Absent => self.put_absent(&item, now).await,
             Condition::Version(version) => {
+                // No item reaches the last version, so no item has it.
+                let next = version.checked_add(1).ok_or(StateError::ConditionFailed)?;
                 self.client
                     .put_item()
                     .table_name(&self.table)
-                    .set_item(Some(attributes(&item, version + 1)))
+                    .set_item(Some(attributes(&item, next)))
                     .condition_expression(AT_VERSION)
                     .expression_attribute_names("#version", VERSION)
                     .expression_attribute_names("#expires", EXPIRES)
@@ -347,7 +349,7 @@ impl StateStore for DynamoState {
                     .send()
                     .await
                     .map_err(failure)?;
-                Ok(version + 1)
+                Ok(next)
             }
             // One version up from the live item, or 1 over none: an update
             // where an item lives, else a put where none does. Each step is

@@ -214,7 +214,7 @@ impl StateStore for LocalState {
                 let mut table = transaction.open_table(ITEMS).map_err(engine)?;
                 let current = live_version(&table, &item.key, now_seconds())?;
                 check(condition, current)?;
-                let version = current.map_or(1, |version| version + 1);
+                let version = current.map_or(1, |version| version.saturating_add(1));
                 table
                     .insert((item.key.pk.as_str(), item.key.sk.as_str()), (version, item.expires, item.data.as_str()))
                     .map_err(engine)?;
