@@ -97,7 +97,10 @@ fn photos_get_upright_renditions_without_exif_or_gps() {
     assert_eq!(status, 200);
     let page: Value = serde_json::from_str(&page).unwrap();
     let listed = &page["objects"][0]["renditions"]["thumb"];
-    assert_eq!((&listed["width"], &listed["height"], &page["objects"][0]["status"]), (&json!(16), &json!(32), &json!("ready")));
+    assert_eq!(
+        (&listed["width"], &listed["height"], &page["objects"][0]["status"]),
+        (&json!(16), &json!(32), &json!("ready"))
+    );
     let (status, headers) = curl_status(&["-s", "-D", "-", "-o", "/dev/null", listed["url"].as_str().unwrap()]);
     assert_eq!(status, 200);
     assert!(headers.to_ascii_lowercase().contains("cache-control: private, max-age=31536000, immutable"), "{headers}");

@@ -50,9 +50,9 @@ async fn replayed_and_older_events_change_nothing() {
 async fn a_deletion_leaves_a_tombstone_that_older_events_cannot_pass() {
     let catalog = catalog("delete");
     catalog.created(created(A, "e1", "0001", 10)).await.unwrap();
-    assert_eq!(catalog.deleted(A, "0000", 11).await.unwrap(), None, "an older deletion");
+    assert_eq!(catalog.deleted(A, "0000", crate::state::now_seconds()).await.unwrap(), None, "an older deletion");
     assert!(catalog.record(A).await.unwrap().is_some());
-    let removed = catalog.deleted(A, "0002", 12).await.unwrap().unwrap();
+    let removed = catalog.deleted(A, "0002", crate::state::now_seconds()).await.unwrap().unwrap();
     assert_eq!(removed.etag, "e1");
     assert_eq!(catalog.record(A).await.unwrap(), None);
     assert_eq!(catalog.created(created(A, "e1", "0001", 10)).await.unwrap(), None, "the create replayed late");

@@ -76,6 +76,8 @@ pub struct BadQuery {
     pub multipart: bool,
     /// It carries a share link's `token`.
     pub link: bool,
+    /// It reads the upload log (`log`, `status`, `rendition`), whose answers are JSON.
+    pub catalog: bool,
 }
 
 impl From<BadQuery> for Rejection {
@@ -94,11 +96,19 @@ impl Query {
     pub fn parse(raw: Option<&str>) -> Result<Self, BadQuery> {
         let (text, repeated) = Text::read(raw.unwrap_or_default());
         let multipart = text.uploads || text.upload_id.is_some() || text.part_number.is_some();
-        let bad = |reason| BadQuery { reason, multipart, link: text.token.is_some() };
+        let catalog = text.log || text.status.is_some() || text.rendition.is_some();
+        let bad = |reason| BadQuery { reason, multipart, link: text.token.is_some(), catalog };
         if let Some(name) = repeated {
             return Err(bad(Rejection::RepeatedParameter(name)));
         }
         text.typed().map_err(bad)
+    }
+
+    /// Whether the query reads the upload log, whose answers (refusals
+    /// included) are JSON.
+    #[must_use]
+    pub fn reads_catalog(&self) -> bool {
+        self.log || self.status.is_some() || self.rendition.is_some()
     }
 
     /// Whether the query names a multipart upload, so the request is one of

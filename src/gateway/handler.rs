@@ -53,7 +53,10 @@ async fn answer(gateway: &Gateway, parts: &Parts, body: Body, query: Result<Quer
         Err(bad) => bad.multipart,
     };
     // The upload log's routes are JSON, refusals included.
-    let catalog = query.as_ref().is_ok_and(|q| q.log || q.status.is_some() || q.rendition.is_some());
+    let catalog = match &query {
+        Ok(query) => query.reads_catalog(),
+        Err(bad) => bad.catalog,
+    };
     let form = if catalog { ErrorForm::Json } else { ErrorForm::of(&parts.headers, multipart) };
     let decided = query
         .map_err(|bad| GatewayError::from(bad.reason))

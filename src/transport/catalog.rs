@@ -38,7 +38,12 @@ pub fn layout(policy: &Policy, tenants: bool) -> Layout {
 
 /// The log in `state` filed by `layout`, and its processor on `objects`.
 #[must_use]
-pub fn wire(state: Arc<dyn StateStore>, layout: Layout, objects: Arc<dyn Objects>, settings: &CatalogSettings) -> Wired {
+pub fn wire(
+    state: Arc<dyn StateStore>,
+    layout: Layout,
+    objects: Arc<dyn Objects>,
+    settings: &CatalogSettings,
+) -> Wired {
     let catalog = Catalog::new(state, layout);
     let processor = Processor::new(catalog.clone(), objects, settings.presets.clone(), settings.limits);
     Wired { catalog, processor }

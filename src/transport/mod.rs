@@ -14,11 +14,11 @@ use http::HeaderValue;
 use tokio::task::JoinHandle;
 
 use crate::aws;
+use crate::catalog::processor::Processor;
 use crate::config::{Config, Links, StateConfig, StoreConfig};
 use crate::gateway::Gateway;
 #[cfg(feature = "embedded-store")]
 use crate::signing::CredentialsCache;
-use crate::catalog::processor::Processor;
 #[cfg(feature = "embedded-store")]
 use crate::store::EmbeddedStore;
 
