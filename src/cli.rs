@@ -45,6 +45,29 @@ pub enum Command {
     /// Download an object through a gateway to a file (or standard output).
     #[cfg(feature = "client")]
     Download(DownloadArgs),
+    /// Work on the upload log kept in a DynamoDB state table.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
+}
+
+/// `presign-gateway catalog …`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum CatalogCommand {
+    /// List the bucket into the upload log (what storage sent no event for, or a lost log), configured as the
+    /// processor function is: --bucket, --state-table, the key layout and --renditions.
+    Sync(SyncArgs),
+}
+
+/// Settings for `catalog sync`.
+#[derive(Debug, Clone, Args)]
+pub struct SyncArgs {
+    /// Also render images that lack a preset (stored before renditions were on, or a preset added since).
+    #[arg(long)]
+    pub render: bool,
+
+    /// The gateway's settings, as its functions have them.
+    #[command(flatten)]
+    pub serve: ServeArgs,
 }
 
 /// Settings for `upload`.

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use presign_gateway::cli::{Cli, Command, ServeArgs};
+use presign_gateway::cli::{CatalogCommand, Cli, Command, ServeArgs};
 #[cfg(feature = "client")]
 use presign_gateway::client;
 #[cfg(feature = "embedded-store")]
@@ -106,6 +106,17 @@ fn run(command: Command, runtime: Runtime) -> anyhow::Result<()> {
             let config = StoreOnlyConfig::from_args(args)?;
             let _log = telemetry::init(&config.log);
             threads()?.block_on(transport::local::serve_store(config))
+        }
+        Command::Catalog(CatalogCommand::Sync(args)) => {
+            telemetry::init_for_people(&std::env::var("LOG_LEVEL").unwrap_or_else(|_| "warn".to_owned()));
+            // Configured as the functions are: a bucket on AWS S3 unless --endpoint names another.
+            let config = Config::from_args(args.serve, Runtime::Lambda)?;
+            let synced = threads()?.block_on(transport::processor::sync(config, args.render))?;
+            println!(
+                "{} objects listed, {} filed in the upload log, {} rendered again",
+                synced.seen, synced.filed, synced.rendered
+            );
+            Ok(())
         }
     }
 }

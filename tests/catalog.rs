@@ -181,3 +181,117 @@ fn the_renditions_folder_is_no_key_in_any_auth_mode() {
         assert_eq!(status, 400);
     }
 }
+
+/// The log in DynamoDB (moto's server): uploads are filed there; with the
+/// server stopped, uploads get 503 and Retry-After (nothing is signed
+/// without its record) while downloads, share links and listings go on.
+#[test]
+fn with_the_log_in_dynamodb_only_uploads_wait_for_it() {
+    if !common::moto::Moto::available() {
+        return;
+    }
+    let moto = common::moto::Moto::start();
+    let table = common::Store::block_on(moto.create_table());
+    let env = [("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_REGION", "us-east-1")];
+    let args = ["--state-table", table.as_str(), "--state-endpoint", moto.endpoint.as_str()];
+    let mut all = vec!["--auth", "jwt", "--jwt-secret", JWT_SECRET, "--share-keys", SHARE_KEY, "--renditions", "none"];
+    all.extend(args);
+    let gateway = Gateway::start_with_env("catalog-dynamodb", &all, &env);
+    let file = scratch_dir("catalog-dynamodb-files").join("f.txt");
+    std::fs::write(&file, "kept in DynamoDB\n").unwrap();
+    let (status, body) = call(Some("erin"), &["--upload-file", file.to_str().unwrap()], &gateway.at("/a.txt"));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(log_of(&gateway, "erin", 1)[0]["uploaded_by"], "erin");
+    let (status, link) = call(Some("erin"), &["-X", "POST"], &gateway.at("/a.txt?share&ttl=10m"));
+    assert_eq!(status, 201, "{link}");
+
+    drop(moto);
+    let (status, body) = call(Some("erin"), &["-i", "--upload-file", file.to_str().unwrap()], &gateway.at("/b.txt"));
+    assert_eq!(status, 503, "{body}");
+    assert!(body.to_ascii_lowercase().contains("retry-after: 2"), "{body}");
+    assert!(body.contains("upload log is unreachable"), "{body}");
+    let (status, body) = call(Some("erin"), &[], &gateway.at("/a.txt"));
+    assert_eq!((status, body.as_str()), (200, "kept in DynamoDB\n"));
+    let (status, body) = call(None, &[], link.trim());
+    assert_eq!((status, body.as_str()), (200, "kept in DynamoDB\n"));
+    let (status, page) = json_of(Some("erin"), &gateway.at("/"));
+    assert_eq!((status, &page["objects"][0]["key"]), (200, &json!("a.txt")), "{page}");
+    let (status, refused) = json_of(Some("erin"), &gateway.at("/%2F?log"));
+    assert_eq!(status, 503, "{refused}");
+}
+
+/// Puts `body` at `key` in `store` straight with an S3 client (no gateway, so no intent and no event for it).
+fn put_in_store(store: &common::Store, key: &str, body: Vec<u8>) {
+    let client = store.client();
+    common::Store::block_on(async {
+        client
+            .put_object()
+            .bucket("presign-gateway")
+            .key(key)
+            .metadata("title", "Old")
+            .body(aws_sdk_s3::primitives::ByteStream::from(body))
+            .send()
+            .await
+            .unwrap();
+    });
+}
+
+/// Storage that sends no events (a store process behind `--endpoint`): `serve`
+/// lists what it holds into a new log at start, by `--state-dir`.
+#[test]
+fn a_gateway_on_storage_without_events_lists_it_into_a_new_log() {
+    let store = common::Store::start("catalog-sync-serve");
+    put_in_store(&store, "old.txt", b"from before".to_vec());
+    put_in_store(&store, "_renditions/x/e/thumb.jpg", b"not ours to list".to_vec());
+    let state = scratch_dir("catalog-sync-serve-state");
+    let gateway = Gateway::start_on(store, &["--state-dir", state.to_str().unwrap(), "--renditions", "none"]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let entries = loop {
+        let (status, page) = json_of(None, &gateway.at("/%2F?log"));
+        assert_eq!(status, 200, "{page}");
+        if page["entries"].as_array().is_some_and(|e| !e.is_empty()) || Instant::now() > deadline {
+            break page["entries"].clone();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(entries.as_array().unwrap().len(), 1, "{entries:#}");
+    assert_eq!((&entries[0]["key"], &entries[0]["uploaded_by"]), (&json!("old.txt"), &json!("unknown")));
+    assert_eq!(entries[0]["title"], "Old");
+}
+
+/// `presign-gateway catalog sync` rebuilds a log in a DynamoDB table from the
+/// bucket, rendering images with `--render`; a gateway on that table reads it.
+#[test]
+fn catalog_sync_rebuilds_a_log_in_dynamodb() {
+    if !common::moto::Moto::available() {
+        return;
+    }
+    let moto = common::moto::Moto::start();
+    let table = common::Store::block_on(moto.create_table());
+    let store = common::Store::start("catalog-sync-command");
+    let photo = common::images::jpeg(32, 16, &common::images::halves(32, 16, [200, 0, 0], [0, 0, 200]), None);
+    put_in_store(&store, "tenants/frank/photo.jpg", photo);
+    put_in_store(&store, "tenants/frank/notes.txt", b"notes".to_vec());
+    let output = binary()
+        .args(["catalog", "sync", "--render", "--endpoint", &store.url, "--bucket", "presign-gateway"])
+        .args(["--state-table", &table, "--state-endpoint", &moto.endpoint, "--auth", "authorizer"])
+        .args(["--renditions", "thumb=16x16"])
+        .env("AWS_ACCESS_KEY_ID", common::STORE_ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", common::STORE_SECRET_KEY)
+        .env("AWS_REGION", "us-east-1")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{said}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(said.contains("2 objects listed, 2 filed"), "{said}");
+
+    let gateway = Gateway::start_on(
+        store,
+        &["--auth", "jwt", "--jwt-secret", JWT_SECRET, "--state-table", &table, "--state-endpoint", &moto.endpoint],
+    );
+    let log = log_of(&gateway, "frank", 2);
+    let photo = log.iter().find(|e| e["key"] == "photo.jpg").expect("the photo in the log");
+    assert_eq!((&photo["status"], &photo["renditions"]["thumb"]), (&json!("ready"), &json!({"width": 16, "height": 8})));
+    let notes = log.iter().find(|e| e["key"] == "notes.txt").unwrap();
+    assert_eq!(notes["status"], "stored");
+}

@@ -13,7 +13,7 @@ use anyhow::Context as _;
 
 use super::catalog;
 use crate::aws;
-use crate::catalog::processor::{ProcessError, Processor};
+use crate::catalog::processor::{ProcessError, Processor, Synced};
 use crate::config::{Config, StateConfig, StoreConfig};
 use crate::wire::events::{DetailType, ObjectEvent, ObjectEventDetail};
 
@@ -23,19 +23,35 @@ pub const FUNCTION_ROLE: &str = "FUNCTION_ROLE";
 /// Builds the processor from the function's configuration (its bucket,
 /// `STATE_TABLE`, the key layout and `RENDITIONS`) and runs it.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
+    run(build(config).await?).await.map_err(|error| anyhow::anyhow!(error))
+}
+
+/// `presign-gateway catalog sync`: lists the bucket into the log in the
+/// state table, as the processor function would file each object (and with
+/// `render`, renders images that lack a preset), then says what it did.
+pub async fn sync(config: Config, render: bool) -> anyhow::Result<Synced> {
+    let processor = build(config).await?;
+    let synced = processor.sync(render).await?;
+    processor.catalog().note_sync(crate::state::now_seconds()).await?;
+    Ok(synced)
+}
+
+/// The processor of a bucket and a state table, configured as the function is.
+async fn build(config: Config) -> anyhow::Result<Processor> {
     let Config { store, state, catalog: settings, storage_timeout, gateway, .. } = config;
     let StoreConfig::External { endpoint, public_url, bucket, region } = &store else {
-        anyhow::bail!("the processor function works on a bucket: set BUCKET_NAME");
+        anyhow::bail!("the upload log's processor works on a bucket: set --bucket / BUCKET_NAME");
     };
-    if matches!(state, StateConfig::Off) {
-        anyhow::bail!("the processor function keeps the upload log: set STATE_TABLE");
+    if !matches!(state, StateConfig::Dynamo { .. }) {
+        anyhow::bail!(
+            "the upload log's processor works on a DynamoDB state table: set --state-table / STATE_TABLE (a local state file is kept in step by the `serve` that holds it)"
+        );
     }
     let sdk = aws::sdk_config(region.as_deref()).await;
     let found = aws::bucket(&sdk, endpoint.as_deref(), public_url.as_deref(), bucket, storage_timeout)?;
     let state = crate::state::open(&state, Some(&sdk)).await?.context("the state table")?;
     let layout = catalog::layout(&gateway.policy, gateway.auth.has_tenants());
-    let wired = catalog::wire(state, layout, found.storage, &settings);
-    run(wired.processor).await.map_err(|error| anyhow::anyhow!(error))
+    Ok(catalog::wire(state, layout, found.storage, &settings).processor)
 }
 
 /// Runs the event loop until the runtime stops it.
