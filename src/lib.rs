@@ -20,6 +20,9 @@
 //!   checked against aws-sigv4 by a differential test (`tests/sigv4_reference.rs`);
 //! - [`checksum`]: S3's checksum algorithms and types, one table for all;
 //! - [`storage`]: the gateway's own calls to storage, behind a trait;
+//! - [`catalog`]: the upload log (who uploaded what, and its processing
+//!   status) and the processor that files storage's events in it and makes
+//!   renditions ([`render`], pure);
 //! - [`state`]: the gateway's own state (the upload log), behind a trait,
 //!   in DynamoDB or a local redb file;
 //! - [`metrics`]: the gateway's counts, as Prometheus text or CloudWatch EMF;
