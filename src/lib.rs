@@ -22,7 +22,7 @@
 //! - [`storage`]: the gateway's own calls to storage, behind a trait;
 //! - [`catalog`]: the upload log (who uploaded what, and its processing
 //!   status) and the processor that files storage's events in it and makes
-//!   renditions ([`render`], pure);
+//!   renditions;
 //! - [`state`]: the gateway's own state (the upload log), behind a trait,
 //!   in DynamoDB or a local redb file;
 //! - [`metrics`]: the gateway's counts, as Prometheus text or CloudWatch EMF;

@@ -291,7 +291,10 @@ fn catalog_sync_rebuilds_a_log_in_dynamodb() {
     );
     let log = log_of(&gateway, "frank", 2);
     let photo = log.iter().find(|e| e["key"] == "photo.jpg").expect("the photo in the log");
-    assert_eq!((&photo["status"], &photo["renditions"]["thumb"]), (&json!("ready"), &json!({"width": 16, "height": 8})));
+    assert_eq!(
+        (&photo["status"], &photo["renditions"]["thumb"]),
+        (&json!("ready"), &json!({"width": 16, "height": 8}))
+    );
     let notes = log.iter().find(|e| e["key"] == "notes.txt").unwrap();
     assert_eq!(notes["status"], "stored");
 }
