@@ -195,3 +195,23 @@ fn tenants_reach_their_own_renditions_and_a_link_its_own_file_s() {
     let (status, body) = get(None, &gateway.at(&format!("/other.jpg?rendition=thumb&token={token}")), &[]);
     assert_eq!(status, 403, "{body}");
 }
+
+#[test]
+fn presets_added_later_are_made_when_first_asked_for() {
+    let data = scratch_dir("renditions-later").join("data");
+    let photo = jpeg(64, 32, &halves(64, 32, RED, BLUE), None);
+    {
+        let gateway = Gateway::start_in(data.clone(), &["--renditions", "none"]);
+        upload(&gateway, None, "/old.jpg", &photo);
+        assert_eq!(settled(&gateway, None, "/old.jpg", None)["status"], "stored");
+        gateway.server.terminate();
+    }
+    let gateway = Gateway::start_in(data.clone(), &["--renditions", "thumb=16x16,large=48x48"]);
+    let (status, body) = get(None, &gateway.at("/old.jpg?rendition=large"), &["-i"]);
+    assert_eq!(status, 404, "{body}");
+    assert!(body.to_ascii_lowercase().contains("retry-after: 2") && body.contains("RenditionNotReady"), "{body}");
+    let record = settled(&gateway, None, "/old.jpg", None);
+    assert_eq!(record["renditions"]["large"], json!({"width": 48, "height": 24}), "{record:#}");
+    let (w, h, _) = decode_jpeg(&rendition(&gateway, None, "/old.jpg", "large"));
+    assert_eq!((w, h), (48, 24));
+}

@@ -256,7 +256,8 @@ pub fn rendition_key(renditions: &str, original: &str, etag: &str, name: &str, c
 }
 
 /// Whether to try rendering: an image type, or no type and an image's name.
-fn looks_like_an_image(content_type: Option<&str>, key: &str) -> bool {
+#[must_use]
+pub fn looks_like_an_image(content_type: Option<&str>, key: &str) -> bool {
     let by_name = || mime_guess::from_path(key).first().is_some_and(|guess| guess.type_() == mime_guess::mime::IMAGE);
     match content_type.map(|value| value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase()) {
         Some(kind) if kind.starts_with("image/") => true,

@@ -10,7 +10,7 @@ use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
 
 use super::GatewayError;
-use crate::catalog::processor::RENDITION_CACHE_CONTROL;
+use crate::catalog::processor::{Processor, RENDITION_CACHE_CONTROL, looks_like_an_image};
 use crate::catalog::{Catalog, Intent, Record, Status, Uploader};
 use crate::core::cursor::Cursor;
 use crate::core::query::RenditionName;
@@ -57,10 +57,14 @@ pub async fn status(catalog: &Catalog, order: &PresignOrder) -> Result<wire::Log
     Ok(entry(&record, key.strip_prefix(root.as_str()).unwrap_or(key)))
 }
 
-/// `order` turned to the rendition `name` of its object, if it is made.
+/// `order` turned to the rendition `name` of its object, if it is made. A
+/// preset added since the object was rendered is made now, by `processor`
+/// when this gateway has one (the local server), else by the next
+/// `catalog sync --render`.
 pub async fn rendition(
     catalog: &Catalog,
     presets: &[String],
+    processor: Option<&Processor>,
     mut order: PresignOrder,
     name: &RenditionName,
 ) -> Result<PresignOrder, GatewayError> {
@@ -72,14 +76,41 @@ pub async fn rendition(
         Status::Failed => {
             return Err(GatewayError::RenditionFailed(record.reason.unwrap_or_else(|| "unknown".to_owned())));
         }
+        // Stored while renditions were off: made now.
+        Status::Stored if looks_like_an_image(record.content_type.as_deref(), &record.key) => {
+            render_later(catalog, processor, &record).await?;
+            return Err(GatewayError::RenditionNotReady);
+        }
         Status::Stored => return Err(GatewayError::NotAnImage),
         Status::Processing | Status::Deleted => return Err(GatewayError::RenditionNotReady),
-        Status::Ready => record.renditions.get(name.as_str()).ok_or(GatewayError::RenditionNotReady)?,
+        Status::Ready => {
+            let Some(made) = record.renditions.get(name.as_str()) else {
+                render_later(catalog, processor, &record).await?;
+                return Err(GatewayError::RenditionNotReady);
+            };
+            made
+        }
     };
     order.key = StorageKey::rendition(made.key.clone());
     order.response = rendition_headers(&made.key);
     order.expires_in = order.expires_in.max(RENDITION_URL_STEP) + RENDITION_URL_STEP;
     Ok(order)
+}
+
+/// Renders `record` again in the background, if this gateway renders and no
+/// other request claimed it first (the claim is the record's version).
+async fn render_later(catalog: &Catalog, processor: Option<&Processor>, record: &Record) -> Result<(), GatewayError> {
+    let Some(processor) = processor else { return Ok(()) };
+    let claimed = catalog.update(&record.key, &record.etag, |r| r.status = Status::Processing).await?;
+    if let Some(claimed) = claimed.filter(|_| matches!(record.status, Status::Ready | Status::Stored)) {
+        let processor = processor.clone();
+        tokio::spawn(async move {
+            if let Err(error) = processor.render(&claimed).await {
+                tracing::warn!(error = %crate::telemetry::ErrorChain(&error), key = claimed.key, "cannot render");
+            }
+        });
+    }
+    Ok(())
 }
 
 /// What storage should answer a rendition with: its type, shown inline, cached for good.

@@ -41,6 +41,7 @@ pub use ready::NotReady;
 pub use reply::Reply;
 
 use crate::auth::Authenticator;
+use crate::catalog::processor::Processor;
 use crate::catalog::{Catalog, Uploader};
 use crate::config::{AllowedHosts, AllowedOrigins, BodyLimits, GatewaySettings, Links};
 use crate::core::completion::BodyFormat;
@@ -89,6 +90,7 @@ pub struct Gateway {
     emf: Option<EmfLog>,
     catalog: Option<Catalog>,
     presets: Vec<String>,
+    renderer: Option<Processor>,
 }
 
 /// What a request was decided to do, and who asked (for the upload log).
@@ -124,15 +126,19 @@ impl Gateway {
             emf: None,
             catalog: None,
             presets: Vec::new(),
+            renderer: None,
         }
     }
 
     /// Keeps the upload log in `catalog` (intents before uploads, records
-    /// for listings), and answers `?rendition=` for the `presets` named.
+    /// for listings), and answers `?rendition=` for the `presets` named,
+    /// making one added since an object was rendered with `renderer`, when
+    /// this gateway renders (the local server; in Lambda, the processor
+    /// function does).
     #[must_use]
-    pub fn with_catalog(mut self, catalog: Option<Catalog>, presets: Vec<String>) -> Self {
+    pub fn with_catalog(mut self, catalog: Option<Catalog>, presets: Vec<String>, renderer: Option<Processor>) -> Self {
         self.policy.catalog = catalog.is_some();
-        Self { catalog, presets, ..self }
+        Self { catalog, presets, renderer, ..self }
     }
 
     /// Writes each access log line in CloudWatch Embedded Metric Format (Lambda).
@@ -255,7 +261,8 @@ impl Gateway {
                 self.sign(order, SystemTime::now()).await
             }
             Action::Rendition(order, name) => {
-                let order = catalog::rendition(self.catalog()?, &self.presets, order, &name).await?;
+                let renderer = self.renderer.as_ref();
+                let order = catalog::rendition(self.catalog()?, &self.presets, renderer, order, &name).await?;
                 self.sign(order, catalog::rendition_signing_time(SystemTime::now())).await
             }
             Action::Status(order) => Ok(Reply::Status(catalog::status(self.catalog()?, &order).await?)),

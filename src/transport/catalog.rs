@@ -49,27 +49,28 @@ pub fn wire(
     Wired { catalog, processor }
 }
 
-/// Lists storage into the log at start when the log is new, then every
-/// `every`; a failed sync is logged and tried again at the next.
+/// Lists storage into the log at start when the log is new (rendering the
+/// images it finds), then every `every`; a failed sync is logged and tried
+/// again at the next.
 #[must_use]
 pub fn keep_in_step(processor: Processor, every: Option<Duration>) -> JoinHandle<()> {
     tokio::spawn(async move {
         match processor.catalog().ever_synced().await {
             Ok(true) => {}
-            Ok(false) => sync(&processor).await,
+            Ok(false) => sync(&processor, true).await,
             Err(error) => tracing::warn!(error = %crate::telemetry::ErrorChain(&error), "cannot read the upload log"),
         }
         let Some(every) = every else { return };
         loop {
             tokio::time::sleep(every).await;
-            sync(&processor).await;
+            sync(&processor, false).await;
         }
     })
 }
 
-async fn sync(processor: &Processor) {
+async fn sync(processor: &Processor, render: bool) {
     let now = crate::state::now_seconds();
-    match processor.sync(false).await {
+    match processor.sync(render).await {
         Ok(synced) => {
             tracing::info!(seen = synced.seen, filed = synced.filed, "storage listed into the upload log");
             if let Err(error) = processor.catalog().note_sync(now).await {

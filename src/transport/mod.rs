@@ -8,6 +8,7 @@ pub mod observe;
 pub mod processor;
 
 use std::future::Future;
+#[cfg(feature = "embedded-store")]
 use std::sync::Arc;
 
 use http::HeaderValue;
@@ -77,7 +78,11 @@ pub async fn start(
             let wired = state.map(|state| catalog::wire(state, layout, found.storage.clone(), &settings));
             let gateway = Gateway::build(gateway, &found.location, found.credentials, found.storage).await?;
             Ok(Started {
-                gateway: gateway.with_catalog(wired.as_ref().map(|w| w.catalog.clone()), presets),
+                gateway: gateway.with_catalog(
+                    wired.as_ref().map(|w| w.catalog.clone()),
+                    presets,
+                    wired.as_ref().map(|w| w.processor.clone()),
+                ),
                 storage: format!("bucket `{bucket}` at {}", endpoint.as_deref().unwrap_or("AWS S3")),
                 store: None,
                 processor: wired.map(|wired| wired.processor),
@@ -105,7 +110,11 @@ pub async fn start(
             });
             let gateway = Gateway::build(gateway, &location, CredentialsCache::new(credentials), storage).await?;
             Ok(Started {
-                gateway: gateway.with_catalog(wired.as_ref().map(|w| w.catalog.clone()), presets),
+                gateway: gateway.with_catalog(
+                    wired.as_ref().map(|w| w.catalog.clone()),
+                    presets,
+                    wired.as_ref().map(|w| w.processor.clone()),
+                ),
                 storage: format!(
                     "embedded store at {}, bucket `{}`, files in {}{}",
                     location.endpoint.as_deref().unwrap_or_default(),
