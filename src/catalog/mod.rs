@@ -233,13 +233,17 @@ impl Catalog {
             renditions: std::collections::BTreeMap::new(),
         };
         let applied = self.replace(&record.key, None, |_| Some(record.clone())).await?;
-        if applied.is_some() {
+        if let Some(applied) = &applied {
             let pointer = NewItem {
                 key: table::log_pointer(&root, record.uploaded_at, &record.key),
                 data: "{}".to_owned(),
                 expires: None,
             };
             self.state.put(pointer, Condition::None).await?;
+            // The replaced upload's pointer would only be skipped by readers from now on.
+            if let Some(old) = applied.replaced.as_ref().filter(|old| old.uploaded_at != record.uploaded_at) {
+                self.state.delete(&table::log_pointer(&root, old.uploaded_at, &record.key), Condition::None).await?;
+            }
         }
         Ok(applied)
     }

@@ -100,7 +100,18 @@ impl Processor {
             metadata: head.metadata,
             status: if renders { Status::Processing } else { Status::Stored },
         };
-        let Some(Applied { record, replaced }) = self.catalog.created(created).await? else { return Ok(()) };
+        let etag = created.etag.clone();
+        let Some(Applied { record, replaced }) = self.catalog.created(created).await? else {
+            // Filed already: by this very event, if it failed half-way and is
+            // tried again (storage or the state store failed), its rendering
+            // is still to do.
+            return match self.catalog.record(key).await? {
+                Some(record) if renders && record.etag == etag && record.status == Status::Processing => {
+                    self.render(&record).await
+                }
+                _ => Ok(()),
+            };
+        };
         if replaced.is_some_and(|old| !old.renditions.is_empty() && old.etag != record.etag) {
             self.remove_renditions(key, Some(&record.etag)).await?;
         }

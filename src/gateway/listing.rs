@@ -56,7 +56,9 @@ pub async fn list(storage: &dyn Storage, catalog: Option<&Catalog>, order: &List
         _ => HashMap::new(),
     };
     // A record of another version than the one listed is not this object's.
-    records.retain(|key, record| listed.iter().any(|(_, object)| object.key == *key && object.etag == record.etag));
+    let etags: HashMap<&str, &str> =
+        listed.iter().map(|(_, object)| (object.key.as_str(), object.etag.as_str())).collect();
+    records.retain(|key, record| etags.get(key.as_str()) == Some(&record.etag.as_str()));
     let metadata: Vec<Option<BTreeMap<String, String>>> = if order.metadata {
         let unrecorded = listed.iter().filter(|(_, object)| !records.contains_key(&object.key));
         let keys: Vec<String> = unrecorded.map(|(_, object)| object.key.clone()).collect();

@@ -7,8 +7,9 @@
 //! what a `Query` returns there. Every write is one write transaction, and
 //! redb runs one at a time: the condition is checked and the item written
 //! with no other write in between, as DynamoDB's condition expressions do.
-//! Expired items stay in the file until overwritten or deleted; readers
-//! skip them, as they do on DynamoDB.
+//! Readers skip expired items, as they do on DynamoDB; [`LocalState::sweep`]
+//! removes them (as DynamoDB's TTL does, lazily), at start-up and every hour,
+//! so the file does not keep every upload URL's intent for good.
 //!
 //! redb locks its file: a second process on the same folder fails to open
 //! it ([`LocalOpenError::InUse`]), so work on local state runs inside
@@ -19,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 
 use super::{
     Condition, Item, ItemKey, LOCAL_FILE, NewItem, Range, StateError, StateStore, check_size, expired, now_seconds,
@@ -73,6 +74,38 @@ impl LocalState {
     #[must_use]
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Removes every item expired by `now`, in one write transaction; answers how many.
+    pub fn sweep(&self, now: u64) -> Result<u64, StateError> {
+        let transaction = self.db.begin_write().map_err(engine)?;
+        let removed = {
+            let mut table = transaction.open_table(ITEMS).map_err(engine)?;
+            let before = table.len().map_err(engine)?;
+            table.retain(|_, (_, expires, _)| !expired(expires, now)).map_err(engine)?;
+            before - table.len().map_err(engine)?
+        };
+        transaction.commit().map_err(engine)?;
+        Ok(removed)
+    }
+
+    /// Sweeps expired items now and every `every`, on the blocking pool, for as long as the runtime runs.
+    pub fn keep_swept(&self, every: std::time::Duration) {
+        let state = self.clone();
+        tokio::spawn(async move {
+            loop {
+                let sweeper = state.clone();
+                match tokio::task::spawn_blocking(move || sweeper.sweep(now_seconds())).await {
+                    Ok(Ok(0)) => {}
+                    Ok(Ok(removed)) => tracing::debug!(removed, "expired state items removed"),
+                    Ok(Err(error)) => {
+                        tracing::warn!(error = %crate::telemetry::ErrorChain(&error), "cannot remove expired state items");
+                    }
+                    Err(error) => tracing::warn!(%error, "the state sweep stopped"),
+                }
+                tokio::time::sleep(every).await;
+            }
+        });
     }
 
     /// Runs `work` on the blocking pool: redb reads and commits block on the disk.
@@ -284,6 +317,21 @@ impl StateStore for LocalState {
 
 #[cfg(test)]
 mod tests {
+    #[tokio::test]
+    async fn a_sweep_removes_expired_items_only() {
+        let dir = std::env::temp_dir().join(format!("pgw-state-sweep-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let state = LocalState::open(&dir).unwrap();
+        let item = |sk: &str, expires| NewItem { key: ItemKey::new("p", sk), data: "{}".into(), expires };
+        state.put(item("gone", Some(10)), Condition::None).await.unwrap();
+        state.put(item("later", Some(now_seconds() + 600)), Condition::None).await.unwrap();
+        state.put(item("kept", None), Condition::None).await.unwrap();
+        assert_eq!(state.sweep(now_seconds()).unwrap(), 1);
+        assert_eq!(state.sweep(now_seconds()).unwrap(), 0);
+        let left = state.query("p", &Range::default(), 10).await.unwrap();
+        assert_eq!(left.iter().map(|item| item.key.sk.as_str()).collect::<Vec<_>>(), ["kept", "later"]);
+    }
+
     use super::*;
 
     #[test]

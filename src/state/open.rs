@@ -8,6 +8,10 @@ use super::StateStore;
 use super::dynamo::DynamoState;
 use crate::config::StateConfig;
 
+/// How often the local engine removes expired items (DynamoDB's TTL does it there).
+#[cfg(feature = "embedded-store")]
+const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// The name of the local engine's file in its folder.
 pub const LOCAL_FILE: &str = "state.redb";
 
@@ -40,6 +44,7 @@ pub async fn open(config: &StateConfig, sdk: Option<&SdkConfig>) -> anyhow::Resu
             let local = tokio::task::spawn_blocking(move || super::local::LocalState::open(&dir))
                 .await
                 .context("opening the state file stopped")??;
+            local.keep_swept(SWEEP_EVERY);
             Ok(Some(Arc::new(local)))
         }
         #[cfg(not(feature = "embedded-store"))]
