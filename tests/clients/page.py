@@ -577,9 +577,12 @@ def photos(scratch: str, page: str, catalog: str, out: str = None) -> None:
                 assert placeholder.is_displayed() and placeholder.text == "PNG", placeholder.text
             assert not driver.find_element(By.ID, "show-log").is_displayed(), "Uploads shows without a log"
         if out:
+            # Tall enough for the finished uploads and the whole grid, titles included.
+            driver.set_window_size(1000, 1100)
             driver.find_element(By.ID, "title").clear()
             driver.execute_script("document.activeElement.blur(); scrollTo(0, 0)")
             driver.save_screenshot(out)
+            driver.set_window_size(1000, 1000)
 
         # The layout is remembered; the viewer shows the picture, its title and its actions.
         driver.refresh()

@@ -336,8 +336,9 @@ describe("the catalog: upload log, status, renditions", () => {
     // One that predates the log ignores `?log` and lists the top level.
     stubFetch(() => json({ objects: [], folders: [], next: null }));
     await assert.rejects(gateway(BASE).log(), (error) => error instanceof GatewayError && error.status === 404);
-    stubFetch(() => json({ code: "NoCatalog", message: "this gateway keeps no upload log" }, 404));
-    await assert.rejects(gateway(BASE).log(), { status: 404, message: "this gateway keeps no upload log" });
+    const off = "the upload log is off: the gateway keeps it with --state-dir or --state-table";
+    stubFetch(() => json({ error: "CatalogOff", message: off, status: null }, 404));
+    await assert.rejects(gateway(BASE).log(), { status: 404, code: "CatalogOff", message: off });
     stubFetch(() => new Response("unknown parameter: log", { status: 400 }));
     await assert.rejects(gateway(BASE).log(), { status: 400 });
   });
@@ -367,7 +368,7 @@ describe("the catalog: upload log, status, renditions", () => {
 
   test("rendition: not ready yet is a 404 RenditionNotReady with Retry-After's seconds", async () => {
     stubFetch(() =>
-      new Response(JSON.stringify({ error: "RenditionNotReady", message: "the rendition is being made", status: "processing" }), {
+      new Response(JSON.stringify({ error: "RenditionNotReady", message: "the rendition is being made; try again shortly", status: "processing" }), {
         status: 404,
         headers: { "content-type": "application/json", "retry-after": "2" },
       }),
@@ -377,19 +378,21 @@ describe("the catalog: upload log, status, renditions", () => {
       assert.equal(error.status, 404);
       assert.equal(error.code, "RenditionNotReady");
       assert.equal(error.retryAfter, 2);
-      assert.equal(error.message, "the rendition is being made");
+      assert.equal(error.message, "the rendition is being made; try again shortly");
       return true;
     });
   });
 
-  test("rendition: a failure carries its reason; an unknown preset is a 400", async () => {
-    stubFetch(() => json({ error: "RenditionFailed", message: "not a supported image", status: "failed" }, 404));
-    await assert.rejects(gateway(BASE).rendition("a.jpg", "thumb"), {
-      status: 404,
-      code: "RenditionFailed",
-      message: "not a supported image",
-    });
-    stubFetch(() => json({ error: "UnknownRendition", message: "no rendition named huge" }, 400));
+  test("rendition: a failure carries its reason; a non-image and an unknown preset say so", async () => {
+    // The body's `status` is the object's; the error's is the response's.
+    const reason = "the rendition could not be made: not a supported image";
+    stubFetch(() => json({ error: "RenditionFailed", message: reason, status: "failed" }, 404));
+    await assert.rejects(gateway(BASE).rendition("a.jpg", "thumb"), { status: 404, code: "RenditionFailed", message: reason });
+    const text = "the object is not an image, so it has no renditions";
+    stubFetch(() => json({ error: "NotAnImage", message: text, status: null }, 404));
+    await assert.rejects(gateway(BASE).rendition("a.txt", "thumb"), { status: 404, code: "NotAnImage", message: text });
+    const unknown = "no rendition is called `huge`: the gateway makes those --renditions / RENDITIONS names";
+    stubFetch(() => json({ error: "UnknownRendition", message: unknown, status: null }, 400));
     const refused = await gateway(BASE).rendition("a.jpg", "huge").catch((error) => error);
     assert.equal(refused.code, "UnknownRendition");
     assert.equal(refused.retryAfter, undefined);

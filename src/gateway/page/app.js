@@ -182,9 +182,10 @@ function showThumb(row, url) {
 }
 
 /**
- * Follows rows still on their way (processing, or just uploaded without a
- * thumbnail) by `?status`, backing off from 1 s to 16 s, until none is or
- * the folder changes; failures get their reason.
+ * Follows rows still on their way by `?status`, backing off from 1 s to 16 s,
+ * until none is or the folder changes: those processing, and images just
+ * uploaded that the log has no record of yet (storage reports an upload a
+ * moment after it ends). Failures get their reason.
  */
 async function watchProgress(asked) {
   if (watchProgress.asked === asked) return; // already following this listing
@@ -194,7 +195,7 @@ async function watchProgress(asked) {
       const state = row.dataset.status;
       if (state === "failed" && !row.dataset.reason) return true;
       if (state === "processing") return true;
-      return state === "stored" && recent.has(row.dataset.key) && IMAGE.test(row.dataset.key) && !row.dataset.thumb;
+      return !state && recent.has(row.dataset.key) && IMAGE.test(row.dataset.key) && !row.dataset.thumb;
     });
   for (let round = 0; round < 40; round++) {
     const rows = pending().slice(0, 20);
@@ -212,8 +213,9 @@ async function watchProgress(asked) {
           showThumb(row, url);
         }
       } catch (error) {
-        if (error.code === "NotSupported") return;
-        if (error.status === 404 && error.code !== "RenditionNotReady") recent.delete(row.dataset.key);
+        if (error.code === "CatalogOff" || error.code === "NotSupported") return; // no log to follow
+        // No record yet, or a rendition still being made: asked again next round.
+        if (error.code !== "NoSuchKey" && error.code !== "RenditionNotReady") recent.delete(row.dataset.key);
       }
     }
     if (moved) round = -1; // something changed: look again soon
@@ -225,7 +227,7 @@ function follow(row, entry) {
   row.dataset.status = entry.status;
   if (entry.reason) row.dataset.reason = entry.reason;
   badge(row.querySelector(".badge"), entry.status, entry.reason);
-  if (entry.status !== "stored") recent.delete(entry.key);
+  recent.delete(row.dataset.key); // its record is here: its status says the rest
   const title = entry.title ?? entry.metadata?.title;
   if (title) row.querySelector(".title").textContent = title;
 }
@@ -252,7 +254,8 @@ function fileRow(object) {
   const thumb = object.renditions?.thumb;
   if (thumb) showThumb(row, thumb.url);
   if (object.status) row.dataset.status = object.status;
-  badge(part(".badge"), object.status);
+  if (object.reason) row.dataset.reason = object.reason;
+  badge(part(".badge"), object.status, object.reason);
   part(".thumb").onclick = () => openViewer(object, row);
   wire(row, object, () => {
     row.remove();

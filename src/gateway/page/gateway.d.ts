@@ -28,18 +28,22 @@ export interface GatewayErrorDetails {
 }
 
 /**
- * Error names an app may act on. `RenditionNotReady` (404, with
- * `retryAfter`): still being made; `RenditionFailed` (404): it will not be,
- * the reason is the message; `UnknownRendition` (400): no such preset;
- * `NotSupported` (404): the gateway keeps no catalog (an older one, or
- * one started without a state store). Others pass through as the gateway
- * or storage named them.
+ * Error names an app may act on, as the upload log's routes answer them
+ * (`{"error", "message", "status"}`). `NoSuchKey` (404): no record of the
+ * object, or none yet; `RenditionNotReady` (404, with `retryAfter`): still
+ * being made; `RenditionFailed` (404): it will not be, the reason is the
+ * message; `NotAnImage` (404): the object has no renditions;
+ * `UnknownRendition` (400): no such preset; `CatalogOff` (404): the gateway
+ * was started without a state store; `NotSupported` (404): it predates the
+ * upload log. Others pass through as the gateway or storage named them.
  */
 export type ErrorCode =
   | "NoSuchKey"
   | "RenditionNotReady"
   | "RenditionFailed"
+  | "NotAnImage"
   | "UnknownRendition"
+  | "CatalogOff"
   | "NotSupported"
   | (string & {});
 
@@ -97,7 +101,8 @@ export interface Gateway {
   exists(key: string, options?: SignalOptions): Promise<boolean>;
   /**
    * One page of the upload log, newest first. A gateway without a catalog
-   * rejects with a `GatewayError` of status 404 (or 400).
+   * rejects with a `GatewayError` of status 404 (`CatalogOff`, or
+   * `NotSupported` from one that predates the log).
    */
   log(options?: LogOptions): Promise<LogPage>;
   /** `key`'s record in the log; a 404 `GatewayError` (`NoSuchKey`) when it has none. */
@@ -105,7 +110,8 @@ export interface Gateway {
   /**
    * The presigned `GET` of `key`'s rendition `name` ("thumb", "large", …).
    * Rejects with a `GatewayError`: 404 `RenditionNotReady` (with
-   * `retryAfter`) while it is made, 404 `RenditionFailed`, 400 `UnknownRendition`.
+   * `retryAfter`) while it is made, 404 `RenditionFailed`, 404 `NotAnImage`,
+   * 400 `UnknownRendition`.
    */
   rendition(key: string, name: string, options?: SignalOptions): Promise<Presigned>;
   /**
@@ -154,8 +160,8 @@ export interface LogEntry {
   /** As you name it (never with the tenant folder or key prefix). */
   key: string;
   size: number;
-  /** The content type. */
-  type: string;
+  /** The content type, when storage has one. */
+  type?: string;
   /** `x-amz-meta-*` names without the prefix, values decoded. */
   metadata: Record<string, string>;
   /** The `title` metadata value, decoded. */
@@ -275,6 +281,8 @@ export interface FolderObject {
   metadata?: Record<string, string>;
   /** Where processing stands; with `metadata: true` from a gateway with a catalog only. */
   status?: EntryStatus;
+  /** Why processing failed, one line; with `status: "failed"` only. */
+  reason?: string;
   /** The ready renditions `renditions` asked for; one not ready yet is absent. */
   renditions?: Record<string, Rendition>;
 }

@@ -16,8 +16,12 @@
 //
 // Where the gateway keeps a catalog (issue 21), `log` reads the upload log,
 // `status` one object's record, and `rendition`/`renditionUrl` a resized
-// version; a gateway without one answers those with a `GatewayError` (404 or
-// 400), which an app takes as "not here" rather than as a failure.
+// version. Their refusals are JSON, `{"error": CODE, "message", "status"}`
+// (`status` being the object's, such as "processing"; the HTTP status is the
+// response's), read into a `GatewayError`'s `code` and message, with
+// `retryAfter` from the `Retry-After` header. A gateway without a catalog
+// answers 404 `CatalogOff` (one that predates it: `NotSupported`), which an
+// app takes as "not here" rather than as a failure.
 
 const MiB = 1024 * 1024;
 /** Files up to this size go up in one presigned PUT; larger ones in parts. */
@@ -308,7 +312,7 @@ export function gateway(baseUrl, { getToken } = {}) {
   /**
    * One page of the upload log, newest first: `{entries, next}`. `status:
    * "failed"` keeps the failures only; pass `next` as `after` for the
-   * following page. A gateway without a catalog rejects with 404 (or 400).
+   * following page. A gateway without a catalog rejects with 404 (`CatalogOff`).
    */
   async function log({ limit, after, status, signal } = {}) {
     const query = ["log"];
@@ -342,8 +346,8 @@ export function gateway(baseUrl, { getToken } = {}) {
    * headers, expires_at}`), for an `<img src>` where a token is needed.
    * Rejects with a 404 `GatewayError` whose `code` is `RenditionNotReady`
    * (and `retryAfter` the seconds to wait) while it is made, or
-   * `RenditionFailed` (the reason as its message); 400 `UnknownRendition`
-   * for a name the gateway does not make.
+   * `RenditionFailed` (the reason as its message), `NotAnImage`; 400
+   * `UnknownRendition` for a name the gateway does not make.
    */
   async function rendition(key, name, { signal } = {}) {
     checkKey(key);
