@@ -36,6 +36,7 @@ import urllib.request
 import zlib
 
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service as ChromiumService
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -143,7 +144,9 @@ def logged(driver) -> list:
 
 def wait(driver, what, description: str):
     try:
-        return WebDriverWait(driver, PATIENCE, poll_frequency=0.05).until(lambda d: what(d))
+        # The page redraws its lists as uploads are processed: an element found a moment ago may be gone.
+        stale = (StaleElementReferenceException,)
+        return WebDriverWait(driver, PATIENCE, poll_frequency=0.05, ignored_exceptions=stale).until(lambda d: what(d))
     except Exception as error:
         raise AssertionError(f"gave up waiting for {description}; the page logged {logged(driver)}") from error
 
