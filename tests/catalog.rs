@@ -158,7 +158,9 @@ fn the_log_pages_newest_first_and_filters_failed_uploads() {
     assert_eq!(keys(&second), ["f2.txt", "f1.txt"]);
     let (_, failed) = json_of(Some("carol"), &gateway.at("/?log&status=failed"));
     assert_eq!(failed["entries"], json!([]));
-    for (url, reason) in [("/photos/?log", "top level"), ("/?log&status=done", "status=failed")] {
+    for (url, reason) in
+        [("/photos/?log", "top level"), ("/?log&status=done", "status=failed"), ("/?log&status", "status=failed")]
+    {
         let (status, refused) = json_of(Some("carol"), &gateway.at(url));
         assert_eq!(status, 400, "{url}: {refused}");
         assert!(refused["message"].as_str().unwrap().contains(reason), "{url}: {refused}");

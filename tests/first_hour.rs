@@ -165,7 +165,10 @@ fn the_banner_says_how_to_use_this_gateway() {
     };
     let plain = output(&[]);
     assert!(plain.contains("auth: none") && plain.contains("share links: off"), "{plain}");
-    assert!(plain.contains("\n  catalog: redb file ") && plain.contains("state.redb\n"), "{plain}");
+    assert!(
+        plain.contains("\n  catalog: redb file ") && plain.contains("state.redb; renditions: thumb=320x320"),
+        "{plain}"
+    );
     let jwt =
         output(&["--auth", "jwt", "--jwt-secret", &"s".repeat(32), "--share-keys", &format!("k1:{}", "k".repeat(32))]);
     assert!(jwt.contains("auth: jwt") && jwt.contains("share links: on"), "{jwt}");

@@ -195,16 +195,23 @@ fn fifty_mib_to_a_separate_store(engine: Engine) {
         return;
     }
     let _turn = browser_turn();
+    let (_store_dir, store, door) = separate_store("page-endpoint-store");
+    let site = Site::start("page-endpoint", door, &Storage::Endpoint(&store.url), &[], &[]);
+    fifty_mib_from_the_file_input(engine, &site);
+}
+
+/// `presign-gateway store` in a scratch folder named `name`, letting in the
+/// page of a new front door (also answered).
+fn separate_store(name: &str) -> (Removed, Server, (std::net::TcpListener, String)) {
     let (listener, origin) = door();
-    let store_dir = Removed(scratch_dir("page-endpoint-store"));
+    let store_dir = Removed(scratch_dir(name));
     let mut command = binary();
     command
         .args(["store", "--listen", "127.0.0.1:0", "--allowed-origins", &origin, "--data-dir"])
         .arg(&store_dir.0)
         .envs(STORE_KEYS);
     let store = Server::spawn(command, "embedded store listening on ");
-    let site = Site::start("page-endpoint", (listener, origin), &Storage::Endpoint(&store.url), &[], &[]);
-    fifty_mib_from_the_file_input(engine, &site);
+    (store_dir, store, (listener, origin))
 }
 
 /// A scratch folder removed when the test ends, passed or not: the tests write hundreds of MiB.
@@ -303,15 +310,8 @@ fn photos_without_a_catalog(engine: Engine) {
         return;
     }
     let _turn = browser_turn();
-    let (listener, origin) = door();
-    let store_dir = Removed(scratch_dir("page-photos-store"));
-    let mut command = binary();
-    command
-        .args(["store", "--listen", "127.0.0.1:0", "--allowed-origins", &origin, "--data-dir"])
-        .arg(&store_dir.0)
-        .envs(STORE_KEYS);
-    let store = Server::spawn(command, "embedded store listening on ");
-    let site = Site::start("page-photos", (listener, origin), &Storage::Endpoint(&store.url), &[], &[]);
+    let (_store_dir, store, door) = separate_store("page-photos-store");
+    let site = Site::start("page-photos", door, &Storage::Endpoint(&store.url), &[], &[]);
     site.run(engine, "photos", &["none"]);
     let requests = |pattern: &str| site.door.requests(pattern);
     // Each upload asked whether its name exists; red.png three times.

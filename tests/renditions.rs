@@ -111,7 +111,14 @@ fn photos_get_upright_renditions_without_exif_or_gps() {
 
     // Unknown presets, and renditions of what is not an image.
     let (status, body) = get(None, &gateway.at("/trip/beach.jpg?rendition=huge"), &[]);
+    let message = "no preset is called `huge`: the renditions made here are those --renditions / RENDITIONS names";
     assert_eq!(status, 400, "{body}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).ok(),
+        Some(json!({"error": "UnknownRendition", "message": message}))
+    );
+    let (status, body) = get(None, &gateway.at("/trip/?renditions=thumb,huge"), &[]);
+    assert_eq!((status, body.trim()), (400, message));
     upload(&gateway, None, "/trip/notes.txt", b"not a picture");
     settled(&gateway, None, "/trip/notes.txt", None);
     let (status, body) = get(None, &gateway.at("/trip/notes.txt?rendition=thumb"), &[]);
@@ -194,6 +201,12 @@ fn tenants_reach_their_own_renditions_and_a_link_its_own_file_s() {
     assert_eq!(status, 307);
     let (status, body) = get(None, &gateway.at(&format!("/other.jpg?rendition=thumb&token={token}")), &[]);
     assert_eq!(status, 403, "{body}");
+    // A record names who uploaded the file: not for a link's holder, nor the log.
+    for read in [format!("/me.jpg?status&token={token}"), format!("/%2F?log&token={token}")] {
+        let (status, body) = get(None, &gateway.at(&read), &[]);
+        assert_eq!(status, 403, "{read}: {body}");
+        assert!(!body.contains("alice") && body.contains("owner's"), "{body}");
+    }
 }
 
 #[test]

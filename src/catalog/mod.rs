@@ -24,12 +24,16 @@ use crate::state::{Condition, Item, NewItem, Range, StateError, StateStore};
 use crate::wire::events::sequencer_order;
 pub use record::{Intent, Record, RenditionRecord, Status, UNKNOWN_UPLOADER, Uploader};
 
+/// How long a rendering may take before it is taken for cut short (a crash)
+/// and may be claimed again.
+pub const STUCK_SECONDS: u64 = 600;
 /// How long a tombstone keeps an older event from bringing a deleted record back.
 const TOMBSTONE_SECONDS: u64 = 7 * 24 * 3600;
 /// How many times a change is tried again when another writer came first.
 const ATTEMPTS: usize = 16;
-/// The most intents of one key looked at to attribute an upload.
-const INTENTS_READ: usize = 25;
+/// The most intents of one key looked at to attribute an upload (one per
+/// caller and size whose URL is still live).
+const INTENTS_READ: usize = 100;
 /// The most log pointers one page reads, filtered or not.
 const POINTERS_READ: usize = 1000;
 
@@ -192,7 +196,7 @@ impl Catalog {
     /// write per upload URL.
     pub async fn intend(&self, storage_key: &str, intent: &Intent, expires: u64) -> Result<(), CatalogError> {
         let item = NewItem {
-            key: table::intent(storage_key, expires),
+            key: table::intent(storage_key, &intent.uploaded_by, intent.size),
             data: serde_json::to_string(intent)?,
             expires: Some(expires),
         };
@@ -200,18 +204,21 @@ impl Catalog {
         Ok(())
     }
 
-    /// Who uploaded `size` bytes to `storage_key`: the newest live intent of
-    /// that size (or of any size), else [`UNKNOWN_UPLOADER`].
+    /// Who uploaded `size` bytes to `storage_key`: the live intent of that
+    /// size (or of any size) signed last, else [`UNKNOWN_UPLOADER`].
     async fn uploader(&self, storage_key: &str, size: u64) -> Result<String, CatalogError> {
-        let range = Range { descending: true, ..Range::default() };
-        let intents = self.state.query(&table::intent_partition(storage_key), &range, INTENTS_READ).await?;
+        let intents = self.state.query(&table::intent_partition(storage_key), &Range::default(), INTENTS_READ).await?;
+        let mut newest: Option<(u64, Intent)> = None;
         for item in intents {
             let intent: Intent = serde_json::from_str(&item.data)?;
-            if intent.size.is_none_or(|declared| declared == size) {
-                return Ok(intent.uploaded_by);
+            let expires = item.expires.unwrap_or_default();
+            if intent.size.is_none_or(|declared| declared == size)
+                && newest.as_ref().is_none_or(|(at, _)| expires > *at)
+            {
+                newest = Some((expires, intent));
             }
         }
-        Ok(UNKNOWN_UPLOADER.to_owned())
+        Ok(newest.map_or_else(|| UNKNOWN_UPLOADER.to_owned(), |(_, intent)| intent.uploaded_by))
     }
 
     /// Files a new object, unless the record already reflects a newer (or
@@ -231,12 +238,13 @@ impl Catalog {
             status: created.status,
             reason: None,
             renditions: std::collections::BTreeMap::new(),
+            processing_since: (created.status == Status::Processing).then(crate::state::now_seconds),
         };
         let applied = self.replace(&record.key, None, |_| Some(record.clone())).await?;
         if let Some(applied) = &applied {
             let pointer = NewItem {
                 key: table::log_pointer(&root, record.uploaded_at, &record.key),
-                data: "{}".to_owned(),
+                data: serde_json::to_string(&table::Pointer { key: record.key.clone() })?,
                 expires: None,
             };
             self.state.put(pointer, Condition::None).await?;
@@ -263,6 +271,7 @@ impl Catalog {
             status: Status::Deleted,
             reason: None,
             renditions: std::collections::BTreeMap::new(),
+            processing_since: None,
         };
         let expires = Some(now + TOMBSTONE_SECONDS);
         let applied = self.replace(storage_key, expires, |current| Some(tombstone(current))).await?;
@@ -273,6 +282,32 @@ impl Catalog {
             self.state.delete(&table::log_pointer(&root, old.uploaded_at, storage_key), Condition::None).await?;
         }
         Ok(applied.and_then(|applied| applied.replaced).filter(|old| old.status != Status::Deleted))
+    }
+
+    /// Claims the rendering of `storage_key`'s version `etag`: marks it
+    /// `Processing` if it may be rendered now (stored while renditions were
+    /// off, ready but lacking a preset, or processing for longer than
+    /// [`STUCK_SECONDS`]), in one conditional write that exactly one of
+    /// several claimants wins. The record claimed, if this caller won.
+    pub async fn claim(&self, storage_key: &str, etag: &str, now: u64) -> Result<Option<Record>, CatalogError> {
+        let Some((mut record, version)) = self.read(storage_key).await? else { return Ok(None) };
+        let stuck = record.processing_since.is_none_or(|since| now.saturating_sub(since) > STUCK_SECONDS);
+        let claimable = match record.status {
+            Status::Stored | Status::Ready => true,
+            Status::Processing => stuck,
+            Status::Failed | Status::Deleted => false,
+        };
+        if record.etag != etag || !claimable {
+            return Ok(None);
+        }
+        record.status = Status::Processing;
+        record.processing_since = Some(now);
+        let item = NewItem { key: table::record(storage_key), data: serde_json::to_string(&record)?, expires: None };
+        match self.state.put(item, Condition::Version(version)).await {
+            Ok(_) => Ok(Some(record)),
+            Err(StateError::ConditionFailed) => Ok(None),
+            Err(error) => Err(error.into()),
+        }
     }
 
     /// Changes the record of `storage_key` with `change` while it still
@@ -387,12 +422,15 @@ impl Catalog {
             let pointers = self.state.query(&table::log_partition(root), &range, want).await?;
             read += pointers.len();
             let exhausted = pointers.len() < want;
-            let keys: Vec<&str> = pointers.iter().filter_map(|item| table::pointed_key(&item.key.sk)).collect();
+            let pointed = pointers
+                .iter()
+                .map(|item| Ok((serde_json::from_str::<table::Pointer>(&item.data)?.key, item.key.sk.as_str())))
+                .collect::<Result<Vec<_>, serde_json::Error>>()?;
+            let keys: Vec<&str> = pointed.iter().map(|(key, _)| key.as_str()).collect();
             let mut records = self.records(&keys).await?;
-            for pointer in &pointers {
-                let Some(key) = table::pointed_key(&pointer.key.sk) else { continue };
+            for (key, sort_key) in &pointed {
                 let current = records.get(key).is_some_and(|record| {
-                    table::log_pointer(root, record.uploaded_at, key).sk == pointer.key.sk
+                    table::log_pointer(root, record.uploaded_at, key).sk == *sort_key
                         && (!failed_only || record.status == Status::Failed)
                 });
                 if current && let Some(record) = records.remove(key) {

@@ -31,6 +31,10 @@ pub enum ProcessError {
     Task(String),
 }
 
+/// Images rendered at once, each on a blocking thread with its pixels in
+/// memory: more would only share the same cores and multiply the memory.
+const RENDERS_AT_ONCE: usize = 2;
+
 /// Files events in the catalog and renders images.
 #[derive(Debug, Clone)]
 pub struct Processor {
@@ -38,6 +42,8 @@ pub struct Processor {
     objects: Arc<dyn Objects>,
     presets: Arc<Presets>,
     limits: ImageLimits,
+    renders: Arc<tokio::sync::Semaphore>,
+    background: bool,
 }
 
 impl Processor {
@@ -45,7 +51,17 @@ impl Processor {
     /// `objects`, rendering `presets` within `limits`.
     #[must_use]
     pub fn new(catalog: Catalog, objects: Arc<dyn Objects>, presets: Presets, limits: ImageLimits) -> Self {
-        Self { catalog, objects, presets: Arc::new(presets), limits }
+        let renders = Arc::new(tokio::sync::Semaphore::new(RENDERS_AT_ONCE));
+        Self { catalog, objects, presets: Arc::new(presets), limits, renders, background: false }
+    }
+
+    /// Renders in the background, so filing the next event never waits for
+    /// an image (a long-running server; a record whose rendering a crash cut
+    /// short is claimed again after [`super::STUCK_SECONDS`]). In Lambda the
+    /// handler renders before it returns.
+    #[must_use]
+    pub fn in_background(self) -> Self {
+        Self { background: true, ..self }
     }
 
     /// The catalog it writes.
@@ -103,10 +119,13 @@ impl Processor {
         let etag = created.etag.clone();
         let Some(Applied { record, replaced }) = self.catalog.created(created).await? else {
             // Filed already: by this very event, if it failed half-way and is
-            // tried again (storage or the state store failed), its rendering
-            // is still to do.
+            // tried again (storage or the state store failed while rendering
+            // inline, as in Lambda), its rendering is still to do. (In the
+            // background, a rendering cut short is claimed again when stuck.)
             return match self.catalog.record(key).await? {
-                Some(record) if renders && record.etag == etag && record.status == Status::Processing => {
+                Some(record)
+                    if renders && !self.background && record.etag == etag && record.status == Status::Processing =>
+                {
                     self.render(&record).await
                 }
                 _ => Ok(()),
@@ -116,7 +135,16 @@ impl Processor {
             self.remove_renditions(key, Some(&record.etag)).await?;
         }
         if renders {
-            self.render(&record).await?;
+            if self.background {
+                let processor = self.clone();
+                tokio::spawn(async move {
+                    if let Err(error) = processor.render(&record).await {
+                        tracing::warn!(error = %crate::telemetry::ErrorChain(&error), key = record.key, "cannot render");
+                    }
+                });
+            } else {
+                self.render(&record).await?;
+            }
         }
         Ok(())
     }
@@ -124,16 +152,19 @@ impl Processor {
     /// Makes and records every preset of `record`'s image.
     pub async fn render(&self, record: &Record) -> Result<(), ProcessError> {
         let outcome = self.make(record).await?;
-        let change = |current: &mut Record| match &outcome {
-            Ok(made) => {
-                current.status = Status::Ready;
-                current.reason = None;
-                current.renditions.clone_from(made);
-            }
-            Err(reason) => {
-                current.status = Status::Failed;
-                current.reason = Some(reason.clone());
-                current.renditions.clear();
+        let change = |current: &mut Record| {
+            current.processing_since = None;
+            match &outcome {
+                Ok(made) => {
+                    current.status = Status::Ready;
+                    current.reason = None;
+                    current.renditions.clone_from(made);
+                }
+                Err(reason) => {
+                    current.status = Status::Failed;
+                    current.reason = Some(reason.clone());
+                    current.renditions.clear();
+                }
             }
         };
         self.catalog.update(&record.key, &record.etag, change).await?;
@@ -164,6 +195,7 @@ impl Processor {
             Err(error) => return Err(error.into()),
         };
         let (presets, limits) = (self.presets.clone(), self.limits);
+        let _turn = self.renders.acquire().await.map_err(|error| ProcessError::Task(error.to_string()))?;
         let rendered = tokio::task::spawn_blocking(move || render(&bytes, presets.as_slice(), &limits))
             .await
             .map_err(|error| ProcessError::Task(error.to_string()))?;
@@ -217,9 +249,13 @@ impl Processor {
                 Some(record) if record.etag == object.etag => {
                     let missing = self.presets.iter().any(|preset| !record.renditions.contains_key(&preset.name));
                     let image = looks_like_an_image(record.content_type.as_deref(), &record.key);
-                    if render && missing && image && record.status != Status::Processing {
-                        self.catalog.update(&record.key, &record.etag, |r| r.status = Status::Processing).await?;
-                        self.render(&record).await?;
+                    let now = crate::state::now_seconds();
+                    if render
+                        && missing
+                        && image
+                        && let Some(claimed) = self.catalog.claim(&record.key, &record.etag, now).await?
+                    {
+                        self.render(&claimed).await?;
                         synced.rendered += 1;
                     }
                 }

@@ -79,6 +79,10 @@ pub struct Record {
     /// Its renditions by preset name, once made.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub renditions: BTreeMap<String, RenditionRecord>,
+    /// When its rendering began (seconds since the epoch), while `Processing`:
+    /// one that took far too long was cut short (a crash), and is claimed again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub processing_since: Option<u64>,
 }
 
 /// An upload URL the gateway signed: who asked, and what they declared.
@@ -150,6 +154,7 @@ mod tests {
             status: Status::Failed,
             reason: Some("not a supported image".into()),
             renditions: BTreeMap::new(),
+            processing_since: None,
         };
         let json = serde_json::to_string(&record).unwrap();
         assert!(json.contains(r#""status":"failed""#), "{json}");

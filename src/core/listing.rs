@@ -19,9 +19,12 @@ pub const MAX_PAGE_WITH_METADATA: u16 = 100;
 
 /// One page of the upload log, at the top level, for owners.
 pub fn log(folder: &Folder, query: &Query, caller: Caller<'_>, policy: &Policy) -> Result<LogOrder, Rejection> {
-    let Caller::Owner(tenant) = caller else { return Err(Rejection::LinkCannotList) };
+    let Caller::Owner(tenant) = caller else { return Err(Rejection::LinkCannotReadLog) };
     if !folder.as_str().is_empty() {
         return Err(Rejection::LogAtTop);
+    }
+    if query.status == Some(StatusFilter::Record) {
+        return Err(Rejection::StatusFilter);
     }
     let after = match &query.after {
         None => None,

@@ -117,6 +117,10 @@ fn dispatch(
         if operation != Operation::Get {
             return Err(Rejection::ReadWithGet);
         }
+        // A record names who uploaded the file: its owner's to read, not a link holder's.
+        if reads_record && matches!(caller, Caller::Link(_)) {
+            return Err(Rejection::LinkCannotReadLog);
+        }
         let original = presign::presign(request, Operation::Get, &key, query, caller, policy)?;
         return Ok(match &query.rendition {
             Some(name) => Action::Rendition(original, name.clone()),

@@ -178,8 +178,13 @@ pub enum Rejection {
     )]
     RenditionName,
     /// `status=` with a value it does not take.
-    #[error("status alone asks for an object's record; with log, status=failed lists failed uploads only")]
+    #[error(
+        "status takes nothing on a file (GET /<key>?status, its record), or `failed` with log (GET /?log&status=failed)"
+    )]
     StatusFilter,
+    /// A link used to read the upload log or a record, which name who uploaded what.
+    #[error("a share link opens one file; the upload log and its records are the owner's")]
+    LinkCannotReadLog,
     /// The log asked for on a folder, or by a link.
     #[error("the upload log is read at the top level: GET /?log (or /%2F?log)")]
     LogAtTop,

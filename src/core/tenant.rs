@@ -134,6 +134,13 @@ impl<'a> Scope<'a> {
         if full.len() > MAX_KEY_BYTES {
             return Err(KeyError::TooLong(full.len()));
         }
+        // Renditions live at `<prefix>_renditions/`: no scope reaches it, not
+        // even a tenant called `_renditions` when the tenants' folder is the
+        // prefix itself (`--tenant-folder ''`).
+        let reserved = full.strip_prefix(self.prefix.as_str()).and_then(|rest| rest.strip_prefix(super::key::RESERVED));
+        if reserved.is_some_and(|rest| rest.is_empty() || rest.starts_with('/')) {
+            return Err(KeyError::Reserved);
+        }
         Ok(full)
     }
 }
@@ -243,6 +250,27 @@ mod tests {
         assert_eq!(TenantId::new(".."), Err(TenantError::Dot));
         assert_eq!(TenantId::new("a\0"), Err(TenantError::ControlCharacter));
         assert_eq!(TenantId::new(&"t".repeat(129)), Err(TenantError::TooLong));
+    }
+
+    #[test]
+    fn no_scope_reaches_the_renditions_folder() {
+        let (up, none) = (prefix("up"), prefix(""));
+        let renditions = TenantId::new("_renditions").unwrap();
+        let key = ObjectKey::new("x/e/thumb.jpg".into()).unwrap();
+        // A tenant named like the folder, with the tenants' folders at the prefix itself.
+        for base in [&up, &none] {
+            let scope = Scope::new(base, &none, Some(&renditions));
+            assert_eq!(scope.storage_key(&key), Err(KeyError::Reserved));
+            assert_eq!(scope.storage_prefix(&Folder::new(String::new()).unwrap()), Err(KeyError::Reserved));
+        }
+        // Elsewhere it is a tenant like any other.
+        let tenants = prefix("tenants");
+        assert_eq!(
+            Scope::new(&up, &tenants, Some(&renditions)).storage_key(&key).unwrap().as_str(),
+            "up/tenants/_renditions/x/e/thumb.jpg"
+        );
+        let other = TenantId::new("_renditionsX").unwrap();
+        assert!(Scope::new(&up, &none, Some(&other)).storage_key(&key).is_ok());
     }
 
     #[test]

@@ -19,7 +19,9 @@ use crate::core::{LogOrder, PresignOrder, ResponseOverrides};
 use crate::wire;
 
 /// Rendition URLs are signed at the time rounded down to this, so a page
-/// shown again within it gets the same URLs, and the browser's cached images.
+/// shown again within it gets the same URLs, and the browser's cached
+/// images; they live `--expires` and this long, so each is good for at
+/// least `--expires` after it is handed out.
 pub const RENDITION_URL_STEP: Duration = Duration::from_secs(600);
 /// How long a client should wait before asking again for a rendition being made.
 pub const RETRY_RENDITION_SECONDS: u64 = 2;
@@ -65,7 +67,7 @@ pub async fn rendition(
     catalog: &Catalog,
     presets: &[String],
     processor: Option<&Processor>,
-    mut order: PresignOrder,
+    order: PresignOrder,
     name: &RenditionName,
 ) -> Result<PresignOrder, GatewayError> {
     if !presets.iter().any(|preset| preset == name.as_str()) {
@@ -82,7 +84,11 @@ pub async fn rendition(
             return Err(GatewayError::RenditionNotReady);
         }
         Status::Stored => return Err(GatewayError::NotAnImage),
-        Status::Processing | Status::Deleted => return Err(GatewayError::RenditionNotReady),
+        Status::Processing => {
+            render_later(catalog, processor, &record).await?;
+            return Err(GatewayError::RenditionNotReady);
+        }
+        Status::Deleted => return Err(GatewayError::RenditionNotReady),
         Status::Ready => {
             let Some(made) = record.renditions.get(name.as_str()) else {
                 render_later(catalog, processor, &record).await?;
@@ -91,18 +97,15 @@ pub async fn rendition(
             made
         }
     };
-    order.key = StorageKey::rendition(made.key.clone());
-    order.response = rendition_headers(&made.key);
-    order.expires_in = order.expires_in.max(RENDITION_URL_STEP) + RENDITION_URL_STEP;
-    Ok(order)
+    Ok(turned_to(order, &made.key))
 }
 
-/// Renders `record` again in the background, if this gateway renders and no
-/// other request claimed it first (the claim is the record's version).
+/// Renders `record` again in the background, if this gateway renders and
+/// this request wins the claim ([`Catalog::claim`]: one of any number).
 async fn render_later(catalog: &Catalog, processor: Option<&Processor>, record: &Record) -> Result<(), GatewayError> {
     let Some(processor) = processor else { return Ok(()) };
-    let claimed = catalog.update(&record.key, &record.etag, |r| r.status = Status::Processing).await?;
-    if let Some(claimed) = claimed.filter(|_| matches!(record.status, Status::Ready | Status::Stored)) {
+    let claimed = catalog.claim(&record.key, &record.etag, crate::state::now_seconds()).await?;
+    if let Some(claimed) = claimed {
         let processor = processor.clone();
         tokio::spawn(async move {
             if let Err(error) = processor.render(&claimed).await {
@@ -131,13 +134,13 @@ pub fn rendition_signing_time(now: SystemTime) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(since - since % RENDITION_URL_STEP.as_secs())
 }
 
-/// The order for one rendition of a listed object: `original`'s, turned to `key`.
+/// `order` (a download the caller may make) turned to the rendition at
+/// `key`, which the catalog recorded for that very object.
 #[must_use]
-pub fn listed_rendition(original: &PresignOrder, key: &str) -> PresignOrder {
-    let mut order = original.clone();
+pub fn turned_to(mut order: PresignOrder, key: &str) -> PresignOrder {
     order.key = StorageKey::rendition(key.to_owned());
     order.response = rendition_headers(key);
-    order.expires_in = order.expires_in.max(RENDITION_URL_STEP) + RENDITION_URL_STEP;
+    order.expires_in += RENDITION_URL_STEP;
     order
 }
 

@@ -70,7 +70,7 @@ pub enum GatewayError {
     #[error("the upload log has no record of this object (yet)")]
     NoRecord,
     /// A rendition no preset names.
-    #[error("no rendition is called `{0}`: the gateway makes those --renditions / RENDITIONS names")]
+    #[error("no preset is called `{0}`: the renditions made here are those --renditions / RENDITIONS names")]
     UnknownRendition(String),
     /// A rendition still being made.
     #[error("the rendition is being made; try again shortly")]
@@ -95,6 +95,7 @@ impl GatewayError {
                 Rejection::TypeRequired(_) | Rejection::TypeNotAllowed(..) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 Rejection::LinkCannotShare
                 | Rejection::LinkCannotList
+                | Rejection::LinkCannotReadLog
                 | Rejection::LinkForAnotherKey
                 | Rejection::LinkMethod(_)
                 | Rejection::LinkMultipart => StatusCode::FORBIDDEN,
@@ -238,7 +239,10 @@ impl GatewayError {
                     Self::RenditionFailed(_) => Some("failed"),
                     _ => None,
                 };
-                let error = serde_json::json!({ "error": self.s3_code(), "message": reason, "status": status_of });
+                let mut error = serde_json::json!({ "error": self.s3_code(), "message": reason });
+                if let Some(status) = status_of {
+                    error["status"] = status.into();
+                }
                 (status, [(header::CACHE_CONTROL, "no-store")], axum::Json(error)).into_response()
             }
         };
@@ -260,7 +264,7 @@ impl GatewayError {
                 }
                 (Self::Storage(_), _) => "storage failed".to_owned(),
                 (Self::Catalog(_), StatusCode::SERVICE_UNAVAILABLE) => {
-                    "the upload log is unreachable, and nothing is signed without its record; try again shortly"
+                    "the upload log is unreachable (an upload waits for it: nothing is signed without its record); try again shortly"
                         .to_owned()
                 }
                 (_, StatusCode::SERVICE_UNAVAILABLE) => {

@@ -286,6 +286,11 @@ impl Gateway {
                 Ok(Reply::Multipart(order, done, names))
             }
             Action::List(order) => {
+                if let Some(unknown) =
+                    order.renditions.iter().find(|name| !self.presets.iter().any(|p| p == name.as_str()))
+                {
+                    return Err(GatewayError::UnknownRendition(unknown.as_str().to_owned()));
+                }
                 let page = listing::list(self.storage.as_ref(), self.catalog.as_ref(), &order).await?;
                 let page = self.with_rendition_urls(page, &order).await?;
                 Ok(Reply::Listing(order, page))
@@ -321,7 +326,7 @@ impl Gateway {
             let mut links = std::collections::BTreeMap::new();
             for name in &order.renditions {
                 let Some(rendition) = made.get(name.as_str()) else { continue };
-                let order = catalog::listed_rendition(&base, &rendition.key);
+                let order = catalog::turned_to(base.clone(), &rendition.key);
                 let url = self.presigner.presign(&order, &credentials, now)?;
                 let link = crate::wire::RenditionLink {
                     url: url.as_str().to_owned(),

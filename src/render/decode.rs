@@ -242,33 +242,23 @@ fn open_gif<'a>(bytes: &'a [u8], limits: &ImageLimits) -> Result<Source<'a>, Ren
     if let Some(budget) = std::num::NonZeroU64::new(budget) {
         options.set_memory_limit(gif::MemoryLimit::Bytes(budget));
     }
-    let d = options.read_info(bytes).map_err(|e| corrupt(format, e))?;
-    let (width, height) = (u32::from(d.width()), u32::from(d.height()));
+    let mut d = options.read_info(bytes).map_err(|e| corrupt(format, e))?;
+    check_pixels(format, u32::from(d.width()), u32::from(d.height()), limits)?;
+    // The first frame alone is rendered, at its own size: a tiny frame on a
+    // huge logical screen costs a tiny frame's work, not the screen's.
+    let frame = d.next_frame_info().map_err(|e| corrupt(format, e))?.ok_or_else(|| corrupt(format, "no frame"))?;
+    let (width, height) = (u32::from(frame.width), u32::from(frame.height));
     check_pixels(format, width, height, limits)?;
     let icc = d.icc_profile().map(<[u8]>::to_vec);
     Ok(Source { format, width, height, orientation: Orientation::UPRIGHT, icc, decoder: Decoder::Gif(Box::new(d)) })
 }
 
-/// The first frame, placed on the logical screen (transparent around it).
+/// The first frame (whose header [`open_gif`] read), at its own size.
 fn decode_gif(d: &mut gif::Decoder<&[u8]>) -> Result<Option<Pixels>, RenderError> {
     let format = Format::Gif;
-    let (width, height) = (usize::from(d.width()), usize::from(d.height()));
-    let frame = d.read_next_frame().map_err(|e| corrupt(format, e))?.ok_or_else(|| corrupt(format, "no frame"))?;
-    let mut canvas = vec![0u8; width * height * 4];
-    let (left, top, frame_width) = (usize::from(frame.left), usize::from(frame.top), usize::from(frame.width));
-    if frame_width == 0 {
-        return Ok(Pixels::new(u32::from(d.width()), u32::from(d.height()), Layout::Rgba, canvas));
-    }
-    for (row, line) in frame.buffer.chunks_exact(frame_width * 4).enumerate() {
-        let y = top + row;
-        if y >= height || left >= width {
-            break;
-        }
-        let visible = frame_width.min(width - left) * 4;
-        let start = (y * width + left) * 4;
-        if let (Some(to), Some(from)) = (canvas.get_mut(start..start + visible), line.get(..visible)) {
-            to.copy_from_slice(from);
-        }
-    }
-    Ok(Pixels::new(u32::from(d.width()), u32::from(d.height()), Layout::Rgba, canvas))
+    let (width, height) =
+        d.current_frame_info().map(|f| (f.width, f.height)).ok_or_else(|| corrupt(format, "no frame"))?;
+    let mut pixels = vec![0u8; d.buffer_size()];
+    d.read_into_buffer(&mut pixels).map_err(|e| corrupt(format, e))?;
+    Ok(Pixels::new(u32::from(width), u32::from(height), Layout::Rgba, pixels))
 }

@@ -1,8 +1,6 @@
 //! `render` end to end on small images made here with the encoder crates
 //! (and one lossy WebP made by libvips, `tests/data/images/lossy.webp`).
 
-use std::time::{Duration, Instant};
-
 use super::*;
 
 const RED: [u8; 3] = [230, 20, 20];
@@ -326,6 +324,20 @@ fn gif_renders_its_first_frame() {
 }
 
 #[test]
+fn a_tiny_gif_frame_on_a_huge_screen_costs_a_tiny_frame() {
+    let mut bytes = Vec::new();
+    {
+        let palette = [230, 20, 20, 20, 20, 230];
+        let mut encoder = gif::Encoder::new(&mut bytes, 7000, 7000, &palette).unwrap();
+        let frame = gif::Frame { width: 2, height: 1, buffer: vec![0, 1].into(), ..gif::Frame::default() };
+        encoder.write_frame(&frame).unwrap();
+    }
+    // The frame alone is decoded: 2x1, not a 7000x7000 canvas with it in a corner.
+    let out = one(&bytes, "a=100x100:png");
+    assert_eq!((out.width, out.height), (2, 1));
+}
+
+#[test]
 fn webp_lossless_with_exif_decodes_upright() {
     let mut bytes = Vec::new();
     let mut encoder = image_webp::WebPEncoder::new(&mut bytes);
@@ -356,9 +368,8 @@ fn a_bomb_png_fails_fast_from_its_header() {
     drop(encoder.write_header().unwrap());
     // A little (wrong) image data, as a real bomb would carry a lot.
     bytes.extend_from_slice(&[0, 0, 0, 4, b'I', b'D', b'A', b'T', 0x78, 0x9c, 0x03, 0x00, 0, 0, 0, 0]);
-    let started = Instant::now();
+    // Refused from the header (no timing here: tests/renditions.rs bounds the memory of the real binary).
     let err = run(&bytes, "thumb=320x320").unwrap_err();
-    assert!(started.elapsed() < Duration::from_millis(200), "{:?}", started.elapsed());
     assert_eq!(err.to_string(), "image is 100000x100000 (10000 megapixels), more than the 50 megapixel limit");
 }
 

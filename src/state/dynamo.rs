@@ -33,7 +33,8 @@ use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, ReturnValue};
 use futures_util::future::try_join_all;
 
 use super::{
-    BoxError, Condition, Item, ItemKey, NewItem, Range, StateError, StateStore, check_size, expired, now_seconds,
+    BoxError, Condition, Item, ItemKey, NewItem, Range, StateError, StateStore, check_size, distinct_keys, expired,
+    now_seconds,
 };
 
 /// The region used with a custom endpoint when none is configured.
@@ -317,13 +318,7 @@ impl StateStore for DynamoState {
     }
 
     async fn get_many(&self, keys: &[ItemKey]) -> Result<Vec<Item>, StateError> {
-        for key in keys {
-            check_size(key, "")?;
-        }
-        // BatchGetItem refuses a request that names a key twice.
-        let mut keys = keys.to_vec();
-        keys.sort_unstable();
-        keys.dedup();
+        let keys = distinct_keys(keys)?;
         let now = now_seconds();
         let batches = try_join_all(keys.chunks(BATCH_KEYS).map(|batch| self.get_batch(batch, now))).await?;
         Ok(batches.into_iter().flatten().collect())

@@ -23,7 +23,8 @@ use async_trait::async_trait;
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 
 use super::{
-    Condition, Item, ItemKey, LOCAL_FILE, NewItem, Range, StateError, StateStore, check_size, expired, now_seconds,
+    Condition, Item, ItemKey, LOCAL_FILE, NewItem, Range, StateError, StateStore, check_size, distinct_keys, expired,
+    now_seconds,
 };
 
 /// `(pk, sk)` → `(version, expires, data)`.
@@ -218,12 +219,7 @@ impl StateStore for LocalState {
     }
 
     async fn get_many(&self, keys: &[ItemKey]) -> Result<Vec<Item>, StateError> {
-        for key in keys {
-            check_size(key, "")?;
-        }
-        let mut keys = keys.to_vec();
-        keys.sort_unstable();
-        keys.dedup();
+        let keys = distinct_keys(keys)?;
         self.blocking(move |db| {
             let now = now_seconds();
             let transaction = db.begin_read().map_err(engine)?;

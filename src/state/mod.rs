@@ -164,6 +164,18 @@ pub fn check_size(key: &ItemKey, data: &str) -> Result<(), StateError> {
     Ok(())
 }
 
+/// `keys` checked as [`check_size`] does, sorted, each once (DynamoDB's
+/// BatchGetItem refuses a key named twice; both engines read them alike).
+pub fn distinct_keys(keys: &[ItemKey]) -> Result<Vec<ItemKey>, StateError> {
+    for key in keys {
+        check_size(key, "")?;
+    }
+    let mut keys = keys.to_vec();
+    keys.sort_unstable();
+    keys.dedup();
+    Ok(keys)
+}
+
 /// Whether an item expiring at `expires` is gone at `now` (seconds since the epoch).
 #[must_use]
 pub fn expired(expires: Option<u64>, now: u64) -> bool {

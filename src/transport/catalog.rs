@@ -89,6 +89,15 @@ async fn sync(processor: &Processor, render: bool) {
 pub struct CatalogSink(pub Processor);
 
 #[cfg(feature = "embedded-store")]
+impl CatalogSink {
+    /// The sink of `processor`, rendering in the background so the events behind an image wait for none.
+    #[must_use]
+    pub fn of(processor: &Processor) -> Self {
+        Self(processor.clone().in_background())
+    }
+}
+
+#[cfg(feature = "embedded-store")]
 #[async_trait::async_trait]
 impl crate::store::EventSink for CatalogSink {
     async fn take(&self, event: &crate::wire::events::ObjectEvent) -> Result<(), String> {

@@ -31,8 +31,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let listeners = http_server::bind(&listen).await?;
     let base = format!("http://{}", listeners[0].local_addr()?);
     let page_origins = page_origins(&listeners, config.gateway.base_url.as_deref())?;
-    let sync_every = config.catalog.sync_every;
+    let (sync_every, presets) = (config.catalog.sync_every, config.catalog.presets.to_string());
     let started = super::start(config, &page_origins, signalled(stopped.clone())).await?;
+    let catalog = match &started.processor {
+        Some(_) => format!("{}; renditions: {presets} (--renditions / RENDITIONS)", started.catalog),
+        None => started.catalog.clone(),
+    };
     // The log is listed from storage when it is new, and every --catalog-sync-every.
     let syncing = started.processor.map(|processor| super::catalog::keep_in_step(processor, sync_every));
     let gateway = Arc::new(started.gateway);
@@ -41,8 +45,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         None => None,
     };
     // Tests and scripts read the first line for the address; a closed stdout is no reason to stop.
-    let _ =
-        writeln!(std::io::stdout().lock(), "{}", banner(&base, &started.storage, &started.catalog, &gateway, metrics));
+    let _ = writeln!(std::io::stdout().lock(), "{}", banner(&base, &started.storage, &catalog, &gateway, metrics));
     if gateway.links_from_host() {
         tracing::warn!(
             "share links name the gateway by each request's Host header: set --base-url / BASE_URL to fix it"

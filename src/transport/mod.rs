@@ -105,9 +105,9 @@ pub async fn start(
             let location = opened.location().clone();
             let storage = Arc::new(opened.storage(storage_timeout));
             let wired = state.map(|state| catalog::wire(state, layout, storage.clone(), &settings));
-            let sink = wired.as_ref().map(|wired| {
-                Arc::new(catalog::CatalogSink(wired.processor.clone())) as Arc<dyn crate::store::EventSink>
-            });
+            let sink = wired
+                .as_ref()
+                .map(|wired| Arc::new(catalog::CatalogSink::of(&wired.processor)) as Arc<dyn crate::store::EventSink>);
             let gateway = Gateway::build(gateway, &location, CredentialsCache::new(credentials), storage).await?;
             Ok(Started {
                 gateway: gateway.with_catalog(

@@ -133,12 +133,13 @@ pub enum Reason {
 /// `deletion-type` of a deletion on a bucket without versioning.
 pub const PERMANENTLY_DELETED: &str = "Permanently Deleted";
 
-/// Orders two sequencers of the same key as S3 documents: the shorter is
-/// padded with leading zeros, then they compare as hex strings.
+/// Orders two sequencers of the same key as S3 documents: "if the
+/// sequencer strings are of different lengths, first right-pad the shorter
+/// value with zeros, then do a lexicographical comparison".
 #[must_use]
 pub fn sequencer_order(a: &str, b: &str) -> Ordering {
     let width = a.len().max(b.len());
-    let pad = |s: &str| format!("{s:0>width$}").to_ascii_uppercase();
+    let pad = |s: &str| format!("{s:0<width$}").to_ascii_uppercase();
     pad(a).cmp(&pad(b))
 }
 
@@ -208,8 +209,9 @@ mod tests {
         let cases = [
             ("0000000000000001", "0000000000000002", Ordering::Less),
             ("617f08299329d189", "617F08299329D189", Ordering::Equal),
-            ("FF", "0100", Ordering::Less),
-            ("0064D3901D00059242", "64D3901D00059241", Ordering::Greater),
+            ("FF", "0100", Ordering::Greater),
+            ("0100", "01", Ordering::Equal),
+            ("64D3901D00059242", "64D3901D0005924", Ordering::Greater),
         ];
         for (a, b, expected) in cases {
             assert_eq!(sequencer_order(a, b), expected, "{a} vs {b}");
