@@ -152,3 +152,37 @@ fn each_key_is_filed_under_its_scope() {
     assert_eq!(open.root("_renditions/x"), None);
     assert_eq!(open.renditions(), "_renditions/");
 }
+
+#[tokio::test]
+async fn one_claimant_wins_a_rendering_and_a_stuck_one_is_claimed_again() {
+    let catalog = catalog("claim");
+    catalog.created(created(A, "e1", "0001", 10)).await.unwrap();
+    let now = crate::state::now_seconds();
+    let claims = futures_util::future::join_all((0..8).map(|_| catalog.claim(A, "e1", now))).await;
+    assert_eq!(claims.iter().filter(|claim| matches!(claim, Ok(Some(_)))).count(), 1, "{claims:?}");
+    assert_eq!(catalog.claim(A, "e1", now + 1).await.unwrap(), None, "a rendering under way");
+    assert_eq!(catalog.claim(A, "other", now + 2000).await.unwrap(), None, "another version");
+    let again = catalog.claim(A, "e1", now + STUCK_SECONDS + 1).await.unwrap().expect("stuck: claimed again");
+    assert_eq!((again.status, again.processing_since), (Status::Processing, Some(now + STUCK_SECONDS + 1)));
+}
+
+#[tokio::test]
+async fn keys_as_long_as_storage_takes_are_logged() {
+    let catalog = catalog("long");
+    let key = format!("up/tenants/acme/{}", "k".repeat(1000));
+    assert!(catalog.created(created(&key, "e1", "0001", 10)).await.unwrap().is_some());
+    let page = catalog.log("up/tenants/acme/", None, 10, false).await.unwrap();
+    assert_eq!(page.records.len(), 1);
+    assert_eq!(page.records[0].key, key);
+}
+
+#[tokio::test]
+async fn signing_again_replaces_an_intent() {
+    let catalog = catalog("intent-once");
+    let later = crate::state::now_seconds() + 300;
+    for _ in 0..50 {
+        catalog.intend(A, &Intent { uploaded_by: "alice".into(), size: Some(7) }, later).await.unwrap();
+    }
+    let partition = table::intent_partition(A);
+    assert_eq!(catalog.state.query(&partition, &Range::default(), 100).await.unwrap().len(), 1);
+}
