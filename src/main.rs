@@ -113,8 +113,8 @@ fn run(command: Command, runtime: Runtime) -> anyhow::Result<()> {
             let config = Config::from_args(args.serve, Runtime::Lambda)?;
             let synced = threads()?.block_on(transport::processor::sync(config, args.render))?;
             println!(
-                "{} objects listed, {} filed in the upload log, {} rendered again",
-                synced.seen, synced.filed, synced.rendered
+                "{} objects listed, {} filed in the upload log, {} rendered, {} removed (gone from storage)",
+                synced.seen, synced.filed, synced.rendered, synced.removed
             );
             Ok(())
         }

@@ -299,4 +299,22 @@ fn catalog_sync_rebuilds_a_log_in_dynamodb() {
     );
     let notes = log.iter().find(|e| e["key"] == "notes.txt").unwrap();
     assert_eq!(notes["status"], "stored");
+
+    // Deleted where no event tells of it: the next sync removes the record.
+    let client = gateway.store.as_ref().unwrap().client();
+    common::Store::block_on(async {
+        client.delete_object().bucket("presign-gateway").key("tenants/frank/notes.txt").send().await.unwrap();
+    });
+    let output = binary()
+        .args(["catalog", "sync", "--endpoint", &gateway.store.as_ref().unwrap().url, "--bucket", "presign-gateway"])
+        .args(["--state-table", &table, "--state-endpoint", &moto.endpoint, "--auth", "authorizer"])
+        .env("AWS_ACCESS_KEY_ID", common::STORE_ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", common::STORE_SECRET_KEY)
+        .env("AWS_REGION", "us-east-1")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(said.contains("1 objects listed, 0 filed in the upload log, 0 rendered, 1 removed"), "{said}");
+    let log = log_of(&gateway, "frank", 1);
+    assert_eq!(log[0]["key"], "photo.jpg");
 }

@@ -248,6 +248,9 @@ impl Catalog {
                 expires: None,
             };
             self.state.put(pointer, Condition::None).await?;
+            if applied.replaced.is_none() {
+                self.note_root(&root).await?;
+            }
             // The replaced upload's pointer would only be skipped by readers from now on.
             if let Some(old) = applied.replaced.as_ref().filter(|old| old.uploaded_at != record.uploaded_at) {
                 self.state.delete(&table::log_pointer(&root, old.uploaded_at, &record.key), Condition::None).await?;
@@ -369,6 +372,63 @@ impl Catalog {
             Some(item) => Ok(Some((serde_json::from_str(&item.data)?, item.version))),
             None => Ok(None),
         }
+    }
+
+    /// Records that `root` has a log (once: later writes find it there).
+    async fn note_root(&self, root: &str) -> Result<(), CatalogError> {
+        let item = NewItem { key: table::root(root), data: "{}".to_owned(), expires: None };
+        match self.state.put(item, Condition::Absent).await {
+            Ok(_) | Err(StateError::ConditionFailed) => Ok(()),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Every storage key the logs point at, each once: for a sync to find
+    /// records of objects storage no longer holds.
+    pub async fn filed_keys(&self) -> Result<std::collections::BTreeSet<String>, CatalogError> {
+        let mut keys = std::collections::BTreeSet::new();
+        for root in self.all(table::ROOTS).await? {
+            let Some(root) = root.key.sk.strip_prefix('r') else { continue };
+            for pointer in self.all(&table::log_partition(root)).await? {
+                keys.insert(serde_json::from_str::<table::Pointer>(&pointer.data)?.key);
+            }
+        }
+        Ok(keys)
+    }
+
+    /// Every live item of partition `pk`, page by page.
+    async fn all(&self, pk: &str) -> Result<Vec<Item>, CatalogError> {
+        const PAGE: usize = 1000;
+        let mut items = Vec::new();
+        let mut range = Range::default();
+        loop {
+            let page = self.state.query(pk, &range, PAGE).await?;
+            let done = page.len() < PAGE;
+            range.after = page.last().map(|item| item.key.sk.clone());
+            items.extend(page);
+            if done {
+                return Ok(items);
+            }
+        }
+    }
+
+    /// Removes the record of `storage_key` (and its pointer) when storage
+    /// no longer holds it and no event said so (a sync found it gone):
+    /// conditioned on the version read, so an upload filed meanwhile stays.
+    pub async fn forget(&self, storage_key: &str) -> Result<Option<Record>, CatalogError> {
+        let Some((record, version)) = self.read(storage_key).await? else { return Ok(None) };
+        if record.status == Status::Deleted {
+            return Ok(None);
+        }
+        match self.state.delete(&table::record(storage_key), Condition::Version(version)).await {
+            Ok(()) => {}
+            Err(StateError::ConditionFailed) => return Ok(None),
+            Err(error) => return Err(error.into()),
+        }
+        if let Some(root) = self.layout.root(storage_key) {
+            self.state.delete(&table::log_pointer(&root, record.uploaded_at, storage_key), Condition::None).await?;
+        }
+        Ok(Some(record))
     }
 
     /// Whether storage was ever listed into this log.

@@ -239,10 +239,12 @@ impl Processor {
     pub async fn sync(&self, render: bool) -> Result<Synced, ProcessError> {
         let mut synced = Synced::default();
         let prefix = self.catalog.layout().prefix.clone();
+        let mut listed = std::collections::HashSet::new();
         for object in self.objects.objects(&prefix).await? {
             if self.catalog.layout().root(&object.key).is_none() {
                 continue;
             }
+            listed.insert(object.key.clone());
             synced.seen += 1;
             let current = self.catalog.record(&object.key).await?;
             match current {
@@ -269,6 +271,17 @@ impl Processor {
                 }
             }
         }
+        // Records of objects storage no longer holds (deleted where no event
+        // told of it): gone, if a HEAD agrees (an upload may have just landed).
+        for key in self.catalog.filed_keys().await? {
+            if !listed.contains(&key)
+                && self.objects.head(&key).await?.is_none()
+                && self.catalog.forget(&key).await?.is_some()
+            {
+                self.remove_renditions(&key, None).await?;
+                synced.removed += 1;
+            }
+        }
         Ok(synced)
     }
 }
@@ -280,8 +293,10 @@ pub struct Synced {
     pub seen: u64,
     /// Records written.
     pub filed: u64,
-    /// Records rendered again.
+    /// Records rendered.
     pub rendered: u64,
+    /// Records of objects storage no longer holds, removed.
+    pub removed: u64,
 }
 
 fn seconds_of(time: std::time::SystemTime) -> u64 {

@@ -34,6 +34,16 @@ pub fn last_sync() -> ItemKey {
     ItemKey::new("meta#sync", ONLY)
 }
 
+/// The partition naming every scope root that has a log, so a sync can walk
+/// the logs for records of objects storage no longer holds.
+pub const ROOTS: &str = "meta#roots";
+
+/// The item recording that `root` has a log.
+#[must_use]
+pub fn root(root: &str) -> ItemKey {
+    ItemKey::new(ROOTS, format!("r{root}"))
+}
+
 /// An object's record.
 #[must_use]
 pub fn record(storage_key: &str) -> ItemKey {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
-use crate::catalog::processor::Processor;
+use crate::catalog::processor::{Processor, Synced};
 use crate::catalog::{Catalog, Layout};
 use crate::config::CatalogSettings;
 use crate::core::Policy;
@@ -72,7 +72,8 @@ async fn sync(processor: &Processor, render: bool) {
     let now = crate::state::now_seconds();
     match processor.sync(render).await {
         Ok(synced) => {
-            tracing::info!(seen = synced.seen, filed = synced.filed, "storage listed into the upload log");
+            let Synced { seen, filed, rendered, removed } = synced;
+            tracing::info!(seen, filed, rendered, removed, "storage listed into the upload log");
             if let Err(error) = processor.catalog().note_sync(now).await {
                 tracing::warn!(error = %crate::telemetry::ErrorChain(&error), "cannot note the sync");
             }
