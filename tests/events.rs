@@ -19,7 +19,7 @@ use axum::routing::post;
 use bytes::Bytes;
 use common::{Gateway, Store, curl_status, random_file, scratch_dir};
 use http::{HeaderMap, StatusCode};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 const SECRET: &str = "an-events-secret-of-at-least-32-bytes";
 const BUCKET: &str = "presign-gateway";
@@ -350,4 +350,65 @@ fn each_url_of_notify_url_gets_every_event_whatever_the_others_do() {
     let late = down.wait_for(5);
     let ids = |d: &[Delivery]| d.iter().map(|d| d.event()["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
     assert_eq!(ids(&late), ids(&events), "the same events, in the same order, with the same ids");
+}
+
+/// The gateway tells of the renditions it made (one `Rendition Ready` per
+/// preset) or could not make (`Rendition Failed` with the reason), in the
+/// same envelope, signed, after the object's own event; renditions' keys
+/// send no event of their own.
+#[test]
+fn renditions_made_and_failed_are_told_after_the_upload() {
+    let receiver = Receiver::start();
+    let gateway = Gateway::start(
+        "events-renditions",
+        &["--notify-url", &receiver.url(), "--notify-secret", SECRET, "--renditions", "thumb=16x16,big=32x32"],
+    );
+    let dir = scratch_dir("events-renditions-files");
+    let photo = dir.join("photo.jpg");
+    std::fs::write(
+        &photo,
+        common::images::jpeg(64, 32, &common::images::halves(64, 32, [200, 0, 0], [0, 0, 200]), None),
+    )
+    .unwrap();
+    let text = dir.join("notes.jpg");
+    std::fs::write(&text, "not a picture\n").unwrap();
+    for (file, key) in [(&photo, "photo.jpg"), (&text, "notes.jpg")] {
+        let (status, body) =
+            curl_status(&["-L", "--upload-file", file.to_str().unwrap(), &gateway.at(&format!("/{key}"))]);
+        assert_eq!(status, 200, "{body}");
+    }
+    let events = receiver.wait_for(5);
+    assert!(events.iter().all(|event| verify(event, SECRET)), "an unsigned event");
+    let told: Vec<Value> = events.iter().map(Delivery::event).collect();
+    let kinds: Vec<(&str, &str)> = told
+        .iter()
+        .map(|e| (e["detail-type"].as_str().unwrap(), e["detail"]["object"]["key"].as_str().unwrap()))
+        .collect();
+    let position = |kind: &str, key: &str| {
+        kinds.iter().position(|k| *k == (kind, key)).unwrap_or_else(|| panic!("{kind} {key}: {kinds:?}"))
+    };
+    assert!(position("Object Created", "photo.jpg") < position("Rendition Ready", "photo.jpg"), "{kinds:?}");
+    let ready: Vec<&Value> = told.iter().filter(|e| e["detail-type"] == "Rendition Ready").collect();
+    let mut sizes: Vec<(String, u64, u64)> = ready
+        .iter()
+        .map(|e| {
+            let made = &e["detail"]["rendition"];
+            (
+                made["name"].as_str().unwrap().to_owned(),
+                made["width"].as_u64().unwrap(),
+                made["height"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    sizes.sort();
+    assert_eq!(sizes, [("big".to_owned(), 32, 16), ("thumb".to_owned(), 16, 8)]);
+    assert!(ready.iter().all(|e| e["source"] == "presign-gateway"
+        && e["detail"]["rendition"]["key"].as_str().unwrap().starts_with("_renditions/")));
+    let failed = told.iter().find(|e| e["detail-type"] == "Rendition Failed").expect("a failure told");
+    assert_eq!(
+        (&failed["detail"]["object"]["key"], &failed["detail"]["reason"]),
+        (&json!("notes.jpg"), &json!("not a supported image"))
+    );
+    assert!(failed["detail"]["rendition"].is_null());
+    assert!(!kinds.iter().any(|(_, key)| key.starts_with("_renditions/")), "a rendition's own key told: {kinds:?}");
 }

@@ -35,6 +35,18 @@ pub enum ProcessError {
 /// memory: more would only share the same cores and multiply the memory.
 const RENDERS_AT_ONCE: usize = 2;
 
+/// Where the processor tells of the renditions it made or could not make:
+/// locally, the embedded store's event spool (so `--notify-url` receivers
+/// get `Rendition Ready` / `Rendition Failed` in order, retried as
+/// storage's events are).
+#[async_trait::async_trait]
+pub trait Announce: Send + Sync + std::fmt::Debug {
+    /// `rendition` of version `etag` of the object at `key` was made as `name`.
+    async fn ready(&self, key: &str, etag: &str, name: &str, rendition: &RenditionRecord) -> Result<(), String>;
+    /// The object's renditions could not be made, for `reason`.
+    async fn failed(&self, key: &str, etag: &str, reason: &str) -> Result<(), String>;
+}
+
 /// Files events in the catalog and renders images.
 #[derive(Debug, Clone)]
 pub struct Processor {
@@ -44,6 +56,7 @@ pub struct Processor {
     limits: ImageLimits,
     renders: Arc<tokio::sync::Semaphore>,
     background: bool,
+    announce: Option<Arc<dyn Announce>>,
 }
 
 impl Processor {
@@ -52,7 +65,13 @@ impl Processor {
     #[must_use]
     pub fn new(catalog: Catalog, objects: Arc<dyn Objects>, presets: Presets, limits: ImageLimits) -> Self {
         let renders = Arc::new(tokio::sync::Semaphore::new(RENDERS_AT_ONCE));
-        Self { catalog, objects, presets: Arc::new(presets), limits, renders, background: false }
+        Self { catalog, objects, presets: Arc::new(presets), limits, renders, background: false, announce: None }
+    }
+
+    /// Tells `announce` of every rendition made or failed.
+    #[must_use]
+    pub fn announcing(self, announce: Arc<dyn Announce>) -> Self {
+        Self { announce: Some(announce), ..self }
     }
 
     /// Renders in the background, so filing the next event never waits for
@@ -167,10 +186,26 @@ impl Processor {
                 }
             }
         };
-        self.catalog.update(&record.key, &record.etag, change).await?;
+        // Told only while the record still describes this version: a newer upload's own follow.
+        let current = self.catalog.update(&record.key, &record.etag, change).await?;
         match &outcome {
             Ok(made) => tracing::info!(key = record.key, renditions = made.len(), "renditions made"),
             Err(reason) => tracing::info!(key = record.key, reason, "renditions failed"),
+        }
+        if let (Some(announce), Some(_)) = (&self.announce, current) {
+            let told = match &outcome {
+                Ok(made) => {
+                    let mut told = Ok(());
+                    for (name, rendition) in made {
+                        told = told.and(announce.ready(&record.key, &record.etag, name, rendition).await);
+                    }
+                    told
+                }
+                Err(reason) => announce.failed(&record.key, &record.etag, reason).await,
+            };
+            if let Err(error) = told {
+                tracing::warn!(key = record.key, error, "cannot spool a rendition's event");
+            }
         }
         Ok(())
     }

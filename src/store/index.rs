@@ -29,7 +29,7 @@ mod spool;
 
 pub use fair::TenantFolder;
 use spool::Change;
-pub use spool::{EventKind, Spool, SpooledEvent};
+pub use spool::{EventKind, Spool, SpooledEvent, SpooledRendition};
 
 const OBJECTS: TableDefinition<&str, &[u8]> = TableDefinition::new("objects");
 const UPLOADS: TableDefinition<&str, &[u8]> = TableDefinition::new("uploads");

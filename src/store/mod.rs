@@ -37,6 +37,7 @@ mod migrate;
 mod multipart;
 mod notify;
 pub use notify::EventSink;
+
 mod objects;
 mod records;
 mod unsigned;
@@ -184,6 +185,13 @@ impl EmbeddedStore {
         S3Storage::new(credentials, REGION, Some(&self.server_url), &self.location.bucket, timeout)
     }
 
+    /// Where the gateway spools its own events about objects (renditions),
+    /// beside storage's, for the same receivers.
+    #[must_use]
+    pub fn notices(&self) -> Notices {
+        Notices(self.bucket.clone())
+    }
+
     /// The credentials URLs for this store are signed with.
     #[must_use]
     pub fn credentials(&self) -> Credentials {
@@ -211,6 +219,41 @@ impl EmbeddedStore {
                 tracing::warn!(error = %crate::telemetry::ErrorChain(&error), "cannot record the upload events delivered");
             }
         }
+    }
+}
+
+/// The spool of the gateway's own events about the store's objects.
+#[derive(Debug, Clone)]
+pub struct Notices(Arc<bucket::Bucket>);
+
+/// A rendition, as its event names it: preset, storage key, width, height.
+pub type MadeRendition = (String, String, u32, u32);
+
+impl Notices {
+    /// Spools a rendition's event about `key` (its version `etag`): `made`, or failed for `reason`.
+    pub async fn rendition(
+        &self,
+        key: &str,
+        etag: &str,
+        made: Option<MadeRendition>,
+        reason: Option<String>,
+    ) -> Result<(), String> {
+        let kind = if made.is_some() { index::EventKind::RenditionReady } else { index::EventKind::RenditionFailed };
+        let (name, rendition_key, width, height) =
+            made.map_or((None, None, 0, 0), |(n, k, w, h)| (Some(n), Some(k), w, h));
+        let event = index::SpooledEvent {
+            id: uuid::Uuid::new_v4(),
+            kind,
+            key: key.to_owned(),
+            size: 0,
+            etag: etag.to_owned(),
+            time_ns: records::now_ns(),
+            rendition: Some(index::SpooledRendition { name, key: rendition_key, width, height, reason }),
+        };
+        self.0
+            .blocking(move |bucket| bucket.index().spool_notice(&event))
+            .await
+            .map_err(|error| crate::telemetry::ErrorChain(&error).to_string())
     }
 }
 

@@ -24,8 +24,8 @@ use super::bucket::Bucket;
 use super::index::{EventKind, SpooledEvent, TenantFolder};
 use crate::config::{NotifyConfig, NotifySecret, NotifyUrl};
 use crate::wire::events::{
-    DetailType, EventBucket, EventObject, ObjectEvent, ObjectEventDetail, PERMANENTLY_DELETED, Reason,
-    SIGNATURE_HEADER, SOURCE,
+    DetailType, EventBucket, EventObject, GATEWAY_SOURCE, ObjectEvent, ObjectEventDetail, PERMANENTLY_DELETED, Reason,
+    RenditionDetail, RenditionDetailType, RenditionEvent, RenditionMade, RenditionOriginal, SIGNATURE_HEADER, SOURCE,
 };
 
 /// The account the embedded store's events name: none, locally.
@@ -183,22 +183,24 @@ impl Receiver {
         }
     }
 
-    /// POSTs `event` until the receiver takes it.
-    async fn deliver(&self, event: &ObjectEvent) {
+    /// POSTs `event` until the receiver takes it (the in-process receiver
+    /// takes storage's events only: a rendition's is the processor's own).
+    async fn deliver(&self, event: &Outgoing) {
         // Plain structs of strings and numbers always serialize.
-        let body = Bytes::from(serde_json::to_vec(event).unwrap_or_default());
+        let body = Bytes::from(event.body());
         let mut waits = retry_waits();
         let mut attempt: u32 = 1;
         loop {
-            let outcome = match &self.target {
-                Target::Url { .. } => self.post(body.clone()).await,
-                Target::InProcess(sink) => sink.take(event).await,
+            let outcome = match (&self.target, event) {
+                (Target::Url { .. }, _) => self.post(body.clone()).await,
+                (Target::InProcess(sink), Outgoing::Object(event)) => sink.take(event).await,
+                (Target::InProcess(_), Outgoing::Rendition(_)) => Ok(()),
             };
             match outcome {
                 Ok(()) if attempt > 1 => {
                     tracing::info!(
                         host = self.target.name(),
-                        event = event.id,
+                        event = event.id(),
                         attempts = attempt,
                         "upload event delivered"
                     );
@@ -210,7 +212,7 @@ impl Receiver {
                     if attempt == 1 || attempt.is_multiple_of(LOG_EVERY) {
                         tracing::warn!(
                             host = self.target.name(),
-                            event = event.id,
+                            event = event.id(),
                             attempt,
                             "cannot deliver an upload event ({failure}); trying again in {:.1} s",
                             wait.as_secs_f64()
@@ -263,23 +265,45 @@ fn signature(secret: &NotifySecret, t: u64, body: &[u8]) -> String {
     format!("t={t},v1={}", hex::encode(context.sign().as_ref()))
 }
 
-/// The event as S3 sends it to EventBridge.
-fn render(bucket: &str, seq: u64, event: &SpooledEvent) -> ObjectEvent {
+/// An event on its way: storage's, or the gateway's own about a rendition.
+#[derive(Debug)]
+enum Outgoing {
+    Object(ObjectEvent),
+    Rendition(RenditionEvent),
+}
+
+impl Outgoing {
+    fn id(&self) -> &str {
+        match self {
+            Self::Object(event) => &event.id,
+            Self::Rendition(event) => &event.id,
+        }
+    }
+
+    fn body(&self) -> Vec<u8> {
+        match self {
+            Self::Object(event) => serde_json::to_vec(event),
+            Self::Rendition(event) => serde_json::to_vec(event),
+        }
+        .unwrap_or_default()
+    }
+}
+
+/// The event as S3 sends it to EventBridge, or the gateway's own in the same envelope.
+fn render(bucket: &str, seq: u64, event: &SpooledEvent) -> Outgoing {
     let (detail_type, reason) = match event.kind {
         EventKind::Put => (DetailType::ObjectCreated, Reason::PutObject),
         EventKind::Complete => (DetailType::ObjectCreated, Reason::CompleteMultipartUpload),
         EventKind::Delete => (DetailType::ObjectDeleted, Reason::DeleteObject),
+        EventKind::RenditionReady | EventKind::RenditionFailed => return Outgoing::Rendition(rendition(bucket, event)),
     };
     let deleted = event.kind == EventKind::Delete;
-    let seconds = i64::try_from(event.time_ns / 1_000_000_000).unwrap_or(i64::MAX);
-    let time = aws_smithy_types::DateTime::from_secs(seconds).fmt(aws_smithy_types::date_time::Format::DateTime);
     let id = event.id.to_string();
-    ObjectEvent {
+    Outgoing::Object(ObjectEvent {
         version: "0".into(),
         detail_type,
         source: SOURCE.into(),
         account: ACCOUNT.into(),
-        time: time.unwrap_or_default(),
         region: super::REGION.into(),
         resources: vec![format!("arn:aws:s3:::{bucket}")],
         detail: ObjectEventDetail {
@@ -298,8 +322,46 @@ fn render(bucket: &str, seq: u64, event: &SpooledEvent) -> ObjectEvent {
             reason,
             deletion_type: deleted.then(|| PERMANENTLY_DELETED.to_owned()),
         },
+        time: event_time(event),
         id,
+    })
+}
+
+/// A rendition's event: the original, and what was made of it or why not.
+fn rendition(bucket: &str, event: &SpooledEvent) -> RenditionEvent {
+    let spooled = event.rendition.clone();
+    let made = spooled.as_ref().and_then(|r| {
+        Some(RenditionMade { name: r.name.clone()?, key: r.key.clone()?, width: r.width, height: r.height })
+    });
+    RenditionEvent {
+        version: "0".into(),
+        id: event.id.to_string(),
+        detail_type: if event.kind == EventKind::RenditionReady {
+            RenditionDetailType::Ready
+        } else {
+            RenditionDetailType::Failed
+        },
+        source: GATEWAY_SOURCE.into(),
+        account: ACCOUNT.into(),
+        time: event_time(event),
+        region: super::REGION.into(),
+        resources: vec![format!("arn:aws:s3:::{bucket}")],
+        detail: RenditionDetail {
+            version: "0".into(),
+            bucket: EventBucket { name: bucket.into() },
+            object: RenditionOriginal { key: event.key.clone(), etag: event.etag.clone() },
+            rendition: made,
+            reason: spooled.and_then(|r| r.reason),
+        },
     }
+}
+
+/// The event's time, RFC 3339 to the second.
+fn event_time(event: &SpooledEvent) -> String {
+    let seconds = i64::try_from(event.time_ns / 1_000_000_000).unwrap_or(i64::MAX);
+    aws_smithy_types::DateTime::from_secs(seconds)
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -316,12 +378,14 @@ mod tests {
             size: 7,
             etag: "0f343b0931126a20f133d67c2b018a3b".into(),
             time_ns: 1_780_000_000_123_456_789,
+            rendition: None,
         }
     }
 
     #[test]
     fn events_render_in_s3s_eventbridge_shape() {
-        let created = serde_json::to_value(render("files", 42, &spooled(EventKind::Complete))).unwrap();
+        let body = |event: Outgoing| serde_json::from_slice::<serde_json::Value>(&event.body()).unwrap();
+        let created = body(render("files", 42, &spooled(EventKind::Complete)));
         assert_eq!(created["detail-type"], "Object Created");
         assert_eq!(created["source"], "aws.s3");
         assert_eq!(created["time"], "2026-05-28T20:26:40Z");
@@ -331,7 +395,7 @@ mod tests {
         assert_eq!(created["detail"]["object"]["size"], 7);
         assert!(created["detail"].get("deletion-type").is_none());
 
-        let deleted = serde_json::to_value(render("files", 43, &spooled(EventKind::Delete))).unwrap();
+        let deleted = body(render("files", 43, &spooled(EventKind::Delete)));
         assert_eq!(deleted["detail-type"], "Object Deleted");
         assert_eq!(deleted["detail"]["reason"], "DeleteObject");
         assert_eq!(deleted["detail"]["deletion-type"], "Permanently Deleted");

@@ -84,6 +84,30 @@ async fn sync(processor: &Processor, render: bool) {
     }
 }
 
+/// The embedded store's spool, where the processor's rendition events go.
+#[cfg(feature = "embedded-store")]
+#[derive(Debug)]
+pub struct SpoolAnnounce(pub crate::store::Notices);
+
+#[cfg(feature = "embedded-store")]
+#[async_trait::async_trait]
+impl crate::catalog::processor::Announce for SpoolAnnounce {
+    async fn ready(
+        &self,
+        key: &str,
+        etag: &str,
+        name: &str,
+        rendition: &crate::catalog::RenditionRecord,
+    ) -> Result<(), String> {
+        let made = (name.to_owned(), rendition.key.clone(), rendition.width, rendition.height);
+        self.0.rendition(key, etag, Some(made), None).await
+    }
+
+    async fn failed(&self, key: &str, etag: &str, reason: &str) -> Result<(), String> {
+        self.0.rendition(key, etag, None, Some(reason.to_owned())).await
+    }
+}
+
 /// The embedded store's in-process receiver: each event to the processor.
 #[cfg(feature = "embedded-store")]
 #[derive(Debug)]

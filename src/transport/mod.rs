@@ -104,7 +104,12 @@ pub async fn start(
             .await?;
             let location = opened.location().clone();
             let storage = Arc::new(opened.storage(storage_timeout));
-            let wired = state.map(|state| catalog::wire(state, layout, storage.clone(), &settings));
+            let announce = Arc::new(catalog::SpoolAnnounce(opened.notices()));
+            let wired = state.map(|state| {
+                let mut wired = catalog::wire(state, layout, storage.clone(), &settings);
+                wired.processor = wired.processor.announcing(announce);
+                wired
+            });
             let sink = wired
                 .as_ref()
                 .map(|wired| Arc::new(catalog::CatalogSink::of(&wired.processor)) as Arc<dyn crate::store::EventSink>);

@@ -130,6 +130,84 @@ pub enum Reason {
     Other,
 }
 
+/// `source` of the gateway's own events.
+pub const GATEWAY_SOURCE: &str = "presign-gateway";
+
+/// The gateway's event about an object it processed, in the envelope of
+/// S3's: a rendition made (`Rendition Ready`, one per preset) or the
+/// object's renditions failed (`Rendition Failed`, with the reason).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenditionEvent {
+    /// `0`.
+    pub version: String,
+    /// Unique per event, the same on every delivery.
+    pub id: String,
+    /// Ready or failed.
+    #[serde(rename = "detail-type")]
+    pub detail_type: RenditionDetailType,
+    /// [`GATEWAY_SOURCE`].
+    pub source: String,
+    /// As the object's events.
+    pub account: String,
+    /// RFC 3339 in UTC.
+    pub time: String,
+    /// The bucket's region.
+    pub region: String,
+    /// The bucket's ARN.
+    pub resources: Vec<String>,
+    /// What was made.
+    pub detail: RenditionDetail,
+}
+
+/// `detail-type` of a rendition's event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RenditionDetailType {
+    /// A rendition was made.
+    #[serde(rename = "Rendition Ready")]
+    Ready,
+    /// The object's renditions could not be made.
+    #[serde(rename = "Rendition Failed")]
+    Failed,
+}
+
+/// `detail` of a rendition's event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenditionDetail {
+    /// `0`.
+    pub version: String,
+    /// The bucket.
+    pub bucket: EventBucket,
+    /// The original: its storage key and ETag.
+    pub object: RenditionOriginal,
+    /// The rendition made (`null` when they failed).
+    pub rendition: Option<RenditionMade>,
+    /// Why they failed, in one line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// `detail.object` of a rendition's event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenditionOriginal {
+    /// The original's storage key.
+    pub key: String,
+    /// The original's ETag, without quotes.
+    pub etag: String,
+}
+
+/// `detail.rendition`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenditionMade {
+    /// The preset.
+    pub name: String,
+    /// Its storage key.
+    pub key: String,
+    /// Pixels.
+    pub width: u32,
+    /// Pixels.
+    pub height: u32,
+}
+
 /// `deletion-type` of a deletion on a bucket without versioning.
 pub const PERMANENTLY_DELETED: &str = "Permanently Deleted";
 

@@ -46,6 +46,10 @@ pub enum EventKind {
     Complete,
     /// Deleted.
     Delete,
+    /// The gateway made the object's renditions.
+    RenditionReady,
+    /// The gateway could not make them.
+    RenditionFailed,
 }
 
 /// An event waiting for its receivers; its sequence number is its key.
@@ -63,6 +67,24 @@ pub struct SpooledEvent {
     pub etag: String,
     /// Nanoseconds since the epoch.
     pub time_ns: u64,
+    /// For a rendition's event: what was made, or why not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rendition: Option<SpooledRendition>,
+}
+
+/// What a rendition's event tells, besides the original.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpooledRendition {
+    /// The preset (none when the rendering failed as a whole).
+    pub name: Option<String>,
+    /// The rendition's storage key.
+    pub key: Option<String>,
+    /// Pixels.
+    pub width: u32,
+    /// Pixels.
+    pub height: u32,
+    /// Why it failed.
+    pub reason: Option<String>,
 }
 
 /// A change to spool the event of.
@@ -145,9 +167,6 @@ impl Index {
         if spool.quiet.as_deref().is_some_and(|quiet| change.key.starts_with(quiet)) {
             return Ok(None);
         }
-        let mut counters = transaction.open_table(COUNTERS)?;
-        let seq = counters.get(NEXT)?.map_or(1, |v| v.value());
-        counters.insert(NEXT, seq + 1)?;
         let event = SpooledEvent {
             id: Uuid::new_v4(),
             kind: change.kind,
@@ -155,11 +174,31 @@ impl Index {
             size: change.record.size,
             etag: change.record.etag.clone(),
             time_ns: if change.kind == EventKind::Delete { now_ns() } else { change.record.modified_ns },
+            rendition: None,
         };
+        Self::spool_event(transaction, spool, &event).map(Some)
+    }
+
+    /// Spools an event the gateway itself tells of an object (a rendition
+    /// made or failed), in a commit of its own, and wakes the deliveries.
+    pub fn spool_notice(&self, event: &SpooledEvent) -> Result<(), StoreError> {
+        let Some(spool) = &self.spool else { return Ok(()) };
+        let transaction = self.db.begin_write()?;
+        let spooled = Self::spool_event(&transaction, spool, event)?;
+        self.disk.commit(transaction)?;
+        self.announce(Some(spooled));
+        Ok(())
+    }
+
+    /// Writes `event` under the next number, dropping past the limit.
+    fn spool_event(transaction: &WriteTransaction, spool: &Spool, event: &SpooledEvent) -> Result<Spooled, StoreError> {
+        let mut counters = transaction.open_table(COUNTERS)?;
+        let seq = counters.get(NEXT)?.map_or(1, |v| v.value());
+        counters.insert(NEXT, seq + 1)?;
         let mut events = transaction.open_table(EVENTS)?;
-        events.insert(seq, encode(&event).as_slice())?;
+        events.insert(seq, encode(event).as_slice())?;
         let mut tenants = Tenants::open(transaction)?;
-        tenants.add(spool.tenants.tenant_of(change.key), seq)?;
+        tenants.add(spool.tenants.tenant_of(&event.key), seq)?;
         let mut dropped = 0;
         while events.len()? > spool.limit {
             if let Some((tenant, oldest)) = tenants.heaviest()? {
@@ -177,7 +216,7 @@ impl Index {
             dropped_ever = counters.get(DROPPED)?.map_or(0, |v| v.value()) + dropped;
             counters.insert(DROPPED, dropped_ever)?;
         }
-        Ok(Some(Spooled { seq, dropped, dropped_ever }))
+        Ok(Spooled { seq, dropped, dropped_ever })
     }
 
     /// After the commit: wakes the deliveries, and logs a full spool.
