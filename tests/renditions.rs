@@ -227,4 +227,14 @@ fn presets_added_later_are_made_when_first_asked_for() {
     assert_eq!(record["renditions"]["large"], json!({"width": 48, "height": 24}), "{record:#}");
     let (w, h, _) = decode_jpeg(&rendition(&gateway, None, "/old.jpg", "large"));
     assert_eq!((w, h), (48, 24));
+    drop(gateway);
+
+    // A preset added to those made: the ones made are served while it is made.
+    let gateway = Gateway::start_in(data, &["--renditions", "thumb=16x16,large=48x48,small=24x24"]);
+    let (status, body) = get(None, &gateway.at("/old.jpg?rendition=small"), &[]);
+    assert_eq!(status, 404, "{body}");
+    let (status, body) = get(None, &gateway.at("/old.jpg?rendition=thumb"), &[]);
+    assert_eq!(status, 307, "{body}");
+    let record = settled(&gateway, None, "/old.jpg", None);
+    assert_eq!(record["renditions"]["small"], json!({"width": 24, "height": 12}), "{record:#}");
 }

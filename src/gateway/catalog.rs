@@ -74,6 +74,11 @@ pub async fn rendition(
         return Err(GatewayError::UnknownRendition(name.as_str().to_owned()));
     }
     let record = catalog.record(order.key.as_str()).await?.ok_or(GatewayError::NoRecord)?;
+    // Made already for this very version (a record's renditions are its ETag's): served even
+    // while another preset is being made.
+    if let Some(made) = record.renditions.get(name.as_str()).filter(|_| record.status != Status::Failed) {
+        return Ok(turned_to(order, &made.key));
+    }
     let made = match record.status {
         Status::Failed => {
             return Err(GatewayError::RenditionFailed(record.reason.unwrap_or_else(|| "unknown".to_owned())));
