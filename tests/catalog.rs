@@ -189,11 +189,7 @@ fn the_renditions_folder_is_no_key_in_any_auth_mode() {
 /// without its record) while downloads, share links and listings go on.
 #[test]
 fn with_the_log_in_dynamodb_only_uploads_wait_for_it() {
-    if !common::moto::Moto::available() {
-        return;
-    }
-    let moto = common::moto::Moto::start();
-    let table = common::Store::block_on(moto.create_table());
+    let Some((moto, table)) = moto_with_a_table() else { return };
     let env = [("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_REGION", "us-east-1")];
     let args = ["--state-table", table.as_str(), "--state-endpoint", moto.endpoint.as_str()];
     let mut all = vec!["--auth", "jwt", "--jwt-secret", JWT_SECRET, "--share-keys", SHARE_KEY, "--renditions", "none"];
@@ -220,6 +216,32 @@ fn with_the_log_in_dynamodb_only_uploads_wait_for_it() {
     assert_eq!((status, &page["objects"][0]["key"]), (200, &json!("a.txt")), "{page}");
     let (status, refused) = json_of(Some("erin"), &gateway.at("/%2F?log"));
     assert_eq!(status, 503, "{refused}");
+}
+
+/// moto's server with a fresh state table, or `None` where moto cannot run (the test is skipped).
+fn moto_with_a_table() -> Option<(common::moto::Moto, String)> {
+    if !common::moto::Moto::available() {
+        return None;
+    }
+    let moto = common::moto::Moto::start();
+    let table = common::Store::block_on(moto.create_table());
+    Some((moto, table))
+}
+
+/// Runs `presign-gateway catalog sync` on the store at `store` and the table in moto; what it printed.
+fn catalog_sync(store: &str, moto: &common::moto::Moto, table: &str, extra: &[&str]) -> String {
+    let output = binary()
+        .args(["catalog", "sync", "--endpoint", store, "--bucket", "presign-gateway", "--auth", "authorizer"])
+        .args(["--state-table", table, "--state-endpoint", &moto.endpoint])
+        .args(extra)
+        .env("AWS_ACCESS_KEY_ID", common::STORE_ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", common::STORE_SECRET_KEY)
+        .env("AWS_REGION", "us-east-1")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(output.status.success(), "{said}{}", String::from_utf8_lossy(&output.stderr));
+    said
 }
 
 /// Puts `body` at `key` in `store` straight with an S3 client (no gateway, so no intent and no event for it).
@@ -265,26 +287,12 @@ fn a_gateway_on_storage_without_events_lists_it_into_a_new_log() {
 /// bucket, rendering images with `--render`; a gateway on that table reads it.
 #[test]
 fn catalog_sync_rebuilds_a_log_in_dynamodb() {
-    if !common::moto::Moto::available() {
-        return;
-    }
-    let moto = common::moto::Moto::start();
-    let table = common::Store::block_on(moto.create_table());
+    let Some((moto, table)) = moto_with_a_table() else { return };
     let store = common::Store::start("catalog-sync-command");
     let photo = common::images::jpeg(32, 16, &common::images::halves(32, 16, [200, 0, 0], [0, 0, 200]), None);
     put_in_store(&store, "tenants/frank/photo.jpg", photo);
     put_in_store(&store, "tenants/frank/notes.txt", b"notes".to_vec());
-    let output = binary()
-        .args(["catalog", "sync", "--render", "--endpoint", &store.url, "--bucket", "presign-gateway"])
-        .args(["--state-table", &table, "--state-endpoint", &moto.endpoint, "--auth", "authorizer"])
-        .args(["--renditions", "thumb=16x16"])
-        .env("AWS_ACCESS_KEY_ID", common::STORE_ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", common::STORE_SECRET_KEY)
-        .env("AWS_REGION", "us-east-1")
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{said}{}", String::from_utf8_lossy(&output.stderr));
+    let said = catalog_sync(&store.url, &moto, &table, &["--render", "--renditions", "thumb=16x16"]);
     assert!(said.contains("2 objects listed, 2 filed"), "{said}");
 
     let gateway = Gateway::start_on(
@@ -305,15 +313,7 @@ fn catalog_sync_rebuilds_a_log_in_dynamodb() {
     common::Store::block_on(async {
         client.delete_object().bucket("presign-gateway").key("tenants/frank/notes.txt").send().await.unwrap();
     });
-    let output = binary()
-        .args(["catalog", "sync", "--endpoint", &gateway.store.as_ref().unwrap().url, "--bucket", "presign-gateway"])
-        .args(["--state-table", &table, "--state-endpoint", &moto.endpoint, "--auth", "authorizer"])
-        .env("AWS_ACCESS_KEY_ID", common::STORE_ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", common::STORE_SECRET_KEY)
-        .env("AWS_REGION", "us-east-1")
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&output.stdout);
+    let said = catalog_sync(&gateway.store.as_ref().unwrap().url, &moto, &table, &[]);
     assert!(said.contains("1 objects listed, 0 filed in the upload log, 0 rendered, 1 removed"), "{said}");
     let log = log_of(&gateway, "frank", 1);
     assert_eq!(log[0]["key"], "photo.jpg");
