@@ -28,6 +28,20 @@ def watch():
     sys.stdin.read()
     os._exit(0)
 threading.Thread(target=watch, daemon=True).start()
+# moto's DynamoDB checks a condition and writes without a lock: on its
+# server's threads, two conditional writes could both pass (DynamoDB's
+# cannot). One lock around each item call makes each atomic, as DynamoDB's are.
+import functools
+from moto.dynamodb.models import DynamoDBBackend
+lock = threading.RLock()
+def atomic(call):
+    @functools.wraps(call)
+    def locked(*args, **kwargs):
+        with lock:
+            return call(*args, **kwargs)
+    return locked
+for name in ('put_item', 'get_item', 'query', 'update_item', 'delete_item'):
+    setattr(DynamoDBBackend, name, atomic(getattr(DynamoDBBackend, name)))
 from moto.server import main
 main(['-H', '127.0.0.1', '-p', '0'])
 ";
