@@ -401,6 +401,9 @@ fn renditions_made_and_failed_are_told_after_the_upload() {
         })
         .collect();
     sizes.sort();
+    // A gateway whose log is new lists storage at start: an upload racing that sync may be
+    // rendered (and told) twice, which at-least-once delivery allows.
+    sizes.dedup();
     assert_eq!(sizes, [("big".to_owned(), 32, 16), ("thumb".to_owned(), 16, 8)]);
     assert!(ready.iter().all(|e| e["source"] == "presign-gateway"
         && e["detail"]["rendition"]["key"].as_str().unwrap().starts_with("_renditions/")));

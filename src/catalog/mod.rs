@@ -44,11 +44,12 @@ pub const RENDITIONS_FOLDER: &str = "_renditions";
 /// below every event's, so any event of the key replaces it.
 pub const SYNCED: &str = "0";
 
-/// Whether `new` may replace `old`: a later event, or a sync that found
-/// another version than the one a sync filed before.
+/// Whether `new` may replace `old`: a later event (unless a sync already
+/// filed that very version, racing its event), or a sync that found another
+/// version than the one a sync filed before.
 fn supersedes(new: &Record, old: &Record) -> bool {
     match sequencer_order(&old.sequencer, &new.sequencer) {
-        std::cmp::Ordering::Less => true,
+        std::cmp::Ordering::Less => !(old.sequencer == SYNCED && old.etag == new.etag),
         std::cmp::Ordering::Equal => new.sequencer == SYNCED && old.etag != new.etag,
         std::cmp::Ordering::Greater => false,
     }

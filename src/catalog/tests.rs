@@ -132,7 +132,8 @@ async fn a_sync_files_what_it_finds_and_yields_to_events() {
     assert!(catalog.created(created(A, "e1", SYNCED, 10)).await.unwrap().is_some());
     assert_eq!(catalog.created(created(A, "e1", SYNCED, 10)).await.unwrap(), None, "the same version again");
     assert!(catalog.created(created(A, "e2", SYNCED, 20)).await.unwrap().is_some(), "another version");
-    assert!(catalog.created(created(A, "e3", "0001", 30)).await.unwrap().is_some(), "any event wins");
+    assert_eq!(catalog.created(created(A, "e2", "0001", 20)).await.unwrap(), None, "its event, after the sync");
+    assert!(catalog.created(created(A, "e3", "0002", 30)).await.unwrap().is_some(), "a newer version's event");
     assert_eq!(catalog.created(created(A, "e4", SYNCED, 40)).await.unwrap(), None, "a sync never beats an event");
     catalog.note_sync(50).await.unwrap();
     assert!(catalog.ever_synced().await.unwrap());
