@@ -326,6 +326,10 @@ pub struct CatalogArgs {
     /// How often to reconcile the upload log with storage by listing it (for storage that sends no events), such as 1h [default: only at start, when the log is new].
     #[arg(long, env = "CATALOG_SYNC_EVERY", value_parser = parse_duration)]
     pub catalog_sync_every: Option<Duration>,
+
+    /// The EventBridge bus (name or ARN) the processor function and `catalog sync --render` send `Rendition Ready` / `Rendition Failed` to; `serve` tells its --notify-url receivers instead.
+    #[arg(long, env = "EVENT_BUS")]
+    pub event_bus: Option<String>,
 }
 
 impl ServeArgs {

@@ -38,7 +38,7 @@ const RENDERS_AT_ONCE: usize = 2;
 /// Where the processor tells of the renditions it made or could not make:
 /// locally, the embedded store's event spool (so `--notify-url` receivers
 /// get `Rendition Ready` / `Rendition Failed` in order, retried as
-/// storage's events are).
+/// storage's events are); in the processor function, an EventBridge bus.
 #[async_trait::async_trait]
 pub trait Announce: Send + Sync + std::fmt::Debug {
     /// `rendition` of version `etag` of the object at `key` was made as `name`.

@@ -20,6 +20,8 @@ pub struct CatalogSettings {
     pub limits: ImageLimits,
     /// How often to reconcile the log with storage, beyond the start.
     pub sync_every: Option<Duration>,
+    /// The EventBridge bus the processor function tells of renditions on.
+    pub event_bus: Option<String>,
 }
 
 impl CatalogSettings {
@@ -36,7 +38,9 @@ impl CatalogSettings {
         if args.catalog_sync_every.is_some_and(|every| every < Duration::from_secs(60)) {
             return Err(ConfigError::CatalogSyncEvery);
         }
+        let event_bus = args.event_bus.as_deref().map(|bus| check_event_bus(bus, runtime)).transpose()?;
         Ok(Self {
+            event_bus,
             presets,
             limits: ImageLimits { max_bytes: args.max_image_bytes, max_pixels: args.max_image_pixels },
             sync_every: args.catalog_sync_every,
@@ -47,5 +51,35 @@ impl CatalogSettings {
     #[must_use]
     pub fn names(&self) -> Vec<String> {
         self.presets.iter().map(|preset| preset.name.clone()).collect()
+    }
+}
+
+/// `bus` when it can name an EventBridge bus: a name, or an ARN (a bus of
+/// another account). EventBridge itself checks the rest.
+fn check_event_bus(bus: &str, runtime: Runtime) -> Result<String, ConfigError> {
+    if runtime == Runtime::Local {
+        return Err(ConfigError::EventBusLocally);
+    }
+    let name = bus.strip_prefix("arn:").map_or(bus, |arn| arn.rsplit_once(":event-bus/").map_or("", |(_, name)| name));
+    let allowed = |c: char| c.is_ascii_alphanumeric() || ".-_/".contains(c);
+    if bus.len() > 1600 || name.is_empty() || name.len() > 256 || !name.chars().all(allowed) {
+        return Err(ConfigError::EventBus(bus.to_owned()));
+    }
+    Ok(bus.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_bus_is_a_name_or_an_arn_and_not_for_serve() {
+        for bus in ["default", "photos.events-1_a/b", "arn:aws:events:eu-west-1:123456789012:event-bus/photos"] {
+            assert_eq!(check_event_bus(bus, Runtime::Lambda).ok().as_deref(), Some(bus));
+        }
+        for bus in ["", "a b", "arn:aws:events:eu-west-1:123456789012:rule/x", "bus?", &"b".repeat(257)] {
+            assert!(matches!(check_event_bus(bus, Runtime::Lambda), Err(ConfigError::EventBus(_))), "{bus:?}");
+        }
+        assert!(matches!(check_event_bus("default", Runtime::Local), Err(ConfigError::EventBusLocally)));
     }
 }

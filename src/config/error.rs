@@ -195,6 +195,16 @@ pub enum ConfigError {
     /// A sync so frequent it would list the bucket without pause.
     #[error("--catalog-sync-every / CATALOG_SYNC_EVERY must be at least a minute")]
     CatalogSyncEvery,
+    /// Not an EventBridge bus's name or ARN.
+    #[error(
+        "--event-bus / EVENT_BUS `{0}` is not an EventBridge bus name (letters, digits, `.`, `-`, `_`, `/`) or ARN"
+    )]
+    EventBus(String),
+    /// A bus where the events go to the spool.
+    #[error(
+        "--event-bus / EVENT_BUS is for the processor function and `catalog sync --render`: `serve` tells rendition events to its --notify-url receivers"
+    )]
+    EventBusLocally,
     /// The log filter does not parse.
     #[error("--log-level / LOG_LEVEL `{0}` is not a valid filter such as `info` or `presign_gateway=debug`")]
     LogLevel(String),

@@ -25,7 +25,7 @@ use super::index::{EventKind, SpooledEvent, TenantFolder};
 use crate::config::{NotifyConfig, NotifySecret, NotifyUrl};
 use crate::wire::events::{
     DetailType, EventBucket, EventObject, GATEWAY_SOURCE, ObjectEvent, ObjectEventDetail, PERMANENTLY_DELETED, Reason,
-    RenditionDetail, RenditionDetailType, RenditionEvent, RenditionMade, RenditionOriginal, SIGNATURE_HEADER, SOURCE,
+    RenditionDetail, RenditionEvent, RenditionMade, SIGNATURE_HEADER, SOURCE,
 };
 
 /// The account the embedded store's events name: none, locally.
@@ -329,30 +329,22 @@ fn render(bucket: &str, seq: u64, event: &SpooledEvent) -> Outgoing {
 
 /// A rendition's event: the original, and what was made of it or why not.
 fn rendition(bucket: &str, event: &SpooledEvent) -> RenditionEvent {
-    let spooled = event.rendition.clone();
-    let made = spooled.as_ref().and_then(|r| {
-        Some(RenditionMade { name: r.name.clone()?, key: r.key.clone()?, width: r.width, height: r.height })
-    });
+    let spooled = event.rendition.clone().unwrap_or_default();
+    let outcome = match (spooled.name, spooled.key) {
+        (Some(name), Some(key)) => Ok(RenditionMade { name, key, width: spooled.width, height: spooled.height }),
+        _ => Err(spooled.reason.unwrap_or_default()),
+    };
+    let detail = RenditionDetail::new(bucket, &event.key, &event.etag, outcome);
     RenditionEvent {
         version: "0".into(),
         id: event.id.to_string(),
-        detail_type: if event.kind == EventKind::RenditionReady {
-            RenditionDetailType::Ready
-        } else {
-            RenditionDetailType::Failed
-        },
+        detail_type: detail.detail_type(),
         source: GATEWAY_SOURCE.into(),
         account: ACCOUNT.into(),
         time: event_time(event),
         region: super::REGION.into(),
         resources: vec![format!("arn:aws:s3:::{bucket}")],
-        detail: RenditionDetail {
-            version: "0".into(),
-            bucket: EventBucket { name: bucket.into() },
-            object: RenditionOriginal { key: event.key.clone(), etag: event.etag.clone() },
-            rendition: made,
-            reason: spooled.and_then(|r| r.reason),
-        },
+        detail,
     }
 }
 

@@ -2,16 +2,20 @@
 //! `FUNCTION_ROLE=processor`, takes the bucket's S3 events from EventBridge
 //! (`aws_lambda_events`' `EventBridgeEvent`) through `lambda_runtime` and
 //! hands each to the catalog's [`Processor`], as the embedded store's
-//! spool does locally. An error makes Lambda try the event again (and
+//! spool does locally, and tells of renditions on the `EVENT_BUS`
+//! ([`EventBusAnnounce`]) as the spool does. An error makes Lambda try the event again (and
 //! then the dead-letter queue take it); an image that cannot be rendered is
 //! a `failed` record, not an error.
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
 
+use std::sync::Arc;
+
 use anyhow::Context as _;
 
 use super::catalog;
+use super::event_bus::EventBusAnnounce;
 use crate::aws;
 use crate::catalog::processor::{ProcessError, Processor, Synced};
 use crate::config::{Config, StateConfig, StoreConfig};
@@ -51,7 +55,11 @@ async fn build(config: Config) -> anyhow::Result<Processor> {
     let found = aws::bucket(&sdk, endpoint.as_deref(), public_url.as_deref(), bucket, storage_timeout)?;
     let state = crate::state::open(&state, Some(&sdk)).await?.context("the state table")?;
     let layout = catalog::layout(&gateway.policy, gateway.auth.has_tenants());
-    Ok(catalog::wire(state, layout, found.storage, &settings).processor)
+    let processor = catalog::wire(state, layout, found.storage, &settings).processor;
+    Ok(match &settings.event_bus {
+        Some(bus) => processor.announcing(Arc::new(EventBusAnnounce::new(&sdk, bus, bucket))),
+        None => processor,
+    })
 }
 
 /// Runs the event loop until the runtime stops it.

@@ -170,6 +170,17 @@ pub enum RenditionDetailType {
     Failed,
 }
 
+impl RenditionDetailType {
+    /// The `detail-type`, as EventBridge's `PutEvents` takes it.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Ready => "Rendition Ready",
+            Self::Failed => "Rendition Failed",
+        }
+    }
+}
+
 /// `detail` of a rendition's event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RenditionDetail {
@@ -184,6 +195,31 @@ pub struct RenditionDetail {
     /// Why they failed, in one line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+}
+
+impl RenditionDetail {
+    /// What became of version `etag` of the object at `key` in `bucket`:
+    /// a rendition made, or why none could be.
+    #[must_use]
+    pub fn new(bucket: &str, key: &str, etag: &str, outcome: Result<RenditionMade, String>) -> Self {
+        let (rendition, reason) = match outcome {
+            Ok(made) => (Some(made), None),
+            Err(reason) => (None, Some(reason)),
+        };
+        Self {
+            version: "0".into(),
+            bucket: EventBucket { name: bucket.into() },
+            object: RenditionOriginal { key: key.into(), etag: etag.into() },
+            rendition,
+            reason,
+        }
+    }
+
+    /// Ready when it tells of a rendition made.
+    #[must_use]
+    pub const fn detail_type(&self) -> RenditionDetailType {
+        if self.rendition.is_some() { RenditionDetailType::Ready } else { RenditionDetailType::Failed }
+    }
 }
 
 /// `detail.object` of a rendition's event.

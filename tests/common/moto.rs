@@ -1,6 +1,6 @@
-//! moto's DynamoDB server (`moto[dynamodb,server]`, pinned in
+//! moto's server (`moto[dynamodb,events,sqs,server]`, pinned in
 //! tests/state/requirements.txt, which `scripts/test` installs), started by
-//! the tests on a free loopback port, for the state store's DynamoDB engine.
+//! the tests on a free loopback port, for the state store's DynamoDB engine and EventBridge with SQS.
 //!
 //! moto runs in a Python wrapper that exits when its standard input closes,
 //! so a server outlives neither its [`Moto`] nor the test process, even one

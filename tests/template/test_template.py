@@ -1387,6 +1387,20 @@ def s3_event(detail_type: str, bucket: str, key: str, **detail: str) -> dict[str
     }
 
 
+def rendition_event(detail_type: str, bucket: str, key: str) -> dict[str, Any]:
+    """The processor's own event about the original at `key` (src/wire/events.rs), trimmed."""
+    made = {"name": "thumb", "key": f"_renditions/{'0' * 32}/etag/thumb.jpg", "width": 320, "height": 240}
+    return {
+        "source": "presign-gateway",
+        "detail-type": detail_type,
+        "detail": {
+            "bucket": {"name": bucket},
+            "object": {"key": key, "etag": "d41d8cd98f00b204e9800998ecf8427e"},
+            "rendition": made if detail_type == "Rendition Ready" else None,
+        },
+    }
+
+
 def concrete(pattern: Any, bucket: str) -> Any:
     """The pattern as EventBridge gets it, the bucket's name in place of its Ref."""
     return json.loads(json.dumps(pattern).replace(json.dumps({"Ref": bucket}), '"files"'))
@@ -1441,8 +1455,13 @@ def test_a_target_gets_created_and_deleted_events_under_the_key_prefix(
     assert "EventBusName" not in props, "S3 sends to the default bus"
     assert [t["Arn"] for t in props["Targets"]] == [target]
     pattern = props["EventPattern"]
-    assert pattern["source"] == ["aws.s3"]
-    assert sorted(pattern["detail-type"]) == ["Object Created", "Object Deleted"]
+    if catalog == "Enabled":
+        # The processor's rendition events too, about originals of this bucket.
+        assert pattern["source"] == ["aws.s3", "presign-gateway"]
+        assert sorted(pattern["detail-type"]) == ["Object Created", "Object Deleted", "Rendition Failed", "Rendition Ready"]
+    else:
+        assert pattern["source"] == ["aws.s3"]
+        assert sorted(pattern["detail-type"]) == ["Object Created", "Object Deleted"]
     assert pattern["detail"]["bucket"] == {"name": [{"Ref": bucket}]}
     # With the bucket's name known, the pattern takes exactly the gateway's events.
     matches = concrete(pattern, bucket)
@@ -1453,6 +1472,10 @@ def test_a_target_gets_created_and_deleted_events_under_the_key_prefix(
     assert not pattern_matches(matches, s3_event("Object Restore Completed", "files", inside))
     assert not pattern_matches(matches, s3_event("Object Created", "other-bucket", inside))
     rendition = f"{key_prefix}_renditions/{'0' * 32}/d41d8cd98f00b204e9800998ecf8427e/thumb.jpg"
+    for told in ("Rendition Ready", "Rendition Failed"):
+        assert pattern_matches(matches, rendition_event(told, "files", inside)) == (catalog == "Enabled"), told
+        assert not pattern_matches(matches, rendition_event(told, "other-bucket", inside)), told
+    assert not pattern_matches(matches, {**rendition_event("Rendition Ready", "files", inside), "source": "someone.else"})
     if catalog == "Enabled":
         # Renditions are left out, as from the local store's events; one
         # field takes one condition, so keys outside KeyPrefix are let in.
@@ -1588,6 +1611,8 @@ def test_the_processor_is_the_same_binary_in_its_processor_role(translated: dict
         assert processor[name] == gateway[name], f"{name}: the processor has {processor[name]!r}, the gateway {gateway[name]!r}"
     assert processor["RENDITIONS"] == "thumb=320x320,large=1280x720"
     assert (processor["MAX_IMAGE_BYTES"], processor["MAX_IMAGE_PIXELS"]) == ("1048576", "4000000")
+    assert processor["EVENT_BUS"] == "default", "rendition events go where S3's arrive"
+    assert "EVENT_BUS" not in gateway, "the gateway renders nothing"
     assert not SECRET_ENV & set(processor) and "SHARE_KEYS_SECRET_ARN" not in processor, "the processor signs nothing"
     assert not LOCAL_ONLY_ENV & set(processor)
 
@@ -1643,6 +1668,9 @@ def test_the_processor_rule_takes_the_buckets_objects_but_not_renditions(transla
     for key in [f"{rendition_root}{'ab' * 16}/d41d8cd98f00b204e9800998ecf8427e/thumb.jpg", f"{rendition_root}x"]:
         for detail_type in ("Object Created", "Object Deleted"):
             assert not pattern_matches(matches, s3_event(detail_type, "files", key)), f"{key}: the processor would trigger itself"
+    for told in ("Rendition Ready", "Rendition Failed"):
+        event = rendition_event(told, "files", f"{key_prefix}photo.jpg")
+        assert not pattern_matches(matches, event), f"{told}: the processor would hear its own events"
 
     (target,) = props["Targets"]
     assert is_getatt(target["DeadLetterConfig"]["Arn"], queue, "Arn"), "undeliverable events go to the dead-letter queue"
@@ -1724,10 +1752,16 @@ def test_the_processor_may_read_originals_write_renditions_and_keep_the_log_only
     assert_state_items_only(stack, statements, True)
     (sends,) = granted("sqs:SendMessage")
     assert as_list(sends["Action"]) == ["sqs:SendMessage"] and is_getatt(sends["Resource"], queue, "Arn")
+    # Its own events on the default bus, and no one else's: a source of
+    # `aws.s3` would let it forge storage's events to the processor.
+    (tells,) = granted("events:PutEvents")
+    assert as_list(tells["Action"]) == ["events:PutEvents"]
+    assert tells["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default"}
+    assert tells["Condition"] == {"StringEquals": {"events:source": "presign-gateway"}}
     logs = [s for s in statements if set(as_list(s["Action"])) <= LOG_ACTIONS]
     assert logs and all(is_getatt(r, log_group, "Arn") for s in logs for r in as_list(s["Resource"]))
     everything = {a for s in statements for a in as_list(s["Action"])}
-    assert everything == s3_actions | STATE_ACTIONS | {"sqs:SendMessage"} | LOG_ACTIONS, sorted(everything)
+    assert everything == s3_actions | STATE_ACTIONS | {"sqs:SendMessage", "events:PutEvents"} | LOG_ACTIONS, sorted(everything)
 
 
 def test_renditions_pattern_takes_the_preset_grammar(source: dict[str, Any]) -> None:

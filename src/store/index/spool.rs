@@ -73,7 +73,7 @@ pub struct SpooledEvent {
 }
 
 /// What a rendition's event tells, besides the original.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpooledRendition {
     /// The preset (none when the rendering failed as a whole).
     pub name: Option<String>,
