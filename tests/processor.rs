@@ -20,7 +20,7 @@ use common::moto::Moto;
 use common::scripts::python;
 use common::{STORE_ACCESS_KEY, STORE_SECRET_KEY, Store, scratch_dir};
 use presign_gateway::catalog::processor::Processor;
-use presign_gateway::catalog::{Catalog, Layout, Status};
+use presign_gateway::catalog::{Catalog, Created, Layout, Status};
 use presign_gateway::render::{ImageLimits, Presets};
 use presign_gateway::state::local::LocalState;
 use presign_gateway::storage::S3Storage;
@@ -80,6 +80,15 @@ impl Setup {
                 .await
                 .unwrap();
             put.e_tag().unwrap().trim_matches('"').to_owned()
+        })
+    }
+
+    /// The keys under the renditions' folder.
+    fn renditions(&self) -> Vec<String> {
+        let client = self.store.client();
+        Store::block_on(async {
+            let listed = client.list_objects_v2().bucket(BUCKET).prefix("up/_renditions/").send().await.unwrap();
+            listed.contents().iter().filter_map(|object| object.key().map(str::to_owned)).collect()
         })
     }
 
@@ -157,6 +166,36 @@ fn events_the_processor_does_not_own_are_acknowledged_and_ignored() {
     ec2["source"] = json!("aws.ec2");
     setup.play(ec2);
     setup.play(json!({"not": "an event"}));
+}
+
+#[test]
+fn renditions_of_a_version_replaced_while_they_were_made_are_removed() {
+    let setup = setup_with("processor-late-render", "thumb=32x32", None);
+    let key = "up/tenants/acme/late.jpg";
+    let jpeg = common::images::jpeg(64, 48, &common::images::halves(64, 48, [0, 255, 0], [0, 0, 0]), None);
+    let etag = setup.put_bytes(key, "image/jpeg", &jpeg);
+    setup.play(created(key, &etag, jpeg.len(), "01"));
+    let first = setup.record(key).unwrap();
+    assert_eq!((first.status, first.renditions.len()), (Status::Ready, 1));
+    assert_eq!(setup.renditions().len(), 1);
+
+    // Another version is filed (its event came while the original was
+    // still being rendered), then that rendering finishes: its renditions
+    // describe no filed version, and are removed.
+    let newer = Created {
+        key: key.into(),
+        size: 9,
+        etag: "f".repeat(32),
+        sequencer: "02".into(),
+        time: 1,
+        content_type: Some("image/jpeg".into()),
+        metadata: std::collections::BTreeMap::new(),
+        status: Status::Stored,
+    };
+    Store::block_on(setup.catalog.created(newer)).unwrap().expect("filed");
+    Store::block_on(setup.processor.render(&first)).unwrap();
+    assert_eq!(setup.renditions(), Vec::<String>::new(), "no rendition outlives its version");
+    assert_eq!(setup.record(key).unwrap().etag, "f".repeat(32));
 }
 
 /// `UploadEventsRule`'s pattern with the catalog on and `KeyPrefix` `up/`,

@@ -192,6 +192,11 @@ impl Processor {
             Ok(made) => tracing::info!(key = record.key, renditions = made.len(), "renditions made"),
             Err(reason) => tracing::info!(key = record.key, reason, "renditions failed"),
         }
+        if current.is_none()
+            && let Ok(made) = &outcome
+        {
+            self.discard(&record.key, &record.etag, made).await?;
+        }
         if let (Some(announce), Some(_)) = (&self.announce, current) {
             let told = match &outcome {
                 Ok(made) => {
@@ -254,6 +259,25 @@ impl Processor {
     }
 
     /// Removes `key`'s renditions, all of them or all but those of `keep` (an ETag).
+    /// Removes `made`, the renditions of version `etag` of `key`, when that
+    /// version was replaced or deleted while they were being made: the
+    /// newer version's filing removed what was there then, and nothing
+    /// else would remove these.
+    async fn discard(
+        &self,
+        key: &str,
+        etag: &str,
+        made: &BTreeMap<String, RenditionRecord>,
+    ) -> Result<(), ProcessError> {
+        if self.catalog.record(key).await?.is_some_and(|now| now.etag == etag) {
+            return Ok(()); // deleted and stored again with the same bytes: its own rendering keeps these
+        }
+        for rendition in made.values() {
+            self.objects.delete(&rendition.key).await?;
+        }
+        Ok(())
+    }
+
     async fn remove_renditions(&self, key: &str, keep: Option<&str>) -> Result<(), ProcessError> {
         let folder = renditions_folder(&self.catalog.layout().renditions(), key);
         let kept = keep.map(|etag| format!("{folder}{etag}/"));
