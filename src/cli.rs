@@ -161,6 +161,14 @@ pub struct ServeArgs {
     #[arg(long, env = "MAX_BODY_MEMORY", default_value = "64MiB", value_parser = parse_size)]
     pub max_body_memory: u64,
 
+    /// Requests a second each tenant may make of this server, weighed by cost (a listing with metadata is 10, a page of parts or of the log 5, a listing 2, a redirect 1); more get 429 and Retry-After [default: no limit].
+    #[arg(long, env = "RATE_LIMIT")]
+    pub rate_limit: Option<u32>,
+
+    /// How many requests' worth a tenant may make at once, beyond which --rate-limit paces it [default: twice --rate-limit].
+    #[arg(long, env = "RATE_BURST")]
+    pub rate_burst: Option<u32>,
+
     /// How long each of the gateway's own calls to storage (multipart steps) may take, retries included.
     #[arg(long, env = "STORAGE_TIMEOUT", default_value = "20s", value_parser = parse_duration)]
     pub storage_timeout: Duration,

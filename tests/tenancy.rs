@@ -27,22 +27,25 @@ fn start(name: &str, share_keys: &str) -> Gateway {
 }
 
 fn start_on(store: Store, share_keys: &str) -> Gateway {
+    start_with(store, share_keys, &[])
+}
+
+fn start_with(store: Store, share_keys: &str, extra: &[&str]) -> Gateway {
     let public_key = format!("{}/tests/data/keys/rsa-public.pem", env!("CARGO_MANIFEST_DIR"));
-    Gateway::start_on(
-        store,
-        &[
-            "--auth",
-            "jwt",
-            "--jwt-secret",
-            JWT_SECRET,
-            "--jwt-public-key",
-            &public_key,
-            "--jwt-issuer",
-            "issuer.example",
-            "--share-keys",
-            share_keys,
-        ],
-    )
+    let mut args = vec![
+        "--auth",
+        "jwt",
+        "--jwt-secret",
+        JWT_SECRET,
+        "--jwt-public-key",
+        &public_key,
+        "--jwt-issuer",
+        "issuer.example",
+        "--share-keys",
+        share_keys,
+    ];
+    args.extend_from_slice(extra);
+    Gateway::start_on(store, &args)
 }
 
 fn now() -> u64 {
@@ -386,4 +389,51 @@ fn the_share_command_mints_links_offline() {
         .unwrap();
     assert_eq!(refused.status.code(), Some(1), "{}", String::from_utf8_lossy(&refused.stderr));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("100 years"));
+}
+
+/// The statuses of `count` requests for `url` as `token`'s holder, sent one
+/// after another on one connection by one curl, so they come faster than
+/// any allowance refills.
+fn statuses(token: &str, url: &str, count: usize) -> Vec<u16> {
+    let auth = format!("Authorization: Bearer {token}");
+    let mut args = vec!["-H", auth.as_str(), "-w", "%{http_code}\n"];
+    for _ in 0..count {
+        args.extend(["-o", "/dev/null", url]);
+    }
+    let output = curl(&args);
+    String::from_utf8_lossy(&output.stdout).lines().map(|line| line.parse().unwrap()).collect()
+}
+
+#[test]
+fn each_tenant_is_paced_by_its_own_rate_limit() {
+    let gateway = start_with(Store::start("rate-limit"), SHARE_KEY, &["--rate-limit", "1", "--rate-burst", "3"]);
+    let (a, b) = (token("tenant-a"), token("tenant-b"));
+    let url = gateway.at("/notes.txt");
+
+    let answered = statuses(&a, &url, 20);
+    assert_eq!(answered[..3], [307, 307, 307], "the burst passes: {answered:?}");
+    assert!(answered.contains(&429), "then the tenant is paced: {answered:?}");
+    assert!(answered.iter().all(|status| [307, 429].contains(status)), "{answered:?}");
+    // Another tenant's allowance is its own.
+    assert_eq!(statuses(&b, &url, 3), [307, 307, 307]);
+
+    // The refusal says why and when to come back.
+    let refused = (0..50).find_map(|_| {
+        let (status, answer) = call(&a, &["--include"], &url);
+        let (headers, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+        (status == 429).then(|| (headers.to_ascii_lowercase(), body.to_owned()))
+    });
+    let (headers, body) = refused.expect("a tenant sending 50 requests at once is paced");
+    assert!(headers.contains("\r\nretry-after: 1"), "{headers}");
+    assert!(body.contains("too many requests for this tenant (--rate-limit)"), "{body}");
+
+    // A listing with metadata costs the whole burst: after it, nothing is left.
+    // (It waits for B's allowance to fill again: three seconds at one a second.)
+    let listing = gateway.at("/?metadata");
+    let costly = (0..100).find_map(|_| {
+        let answered = statuses(&b, &listing, 2);
+        std::thread::sleep(Duration::from_millis(200));
+        (answered[0] == 200).then_some(answered)
+    });
+    assert_eq!(costly, Some(vec![200, 429]), "the listing took the burst");
 }

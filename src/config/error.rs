@@ -195,6 +195,17 @@ pub enum ConfigError {
     /// A sync so frequent it would list the bucket without pause.
     #[error("--catalog-sync-every / CATALOG_SYNC_EVERY must be at least a minute")]
     CatalogSyncEvery,
+    /// A rate of nothing.
+    #[error("--rate-limit / RATE_LIMIT and --rate-burst / RATE_BURST must be at least 1")]
+    RateLimit,
+    /// A burst without a rate.
+    #[error("--rate-burst / RATE_BURST needs --rate-limit / RATE_LIMIT")]
+    RateBurstWithoutLimit,
+    /// A per-process limit where every instance counts apart.
+    #[error(
+        "--rate-limit / RATE_LIMIT is for the local server: in Lambda every instance would count apart (the template's ThrottlingRateLimit and ThrottlingBurstLimit set API Gateway's)"
+    )]
+    RateLimitInLambda,
     /// Not an EventBridge bus's name or ARN.
     #[error(
         "--event-bus / EVENT_BUS `{0}` is not an EventBridge bus name (letters, digits, `.`, `-`, `_`, `/`) or ARN"

@@ -7,6 +7,7 @@
 //! tests in `tests.rs`.)
 
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -191,6 +192,17 @@ pub struct GatewaySettings {
     /// that share links and S3's `Location` start with (derived from each
     /// request when not configured).
     pub base_url: Option<String>,
+    /// Each tenant's requests a second and burst (`--rate-limit`), on the local server.
+    pub rate_limit: Option<RateLimitSettings>,
+}
+
+/// `--rate-limit` and `--rate-burst`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimitSettings {
+    /// Requests (by cost) a second, for each tenant.
+    pub per_second: NonZeroU32,
+    /// The most at once.
+    pub burst: NonZeroU32,
 }
 
 /// Share links: the keys that sign and verify them.
@@ -256,6 +268,7 @@ impl Config {
                 None => None,
             },
             base_url,
+            rate_limit: rate_limit(&args, runtime)?,
         };
         let metrics_listen = match (args.metrics_listen, runtime) {
             (Some(_), Runtime::Lambda) => return Err(ConfigError::MetricsListenInLambda),
@@ -291,6 +304,21 @@ fn policy(args: &ServeArgs) -> Result<Policy, ConfigError> {
         allowed_types: MediaTypes::parse(&args.allowed_types).map_err(ConfigError::AllowedType)?,
         ..layout(&args.key_prefix, &args.tenant_folder, args.share_max_ttl)?
     })
+}
+
+fn rate_limit(args: &ServeArgs, runtime: Runtime) -> Result<Option<RateLimitSettings>, ConfigError> {
+    let Some(per_second) = args.rate_limit else {
+        return if args.rate_burst.is_some() { Err(ConfigError::RateBurstWithoutLimit) } else { Ok(None) };
+    };
+    if runtime == Runtime::Lambda {
+        return Err(ConfigError::RateLimitInLambda);
+    }
+    let per_second = NonZeroU32::new(per_second).ok_or(ConfigError::RateLimit)?;
+    let burst = match args.rate_burst {
+        Some(burst) => NonZeroU32::new(burst).ok_or(ConfigError::RateLimit)?,
+        None => NonZeroU32::new(per_second.get().saturating_mul(2)).unwrap_or(per_second),
+    };
+    Ok(Some(RateLimitSettings { per_second, burst }))
 }
 
 fn body_limits(args: &ServeArgs) -> Result<BodyLimits, ConfigError> {

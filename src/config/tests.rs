@@ -202,3 +202,18 @@ fn state_settings_are_checked_once() {
     let lambda = error(&["--bucket", "files", "--state-dir", "/tmp/state"], Runtime::Lambda);
     assert!(lambda.contains("--state-dir / STATE_DIR does not run in Lambda"), "{lambda}");
 }
+
+#[test]
+fn a_rate_limit_is_per_process_so_local_only() {
+    let limit = |argv: &[&str]| config(argv, Runtime::Local).unwrap().gateway.rate_limit;
+    assert_eq!(limit(&[]), None);
+    let doubled = limit(&["--rate-limit", "20"]).unwrap();
+    assert_eq!((doubled.per_second.get(), doubled.burst.get()), (20, 40), "the burst is twice the rate unless given");
+    let given = limit(&["--rate-limit", "20", "--rate-burst", "5"]).unwrap();
+    assert_eq!((given.per_second.get(), given.burst.get()), (20, 5));
+    assert!(error(&["--rate-limit", "0"], Runtime::Local).contains("at least 1"));
+    assert!(error(&["--rate-limit", "2", "--rate-burst", "0"], Runtime::Local).contains("at least 1"));
+    assert!(error(&["--rate-burst", "5"], Runtime::Local).contains("needs --rate-limit"));
+    let lambda = error(&["--bucket", "files", "--rate-limit", "5"], Runtime::Lambda);
+    assert!(lambda.contains("in Lambda every instance would count apart"), "{lambda}");
+}

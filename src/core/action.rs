@@ -70,6 +70,21 @@ impl Action {
             Self::Rendition(..) => GET_RENDITION,
         }
     }
+
+    /// What it costs the gateway, in redirects, for `--rate-limit`: a page of
+    /// a listing is a storage call (and with `&metadata` up to ten batch reads
+    /// of the log, or a `HEAD` per object without one), a page of parts or of
+    /// the log a storage or state call; a redirect or a link is a signature.
+    #[must_use]
+    pub fn cost(&self) -> u32 {
+        match self {
+            Self::List(order) if order.metadata || !order.renditions.is_empty() => 10,
+            Self::List(_) => 2,
+            Self::Multipart(MultipartOrder { step: MultipartStep::ListParts(..), .. }) | Self::Log(_) => 5,
+            Self::Multipart(_) => 2,
+            Self::Presign(_) | Self::Share(_) | Self::Status(_) | Self::Rendition(..) => 1,
+        }
+    }
 }
 
 /// The S3 operation a presigned URL is made for.

@@ -60,6 +60,9 @@ pub enum GatewayError {
     /// Request bodies in memory take all of `--max-body-memory`.
     #[error("the gateway holds as many request bodies as it may; try again shortly")]
     Busy,
+    /// The tenant made more requests than `--rate-limit` allows: this long until the next.
+    #[error("too many requests for this tenant (--rate-limit); try again in {} s", retry_after_seconds(*.0))]
+    RateLimited(std::time::Duration),
     /// The upload log failed (the state store is unreachable: uploads wait).
     #[error(transparent)]
     Catalog(#[from] CatalogError),
@@ -168,6 +171,7 @@ impl GatewayError {
             | Self::Credentials(_)
             | Self::Signing(SignError::CredentialsExpired)
             | Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Storage(StorageError::Refused { status, .. }) if *status >= 500 => StatusCode::SERVICE_UNAVAILABLE,
             Self::Storage(_) => StatusCode::BAD_GATEWAY,
             Self::Signing(
@@ -193,7 +197,7 @@ impl GatewayError {
             Self::Rejected(Rejection::InvalidPart(_)) => "InvalidPart",
             Self::Rejected(Rejection::PartTooSmall(_)) => "EntityTooSmall",
             Self::Rejected(Rejection::Checksum(_) | Rejection::ContentMd5) => "InvalidDigest",
-            Self::Busy => "SlowDown",
+            Self::Busy | Self::RateLimited(_) => "SlowDown",
             Self::CatalogOff => "CatalogOff",
             Self::NoRecord => "NoSuchKey",
             Self::UnknownRendition(_) => "UnknownRendition",
@@ -253,7 +257,7 @@ impl GatewayError {
     /// The one-line reason a client is told; server errors are logged here
     /// with their cause and told without it.
     fn reason(&self, status: StatusCode) -> String {
-        if matches!(self, Self::Busy) {
+        if matches!(self, Self::Busy | Self::RateLimited(_)) {
             // Expected under load, and an attacker's to cause: counted, not logged.
             self.to_string()
         } else if status.is_server_error() {
@@ -302,12 +306,20 @@ impl GatewayError {
             Self::RenditionNotReady => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(super::catalog::RETRY_RENDITION_SECONDS));
             }
+            Self::RateLimited(wait) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds(*wait)));
+            }
             _ if status == StatusCode::SERVICE_UNAVAILABLE => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECONDS));
             }
             _ => {}
         }
     }
+}
+
+/// Whole seconds to wait, rounded up: `Retry-After` takes no fraction.
+fn retry_after_seconds(wait: std::time::Duration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
 }
 
 impl IntoResponse for GatewayError {

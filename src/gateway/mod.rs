@@ -23,6 +23,7 @@ mod listing;
 mod multipart;
 mod pace;
 mod page;
+mod rate;
 mod ready;
 mod reply;
 
@@ -43,9 +44,10 @@ pub use reply::Reply;
 use crate::auth::Authenticator;
 use crate::catalog::processor::Processor;
 use crate::catalog::{Catalog, Uploader};
-use crate::config::{AllowedHosts, AllowedOrigins, BodyLimits, GatewaySettings, Links};
+use crate::config::{AllowedHosts, AllowedOrigins, BodyLimits, GatewaySettings, Links, RateLimitSettings};
 use crate::core::completion::BodyFormat;
 use crate::core::query::Query;
+use crate::core::tenant::TenantId;
 use crate::core::{Action, Caller, Incoming, ListOrder, MultipartStep, Operation, Policy, PresignOrder, decide};
 use crate::links::{LinkError, object_url};
 use crate::metrics::Metrics;
@@ -53,6 +55,7 @@ use crate::signing::{CredentialsCache, EndpointError, Presigner, StoreLocation};
 use crate::storage::{Metered, Storage};
 use crate::wire::S3Names;
 use body::Bodies;
+use rate::RateLimit;
 
 /// The header that carries the request id both ways.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -91,6 +94,7 @@ pub struct Gateway {
     catalog: Option<Catalog>,
     presets: Vec<String>,
     renderer: Option<Processor>,
+    rate_limit: Option<RateLimit>,
 }
 
 /// What a request was decided to do, and who asked (for the upload log).
@@ -127,6 +131,7 @@ impl Gateway {
             catalog: None,
             presets: Vec::new(),
             renderer: None,
+            rate_limit: None,
         }
     }
 
@@ -212,7 +217,15 @@ impl Gateway {
             .with_bucket(location.bucket.clone())
             .with_allowed_origins(settings.allowed_origins)
             .with_allowed_hosts(settings.allowed_hosts)
-            .with_body_limits(settings.bodies))
+            .with_body_limits(settings.bodies)
+            .with_rate_limit(settings.rate_limit))
+    }
+
+    /// Paces each tenant to `settings` (`--rate-limit`).
+    #[must_use]
+    pub fn with_rate_limit(self, settings: Option<RateLimitSettings>) -> Self {
+        let rate_limit = settings.map(|settings| RateLimit::new(settings.per_second, settings.burst));
+        Self { rate_limit, ..self }
     }
 
     /// Who is asking and what for, from the request's headers alone: a
@@ -232,7 +245,14 @@ impl Gateway {
             let uploader = identity.subject.clone().map_or(Uploader::Anonymous, Uploader::Subject);
             (Caller::Owner(identity.tenant.as_ref()), uploader)
         };
+        let tenant = match caller {
+            Caller::Owner(tenant) => tenant,
+            Caller::Link(grant) => grant.tenant.as_ref(),
+        };
         let action = decide(&Incoming::from_parts(request), query, caller, &self.policy)?;
+        if let Some(limit) = &self.rate_limit {
+            limit.take(tenant.map_or("", TenantId::as_str), action.cost()).map_err(GatewayError::RateLimited)?;
+        }
         crate::metrics::note_operation(action.s3_name());
         if matches!(action, Action::Share(_)) {
             // Refused now, before any body, if the link could not say where it leads.

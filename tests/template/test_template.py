@@ -1908,3 +1908,41 @@ def test_prebuild_hook_builds_release_arm64(tmp_path: Path) -> None:
     result = run_prebuild(tmp_path)
     assert result.returncode == 0, result.stderr
     assert "lambda build --release --arm64" in log.read_text().splitlines()
+
+
+# ---- throttling ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("api_type", ["HTTP", "REST"])
+@pytest.mark.parametrize("rate, burst", [("", ""), ("100", ""), ("", "50"), ("100", "200")])
+def test_throttling_is_api_gateways_and_set_only_when_given(
+    translated: dict[str, Any], source: dict[str, Any], api_type: str, rate: str, burst: str
+) -> None:
+    """The local server's --rate-limit counts per tenant in one process; in
+    Lambda every instance would count apart, so API Gateway throttles there."""
+    values = {"ApiType": api_type, "ThrottlingRateLimit": rate, "ThrottlingBurstLimit": burst}
+    assert not broken_rules(translated, **values)
+    stack = Stack(translated, **values)
+    if api_type == "HTTP":
+        _, stage = stack.one("AWS::ApiGatewayV2::Stage")
+        settings = stage["Properties"].get("DefaultRouteSettings")
+    else:
+        _, stage = stack.one("AWS::ApiGateway::Stage")
+        methods = stage["Properties"].get("MethodSettings")
+        settings = None
+        if methods:
+            (settings,) = methods
+            assert (settings.pop("ResourcePath"), settings.pop("HttpMethod")) == ("/*", "*"), "every method"
+    expected = {name: value for name, value in {"ThrottlingRateLimit": rate, "ThrottlingBurstLimit": burst}.items() if value}
+    assert (settings or None) == (expected or None), "the account's limits unless given"
+    assert not {"RATE_LIMIT", "RATE_BURST"} & set(variables_of(stack, FUNCTION)), "the function refuses a per-instance limit"
+
+
+def test_throttling_parameters_take_positive_whole_numbers(source: dict[str, Any]) -> None:
+    for name in ("ThrottlingRateLimit", "ThrottlingBurstLimit"):
+        pattern = source["Parameters"][name]["AllowedPattern"]
+        assert source["Parameters"][name]["Default"] == ""
+        for good in ["", "1", "5000"]:
+            assert re.fullmatch(pattern, good), f"{name} {good!r}"
+        for bad in ["0", "-1", "1.5", " 5", "many", "0100"]:
+            assert not re.fullmatch(pattern, bad), f"{name} {bad!r} must be refused"
