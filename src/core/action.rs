@@ -79,9 +79,8 @@ impl Action {
     pub fn cost(&self) -> u32 {
         match self {
             Self::List(order) if order.metadata || !order.renditions.is_empty() => 10,
-            Self::List(_) => 2,
             Self::Multipart(MultipartOrder { step: MultipartStep::ListParts(..), .. }) | Self::Log(_) => 5,
-            Self::Multipart(_) => 2,
+            Self::List(_) | Self::Multipart(_) => 2,
             Self::Presign(_) | Self::Share(_) | Self::Status(_) | Self::Rendition(..) => 1,
         }
     }
