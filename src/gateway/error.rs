@@ -12,6 +12,7 @@ use http::{HeaderValue, StatusCode, header};
 use crate::auth::AuthError;
 use crate::catalog::CatalogError;
 use crate::core::{ALLOWED_METHODS, Rejection};
+use crate::keys::KeysError;
 use crate::links::LinkError;
 use crate::signing::{CredentialsUnavailable, SignError};
 use crate::storage::StorageError;
@@ -81,6 +82,12 @@ pub enum GatewayError {
     /// Renditions of something else than an image.
     #[error("the object is not an image, so it has no renditions")]
     NotAnImage,
+    /// API keys failed, or a key was refused.
+    #[error(transparent)]
+    Keys(#[from] KeysError),
+    /// API keys are used or managed, but this gateway has none.
+    #[error("API keys are off on this gateway: {0}")]
+    KeysOff(&'static str),
 }
 
 impl GatewayError {
@@ -98,7 +105,13 @@ impl GatewayError {
                 | Rejection::LinkCannotReadLog
                 | Rejection::LinkForAnotherKey
                 | Rejection::LinkMethod(_)
-                | Rejection::LinkMultipart => StatusCode::FORBIDDEN,
+                | Rejection::LinkMultipart
+                | Rejection::LinkCannotManageKeys
+                | Rejection::KeysNeedTenants
+                | Rejection::ApiKeyCannotManageKeys
+                | Rejection::ApiKeyCannotShare
+                | Rejection::ApiKeyReadOnly
+                | Rejection::KeyOutsidePrefix(_) => StatusCode::FORBIDDEN,
                 Rejection::Key(_)
                 | Rejection::FileName(_)
                 | Rejection::DownloadOnWrite
@@ -141,7 +154,14 @@ impl GatewayError {
                 | Rejection::RenditionName
                 | Rejection::StatusFilter
                 | Rejection::LogAtTop
-                | Rejection::ReadWithGet => StatusCode::BAD_REQUEST,
+                | Rejection::ReadWithGet
+                | Rejection::KeyId
+                | Rejection::KeyTerm(_)
+                | Rejection::KeyBody
+                | Rejection::KeyTermsTwice
+                | Rejection::KeyPrefix(_)
+                | Rejection::KeysAtTop
+                | Rejection::KeysUsage => StatusCode::BAD_REQUEST,
             },
             Self::Auth(error) if error.is_forbidden() => StatusCode::FORBIDDEN,
             Self::Auth(_) => StatusCode::UNAUTHORIZED,
@@ -152,7 +172,12 @@ impl GatewayError {
             | Self::NoRecord
             | Self::RenditionNotReady
             | Self::RenditionFailed(_)
-            | Self::NotAnImage => StatusCode::NOT_FOUND,
+            | Self::NotAnImage
+            | Self::KeysOff(_)
+            | Self::Keys(KeysError::NoSuchKey) => StatusCode::NOT_FOUND,
+            Self::Keys(KeysError::Refused) => StatusCode::UNAUTHORIZED,
+            Self::Keys(KeysError::TooMany) => StatusCode::CONFLICT,
+            Self::Keys(error) if error.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
             Self::Catalog(error) if error.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
             Self::MisdirectedHost => StatusCode::MISDIRECTED_REQUEST,
             // Storage's own client errors (no such upload, precondition failed) are the client's;
@@ -173,7 +198,8 @@ impl GatewayError {
             Self::Signing(
                 SignError::Clock | SignError::HeaderName | SignError::HeaderValue | SignError::NotAHeader(_),
             )
-            | Self::Catalog(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            | Self::Catalog(_)
+            | Self::Keys(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -200,6 +226,9 @@ impl GatewayError {
             Self::RenditionNotReady => "RenditionNotReady",
             Self::RenditionFailed(_) => "RenditionFailed",
             Self::NotAnImage => "NotAnImage",
+            Self::KeysOff(_) => "ApiKeysOff",
+            Self::Keys(KeysError::NoSuchKey) => "NoSuchApiKey",
+            Self::Keys(KeysError::TooMany) => "TooManyApiKeys",
             _ => match self.status() {
                 StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => "AccessDenied",
                 StatusCode::NOT_FOUND => "NoSuchUpload",
@@ -263,6 +292,9 @@ impl GatewayError {
                     "storage is unreachable or slow; try again shortly".to_owned()
                 }
                 (Self::Storage(_), _) => "storage failed".to_owned(),
+                (Self::Keys(_), StatusCode::SERVICE_UNAVAILABLE) => {
+                    "the state store holding API keys is unreachable; try again shortly".to_owned()
+                }
                 (Self::Catalog(_), StatusCode::SERVICE_UNAVAILABLE) => {
                     "the upload log is unreachable (an upload waits for it: nothing is signed without its record); try again shortly"
                         .to_owned()
@@ -296,6 +328,10 @@ impl GatewayError {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"presign-gateway\""));
             }
             Self::Auth(error) if !error.is_forbidden() => {
+                let challenge = "Bearer realm=\"presign-gateway\", error=\"invalid_token\"";
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+            }
+            Self::Keys(KeysError::Refused) => {
                 let challenge = "Bearer realm=\"presign-gateway\", error=\"invalid_token\"";
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
             }
