@@ -2,6 +2,7 @@
 //! the gateway with [`start`], from the validated configuration.
 
 pub mod catalog;
+pub mod keys;
 pub mod lambda;
 pub mod local;
 pub mod observe;
