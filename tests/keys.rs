@@ -135,6 +135,18 @@ fn on_dynamodb(name: &str, moto: &Moto) -> (Gateway, String) {
     (Gateway::start_with_env(name, &args, &MOTO_ENV), table)
 }
 
+/// Alice's keys (full, read-only, confined to a/) and one of bob's.
+struct Keys {
+    full: Value,
+    reader: Value,
+    folder: Value,
+    bob: Value,
+}
+
+fn secret(key: &Value) -> &str {
+    key["key"].as_str().unwrap()
+}
+
 /// The whole life of keys on `gateway`.
 fn keys_work(gateway: &Gateway) {
     let dir = scratch_dir("keys-files");
@@ -147,8 +159,15 @@ fn keys_work(gateway: &Gateway) {
         common::images::jpeg(32, 16, &common::images::halves(32, 16, [200, 0, 0], [0, 0, 200]), None),
     )
     .unwrap();
+    let keys = made_and_listed(gateway);
+    act_as_their_tenant(gateway, &keys, &upload, photo.to_str().unwrap());
+    stay_in_their_scope(gateway, &keys, &upload);
+    manage_nothing(gateway, &keys);
+    are_refused_once_revoked_or_expired(gateway, &keys);
+}
 
-    // Alice makes keys: by a JSON body, and by the query.
+/// Alice makes keys, by a JSON body and by the query; the list names them, never the keys or their hashes.
+fn made_and_listed(gateway: &Gateway) -> Keys {
     let json_body = ["-H", "Content-Type: application/json", "--data", r#"{"name": "backup"}"#];
     let full = create(gateway, "alice", "", &json_body);
     let reader = create(gateway, "alice", "&read_only&name=reader", &[]);
@@ -156,27 +175,28 @@ fn keys_work(gateway: &Gateway) {
     assert_eq!((&full["name"], &full["read_only"], &full["prefix"]), (&json!("backup"), &json!(false), &json!("")));
     assert_eq!((&reader["read_only"], &folder["prefix"]), (&json!(true), &json!("a/")));
     assert_eq!(full["expires"], Value::Null);
-    let (full_key, reader_key, folder_key) =
-        (full["key"].as_str().unwrap(), reader["key"].as_str().unwrap(), folder["key"].as_str().unwrap());
     let bob = create(gateway, "bob", "", &[]);
-    let bob_key = bob["key"].as_str().unwrap();
 
-    // The list names them, never the keys or their hashes.
     let (status, body) = call(As::Tenant("alice"), &[], &gateway.at("/%2F?keys"));
     assert_eq!(status, 200, "{body}");
-    for secret in [full_key, reader_key, folder_key, bob_key] {
-        assert!(!body.contains(secret) && !body.contains(&secret[4..]), "a key in the list: {body}");
+    for key in [&full, &reader, &folder, &bob] {
+        assert!(!body.contains(secret(key)) && !body.contains(&secret(key)[4..]), "a key in the list: {body}");
     }
     assert!(!body.contains("hash"), "{body}");
     let list: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(names_in(&list), ["backup", "folder", "reader"], "{list:#}");
     assert!(list["keys"][0]["created"].as_str().unwrap().ends_with('Z'));
+    Keys { full, reader, folder, bob }
+}
 
-    // A key acts as its tenant: uploads, downloads, listings, the log, renditions.
-    let (status, body) = call(As::Key(full_key), &upload, &gateway.at("/notes.txt"));
+/// A key acts as its tenant: uploads, downloads, listings, the log,
+/// renditions; bob's key is bob, and sees none of alice's.
+fn act_as_their_tenant(gateway: &Gateway, keys: &Keys, upload: &[&str], photo: &str) {
+    let Keys { full, bob, .. } = keys;
+    let (full_key, bob_key) = (secret(full), secret(bob));
+    let (status, body) = call(As::Key(full_key), upload, &gateway.at("/notes.txt"));
     assert_eq!(status, 200, "{body}");
-    let (status, body) =
-        call(As::Key(full_key), &["--upload-file", photo.to_str().unwrap()], &gateway.at("/a/photo.jpg"));
+    let (status, body) = call(As::Key(full_key), &["--upload-file", photo], &gateway.at("/a/photo.jpg"));
     assert_eq!(status, 200, "{body}");
     let (status, body) = call(As::Tenant("alice"), &[], &gateway.at("/notes.txt"));
     assert_eq!((status, body.as_str()), (200, "alice's notes\n"), "the key wrote into alice's folder");
@@ -203,12 +223,15 @@ fn keys_work(gateway: &Gateway) {
     assert_eq!(status, 404, "{body}");
     let (status, _) = call(As::Key(bob_key), &[], &gateway.at("/notes.txt?status"));
     assert_eq!(status, 404);
+}
 
-    // Read-only: reads, never writes.
+/// Read-only: reads, never writes; a prefix is a folder: a/ and under it, nothing beside it.
+fn stay_in_their_scope(gateway: &Gateway, keys: &Keys, upload: &[&str]) {
+    let (reader_key, folder_key) = (secret(&keys.reader), secret(&keys.folder));
     let (status, body) = call(As::Key(reader_key), &[], &gateway.at("/notes.txt"));
     assert_eq!((status, body.as_str()), (200, "alice's notes\n"));
     for (args, path) in [
-        (&upload[..], "/notes.txt"),
+        (upload, "/notes.txt"),
         (&["-X", "DELETE"][..], "/notes.txt"),
         (&[][..], "/notes.txt?presign=PUT"),
         (&["-X", "POST"][..], "/big.bin?uploads"),
@@ -221,7 +244,7 @@ fn keys_work(gateway: &Gateway) {
     assert_eq!((status, body.as_str()), (200, "alice's notes\n"), "a read-only key changed a file");
 
     // A prefix is a folder: a/ and under it, nothing beside it.
-    let (status, body) = call(As::Key(folder_key), &upload, &gateway.at("/a/x.txt"));
+    let (status, body) = call(As::Key(folder_key), upload, &gateway.at("/a/x.txt"));
     assert_eq!(status, 200, "{body}");
     let (status, page) = json_of(As::Key(folder_key), &[], &gateway.at("/a/"));
     assert_eq!(status, 200, "{page}");
@@ -230,10 +253,14 @@ fn keys_work(gateway: &Gateway) {
         assert_eq!(status, 403, "{path}: {body}");
         assert!(body.contains("confined to the folder `a/`"), "{path}: {body}");
     }
-    let (status, body) = call(As::Key(folder_key), &upload, &gateway.at("/ab/x.txt"));
+    let (status, body) = call(As::Key(folder_key), upload, &gateway.at("/ab/x.txt"));
     assert_eq!(status, 403, "{body}");
+}
 
-    // No key manages keys or mints links.
+/// No key manages keys or mints links; keys are read from the bearer token only, and only ones that exist.
+fn manage_nothing(gateway: &Gateway, keys: &Keys) {
+    let full_key = secret(&keys.full);
+    let id = keys.full["id"].as_str().unwrap();
     for (method, query) in [("GET", "keys"), ("POST", "keys"), ("DELETE", &format!("keys={id}") as &str)] {
         let (status, body) = call(As::Key(full_key), &["-X", method], &gateway.at(&format!("/%2F?{query}")));
         assert_eq!(status, 403, "{method} ?{query}: {body}");
@@ -251,8 +278,13 @@ fn keys_work(gateway: &Gateway) {
         let (status, body) = call(As::Key(key), &[], &gateway.at("/notes.txt"));
         assert_eq!(status, 401, "{key}: {body}");
     }
+}
 
-    // Revoking: someone else's id is not found, and that key goes on working.
+/// Revoked (by their own tenant only) and expired keys are refused.
+fn are_refused_once_revoked_or_expired(gateway: &Gateway, keys: &Keys) {
+    let Keys { full, reader, bob, .. } = keys;
+    let (reader_key, bob_key) = (secret(reader), secret(bob));
+    let id = full["id"].as_str().unwrap();
     let bob_id = bob["id"].as_str().unwrap();
     let (status, body) = call(As::Tenant("alice"), &["-X", "DELETE"], &gateway.at(&format!("/%2F?keys={bob_id}")));
     assert_eq!(status, 404, "{body}");

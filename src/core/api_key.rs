@@ -259,6 +259,9 @@ mod tests {
     use super::*;
     use crate::core::key::KeyError;
 
+    /// A key's scope, a request, and what it gets.
+    type Case<'a> = (&'a KeyScope, &'a Method, &'a str, &'a str, Result<(), Rejection>);
+
     fn scope(read_only: bool, prefix: &str) -> KeyScope {
         KeyTerms::parse(Some(if read_only { "true" } else { "false" }), Some(prefix), None, None).unwrap().scope
     }
@@ -334,7 +337,7 @@ mod tests {
         let reader = scope(true, "");
         let folder = scope(false, "a");
         let outside = Err(Rejection::KeyOutsidePrefix("a/".into()));
-        let cases: [(&KeyScope, &Method, &str, &str, Result<(), Rejection>); 20] = [
+        let cases: [Case<'_>; 20] = [
             (&whole, &put, "/x", "", Ok(())),
             (&whole, &get, "/%2F", "log", Ok(())),
             (&whole, &post, "/x", "share&ttl=60", Err(Rejection::ApiKeyCannotShare)),

@@ -15,6 +15,7 @@ use crate::core::{ALLOWED_METHODS, Rejection};
 use crate::keys::KeysError;
 use crate::links::LinkError;
 use crate::signing::{CredentialsUnavailable, SignError};
+use crate::state::StateError;
 use crate::storage::StorageError;
 use crate::telemetry::ErrorChain;
 use crate::wire::{self, s3};
@@ -173,11 +174,8 @@ impl GatewayError {
             | Self::RenditionNotReady
             | Self::RenditionFailed(_)
             | Self::NotAnImage
-            | Self::KeysOff(_)
-            | Self::Keys(KeysError::NoSuchKey) => StatusCode::NOT_FOUND,
-            Self::Keys(KeysError::Refused) => StatusCode::UNAUTHORIZED,
-            Self::Keys(KeysError::TooMany) => StatusCode::CONFLICT,
-            Self::Keys(error) if error.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
+            | Self::KeysOff(_) => StatusCode::NOT_FOUND,
+            Self::Keys(error) => keys_status(error),
             Self::Catalog(error) if error.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
             Self::MisdirectedHost => StatusCode::MISDIRECTED_REQUEST,
             // Storage's own client errors (no such upload, precondition failed) are the client's;
@@ -198,8 +196,7 @@ impl GatewayError {
             Self::Signing(
                 SignError::Clock | SignError::HeaderName | SignError::HeaderValue | SignError::NotAHeader(_),
             )
-            | Self::Catalog(_)
-            | Self::Keys(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            | Self::Catalog(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -343,6 +340,17 @@ impl GatewayError {
             }
             _ => {}
         }
+    }
+}
+
+/// The status of the API keys' failures.
+fn keys_status(error: &KeysError) -> StatusCode {
+    match error {
+        KeysError::Refused => StatusCode::UNAUTHORIZED,
+        KeysError::NoSuchKey => StatusCode::NOT_FOUND,
+        KeysError::TooMany => StatusCode::CONFLICT,
+        KeysError::State(StateError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
+        KeysError::State(_) | KeysError::Corrupt(_) | KeysError::Random => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 

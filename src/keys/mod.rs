@@ -80,11 +80,18 @@ pub struct VerifiedKey {
     pub scope: KeyScope,
 }
 
-/// A key as read, and when.
+/// A key as stored, and when it stops working.
+#[derive(Debug)]
+struct LiveKey {
+    key: VerifiedKey,
+    expires: Option<u64>,
+}
+
+/// A key as read (`None`: no such key), and when.
 #[derive(Debug, Clone)]
 struct Cached {
     read: Instant,
-    grant: Option<Arc<(VerifiedKey, Option<u64>)>>,
+    grant: Option<Arc<LiveKey>>,
 }
 
 /// The keys in a state store.
@@ -196,33 +203,32 @@ impl ApiKeys {
             return Err(KeysError::Refused);
         }
         let hash = sha256_hex(secret);
-        let grant = match self.cached(&hash) {
-            Some(grant) => grant,
-            None => {
-                let grant = match self.state.get(&table::grant(&hash)).await? {
-                    Some(item) => Some(Arc::new(granted(&read::<table::Grant>(&item)?)?)),
-                    None => None,
-                };
-                self.remember(hash, grant.clone());
-                grant
-            }
+        let grant = if let Some(cached) = self.cached(&hash) {
+            cached.grant
+        } else {
+            let grant = match self.state.get(&table::grant(&hash)).await? {
+                Some(item) => Some(Arc::new(granted(&read::<table::Grant>(&item)?)?)),
+                None => None,
+            };
+            self.remember(hash, grant.clone());
+            grant
         };
-        let grant = grant.ok_or(KeysError::Refused)?;
-        let (key, expires) = grant.as_ref();
-        if crate::state::expired(*expires, now_seconds()) {
+        let live = grant.ok_or(KeysError::Refused)?;
+        // A cached key expires on time, whatever the cache.
+        if crate::state::expired(live.expires, now_seconds()) {
             return Err(KeysError::Refused);
         }
-        self.note_use(key, *expires).await;
-        Ok(key.clone())
+        self.note_use(&live.key, live.expires).await;
+        Ok(live.key.clone())
     }
 
-    fn cached(&self, hash: &str) -> Option<Option<Arc<(VerifiedKey, Option<u64>)>>> {
+    /// What was read of `hash` within [`CACHE_SECONDS`], if anything.
+    fn cached(&self, hash: &str) -> Option<Cached> {
         let cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
-        let cached = cache.get(hash)?;
-        (cached.read.elapsed() < Duration::from_secs(CACHE_SECONDS)).then(|| cached.grant.clone())
+        cache.get(hash).filter(|cached| cached.read.elapsed() < Duration::from_secs(CACHE_SECONDS)).cloned()
     }
 
-    fn remember(&self, hash: String, grant: Option<Arc<(VerifiedKey, Option<u64>)>>) {
+    fn remember(&self, hash: String, grant: Option<Arc<LiveKey>>) {
         let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
         if cache.len() >= MAX_CACHED {
             cache.retain(|_, cached| cached.read.elapsed() < Duration::from_secs(CACHE_SECONDS));
@@ -271,12 +277,13 @@ fn read<T: serde::de::DeserializeOwned>(item: &Item) -> Result<T, KeysError> {
 }
 
 /// A stored grant, checked again as the request's own input would be.
-fn granted(grant: &table::Grant) -> Result<(VerifiedKey, Option<u64>), KeysError> {
+fn granted(grant: &table::Grant) -> Result<LiveKey, KeysError> {
     let corrupt = |what: &str| KeysError::Corrupt(format!("key {}: {what}", grant.id));
     let id = KeyId::parse(&grant.id).map_err(|_| corrupt("id"))?;
     let tenant = TenantId::new(&grant.tenant).map_err(|_| corrupt("tenant"))?;
     let prefix = Folder::new(grant.prefix.clone()).map_err(|_| corrupt("prefix"))?;
-    Ok((VerifiedKey { id, tenant, scope: KeyScope { read_only: grant.read_only, prefix } }, grant.expires))
+    let key = VerifiedKey { id, tenant, scope: KeyScope { read_only: grant.read_only, prefix } };
+    Ok(LiveKey { key, expires: grant.expires })
 }
 
 fn info(entry: table::Entry, last_used: Option<u64>) -> ApiKeyInfo {
