@@ -82,6 +82,7 @@ mod tests {
             Some(Asset::Page(Folder::new("photos/2024/".into()).unwrap()))
         );
         assert_eq!(asked(&Method::GET, "/", "", Some("*/*")), None, "curl wants the listing");
+        assert_eq!(asked(&Method::GET, "/%2F", "keys", browser), None, "a browser asking for keys wants them");
         assert_eq!(asked(&Method::GET, "/", "", Some("application/json")), None);
         assert_eq!(asked(&Method::GET, "/", "limit=10", browser), None);
         assert_eq!(asked(&Method::GET, "/a.txt", "", browser), None, "a key is a download");

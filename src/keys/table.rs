@@ -15,7 +15,9 @@
 //!   and `sk = u<id>` for when it was last used, written at most once a
 //!   minute per key and gateway ([`super::USE_EVERY_SECONDS`]) as an item
 //!   of its own, so a write of the last use never races a revocation's
-//!   read of the entry (no read-modify-write).
+//!   read of the entry (no read-modify-write). A last use written by a
+//!   request racing the key's revocation may outlive it; listings show only
+//!   keys with an entry, so it is never shown.
 //!
 //! Every item of a key carries the key's expiry as the item's, so the store
 //! drops an expired key from every read (conditions included) whether or
