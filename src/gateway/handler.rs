@@ -1,8 +1,9 @@
 //! The catch-all handler. Nothing of a body is read before the caller is
-//! authenticated (or its share link verified) and the request decided from
-//! its headers: a refused request is answered at once, after reading at most
-//! a little of a body sent unasked, and its connection closed. Then the
-//! completion's part list is read, or the body drained, within the body
+//! authenticated (or its share link or API key verified) and the request
+//! decided from its headers: a refused request is answered at once, after
+//! reading at most a little of a body sent unasked, and its connection
+//! closed. Then the completion's part list (or a new API key's terms) is
+//! read, or the body drained, within the body
 //! timeout, and only then is a URL signed, so its lifetime starts when it is
 //! handed out.
 
