@@ -48,6 +48,80 @@ pub enum Command {
     /// Work on the upload log kept in a DynamoDB state table.
     #[command(subcommand)]
     Catalog(CatalogCommand),
+    /// Create, list or revoke a tenant's API keys in a DynamoDB state table (against serve's local state file, use
+    /// GET/POST/DELETE /%2F?keys over HTTP).
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+/// `presign-gateway keys …`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum KeysCommand {
+    /// Make a key and print it (shown this once) with what it may do, as JSON.
+    Create(KeyCreateArgs),
+    /// Print the tenant's keys as JSON (never the keys themselves).
+    List(KeysStateArgs),
+    /// Revoke a key: it stops working within 5 seconds on every gateway sharing the table.
+    Revoke(KeyRevokeArgs),
+}
+
+/// The tenant and the state table, for every `keys` command.
+#[derive(Debug, Clone, Args)]
+pub struct KeysStateArgs {
+    /// The tenant whose keys these are, as its tokens' tenant claim names it.
+    #[arg(long)]
+    pub tenant: String,
+
+    /// DynamoDB table of the gateway's state, as the gateway is configured.
+    #[arg(long, env = "STATE_TABLE")]
+    pub state_table: Option<String>,
+
+    /// A DynamoDB-compatible endpoint for --state-table [default: AWS DynamoDB].
+    #[arg(long, env = "AWS_ENDPOINT_URL_DYNAMODB")]
+    pub state_endpoint: Option<String>,
+
+    /// A local state folder: refused with the reason (its redb file admits one process, the running serve).
+    #[arg(long, env = "STATE_DIR")]
+    pub state_dir: Option<PathBuf>,
+
+    /// The table's region [default: the AWS config chain's].
+    #[arg(long, env = "AWS_REGION")]
+    pub region: Option<String>,
+}
+
+/// Settings for `keys create`.
+#[derive(Debug, Clone, Args)]
+pub struct KeyCreateArgs {
+    /// Where the keys are.
+    #[command(flatten)]
+    pub state: KeysStateArgs,
+
+    /// Only downloads, listings and the log: no upload or delete.
+    #[arg(long)]
+    pub read_only: bool,
+
+    /// The folder the key is confined to (`a` and `a/` both mean the folder a/) [default: the whole tenant].
+    #[arg(long)]
+    pub prefix: Option<String>,
+
+    /// How long the key works (seconds, or 30m, 12h, 30d, 2w; at most 3650d) [default: until revoked].
+    #[arg(long, value_parser = Ttl::parse)]
+    pub ttl: Option<Ttl>,
+
+    /// A name for people, such as the system that holds the key.
+    #[arg(long)]
+    pub name: Option<String>,
+}
+
+/// Settings for `keys revoke`.
+#[derive(Debug, Clone, Args)]
+pub struct KeyRevokeArgs {
+    /// The key's id, as `keys list` shows it.
+    pub id: String,
+
+    /// Where the keys are.
+    #[command(flatten)]
+    pub state: KeysStateArgs,
 }
 
 /// `presign-gateway catalog …`.

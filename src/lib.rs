@@ -23,6 +23,7 @@
 //! - [`catalog`]: the upload log (who uploaded what, and its processing
 //!   status) and the processor that files storage's events in it and makes
 //!   renditions;
+//! - [`keys`]: API keys for external systems, kept as hashes in the state store;
 //! - [`state`]: the gateway's own state (the upload log), behind a trait,
 //!   in DynamoDB or a local redb file;
 //! - [`metrics`]: the gateway's counts, as Prometheus text or CloudWatch EMF;
@@ -80,6 +81,7 @@ pub mod core;
 pub mod cors;
 pub mod gateway;
 pub mod http_server;
+pub mod keys;
 pub mod links;
 pub mod metrics;
 pub mod render;

@@ -118,5 +118,10 @@ fn run(command: Command, runtime: Runtime) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Keys(command) => {
+            telemetry::init_for_people(&std::env::var("LOG_LEVEL").unwrap_or_else(|_| "warn".to_owned()));
+            println!("{}", threads()?.block_on(transport::keys::run(command))?);
+            Ok(())
+        }
     }
 }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::checksum::ChecksumAlgorithm;
 
 pub mod events;
+pub mod keys;
 pub mod s3;
 
 pub use s3::S3Names;

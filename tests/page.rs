@@ -79,6 +79,7 @@ in_chromium_and_firefox! {
     only_images_go_up_and_the_page_says_why_text_does_not => only_images;
     a_visitor_signs_in_before_uploading_and_is_told_plainly => visitor;
     without_a_catalog_the_grid_shows_placeholders_and_a_replace_is_asked_first => photos_without_a_catalog;
+    a_signed_in_tenant_makes_lists_and_revokes_an_api_key_in_the_keys_view => keys_view;
 }
 
 /// The gateway behind a front door refusing bodies over 6 MB; the page is
@@ -299,6 +300,32 @@ fn visitor(engine: Engine) {
     // Nothing was asked of the gateway with a refused token but the listing.
     assert!(site.door.requests("presign=PUT 401").is_empty(), "{:?}", site.door.requests(""));
     assert_eq!(site.door.requests("GET /note.txt?presign=PUT 200").len(), 1, "{:?}", site.door.requests(""));
+}
+
+/// The Keys view on a gateway with `--auth jwt` and its local state file: a key made in the
+/// page works for its folder only and read-only, and once revoked is refused.
+fn keys_view(engine: Engine) {
+    if !engine.available() {
+        return;
+    }
+    let _turn = browser_turn();
+    let jwt = ["--auth", "jwt", "--jwt-secret", JWT_SECRET];
+    let site = Site::start_with("page-keys", door(), &Storage::Embedded, &[], &jwt);
+    let result = site.run(engine, "keys", &[JWT_SECRET]);
+    let key = result["key"].as_str().expect("the key the page showed");
+    assert_eq!(site.door.requests("POST /%2F?keys 201").len(), 1, "{:?}", site.door.requests(""));
+    assert_eq!(site.door.requests("DELETE /%2F?keys=").len(), 1, "{:?}", site.door.requests(""));
+    // Revoked: refused (within the 5 s a gateway may cache a key; waited out, not timed).
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let (status, _) =
+            common::curl_status(&["-H", &format!("Authorization: Bearer {key}"), &site.gateway.at("/in/")]);
+        if status == 401 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the revoked key still works");
+        std::thread::sleep(Duration::from_millis(250));
+    }
 }
 
 /// The photo page on a gateway that keeps no catalog (a separate store, and no `--state-dir`):

@@ -95,6 +95,16 @@ impl Authenticator {
         !matches!(self, Self::None)
     }
 
+    /// The API key `request` carries as its bearer token (`pgk_…`), with
+    /// `--auth jwt` only: behind API Gateway's authorizer (or without
+    /// authentication) the bearer is not the gateway's to read. No other
+    /// header carries keys (`X-Api-Key` is not read).
+    #[must_use]
+    pub fn api_key<'r>(&self, request: &'r Parts) -> Option<&'r str> {
+        let token = matches!(self, Self::Jwt(_)).then(|| bearer(request)).flatten()?;
+        token.starts_with(crate::core::api_key::KEY_PREFIX).then_some(token)
+    }
+
     /// The tenant `request` acts for (`None` without authentication).
     pub fn authenticate(&self, request: &Parts) -> Result<Option<TenantId>, AuthError> {
         self.identify(request).map(|identity| identity.tenant)

@@ -103,6 +103,8 @@ pub enum Uploader {
     Subject(String),
     /// The holder of a share link: the first 16 hex digits of the SHA-256 of its token.
     Link(String),
+    /// The holder of an API key: its id.
+    Key(String),
     /// `--auth none`, or a caller without a `sub`.
     Anonymous,
 }
@@ -114,12 +116,13 @@ impl Uploader {
         Self::Link(super::sha256_hex(token, 8))
     }
 
-    /// The log's text: the subject, `link:<16 hex>` or `anonymous`.
+    /// The log's text: the subject, `link:<16 hex>`, `key:<id>` or `anonymous`.
     #[must_use]
     pub fn text(&self) -> String {
         match self {
             Self::Subject(subject) => subject.clone(),
             Self::Link(hash) => format!("link:{hash}"),
+            Self::Key(id) => format!("key:{id}"),
             Self::Anonymous => "anonymous".to_owned(),
         }
     }

@@ -408,15 +408,23 @@ fn store(
     }))
 }
 
+/// The DynamoDB state table `table` at `endpoint` (AWS's when `None`), checked.
+///
+/// # Errors
+/// A table name DynamoDB refuses, or an endpoint that is no base URL.
+pub fn state_table(table: &str, endpoint: Option<&str>) -> Result<StateConfig, ConfigError> {
+    const ENDPOINT: &str = "--state-endpoint / AWS_ENDPOINT_URL_DYNAMODB";
+    Ok(StateConfig::Dynamo {
+        table: check_table(table)?,
+        endpoint: endpoint.map(|url| base_url(ENDPOINT, url)).transpose()?,
+    })
+}
+
 /// A table when one is named; else a folder when one is named (never in
 /// Lambda, whose disk does not last); else the embedded store's folder, or off.
 fn state(args: &ServeArgs, store: &StoreConfig, runtime: Runtime) -> Result<StateConfig, ConfigError> {
-    const ENDPOINT: &str = "--state-endpoint / AWS_ENDPOINT_URL_DYNAMODB";
     match (&args.state_table, &args.state_dir) {
-        (Some(table), _) => Ok(StateConfig::Dynamo {
-            table: check_table(table)?,
-            endpoint: args.state_endpoint.as_deref().map(|url| base_url(ENDPOINT, url)).transpose()?,
-        }),
+        (Some(table), _) => state_table(table, args.state_endpoint.as_deref()),
         (None, _) if args.state_endpoint.is_some() => Err(ConfigError::StateEndpointWithoutTable),
         (None, Some(_)) if runtime == Runtime::Lambda => Err(ConfigError::StateDirInLambda),
         (None, Some(_)) if !cfg!(feature = "embedded-store") => Err(ConfigError::NoLocalState),

@@ -5,6 +5,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::Method;
 
+use super::api_key::KeysOrder;
 use super::checksum::{Checksum, ChecksumSpec, ChecksumType};
 use super::cursor::Cursor;
 use super::grant::{Grant, Methods};
@@ -30,6 +31,8 @@ pub enum Action {
     Status(PresignOrder),
     /// Answer with a rendition of an object the caller may read.
     Rendition(PresignOrder, RenditionName),
+    /// List, create or revoke the caller's API keys.
+    Keys(KeysOrder),
 }
 
 /// The upload log of the caller's scope, one page of it.
@@ -52,6 +55,13 @@ pub const GET_OBJECT_STATUS: &str = "GetObjectStatus";
 /// See [`GET_UPLOAD_LOG`].
 pub const GET_RENDITION: &str = "GetRendition";
 
+/// The operation names of the keys family.
+pub const LIST_API_KEYS: &str = "ListApiKeys";
+/// See [`LIST_API_KEYS`].
+pub const CREATE_API_KEY: &str = "CreateApiKey";
+/// See [`LIST_API_KEYS`].
+pub const REVOKE_API_KEY: &str = "RevokeApiKey";
+
 /// The operation name of minting a share link, which S3 has no name for.
 pub const CREATE_SHARE_LINK: &str = "CreateShareLink";
 
@@ -68,6 +78,9 @@ impl Action {
             Self::Log(_) => GET_UPLOAD_LOG,
             Self::Status(_) => GET_OBJECT_STATUS,
             Self::Rendition(..) => GET_RENDITION,
+            Self::Keys(KeysOrder::List(_)) => LIST_API_KEYS,
+            Self::Keys(KeysOrder::Create(..)) => CREATE_API_KEY,
+            Self::Keys(KeysOrder::Revoke(..)) => REVOKE_API_KEY,
         }
     }
 
@@ -80,7 +93,7 @@ impl Action {
         match self {
             Self::List(order) if order.metadata || !order.renditions.is_empty() => 10,
             Self::Multipart(MultipartOrder { step: MultipartStep::ListParts(..), .. }) | Self::Log(_) => 5,
-            Self::List(_) | Self::Multipart(_) => 2,
+            Self::List(_) | Self::Multipart(_) | Self::Keys(_) => 2,
             Self::Presign(_) | Self::Share(_) | Self::Status(_) | Self::Rendition(..) => 1,
         }
     }

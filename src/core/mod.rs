@@ -7,10 +7,12 @@
 //! is [`request`], the rules live one family to a file ([`presign`],
 //! [`share`], [`multipart`] with [`completion`], [`listing`]), with what
 //! uploads sign in [`upload`], S3's checksum headers in [`checksum`] and the
-//! headers an object keeps for its downloads in [`object_headers`];
+//! headers an object keeps for its downloads in [`object_headers`]; API
+//! keys and what they may do in [`api_key`];
 //! [`tenant`] is the only way to a storage key.
 
 pub mod action;
+pub mod api_key;
 pub mod checksum;
 pub mod completion;
 pub mod cursor;
@@ -81,6 +83,9 @@ fn dispatch(
     caller: Caller<'_>,
     policy: &Policy,
 ) -> Result<Action, Rejection> {
+    if let Some(keys) = &query.keys {
+        return api_key::manage(method, request.path, keys, query.key_terms.as_ref(), caller).map(Action::Keys);
+    }
     let multipart = query.is_multipart();
     if *method == Method::POST {
         let key = ObjectKey::new(decoded(request.path)?)?;

@@ -52,7 +52,11 @@ pub fn asset(
     }
     // Navigation only: a data request's query (`?limit`, `?presign`) wants data.
     let parsed = query?;
-    let plain = parsed.presign.is_none() && parsed.limit.is_none() && parsed.after.is_none() && !parsed.metadata;
+    let plain = parsed.presign.is_none()
+        && parsed.limit.is_none()
+        && parsed.after.is_none()
+        && !parsed.metadata
+        && parsed.keys.is_none();
     let html = headers.get(header::ACCEPT).and_then(|a| a.to_str().ok()).is_some_and(|a| a.contains("text/html"));
     (plain && html).then(|| Folder::new(path).ok().map(Asset::Page)).flatten()
 }
@@ -78,6 +82,7 @@ mod tests {
             Some(Asset::Page(Folder::new("photos/2024/".into()).unwrap()))
         );
         assert_eq!(asked(&Method::GET, "/", "", Some("*/*")), None, "curl wants the listing");
+        assert_eq!(asked(&Method::GET, "/%2F", "keys", browser), None, "a browser asking for keys wants them");
         assert_eq!(asked(&Method::GET, "/", "", Some("application/json")), None);
         assert_eq!(asked(&Method::GET, "/", "limit=10", browser), None);
         assert_eq!(asked(&Method::GET, "/a.txt", "", browser), None, "a key is a download");

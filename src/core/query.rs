@@ -15,6 +15,7 @@ use std::num::NonZeroU16;
 pub use values::{MAX_PAGE, PartNumber, Presign, RenditionName, StatusFilter, UploadId};
 
 use super::Rejection;
+use super::api_key::{KeyTerms, KeysParam};
 use super::cursor::Cursor;
 use super::grant::Methods;
 use super::units::{self, Ttl};
@@ -63,6 +64,11 @@ pub struct Query {
     pub rendition: Option<RenditionName>,
     /// `renditions=thumb,large`: a listing with each object's renditions.
     pub renditions: Vec<RenditionName>,
+    /// `keys` (list, create) or `keys=ID` (revoke): the caller's API keys.
+    pub keys: Option<KeysParam>,
+    /// With `keys`: a new key's `read_only`, `prefix`, `ttl` and `name`, if
+    /// any is given (read only with `keys`, so they mean nothing elsewhere).
+    pub key_terms: Option<KeyTerms>,
 }
 
 /// A query that does not parse, with what it showed of the request: a
@@ -76,7 +82,7 @@ pub struct BadQuery {
     pub multipart: bool,
     /// It carries a share link's `token`.
     pub link: bool,
-    /// It reads the upload log (`log`, `status`, `rendition`), whose answers are JSON.
+    /// It reads the upload log (`log`, `status`, `rendition`) or manages keys (`keys`), whose answers are JSON.
     pub catalog: bool,
 }
 
@@ -96,7 +102,7 @@ impl Query {
     pub fn parse(raw: Option<&str>) -> Result<Self, BadQuery> {
         let (text, repeated) = Text::read(raw.unwrap_or_default());
         let multipart = text.uploads || text.upload_id.is_some() || text.part_number.is_some();
-        let catalog = text.log || text.status.is_some() || text.rendition.is_some();
+        let catalog = text.log || text.status.is_some() || text.rendition.is_some() || text.keys.is_some();
         let bad = |reason| BadQuery { reason, multipart, link: text.token.is_some(), catalog };
         if let Some(name) = repeated {
             return Err(bad(Rejection::RepeatedParameter(name)));
@@ -104,11 +110,11 @@ impl Query {
         text.typed().map_err(bad)
     }
 
-    /// Whether the query reads the upload log, whose answers (refusals
-    /// included) are JSON.
+    /// Whether the query reads the upload log or manages keys, whose
+    /// answers (refusals included) are JSON.
     #[must_use]
     pub fn reads_catalog(&self) -> bool {
-        self.log || self.status.is_some() || self.rendition.is_some()
+        self.log || self.status.is_some() || self.rendition.is_some() || self.keys.is_some()
     }
 
     /// Whether the query names a multipart upload, so the request is one of
@@ -142,6 +148,10 @@ struct Text<'a> {
     status: Option<Cow<'a, str>>,
     rendition: Option<Cow<'a, str>>,
     renditions: Option<Cow<'a, str>>,
+    keys: Option<Cow<'a, str>>,
+    read_only: Option<Cow<'a, str>>,
+    prefix: Option<Cow<'a, str>>,
+    name: Option<Cow<'a, str>>,
 }
 
 impl<'a> Text<'a> {
@@ -166,6 +176,10 @@ impl<'a> Text<'a> {
                 "status" => (&mut text.status, "status"),
                 "rendition" => (&mut text.rendition, "rendition"),
                 "renditions" => (&mut text.renditions, "renditions"),
+                "keys" => (&mut text.keys, "keys"),
+                "read_only" => (&mut text.read_only, "read_only"),
+                "prefix" => (&mut text.prefix, "prefix"),
+                "name" => (&mut text.name, "name"),
                 "share" | "uploads" | "metadata" | "log" => {
                     let (flag, name) = match name.as_ref() {
                         "share" => (&mut text.share, "share"),
@@ -209,6 +223,18 @@ impl<'a> Text<'a> {
             status: self.status.as_deref().map(StatusFilter::parse).transpose()?,
             rendition: self.rendition.as_deref().map(RenditionName::parse).transpose()?,
             renditions: self.renditions.as_deref().map(values::rendition_names).transpose()?.unwrap_or_default(),
+            keys: self.keys.as_deref().map(KeysParam::parse).transpose()?,
+            key_terms: self.key_terms()?,
         })
+    }
+
+    /// A new key's terms, read only with `keys` and only if one is given.
+    fn key_terms(&self) -> Result<Option<KeyTerms>, Rejection> {
+        let given = self.read_only.is_some() || self.prefix.is_some() || self.ttl.is_some() || self.name.is_some();
+        if self.keys.is_none() || !given {
+            return Ok(None);
+        }
+        let ttl = self.ttl.as_deref().map(Ttl::parse).transpose()?;
+        KeyTerms::parse(self.read_only.as_deref(), self.prefix.as_deref(), ttl, self.name.as_deref()).map(Some)
     }
 }

@@ -194,6 +194,47 @@ pub enum Rejection {
     /// More metadata than S3 keeps.
     #[error("x-amz-meta-* headers take at most 2 KB in all, names and values (S3's limit)")]
     MetadataTooLarge,
+    /// `keys=` with something else than a key's id.
+    #[error("a key's id is 16 lowercase hex digits, as GET /%2F?keys lists them")]
+    KeyId,
+    /// A new key's term that does not parse.
+    #[error("{0}")]
+    KeyTerm(&'static str),
+    /// A new key's body that is not its terms as JSON.
+    #[error(
+        "the body must be JSON: {{\"read_only\": true|false, \"prefix\": \"folder/\", \"ttl\": \"30d\", \"name\": \"...\"}}, each optional"
+    )]
+    KeyBody,
+    /// A new key's terms in both the query and the body.
+    #[error("give a new key's terms in the query or in a JSON body, not both")]
+    KeyTermsTwice,
+    /// A new key's prefix that is no folder.
+    #[error("a key's prefix must be a folder path: {0}")]
+    KeyPrefix(String),
+    /// `?keys` on another path than the top level.
+    #[error("keys are managed at the top level: GET, POST /%2F?keys and DELETE /%2F?keys=ID")]
+    KeysAtTop,
+    /// `?keys` with a method (or a value) that does not fit.
+    #[error("GET /%2F?keys lists your keys, POST /%2F?keys creates one and DELETE /%2F?keys=ID revokes one")]
+    KeysUsage,
+    /// `?keys` where callers are no tenants.
+    #[error("API keys belong to signed-in tenants: the gateway must run with --auth jwt")]
+    KeysNeedTenants,
+    /// `?keys` with a share link.
+    #[error("a share link cannot manage API keys")]
+    LinkCannotManageKeys,
+    /// An API key used to manage keys.
+    #[error("an API key cannot create, list or revoke API keys: sign in")]
+    ApiKeyCannotManageKeys,
+    /// An API key used to mint a share link, which would outlive its revocation.
+    #[error("an API key cannot create share links: sign in")]
+    ApiKeyCannotShare,
+    /// A read-only API key used to write.
+    #[error("this API key is read-only: it cannot upload or delete")]
+    ApiKeyReadOnly,
+    /// An API key used outside its folder.
+    #[error("this API key is confined to the folder `{0}`: only keys (and listings) under it")]
+    KeyOutsidePrefix(String),
 }
 
 impl From<RefusedHeader> for Rejection {

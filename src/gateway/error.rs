@@ -12,8 +12,10 @@ use http::{HeaderValue, StatusCode, header};
 use crate::auth::AuthError;
 use crate::catalog::CatalogError;
 use crate::core::{ALLOWED_METHODS, Rejection};
+use crate::keys::KeysError;
 use crate::links::LinkError;
 use crate::signing::{CredentialsUnavailable, SignError};
+use crate::state::StateError;
 use crate::storage::StorageError;
 use crate::telemetry::ErrorChain;
 use crate::wire::{self, s3};
@@ -84,6 +86,12 @@ pub enum GatewayError {
     /// Renditions of something else than an image.
     #[error("the object is not an image, so it has no renditions")]
     NotAnImage,
+    /// API keys failed, or a key was refused.
+    #[error(transparent)]
+    Keys(#[from] KeysError),
+    /// API keys are used or managed, but this gateway has none.
+    #[error("API keys are off on this gateway: {0}")]
+    KeysOff(&'static str),
 }
 
 impl GatewayError {
@@ -101,7 +109,13 @@ impl GatewayError {
                 | Rejection::LinkCannotReadLog
                 | Rejection::LinkForAnotherKey
                 | Rejection::LinkMethod(_)
-                | Rejection::LinkMultipart => StatusCode::FORBIDDEN,
+                | Rejection::LinkMultipart
+                | Rejection::LinkCannotManageKeys
+                | Rejection::KeysNeedTenants
+                | Rejection::ApiKeyCannotManageKeys
+                | Rejection::ApiKeyCannotShare
+                | Rejection::ApiKeyReadOnly
+                | Rejection::KeyOutsidePrefix(_) => StatusCode::FORBIDDEN,
                 Rejection::Key(_)
                 | Rejection::FileName(_)
                 | Rejection::DownloadOnWrite
@@ -144,7 +158,14 @@ impl GatewayError {
                 | Rejection::RenditionName
                 | Rejection::StatusFilter
                 | Rejection::LogAtTop
-                | Rejection::ReadWithGet => StatusCode::BAD_REQUEST,
+                | Rejection::ReadWithGet
+                | Rejection::KeyId
+                | Rejection::KeyTerm(_)
+                | Rejection::KeyBody
+                | Rejection::KeyTermsTwice
+                | Rejection::KeyPrefix(_)
+                | Rejection::KeysAtTop
+                | Rejection::KeysUsage => StatusCode::BAD_REQUEST,
             },
             Self::Auth(error) if error.is_forbidden() => StatusCode::FORBIDDEN,
             Self::Auth(_) => StatusCode::UNAUTHORIZED,
@@ -155,7 +176,9 @@ impl GatewayError {
             | Self::NoRecord
             | Self::RenditionNotReady
             | Self::RenditionFailed(_)
-            | Self::NotAnImage => StatusCode::NOT_FOUND,
+            | Self::NotAnImage
+            | Self::KeysOff(_) => StatusCode::NOT_FOUND,
+            Self::Keys(error) => keys_status(error),
             Self::Catalog(error) if error.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
             Self::MisdirectedHost => StatusCode::MISDIRECTED_REQUEST,
             // Storage's own client errors (no such upload, precondition failed) are the client's;
@@ -204,6 +227,9 @@ impl GatewayError {
             Self::RenditionNotReady => "RenditionNotReady",
             Self::RenditionFailed(_) => "RenditionFailed",
             Self::NotAnImage => "NotAnImage",
+            Self::KeysOff(_) => "ApiKeysOff",
+            Self::Keys(KeysError::NoSuchKey) => "NoSuchApiKey",
+            Self::Keys(KeysError::TooMany) => "TooManyApiKeys",
             _ => match self.status() {
                 StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => "AccessDenied",
                 StatusCode::NOT_FOUND => "NoSuchUpload",
@@ -267,6 +293,9 @@ impl GatewayError {
                     "storage is unreachable or slow; try again shortly".to_owned()
                 }
                 (Self::Storage(_), _) => "storage failed".to_owned(),
+                (Self::Keys(_), StatusCode::SERVICE_UNAVAILABLE) => {
+                    "the state store holding API keys is unreachable; try again shortly".to_owned()
+                }
                 (Self::Catalog(_), StatusCode::SERVICE_UNAVAILABLE) => {
                     "the upload log is unreachable (an upload waits for it: nothing is signed without its record); try again shortly"
                         .to_owned()
@@ -303,6 +332,10 @@ impl GatewayError {
                 let challenge = "Bearer realm=\"presign-gateway\", error=\"invalid_token\"";
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
             }
+            Self::Keys(KeysError::Refused) => {
+                let challenge = "Bearer realm=\"presign-gateway\", error=\"invalid_token\"";
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+            }
             Self::RenditionNotReady => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(super::catalog::RETRY_RENDITION_SECONDS));
             }
@@ -320,6 +353,17 @@ impl GatewayError {
 /// Whole seconds to wait, rounded up: `Retry-After` takes no fraction.
 fn retry_after_seconds(wait: std::time::Duration) -> u64 {
     wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+}
+
+/// The status of the API keys' failures.
+fn keys_status(error: &KeysError) -> StatusCode {
+    match error {
+        KeysError::Refused => StatusCode::UNAUTHORIZED,
+        KeysError::NoSuchKey => StatusCode::NOT_FOUND,
+        KeysError::TooMany => StatusCode::CONFLICT,
+        KeysError::State(StateError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
+        KeysError::State(_) | KeysError::Corrupt(_) | KeysError::Random => StatusCode::INTERNAL_SERVER_ERROR,
+    }
 }
 
 impl IntoResponse for GatewayError {

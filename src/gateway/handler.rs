@@ -1,8 +1,9 @@
 //! The catch-all handler. Nothing of a body is read before the caller is
-//! authenticated (or its share link verified) and the request decided from
-//! its headers: a refused request is answered at once, after reading at most
-//! a little of a body sent unasked, and its connection closed. Then the
-//! completion's part list is read, or the body drained, within the body
+//! authenticated (or its share link or API key verified) and the request
+//! decided from its headers: a refused request is answered at once, after
+//! reading at most a little of a body sent unasked, and its connection
+//! closed. Then the completion's part list (or a new API key's terms) is
+//! read, or the body drained, within the body
 //! timeout, and only then is a URL signed, so its lifetime starts when it is
 //! handed out.
 
@@ -20,6 +21,7 @@ use super::body::NotKept;
 use super::drain::{self, Bounds, Drained};
 use super::error::ErrorForm;
 use super::{CompletionBody, Gateway, GatewayError};
+use crate::core::api_key::KeysOrder;
 use crate::core::completion::BodyFormat;
 use crate::core::query::{BadQuery, Query};
 use crate::core::{ALLOWED_METHODS, Action, Incoming, MultipartStep, Rejection, page};
@@ -58,18 +60,22 @@ async fn answer(gateway: &Gateway, parts: &Parts, body: Body, query: Result<Quer
         Err(bad) => bad.catalog,
     };
     let form = if catalog { ErrorForm::Json } else { ErrorForm::of(&parts.headers, multipart) };
-    let decided = query
-        .map_err(|bad| GatewayError::from(bad.reason))
-        .and_then(|query| gateway.decide(parts, &query, SystemTime::now()));
+    let decided = match query {
+        Ok(query) => gateway.decide(parts, &query, SystemTime::now()).await,
+        Err(bad) => Err(GatewayError::from(bad.reason)),
+    };
     let decided = match decided {
         Ok(decided) => decided,
         Err(error) => return refused(&parts.method, &parts.headers, body, error.render(&form)).await,
     };
     let completes =
         matches!(&decided.action, Action::Multipart(order) if matches!(order.step, MultipartStep::Complete { .. }));
-    let (completion, drained) = if completes {
+    let creates_key = matches!(&decided.action, Action::Keys(KeysOrder::Create(..)));
+    let (completion, drained) = if completes || creates_key {
         match gateway.bodies().keep_part_list(&parts.headers, body).await {
             Ok(kept) => (Some(kept), Drained::Complete),
+            Err(NotKept::Busy) => return close(GatewayError::Busy.render(&form)),
+            Err(_) if creates_key => return close(GatewayError::from(Rejection::KeyBody).render(&form)),
             Err(not_kept) => return close(GatewayError::from(not_kept).render(&form)),
         }
     } else {

@@ -19,6 +19,7 @@ mod drain;
 mod error;
 mod handler;
 mod host;
+mod keys;
 mod listing;
 mod multipart;
 mod pace;
@@ -45,10 +46,12 @@ use crate::auth::Authenticator;
 use crate::catalog::processor::Processor;
 use crate::catalog::{Catalog, Uploader};
 use crate::config::{AllowedHosts, AllowedOrigins, BodyLimits, GatewaySettings, Links, RateLimitSettings};
+use crate::core::api_key;
 use crate::core::completion::BodyFormat;
 use crate::core::query::Query;
 use crate::core::tenant::TenantId;
 use crate::core::{Action, Caller, Incoming, ListOrder, MultipartStep, Operation, Policy, PresignOrder, decide};
+use crate::keys::ApiKeys;
 use crate::links::{LinkError, object_url};
 use crate::metrics::Metrics;
 use crate::signing::{CredentialsCache, EndpointError, Presigner, StoreLocation};
@@ -95,6 +98,7 @@ pub struct Gateway {
     presets: Vec<String>,
     renderer: Option<Processor>,
     rate_limit: Option<RateLimit>,
+    keys: Option<Arc<ApiKeys>>,
 }
 
 /// What a request was decided to do, and who asked (for the upload log).
@@ -132,7 +136,14 @@ impl Gateway {
             presets: Vec::new(),
             renderer: None,
             rate_limit: None,
+            keys: None,
         }
+    }
+
+    /// Keeps API keys in `keys` (with `--auth jwt` only: see [`Gateway::keys`]).
+    #[must_use]
+    pub fn with_api_keys(self, keys: Option<Arc<ApiKeys>>) -> Self {
+        Self { keys, ..self }
     }
 
     /// Keeps the upload log in `catalog` (intents before uploads, records
@@ -229,10 +240,11 @@ impl Gateway {
     }
 
     /// Who is asking and what for, from the request's headers alone: a
-    /// share link is verified or the caller authenticated before anything
-    /// else, and no body has been read.
-    pub fn decide(&self, request: &Parts, query: &Query, now: SystemTime) -> Result<Decided, GatewayError> {
-        let (grant, identity);
+    /// share link or API key is verified, or the caller authenticated,
+    /// before anything else, and no body has been read.
+    pub async fn decide(&self, request: &Parts, query: &Query, now: SystemTime) -> Result<Decided, GatewayError> {
+        let (grant, identity, key);
+        let mut confined = None;
         // A share link stands in for authentication; anything else must authenticate.
         let (caller, uploader) = if let Some(token) = &query.token {
             grant = self.links()?.keys.verify(token, now)?;
@@ -240,6 +252,10 @@ impl Gateway {
                 return Err(LinkError::NoTenant.into());
             }
             (Caller::Link(&grant), Uploader::link(token))
+        } else if let Some(secret) = self.auth.api_key(request) {
+            key = self.keys()?.verify(secret).await?;
+            confined = Some(&key);
+            (Caller::Owner(Some(&key.tenant)), Uploader::Key(key.id.as_str().to_owned()))
         } else {
             identity = self.auth.identify(request)?;
             let uploader = identity.subject.clone().map_or(Uploader::Anonymous, Uploader::Subject);
@@ -250,6 +266,9 @@ impl Gateway {
             Caller::Link(grant) => grant.tenant.as_ref(),
         };
         let action = decide(&Incoming::from_parts(request), query, caller, &self.policy)?;
+        if let Some(key) = confined {
+            api_key::confine(&action, &key.scope, &key.tenant, &self.policy)?;
+        }
         if let Some(limit) = &self.rate_limit {
             limit.take(tenant.map_or("", TenantId::as_str), action.cost()).map_err(GatewayError::RateLimited)?;
         }
@@ -262,7 +281,7 @@ impl Gateway {
     }
 
     /// Does what `action` says. `completion` is the body of a multipart
-    /// completion, the only body ever read.
+    /// completion or of a new API key's terms, the only bodies ever read.
     pub async fn perform(
         &self,
         request: &Parts,
@@ -271,6 +290,7 @@ impl Gateway {
     ) -> Result<Reply, GatewayError> {
         let Decided { action, uploader } = decided;
         match action {
+            Action::Keys(order) => keys::perform(self.keys()?, order, completion.map_or(&[], |body| body.bytes)).await,
             Action::Presign(order) => {
                 if let (Some(catalog), Operation::Put) = (&self.catalog, order.operation) {
                     // Nothing is signed without its record: no record, no upload.
@@ -323,6 +343,21 @@ impl Gateway {
         let credentials = self.credentials.get().await?;
         let url = self.presigner.presign(&order, &credentials, now)?;
         Ok(Reply::Redirect(order, url))
+    }
+
+    /// The API keys, or why there are none: they need `--auth jwt` (the
+    /// gateway verifying bearer tokens itself; behind API Gateway's JWT
+    /// authorizer a key would never reach it) and a state store.
+    fn keys(&self) -> Result<&ApiKeys, GatewayError> {
+        match (&self.keys, &self.auth) {
+            (Some(keys), _) => Ok(keys),
+            (None, Authenticator::Jwt(_)) => Err(GatewayError::KeysOff(
+                "they are kept in the state store: run with --state-table, or serve's local state file (--state-dir)",
+            )),
+            (None, _) => {
+                Err(GatewayError::KeysOff("they need --auth jwt (the gateway verifying bearer tokens itself)"))
+            }
+        }
     }
 
     fn catalog(&self) -> Result<&Catalog, GatewayError> {

@@ -36,6 +36,8 @@ pub enum Reply {
     Log(wire::LogPage),
     /// One object's record.
     Status(wire::LogEntry),
+    /// The keys family's answer.
+    Keys(super::keys::KeysReply),
 }
 
 impl Reply {
@@ -63,6 +65,17 @@ impl Reply {
             Self::Status(entry) => {
                 let logged = Logged { key: entry.key.clone() };
                 (no_store_json(&entry), logged)
+            }
+            Self::Keys(reply) => {
+                let no_store = [(header::CACHE_CONTROL, "no-store")];
+                let response = match reply {
+                    super::keys::KeysReply::Listed(list) => no_store_json(&list),
+                    super::keys::KeysReply::Created(new) => {
+                        (StatusCode::CREATED, no_store, axum::Json(new)).into_response()
+                    }
+                    super::keys::KeysReply::Revoked => (StatusCode::NO_CONTENT, no_store).into_response(),
+                };
+                (response, Logged { key: String::new() })
             }
         };
         response.extensions_mut().insert(logged);

@@ -3,13 +3,13 @@
 
 pub mod catalog;
 pub mod event_bus;
+pub mod keys;
 pub mod lambda;
 pub mod local;
 pub mod observe;
 pub mod processor;
 
 use std::future::Future;
-#[cfg(feature = "embedded-store")]
 use std::sync::Arc;
 
 use http::HeaderValue;
@@ -66,6 +66,11 @@ pub async fn start(
     }
     let catalog = crate::state::describe(&state);
     let state = crate::state::open(&state, sdk.as_ref()).await?;
+    // API keys are read from the bearer token, which the gateway reads itself with --auth jwt only.
+    let api_keys = match (&state, &gateway.auth) {
+        (Some(state), crate::auth::Authenticator::Jwt(_)) => Some(Arc::new(crate::keys::ApiKeys::new(state.clone()))),
+        _ => None,
+    };
     let tenants = gateway.auth.has_tenants();
     let layout = catalog::layout(&gateway.policy, tenants);
     let presets = settings.names();
@@ -79,11 +84,13 @@ pub async fn start(
             let wired = state.map(|state| catalog::wire(state, layout, found.storage.clone(), &settings));
             let gateway = Gateway::build(gateway, &found.location, found.credentials, found.storage).await?;
             Ok(Started {
-                gateway: gateway.with_catalog(
-                    wired.as_ref().map(|w| w.catalog.clone()),
-                    presets,
-                    wired.as_ref().map(|w| w.processor.clone()),
-                ),
+                gateway: gateway
+                    .with_catalog(
+                        wired.as_ref().map(|w| w.catalog.clone()),
+                        presets,
+                        wired.as_ref().map(|w| w.processor.clone()),
+                    )
+                    .with_api_keys(api_keys),
                 storage: format!("bucket `{bucket}` at {}", endpoint.as_deref().unwrap_or("AWS S3")),
                 store: None,
                 processor: wired.map(|wired| wired.processor),
@@ -116,11 +123,13 @@ pub async fn start(
                 .map(|wired| Arc::new(catalog::CatalogSink::of(&wired.processor)) as Arc<dyn crate::store::EventSink>);
             let gateway = Gateway::build(gateway, &location, CredentialsCache::new(credentials), storage).await?;
             Ok(Started {
-                gateway: gateway.with_catalog(
-                    wired.as_ref().map(|w| w.catalog.clone()),
-                    presets,
-                    wired.as_ref().map(|w| w.processor.clone()),
-                ),
+                gateway: gateway
+                    .with_catalog(
+                        wired.as_ref().map(|w| w.catalog.clone()),
+                        presets,
+                        wired.as_ref().map(|w| w.processor.clone()),
+                    )
+                    .with_api_keys(api_keys),
                 storage: format!(
                     "embedded store at {}, bucket `{}`, files in {}{}",
                     location.endpoint.as_deref().unwrap_or_default(),
@@ -135,7 +144,7 @@ pub async fn start(
         }
         #[cfg(not(feature = "embedded-store"))]
         StoreConfig::Embedded(_) => {
-            drop((shutdown, server, page_origins, state, catalog, layout, presets, settings));
+            drop((shutdown, server, page_origins, state, catalog, layout, presets, settings, api_keys));
             Err(crate::config::ConfigError::NoEmbeddedStore.into())
         }
     }

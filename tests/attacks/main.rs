@@ -7,10 +7,11 @@
 //! before its fix. The attacks on the servers' memory and connections are in
 //! [`resources`], DNS rebinding in [`rebinding`], and headers a presigned
 //! URL did not sign (or an uploader chose for the owner's downloads) in
-//! [`signing`].
+//! [`signing`]; API keys that try to reach past their scope in [`keys`].
 
 #[path = "../common/mod.rs"]
 mod common;
+mod keys;
 mod rebinding;
 mod resources;
 mod signing;

@@ -12,6 +12,7 @@ Usage: PAGE_BROWSER=chromium|firefox|webkit page.py SCENARIO SCRATCH_DIR PAGE_UR
   types     SCRATCH PAGE                  under --allowed-types 'image/*': a PNG goes, a text file is refused
   smoke     SCRATCH PAGE                  one upload through the file input, then the listing shows it
   visitor   SCRATCH PAGE SECRET           --auth jwt, no share links: words for a visitor, uploads after sign-in
+  keys      SCRATCH PAGE SECRET           --auth jwt: the Keys view makes, lists and revokes an API key
   screenshot SCRATCH PAGE OUT_PNG         the README's picture of the page (Chromium)
   photos    SCRATCH PAGE CATALOG [OUT_PNG] three images in the grid, titled one by one, the viewer, a replace
                                           asked first; with CATALOG=catalog their thumbnails and the upload log
@@ -682,6 +683,43 @@ def visitor(scratch: str, page: str, secret: str) -> None:
     result(visitor=True)
 
 
+def keys(scratch: str, page: str, secret: str) -> None:
+    """A signed-in tenant makes a read-only API key for a folder in the Keys view, sees it once and
+    listed, the key reads that folder and writes nothing, and Revoke takes it away."""
+    driver = browser(ENGINE, os.path.join(scratch, "profile"))
+    shown = lambda d, element: d.find_element(By.ID, element).is_displayed()
+    try:
+        driver.get(f"{page}/")
+        wait(driver, lambda d: shown(d, "token-value"), "the token prompt")
+        driver.find_element(By.ID, "token-value").send_keys(jwt(secret, "kim"), Keys.ENTER)
+        wait(driver, lambda d: shown(d, "show-keys"), "the Keys button after sign-in")
+        driver.find_element(By.ID, "show-keys").click()
+        wait(driver, lambda d: d.find_element(By.ID, "keys-status").text == "No keys yet.", "an empty key list")
+        assert not shown(driver, "files-view"), "the files show beside the keys"
+        driver.find_element(By.ID, "key-name").send_keys("backup job")
+        driver.find_element(By.ID, "key-prefix").send_keys("in")
+        driver.find_element(By.ID, "key-read-only").click()
+        driver.find_element(By.ID, "key-name").send_keys(Keys.ENTER)
+        key = wait(driver, lambda d: d.find_element(By.ID, "key-secret").get_attribute("value"), "the new key")
+        assert key.startswith("pgk_"), key
+        made = wait(driver, lambda d: d.find_element(By.CSS_SELECTOR, "li.api-key"), "the key in the list")
+        assert "backup job" in made.text and "read only, in in/" in made.text, made.text
+        assert key not in driver.find_element(By.ID, "keys").text, "the list shows the key itself"
+        listing = gateway_json(f"{page}/in/", {"Authorization": f"Bearer {key}"})
+        assert listing["objects"] == [], listing
+        written = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "PUT", "--data", "x",
+                                  "-H", f"Authorization: Bearer {key}", f"{page}/in/x.txt"],
+                                 capture_output=True, text=True).stdout
+        assert written == "403", f"a read-only key wrote: {written}"
+        made.find_element(By.CLASS_NAME, "revoke").click()
+        wait(driver, lambda d: d.find_element(By.ID, "keys-status").text == "No keys yet.", "the key revoked")
+        assert not page_problems(driver), page_problems(driver)
+    finally:
+        driver.quit()
+    print("keys: made in the page, shown once, read-only in its folder, revoked")
+    result(key=key)
+
+
 def smoke(scratch: str, page: str) -> None:
     """One upload through the file input, and the listing shows it: for engines tried less thoroughly."""
     original = os.path.join(scratch, "smoke.bin")
@@ -713,5 +751,5 @@ if __name__ == "__main__":
         os.execvp("xvfb-run", ["xvfb-run", "--auto-servernum", sys.executable, *sys.argv])
     scenario, *arguments = sys.argv[1:]
     scenarios = {"large": large, "resume": resume, "apps": apps, "types": types, "smoke": smoke, "visitor": visitor,
-                 "screenshot": screenshot, "photos": photos}
+                 "screenshot": screenshot, "photos": photos, "keys": keys}
     scenarios[scenario](*arguments)

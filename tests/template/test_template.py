@@ -60,7 +60,7 @@ REQUIRED_ENV = {
 # Secrets the binary reads: a Lambda environment variable is plain text to
 # anyone who may read the function's configuration, so never set them there.
 SECRET_ENV = {"JWT_SECRET", "SHARE_KEYS", "NOTIFY_SECRET"}
-# Only read with AUTH_MODE=jwt, which the template does not offer.
+# Only read with AUTH_MODE=jwt, which the template sets with ApiKeys Enabled only.
 JWT_MODE_ENV = {"JWT_PUBLIC_KEY", "JWT_ISSUER", "JWT_AUDIENCE"}
 # Read by the binary but wrong in Lambda: they would start or point at a local
 # store, or are reserved by Lambda (AWS_REGION) and fail the deployment.
@@ -794,6 +794,44 @@ def test_jwt_authorizer_guards_the_key_routes_and_leaves_links_open(translated: 
     assert variables["BASE_URL"] == {"Fn::Sub": links}, "share links must open on the route the authorizer leaves open"
 
 
+def only_with_api_keys(value: Any) -> bool:
+    """Whether a variable is set with ApiKeys Enabled and left out otherwise."""
+    return isinstance(value, dict) and value.get("Fn::If", [None, None, None])[0] == "HasApiKeys" and value["Fn::If"][
+        2
+    ] == {"Ref": "AWS::NoValue"}
+
+
+API_KEYS = {**JWT, "ApiKeys": "Enabled"}
+
+
+def test_api_keys_route_to_the_function_without_the_authorizer(translated: dict[str, Any]) -> None:
+    stack = Stack(translated, ApiType="HTTP", **API_KEYS)
+    assert not stack.of_type("AWS::ApiGatewayV2::Authorizer"), "an authorizer would refuse every API key"
+    routes = {r["Properties"]["RouteKey"]: r["Properties"] for r in stack.of_type("AWS::ApiGatewayV2::Route").values()}
+    assert set(routes) == {"ANY /{proxy+}", "ANY /"}, f"routes are {sorted(routes)}"
+    for key, route in routes.items():
+        assert route["AuthorizationType"] == "NONE" and "AuthorizerId" not in route, key
+    variables = stack.resources[FUNCTION]["Properties"]["Environment"]["Variables"]
+    assert variables["AUTH_MODE"] == "jwt", "the function must read bearer tokens (JWTs and keys) itself"
+    assert variables["JWT_ISSUER"] == JWT["JwtIssuer"]
+    assert variables["JWT_AUDIENCE"] == JWT["JwtAudience"].split(",")[0], "the binary checks one audience"
+    assert variables["STATE_TABLE"] == {"Ref": "StateTable"}, "keys live in the state table"
+    assert "BASE_URL" not in variables, "without the authorizer links open on the key routes: no /links"
+
+    # Off by default: the authorizer as before, and no JWT settings for the function.
+    plain = Stack(translated, ApiType="HTTP", **JWT)
+    assert plain.of_type("AWS::ApiGatewayV2::Authorizer")
+    variables = plain.resources[FUNCTION]["Properties"]["Environment"]["Variables"]
+    assert variables["AUTH_MODE"] == "authorizer" and not (set(variables) & JWT_MODE_ENV), variables
+
+
+def test_api_keys_need_the_state_table_and_an_issuer(source: dict[str, Any]) -> None:
+    assert source["Parameters"]["ApiKeys"]["Default"] == "Disabled"
+    assert not broken_rules(source, **API_KEYS)
+    for overrides in [{"ApiKeys": "Enabled"}, {**API_KEYS, "Catalog": "Disabled"}]:
+        assert broken_rules(source, **overrides), f"{overrides} must be refused by a rule"
+
+
 def test_jwt_issuer_needs_an_http_api_authorizer_mode_and_an_audience(source: dict[str, Any]) -> None:
     assert not broken_rules(source), "the defaults must deploy"
     assert not broken_rules(source, **JWT)
@@ -958,8 +996,8 @@ def test_function_sets_only_variables_the_binary_reads(translated: dict[str, Any
     assert not local, f"{sorted(local)} are local-only or reserved by Lambda"
     secret = set(variables) & SECRET_ENV
     assert not secret, f"{sorted(secret)} would put a secret in plain sight: use SHARE_KEYS_SECRET_ARN"
-    jwt = set(variables) & JWT_MODE_ENV
-    assert not jwt, f"{sorted(jwt)} are for AUTH_MODE=jwt, which the template does not offer"
+    jwt = {name for name in set(variables) & JWT_MODE_ENV if not only_with_api_keys(variables[name])}
+    assert not jwt, f"{sorted(jwt)} are for AUTH_MODE=jwt, which the template sets with ApiKeys Enabled only"
     assert REQUIRED_ENV <= binary_env_names, f"the binary no longer reads {sorted(REQUIRED_ENV - binary_env_names)}"
     assert SECRET_ENV | JWT_MODE_ENV <= binary_env_names, "the lists above name variables the binary no longer reads"
 
@@ -978,7 +1016,11 @@ def test_variables_are_wired_to_their_parameters(translated: dict[str, Any]) -> 
         "METRICS_NAMESPACE": "MetricsNamespace",
     }
     for variable, parameter in wiring.items():
-        assert is_ref(variables[variable], parameter), f"{variable} must be !Ref {parameter}"
+        value = variables[variable]
+        if variable == "AUTH_MODE":  # jwt with ApiKeys Enabled, else the parameter
+            assert value == {"Fn::If": ["HasApiKeys", "jwt", {"Ref": "AuthMode"}]}, value
+            continue
+        assert is_ref(value, parameter), f"{variable} must be !Ref {parameter}"
     expires = translated["Parameters"]["ExpiresSeconds"]
     assert (expires["Type"], int(expires["MinValue"]), int(expires["MaxValue"]), int(expires["Default"])) == (
         "Number",

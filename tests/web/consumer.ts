@@ -13,11 +13,13 @@ import {
   PARALLEL_PARTS,
   PART_SIZE,
   SINGLE_PUT_LIMIT,
+  type ApiKey,
   type EntryStatus,
   type FolderPage,
   type Gateway,
   type LogEntry,
   type LogPage,
+  type NewApiKey,
   type Presigned,
   type Rendition,
   type ShareLink,
@@ -135,6 +137,13 @@ export async function app(): Promise<void> {
   const busy = new GatewayError("still processing", 404, { code: "RenditionNotReady", retryAfter: 2 });
   void busy;
 
+  // API keys for external systems.
+  const newKey: NewApiKey = await g.createKey({ readOnly: true, prefix: "backups", ttl: "90d", name: "nightly" });
+  const listed: ApiKey[] = await g.keys({ signal: controller.signal });
+  const expiry: string | null = listed[0]?.expires ?? null;
+  await g.revokeKey(newKey.id);
+  void [newKey.key, expiry];
+
   // Mistakes the types refuse.
   // @ts-expect-error a key is a string
   checkKey(42);
@@ -162,6 +171,10 @@ export async function app(): Promise<void> {
   const later: Promise<string> = g.renditionUrl("a.jpg", "thumb");
   // @ts-expect-error a log page's next is null on the last page
   const after: string | undefined = log.next;
-  void [unknown, later, after];
+  // @ts-expect-error a listed key has no key
+  const leaked: string | undefined = listed[0]?.key;
+  // @ts-expect-error read-only is readOnly in options
+  await g.createKey({ read_only: true });
+  void [unknown, later, after, leaked];
   void next;
 }

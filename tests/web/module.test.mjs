@@ -484,3 +484,60 @@ describe("GatewayError", () => {
     assert.equal(busy.retryAfter, 2);
   });
 });
+
+describe("API keys", () => {
+  const key = {
+    id: "0123456789abcdef",
+    name: "nightly",
+    read_only: true,
+    prefix: "backups/",
+    created: "2026-12-07T10:00:00Z",
+    expires: null,
+    last_used: null,
+  };
+
+  test("keys: the list as the gateway sends it, asked without following redirects", async () => {
+    const calls = stubFetch(() => json({ keys: [key] }));
+    assert.deepEqual(await gateway(BASE, { getToken: () => "t" }).keys(), [key]);
+    assert.equal(calls[0].url, `${BASE}/%2F?keys`);
+    assert.equal(calls[0].method, "GET");
+    assert.equal(calls[0].headers.get("authorization"), "Bearer t");
+    assert.equal(calls[0].redirect, "manual");
+  });
+
+  test("createKey: the terms as JSON, only those given; the key once", async () => {
+    const calls = stubFetch(() => json({ ...key, key: "pgk_x" }, 201));
+    const g = gateway(BASE);
+    const made = await g.createKey({ readOnly: true, prefix: "backups", ttl: "90d", name: "nightly" });
+    assert.equal(made.key, "pgk_x");
+    assert.equal(calls[0].url, `${BASE}/%2F?keys`);
+    assert.equal(calls[0].method, "POST");
+    assert.equal(calls[0].headers.get("content-type"), "application/json");
+    assert.deepEqual(JSON.parse(calls[0].body), { read_only: true, prefix: "backups", ttl: "90d", name: "nightly" });
+    await g.createKey();
+    assert.deepEqual(JSON.parse(calls[1].body), {});
+  });
+
+  test("revokeKey: DELETE ?keys=ID, and an id that is none is refused before any request", async () => {
+    const calls = stubFetch(() => new Response(null, { status: 204 }));
+    const g = gateway(BASE);
+    assert.equal(await g.revokeKey(key.id), undefined);
+    assert.equal(calls[0].url, `${BASE}/%2F?keys=${key.id}`);
+    assert.equal(calls[0].method, "DELETE");
+    for (const id of ["../x", "0123456789ABCDEF", "", 42]) {
+      await assert.rejects(g.revokeKey(id), { status: 400 });
+    }
+    assert.equal(calls.length, 1);
+  });
+
+  test("a gateway without keys says why; one that predates them is a 404", async () => {
+    const off = "API keys are off on this gateway: they need --auth jwt (the gateway verifying bearer tokens itself)";
+    stubFetch(() => json({ error: "ApiKeysOff", message: off }, 404));
+    await assert.rejects(gateway(BASE).keys(), { status: 404, code: "ApiKeysOff", message: off });
+    stubFetch(() => json({ objects: [], folders: [], next: null }));
+    await assert.rejects(gateway(BASE).keys(), { status: 404, code: "NotSupported" });
+    const refused = "an API key cannot create, list or revoke API keys: sign in";
+    stubFetch(() => json({ error: "AccessDenied", message: refused }, 403));
+    await assert.rejects(gateway(BASE).createKey(), { status: 403, message: refused });
+  });
+});

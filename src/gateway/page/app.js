@@ -19,7 +19,7 @@ const AT_ONCE = 2; // uploads running together; the others wait, their titles ed
 let folder = settings.folder;
 let listed = 0; // the latest listing asked for; older answers are dropped
 // What the gateway turned out to offer: `undefined` until known.
-const offers = { thumbs: true, large: undefined, log: undefined };
+const offers = { thumbs: true, large: undefined, log: undefined, keys: undefined };
 const recent = new Set(); // keys uploaded from this page, whose thumbnails are on their way
 
 /** localStorage, which a private window may refuse. */
@@ -112,6 +112,7 @@ async function list(after) {
   $("add").hidden = false;
   status.textContent = "Loading…";
   if (offers.log === undefined) probeLog();
+  if (offers.keys === undefined && settings.auth === "token") probeKeys();
   try {
     const page = await listPage(after);
     if (asked !== listed) return;
@@ -157,6 +158,18 @@ async function probeLog() {
     offers.log = error.status === 401 ? undefined : false; // a catalog-less gateway: 404 or 400
   }
   $("show-log").hidden = !offers.log;
+}
+
+/** Whether the caller may make API keys here (a signed-in tenant on a gateway that keeps them). */
+async function probeKeys() {
+  offers.keys = null; // asking
+  try {
+    await g.keys();
+    offers.keys = true;
+  } catch (error) {
+    offers.keys = error.status === 401 ? undefined : false; // off here (404), or a key itself (403)
+  }
+  $("show-keys").hidden = !offers.keys;
 }
 
 const IMAGE = /\.(jpe?g|png|gif|webp|avif|bmp|tiff?|heic)$/i;
@@ -543,18 +556,84 @@ function logRow(entry) {
   return row;
 }
 
-/** The Files view or the Uploads view. */
-function showView(uploads) {
-  $("files-view").hidden = uploads;
-  $("log-view").hidden = !uploads;
-  $("show-log").setAttribute("aria-pressed", String(uploads));
-  $("show-log").textContent = uploads ? "Back to files" : "Uploads";
-  if (uploads) {
+/** The Files view, the Uploads view (`log`) or the Keys view. */
+function showView(view) {
+  $("files-view").hidden = view !== "files";
+  $("log-view").hidden = view !== "log";
+  $("keys-view").hidden = view !== "keys";
+  $("show-log").setAttribute("aria-pressed", String(view === "log"));
+  $("show-log").textContent = view === "log" ? "Back to files" : "Uploads";
+  $("show-keys").setAttribute("aria-pressed", String(view === "keys"));
+  $("show-keys").textContent = view === "keys" ? "Back to files" : "Keys";
+  if (view === "log") {
     showLog();
     $("log-heading").focus();
   }
+  if (view === "keys") {
+    $("key-made").hidden = true;
+    showKeys();
+    $("keys-heading").focus();
+  }
 }
-$("show-log").onclick = () => showView($("log-view").hidden);
+$("show-log").onclick = () => showView($("log-view").hidden ? "log" : "files");
+$("show-keys").onclick = () => showView($("keys-view").hidden ? "keys" : "files");
+
+/** The caller's API keys, each with what it may do and a Revoke button. */
+async function showKeys() {
+  const status = $("keys-status");
+  status.textContent = "Loading…";
+  try {
+    const keys = await g.keys();
+    $("keys").replaceChildren(...keys.map(keyRow));
+    status.textContent = keys.length ? "" : "No keys yet.";
+  } catch (error) {
+    status.textContent = `Cannot list your keys: ${explain(error)}`;
+  }
+}
+
+function keyRow(key) {
+  const row = $("key-row").content.firstElementChild.cloneNode(true);
+  const part = (selector) => row.querySelector(selector);
+  const when = (time) => new Date(time).toLocaleString();
+  row.dataset.id = key.id;
+  part(".title").textContent = key.name || "(no name)";
+  part(".id").textContent = key.id;
+  part(".scope").textContent = `${key.read_only ? "read only" : "read and write"}, ${key.prefix ? `in ${key.prefix}` : "all files"}`;
+  part(".dates").textContent = [
+    `made ${when(key.created)}`,
+    key.expires ? `works until ${when(key.expires)}` : "works until revoked",
+    key.last_used ? `last used ${when(key.last_used)}` : "never used",
+  ].join(", ");
+  part(".revoke").onclick = async () => {
+    try {
+      await g.revokeKey(key.id);
+      row.remove();
+      $("keys-status").textContent = $("keys").children.length ? "" : "No keys yet.";
+    } catch (error) {
+      $("keys-status").textContent = `Cannot revoke the key: ${explain(error)}`;
+    }
+  };
+  return row;
+}
+
+$("key-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const terms = {
+    name: $("key-name").value.trim(),
+    prefix: $("key-prefix").value.trim(),
+    ttl: $("key-ttl").value,
+    readOnly: $("key-read-only").checked,
+  };
+  try {
+    const made = await g.createKey(terms);
+    $("key-secret").value = made.key;
+    $("key-made").hidden = false;
+    $("key-form").reset();
+    showKeys();
+  } catch (error) {
+    $("keys-status").textContent = `Cannot make a key: ${explain(error)}`;
+  }
+});
 $("log-failed").onchange = () => showLog();
 
 /** List or grid; a choice is remembered per browser (nothing is stored until one is made). */

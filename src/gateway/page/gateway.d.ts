@@ -119,6 +119,50 @@ export interface Gateway {
    * for an `<img src>` where no token is needed. Asks nothing.
    */
   renditionUrl(key: string, name: string): string;
+  /**
+   * The caller's API keys, oldest first, never a key itself. For a tenant
+   * signed in with a token; rejects with a `GatewayError`: 403 for an API
+   * key, 404 `ApiKeysOff` (with the reason) on a gateway without keys.
+   */
+  keys(options?: SignalOptions): Promise<ApiKey[]>;
+  /** A new API key; its `key` is shown this once. 409 `TooManyApiKeys` at 100. */
+  createKey(options?: CreateKeyOptions): Promise<NewApiKey>;
+  /** Revokes the caller's key `id`; 404 `NoSuchApiKey` for one that is not the caller's. */
+  revokeKey(id: string, options?: SignalOptions): Promise<void>;
+}
+
+/** An API key as listed. Times are RFC 3339. */
+export interface ApiKey {
+  /** 16 lowercase hex digits, to revoke it with. */
+  id: string;
+  name: string;
+  /** Downloads, listings and the log only. */
+  read_only: boolean;
+  /** The folder it is confined to ("photos/"), "" for all the tenant's files. */
+  prefix: string;
+  created: string;
+  /** `null`: until revoked. */
+  expires: string | null;
+  /** To the minute; `null`: never used. */
+  last_used: string | null;
+}
+
+/** A new API key, with the key itself. */
+export interface NewApiKey extends ApiKey {
+  /** `pgk_…`: send it as `Authorization: Bearer <key>`. */
+  key: string;
+}
+
+export interface CreateKeyOptions {
+  /** No upload or delete. */
+  readOnly?: boolean;
+  /** A folder ("backups" and "backups/" are one). */
+  prefix?: string;
+  /** How long it works ("90d", "12h", seconds); until revoked when left out. */
+  ttl?: string;
+  /** A name for people. */
+  name?: string;
+  signal?: AbortSignal;
 }
 
 export interface SignalOptions {

@@ -354,8 +354,53 @@ export function gateway(baseUrl, { getToken } = {}) {
     return presignAt(key, `rendition=${checkRendition(name)}&presign`, {}, signal);
   }
 
-  return { upload, list, share, remove, presign, exists, log, status, rendition, renditionUrl };
+  /**
+   * The caller's API keys, oldest first: `[{id, name, read_only, prefix,
+   * created, expires, last_used}]`, never a key itself. For a tenant signed
+   * in with a token: an API key is refused (403), and a gateway without keys
+   * answers 404 (`ApiKeysOff`) saying why.
+   */
+  async function keys({ signal } = {}) {
+    const answer = await json("GET", "/%2F?keys", { signal, redirect: "manual" });
+    // A gateway that predates keys ignores `?keys` and lists the top level.
+    if (!Array.isArray(answer?.keys)) throw noKeys();
+    return answer.keys;
+  }
+
+  /**
+   * A new API key for an external system: `{key, id, name, read_only,
+   * prefix, created, expires, last_used}`, its `key` (`pgk_…`, to send as
+   * `Authorization: Bearer`) shown this once. `readOnly` keeps it to
+   * downloads and listings, `prefix` to a folder, `ttl` ("90d") to a time.
+   */
+  async function createKey({ readOnly, prefix, ttl, name, signal } = {}) {
+    const terms = {};
+    if (readOnly != null) terms.read_only = Boolean(readOnly);
+    for (const [field, value] of [["prefix", prefix], ["ttl", ttl], ["name", name]]) {
+      if (value != null && value !== "") terms[field] = String(value);
+    }
+    const headers = { "content-type": "application/json" };
+    const created = await json("POST", "/%2F?keys", { headers, body: JSON.stringify(terms), signal, redirect: "manual" });
+    if (typeof created?.key !== "string") throw noKeys();
+    return created;
+  }
+
+  /** Revokes the caller's key `id` (as `keys()` lists it): refused everywhere within 5 seconds. */
+  async function revokeKey(id, { signal } = {}) {
+    if (typeof id !== "string" || !KEY_ID.test(id)) {
+      throw new GatewayError(`${JSON.stringify(id)} is no key id: 16 lowercase hex digits`, 400, { code: "InvalidRequest" });
+    }
+    await call("DELETE", `/%2F?keys=${id}`, { signal, redirect: "manual" });
+  }
+
+  return { upload, list, share, remove, presign, exists, log, status, rendition, renditionUrl, keys, createKey, revokeKey };
 }
+
+/** An API key's id, as the gateway lists it. */
+const KEY_ID = /^[0-9a-f]{16}$/;
+
+/** The error for a gateway that keeps no API keys but answered as if it did not know the question. */
+const noKeys = () => new GatewayError("this gateway keeps no API keys", 404, { code: "NotSupported" });
 
 /** The error for a gateway that keeps no catalog but answered as if it did not know the question. */
 const noCatalog = () => new GatewayError("this gateway keeps no upload log", 404, { code: "NotSupported" });
