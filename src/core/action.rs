@@ -7,7 +7,7 @@ use http::Method;
 
 use super::checksum::{Checksum, ChecksumSpec, ChecksumType};
 use super::cursor::Cursor;
-use super::grant::{Grant, Methods};
+use super::grant::{Grant, LinkId, Methods};
 use super::key::{Folder, ObjectKey};
 use super::multipart::{PartPage, UploadId};
 use super::query::RenditionName;
@@ -30,7 +30,32 @@ pub enum Action {
     Status(PresignOrder),
     /// Answer with a rendition of an object the caller may read.
     Rendition(PresignOrder, RenditionName),
+    /// List or revoke the caller's share links.
+    Links(LinksOrder),
 }
+
+/// The caller's share links: list them, or revoke one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinksOrder {
+    /// Whose links (`None`: the single tenant of `--auth none`).
+    pub tenant: Option<TenantId>,
+    /// What to do.
+    pub step: LinksStep,
+}
+
+/// What to do with the caller's links.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinksStep {
+    /// List the live ones.
+    List,
+    /// Revoke this one.
+    Revoke(LinkId),
+}
+
+/// The operation names of the links routes, which S3 has no names for.
+pub const LIST_SHARE_LINKS: &str = "ListShareLinks";
+/// See [`LIST_SHARE_LINKS`].
+pub const REVOKE_SHARE_LINK: &str = "RevokeShareLink";
 
 /// The upload log of the caller's scope, one page of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,6 +93,8 @@ impl Action {
             Self::Log(_) => GET_UPLOAD_LOG,
             Self::Status(_) => GET_OBJECT_STATUS,
             Self::Rendition(..) => GET_RENDITION,
+            Self::Links(LinksOrder { step: LinksStep::List, .. }) => LIST_SHARE_LINKS,
+            Self::Links(LinksOrder { step: LinksStep::Revoke(_), .. }) => REVOKE_SHARE_LINK,
         }
     }
 }
@@ -217,15 +244,25 @@ pub struct ShareOrder {
     pub ttl: Duration,
     /// The largest upload, for links that allow PUT.
     pub max_size: Option<u64>,
+    /// How many times it may be used (it then needs a record).
+    pub max_uses: Option<u64>,
 }
 
 impl ShareOrder {
-    /// The grant the link carries, counted from `now` in whole seconds.
+    /// The grant the link carries, counted from `now` in whole seconds,
+    /// with its record's `id` if it has one.
     #[must_use]
-    pub fn into_grant(self, now: SystemTime) -> Grant {
+    pub fn grant(&self, now: SystemTime, id: Option<LinkId>) -> Grant {
         let since_epoch = now.duration_since(UNIX_EPOCH).unwrap_or_default();
         let expires_at = UNIX_EPOCH + Duration::from_secs(since_epoch.as_secs()) + self.ttl;
-        Grant { tenant: self.tenant, key: self.key, methods: self.methods, expires_at, max_size: self.max_size }
+        Grant {
+            tenant: self.tenant.clone(),
+            key: self.key.clone(),
+            methods: self.methods,
+            expires_at,
+            max_size: self.max_size,
+            id,
+        }
     }
 }
 

@@ -41,8 +41,9 @@ use std::borrow::Cow;
 use http::Method;
 
 pub use action::{
-    Action, Delivery, GET_OBJECT_STATUS, GET_RENDITION, GET_UPLOAD_LOG, ListOrder, LogOrder, MultipartOrder,
-    MultipartStep, NewObject, Operation, Overwrite, PartTarget, PresignOrder, ResponseOverrides, ShareOrder,
+    Action, Delivery, GET_OBJECT_STATUS, GET_RENDITION, GET_UPLOAD_LOG, LIST_SHARE_LINKS, LinksOrder, LinksStep,
+    ListOrder, LogOrder, MultipartOrder, MultipartStep, NewObject, Operation, Overwrite, PartTarget, PresignOrder,
+    REVOKE_SHARE_LINK, ResponseOverrides, ShareOrder,
 };
 pub use policy::{Caller, Policy};
 pub use rejection::Rejection;
@@ -82,6 +83,9 @@ fn dispatch(
     policy: &Policy,
 ) -> Result<Action, Rejection> {
     let multipart = query.is_multipart();
+    if let Some(asked) = &query.links {
+        return share::manage(method, &decoded(request.path)?, asked, caller, policy).map(Action::Links);
+    }
     if *method == Method::POST {
         let key = ObjectKey::new(decoded(request.path)?)?;
         if query.share {

@@ -52,7 +52,11 @@ pub fn asset(
     }
     // Navigation only: a data request's query (`?limit`, `?presign`) wants data.
     let parsed = query?;
-    let plain = parsed.presign.is_none() && parsed.limit.is_none() && parsed.after.is_none() && !parsed.metadata;
+    let plain = parsed.presign.is_none()
+        && parsed.limit.is_none()
+        && parsed.after.is_none()
+        && !parsed.metadata
+        && parsed.links.is_none();
     let html = headers.get(header::ACCEPT).and_then(|a| a.to_str().ok()).is_some_and(|a| a.contains("text/html"));
     (plain && html).then(|| Folder::new(path).ok().map(Asset::Page)).flatten()
 }

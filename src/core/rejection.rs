@@ -191,6 +191,26 @@ pub enum Rejection {
     /// A record or rendition asked for with another method than GET.
     #[error("?status and ?rendition= are read with GET")]
     ReadWithGet,
+    /// `max_uses` that is not a whole number from 1.
+    #[error("max_uses must be a whole number from 1")]
+    MaxUses,
+    /// `max_uses` where links have no record to count uses in.
+    #[error("max_uses needs the gateway's state store (--state-dir or --state-table), which keeps each link's uses")]
+    MaxUsesWithoutRecords,
+    /// `links=` naming no link id.
+    #[error("links= takes a link's id, 32 lowercase hex digits (as GET /?links lists them)")]
+    LinkId,
+    /// The links routes on another path than the top level, or with another method.
+    #[error("links are listed with GET /?links and revoked with DELETE /?links=ID (also /%2F?links)")]
+    LinksUsage,
+    /// A link used to list or revoke links.
+    #[error("a share link cannot list or revoke share links")]
+    LinkCannotManageLinks,
+    /// The links routes where links have no records.
+    #[error(
+        "share links here keep no records to list or revoke: the gateway keeps them with --state-dir or --state-table"
+    )]
+    LinkRecordsOff,
     /// More metadata than S3 keeps.
     #[error("x-amz-meta-* headers take at most 2 KB in all, names and values (S3's limit)")]
     MetadataTooLarge,

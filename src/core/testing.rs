@@ -24,6 +24,7 @@ pub fn policy(prefix: &str) -> Policy {
         inline_types: super::download::InlineTypes::default(),
         allowed_types: super::media::MediaTypes::default(),
         catalog: false,
+        link_records: false,
     }
 }
 
@@ -56,6 +57,7 @@ pub fn grant(key: &str, methods: &str, max_size: Option<u64>, tenant: Option<&Te
         methods: Methods::parse(methods).unwrap(),
         expires_at: SystemTime::now() + DAY,
         max_size,
+        id: None,
     }
 }
 

@@ -11,8 +11,10 @@ use http::{HeaderValue, StatusCode, header};
 
 use crate::auth::AuthError;
 use crate::catalog::CatalogError;
+use crate::core::grant::LinkGone;
 use crate::core::{ALLOWED_METHODS, Rejection};
 use crate::links::LinkError;
+use crate::links::records::RecordError;
 use crate::signing::{CredentialsUnavailable, SignError};
 use crate::storage::StorageError;
 use crate::telemetry::ErrorChain;
@@ -33,6 +35,18 @@ pub enum GatewayError {
     /// A share link that does not open.
     #[error(transparent)]
     Link(#[from] LinkError),
+    /// A genuine, unexpired link that its record ends: revoked or used up.
+    #[error(transparent)]
+    LinkGone(#[from] LinkGone),
+    /// A link's record could not be read or written.
+    #[error(transparent)]
+    LinkRecords(#[from] RecordError),
+    /// A link with a record, on a gateway with no state store to read it from.
+    #[error("this share link's record is kept in a state store this gateway does not have")]
+    NoLinkRecords,
+    /// A revocation of a link the caller has not (or no longer: expired).
+    #[error("you have no live share link with that id")]
+    NoSuchLink,
     /// Share links are used or asked for, but none are configured.
     #[error("sharing is not turned on for this site")]
     LinksDisabled,
@@ -98,7 +112,9 @@ impl GatewayError {
                 | Rejection::LinkCannotReadLog
                 | Rejection::LinkForAnotherKey
                 | Rejection::LinkMethod(_)
+                | Rejection::LinkCannotManageLinks
                 | Rejection::LinkMultipart => StatusCode::FORBIDDEN,
+                Rejection::LinkRecordsOff => StatusCode::NOT_FOUND,
                 Rejection::Key(_)
                 | Rejection::FileName(_)
                 | Rejection::DownloadOnWrite
@@ -141,6 +157,10 @@ impl GatewayError {
                 | Rejection::RenditionName
                 | Rejection::StatusFilter
                 | Rejection::LogAtTop
+                | Rejection::MaxUses
+                | Rejection::MaxUsesWithoutRecords
+                | Rejection::LinkId
+                | Rejection::LinksUsage
                 | Rejection::ReadWithGet => StatusCode::BAD_REQUEST,
             },
             Self::Auth(error) if error.is_forbidden() => StatusCode::FORBIDDEN,
@@ -148,7 +168,11 @@ impl GatewayError {
             // A link that expires before a URL could live a second is an expired link.
             Self::Link(_) | Self::LinksDisabled | Self::Signing(SignError::OrderExpired) => StatusCode::FORBIDDEN,
             Self::NoHost | Self::BadHost | Self::UnknownRendition(_) => StatusCode::BAD_REQUEST,
+            Self::LinkGone(_) => StatusCode::GONE,
+            Self::LinkRecords(error) if error.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
+            Self::NoLinkRecords => StatusCode::SERVICE_UNAVAILABLE,
             Self::CatalogOff
+            | Self::NoSuchLink
             | Self::NoRecord
             | Self::RenditionNotReady
             | Self::RenditionFailed(_)
@@ -173,7 +197,8 @@ impl GatewayError {
             Self::Signing(
                 SignError::Clock | SignError::HeaderName | SignError::HeaderValue | SignError::NotAHeader(_),
             )
-            | Self::Catalog(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            | Self::Catalog(_)
+            | Self::LinkRecords(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -200,6 +225,10 @@ impl GatewayError {
             Self::RenditionNotReady => "RenditionNotReady",
             Self::RenditionFailed(_) => "RenditionFailed",
             Self::NotAnImage => "NotAnImage",
+            Self::LinkGone(LinkGone::Revoked) => "LinkRevoked",
+            Self::LinkGone(LinkGone::UsedUp) => "LinkUsedUp",
+            Self::NoSuchLink => "NoSuchLink",
+            Self::Rejected(Rejection::LinkRecordsOff) => "LinkRecordsOff",
             _ => match self.status() {
                 StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => "AccessDenied",
                 StatusCode::NOT_FOUND => "NoSuchUpload",
@@ -263,6 +292,9 @@ impl GatewayError {
                     "storage is unreachable or slow; try again shortly".to_owned()
                 }
                 (Self::Storage(_), _) => "storage failed".to_owned(),
+                (Self::LinkRecords(_) | Self::NoLinkRecords, StatusCode::SERVICE_UNAVAILABLE) => {
+                    "the share link's record cannot be read right now; try again shortly".to_owned()
+                }
                 (Self::Catalog(_), StatusCode::SERVICE_UNAVAILABLE) => {
                     "the upload log is unreachable (an upload waits for it: nothing is signed without its record); try again shortly"
                         .to_owned()
