@@ -62,6 +62,7 @@ fuzz_target!(|input: (u8, &str, &str, Option<(Option<&str>, &str, u8, u16)>)| {
             methods: Methods::from_bits(bits)?,
             expires_at: now + Duration::from_secs(u64::from(ttl)),
             max_size: None,
+            id: None,
         };
         let keys = ShareKeys::parse(SHARE_KEYS).ok()?;
         Some((keys.mint(&grant), grant))

@@ -7,10 +7,12 @@
 //! before its fix. The attacks on the servers' memory and connections are in
 //! [`resources`], DNS rebinding in [`rebinding`], and headers a presigned
 //! URL did not sign (or an uploader chose for the owner's downloads) in
-//! [`signing`].
+//! [`signing`], and share links with records (revoked, used up, another
+//! tenant's) in [`links`].
 
 #[path = "../common/mod.rs"]
 mod common;
+mod links;
 mod rebinding;
 mod resources;
 mod signing;
