@@ -6,6 +6,8 @@
 //! renditions and keys outside the prefix are ignored; payloads of other
 //! kinds are acknowledged.
 
+#![cfg(feature = "embedded-store")]
+
 mod common;
 
 use std::sync::Arc;

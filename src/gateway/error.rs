@@ -170,7 +170,6 @@ impl GatewayError {
             Self::NoHost | Self::BadHost | Self::UnknownRendition(_) => StatusCode::BAD_REQUEST,
             Self::LinkGone(_) => StatusCode::GONE,
             Self::LinkRecords(error) if error.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
-            Self::NoLinkRecords => StatusCode::SERVICE_UNAVAILABLE,
             Self::CatalogOff
             | Self::NoSuchLink
             | Self::NoRecord
@@ -191,6 +190,7 @@ impl GatewayError {
             Self::Storage(StorageError::Unreachable(_) | StorageError::TimedOut(_))
             | Self::Credentials(_)
             | Self::Signing(SignError::CredentialsExpired)
+            | Self::NoLinkRecords
             | Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Self::Storage(StorageError::Refused { status, .. }) if *status >= 500 => StatusCode::SERVICE_UNAVAILABLE,
             Self::Storage(_) => StatusCode::BAD_GATEWAY,
