@@ -132,9 +132,13 @@ fn owners_list_and_revoke_their_own_links_only(engine: Engine) {
     assert_eq!(second["max_uses"], 5);
 
     let alices = links_of(gateway, "alice");
-    let ids: Vec<&str> = alices.iter().map(|l| l["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, [second["id"].as_str().unwrap(), first["id"].as_str().unwrap()], "newest first: {alices:#?}");
-    let listed = &alices[0];
+    // Newest first, to the second (ids start with it): both, in some order within one second.
+    let mut ids: Vec<&str> = alices.iter().map(|l| l["id"].as_str().unwrap()).collect();
+    ids.sort_unstable();
+    let mut minted = [second["id"].as_str().unwrap(), first["id"].as_str().unwrap()];
+    minted.sort_unstable();
+    assert_eq!(ids, minted, "{alices:#?}");
+    let listed = alices.iter().find(|l| l["id"] == second["id"]).unwrap();
     assert_eq!(
         (&listed["key"], &listed["methods"], &listed["created_by"]),
         (&json!("notes.txt"), &json!("GET,HEAD"), &json!("alice"))
@@ -150,8 +154,9 @@ fn owners_list_and_revoke_their_own_links_only(engine: Engine) {
     let (status, body) = call(None, &["-L"], second["url"].as_str().unwrap());
     assert_eq!((status, body.as_str()), (200, "alice's notes\n"));
     let after = links_of(gateway, "alice");
-    assert_eq!(after[0]["uses"], 1);
-    assert!(after[0]["last_use"].as_str().unwrap().ends_with('Z'), "{after:#?}");
+    let used = after.iter().find(|l| l["id"] == second["id"]).unwrap();
+    assert_eq!(used["uses"], 1);
+    assert!(used["last_use"].as_str().unwrap().ends_with('Z'), "{after:#?}");
 
     // Bob cannot revoke alice's link by its id: it is not among his.
     let alice_id = first["id"].as_str().unwrap();
@@ -370,4 +375,109 @@ fn without_a_state_store_links_stay_stateless() {
     let (status, body) = call(Some("alice"), &[], &gateway.at("/%2F?links"));
     assert_eq!(status, 404, "{body}");
     assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["error"], "LinkRecordsOff");
+}
+
+/// A folder link: its holder lists the folder and those under it, downloads
+/// and uploads (in one PUT, and in parts with the CLI) there, and reaches
+/// nothing beside it: not the parent, not a sibling sharing its name's
+/// start, not through `..` or encoded slashes, and no metadata.
+fn folder_links_open_their_folder_and_nothing_beside(engine: Engine) {
+    let Some(setup) = Setup::start(engine, &format!("links-folder-{engine:?}"), 1, &[]) else { return };
+    let gateway = setup.gateway();
+    for (key, body) in [
+        ("/photos/2024/a.txt", "a\n"),
+        ("/photos/2024/trip/b.txt", "b\n"),
+        ("/photos/2024-old/c.txt", "c\n"),
+        ("/photos/d.txt", "d\n"),
+        ("/secret.txt", "secret\n"),
+    ] {
+        put(gateway, "alice", key, body);
+    }
+    put(gateway, "bob", "/photos/2024/bobs.txt", "bob's\n");
+    let link = share(gateway, "alice", "/photos/2024/?share&ttl=1h&methods=GET,PUT&max_size=64MiB");
+    let url = link["url"].as_str().unwrap();
+    assert!(url.contains("/photos/2024/?token="), "{url}");
+    assert_eq!(link["key"], "photos/2024/");
+    let link_token = url.split("token=").nth(1).unwrap();
+    let at =
+        |path: &str| gateway.at(&format!("{path}{}token={link_token}", if path.contains('?') { "&" } else { "?" }));
+
+    // Listing: the folder and those under it; alice's files only (bob's are his).
+    let (status, body) = call(None, &[], url);
+    assert_eq!(status, 200, "{body}");
+    let page: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(page["objects"].as_array().unwrap().len(), 1, "{page:#}");
+    assert_eq!(page["objects"][0]["key"], "photos/2024/a.txt");
+    assert_eq!(page["folders"], json!(["photos/2024/trip/"]));
+    let (status, body) = call(None, &[], &at("/photos/2024/trip/"));
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("photos/2024/trip/b.txt"), "{body}");
+    for outside in ["/photos/", "/photos/2024-old/", "/%2F", "/photos/2024/?metadata"] {
+        let (status, body) = call(None, &[], &at(outside));
+        assert_eq!(status, 403, "{outside}: {body}");
+    }
+
+    // Downloads inside; nothing outside, however spelled.
+    assert_eq!(call(None, &["-L"], &at("/photos/2024/a.txt")), (200, "a\n".to_owned()));
+    assert_eq!(call(None, &["-L"], &at("/photos/2024/trip/b.txt")), (200, "b\n".to_owned()));
+    assert_eq!(call(None, &["-L"], &at("/photos%2F2024%2Fa.txt")), (200, "a\n".to_owned()));
+    for (outside, expected) in [
+        ("/photos/2024-old/c.txt", 403),
+        ("/photos/d.txt", 403),
+        ("/secret.txt", 403),
+        ("/photos/2024", 403),
+        ("/photos/2024/../d.txt", 400),
+        ("/photos/2024/%2E%2E/d.txt", 400),
+        ("/photos/2024%2F..%2Fd.txt", 400),
+        ("/photos/2024/%2e%2e%2fd.txt", 400),
+        ("/photos/2024/a.txt?status", 403),
+    ] {
+        let (status, body) = call(None, &["-L"], &at(outside));
+        assert_eq!(status, expected, "{outside}: {body}");
+    }
+
+    // An upload in one PUT, inside; refused outside.
+    let file = scratch_dir(&format!("links-folder-{engine:?}-files")).join("new.txt");
+    std::fs::write(&file, "new\n").unwrap();
+    let (status, body) = call(None, &["-L", "--upload-file", file.to_str().unwrap()], &at("/photos/2024/new.txt"));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(call(Some("alice"), &["-L"], &gateway.at("/photos/2024/new.txt")), (200, "new\n".to_owned()));
+    for outside in ["/photos/2024-old/new.txt", "/photos/new.txt", "/photos/2024/../new.txt"] {
+        let (status, body) = call(None, &["-L", "--upload-file", file.to_str().unwrap()], &at(outside));
+        assert!(matches!(status, 400 | 403), "{outside}: {status} {body}");
+    }
+
+    // A large file in parts, with the CLI, inside the folder; not beside it.
+    let big = file.with_file_name("big.bin");
+    common::random_file(&big, 11 << 20, 3);
+    let output = binary()
+        .args(["upload", "--part-size", "5MiB", big.to_str().unwrap(), &at("/photos/2024/big.bin")])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stored = curl(&[
+        "-s",
+        "-L",
+        "-H",
+        &format!("Authorization: Bearer {}", token("alice")),
+        &gateway.at("/photos/2024/big.bin"),
+    ]);
+    assert_eq!(stored.stdout, std::fs::read(&big).unwrap(), "the object is the file");
+    let output = binary()
+        .args(["upload", "--part-size", "5MiB", big.to_str().unwrap(), &at("/photos/2024-old/big.bin")])
+        .output()
+        .unwrap();
+    assert!(!output.status.success(), "an upload beside the folder");
+    let (status, _) = call(Some("alice"), &["-L", "-I"], &gateway.at("/photos/2024-old/big.bin"));
+    assert_eq!(status, 404, "nothing was stored beside the folder");
+}
+
+#[test]
+fn folder_links_open_their_folder_and_nothing_beside_redb() {
+    folder_links_open_their_folder_and_nothing_beside(Engine::Redb);
+}
+
+#[test]
+fn folder_links_open_their_folder_and_nothing_beside_dynamodb() {
+    folder_links_open_their_folder_and_nothing_beside(Engine::Dynamo);
 }

@@ -3,7 +3,6 @@
 //! longest lifetime).
 
 use crate::cli::{AuthMode, ShareArgs};
-use crate::core::key::ObjectKey;
 use crate::core::share::{self, Terms};
 use crate::core::tenant::TenantId;
 use crate::core::{Caller, Rejection, ShareOrder};
@@ -39,7 +38,11 @@ impl ShareCommand {
         if let (None, Some(mode)) = (&tenant, mode) {
             return Err(ConfigError::ShareTenantRequired(mode));
         }
-        let key = ObjectKey::new(args.key.trim_start_matches('/').to_owned()).map_err(ConfigError::ShareKey)?;
+        // A path ending in `/` shares that folder.
+        let key = share::target(args.key.trim_start_matches('/').to_owned()).map_err(|rejected| match rejected {
+            Rejection::Key(error) => ConfigError::ShareKey(error),
+            other => ConfigError::Share(other),
+        })?;
         let state = state(args)?;
         let mut policy = layout(&args.key_prefix, &args.tenant_folder, args.share_max_ttl)?;
         policy.link_records = !matches!(state, StateConfig::Off);

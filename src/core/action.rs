@@ -7,7 +7,7 @@ use http::Method;
 
 use super::checksum::{Checksum, ChecksumSpec, ChecksumType};
 use super::cursor::Cursor;
-use super::grant::{Grant, LinkId, Methods};
+use super::grant::{Grant, LinkId, Methods, Shared};
 use super::key::{Folder, ObjectKey};
 use super::multipart::{PartPage, UploadId};
 use super::query::RenditionName;
@@ -236,8 +236,8 @@ pub struct ListOrder {
 pub struct ShareOrder {
     /// Whose key.
     pub tenant: Option<TenantId>,
-    /// The key as the tenant names it.
-    pub key: ObjectKey,
+    /// The key or folder as the tenant names it.
+    pub target: Shared,
     /// What the link allows.
     pub methods: Methods,
     /// How long the link lives.
@@ -257,7 +257,7 @@ impl ShareOrder {
         let expires_at = UNIX_EPOCH + Duration::from_secs(since_epoch.as_secs()) + self.ttl;
         Grant {
             tenant: self.tenant.clone(),
-            key: self.key.clone(),
+            target: self.target.clone(),
             methods: self.methods,
             expires_at,
             max_size: self.max_size,
@@ -275,6 +275,9 @@ pub struct MultipartOrder {
     pub key: StorageKey,
     /// What to do.
     pub step: MultipartStep,
+    /// The largest object the caller may complete: `--max-object-size`, or
+    /// a share link's `max_size` when smaller.
+    pub max_size: Option<u64>,
 }
 
 /// Whether a write may replace what is stored under its key.

@@ -8,7 +8,7 @@ use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use super::Operation;
-use super::key::ObjectKey;
+use super::key::{Folder, ObjectKey};
 use super::tenant::TenantId;
 
 /// A set of methods a link allows. GET implies HEAD.
@@ -94,8 +94,8 @@ impl fmt::Display for Methods {
 pub struct Grant {
     /// Whose key it is (`None`: the single tenant of `--auth none`).
     pub tenant: Option<TenantId>,
-    /// The key, as the tenant names it (without any prefix or tenant folder).
-    pub key: ObjectKey,
+    /// The key or folder, as the tenant names it (without any prefix or tenant folder).
+    pub target: Shared,
     /// Allowed methods.
     pub methods: Methods,
     /// When the link stops working.
@@ -105,6 +105,47 @@ pub struct Grant {
     /// The link's record in the state store (`None`: a stateless link,
     /// minted without one, which nothing but its expiry and keys ends).
     pub id: Option<LinkId>,
+}
+
+/// What a link opens: one key, or a folder and everything under it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shared {
+    /// This key only.
+    Key(ObjectKey),
+    /// Every key under this folder (never the top level), in its subfolders too.
+    Folder(Folder),
+}
+
+impl Shared {
+    /// The key, or the folder with its trailing `/`.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Key(key) => key.as_str(),
+            Self::Folder(folder) => folder.as_str(),
+        }
+    }
+
+    /// Whether the link reaches `key`: it is the key, or under the folder.
+    /// Keys are decoded and checked (no `.` or `..` segment, no empty one)
+    /// before they get here, and a folder ends in `/`, so `photos/` covers
+    /// `photos/a.jpg` and not `photos-old/a.jpg`.
+    #[must_use]
+    pub fn covers(&self, key: &ObjectKey) -> bool {
+        match self {
+            Self::Key(shared) => shared == key,
+            Self::Folder(folder) => key.as_str().starts_with(folder.as_str()),
+        }
+    }
+
+    /// Whether the link lists `folder`: it is the shared folder or one under it.
+    #[must_use]
+    pub fn lists(&self, folder: &Folder) -> bool {
+        match self {
+            Self::Key(_) => false,
+            Self::Folder(shared) => folder.as_str().starts_with(shared.as_str()),
+        }
+    }
 }
 
 /// A link record's id: 32 lowercase hex digits, the first 10 the second it
@@ -203,6 +244,25 @@ mod tests {
         assert_eq!(Methods::from_bits(0), None);
         assert_eq!(Methods::from_bits(16), None);
         assert_eq!(Methods::from_bits(4), Some(Methods::parse("PUT").unwrap()));
+    }
+
+    #[test]
+    fn folders_cover_what_is_under_them_and_nothing_beside() {
+        let key = |k: &str| ObjectKey::new(k.into()).unwrap();
+        let folder = |f: &str| Folder::new(f.into()).unwrap();
+        let shared = Shared::Folder(folder("photos/2024/"));
+        assert!(shared.covers(&key("photos/2024/a.jpg")));
+        assert!(shared.covers(&key("photos/2024/trip/b.jpg")));
+        for outside in ["photos/2024", "photos/2024-old/a.jpg", "photos/2025/a.jpg", "photos/a.jpg", "a.jpg"] {
+            assert!(!shared.covers(&key(outside)), "{outside}");
+        }
+        assert!(shared.lists(&folder("photos/2024/")) && shared.lists(&folder("photos/2024/trip/")));
+        for outside in ["photos/", "", "photos/2024-old/", "photos/2025/"] {
+            assert!(!shared.lists(&folder(outside)), "{outside:?}");
+        }
+        let one = Shared::Key(key("photos/2024/a.jpg"));
+        assert!(one.covers(&key("photos/2024/a.jpg")) && !one.covers(&key("photos/2024/a.jpg2")));
+        assert!(!one.lists(&folder("photos/2024/")));
     }
 
     #[test]

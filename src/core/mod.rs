@@ -87,10 +87,11 @@ fn dispatch(
         return share::manage(method, &decoded(request.path)?, asked, caller, policy).map(Action::Links);
     }
     if *method == Method::POST {
-        let key = ObjectKey::new(decoded(request.path)?)?;
         if query.share {
-            return share::share(key, &share::Terms::of(query), caller, policy).map(Action::Share);
+            let target = share::target(decoded(request.path)?)?;
+            return share::share(target, &share::Terms::of(query), caller, policy).map(Action::Share);
         }
+        let key = ObjectKey::new(decoded(request.path)?)?;
         if multipart {
             return multipart::post(request, key, query, caller, policy);
         }

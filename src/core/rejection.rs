@@ -53,8 +53,8 @@ pub enum Rejection {
     /// A link used to make another link.
     #[error("a share link cannot create share links")]
     LinkCannotShare,
-    /// A link used for another key.
-    #[error("this share link is for another file")]
+    /// A link used for a key it does not open.
+    #[error("this share link is for another file or folder")]
     LinkForAnotherKey,
     /// A link used with a method it does not allow.
     #[error("this share link does not allow {0}")]
@@ -135,8 +135,8 @@ pub enum Rejection {
     /// A part under 5 MiB that is not the last.
     #[error("part {0} is smaller than 5 MiB but not the last")]
     PartTooSmall(u16),
-    /// Share links do not do multipart.
-    #[error("share links cannot run multipart uploads: upload through the link with one PUT")]
+    /// Multipart through a link that does not allow uploads there.
+    #[error("this share link does not allow uploads, in one PUT or in parts")]
     LinkMultipart,
     /// `?presign=` naming something else than GET, HEAD, PUT or DELETE, or not on a GET.
     #[error(
@@ -151,9 +151,15 @@ pub enum Rejection {
     /// A listing page size out of range.
     #[error("limit must be a whole number from 1 to 1000")]
     Limit,
-    /// A share link used to list.
-    #[error("a share link opens one file and lists nothing")]
+    /// A share link used to list what it does not open.
+    #[error("this share link lists only the folder it opens (and the folders in it)")]
     LinkCannotList,
+    /// A listing with metadata through a link: metadata is the owner's.
+    #[error("a share link lists names and sizes; metadata is its owner's")]
+    LinkMetadata,
+    /// A link asked for the top level, which would be everything.
+    #[error("share a file or a folder (a path ending in /), not the top level")]
+    ShareTopLevel,
     /// An upload without a type, where types are ruled.
     #[error("uploads here must declare their Content-Type, one of: {0}")]
     TypeRequired(String),

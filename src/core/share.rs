@@ -6,8 +6,8 @@
 
 use http::Method;
 
-use super::grant::Methods;
-use super::key::ObjectKey;
+use super::grant::{Methods, Shared};
+use super::key::{Folder, ObjectKey};
 use super::policy::{Caller, Policy};
 use super::query::LinksParam;
 use super::query::Query;
@@ -37,13 +37,13 @@ impl Terms {
     }
 }
 
-/// The link an owner asks for on `key`.
+/// The link an owner asks for on `target` (a key, or a folder and what is under it).
 ///
 /// # Errors
 ///
 /// A [`Rejection`] when the caller is a link, the terms break the policy
 /// (`max_uses` needs links with records), or the key is outside the caller's scope.
-pub fn share(key: ObjectKey, terms: &Terms, caller: Caller<'_>, policy: &Policy) -> Result<ShareOrder, Rejection> {
+pub fn share(target: Shared, terms: &Terms, caller: Caller<'_>, policy: &Policy) -> Result<ShareOrder, Rejection> {
     let Caller::Owner(tenant) = caller else { return Err(Rejection::LinkCannotShare) };
     let asked = terms.ttl.ok_or(Rejection::TtlRequired)?;
     let ttl = asked.duration();
@@ -58,9 +58,21 @@ pub fn share(key: ObjectKey, terms: &Terms, caller: Caller<'_>, policy: &Policy)
     if terms.max_uses.is_some() && !policy.link_records {
         return Err(Rejection::MaxUsesWithoutRecords);
     }
-    // The key must fit in the tenant's scope now, or the link could never work.
-    policy.scope(tenant).storage_key(&key)?;
-    Ok(ShareOrder { tenant: tenant.cloned(), key, methods, ttl, max_size, max_uses: terms.max_uses })
+    // The key or folder must fit in the tenant's scope now, or the link could never work.
+    match &target {
+        Shared::Key(key) => drop(policy.scope(tenant).storage_key(key)?),
+        Shared::Folder(folder) if folder.as_str().is_empty() => return Err(Rejection::ShareTopLevel),
+        Shared::Folder(folder) => drop(policy.scope(tenant).storage_prefix(folder)?),
+    }
+    Ok(ShareOrder { tenant: tenant.cloned(), target, methods, ttl, max_size, max_uses: terms.max_uses })
+}
+
+/// What `path` (decoded) shares: a folder when it ends in `/`, else a key.
+///
+/// # Errors
+/// [`Rejection::Key`] for a path that is neither.
+pub fn target(path: String) -> Result<Shared, Rejection> {
+    Ok(if Folder::is_folder(&path) { Shared::Folder(Folder::new(path)?) } else { Shared::Key(ObjectKey::new(path)?) })
 }
 
 /// The links routes: `GET /?links` lists the owner's links, `DELETE
@@ -101,7 +113,8 @@ pub fn manage(
 #[must_use]
 pub fn spends_a_use(action: &Action) -> bool {
     match action {
-        Action::Presign(order) => order.operation != Operation::Head,
+        // A part belongs to the upload whose start was the use.
+        Action::Presign(order) => !matches!(order.operation, Operation::Head | Operation::UploadPart),
         Action::Rendition(..) => true,
         Action::Multipart(order) => matches!(order.step, MultipartStep::Create(_)),
         Action::List(_) | Action::Share(_) | Action::Log(_) | Action::Status(_) | Action::Links(_) => false,
@@ -124,7 +137,7 @@ mod tests {
         let acme = TenantId::new("acme").unwrap();
         let owner = Caller::Owner(Some(&acme));
         let order = shared("/docs/q3.pdf", "share&ttl=30d", owner).unwrap();
-        assert_eq!(order.key.as_str(), "docs/q3.pdf");
+        assert_eq!(order.target.as_str(), "docs/q3.pdf");
         assert_eq!(order.tenant.as_ref(), Some(&acme));
         assert_eq!((order.ttl, order.methods, order.max_size), (DAY * 30, Methods::DOWNLOAD, None));
         assert_eq!(shared("/docs/q3.pdf", "share&ttl=2w", owner).unwrap().ttl, DAY * 14);
@@ -149,6 +162,13 @@ mod tests {
         );
         assert_eq!(shared("/../f", "share&ttl=60", owner), Err(Rejection::Key(KeyError::DotSegment)));
         assert_eq!(shared("/f", "share&ttl=60&max_uses=2", owner), Err(Rejection::MaxUsesWithoutRecords));
+        let folder = shared("/photos/2024/", "share&ttl=1h&methods=GET,PUT", owner).unwrap();
+        assert_eq!(folder.target, Shared::Folder(Folder::new("photos/2024/".into()).unwrap()));
+        for top in ["/", "/%2F"] {
+            assert_eq!(shared(top, "share&ttl=60", owner), Err(Rejection::ShareTopLevel), "{top}");
+        }
+        assert_eq!(shared("/a//", "share&ttl=60", owner), Err(Rejection::Key(KeyError::EmptySegment)));
+        assert_eq!(shared("/a/../", "share&ttl=60", owner), Err(Rejection::Key(KeyError::DotSegment)));
         let told = shared("/f", "share&ttl=400d", owner).unwrap_err().to_string();
         assert_eq!(told, "ttl must be between 1 second and 365d");
     }
@@ -203,5 +223,9 @@ mod tests {
         assert!(spent(&Method::DELETE, None));
         assert!(!spent(&Method::HEAD, None));
         assert!(!spent(&Method::GET, Some("presign=HEAD")));
+        assert!(spent(&Method::POST, Some("uploads")));
+        assert!(!spent(&Method::PUT, Some("partNumber=1&uploadId=u")));
+        assert!(!spent(&Method::POST, Some("uploadId=u")));
+        assert!(!spent(&Method::DELETE, Some("uploadId=u")));
     }
 }

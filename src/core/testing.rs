@@ -53,7 +53,7 @@ pub fn shared(path: &str, query: &str, caller: Caller<'_>) -> Result<ShareOrder,
 pub fn grant(key: &str, methods: &str, max_size: Option<u64>, tenant: Option<&TenantId>) -> Grant {
     Grant {
         tenant: tenant.cloned(),
-        key: ObjectKey::new(key.into()).unwrap(),
+        target: super::grant::Shared::Key(ObjectKey::new(key.into()).unwrap()),
         methods: Methods::parse(methods).unwrap(),
         expires_at: SystemTime::now() + DAY,
         max_size,

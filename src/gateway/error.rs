@@ -113,6 +113,7 @@ impl GatewayError {
                 | Rejection::LinkForAnotherKey
                 | Rejection::LinkMethod(_)
                 | Rejection::LinkCannotManageLinks
+                | Rejection::LinkMetadata
                 | Rejection::LinkMultipart => StatusCode::FORBIDDEN,
                 Rejection::LinkRecordsOff => StatusCode::NOT_FOUND,
                 Rejection::Key(_)
@@ -161,6 +162,7 @@ impl GatewayError {
                 | Rejection::MaxUsesWithoutRecords
                 | Rejection::LinkId
                 | Rejection::LinksUsage
+                | Rejection::ShareTopLevel
                 | Rejection::ReadWithGet => StatusCode::BAD_REQUEST,
             },
             Self::Auth(error) if error.is_forbidden() => StatusCode::FORBIDDEN,

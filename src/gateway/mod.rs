@@ -335,7 +335,7 @@ impl Gateway {
                     let lifetime = std::time::Duration::from_secs(3600);
                     catalog::intend(catalog, &order.key, &uploader, None, lifetime).await?;
                 }
-                let done = multipart::perform(self.storage.as_ref(), &order, completion, &self.policy).await?;
+                let done = multipart::perform(self.storage.as_ref(), &order, completion).await?;
                 // Without a base URL, front door or valid `Host`, a path: S3 clients read the key beside it.
                 let base = self.public_base(request).unwrap_or_default();
                 let location = object_url(&base, order.object.as_str());

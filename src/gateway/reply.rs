@@ -59,7 +59,7 @@ impl Reply {
                 ((StatusCode::OK, no_store, axum::Json(page)).into_response(), logged)
             }
             Self::Shared { url, grant, max_uses } => {
-                let logged = Logged { key: grant.key.as_str().to_owned() };
+                let logged = Logged { key: grant.target.as_str().to_owned() };
                 (share_link(request, url, &grant, max_uses), logged)
             }
             Self::Links(links) => (no_store_json(&link_list(links)), Logged { key: String::new() }),
@@ -110,7 +110,7 @@ fn share_link(request: &HeaderMap, url: String, grant: &Grant, max_uses: Option<
     }
     let link = wire::ShareLink {
         url,
-        key: grant.key.as_str().to_owned(),
+        key: grant.target.as_str().to_owned(),
         methods: grant.methods.to_string(),
         expires_at: DateTime::from(grant.expires_at).fmt(Format::DateTime).unwrap_or_default(),
         max_size: grant.max_size,

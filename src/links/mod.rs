@@ -35,8 +35,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
-use crate::core::grant::{Grant, LinkId, Methods};
-use crate::core::key::ObjectKey;
+use crate::core::grant::{Grant, LinkId, Methods, Shared};
 use crate::core::tenant::TenantId;
 
 /// The readable format of the first links, still read.
@@ -146,7 +145,7 @@ impl Payload {
             v: None,
             kid: None,
             t: grant.tenant.as_ref().map(|t| t.as_str().to_owned()),
-            k: grant.key.as_str().to_owned(),
+            k: grant.target.as_str().to_owned(),
             m: grant.methods.bits(),
             e: grant.expires_at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()),
             s: grant.max_size,
@@ -159,7 +158,12 @@ impl Payload {
     fn into_grant(self) -> Result<Grant, LinkError> {
         Ok(Grant {
             tenant: self.t.as_deref().map(TenantId::new).transpose().map_err(|_| LinkError::Invalid)?,
-            key: ObjectKey::new(self.k).map_err(|_| LinkError::Invalid)?,
+            // A folder ends in `/` (never the top level); links from before name keys only.
+            target: match crate::core::share::target(self.k) {
+                Ok(Shared::Folder(folder)) if folder.as_str().is_empty() => return Err(LinkError::Invalid),
+                Ok(target) => target,
+                Err(_) => return Err(LinkError::Invalid),
+            },
             methods: Methods::from_bits(self.m).ok_or(LinkError::Invalid)?,
             expires_at: UNIX_EPOCH.checked_add(Duration::from_secs(self.e)).ok_or(LinkError::Invalid)?,
             max_size: self.s,
@@ -231,10 +235,10 @@ impl ShareKeys {
         format!("{OPAQUE_PREFIX}{}.{}", minter.id, URL_SAFE_NO_PAD.encode(token))
     }
 
-    /// The link for `grant`: the gateway's `base` URL, the key, the token.
+    /// The link for `grant`: the gateway's `base` URL, the key (or folder), the token.
     #[must_use]
     pub fn url(&self, base: &str, grant: &Grant) -> String {
-        format!("{}?token={}", object_url(base, grant.key.as_str()), self.mint(grant))
+        format!("{}?token={}", object_url(base, grant.target.as_str()), self.mint(grant))
     }
 
     /// The grant `token` carries, if a configured key made it and it has
@@ -300,6 +304,7 @@ pub fn object_url(base: &str, key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::key::ObjectKey;
 
     const SECRET: &str = "0123456789abcdef0123456789abcdef";
     const OTHER: &str = "fedcba9876543210fedcba9876543210";
@@ -311,7 +316,7 @@ mod tests {
     fn grant(now: SystemTime) -> Grant {
         Grant {
             tenant: Some(TenantId::new("acme").unwrap()),
-            key: ObjectKey::new("docs/q3 report.pdf".into()).unwrap(),
+            target: Shared::Key(ObjectKey::new("docs/q3 report.pdf".into()).unwrap()),
             methods: Methods::parse("GET,PUT").unwrap(),
             expires_at: UNIX_EPOCH + Duration::from_secs(now.duration_since(UNIX_EPOCH).unwrap().as_secs() + 3600),
             max_size: Some(1 << 20),
@@ -421,6 +426,18 @@ mod tests {
         let tag = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, SECRET.as_bytes()), payload.as_bytes());
         let forged = format!("{payload}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()));
         assert_eq!(keys.verify(&forged, now), Err(LinkError::Invalid));
+    }
+
+    #[test]
+    fn folder_links_round_trip_and_name_their_folder() {
+        let now = SystemTime::now();
+        let keys = keys(&format!("k1:{SECRET}"));
+        let folder = crate::core::key::Folder::new("photos/2024 trip/".into()).unwrap();
+        let album = Grant { target: Shared::Folder(folder), ..grant(now) };
+        assert_eq!(keys.verify(&keys.mint(&album), now), Ok(album.clone()));
+        assert!(
+            keys.url("https://g.example", &album).starts_with("https://g.example/photos/2024%20trip/?token=v2.k1.")
+        );
     }
 
     #[test]

@@ -90,7 +90,7 @@ impl LinkRecords {
         let Some(id) = &grant.id else { return Ok(()) };
         let expires_at = seconds(grant.expires_at);
         let record = LinkRecord {
-            key: grant.key.as_str().to_owned(),
+            key: grant.target.as_str().to_owned(),
             methods: grant.methods.to_string(),
             max_size: grant.max_size,
             created_by,
@@ -120,7 +120,7 @@ impl LinkRecords {
         for _ in 0..ATTEMPTS {
             let Some(item) = self.state.get(&key).await? else { return Ok(Checked::Gone(LinkGone::Revoked)) };
             let mut record: LinkRecord = serde_json::from_str(&item.data)?;
-            if record.key != grant.key.as_str() || record.methods != grant.methods.to_string() {
+            if record.key != grant.target.as_str() || record.methods != grant.methods.to_string() {
                 return Ok(Checked::Mismatch);
             }
             let uses = match take_use(record.uses, record.max_uses) {
@@ -190,7 +190,7 @@ mod tests {
     use std::time::{Duration, SystemTime};
 
     use super::*;
-    use crate::core::grant::Methods;
+    use crate::core::grant::{Methods, Shared};
     use crate::core::key::ObjectKey;
     use crate::state::local::LocalState;
 
@@ -203,7 +203,7 @@ mod tests {
     fn grant(tenant: &str, key: &str, now: u64) -> Grant {
         Grant {
             tenant: Some(TenantId::new(tenant).unwrap()),
-            key: ObjectKey::new(key.into()).unwrap(),
+            target: Shared::Key(ObjectKey::new(key.into()).unwrap()),
             methods: Methods::DOWNLOAD,
             expires_at: SystemTime::now() + Duration::from_secs(3600),
             max_size: None,
@@ -255,7 +255,7 @@ mod tests {
         assert_eq!(records.list(acme).await.unwrap().len(), 1);
 
         // A grant whose record says otherwise (not this gateway's) does not open.
-        let other_key = Grant { key: ObjectKey::new("c.txt".into()).unwrap(), ..second.clone() };
+        let other_key = Grant { target: Shared::Key(ObjectKey::new("c.txt".into()).unwrap()), ..second.clone() };
         let second_id = second.id.clone().unwrap();
         assert_eq!(records.use_link(&other_key, &second_id, true, now).await.unwrap(), Checked::Mismatch);
     }

@@ -62,7 +62,7 @@ pub fn item(tenant: Option<&TenantId>, id: &LinkId) -> ItemKey {
 /// what the owner sees when listing, and what a use checks and counts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LinkRecord {
-    /// The key it opens, as the owner names it.
+    /// The key it opens, or the folder (ending in `/`), as the owner names it.
     pub key: String,
     /// What it allows, such as `GET,HEAD`.
     pub methods: String,

@@ -125,3 +125,60 @@ fn a_link_that_is_gone_opens_for_nothing() {
     // Alice's file is still there: the gone link deleted nothing.
     assert_eq!(curl_status(&["-L", "-H", &bearer("alice"), &gateway.at("f.txt")]), (200, "alice's file\n".to_owned()));
 }
+
+/// A folder link, pushed at its edges: its parent, a sibling whose name
+/// starts alike, the same path without its slash, `..` and encoded slashes
+/// and dots, the reserved renditions folder, the upload log, a listing that
+/// asks for metadata, a made-up cursor; and a file link used to list its
+/// folder.
+#[test]
+fn a_folder_link_reaches_nothing_beside_its_folder() {
+    let gateway = tenanted("attack-links-folder", &["--renditions", "none"]);
+    for key in ["shared/in.txt", "shared-not/x.txt", "other/y.txt", "z.txt"] {
+        stored(&gateway, "alice", key);
+    }
+    let album = mint(&gateway, "alice", "shared/?share&ttl=1h&methods=GET,PUT,DELETE");
+    let token = album["url"].as_str().unwrap().split("token=").nth(1).unwrap().to_owned();
+    let with_token = |path: &str| {
+        let joint = if path.contains('?') { '&' } else { '?' };
+        gateway.at(&format!("{path}{joint}token={token}"))
+    };
+    assert_eq!(curl_status(&["-L", &with_token("shared/in.txt")]), (200, "alice's file\n".to_owned()));
+    let hostile = [
+        ("GET", "shared-not/x.txt", 403),
+        ("GET", "shared", 403),
+        ("GET", "shared-not/", 403),
+        ("GET", "%2F", 403),
+        ("GET", "z.txt", 403),
+        ("GET", "shared/../z.txt", 400),
+        ("GET", "shared/%2e%2e/z.txt", 400),
+        ("GET", "shared%2F..%2Fz.txt", 400),
+        ("GET", "shared/%2E%2E%2Fother/y.txt", 400),
+        ("GET", "shared/..%5Cz.txt", 400),
+        ("GET", "_renditions/x", 400),
+        ("GET", "shared/?metadata", 403),
+        ("GET", "shared/?after=not-a-cursor", 400),
+        ("GET", "%2F?log", 403),
+        ("GET", "shared/in.txt?status", 403),
+        ("POST", "shared/in.txt?share&ttl=60", 403),
+        ("DELETE", "z.txt", 403),
+        ("PUT", "other/new.txt", 403),
+        ("POST", "other/new.txt?uploads", 403),
+    ];
+    for (method, path, expected) in hostile {
+        let (status, body) = curl_status(&["-X", method, "--path-as-is", "-H", "Content-Length: 0", &with_token(path)]);
+        assert_eq!(status, expected, "{method} {path}: {body}");
+    }
+    // Everything beside the folder is as it was.
+    let alice = bearer("alice");
+    for key in ["shared-not/x.txt", "other/y.txt", "z.txt"] {
+        assert_eq!(curl_status(&["-L", "-H", &alice, &gateway.at(key)]), (200, "alice's file\n".to_owned()), "{key}");
+    }
+    let (status, _) = curl_status(&["-L", "-I", "-H", &alice, &gateway.at("other/new.txt")]);
+    assert_eq!(status, 404);
+    // A file link lists nothing, not even its own folder.
+    let one = mint(&gateway, "alice", "shared/in.txt?share&ttl=1h");
+    let one_token = one["url"].as_str().unwrap().split("token=").nth(1).unwrap();
+    let (status, _) = curl_status(&[&gateway.at(&format!("shared/?token={one_token}"))]);
+    assert_eq!(status, 403);
+}
