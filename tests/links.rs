@@ -307,13 +307,22 @@ fn the_share_command_writes_the_record_in_a_local_state_file() {
     let data = scratch_dir("links-share-command-redb").join("data");
     std::fs::create_dir_all(&data).unwrap();
     let counted = share_command("notes.txt", &["--max-uses", "1", "--state-dir", data.to_str().unwrap()], &[]);
+    let folder = share_command("docs/", &["--state-dir", data.to_str().unwrap()], &[]);
+    assert!(folder.starts_with("/docs/?token="), "{folder}");
     let args = ["--auth", "jwt", "--jwt-secret", JWT_SECRET, "--share-keys", SHARE_KEY, "--renditions", "none"];
     let gateway = Gateway::start_in(data, &args);
     put(&gateway, "alice", "/notes.txt", "noted\n");
     let listed = links_of(&gateway, "alice");
-    assert_eq!((listed.len(), &listed[0]["created_by"]), (1, &json!("presign-gateway share")), "{listed:#?}");
+    assert_eq!(listed.len(), 2, "{listed:#?}");
+    assert!(listed.iter().all(|l| l["created_by"] == "presign-gateway share"), "{listed:#?}");
     assert_eq!(call(None, &["-L"], &gateway.at(&counted)), (200, "noted\n".to_owned()));
     assert_eq!(call(None, &["-L"], &gateway.at(&counted)).0, 410);
+    // The folder link, minted offline, lists its folder.
+    put(&gateway, "alice", "/docs/a.txt", "a\n");
+    let (status, body) = call(None, &[], &gateway.at(&folder));
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("docs/a.txt"), "{body}");
+    assert_eq!(links_of(&gateway, "alice").len(), 1, "the used-up link is not listed; the folder link is");
 }
 
 /// The state store stopped: state-backed links fail closed with `503` and
