@@ -549,6 +549,22 @@ pub struct ShareArgs {
     #[arg(long, value_parser = parse_size)]
     pub max_size: Option<u64>,
 
+    /// How many times the link may be used (a download, an upload); needs the gateway's state store.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_uses: Option<u64>,
+
+    /// The gateway's DynamoDB state table: the link gets a record there (uses counted, listed, revocable).
+    #[arg(long, env = "STATE_TABLE", conflicts_with = "state_dir")]
+    pub state_table: Option<String>,
+
+    /// A DynamoDB-compatible endpoint for --state-table [default: AWS DynamoDB].
+    #[arg(long, env = "AWS_ENDPOINT_URL_DYNAMODB")]
+    pub state_endpoint: Option<String>,
+
+    /// The folder of the gateway's state.redb: the link gets a record there (the `serve` that holds it must be stopped).
+    #[arg(long, env = "STATE_DIR")]
+    pub state_dir: Option<PathBuf>,
+
     /// The gateway's public base URL.
     #[arg(long, env = "BASE_URL")]
     pub base_url: String,

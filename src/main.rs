@@ -62,8 +62,7 @@ fn run(command: Command, runtime: Runtime) -> anyhow::Result<()> {
         }
         Command::Share(args) => {
             let share = ShareCommand::from_args(&args)?;
-            let grant = share.order.into_grant(std::time::SystemTime::now());
-            println!("{}", share.keys.url(&share.base_url, &grant));
+            println!("{}", threads()?.block_on(transport::share(share))?);
             Ok(())
         }
         #[cfg(feature = "client")]

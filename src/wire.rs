@@ -173,6 +173,43 @@ pub struct ShareLink {
     pub expires_at: String,
     /// The largest upload it takes, for upload links.
     pub max_size: Option<u64>,
+    /// Its record's id, to revoke it with (`null`: a stateless link, minted without a state store).
+    pub id: Option<String>,
+    /// How many uses it allows (`null`: any number).
+    pub max_uses: Option<u64>,
+}
+
+/// `GET /?links`: the caller's live share links, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkList {
+    /// The links.
+    pub links: Vec<LinkEntry>,
+}
+
+/// One share link as its owner sees it (never its token: the link itself
+/// is shown once, when it is made).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkEntry {
+    /// Its id, for `DELETE /?links=ID`.
+    pub id: String,
+    /// The key it opens, as the owner names it.
+    pub key: String,
+    /// What it allows, such as `GET,HEAD`.
+    pub methods: String,
+    /// The largest upload it takes, for upload links.
+    pub max_size: Option<u64>,
+    /// Who made it: the token's `sub`, or `anonymous`.
+    pub created_by: String,
+    /// When, RFC 3339.
+    pub created_at: String,
+    /// When it stops working, RFC 3339.
+    pub expires_at: String,
+    /// How many uses it allows (`null`: any number).
+    pub max_uses: Option<u64>,
+    /// How many it has had.
+    pub uses: u64,
+    /// When it was last used, RFC 3339, or `null`.
+    pub last_use: Option<String>,
 }
 
 /// `?presign`: a presigned request, for a client to make itself.

@@ -80,6 +80,22 @@ in_chromium_and_firefox! {
     a_visitor_signs_in_before_uploading_and_is_told_plainly => visitor;
     without_a_catalog_the_grid_shows_placeholders_and_a_replace_is_asked_first => photos_without_a_catalog;
     a_signed_in_tenant_makes_lists_and_revokes_an_api_key_in_the_keys_view => keys_view;
+    a_folder_is_shared_opened_as_an_album_added_to_and_revoked => album;
+}
+
+/// The owner shares a folder from the page and revokes it in the Links view;
+/// a stranger opens it as an album and adds a file (issue 22).
+fn album(engine: Engine) {
+    if !engine.available() {
+        return;
+    }
+    let _turn = browser_turn();
+    let site = Site::start("page-album", door(), &Storage::Embedded, &[], &["--renditions", "none"]);
+    let result = site.run(engine, "album", &[]);
+    assert_eq!(result["album"], true, "{result}");
+    // The stranger's requests went through the link; the revoked link was refused with 410.
+    assert!(!site.door.requests("GET /album/?token=").is_empty(), "{:?}", site.door.requests(""));
+    assert!(!site.door.requests(" 410").is_empty(), "{:?}", site.door.requests(""));
 }
 
 /// The gateway behind a front door refusing bodies over 6 MB; the page is

@@ -8,6 +8,8 @@
 //! and SQS: the renditions it makes or fails are told on the bus, where
 //! the template's rule for the upload events takes them to a queue.
 
+#![cfg(feature = "embedded-store")]
+
 mod common;
 
 use std::sync::Arc;

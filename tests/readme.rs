@@ -176,6 +176,10 @@ fn the_readme_runs_as_written() {
     assert!(transcript.contains("upload events are signed with the secret: "), "{transcript}");
     // Alice's notes, read through the link she minted and through the one minted offline.
     assert_eq!(transcript.matches("alice's notes").count(), 2, "{transcript}");
+    // Links an owner manages: used up, not bob's to revoke, revoked by alice.
+    for said in ["has been used as many times as it allows", "\"error\":\"NoSuchLink\"", "was revoked by its owner"] {
+        assert!(transcript.contains(said), "{said}: {transcript}");
+    }
     drop(stop);
     let _ = std::fs::remove_dir_all(&dir);
 }

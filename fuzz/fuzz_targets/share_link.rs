@@ -16,7 +16,7 @@ use http::{Method, Request};
 use libfuzzer_sys::fuzz_target;
 use presign_gateway::auth::{Authenticator, JwtVerifier};
 use presign_gateway::config::Links;
-use presign_gateway::core::grant::{Grant, Methods};
+use presign_gateway::core::grant::{Grant, Methods, Shared};
 use presign_gateway::core::key::ObjectKey;
 use presign_gateway::core::query::Query;
 use presign_gateway::core::tenant::TenantId;
@@ -58,10 +58,11 @@ fuzz_target!(|input: (u8, &str, &str, Option<(Option<&str>, &str, u8, u16)>)| {
         };
         let grant = Grant {
             tenant,
-            key: ObjectKey::new(key.to_owned()).ok()?,
+            target: Shared::Key(ObjectKey::new(key.to_owned()).ok()?),
             methods: Methods::from_bits(bits)?,
             expires_at: now + Duration::from_secs(u64::from(ttl)),
             max_size: None,
+            id: None,
         };
         let keys = ShareKeys::parse(SHARE_KEYS).ok()?;
         Some((keys.mint(&grant), grant))
@@ -78,7 +79,7 @@ fuzz_target!(|input: (u8, &str, &str, Option<(Option<&str>, &str, u8, u16)>)| {
     let tenant = grant.tenant.expect("a link without a tenant opens nothing here");
     let Action::Presign(order) = action else { panic!("a link only presigns: {action:?}") };
     let folder = format!("tenants/{}/", tenant.folder());
-    assert_eq!(order.key.as_str(), format!("{folder}{}", grant.key.as_str()));
+    assert_eq!(order.key.as_str(), format!("{folder}{}", grant.target.as_str()));
     assert_eq!(order.valid_until, Some(grant.expires_at));
     assert!(grant.expires_at > now, "an expired link opened");
 });

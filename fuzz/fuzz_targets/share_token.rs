@@ -7,7 +7,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use libfuzzer_sys::fuzz_target;
-use presign_gateway::core::grant::{Grant, Methods};
+use presign_gateway::core::grant::{Grant, Methods, Shared};
 use presign_gateway::core::key::ObjectKey;
 use presign_gateway::core::tenant::TenantId;
 use presign_gateway::links::ShareKeys;
@@ -28,7 +28,8 @@ fuzz_target!(|input: (&str, &str, Option<&str>, u8, u32, Option<u64>)| {
         Some(Err(_)) => return,
         None => None,
     };
-    let grant = Grant { tenant, key, methods, expires_at: now + Duration::from_secs(u64::from(ttl) + 1), max_size };
+    let expires_at = now + Duration::from_secs(u64::from(ttl) + 1);
+    let grant = Grant { tenant, target: Shared::Key(key), methods, expires_at, max_size, id: None };
     let minted = keys.mint(&grant);
     assert_eq!(keys.verify(&minted, now), Ok(grant));
     assert!(other.verify(&minted, now).is_err());

@@ -14,7 +14,7 @@ pub mod processor;
 pub mod record;
 pub mod table;
 
-#[cfg(test)]
+#[cfg(all(test, feature = "embedded-store"))]
 mod tests;
 
 use std::collections::HashMap;

@@ -178,13 +178,13 @@ async fn upload_file(gateway: &GatewayClient, options: &UploadOptions, path: &Pa
     }
     let size = metadata.len();
     let modified = metadata.modified().ok().and_then(|m| m.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_secs());
-    let shared_link = options.url.query_pairs().any(|(name, _)| name == "token");
     let url = options.url.as_str().to_owned();
     // Keep within S3's 10,000 parts.
     let asked = options.part_size.max(size.div_ceil(u64::from(MAX_PARTS)).next_multiple_of(1 << 20));
     let plan = resume::plan(state::load(&url, path), options.resume, path, FileNow { size, modified }, asked)?;
     // A recorded upload is resumed in its own parts, whatever the size of one now.
-    let single = !matches!(plan, Plan::Resume { .. }) && (size <= options.part_size || shared_link);
+    // A share link that allows uploads takes parts too (the gateway checks the link at every step).
+    let single = !matches!(plan, Plan::Resume { .. }) && size <= options.part_size;
     // A PUT's checksum, and the SHA-256 that is kept with the object, must be
     // known before the first byte is sent: one read of the file first. Parts
     // are checksummed as they are read, so a multipart upload reads only for --sha256.

@@ -3,14 +3,13 @@
 //! longest lifetime).
 
 use crate::cli::{AuthMode, ShareArgs};
-use crate::core::key::ObjectKey;
 use crate::core::share::{self, Terms};
 use crate::core::tenant::TenantId;
 use crate::core::{Caller, Rejection, ShareOrder};
 use crate::links::ShareKeys;
 
-use super::ConfigError;
-use super::values::{base_url, layout};
+use super::values::{base_url, check_table, layout};
+use super::{ConfigError, StateConfig};
 
 /// A link to mint with `presign-gateway share`, validated.
 #[derive(Debug)]
@@ -21,6 +20,8 @@ pub struct ShareCommand {
     pub base_url: String,
     /// What the link grants.
     pub order: ShareOrder,
+    /// Where the link's record goes (`Off`: a stateless link).
+    pub state: StateConfig,
 }
 
 impl ShareCommand {
@@ -37,11 +38,36 @@ impl ShareCommand {
         if let (None, Some(mode)) = (&tenant, mode) {
             return Err(ConfigError::ShareTenantRequired(mode));
         }
-        let key = ObjectKey::new(args.key.trim_start_matches('/').to_owned()).map_err(ConfigError::ShareKey)?;
-        let policy = layout(&args.key_prefix, &args.tenant_folder, args.share_max_ttl)?;
-        let terms = Terms { ttl: Some(args.ttl), methods: Some(args.methods), max_size: args.max_size };
+        // A path ending in `/` shares that folder.
+        let key = share::target(args.key.trim_start_matches('/').to_owned()).map_err(|rejected| match rejected {
+            Rejection::Key(error) => ConfigError::ShareKey(error),
+            other => ConfigError::Share(other),
+        })?;
+        let state = state(args)?;
+        let mut policy = layout(&args.key_prefix, &args.tenant_folder, args.share_max_ttl)?;
+        policy.link_records = !matches!(state, StateConfig::Off);
+        let terms = Terms {
+            ttl: Some(args.ttl),
+            methods: Some(args.methods),
+            max_size: args.max_size,
+            max_uses: args.max_uses,
+        };
         let order = share::share(key, &terms, Caller::Owner(tenant.as_ref()), &policy).map_err(refused)?;
-        Ok(Self { keys, base_url: base_url("--base-url / BASE_URL", &args.base_url)?, order })
+        Ok(Self { keys, base_url: base_url("--base-url / BASE_URL", &args.base_url)?, order, state })
+    }
+}
+
+/// The gateway's state store, when named: a table, or a folder (an endpoint alone names nothing).
+fn state(args: &ShareArgs) -> Result<StateConfig, ConfigError> {
+    const ENDPOINT: &str = "--state-endpoint / AWS_ENDPOINT_URL_DYNAMODB";
+    match (&args.state_table, &args.state_dir) {
+        (Some(table), _) => Ok(StateConfig::Dynamo {
+            table: check_table(table)?,
+            endpoint: args.state_endpoint.as_deref().map(|url| base_url(ENDPOINT, url)).transpose()?,
+        }),
+        (None, Some(_)) if !cfg!(feature = "embedded-store") => Err(ConfigError::NoLocalState),
+        (None, Some(dir)) => Ok(StateConfig::Local { dir: dir.clone() }),
+        (None, None) => Ok(StateConfig::Off),
     }
 }
 
@@ -85,5 +111,7 @@ mod tests {
         assert_eq!(forever, "--share-max-ttl / SHARE_MAX_TTL must be between one second and 100 years");
         let max_size = error(&["f", "--ttl", "1h", "--share-max-ttl", "1d", "--max-size", "1MiB"]);
         assert!(max_size.starts_with("cannot mint the link: "), "{max_size}");
+        let max_uses = error(&["f", "--ttl", "1h", "--max-uses", "3"]);
+        assert!(max_uses.contains("max_uses needs the gateway's state store"), "{max_uses}");
     }
 }

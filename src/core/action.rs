@@ -8,7 +8,7 @@ use http::Method;
 use super::api_key::KeysOrder;
 use super::checksum::{Checksum, ChecksumSpec, ChecksumType};
 use super::cursor::Cursor;
-use super::grant::{Grant, Methods};
+use super::grant::{Grant, LinkId, Methods, Shared};
 use super::key::{Folder, ObjectKey};
 use super::multipart::{PartPage, UploadId};
 use super::query::RenditionName;
@@ -33,7 +33,32 @@ pub enum Action {
     Rendition(PresignOrder, RenditionName),
     /// List, create or revoke the caller's API keys.
     Keys(KeysOrder),
+    /// List or revoke the caller's share links.
+    Links(LinksOrder),
 }
+
+/// The caller's share links: list them, or revoke one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinksOrder {
+    /// Whose links (`None`: the single tenant of `--auth none`).
+    pub tenant: Option<TenantId>,
+    /// What to do.
+    pub step: LinksStep,
+}
+
+/// What to do with the caller's links.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinksStep {
+    /// List the live ones.
+    List,
+    /// Revoke this one.
+    Revoke(LinkId),
+}
+
+/// The operation names of the links routes, which S3 has no names for.
+pub const LIST_SHARE_LINKS: &str = "ListShareLinks";
+/// See [`LIST_SHARE_LINKS`].
+pub const REVOKE_SHARE_LINK: &str = "RevokeShareLink";
 
 /// The upload log of the caller's scope, one page of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +106,8 @@ impl Action {
             Self::Keys(KeysOrder::List(_)) => LIST_API_KEYS,
             Self::Keys(KeysOrder::Create(..)) => CREATE_API_KEY,
             Self::Keys(KeysOrder::Revoke(..)) => REVOKE_API_KEY,
+            Self::Links(LinksOrder { step: LinksStep::List, .. }) => LIST_SHARE_LINKS,
+            Self::Links(LinksOrder { step: LinksStep::Revoke(_), .. }) => REVOKE_SHARE_LINK,
         }
     }
 
@@ -93,7 +120,7 @@ impl Action {
         match self {
             Self::List(order) if order.metadata || !order.renditions.is_empty() => 10,
             Self::Multipart(MultipartOrder { step: MultipartStep::ListParts(..), .. }) | Self::Log(_) => 5,
-            Self::List(_) | Self::Multipart(_) | Self::Keys(_) => 2,
+            Self::List(_) | Self::Multipart(_) | Self::Keys(_) | Self::Links(_) => 2,
             Self::Presign(_) | Self::Share(_) | Self::Status(_) | Self::Rendition(..) => 1,
         }
     }
@@ -236,23 +263,33 @@ pub struct ListOrder {
 pub struct ShareOrder {
     /// Whose key.
     pub tenant: Option<TenantId>,
-    /// The key as the tenant names it.
-    pub key: ObjectKey,
+    /// The key or folder as the tenant names it.
+    pub target: Shared,
     /// What the link allows.
     pub methods: Methods,
     /// How long the link lives.
     pub ttl: Duration,
     /// The largest upload, for links that allow PUT.
     pub max_size: Option<u64>,
+    /// How many times it may be used (it then needs a record).
+    pub max_uses: Option<u64>,
 }
 
 impl ShareOrder {
-    /// The grant the link carries, counted from `now` in whole seconds.
+    /// The grant the link carries, counted from `now` in whole seconds,
+    /// with its record's `id` if it has one.
     #[must_use]
-    pub fn into_grant(self, now: SystemTime) -> Grant {
+    pub fn grant(&self, now: SystemTime, id: Option<LinkId>) -> Grant {
         let since_epoch = now.duration_since(UNIX_EPOCH).unwrap_or_default();
         let expires_at = UNIX_EPOCH + Duration::from_secs(since_epoch.as_secs()) + self.ttl;
-        Grant { tenant: self.tenant, key: self.key, methods: self.methods, expires_at, max_size: self.max_size }
+        Grant {
+            tenant: self.tenant.clone(),
+            target: self.target.clone(),
+            methods: self.methods,
+            expires_at,
+            max_size: self.max_size,
+            id,
+        }
     }
 }
 
@@ -265,6 +302,9 @@ pub struct MultipartOrder {
     pub key: StorageKey,
     /// What to do.
     pub step: MultipartStep,
+    /// The largest object the caller may complete: `--max-object-size`, or
+    /// a share link's `max_size` when smaller.
+    pub max_size: Option<u64>,
 }
 
 /// Whether a write may replace what is stored under its key.

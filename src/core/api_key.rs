@@ -230,8 +230,8 @@ pub fn confine(action: &Action, scope: &KeyScope, tenant: &TenantId, policy: &Po
     let within = |storage_key: &str| if storage_key.starts_with(root.as_str()) { Ok(()) } else { Err(outside()) };
     match action {
         Action::Keys(_) => Err(Rejection::ApiKeyCannotManageKeys),
-        // A link would outlive the key's revocation.
-        Action::Share(_) => Err(Rejection::ApiKeyCannotShare),
+        // A link would outlive the key's revocation; the owner's links are the owner's to manage.
+        Action::Share(_) | Action::Links(_) => Err(Rejection::ApiKeyCannotShare),
         // The log is the whole tenant's: it names files outside a prefix.
         Action::Log(_) if !scope.prefix.as_str().is_empty() => Err(outside()),
         Action::Log(_) => Ok(()),

@@ -1,7 +1,7 @@
 //! The listing family: `GET` on a folder (a path ending in `/`, or `/` for
 //! the top level) lists what the caller has there, one page at a time
 //! (`?limit=N`, at most 1000, or 100 with `&metadata`; `?after=CURSOR`).
-//! Owners only: a share link opens one file and lists nothing.
+//! Owners, and a folder link's holder within its folder.
 
 use super::cursor::Cursor;
 use super::key::Folder;
@@ -44,7 +44,17 @@ pub const DEFAULT_LOG_PAGE: u16 = 100;
 
 /// The page of `folder` the caller asks for.
 pub fn list(folder: Folder, query: &Query, caller: Caller<'_>, policy: &Policy) -> Result<ListOrder, Rejection> {
-    let Caller::Owner(tenant) = caller else { return Err(Rejection::LinkCannotList) };
+    let tenant = match caller {
+        Caller::Owner(tenant) => tenant,
+        // A folder link lists its folder and those under it: their keys and sizes, no more.
+        Caller::Link(grant) if grant.target.lists(&folder) && grant.methods.allows(super::Operation::Get) => {
+            if query.metadata {
+                return Err(Rejection::LinkMetadata);
+            }
+            grant.tenant.as_ref()
+        }
+        Caller::Link(_) => return Err(Rejection::LinkCannotList),
+    };
     let most = if query.metadata && !policy.catalog { MAX_PAGE_WITH_METADATA } else { MAX_PAGE };
     let limit = query.limit.map_or(most, |limit| limit.get().min(most));
     Ok(ListOrder {

@@ -43,8 +43,9 @@ use std::borrow::Cow;
 use http::Method;
 
 pub use action::{
-    Action, Delivery, GET_OBJECT_STATUS, GET_RENDITION, GET_UPLOAD_LOG, ListOrder, LogOrder, MultipartOrder,
-    MultipartStep, NewObject, Operation, Overwrite, PartTarget, PresignOrder, ResponseOverrides, ShareOrder,
+    Action, Delivery, GET_OBJECT_STATUS, GET_RENDITION, GET_UPLOAD_LOG, LIST_SHARE_LINKS, LinksOrder, LinksStep,
+    ListOrder, LogOrder, MultipartOrder, MultipartStep, NewObject, Operation, Overwrite, PartTarget, PresignOrder,
+    REVOKE_SHARE_LINK, ResponseOverrides, ShareOrder,
 };
 pub use policy::{Caller, Policy};
 pub use rejection::Rejection;
@@ -87,11 +88,15 @@ fn dispatch(
         return api_key::manage(method, request.path, keys, query.key_terms.as_ref(), caller).map(Action::Keys);
     }
     let multipart = query.is_multipart();
+    if let Some(asked) = &query.links {
+        return share::manage(method, &decoded(request.path)?, asked, caller, policy).map(Action::Links);
+    }
     if *method == Method::POST {
-        let key = ObjectKey::new(decoded(request.path)?)?;
         if query.share {
-            return share::share(key, &share::Terms::of(query), caller, policy).map(Action::Share);
+            let target = share::target(decoded(request.path)?)?;
+            return share::share(target, &share::Terms::of(query), caller, policy).map(Action::Share);
         }
+        let key = ObjectKey::new(decoded(request.path)?)?;
         if multipart {
             return multipart::post(request, key, query, caller, policy);
         }

@@ -2,7 +2,9 @@
 //! starts an upload, `PUT ?partNumber=N&uploadId=ID` is redirected to a
 //! presigned UploadPart, `GET ?uploadId=ID` lists the parts stored, `POST
 //! ?uploadId=ID` completes from the client's part list ([`super::completion`]),
-//! `DELETE ?uploadId=ID` aborts. Owners only: a share link grants single requests.
+//! `DELETE ?uploadId=ID` aborts. For owners, and through a share link that
+//! allows `PUT` on the key (a folder link: any key under its folder), within
+//! the link's `max_size` as well as `--max-object-size`.
 
 use std::num::NonZeroU16;
 
@@ -50,7 +52,7 @@ pub fn post(
     caller: Caller<'_>,
     policy: &Policy,
 ) -> Result<Action, Rejection> {
-    let tenant = owner(caller)?;
+    let (tenant, max_size) = uploader(caller, &key, policy)?;
     let step = match (query.uploads, &query.upload_id, &query.part_number) {
         (true, None, None) => {
             let object = upload::new_object(request.upload, &policy.allowed_types)?;
@@ -81,7 +83,7 @@ pub fn post(
             ));
         }
     };
-    Ok(Action::Multipart(MultipartOrder { key: policy.scope(tenant).storage_key(&key)?, object: key, step }))
+    Ok(Action::Multipart(MultipartOrder { key: policy.scope(tenant).storage_key(&key)?, object: key, step, max_size }))
 }
 
 /// `PUT ?partNumber=N&uploadId=ID`, `GET ?uploadId=ID`, `DELETE ?uploadId=ID`.
@@ -93,7 +95,7 @@ pub fn on_upload(
     caller: Caller<'_>,
     policy: &Policy,
 ) -> Result<Action, Rejection> {
-    let tenant = owner(caller)?;
+    let (tenant, max_size) = uploader(caller, &key, policy)?;
     if query.uploads {
         return Err(Rejection::MultipartUsage("start a multipart upload with POST ?uploads"));
     }
@@ -102,8 +104,7 @@ pub fn on_upload(
     let key = policy.scope(tenant).storage_key(&object)?;
     let step = match (operation, &query.part_number) {
         (Operation::Put, Some(number)) => {
-            let signed_headers =
-                upload::signed_headers(request, policy.max_object_size, Upload::Part, &policy.allowed_types)?;
+            let signed_headers = upload::signed_headers(request, max_size, Upload::Part, &policy.allowed_types)?;
             return Ok(Action::Presign(PresignOrder {
                 operation: Operation::UploadPart,
                 key,
@@ -124,14 +125,22 @@ pub fn on_upload(
             ));
         }
     };
-    Ok(Action::Multipart(MultipartOrder { object, key, step }))
+    Ok(Action::Multipart(MultipartOrder { object, key, step, max_size }))
 }
 
-/// Multipart runs for owners only: links grant single requests.
-fn owner(caller: Caller<'_>) -> Result<Option<&TenantId>, Rejection> {
+/// Whose upload it is, and the largest object it may make: an owner's, up
+/// to `--max-object-size`; a link's that allows `PUT` on `key`, up to its
+/// `max_size` too.
+fn uploader<'a>(
+    caller: Caller<'a>,
+    key: &ObjectKey,
+    policy: &Policy,
+) -> Result<(Option<&'a TenantId>, Option<u64>), Rejection> {
     match caller {
-        Caller::Owner(tenant) => Ok(tenant),
-        Caller::Link(_) => Err(Rejection::LinkMultipart),
+        Caller::Owner(tenant) => Ok((tenant, policy.max_object_size)),
+        Caller::Link(grant) if !grant.methods.allows_put() => Err(Rejection::LinkMultipart),
+        Caller::Link(grant) if !grant.target.covers(key) => Err(Rejection::LinkForAnotherKey),
+        Caller::Link(grant) => Ok((grant.tenant.as_ref(), upload::limit(policy.max_object_size, grant.max_size))),
     }
 }
 
@@ -146,6 +155,7 @@ mod tests {
     use super::super::testing::{grant, request, with_max};
     use super::super::{BodySize, decide};
     use super::*;
+    use crate::core::grant::Grant;
     use crate::core::tenant::TenantId;
 
     fn multipart(method: &Method, query: &str, body: BodySize, caller: Caller<'_>) -> Result<Action, Rejection> {
@@ -229,11 +239,40 @@ mod tests {
             multipart(&Method::PUT, "partNumber=1&uploadId=u", BodySize::Known(6 << 30), owner),
             Err(Rejection::TooLarge(5 << 30))
         );
-        let link = grant("films/big.mkv", "GET,PUT", None, None);
+        let link = grant("films/big.mkv", "GET", None, None);
         assert_eq!(
             multipart(&Method::POST, "uploads", BodySize::Absent, Caller::Link(&link)),
             Err(Rejection::LinkMultipart)
         );
+        let elsewhere = grant("films/small.mkv", "PUT", None, None);
+        assert_eq!(
+            multipart(&Method::POST, "uploads", BodySize::Absent, Caller::Link(&elsewhere)),
+            Err(Rejection::LinkForAnotherKey)
+        );
+    }
+
+    /// A link that allows PUT runs every step on the keys it covers (a
+    /// folder link: under its folder), within its own size limit.
+    #[test]
+    fn upload_links_run_multipart_within_their_folder_and_size() {
+        use crate::core::grant::Shared;
+        use crate::core::key::Folder;
+        let acme = TenantId::new("acme").unwrap();
+        let folder = Shared::Folder(Folder::new("films/".into()).unwrap());
+        let link = Grant { target: folder, ..grant("x", "PUT", Some(8 << 20), Some(&acme)) };
+        let caller = Caller::Link(&link);
+        let Ok(Action::Multipart(order)) = multipart(&Method::POST, "uploads", BodySize::Absent, caller) else {
+            panic!()
+        };
+        assert_eq!((order.key.as_str(), order.max_size), ("tenants/acme/films/big.mkv", Some(8 << 20)));
+        let part = multipart(&Method::PUT, "partNumber=1&uploadId=u", BodySize::Known(5 << 20), caller);
+        assert!(matches!(part, Ok(Action::Presign(_))), "{part:?}");
+        let big = multipart(&Method::PUT, "partNumber=1&uploadId=u", BodySize::Known(9 << 20), caller);
+        assert_eq!(big, Err(Rejection::TooLarge(8 << 20)));
+        assert!(multipart(&Method::POST, "uploadId=u", BodySize::Known(10), caller).is_ok());
+        let outside = Incoming { body: BodySize::Absent, ..request(&Method::POST, "/films-old/big.mkv") };
+        let refused = decide(&outside, &Query::parse(Some("uploads")).unwrap(), caller, &with_max(None));
+        assert_eq!(refused, Err(Rejection::LinkForAnotherKey));
     }
 
     #[test]

@@ -56,7 +56,8 @@ pub fn asset(
         && parsed.limit.is_none()
         && parsed.after.is_none()
         && !parsed.metadata
-        && parsed.keys.is_none();
+        && parsed.keys.is_none()
+        && parsed.links.is_none();
     let html = headers.get(header::ACCEPT).and_then(|a| a.to_str().ok()).is_some_and(|a| a.contains("text/html"));
     (plain && html).then(|| Folder::new(path).ok().map(Asset::Page)).flatten()
 }

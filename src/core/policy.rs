@@ -28,6 +28,9 @@ pub struct Policy {
     pub allowed_types: MediaTypes,
     /// Whether the upload log is on: listings then read metadata from it, not by `HEAD`s.
     pub catalog: bool,
+    /// Whether new share links get a record in the state store (which
+    /// counts their uses and lets their owner list and revoke them).
+    pub link_records: bool,
 }
 
 impl Policy {
@@ -44,6 +47,7 @@ impl Policy {
             inline_types: InlineTypes::default(),
             allowed_types: MediaTypes::default(),
             catalog: false,
+            link_records: false,
         }
     }
 

@@ -23,7 +23,7 @@ pub fn presign(
     let (tenant, link_limit, valid_until) = match caller {
         Caller::Owner(tenant) => (tenant, None, None),
         Caller::Link(grant) => {
-            if grant.key != *key {
+            if !grant.target.covers(key) {
                 return Err(Rejection::LinkForAnotherKey);
             }
             if !grant.methods.allows(operation) {

@@ -12,7 +12,7 @@ mod tests;
 use std::borrow::Cow;
 use std::num::NonZeroU16;
 
-pub use values::{MAX_PAGE, PartNumber, Presign, RenditionName, StatusFilter, UploadId};
+pub use values::{LinksParam, MAX_PAGE, PartNumber, Presign, RenditionName, StatusFilter, UploadId};
 
 use super::Rejection;
 use super::api_key::{KeyTerms, KeysParam};
@@ -34,6 +34,10 @@ pub struct Query {
     pub methods: Option<Methods>,
     /// `max_size=5MiB`: the largest upload a share link allows, in bytes.
     pub max_size: Option<u64>,
+    /// `max_uses=N`: how many times a share link may be used, 1 or more.
+    pub max_uses: Option<u64>,
+    /// `links` (the caller's links) or `links=ID` (one of them, to revoke).
+    pub links: Option<LinksParam>,
     /// `token=…`: a share link's signed grant, verified by `crate::links`.
     pub token: Option<String>,
     /// `uploads`: start a multipart upload (with POST).
@@ -82,7 +86,8 @@ pub struct BadQuery {
     pub multipart: bool,
     /// It carries a share link's `token`.
     pub link: bool,
-    /// It reads the upload log (`log`, `status`, `rendition`) or manages keys (`keys`), whose answers are JSON.
+    /// It reads the upload log (`log`, `status`, `rendition`), manages keys
+    /// (`keys`) or the caller's links (`links`), whose answers are JSON.
     pub catalog: bool,
 }
 
@@ -102,7 +107,11 @@ impl Query {
     pub fn parse(raw: Option<&str>) -> Result<Self, BadQuery> {
         let (text, repeated) = Text::read(raw.unwrap_or_default());
         let multipart = text.uploads || text.upload_id.is_some() || text.part_number.is_some();
-        let catalog = text.log || text.status.is_some() || text.rendition.is_some() || text.keys.is_some();
+        let catalog = text.log
+            || text.status.is_some()
+            || text.rendition.is_some()
+            || text.keys.is_some()
+            || text.links.is_some();
         let bad = |reason| BadQuery { reason, multipart, link: text.token.is_some(), catalog };
         if let Some(name) = repeated {
             return Err(bad(Rejection::RepeatedParameter(name)));
@@ -110,11 +119,15 @@ impl Query {
         text.typed().map_err(bad)
     }
 
-    /// Whether the query reads the upload log or manages keys, whose
-    /// answers (refusals included) are JSON.
+    /// Whether the query reads the upload log, manages keys or the caller's
+    /// links, whose answers (refusals included) are JSON.
     #[must_use]
     pub fn reads_catalog(&self) -> bool {
-        self.log || self.status.is_some() || self.rendition.is_some() || self.keys.is_some()
+        self.log
+            || self.status.is_some()
+            || self.rendition.is_some()
+            || self.keys.is_some()
+            || self.links.is_some()
     }
 
     /// Whether the query names a multipart upload, so the request is one of
@@ -134,6 +147,8 @@ struct Text<'a> {
     ttl: Option<Cow<'a, str>>,
     methods: Option<Cow<'a, str>>,
     max_size: Option<Cow<'a, str>>,
+    max_uses: Option<Cow<'a, str>>,
+    links: Option<Cow<'a, str>>,
     token: Option<Cow<'a, str>>,
     uploads: bool,
     upload_id: Option<Cow<'a, str>>,
@@ -165,6 +180,8 @@ impl<'a> Text<'a> {
                 "ttl" => (&mut text.ttl, "ttl"),
                 "methods" => (&mut text.methods, "methods"),
                 "max_size" => (&mut text.max_size, "max_size"),
+                "max_uses" => (&mut text.max_uses, "max_uses"),
+                "links" => (&mut text.links, "links"),
                 "token" => (&mut text.token, "token"),
                 "uploadId" => (&mut text.upload_id, "uploadId"),
                 "partNumber" => (&mut text.part_number, "partNumber"),
@@ -209,6 +226,8 @@ impl<'a> Text<'a> {
             ttl: self.ttl.as_deref().map(Ttl::parse).transpose()?,
             methods: self.methods.as_deref().map(Methods::parse).transpose()?,
             max_size: self.max_size.as_deref().map(units::parse_size).transpose()?,
+            max_uses: self.max_uses.as_deref().map(values::max_uses).transpose()?,
+            links: self.links.as_deref().map(LinksParam::parse).transpose()?,
             token: self.token.as_ref().map(|token| token.as_ref().to_owned()),
             uploads: self.uploads,
             upload_id: self.upload_id.as_deref().map(UploadId::new).transpose()?,

@@ -53,8 +53,8 @@ pub enum Rejection {
     /// A link used to make another link.
     #[error("a share link cannot create share links")]
     LinkCannotShare,
-    /// A link used for another key.
-    #[error("this share link is for another file")]
+    /// A link used for a key it does not open.
+    #[error("this share link is for another file or folder")]
     LinkForAnotherKey,
     /// A link used with a method it does not allow.
     #[error("this share link does not allow {0}")]
@@ -135,8 +135,8 @@ pub enum Rejection {
     /// A part under 5 MiB that is not the last.
     #[error("part {0} is smaller than 5 MiB but not the last")]
     PartTooSmall(u16),
-    /// Share links do not do multipart.
-    #[error("share links cannot run multipart uploads: upload through the link with one PUT")]
+    /// Multipart through a link that does not allow uploads there.
+    #[error("this share link does not allow uploads, in one PUT or in parts")]
     LinkMultipart,
     /// `?presign=` naming something else than GET, HEAD, PUT or DELETE, or not on a GET.
     #[error(
@@ -151,9 +151,15 @@ pub enum Rejection {
     /// A listing page size out of range.
     #[error("limit must be a whole number from 1 to 1000")]
     Limit,
-    /// A share link used to list.
-    #[error("a share link opens one file and lists nothing")]
+    /// A share link used to list what it does not open.
+    #[error("this share link lists only the folder it opens (and the folders in it)")]
     LinkCannotList,
+    /// A listing with metadata through a link: metadata is the owner's.
+    #[error("a share link lists names and sizes; metadata is its owner's")]
+    LinkMetadata,
+    /// A link asked for the top level, which would be everything.
+    #[error("share a file or a folder (a path ending in /), not the top level")]
+    ShareTopLevel,
     /// An upload without a type, where types are ruled.
     #[error("uploads here must declare their Content-Type, one of: {0}")]
     TypeRequired(String),
@@ -191,6 +197,26 @@ pub enum Rejection {
     /// A record or rendition asked for with another method than GET.
     #[error("?status and ?rendition= are read with GET")]
     ReadWithGet,
+    /// `max_uses` that is not a whole number from 1.
+    #[error("max_uses must be a whole number from 1")]
+    MaxUses,
+    /// `max_uses` where links have no record to count uses in.
+    #[error("max_uses needs the gateway's state store (--state-dir or --state-table), which keeps each link's uses")]
+    MaxUsesWithoutRecords,
+    /// `links=` naming no link id.
+    #[error("links= takes a link's id, 32 lowercase hex digits (as GET /?links lists them)")]
+    LinkId,
+    /// The links routes on another path than the top level, or with another method.
+    #[error("links are listed with GET /?links and revoked with DELETE /?links=ID (also /%2F?links)")]
+    LinksUsage,
+    /// A link used to list or revoke links.
+    #[error("a share link cannot list or revoke share links")]
+    LinkCannotManageLinks,
+    /// The links routes where links have no records.
+    #[error(
+        "share links here keep no records to list or revoke: the gateway keeps them with --state-dir or --state-table"
+    )]
+    LinkRecordsOff,
     /// More metadata than S3 keeps.
     #[error("x-amz-meta-* headers take at most 2 KB in all, names and values (S3's limit)")]
     MetadataTooLarge,
@@ -226,8 +252,8 @@ pub enum Rejection {
     /// An API key used to manage keys.
     #[error("an API key cannot create, list or revoke API keys: sign in")]
     ApiKeyCannotManageKeys,
-    /// An API key used to mint a share link, which would outlive its revocation.
-    #[error("an API key cannot create share links: sign in")]
+    /// An API key used to mint, list or revoke share links (a link would outlive its revocation).
+    #[error("an API key cannot create, list or revoke share links: sign in")]
     ApiKeyCannotShare,
     /// A read-only API key used to write.
     #[error("this API key is read-only: it cannot upload or delete")]

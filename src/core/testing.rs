@@ -24,6 +24,7 @@ pub fn policy(prefix: &str) -> Policy {
         inline_types: super::download::InlineTypes::default(),
         allowed_types: super::media::MediaTypes::default(),
         catalog: false,
+        link_records: false,
     }
 }
 
@@ -52,10 +53,11 @@ pub fn shared(path: &str, query: &str, caller: Caller<'_>) -> Result<ShareOrder,
 pub fn grant(key: &str, methods: &str, max_size: Option<u64>, tenant: Option<&TenantId>) -> Grant {
     Grant {
         tenant: tenant.cloned(),
-        key: ObjectKey::new(key.into()).unwrap(),
+        target: super::grant::Shared::Key(ObjectKey::new(key.into()).unwrap()),
         methods: Methods::parse(methods).unwrap(),
         expires_at: SystemTime::now() + DAY,
         max_size,
+        id: None,
     }
 }
 

@@ -11,9 +11,11 @@ use http::{HeaderValue, StatusCode, header};
 
 use crate::auth::AuthError;
 use crate::catalog::CatalogError;
+use crate::core::grant::LinkGone;
 use crate::core::{ALLOWED_METHODS, Rejection};
 use crate::keys::KeysError;
 use crate::links::LinkError;
+use crate::links::records::RecordError;
 use crate::signing::{CredentialsUnavailable, SignError};
 use crate::state::StateError;
 use crate::storage::StorageError;
@@ -35,6 +37,18 @@ pub enum GatewayError {
     /// A share link that does not open.
     #[error(transparent)]
     Link(#[from] LinkError),
+    /// A genuine, unexpired link that its record ends: revoked or used up.
+    #[error(transparent)]
+    LinkGone(#[from] LinkGone),
+    /// A link's record could not be read or written.
+    #[error(transparent)]
+    LinkRecords(#[from] RecordError),
+    /// A link with a record, on a gateway with no state store to read it from.
+    #[error("this share link's record is kept in a state store this gateway does not have")]
+    NoLinkRecords,
+    /// A revocation of a link the caller has not (or no longer: expired).
+    #[error("you have no live share link with that id")]
+    NoSuchLink,
     /// Share links are used or asked for, but none are configured.
     #[error("sharing is not turned on for this site")]
     LinksDisabled,
@@ -115,7 +129,10 @@ impl GatewayError {
                 | Rejection::ApiKeyCannotManageKeys
                 | Rejection::ApiKeyCannotShare
                 | Rejection::ApiKeyReadOnly
-                | Rejection::KeyOutsidePrefix(_) => StatusCode::FORBIDDEN,
+                | Rejection::KeyOutsidePrefix(_)
+                | Rejection::LinkCannotManageLinks
+                | Rejection::LinkMetadata => StatusCode::FORBIDDEN,
+                Rejection::LinkRecordsOff => StatusCode::NOT_FOUND,
                 Rejection::Key(_)
                 | Rejection::FileName(_)
                 | Rejection::DownloadOnWrite
@@ -165,14 +182,22 @@ impl GatewayError {
                 | Rejection::KeyTermsTwice
                 | Rejection::KeyPrefix(_)
                 | Rejection::KeysAtTop
-                | Rejection::KeysUsage => StatusCode::BAD_REQUEST,
+                | Rejection::KeysUsage
+                | Rejection::MaxUses
+                | Rejection::MaxUsesWithoutRecords
+                | Rejection::LinkId
+                | Rejection::LinksUsage
+                | Rejection::ShareTopLevel => StatusCode::BAD_REQUEST,
             },
             Self::Auth(error) if error.is_forbidden() => StatusCode::FORBIDDEN,
             Self::Auth(_) => StatusCode::UNAUTHORIZED,
             // A link that expires before a URL could live a second is an expired link.
             Self::Link(_) | Self::LinksDisabled | Self::Signing(SignError::OrderExpired) => StatusCode::FORBIDDEN,
             Self::NoHost | Self::BadHost | Self::UnknownRendition(_) => StatusCode::BAD_REQUEST,
+            Self::LinkGone(_) => StatusCode::GONE,
+            Self::LinkRecords(error) if error.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
             Self::CatalogOff
+            | Self::NoSuchLink
             | Self::NoRecord
             | Self::RenditionNotReady
             | Self::RenditionFailed(_)
@@ -193,6 +218,7 @@ impl GatewayError {
             Self::Storage(StorageError::Unreachable(_) | StorageError::TimedOut(_))
             | Self::Credentials(_)
             | Self::Signing(SignError::CredentialsExpired)
+            | Self::NoLinkRecords
             | Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Storage(StorageError::Refused { status, .. }) if *status >= 500 => StatusCode::SERVICE_UNAVAILABLE,
@@ -200,7 +226,8 @@ impl GatewayError {
             Self::Signing(
                 SignError::Clock | SignError::HeaderName | SignError::HeaderValue | SignError::NotAHeader(_),
             )
-            | Self::Catalog(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            | Self::Catalog(_)
+            | Self::LinkRecords(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -230,6 +257,10 @@ impl GatewayError {
             Self::KeysOff(_) => "ApiKeysOff",
             Self::Keys(KeysError::NoSuchKey) => "NoSuchApiKey",
             Self::Keys(KeysError::TooMany) => "TooManyApiKeys",
+            Self::LinkGone(LinkGone::Revoked) => "LinkRevoked",
+            Self::LinkGone(LinkGone::UsedUp) => "LinkUsedUp",
+            Self::NoSuchLink => "NoSuchLink",
+            Self::Rejected(Rejection::LinkRecordsOff) => "LinkRecordsOff",
             _ => match self.status() {
                 StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => "AccessDenied",
                 StatusCode::NOT_FOUND => "NoSuchUpload",
@@ -295,6 +326,9 @@ impl GatewayError {
                 (Self::Storage(_), _) => "storage failed".to_owned(),
                 (Self::Keys(_), StatusCode::SERVICE_UNAVAILABLE) => {
                     "the state store holding API keys is unreachable; try again shortly".to_owned()
+                }
+                (Self::LinkRecords(_) | Self::NoLinkRecords, StatusCode::SERVICE_UNAVAILABLE) => {
+                    "the share link's record cannot be read right now; try again shortly".to_owned()
                 }
                 (Self::Catalog(_), StatusCode::SERVICE_UNAVAILABLE) => {
                     "the upload log is unreachable (an upload waits for it: nothing is signed without its record); try again shortly"

@@ -48,10 +48,14 @@ use crate::catalog::{Catalog, Uploader};
 use crate::config::{AllowedHosts, AllowedOrigins, BodyLimits, GatewaySettings, Links, RateLimitSettings};
 use crate::core::api_key;
 use crate::core::completion::BodyFormat;
+use crate::core::grant::Grant;
 use crate::core::query::Query;
 use crate::core::tenant::TenantId;
-use crate::core::{Action, Caller, Incoming, ListOrder, MultipartStep, Operation, Policy, PresignOrder, decide};
+use crate::core::{
+    Action, Caller, Incoming, LinksOrder, LinksStep, ListOrder, MultipartStep, Operation, Policy, PresignOrder, decide,
+};
 use crate::keys::ApiKeys;
+use crate::links::records::{Checked, LinkRecords};
 use crate::links::{LinkError, object_url};
 use crate::metrics::Metrics;
 use crate::signing::{CredentialsCache, EndpointError, Presigner, StoreLocation};
@@ -99,6 +103,7 @@ pub struct Gateway {
     renderer: Option<Processor>,
     rate_limit: Option<RateLimit>,
     keys: Option<Arc<ApiKeys>>,
+    link_records: Option<LinkRecords>,
 }
 
 /// What a request was decided to do, and who asked (for the upload log).
@@ -108,6 +113,18 @@ pub struct Decided {
     pub action: Action,
     /// Who asked.
     pub uploader: Uploader,
+    /// The link it came through, when that link has a record to check
+    /// (and, when the action spends a use, to count it in).
+    pub link: Option<RecordedUse>,
+}
+
+/// A use of a link with a record.
+#[derive(Debug)]
+pub struct RecordedUse {
+    /// What the link's token grants (its id included).
+    pub grant: Grant,
+    /// Whether this use counts ([`crate::core::share::spends_a_use`]).
+    pub spends: bool,
 }
 
 impl Gateway {
@@ -137,6 +154,7 @@ impl Gateway {
             renderer: None,
             rate_limit: None,
             keys: None,
+            link_records: None,
         }
     }
 
@@ -144,6 +162,15 @@ impl Gateway {
     #[must_use]
     pub fn with_api_keys(self, keys: Option<Arc<ApiKeys>>) -> Self {
         Self { keys, ..self }
+    }
+
+    /// Gives every new share link a record in `records` (which counts its
+    /// uses and lets its owner list and revoke it), and checks the record of
+    /// every link that has one; `None` keeps new links stateless.
+    #[must_use]
+    pub fn with_link_records(mut self, records: Option<LinkRecords>) -> Self {
+        self.policy.link_records = records.is_some();
+        Self { link_records: records, ..self }
     }
 
     /// Keeps the upload log in `catalog` (intents before uploads, records
@@ -277,7 +304,26 @@ impl Gateway {
             // Refused now, before any body, if the link could not say where it leads.
             self.link_base(request)?;
         }
-        Ok(Decided { action, uploader })
+        let link = match caller {
+            Caller::Link(grant) if grant.id.is_some() => {
+                Some(RecordedUse { grant: grant.clone(), spends: crate::core::share::spends_a_use(&action) })
+            }
+            _ => None,
+        };
+        Ok(Decided { action, uploader, link })
+    }
+
+    /// Checks the record of the link a request came through, and counts the
+    /// use if it spends one: fails closed (`503`) when the record cannot be
+    /// read, `410` when it says the link is revoked or used up.
+    async fn check_link(&self, link: &RecordedUse) -> Result<(), GatewayError> {
+        let Some(id) = &link.grant.id else { return Ok(()) };
+        let records = self.link_records.as_ref().ok_or(GatewayError::NoLinkRecords)?;
+        match records.use_link(&link.grant, id, link.spends, crate::state::now_seconds()).await? {
+            Checked::Open => Ok(()),
+            Checked::Gone(gone) => Err(gone.into()),
+            Checked::Mismatch => Err(LinkError::Invalid.into()),
+        }
     }
 
     /// Does what `action` says. `completion` is the body of a multipart
@@ -288,7 +334,10 @@ impl Gateway {
         decided: Decided,
         completion: Option<CompletionBody<'_>>,
     ) -> Result<Reply, GatewayError> {
-        let Decided { action, uploader } = decided;
+        let Decided { action, uploader, link } = decided;
+        if let Some(link) = &link {
+            self.check_link(link).await?;
+        }
         match action {
             Action::Keys(order) => keys::perform(self.keys()?, order, completion.map_or(&[], |body| body.bytes)).await,
             Action::Presign(order) => {
@@ -309,16 +358,24 @@ impl Gateway {
             Action::Log(order) => Ok(Reply::Log(catalog::log(self.catalog()?, &order).await?)),
             Action::Share(order) => {
                 let base = self.link_base(request)?;
-                let grant = order.into_grant(SystemTime::now());
-                Ok(Reply::Shared { url: self.links()?.keys.url(&base, &grant), grant })
+                let now = SystemTime::now();
+                let seconds = crate::state::now_seconds();
+                let id = self.link_records.as_ref().map(|_| LinkRecords::new_id(seconds));
+                let grant = order.grant(now, id);
+                if let Some(records) = &self.link_records {
+                    // No link is handed out without its record.
+                    records.create(&grant, uploader.text(), seconds, order.max_uses).await?;
+                }
+                Ok(Reply::Shared { url: self.links()?.keys.url(&base, &grant), grant, max_uses: order.max_uses })
             }
+            Action::Links(order) => self.links_step(order).await,
             Action::Multipart(order) => {
                 if let (Some(catalog), MultipartStep::Complete { .. }) = (&self.catalog, &order.step) {
                     // Attributed at completion, where the caller is known: any size goes.
                     let lifetime = std::time::Duration::from_secs(3600);
                     catalog::intend(catalog, &order.key, &uploader, None, lifetime).await?;
                 }
-                let done = multipart::perform(self.storage.as_ref(), &order, completion, &self.policy).await?;
+                let done = multipart::perform(self.storage.as_ref(), &order, completion).await?;
                 // Without a base URL, front door or valid `Host`, a path: S3 clients read the key beside it.
                 let base = self.public_base(request).unwrap_or_default();
                 let location = object_url(&base, order.object.as_str());
@@ -334,6 +391,21 @@ impl Gateway {
                 let page = listing::list(self.storage.as_ref(), self.catalog.as_ref(), &order).await?;
                 let page = self.with_rendition_urls(page, &order).await?;
                 Ok(Reply::Listing(order, page))
+            }
+        }
+    }
+
+    /// Lists the caller's links, or revokes one.
+    async fn links_step(&self, order: LinksOrder) -> Result<Reply, GatewayError> {
+        let records = self.link_records.as_ref().ok_or(crate::core::Rejection::LinkRecordsOff)?;
+        match order.step {
+            LinksStep::List => Ok(Reply::Links(records.list(order.tenant.as_ref()).await?)),
+            LinksStep::Revoke(id) => {
+                if records.revoke(order.tenant.as_ref(), &id).await? {
+                    Ok(Reply::Revoked)
+                } else {
+                    Err(GatewayError::NoSuchLink)
+                }
             }
         }
     }

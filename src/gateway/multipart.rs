@@ -4,7 +4,7 @@ use super::{CompletionBody, GatewayError};
 use crate::core::checksum::{Checksum, ChecksumType};
 use crate::core::completion::{self, BodyFormat, Completion, Part};
 use crate::core::multipart::{PartPage, UploadId};
-use crate::core::{MultipartOrder, MultipartStep, Policy};
+use crate::core::{MultipartOrder, MultipartStep};
 use crate::storage::Storage;
 
 /// What a multipart step produced.
@@ -43,7 +43,6 @@ pub async fn perform(
     storage: &dyn Storage,
     order: &MultipartOrder,
     completion: Option<CompletionBody<'_>>,
-    policy: &Policy,
 ) -> Result<MultipartDone, GatewayError> {
     let key = &order.key;
     Ok(match &order.step {
@@ -56,7 +55,7 @@ pub async fn perform(
             let body = completion.unwrap_or(CompletionBody { bytes: &[], format: BodyFormat::Xml });
             let parts = completion::parse_completion(body.bytes, body.format)?;
             let stored = storage.list_parts(key, upload).await?;
-            let size = completion::check_completion(&parts, &stored, policy.max_object_size)?;
+            let size = completion::check_completion(&parts, &stored, order.max_size)?;
             let asked = Completion {
                 parts,
                 overwrite: overwrite.clone(),

@@ -11,8 +11,9 @@ use serde::Serialize;
 use super::access_log::Logged;
 use super::multipart::MultipartDone;
 use crate::core::checksum::Checksum;
-use crate::core::grant::Grant;
+use crate::core::grant::{Grant, LinkId};
 use crate::core::{Delivery, ListOrder, MultipartOrder, PresignOrder};
+use crate::links::records::LinkRecord;
 use crate::signing::PresignedUrl;
 use crate::wire::{self, S3Names, s3};
 
@@ -29,7 +30,13 @@ pub enum Reply {
         url: String,
         /// What it allows.
         grant: Grant,
+        /// How many uses it allows, when its record counts them.
+        max_uses: Option<u64>,
     },
+    /// The caller's live links, newest first, with their ids.
+    Links(Vec<(LinkId, LinkRecord)>),
+    /// A link revoked.
+    Revoked,
     /// A multipart step done against storage, and what S3's XML names besides.
     Multipart(MultipartOrder, MultipartDone, S3Names),
     /// One page of the upload log.
@@ -53,10 +60,12 @@ impl Reply {
                 let no_store = [(header::CACHE_CONTROL, "no-store")];
                 ((StatusCode::OK, no_store, axum::Json(page)).into_response(), logged)
             }
-            Self::Shared { url, grant } => {
-                let logged = Logged { key: grant.key.as_str().to_owned() };
-                (share_link(request, url, &grant), logged)
+            Self::Shared { url, grant, max_uses } => {
+                let logged = Logged { key: grant.target.as_str().to_owned() };
+                (share_link(request, url, &grant, max_uses), logged)
             }
+            Self::Links(links) => (no_store_json(&link_list(links)), Logged { key: String::new() }),
+            Self::Revoked => (StatusCode::NO_CONTENT.into_response(), Logged { key: String::new() }),
             Self::Multipart(order, done, names) => {
                 let logged = Logged { key: order.key.as_str().to_owned() };
                 (multipart(request, &order, done, &names), logged)
@@ -107,19 +116,46 @@ fn presigned(order: &PresignOrder, url: PresignedUrl) -> Response {
 }
 
 /// The link as a line of text, or as JSON when the client asks for it.
-fn share_link(request: &HeaderMap, url: String, grant: &Grant) -> Response {
+fn share_link(request: &HeaderMap, url: String, grant: &Grant, max_uses: Option<u64>) -> Response {
     let cache = (header::CACHE_CONTROL, "no-store");
     if !wants_json(request) {
         return (StatusCode::CREATED, [cache], format!("{url}\n")).into_response();
     }
     let link = wire::ShareLink {
         url,
-        key: grant.key.as_str().to_owned(),
+        key: grant.target.as_str().to_owned(),
         methods: grant.methods.to_string(),
         expires_at: DateTime::from(grant.expires_at).fmt(Format::DateTime).unwrap_or_default(),
         max_size: grant.max_size,
+        id: grant.id.as_ref().map(|id| id.as_str().to_owned()),
+        max_uses,
     };
     (StatusCode::CREATED, [cache], axum::Json(link)).into_response()
+}
+
+/// RFC 3339 of `seconds` since the epoch.
+fn rfc3339(seconds: u64) -> String {
+    DateTime::from_secs(i64::try_from(seconds).unwrap_or(i64::MAX)).fmt(Format::DateTime).unwrap_or_default()
+}
+
+/// The owner's view of their links: every field of a record, never a token.
+fn link_list(links: Vec<(LinkId, LinkRecord)>) -> wire::LinkList {
+    let links = links
+        .into_iter()
+        .map(|(id, record)| wire::LinkEntry {
+            id: id.as_str().to_owned(),
+            key: record.key,
+            methods: record.methods,
+            max_size: record.max_size,
+            created_by: record.created_by,
+            created_at: rfc3339(record.created_at),
+            expires_at: rfc3339(record.expires_at),
+            max_uses: record.max_uses,
+            uses: record.uses,
+            last_use: record.last_use.map(rfc3339),
+        })
+        .collect();
+    wire::LinkList { links }
 }
 
 fn multipart(request: &HeaderMap, order: &MultipartOrder, done: MultipartDone, names: &S3Names) -> Response {

@@ -17,8 +17,9 @@ use tokio::task::JoinHandle;
 
 use crate::aws;
 use crate::catalog::processor::Processor;
-use crate::config::{Config, Links, StateConfig, StoreConfig};
+use crate::config::{Config, Links, ShareCommand, StateConfig, StoreConfig};
 use crate::gateway::Gateway;
+use crate::links::records::LinkRecords;
 #[cfg(feature = "embedded-store")]
 use crate::signing::CredentialsCache;
 #[cfg(feature = "embedded-store")]
@@ -71,6 +72,7 @@ pub async fn start(
         (Some(state), crate::auth::Authenticator::Jwt(_)) => Some(Arc::new(crate::keys::ApiKeys::new(state.clone()))),
         _ => None,
     };
+    let link_records = state.clone().map(LinkRecords::new);
     let tenants = gateway.auth.has_tenants();
     let layout = catalog::layout(&gateway.policy, tenants);
     let presets = settings.names();
@@ -82,7 +84,9 @@ pub async fn start(
             };
             let found = aws::bucket(&sdk, endpoint.as_deref(), public_url.as_deref(), bucket, storage_timeout)?;
             let wired = state.map(|state| catalog::wire(state, layout, found.storage.clone(), &settings));
-            let gateway = Gateway::build(gateway, &found.location, found.credentials, found.storage).await?;
+            let gateway = Gateway::build(gateway, &found.location, found.credentials, found.storage)
+                .await?
+                .with_link_records(link_records);
             Ok(Started {
                 gateway: gateway
                     .with_catalog(
@@ -121,7 +125,9 @@ pub async fn start(
             let sink = wired
                 .as_ref()
                 .map(|wired| Arc::new(catalog::CatalogSink::of(&wired.processor)) as Arc<dyn crate::store::EventSink>);
-            let gateway = Gateway::build(gateway, &location, CredentialsCache::new(credentials), storage).await?;
+            let gateway = Gateway::build(gateway, &location, CredentialsCache::new(credentials), storage)
+                .await?
+                .with_link_records(link_records);
             Ok(Started {
                 gateway: gateway
                     .with_catalog(
@@ -144,8 +150,27 @@ pub async fn start(
         }
         #[cfg(not(feature = "embedded-store"))]
         StoreConfig::Embedded(_) => {
-            drop((shutdown, server, page_origins, state, catalog, layout, presets, settings, api_keys));
+            drop((shutdown, server, page_origins, state, catalog, layout, presets, settings, api_keys, link_records));
             Err(crate::config::ConfigError::NoEmbeddedStore.into())
         }
     }
+}
+
+/// `presign-gateway share`: the link, with its record written first when a
+/// state store is named (no link is handed out without its record).
+///
+/// # Errors
+/// The state store cannot be opened or written.
+pub async fn share(command: ShareCommand) -> anyhow::Result<String> {
+    let ShareCommand { keys, base_url, order, state } = command;
+    let state = crate::state::open(&state, None).await?;
+    let now = crate::state::now_seconds();
+    let records = state.map(LinkRecords::new);
+    let grant = order.grant(std::time::SystemTime::now(), records.as_ref().map(|_| LinkRecords::new_id(now)));
+    if let Some(records) = &records {
+        use anyhow::Context as _;
+        let by = "presign-gateway share".to_owned();
+        records.create(&grant, by, now, order.max_uses).await.context("cannot write the link's record")?;
+    }
+    Ok(keys.url(&base_url, &grant))
 }

@@ -118,6 +118,9 @@ fn a_read_only_key_writes_nothing_and_no_key_outgrows_itself() {
             ("POST", "keys&read_only"),
             ("GET", "keys"),
             ("DELETE", &format!("keys={full_id}") as &str),
+            // Nor the owner's share links: listed, they would show what is shared; revoked, cut it off.
+            ("GET", "links"),
+            ("DELETE", &format!("links={}", "0".repeat(32)) as &str),
         ] {
             let (status, body) = call(key, &["-X", method], &gateway.at(&format!("/%2F?{query}")));
             assert_eq!(status, 403, "{method} ?{query}: {body}");

@@ -7,11 +7,13 @@
 //! before its fix. The attacks on the servers' memory and connections are in
 //! [`resources`], DNS rebinding in [`rebinding`], and headers a presigned
 //! URL did not sign (or an uploader chose for the owner's downloads) in
-//! [`signing`]; API keys that try to reach past their scope in [`keys`].
+//! [`signing`]; API keys that try to reach past their scope in [`keys`];
+//! share links with records (revoked, used up, another tenant's) in [`links`].
 
 #[path = "../common/mod.rs"]
 mod common;
 mod keys;
+mod links;
 mod rebinding;
 mod resources;
 mod signing;

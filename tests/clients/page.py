@@ -745,11 +745,82 @@ def smoke(scratch: str, page: str) -> None:
     result(engine=ENGINE, version=version)
 
 
+def album(scratch: str, page: str) -> None:
+    """The owner shares a folder from its heading (taking uploads) and sees the link in the Links
+    view; a stranger opens it as an album, sees the folder and nothing above it, and adds a file;
+    the owner revokes the link, and the album says it is gone."""
+    for name, body in [("one.txt", "one\n"), ("two.txt", "two\n")]:
+        path = os.path.join(scratch, name)
+        with open(path, "w") as f:
+            f.write(body)
+        curl("--location", "--upload-file", path, f"{page}/album/{name}")
+    curl("--location", "--upload-file", os.path.join(scratch, "one.txt"), f"{page}/elsewhere.txt")
+    owner = browser(ENGINE, os.path.join(scratch, "profile"))
+    stranger = None
+    shown = lambda d, element: d.find_element(By.ID, element).is_displayed()
+    try:
+        owner.get(f"{page}/album/")
+        listed(owner, "album/one.txt")
+        owner.find_element(By.ID, "share-folder").click()
+        box = owner.find_element(By.ID, "folder-share")
+        Select(box.find_element(By.CLASS_NAME, "ttl")).select_by_visible_text("1 day")
+        box.find_element(By.CLASS_NAME, "uploads").click()
+        box.find_element(By.CLASS_NAME, "mint").click()
+        link = wait(owner, lambda d: box.find_element(By.CLASS_NAME, "link").get_attribute("value"), "a folder link")
+        assert "/album/?token=" in link, link
+
+        owner.find_element(By.ID, "show-links").click()
+        mine = wait(owner, lambda d: d.find_elements(By.CSS_SELECTOR, "#links li.shared"), "the Links view")
+        assert len(mine) == 1 and "album/" in mine[0].text and "used 0 times" in mine[0].text, mine[0].text
+
+        stranger = browser(ENGINE, os.path.join(scratch, "fresh-profile"))
+        stranger.get(link)
+        listed(stranger, "album/one.txt")
+        listed(stranger, "album/two.txt")
+        assert row(stranger, "file", "elsewhere.txt") is None
+        assert "album" in stranger.find_element(By.TAG_NAME, "body").get_attribute("class")
+        trail = stranger.find_element(By.ID, "trail").text
+        assert trail == "album", trail
+        one = row(stranger, "file", "album/one.txt")
+        assert not one.find_element(By.CLASS_NAME, "delete").is_displayed(), "Delete shows in an album"
+        assert not one.find_element(By.CLASS_NAME, "share").is_displayed(), "Share shows in an album"
+        assert not shown(stranger, "show-links") and not shown(stranger, "show-log")
+        added = os.path.join(scratch, "added.txt")
+        with open(added, "w") as f:
+            f.write("added by a stranger\n")
+        choose(stranger, added)
+        done = finished_upload(stranger, "album/added.txt")
+        assert done.get_attribute("data-state") == "done", done.find_element(By.CLASS_NAME, "words").text
+        listed(stranger, "album/added.txt")
+        assert not page_problems(stranger), page_problems(stranger)
+
+        # The owner revokes it; the album, reloaded, says so.
+        owner.find_element(By.ID, "show-links").click()   # back to files
+        owner.find_element(By.ID, "show-links").click()   # and the Links view again, up to date
+        mine = wait(owner, lambda d: d.find_elements(By.CSS_SELECTOR, "#links li.shared"), "the Links view again")
+        assert "used" in mine[0].text, mine[0].text
+        mine[0].find_element(By.CLASS_NAME, "revoke").click()
+        wait(owner, lambda d: not d.find_elements(By.CSS_SELECTOR, "#links li.shared"), "the link to go")
+        said = owner.find_element(By.ID, "links-status").text
+        assert said == "Revoked the link to album/.", said
+        stranger.get(link)
+        told = wait(stranger, lambda d: "revoked" in d.find_element(By.ID, "status").text
+                    and d.find_element(By.ID, "status").text, "the album to say the link was revoked")
+        assert not page_problems(owner), page_problems(owner)
+    finally:
+        owner.quit()
+        if stranger:
+            stranger.quit()
+    assert curl("--location", f"{page}/album/added.txt") == "added by a stranger\n"
+    print(f"album: shared from the page, opened as an album, added to, revoked ({told})")
+    result(album=True, told=told)
+
+
 if __name__ == "__main__":
     if ENGINE == "webkit" and not os.environ.get("DISPLAY"):
         # WebKitGTK's MiniBrowser has no headless mode: run again on a virtual display.
         os.execvp("xvfb-run", ["xvfb-run", "--auto-servernum", sys.executable, *sys.argv])
     scenario, *arguments = sys.argv[1:]
     scenarios = {"large": large, "resume": resume, "apps": apps, "types": types, "smoke": smoke, "visitor": visitor,
-                 "screenshot": screenshot, "photos": photos, "keys": keys}
+                 "screenshot": screenshot, "photos": photos, "keys": keys, "album": album}
     scenarios[scenario](*arguments)

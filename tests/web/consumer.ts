@@ -17,6 +17,7 @@ import {
   type EntryStatus,
   type FolderPage,
   type Gateway,
+  type LinkEntry,
   type LogEntry,
   type LogPage,
   type NewApiKey,
@@ -67,6 +68,22 @@ export async function app(): Promise<void> {
   await g.share("a.txt", undefined, { methods: ["GET", "HEAD"] });
   const maxSize: number | null | undefined = upload.max_size;
   void [link.url, link.key, link.methods, link.expires_at, maxSize];
+
+  // Folder links, links with a number of uses, and the owner's view of them.
+  const album = await g.share("photos/2024/", "1d", { methods: ["GET", "PUT"], maxUses: 10 });
+  const id: string | null | undefined = album.id;
+  const maxUses: number | null | undefined = album.max_uses;
+  const mine: LinkEntry[] = await g.links({ signal: controller.signal });
+  for (const entry of mine) {
+    const used: number = entry.uses;
+    const last: string | null = entry.last_use;
+    const limit: number | null = entry.max_uses;
+    void [entry.id, entry.key, entry.methods, entry.created_by, entry.created_at, entry.expires_at, used, last, limit];
+  }
+  if (id) await g.revoke(id);
+  void maxUses;
+  const visitor: Gateway = gateway("", { linkToken: "v2.k1.token" });
+  await visitor.list("photos/2024/");
 
   const { url }: Presigned = await g.presign(`photos/${file.name}`, "GET", {}, { download: true });
   const put = await g.presign("a.bin", "PUT", { "upload-length": "5", "x-amz-meta-title": "x" });

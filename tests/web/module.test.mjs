@@ -541,3 +541,52 @@ describe("API keys", () => {
     await assert.rejects(gateway(BASE).createKey(), { status: 403, message: refused });
   });
 });
+
+describe("links", () => {
+  test("share: a folder (ending in /), and max_uses", async () => {
+    const calls = stubFetch(() => json({ url: `${BASE}/photos/2024/?token=t`, key: "photos/2024/", id: "a".repeat(32), max_uses: 3 }, 201));
+    const link = await gateway(BASE).share("photos/2024 trip/", "1d", { methods: ["GET", "PUT"], maxUses: 3 });
+    assert.equal(link.id, "a".repeat(32));
+    assert.equal(calls[0].method, "POST");
+    assert.equal(calls[0].url, `${BASE}/photos/2024%20trip/?share&ttl=1d&methods=GET%2CPUT&max_uses=3`);
+    for (const bad of ["/", "a/../", "a//"]) {
+      await assert.rejects(gateway(BASE).share(bad), (error) => error instanceof GatewayError && error.status === 400, bad);
+    }
+    assert.equal(calls.length, 1, "nothing asked for a bad folder");
+  });
+
+  test("links and revoke: the owner's routes at the top", async () => {
+    const entry = { id: "0".repeat(32), key: "a.txt", methods: "GET,HEAD", uses: 1, max_uses: null, last_use: null };
+    const calls = stubFetch((url, init) => (init.method === "DELETE" ? new Response(null, { status: 204 }) : json({ links: [entry] })));
+    const g = gateway(BASE, { getToken: () => "jwt" });
+    assert.deepEqual(await g.links(), [entry]);
+    await g.revoke(entry.id);
+    assert.deepEqual(
+      calls.map(({ method, url, headers }) => `${method} ${url} ${headers.get("authorization")}`),
+      [`GET ${BASE}/%2F?links Bearer jwt`, `DELETE ${BASE}/%2F?links=${entry.id} Bearer jwt`],
+    );
+    await assert.rejects(g.revoke("../x"), { status: 400 });
+    assert.equal(calls.length, 2);
+  });
+
+  test("a gateway without records says so", async () => {
+    stubFetch(() => json({ error: "LinkRecordsOff", message: "share links here keep no records" }, 404));
+    await assert.rejects(gateway(BASE).links(), { status: 404 });
+  });
+
+  test("linkToken: every gateway request goes through the link, with no bearer", async () => {
+    const calls = stubFetch((url) =>
+      url.includes("presign")
+        ? json({ url: "https://storage.example.com/b/k?X-Amz-Signature=s", method: "GET", headers: {}, expires_at: "2030-01-01T00:00:00Z" })
+        : json({ objects: [], folders: [], next: null }),
+    );
+    const g = gateway(BASE, { getToken: () => "jwt", linkToken: "v2.k1.a+b" });
+    await g.list("photos/2024/");
+    await g.presign("photos/2024/a.jpg");
+    assert.equal(g.renditionUrl("photos/2024/a.jpg", "thumb"), `${BASE}/photos/2024/a.jpg?rendition=thumb&token=v2.k1.a%2Bb`);
+    assert.deepEqual(
+      calls.map(({ url, headers }) => `${url} ${headers.get("authorization")}`),
+      [`${BASE}/photos/2024/?token=v2.k1.a%2Bb null`, `${BASE}/photos/2024/a.jpg?presign&token=v2.k1.a%2Bb null`],
+    );
+  });
+});

@@ -7,7 +7,7 @@ use std::time::Duration;
 use http::Method;
 
 use super::*;
-use crate::core::grant::MethodsError;
+use crate::core::grant::{LinkId, MethodsError};
 use crate::core::units::UnitError;
 
 fn parsed(raw: &str) -> Query {
@@ -32,6 +32,12 @@ fn valid_parameters_are_typed() {
     assert_eq!(share.methods, Some(Methods::parse("GET,PUT").unwrap()));
     assert_eq!(share.max_size, Some(5 << 20));
     assert_eq!(parsed("ttl=2w").ttl.map(Ttl::duration), Some(Duration::from_secs(14 * 86_400)));
+    assert_eq!(parsed("share&ttl=1h&max_uses=3").max_uses, Some(3));
+    assert_eq!(parsed("links").links, Some(LinksParam::All));
+    assert_eq!(parsed("links=").links, Some(LinksParam::All));
+    let id = "0065f1a2b3c4d5e6f708192a3b4c5d6e";
+    assert_eq!(parsed(&format!("links={id}")).links, Some(LinksParam::One(LinkId::parse(id).unwrap())));
+    assert!(Query::parse(Some("links")).unwrap().reads_catalog());
 
     assert_eq!(parsed("download=a%20b").download.as_deref(), Some("a b"));
     assert_eq!(parsed("download").download.as_deref(), Some(""));
@@ -91,6 +97,13 @@ fn invalid_values_are_refused_with_their_family_reason() {
         ("limit=-1", Rejection::Limit),
         ("limit=x", Rejection::Limit),
         ("after=abc!", Rejection::Cursor),
+        ("max_uses=0", Rejection::MaxUses),
+        ("max_uses=-1", Rejection::MaxUses),
+        ("max_uses=x", Rejection::MaxUses),
+        ("max_uses=99999999999999999999", Rejection::MaxUses),
+        ("links=abc", Rejection::LinkId),
+        ("links=..%2F..%2Fx", Rejection::LinkId),
+        ("links=0065F1A2B3C4D5E6F708192A3B4C5D6E", Rejection::LinkId),
         // The first bad value in the order of the fields is told.
         ("limit=0&ttl=soon", Rejection::Unit(UnitError::Duration("soon".into()))),
         ("partNumber=0&uploadId=a%20b", Rejection::UploadId),
@@ -102,9 +115,20 @@ fn invalid_values_are_refused_with_their_family_reason() {
 
 #[test]
 fn repeated_parameters_are_refused() {
-    for name in
-        ["download", "ttl", "methods", "max_size", "token", "uploadId", "partNumber", "max-parts", "presign", "after"]
-    {
+    for name in [
+        "download",
+        "ttl",
+        "methods",
+        "max_size",
+        "max_uses",
+        "links",
+        "token",
+        "uploadId",
+        "partNumber",
+        "max-parts",
+        "presign",
+        "after",
+    ] {
         assert_eq!(refused(&format!("{name}=1&{name}=1")), Rejection::RepeatedParameter(name), "{name}");
     }
     for flag in ["share", "uploads", "metadata"] {

@@ -7,6 +7,7 @@ use std::num::NonZeroU16;
 use http::Method;
 
 use super::super::Rejection;
+use super::super::grant::LinkId;
 use super::super::limits::{MAX_PARTS, MAX_PARTS_PER_PAGE};
 
 /// The most entries a listing page holds.
@@ -169,5 +170,33 @@ impl StatusFilter {
             "failed" => Ok(Self::Failed),
             _ => Err(Rejection::StatusFilter),
         }
+    }
+}
+
+/// `max_uses`: a whole number from 1.
+pub(super) fn max_uses(text: &str) -> Result<u64, Rejection> {
+    text.parse::<u64>().ok().filter(|n| *n >= 1).ok_or(Rejection::MaxUses)
+}
+
+/// `links`' value: nothing for the caller's links, or one link's id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinksParam {
+    /// `links` alone.
+    All,
+    /// `links=ID`.
+    One(LinkId),
+}
+
+impl LinksParam {
+    /// Parses `links`' value.
+    ///
+    /// # Errors
+    ///
+    /// [`Rejection::LinkId`] for anything but nothing or a link's id.
+    pub fn parse(value: &str) -> Result<Self, Rejection> {
+        if value.is_empty() {
+            return Ok(Self::All);
+        }
+        LinkId::parse(value).map(Self::One).ok_or(Rejection::LinkId)
     }
 }

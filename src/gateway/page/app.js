@@ -4,7 +4,10 @@
 // it shows each file's processing status and the upload log too.
 // The server fills the page's <meta name="presign-gateway">: the gateway's
 // public base URL, the folder the page opened at, whether a token is needed,
-// and whether share links are on.
+// and whether share links are on. Opened at a folder link (`?token=`), it is
+// that folder's album: everything goes through the link, nothing above it.
+// Its owner shares a folder from its heading, and sees and revokes their
+// links in the Links view.
 
 import { gateway, SINGLE_PUT_LIMIT } from "./?module";
 
@@ -12,7 +15,10 @@ const settings = document.querySelector('meta[name="presign-gateway"]').dataset;
 const TOKEN = "presign-gateway token";
 const VIEW = "presign-gateway view"; // "grid" or "list", per browser
 const HOLD = "presign-gateway hold"; // "on": uploads wait for Start
-const g = gateway(settings.base, { getToken: () => sessionStorage.getItem(TOKEN) ?? undefined });
+// A share link's token, when the page was opened through one: a folder link's album.
+const LINK = new URLSearchParams(location.search).get("token") || undefined;
+const ROOT = LINK ? settings.folder : ""; // a link's holder goes no higher than its folder
+const g = gateway(settings.base, { getToken: () => sessionStorage.getItem(TOKEN) ?? undefined, linkToken: LINK });
 const $ = (id) => document.getElementById(id);
 const PAGE = 100;
 const AT_ONCE = 2; // uploads running together; the others wait, their titles editable
@@ -38,8 +44,9 @@ const remember = (name, value) => {
   }
 };
 
-/** `key` as a URL path under the gateway's base. */
-const href = (key) => `${settings.base}/${key.split("/").map(encodeURIComponent).join("/")}`;
+/** `key` as a URL path under the gateway's base (through the link, in an album). */
+const href = (key) =>
+  `${settings.base}/${key.split("/").map(encodeURIComponent).join("/")}${LINK ? `?token=${encodeURIComponent(LINK)}` : ""}`;
 
 function size(bytes) {
   const units = ["bytes", "KiB", "MiB", "GiB", "TiB"];
@@ -52,7 +59,7 @@ function size(bytes) {
 const sentence = (reason) => `${reason.charAt(0).toUpperCase()}${reason.slice(1)}${/[.!?]$/.test(reason) ? "" : "."}`;
 
 /** Whether the visitor may act: no token is needed, or one is given. */
-const signedIn = () => settings.auth !== "token" || Boolean(sessionStorage.getItem(TOKEN));
+const signedIn = () => Boolean(LINK) || settings.auth !== "token" || Boolean(sessionStorage.getItem(TOKEN));
 
 /** An error in words, asking for a token when the gateway wants one. */
 function explain(error) {
@@ -75,16 +82,17 @@ function openFolder(name, { push = false } = {}) {
   folder = name;
   if (push) history.pushState({ folder }, "", href(folder));
   document.title = folder ? `${folder} · Files` : "Files";
-  const trail = $("trail"); // the heading: Files / photos / 2024
+  const trail = $("trail"); // the heading: Files / photos / 2024 (an album: 2024 / trip)
   trail.replaceChildren();
-  const steps = [["Files", ""]];
-  let at = "";
-  for (const part of folder.split("/").filter(Boolean)) steps.push([part, (at += `${part}/`)]);
+  const steps = LINK ? [[ROOT.split("/").filter(Boolean).pop() ?? "Shared", ROOT]] : [["Files", ""]];
+  let at = ROOT;
+  for (const part of folder.slice(ROOT.length).split("/").filter(Boolean)) steps.push([part, (at += `${part}/`)]);
   for (const [label, target] of steps) {
     const link = folderLink(label, target);
     if (target === folder) link.setAttribute("aria-current", "page");
-    trail.append(...(target ? [" / ", link] : [link]));
+    trail.append(...(target !== steps[0][1] ? [" / ", link] : [link]));
   }
+  $("folder-share").hidden = Boolean(LINK) || settings.links !== "on" || folder === "";
   list();
 }
 
@@ -111,8 +119,9 @@ async function list(after) {
   }
   $("add").hidden = false;
   status.textContent = "Loading…";
-  if (offers.log === undefined) probeLog();
-  if (offers.keys === undefined && settings.auth === "token") probeKeys();
+  if (offers.log === undefined && !LINK) probeLog();
+  if (offers.keys === undefined && settings.auth === "token" && !LINK) probeKeys();
+  $("show-links").hidden = Boolean(LINK) || settings.links !== "on";
   try {
     const page = await listPage(after);
     if (asked !== listed) return;
@@ -137,7 +146,8 @@ async function list(after) {
 
 /** A page of the folder, with thumbnails unless the gateway makes none. */
 async function listPage(after) {
-  const options = { metadata: true, limit: PAGE, after };
+  // Metadata is the owner's: a link lists names and sizes.
+  const options = { metadata: !LINK, limit: PAGE, after };
   if (!offers.thumbs) return g.list(folder, options);
   try {
     return await g.list(folder, { ...options, renditions: ["thumb"] });
@@ -201,6 +211,7 @@ function showThumb(row, url) {
  * moment after it ends). Failures get their reason.
  */
 async function watchProgress(asked) {
+  if (LINK) return; // records are the owner's
   if (watchProgress.asked === asked) return; // already following this listing
   watchProgress.asked = asked;
   const pending = () =>
@@ -299,7 +310,8 @@ function wire(box, object, deleted) {
     const { url } = await g.presign(object.key, "GET", {}, { download: true });
     location.assign(url);
   });
-  part(".share").hidden = settings.links !== "on";
+  part(".share").hidden = settings.links !== "on" || Boolean(LINK); // a link makes no links
+  part(".delete").hidden = Boolean(LINK);
   part(".share").onclick = () => {
     const opening = part(".sharing").hidden;
     part(".sharing").hidden = !opening;
@@ -556,15 +568,18 @@ function logRow(entry) {
   return row;
 }
 
-/** The Files view, the Uploads view (`log`) or the Keys view. */
+/** The Files view, the Uploads view (`log`), the Keys view or the Links view. */
 function showView(view) {
   $("files-view").hidden = view !== "files";
   $("log-view").hidden = view !== "log";
   $("keys-view").hidden = view !== "keys";
+  $("links-view").hidden = view !== "links";
   $("show-log").setAttribute("aria-pressed", String(view === "log"));
   $("show-log").textContent = view === "log" ? "Back to files" : "Uploads";
   $("show-keys").setAttribute("aria-pressed", String(view === "keys"));
   $("show-keys").textContent = view === "keys" ? "Back to files" : "Keys";
+  $("show-links").setAttribute("aria-pressed", String(view === "links"));
+  $("show-links").textContent = view === "links" ? "Back to files" : "Links";
   if (view === "log") {
     showLog();
     $("log-heading").focus();
@@ -574,9 +589,14 @@ function showView(view) {
     showKeys();
     $("keys-heading").focus();
   }
+  if (view === "links") {
+    showLinks();
+    $("links-heading").focus();
+  }
 }
 $("show-log").onclick = () => showView($("log-view").hidden ? "log" : "files");
 $("show-keys").onclick = () => showView($("keys-view").hidden ? "keys" : "files");
+$("show-links").onclick = () => showView($("links-view").hidden ? "links" : "files");
 
 /** The caller's API keys, each with what it may do and a Revoke button. */
 async function showKeys() {
@@ -634,6 +654,79 @@ $("key-form").addEventListener("submit", async (event) => {
     $("keys-status").textContent = `Cannot make a key: ${explain(error)}`;
   }
 });
+
+
+/** The owner's live share links, each with Revoke. */
+async function showLinks() {
+  const status = $("links-status");
+  $("links").replaceChildren();
+  status.textContent = "Loading…";
+  try {
+    for (const entry of await g.links()) $("links").append(linkRow(entry));
+    status.textContent = $("links").children.length ? "" : "No live share links.";
+  } catch (error) {
+    status.textContent =
+      error.code === "LinkRecordsOff" ? "This site keeps no record of its links." : `Cannot list your links: ${explain(error)}`;
+  }
+}
+
+function linkRow(entry) {
+  const row = $("link-row").content.firstElementChild.cloneNode(true);
+  const part = (selector) => row.querySelector(selector);
+  row.dataset.id = entry.id;
+  part(".key").textContent = entry.key;
+  const uploads = /PUT/.test(entry.methods) ? "download and upload" : "download";
+  part(".methods").textContent = `${entry.key.endsWith("/") ? "folder" : "file"}, ${uploads}`;
+  part(".uses").textContent =
+    entry.max_uses == null ? `used ${entry.uses} times` : `used ${entry.uses} of ${entry.max_uses} times`;
+  part(".until").textContent = `until ${new Date(entry.expires_at).toLocaleString()}`;
+  part(".last").textContent = entry.last_use ? `last ${new Date(entry.last_use).toLocaleString()}` : "";
+  part(".revoke").setAttribute("aria-label", `Revoke the link to ${entry.key}`);
+  part(".revoke").onclick = async () => {
+    part(".problem").hidden = true;
+    try {
+      await g.revoke(entry.id);
+      row.remove();
+      $("links-status").textContent = `Revoked the link to ${entry.key}.`;
+    } catch (error) {
+      part(".problem").textContent = explain(error);
+      part(".problem").hidden = false;
+    }
+  };
+  return row;
+}
+
+/** Share this folder: a link to it and everything in it, optionally taking uploads. */
+{
+  const box = $("folder-share");
+  const part = (selector) => box.querySelector(selector);
+  $("share-folder").onclick = () => {
+    const opening = part(".sharing").hidden;
+    part(".sharing").hidden = !opening;
+    $("share-folder").setAttribute("aria-expanded", String(opening));
+    if (opening) part(".ttl").focus();
+  };
+  part(".mint").onclick = async () => {
+    part(".problem").hidden = true;
+    try {
+      const methods = part(".uploads").checked ? "GET,PUT" : "GET";
+      const link = await g.share(folder, part(".ttl").value, { methods });
+      part(".link").value = link.url;
+      part(".until").textContent = `works until ${new Date(link.expires_at).toLocaleString()}`;
+      part(".made").hidden = false;
+      part(".link").select();
+    } catch (error) {
+      part(".problem").textContent = explain(error);
+      part(".problem").hidden = false;
+    }
+  };
+  part(".copy").onclick = async () => {
+    part(".link").select();
+    if (navigator.clipboard) await navigator.clipboard.writeText(part(".link").value).catch(() => {});
+    else document.execCommand("copy");
+    part(".copy").textContent = "Copied";
+  };
+}
 $("log-failed").onchange = () => showLog();
 
 /** List or grid; a choice is remembered per browser (nothing is stored until one is made). */
@@ -644,7 +737,8 @@ function layout(grid) {
 }
 $("as-grid").onclick = () => (layout(true), remember(VIEW, "grid"));
 $("as-list").onclick = () => (layout(false), remember(VIEW, "list"));
-layout(remembered(VIEW) === "grid");
+// An album opens as a grid unless this browser chose otherwise.
+layout((remembered(VIEW) ?? (LINK ? "grid" : "list")) === "grid");
 
 $("hold").checked = remembered(HOLD) === "on";
 $("hold").onchange = () => {
@@ -690,7 +784,8 @@ $("forget").onclick = () => {
   sessionStorage.removeItem(TOKEN);
   list();
 };
-$("forget").hidden = settings.auth !== "token" || !sessionStorage.getItem(TOKEN);
+$("forget").hidden = Boolean(LINK) || settings.auth !== "token" || !sessionStorage.getItem(TOKEN);
+if (LINK) document.body.classList.add("album");
 $("folder-heading").tabIndex = -1;
 addEventListener("popstate", (event) => openFolder(event.state?.folder ?? settings.folder));
 history.replaceState({ folder }, "");

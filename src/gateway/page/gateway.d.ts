@@ -45,6 +45,10 @@ export type ErrorCode =
   | "UnknownRendition"
   | "CatalogOff"
   | "NotSupported"
+  | "LinkRecordsOff"
+  | "NoSuchLink"
+  | "LinkRevoked"
+  | "LinkUsedUp"
   | (string & {});
 
 /**
@@ -73,6 +77,12 @@ export interface GatewayOptions {
    * nothing (`undefined`, `null`, `""`) sends no `Authorization`.
    */
   getToken?: () => string | null | undefined | PromiseLike<string | null | undefined>;
+  /**
+   * A share link's `token=` value: every request to the gateway goes through
+   * that link (no `Authorization` is sent), so a folder link's holder lists,
+   * downloads and, if the link allows, uploads in its folder.
+   */
+  linkToken?: string;
 }
 
 /** What `gateway()` returns. */
@@ -85,8 +95,18 @@ export interface Gateway {
   upload(file: Blob, key: string, options?: UploadOptions): Promise<Uploaded>;
   /** One page of `folder` ("" or "/" for the top level; "photos/" or "photos"). */
   list(folder?: string, options?: ListOptions): Promise<FolderPage>;
-  /** A share link for `key` living `ttl` ("1h", "7d", …; default "7d"). */
+  /**
+   * A share link for `key` living `ttl` ("1h", "7d", …; default "7d"); a key
+   * ending in `/` shares that folder and everything under it.
+   */
   share(key: string, ttl?: string, options?: ShareOptions): Promise<ShareLink>;
+  /**
+   * The caller's live share links, newest first, without their URLs. A
+   * gateway without a state store rejects with 404 (`LinkRecordsOff`).
+   */
+  links(options?: SignalOptions): Promise<LinkEntry[]>;
+  /** Revokes the caller's link `id`; 404 (`NoSuchLink`) if it is not theirs or no longer live. */
+  revoke(id: string, options?: SignalOptions): Promise<void>;
   /** Deletes `key` (storage answers success for a key that is not there). */
   remove(key: string, options?: RemoveOptions): Promise<void>;
   /**
@@ -336,6 +356,8 @@ export interface ShareOptions {
   methods?: string | string[];
   /** An upload link's largest upload, in bytes. */
   maxSize?: number;
+  /** How many uses (downloads, uploads: each URL handed out) before the link ends; needs a state store. */
+  maxUses?: number;
   signal?: AbortSignal;
 }
 
@@ -351,6 +373,34 @@ export interface ShareLink {
   expires_at: string;
   /** The largest upload it takes, for upload links. */
   max_size?: number | null;
+  /** Its record's id, to revoke it with; `null` where links keep no records. */
+  id?: string | null;
+  /** How many uses it allows; `null`: any number. */
+  max_uses?: number | null;
+}
+
+/** One of the caller's live links, as `links()` lists them. */
+export interface LinkEntry {
+  /** Its id, for `revoke()`. */
+  id: string;
+  /** The key it opens, or the folder (ending in `/`). */
+  key: string;
+  /** What it allows, such as `GET,HEAD`. */
+  methods: string;
+  /** The largest upload it takes, for upload links. */
+  max_size: number | null;
+  /** Who made it: the token's `sub`, `anonymous`, or `presign-gateway share`. */
+  created_by: string;
+  /** When, RFC 3339. */
+  created_at: string;
+  /** When it stops working, RFC 3339. */
+  expires_at: string;
+  /** How many uses it allows; `null`: any number. */
+  max_uses: number | null;
+  /** How many it has had. */
+  uses: number;
+  /** When it was last used, RFC 3339, or `null`. */
+  last_use: string | null;
 }
 
 export interface RemoveOptions {

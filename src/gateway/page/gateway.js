@@ -57,9 +57,15 @@ const RENDITION_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
  * or "" for the page's own origin). `getToken` is awaited before each request
  * to the gateway, so a token that expires during a long upload can be
  * refreshed; whatever it returns is sent as `Authorization: Bearer …`.
+ * `linkToken` (a share link's `token=` value) acts through that link instead:
+ * every request to the gateway carries it, and no bearer token is sent, so a
+ * folder link's holder lists, downloads and (if it allows) uploads there.
  */
-export function gateway(baseUrl, { getToken } = {}) {
+export function gateway(baseUrl, { getToken, linkToken } = {}) {
   const base = String(baseUrl ?? "").replace(/\/+$/, "");
+  const through = linkToken ? `token=${encodeURIComponent(linkToken)}` : "";
+  /** `target` with the link's token added to its query. */
+  const withLink = (target) => (through ? `${target}${target.includes("?") ? "&" : "?"}${through}` : target);
 
   /**
    * A request to the gateway; the response if it is a success. `redirect:
@@ -69,11 +75,11 @@ export function gateway(baseUrl, { getToken } = {}) {
   async function call(method, target, { headers = {}, body, signal, redirect } = {}) {
     const sent = new Headers(headers);
     if (!sent.has("accept")) sent.set("accept", "application/json");
-    const token = getToken ? await getToken() : undefined;
+    const token = getToken && !through ? await getToken() : undefined;
     if (token) sent.set("authorization", `Bearer ${token}`);
     let response;
     try {
-      response = await fetch(base + target, { method, headers: sent, body, signal, cache: "no-store", redirect });
+      response = await fetch(base + withLink(target), { method, headers: sent, body, signal, cache: "no-store", redirect });
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
       throw unreachable(base, error);
@@ -271,14 +277,37 @@ export function gateway(baseUrl, { getToken } = {}) {
 
   /**
    * A share link for `key` living `ttl` ("1h", "7d", …): `{url, key, methods,
-   * expires_at, max_size}`. `methods: "PUT"` (with `maxSize`) makes an upload link.
+   * expires_at, max_size, id, max_uses}`. A `key` ending in `/` shares that
+   * folder (everything under it, listed too). `methods: "PUT"` (with
+   * `maxSize`) makes an upload link; `maxUses` ends it after that many uses
+   * (where the gateway keeps links' records: `id` names the record, else `null`).
    */
-  async function share(key, ttl = "7d", { methods, maxSize, signal } = {}) {
-    checkKey(key);
+  async function share(key, ttl = "7d", { methods, maxSize, maxUses, signal } = {}) {
     const query = ["share", `ttl=${encodeURIComponent(ttl)}`];
     if (methods) query.push(`methods=${encodeURIComponent([methods].flat().join(","))}`);
     if (maxSize != null) query.push(`max_size=${maxSize}`);
-    return json("POST", `${path(key)}?${query.join("&")}`, { signal });
+    if (maxUses != null) query.push(`max_uses=${maxUses}`);
+    return json("POST", `${sharedPath(key)}?${query.join("&")}`, { signal });
+  }
+
+  /**
+   * The caller's live share links, newest first: `[{id, key, methods,
+   * max_size, created_by, created_at, expires_at, max_uses, uses, last_use}]`
+   * (never a link's URL: it is shown once, when made). A gateway that keeps
+   * no records of links rejects with 404 (`LinkRecordsOff`).
+   */
+  async function links({ signal } = {}) {
+    const answer = await json("GET", "/%2F?links", { signal, redirect: "manual" });
+    if (!Array.isArray(answer?.links)) throw new GatewayError("this gateway keeps no records of links", 404, { code: "NotSupported" });
+    return answer.links;
+  }
+
+  /** Revokes the caller's link `id`: its holder gets 410 from then on. 404 (`NoSuchLink`) if it is not one of theirs. */
+  async function revoke(id, { signal } = {}) {
+    if (typeof id !== "string" || !/^[0-9a-f]{32}$/.test(id)) {
+      throw new GatewayError(`${JSON.stringify(id)} is not a link's id`, 400, { code: "InvalidRequest" });
+    }
+    await call("DELETE", `/%2F?links=${id}`, { signal });
   }
 
   /** Deletes `key` (storage answers success for a key that is not there). */
@@ -338,7 +367,7 @@ export function gateway(baseUrl, { getToken } = {}) {
    * key and the name; asks nothing.
    */
   function renditionUrl(key, name) {
-    return `${base}${path(key)}?rendition=${checkRendition(name)}`;
+    return `${base}${withLink(`${path(key)}?rendition=${checkRendition(name)}`)}`;
   }
 
   /**
@@ -393,7 +422,20 @@ export function gateway(baseUrl, { getToken } = {}) {
     await call("DELETE", `/%2F?keys=${id}`, { signal, redirect: "manual" });
   }
 
-  return { upload, list, share, remove, presign, exists, log, status, rendition, renditionUrl, keys, createKey, revokeKey };
+  return {
+    upload, list, share, links, revoke, remove, presign, exists, log, status, rendition, renditionUrl, keys, createKey, revokeKey,
+  };
+}
+
+/** A key's path, or with a trailing `/` a folder's (never the top level), checked as keys are. */
+function sharedPath(key) {
+  if (typeof key === "string" && key.endsWith("/")) {
+    const segments = key.replace(/^\/+/, "").slice(0, -1);
+    if (segments === "") throw new GatewayError("share a file or a folder, not the top level", 400, { code: "InvalidRequest" });
+    checkSegments(segments);
+    return `${encodePath(segments)}/`;
+  }
+  return path(key);
 }
 
 /** An API key's id, as the gateway lists it. */

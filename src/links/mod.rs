@@ -15,6 +15,15 @@
 //! learns nothing about which key ids exist.
 //! A link outlives any presigned URL: each use gets a fresh one, which never
 //! outlives the link.
+//!
+//! A link minted with a state store also carries, sealed, the id of its
+//! record ([`records`], laid out as [`table`] explains): the record counts
+//! its uses and its owner can list and revoke it. A token without an id
+//! (minted without a state store, or before records existed) stays a
+//! stateless link.
+
+pub mod records;
+pub mod table;
 
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -26,8 +35,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
-use crate::core::grant::{Grant, Methods};
-use crate::core::key::ObjectKey;
+use crate::core::grant::{Grant, LinkId, Methods, Shared};
 use crate::core::tenant::TenantId;
 
 /// The readable format of the first links, still read.
@@ -126,6 +134,9 @@ struct Payload {
     e: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     s: Option<u64>,
+    /// The record's id, for links that have one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    i: Option<String>,
 }
 
 impl Payload {
@@ -134,10 +145,11 @@ impl Payload {
             v: None,
             kid: None,
             t: grant.tenant.as_ref().map(|t| t.as_str().to_owned()),
-            k: grant.key.as_str().to_owned(),
+            k: grant.target.as_str().to_owned(),
             m: grant.methods.bits(),
             e: grant.expires_at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()),
             s: grant.max_size,
+            i: grant.id.as_ref().map(|id| id.as_str().to_owned()),
         }
     }
 
@@ -146,10 +158,16 @@ impl Payload {
     fn into_grant(self) -> Result<Grant, LinkError> {
         Ok(Grant {
             tenant: self.t.as_deref().map(TenantId::new).transpose().map_err(|_| LinkError::Invalid)?,
-            key: ObjectKey::new(self.k).map_err(|_| LinkError::Invalid)?,
+            // A folder ends in `/` (never the top level); links from before name keys only.
+            target: match crate::core::share::target(self.k) {
+                Ok(Shared::Folder(folder)) if folder.as_str().is_empty() => return Err(LinkError::Invalid),
+                Ok(target) => target,
+                Err(_) => return Err(LinkError::Invalid),
+            },
             methods: Methods::from_bits(self.m).ok_or(LinkError::Invalid)?,
             expires_at: UNIX_EPOCH.checked_add(Duration::from_secs(self.e)).ok_or(LinkError::Invalid)?,
             max_size: self.s,
+            id: self.i.as_deref().map(LinkId::parse).map(|id| id.ok_or(LinkError::Invalid)).transpose()?,
         })
     }
 }
@@ -217,10 +235,10 @@ impl ShareKeys {
         format!("{OPAQUE_PREFIX}{}.{}", minter.id, URL_SAFE_NO_PAD.encode(token))
     }
 
-    /// The link for `grant`: the gateway's `base` URL, the key, the token.
+    /// The link for `grant`: the gateway's `base` URL, the key (or folder), the token.
     #[must_use]
     pub fn url(&self, base: &str, grant: &Grant) -> String {
-        format!("{}?token={}", object_url(base, grant.key.as_str()), self.mint(grant))
+        format!("{}?token={}", object_url(base, grant.target.as_str()), self.mint(grant))
     }
 
     /// The grant `token` carries, if a configured key made it and it has
@@ -266,7 +284,7 @@ impl ShareKeys {
         let tag = URL_SAFE_NO_PAD.decode(tag_b64).map_err(|_| LinkError::Invalid)?;
         let bytes = URL_SAFE_NO_PAD.decode(payload_b64).map_err(|_| LinkError::Invalid)?;
         let payload: Payload = serde_json::from_slice(&bytes).map_err(|_| LinkError::Invalid)?;
-        if payload.v != Some(READABLE_VERSION) {
+        if payload.v != Some(READABLE_VERSION) || payload.i.is_some() {
             return Err(LinkError::Invalid);
         }
         let kid = payload.kid.as_deref().ok_or(LinkError::Invalid)?;
@@ -286,6 +304,7 @@ pub fn object_url(base: &str, key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::key::ObjectKey;
 
     const SECRET: &str = "0123456789abcdef0123456789abcdef";
     const OTHER: &str = "fedcba9876543210fedcba9876543210";
@@ -297,10 +316,11 @@ mod tests {
     fn grant(now: SystemTime) -> Grant {
         Grant {
             tenant: Some(TenantId::new("acme").unwrap()),
-            key: ObjectKey::new("docs/q3 report.pdf".into()).unwrap(),
+            target: Shared::Key(ObjectKey::new("docs/q3 report.pdf".into()).unwrap()),
             methods: Methods::parse("GET,PUT").unwrap(),
             expires_at: UNIX_EPOCH + Duration::from_secs(now.duration_since(UNIX_EPOCH).unwrap().as_secs() + 3600),
             max_size: Some(1 << 20),
+            id: None,
         }
     }
 
@@ -385,6 +405,39 @@ mod tests {
         }
         let later = now + Duration::from_secs(3601);
         assert_eq!(keys.verify(&token, later), Err(LinkError::Expired));
+    }
+
+    #[test]
+    fn ids_travel_sealed_and_links_without_one_stay_stateless() {
+        let now = SystemTime::now();
+        let keys = keys(&format!("k1:{SECRET}"));
+        let id = LinkId::new(1_800_000_000, [0xab; 11]);
+        let with_id = Grant { id: Some(id.clone()), ..grant(now) };
+        let token = keys.mint(&with_id);
+        assert_eq!(keys.verify(&token, now), Ok(with_id));
+        let sealed = URL_SAFE_NO_PAD.decode(token.strip_prefix("v2.k1.").unwrap()).unwrap();
+        assert!(!String::from_utf8_lossy(&sealed).contains(id.as_str()), "the id shows");
+        // A token minted before ids existed opens as a stateless link.
+        assert_eq!(keys.verify(&keys.mint(&grant(now)), now).unwrap().id, None);
+        // A readable (old) token cannot claim a record.
+        let mut old = Payload { v: Some(READABLE_VERSION), kid: Some("k1".into()), ..Payload::of(&grant(now)) };
+        old.i = Some(id.as_str().to_owned());
+        let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&old).unwrap());
+        let tag = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, SECRET.as_bytes()), payload.as_bytes());
+        let forged = format!("{payload}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()));
+        assert_eq!(keys.verify(&forged, now), Err(LinkError::Invalid));
+    }
+
+    #[test]
+    fn folder_links_round_trip_and_name_their_folder() {
+        let now = SystemTime::now();
+        let keys = keys(&format!("k1:{SECRET}"));
+        let folder = crate::core::key::Folder::new("photos/2024 trip/".into()).unwrap();
+        let album = Grant { target: Shared::Folder(folder), ..grant(now) };
+        assert_eq!(keys.verify(&keys.mint(&album), now), Ok(album.clone()));
+        assert!(
+            keys.url("https://g.example", &album).starts_with("https://g.example/photos/2024%20trip/?token=v2.k1.")
+        );
     }
 
     #[test]
