@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use http::HeaderValue;
 
-use crate::auth::{Authenticator, JwtVerifier};
-use crate::cli::{AuthMode, LogFormat, ServeArgs, ServerArgs, StoreArgs};
+use crate::auth::{Audience, Authenticator, JwtKeys, JwtVerifier, KeyUrl};
+use crate::cli::{AuthMode, LogFormat, OidcToken, ServeArgs, ServerArgs, StoreArgs};
 use crate::core::Policy;
 use crate::core::completion::MAX_COMPLETION_BYTES;
 use crate::core::download::InlineTypes;
@@ -185,12 +185,25 @@ pub struct GatewaySettings {
     pub allowed_hosts: Option<AllowedHosts>,
     /// How callers are authenticated.
     pub auth: Authenticator,
+    /// The OpenID provider the page signs visitors in with, if any.
+    pub sign_in: Option<SignIn>,
     /// Share links, if enabled.
     pub links: Option<Links>,
     /// The gateway's public base URL, such as `https://files.example.com`,
     /// that share links and S3's `Location` start with (derived from each
     /// request when not configured).
     pub base_url: Option<String>,
+}
+
+/// The OpenID provider the page signs visitors in with (`?config` tells it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignIn {
+    /// The issuer URL, exactly as tokens name it.
+    pub issuer: String,
+    /// The page's public client; without one, the page asks for a token instead.
+    pub client_id: Option<String>,
+    /// Which token the page sends.
+    pub token: OidcToken,
 }
 
 /// Share links: the keys that sign and verify them.
@@ -251,6 +264,7 @@ impl Config {
                 _ => Some(AllowedHosts::new(&args.allowed_hosts, base_url.as_deref())?),
             },
             auth: authenticator(&args, runtime)?,
+            sign_in: sign_in(&args)?,
             links: match &args.share_keys {
                 Some(spec) => Some(Links { keys: ShareKeys::parse(spec).map_err(ConfigError::ShareKeys)? }),
                 None => None,
@@ -409,15 +423,43 @@ fn authenticator(args: &ServeArgs, runtime: Runtime) -> Result<Authenticator, Co
         AuthMode::None => Authenticator::None,
         AuthMode::Authorizer if runtime == Runtime::Local => return Err(ConfigError::AuthorizerOutsideLambda),
         AuthMode::Authorizer => Authenticator::Authorizer { claim: claim.to_owned() },
-        AuthMode::Jwt => Authenticator::Jwt(JwtVerifier::new(
-            args.jwt_secret.as_deref(),
-            args.jwt_public_key.as_deref(),
-            &args.jwt_algorithms,
-            args.jwt_issuer.clone(),
-            args.jwt_audience.clone(),
-            claim.to_owned(),
-        )?),
+        AuthMode::Jwt => {
+            let remote = match (&args.jwks_url, &args.oidc_issuer) {
+                (Some(url), _) => Some(KeyUrl::jwks(url)?),
+                (None, Some(issuer)) => Some(KeyUrl::issuer(issuer)?),
+                (None, None) => None,
+            };
+            let keys = JwtKeys {
+                secret: args.jwt_secret.as_deref(),
+                public_key_path: args.jwt_public_key.as_deref(),
+                remote,
+                algorithms: &args.jwt_algorithms,
+            };
+            let audience = match (&args.oidc_client_id, &args.jwt_audience) {
+                (Some(client), _) => Audience::Client(client.clone()),
+                (None, Some(audience)) => Audience::Aud(audience.clone()),
+                (None, None) => Audience::Any,
+            };
+            let issuer = args.oidc_issuer.clone().or_else(|| args.jwt_issuer.clone());
+            Authenticator::Jwt(JwtVerifier::new(keys, issuer, audience, claim.to_owned())?)
+        }
     })
+}
+
+/// The OpenID provider the page signs in with: with `--auth jwt` the one
+/// whose tokens are verified; with `--auth authorizer` the one API
+/// Gateway's authorizer trusts.
+fn sign_in(args: &ServeArgs) -> Result<Option<SignIn>, ConfigError> {
+    let Some(issuer) = &args.oidc_issuer else { return Ok(None) };
+    if args.auth == AuthMode::None {
+        return Err(ConfigError::SignInWithoutAuth);
+    }
+    KeyUrl::issuer(issuer)?;
+    let client_id = args.oidc_client_id.as_deref().map(str::trim);
+    if client_id.is_some_and(|id| id.is_empty() || id.chars().any(char::is_control)) {
+        return Err(ConfigError::ClientId);
+    }
+    Ok(Some(SignIn { issuer: issuer.clone(), client_id: client_id.map(str::to_owned), token: args.oidc_token }))
 }
 
 impl StoreOnlyConfig {

@@ -43,7 +43,7 @@ pub use reply::Reply;
 use crate::auth::Authenticator;
 use crate::catalog::processor::Processor;
 use crate::catalog::{Catalog, Uploader};
-use crate::config::{AllowedHosts, AllowedOrigins, BodyLimits, GatewaySettings, Links};
+use crate::config::{AllowedHosts, AllowedOrigins, BodyLimits, GatewaySettings, Links, SignIn};
 use crate::core::completion::BodyFormat;
 use crate::core::query::Query;
 use crate::core::{Action, Caller, Incoming, ListOrder, MultipartStep, Operation, Policy, PresignOrder, decide};
@@ -82,6 +82,7 @@ pub struct Gateway {
     allowed_origins: AllowedOrigins,
     allowed_hosts: Option<AllowedHosts>,
     auth: Authenticator,
+    sign_in: Option<SignIn>,
     links: Option<Links>,
     base_url: Option<String>,
     bucket: String,
@@ -118,6 +119,7 @@ impl Gateway {
             allowed_origins: AllowedOrigins::None,
             allowed_hosts: None,
             auth: Authenticator::None,
+            sign_in: None,
             links: None,
             base_url: None,
             bucket: String::new(),
@@ -157,6 +159,12 @@ impl Gateway {
     #[must_use]
     pub fn with_auth(self, auth: Authenticator) -> Self {
         Self { auth, ..self }
+    }
+
+    /// Lets the page sign visitors in with `sign_in`'s provider.
+    #[must_use]
+    pub fn with_sign_in(self, sign_in: Option<SignIn>) -> Self {
+        Self { sign_in, ..self }
     }
 
     /// Mints and opens share links with `links`.
@@ -207,6 +215,7 @@ impl Gateway {
         let presigner = Presigner::new(location.resolve().await?);
         Ok(Self::new(settings.policy, presigner, credentials, storage)
             .with_auth(settings.auth)
+            .with_sign_in(settings.sign_in)
             .with_links(settings.links)
             .with_base_url(settings.base_url)
             .with_bucket(location.bucket.clone())
@@ -365,6 +374,12 @@ impl Gateway {
     #[must_use]
     pub fn authenticator(&self) -> &Authenticator {
         &self.auth
+    }
+
+    /// The OpenID provider the page signs visitors in with, if any.
+    #[must_use]
+    pub fn sign_in(&self) -> Option<&SignIn> {
+        self.sign_in.as_ref()
     }
 
     /// Where minted share links lead: `None` without share links, `Some(None)`
