@@ -241,3 +241,30 @@ fn sign_in_settings_are_checked_at_start() {
     assert!(both.contains("cannot be used with"), "{both}");
     let _ = Command::new("true").status();
 }
+
+/// The page in Chromium signs a visitor in through the provider's own forms
+/// (Authorization Code with PKCE), uploads, survives a reload, signs out
+/// (tests/clients/page.py's `signin`).
+#[test]
+fn chromium_signs_in_through_the_provider_uploads_reloads_and_signs_out() {
+    if !oidc::available() || !common::scripts::chromium_available() {
+        return;
+    }
+    let _turn = common::scripts::browser_turn();
+    let mut provider = OidcProvider::start();
+    let gateway = start_gateway("oidc-page", &provider);
+    provider.allow_redirect(&format!("{}/", gateway.url));
+    let scratch = scratch_dir("oidc-page-browser");
+    let printed = common::scripts::run_script_with(
+        "page.py",
+        &["signin", scratch.to_str().unwrap(), &gateway.url, &provider.issuer],
+        &[("PAGE_BROWSER", "chromium")],
+    );
+    print!("{printed}");
+    assert!(printed.contains("result: {\"signin\": true}"), "{printed}");
+    // The file went into ana's folder: ana's token lists it, and the gateway took no pasted token.
+    let ana = provider.login("ana");
+    let (status, listing) = call(&ana, &["-H", "Accept: application/json"], &gateway.at("/docs/"));
+    assert_eq!(status, 200);
+    assert!(listing.contains("docs/note.txt"), "{listing}");
+}

@@ -151,6 +151,10 @@ struct Inner {
     /// another's fetch does not fetch again.
     generation: AtomicU64,
     fetching: Mutex<Fetching>,
+    /// The origin of the provider's token endpoint, from its discovery
+    /// document: the page's Content-Security-Policy must let it connect there
+    /// (Cognito's is on the user pool's domain, not the issuer's).
+    token_origin: RwLock<Option<String>>,
 }
 
 /// The provider's keys, shared by every request; cloning shares them.
@@ -194,6 +198,7 @@ impl RemoteKeys {
             held: RwLock::new(Held::default()),
             generation: AtomicU64::new(0),
             fetching: Mutex::new(Fetching::default()),
+            token_origin: RwLock::new(None),
         })))
     }
 
@@ -213,6 +218,18 @@ impl RemoteKeys {
     #[must_use]
     pub fn ready(&self) -> bool {
         self.0.held.read().map_or_else(|poisoned| poisoned.into_inner().loaded, |held| held.loaded)
+    }
+
+    /// The origin of the provider's token endpoint, once its discovery document was read.
+    #[must_use]
+    pub fn token_endpoint_origin(&self) -> Option<String> {
+        self.0.token_origin.read().map_or_else(|poisoned| poisoned.into_inner().clone(), |origin| origin.clone())
+    }
+
+    /// Whether `self` and `other` are the same keys (clones of one another).
+    #[must_use]
+    pub fn same_as(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
     }
 
     /// Whether a key with this `kid` is held.
@@ -292,6 +309,10 @@ impl RemoteKeys {
                         found: document.issuer,
                     });
                 }
+                if let Some(origin) = document.token_endpoint.as_deref().and_then(fetchable) {
+                    let origin = origin.origin().ascii_serialization();
+                    *self.0.token_origin.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(origin);
+                }
                 fetchable(&document.jwks_uri).ok_or(FetchError::JwksUri(document.jwks_uri))?
             }
         };
@@ -338,6 +359,7 @@ impl RemoteKeys {
 struct Discovery {
     issuer: String,
     jwks_uri: String,
+    token_endpoint: Option<String>,
 }
 
 /// A `Cache-Control` header's `max-age` (`no-store` and `no-cache` read as 0,

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use http::HeaderValue;
 
-use crate::auth::{Audience, Authenticator, JwtKeys, JwtVerifier, KeyUrl};
+use crate::auth::{Audience, Authenticator, JwtKeys, JwtVerifier, KeyUrl, RemoteKeys};
 use crate::cli::{AuthMode, LogFormat, OidcToken, ServeArgs, ServerArgs, StoreArgs};
 use crate::core::Policy;
 use crate::core::completion::MAX_COMPLETION_BYTES;
@@ -196,7 +196,7 @@ pub struct GatewaySettings {
 }
 
 /// The OpenID provider the page signs visitors in with (`?config` tells it).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct SignIn {
     /// The issuer URL, exactly as tokens name it.
     pub issuer: String,
@@ -204,6 +204,27 @@ pub struct SignIn {
     pub client_id: Option<String>,
     /// Which token the page sends.
     pub token: OidcToken,
+    /// The provider's discovery document and keys, read in the background:
+    /// the verifier's own with `--auth jwt`, its own with `--auth authorizer`
+    /// (for the token endpoint's origin, which the page's policy admits).
+    pub provider: RemoteKeys,
+}
+
+impl GatewaySettings {
+    /// Starts the tasks that fetch the sign-in provider's discovery document
+    /// and keys and keep them fresh. Needs a Tokio runtime.
+    pub fn keep_provider_fresh(&self) {
+        self.auth.keep_keys_fresh();
+        let verified = match &self.auth {
+            Authenticator::Jwt(verifier) => verifier.remote_keys(),
+            Authenticator::None | Authenticator::Authorizer { .. } => None,
+        };
+        if let Some(sign_in) = &self.sign_in
+            && !verified.is_some_and(|keys| keys.same_as(&sign_in.provider))
+        {
+            tokio::spawn(sign_in.provider.clone().keep_fresh());
+        }
+    }
 }
 
 /// Share links: the keys that sign and verify them.
@@ -264,13 +285,14 @@ impl Config {
                 _ => Some(AllowedHosts::new(&args.allowed_hosts, base_url.as_deref())?),
             },
             auth: authenticator(&args, runtime)?,
-            sign_in: sign_in(&args)?,
+            sign_in: None,
             links: match &args.share_keys {
                 Some(spec) => Some(Links { keys: ShareKeys::parse(spec).map_err(ConfigError::ShareKeys)? }),
                 None => None,
             },
             base_url,
         };
+        let gateway = GatewaySettings { sign_in: sign_in(&args, &gateway.auth)?, ..gateway };
         let metrics_listen = match (args.metrics_listen, runtime) {
             (Some(_), Runtime::Lambda) => return Err(ConfigError::MetricsListenInLambda),
             (Some(address), Runtime::Local) if listen.contains(&address) && address.port() != 0 => {
@@ -449,17 +471,27 @@ fn authenticator(args: &ServeArgs, runtime: Runtime) -> Result<Authenticator, Co
 /// The OpenID provider the page signs in with: with `--auth jwt` the one
 /// whose tokens are verified; with `--auth authorizer` the one API
 /// Gateway's authorizer trusts.
-fn sign_in(args: &ServeArgs) -> Result<Option<SignIn>, ConfigError> {
+fn sign_in(args: &ServeArgs, auth: &Authenticator) -> Result<Option<SignIn>, ConfigError> {
     let Some(issuer) = &args.oidc_issuer else { return Ok(None) };
-    if args.auth == AuthMode::None {
-        return Err(ConfigError::SignInWithoutAuth);
-    }
-    KeyUrl::issuer(issuer)?;
+    let provider = match auth {
+        Authenticator::None => return Err(ConfigError::SignInWithoutAuth),
+        Authenticator::Jwt(verifier) => verifier.remote_keys().cloned(),
+        Authenticator::Authorizer { .. } => None,
+    };
+    let provider = match provider {
+        Some(provider) => provider,
+        None => RemoteKeys::new(KeyUrl::issuer(issuer)?, None)?,
+    };
     let client_id = args.oidc_client_id.as_deref().map(str::trim);
     if client_id.is_some_and(|id| id.is_empty() || id.chars().any(char::is_control)) {
         return Err(ConfigError::ClientId);
     }
-    Ok(Some(SignIn { issuer: issuer.clone(), client_id: client_id.map(str::to_owned), token: args.oidc_token }))
+    Ok(Some(SignIn {
+        issuer: issuer.clone(),
+        client_id: client_id.map(str::to_owned),
+        token: args.oidc_token,
+        provider,
+    }))
 }
 
 impl StoreOnlyConfig {

@@ -18,6 +18,7 @@ const PAGE: &str = include_str!("page/index.html");
 const APP: &str = include_str!("page/app.js");
 const MODULE: &str = include_str!("page/gateway.js");
 const STYLE: &str = include_str!("page/style.css");
+const SIGN_IN: &str = include_str!("page/signin.js");
 
 /// The response for `asset`.
 pub fn serve(gateway: &Gateway, asset: &Asset, request: &Parts) -> Response {
@@ -33,8 +34,7 @@ pub fn serve(gateway: &Gateway, asset: &Asset, request: &Parts) -> Response {
                 .replace("{{folder}}", &escape(folder.as_str()))
                 .replace("{{auth}}", auth)
                 .replace("{{links}}", if gateway.links_base().is_some() { "on" } else { "off" });
-            let provider = gateway.sign_in().and_then(|sign_in| origin(&sign_in.issuer)).unwrap_or_default();
-            return page_response(page, gateway.storage_origin(), &provider);
+            return page_response(page, gateway.storage_origin(), &provider_origins(gateway));
         }
         Asset::Config => {
             let mut response = axum::Json(config(gateway)).into_response();
@@ -45,6 +45,7 @@ pub fn serve(gateway: &Gateway, asset: &Asset, request: &Parts) -> Response {
         }
         Asset::Module => ("text/javascript; charset=utf-8", MODULE),
         Asset::App => ("text/javascript; charset=utf-8", APP),
+        Asset::SignIn => ("text/javascript; charset=utf-8", SIGN_IN),
         Asset::Style => ("text/css; charset=utf-8", STYLE),
     };
     let mut response = (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], body).into_response();
@@ -75,6 +76,19 @@ fn config(gateway: &Gateway) -> PageConfig {
     }
 }
 
+/// Where the page may connect to sign in: the issuer (its discovery
+/// document), and its token endpoint once the gateway has read where that is.
+fn provider_origins(gateway: &Gateway) -> String {
+    let Some(sign_in) = gateway.sign_in() else { return String::new() };
+    let mut origins: Vec<String> = origin(&sign_in.issuer).into_iter().collect();
+    if let Some(token) = sign_in.provider.token_endpoint_origin()
+        && !origins.contains(&token)
+    {
+        origins.push(token);
+    }
+    origins.join(" ")
+}
+
 /// `scheme://host[:port]` of `url`, for the Content-Security-Policy.
 fn origin(url: &str) -> Option<String> {
     let uri: http::Uri = url.parse().ok()?;
@@ -84,9 +98,10 @@ fn origin(url: &str) -> Option<String> {
 /// The page, with a policy that lets it reach the gateway, storage and the
 /// sign-in `provider` (its token endpoint; the authorize step is a navigation).
 fn page_response(page: String, storage_origin: &str, provider: &str) -> Response {
+    let provider = if provider.is_empty() { String::new() } else { format!(" {provider}") };
     let policy = format!(
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob: {storage_origin}; \
-         connect-src 'self' {storage_origin} {provider}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+         connect-src 'self' {storage_origin}{provider}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
     );
     let mut response = (StatusCode::OK, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response();
     let headers = response.headers_mut();

@@ -65,7 +65,7 @@ pub async fn start(
     }
     let catalog = crate::state::describe(&state);
     let state = crate::state::open(&state, sdk.as_ref()).await?;
-    gateway.auth.keep_keys_fresh();
+    gateway.keep_provider_fresh();
     let tenants = gateway.auth.has_tenants();
     let layout = catalog::layout(&gateway.policy, tenants);
     let presets = settings.names();

@@ -6,7 +6,8 @@
 // The first line of standard output is `oidc provider listening on <issuer>`.
 // Then it reads one command a line on standard input and answers one line:
 //
-//   redirect <uri>      also accept <uri> as the client's redirect URI  -> ok
+//   redirect <uri>      also accept <uri> as the client's redirect URI (and
+//                       post-logout redirect URI)                      -> ok
 //   rotate              sign with a new key; the old one leaves the JWKS -> ok <kid>
 //   stop | start        close the port (the provider is down) | open it again -> ok
 //   login <sub>         sign <sub> in through the forms as the client would, with
@@ -50,6 +51,7 @@ function build(issuer) {
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       redirect_uris: redirectUris,
+      post_logout_redirect_uris: redirectUris,
     }],
     jwks: { keys: [signingKey] },
     // Refresh tokens without `offline_access`, as Cognito issues them.
