@@ -258,8 +258,8 @@ fn sign_in_settings_are_checked_at_start() {
 }
 
 /// The page in Chromium signs a visitor in through the provider's own forms
-/// (Authorization Code with PKCE), uploads, survives a reload, signs out
-/// (tests/clients/page.py's `signin`).
+/// (Authorization Code with PKCE), uploads, renews its token with the refresh
+/// token, survives a reload, signs out (tests/clients/page.py's `signin`).
 #[test]
 fn chromium_signs_in_through_the_provider_uploads_reloads_and_signs_out() {
     if !oidc::available() || !common::scripts::chromium_available() {
@@ -269,6 +269,7 @@ fn chromium_signs_in_through_the_provider_uploads_reloads_and_signs_out() {
     let mut provider = OidcProvider::start();
     let gateway = start_gateway("oidc-page", &provider);
     provider.allow_redirect(&format!("{}/", gateway.url));
+    provider.ask("ttl 75"); // the page renews its token a minute before it expires
     let scratch = scratch_dir("oidc-page-browser");
     let printed = common::scripts::run_script_with(
         "page.py",

@@ -714,6 +714,12 @@ def signin(scratch: str, page: str, issuer: str) -> None:
             "return [Object.values(sessionStorage).join(' '), Object.values(localStorage).join(' '), document.cookie]")
         assert "eyJ" in kept[0], "no token in sessionStorage"
         assert "eyJ" not in kept[1] and "eyJ" not in kept[2], f"a token outside sessionStorage: {kept[1:]}"
+        # The provider issues ID tokens for 75 seconds here: the page renews this one with its
+        # refresh token a minute before it expires, without leaving the page.
+        token = "return JSON.parse(sessionStorage.getItem('presign-gateway sign-in')).token"
+        first = driver.execute_script(token)
+        wait(driver, lambda d: d.execute_script(token) != first, "the token renewed with the refresh token")
+        assert driver.current_url == f"{page}/docs/", f"the renewal left the page: {driver.current_url}"
 
         driver.refresh()
         listed(driver, "docs/note.txt")

@@ -9,6 +9,7 @@
 //   redirect <uri>      also accept <uri> as the client's redirect URI (and
 //                       post-logout redirect URI)                      -> ok
 //   rotate              sign with a new key; the old one leaves the JWKS -> ok <kid>
+//   ttl <seconds>       ID tokens issued from now on live this long     -> ok
 //   stop | start        close the port (the provider is down) | open it again -> ok
 //   login <sub>         sign <sub> in through the forms as the client would, with
 //                       PKCE, state and nonce -> token <id_token>
@@ -34,6 +35,7 @@ const CLIENT_ID = 'files-page';
 const CALLBACK = 'http://127.0.0.1/callback';
 
 const redirectUris = [CALLBACK];
+let idTokenTtl = 3600;
 let signingKey = await newKey();
 let provider;
 
@@ -54,6 +56,7 @@ function build(issuer) {
       post_logout_redirect_uris: redirectUris,
     }],
     jwks: { keys: [signingKey] },
+    ttl: { IdToken: () => idTokenTtl },
     // Refresh tokens without `offline_access`, as Cognito issues them.
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     // The gateway reads JWKS with caching; say how long, as providers do.
@@ -166,6 +169,10 @@ async function run(line) {
       signingKey = await newKey();
       provider = build(issuer);
       return `ok ${signingKey.kid}`;
+    case 'ttl':
+      idTokenTtl = Number(rest);
+      provider = build(issuer);
+      return 'ok';
     case 'stop':
       await new Promise((resolve) => { server.close(resolve); server.closeAllConnections(); });
       return 'ok';
