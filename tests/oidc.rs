@@ -136,6 +136,39 @@ fn header_kid(token: &str) -> String {
     header["kid"].as_str().unwrap().to_owned()
 }
 
+/// Requests that all need the keys after a rotation share one fetch; tokens
+/// naming keys nobody has make the gateway fetch at most once per 10 s.
+#[test]
+fn unknown_keys_cost_one_fetch_however_many_tokens_name_them() {
+    if !oidc::available() {
+        return;
+    }
+    let mut provider = OidcProvider::start();
+    let gateway = start_gateway("oidc-one-fetch", &provider);
+    assert_eq!(list(&provider.login("alice"), &gateway).0, 200);
+    let at_start = provider.jwks_fetches();
+    provider.rotate();
+    let fresh = provider.sign(&claims(&provider, "alice"));
+    let statuses = concurrently(&gateway, &vec![fresh; 16]);
+    assert!(statuses.iter().all(|status| *status == 200), "{statuses:?}");
+    assert_eq!(provider.jwks_fetches(), at_start + 1, "sixteen requests, one fetch in flight");
+
+    let made_up: Vec<String> =
+        (0..16).map(|n| provider.sign_as(&format!("made-up-{n}"), &claims(&provider, "alice"))).collect();
+    let statuses = concurrently(&gateway, &made_up);
+    assert!(statuses.iter().all(|status| *status == 401), "{statuses:?}");
+    // Within 10 s of the last fetch none more; on a slow machine past them, one.
+    assert!(provider.jwks_fetches() <= at_start + 2, "made-up kids are rate-limited: {}", provider.jwks_fetches());
+}
+
+/// The statuses of listings asked with each of `tokens` at once.
+fn concurrently(gateway: &Gateway, tokens: &[String]) -> Vec<u16> {
+    std::thread::scope(|scope| {
+        let asked: Vec<_> = tokens.iter().map(|token| scope.spawn(move || list(token, gateway).0)).collect();
+        asked.into_iter().map(|thread| thread.join().unwrap()).collect()
+    })
+}
+
 #[test]
 fn tokens_that_do_not_check_out_are_refused() {
     if !oidc::available() {

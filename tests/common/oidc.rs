@@ -88,6 +88,16 @@ impl OidcProvider {
         self.token(&format!("sign {claims}"))
     }
 
+    /// `claims` signed with the provider's current key, the header naming `kid` instead of its own.
+    pub fn sign_as(&mut self, kid: &str, claims: &serde_json::Value) -> String {
+        self.token(&format!("sign-as {kid} {claims}"))
+    }
+
+    /// How many times the provider's JWKS was fetched so far.
+    pub fn jwks_fetches(&mut self) -> u64 {
+        self.ask("fetches").strip_prefix("ok ").and_then(|n| n.parse().ok()).expect("a count")
+    }
+
     /// `claims` as HS256 "signed" with the provider's public key (algorithm confusion).
     pub fn hs256_with_public_key(&mut self, claims: &serde_json::Value) -> String {
         self.token(&format!("hs256 {claims}"))

@@ -14,6 +14,8 @@
 //   login <sub>         sign <sub> in through the forms as the client would, with
 //                       PKCE, state and nonce -> token <id_token>
 //   sign <claims-json>  a JWT of these claims signed with the current key -> token <jwt>
+//   sign-as <kid> <claims-json>  the same, its header naming another kid -> token <jwt>
+//   fetches             how many times the JWKS was fetched so far       -> ok <n>
 //   hs256 <claims-json> HS256 "signed" with the current public key's PEM -> token <jwt>
 //   none <claims-json>  `alg: none` -> token <jwt>
 //
@@ -67,8 +69,12 @@ function build(issuer) {
   return built;
 }
 
+let jwksFetches = 0;
 const server = http.createServer((req, res) => {
-  if (req.url === '/jwks') res.setHeader('cache-control', 'public, max-age=600');
+  if (req.url === '/jwks') {
+    jwksFetches += 1;
+    res.setHeader('cache-control', 'public, max-age=600');
+  }
   provider.callback()(req, res);
 });
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -142,9 +148,9 @@ async function login(sub) {
   throw new Error('too many redirects');
 }
 
-async function sign(claims) {
+async function sign(claims, kid = signingKey.kid) {
   const key = await jose.importJWK(signingKey, 'RS256');
-  return new jose.SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: signingKey.kid, typ: 'JWT' }).sign(key);
+  return new jose.SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' }).sign(key);
 }
 
 async function hs256WithThePublicKey(claims) {
@@ -183,6 +189,12 @@ async function run(line) {
       return `token ${await login(rest)}`;
     case 'sign':
       return `token ${await sign(JSON.parse(rest))}`;
+    case 'sign-as': {
+      const at = rest.indexOf(' ');
+      return `token ${await sign(JSON.parse(rest.slice(at + 1)), rest.slice(0, at))}`;
+    }
+    case 'fetches':
+      return `ok ${jwksFetches}`;
     case 'hs256':
       return `token ${await hs256WithThePublicKey(JSON.parse(rest))}`;
     case 'none':
