@@ -254,10 +254,12 @@ fn a_gateway_started_while_the_provider_is_down_refuses_tokens_until_it_answers(
     let ready = || curl_status(&[&format!("{metrics}/readyz")]);
     let (status, body) = ready();
     assert_eq!((status, body.trim()), (503, "not ready: the sign-in provider's keys have not been fetched yet"));
-    let (status, body) =
-        curl_status(&["-H", &format!("Authorization: Bearer {alice}"), &format!("{}/%2F", server.url)]);
-    assert_eq!(status, 503, "no token is let in, none refused as invalid: {body}");
-    assert!(body.contains("keys have not been fetched yet"), "{body}");
+    let bearer = format!("Authorization: Bearer {alice}");
+    let (status, answer) = curl_status(&["--include", "-H", &bearer, &format!("{}/%2F", server.url)]);
+    assert_eq!(status, 503, "no token is let in, none refused as invalid: {answer}");
+    assert!(answer.contains("keys have not been fetched yet"), "{answer}");
+    assert!(answer.to_ascii_lowercase().contains("\nretry-after: "), "{answer}");
+    assert!(!answer.to_ascii_lowercase().contains("invalid_token"), "the token was not judged: {answer}");
 
     provider.restart();
     // The gateway tries again on its own (after 5 s, then 10 s, ...): wait for it to say so.
