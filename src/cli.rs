@@ -344,6 +344,22 @@ pub struct ServeArgs {
     #[arg(long, env = "JWT_AUDIENCE")]
     pub jwt_audience: Option<String>,
 
+    /// URL of the sign-in provider's JWKS for --auth jwt (instead of --jwt-public-key): fetched over HTTPS (plain HTTP only to a loopback host), kept fresh, and fetched again when a token names a key not held.
+    #[arg(long, env = "JWKS_URL", conflicts_with = "jwt_public_key")]
+    pub jwks_url: Option<String>,
+
+    /// The OpenID provider's issuer URL: with --auth jwt its /.well-known/openid-configuration names the keys (jwks_uri) and tokens' `iss` must be exactly this; the page signs visitors in there.
+    #[arg(long, env = "OIDC_ISSUER", conflicts_with_all = ["jwks_url", "jwt_public_key", "jwt_issuer"])]
+    pub oidc_issuer: Option<String>,
+
+    /// The page's OpenID client id (a public client: Authorization Code with PKCE, no secret); tokens must name it in `aud` or, as Cognito's access tokens do, in `client_id`.
+    #[arg(long, env = "OIDC_CLIENT_ID", requires = "oidc_issuer", conflicts_with = "jwt_audience")]
+    pub oidc_client_id: Option<String>,
+
+    /// Which of the provider's tokens the page sends.
+    #[arg(long, env = "OIDC_TOKEN", value_enum, default_value = "id")]
+    pub oidc_token: OidcToken,
+
     /// The claim that names the caller's tenant.
     #[arg(long, env = "TENANT_CLAIM", default_value = "sub")]
     pub tenant_claim: String,
@@ -599,6 +615,26 @@ pub enum AuthMode {
     Authorizer,
     /// Bearer JWTs, verified here.
     Jwt,
+}
+
+/// Which token of the OpenID provider's the page sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OidcToken {
+    /// The ID token, whose `aud` is the client.
+    Id,
+    /// The access token (Cognito's names the client in `client_id`).
+    Access,
+}
+
+impl OidcToken {
+    /// Its name in `?config` and on the command line.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Id => "id",
+            Self::Access => "access",
+        }
+    }
 }
 
 /// `NAME=VALUE`, for `--meta`.

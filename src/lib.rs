@@ -15,7 +15,9 @@
 //! - [`cors`]: the CORS layer the gateway and the embedded store share;
 //! - [`config`]: the settings, validated once from [`cli`]'s raw arguments;
 //! - [`aws`]: the AWS chain: credentials, region, the share keys' secret;
-//! - [`auth`] and [`links`]: who is asking, and share-link tokens (and the records of links minted with a state store);
+//! - [`auth`] and [`links`]: who is asking (with a sign-in provider's keys
+//!   fetched over HTTPS and kept fresh), and share-link tokens (and the
+//!   records of links minted with a state store);
 //! - [`signing`]: SigV4 presigning, written here (`src/signing/sigv4.rs`) and
 //!   checked against aws-sigv4 by a differential test (`tests/sigv4_reference.rs`);
 //! - [`checksum`]: S3's checksum algorithms and types, one table for all;

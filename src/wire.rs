@@ -361,3 +361,19 @@ mod tests {
         assert_eq!(back.parts[0].checksums().get(ChecksumAlgorithm::Crc64Nvme), Some("AAAAAAAAAAA="));
     }
 }
+
+/// `GET /?config` (also `/%2F?config`): what the page, or an app, needs to
+/// know before anyone signs in. Nothing secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageConfig {
+    /// `none`, `authorizer` or `jwt`.
+    pub auth: String,
+    /// The OpenID provider's issuer URL, if the page signs in with one.
+    pub issuer: Option<String>,
+    /// The page's public OpenID client; without one the page asks for a token.
+    pub client_id: Option<String>,
+    /// Which token the page sends: `id` or `access`.
+    pub token: String,
+    /// Whether share links are on.
+    pub links: bool,
+}

@@ -1,6 +1,7 @@
 //! Bearer JWTs the gateway verifies itself, for the local server and Function
 //! URLs: HS256 with a shared secret, and/or an RSA, EC or Ed25519 public key
-//! (PEM) or a JWKS file. `exp` is required; `nbf`, `iss` and `aud` are
+//! (PEM) or a JWKS file, or the keys of a sign-in provider fetched over HTTPS
+//! ([`super::jwks`]). `exp` is required; `nbf`, `iss` and `aud` are
 //! checked. Each key verifies exactly its algorithms (`--jwt-algorithms`, else
 //! HS256 for a secret, the key's own `alg` for a JWKS entry, and for a PEM key
 //! RS256, ES256/ES384 or EdDSA by its type), so `alg: none`, HS384 against an
@@ -11,12 +12,14 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::jwk::{Jwk, JwkSet, PublicKeyUse};
 use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, Validation, decode, decode_header};
 use serde_json::Value;
 
+use super::jwks::{KeyUrl, RemoteKeys};
 use super::{AuthError, TokenProblem, TokenRefusal};
 
 /// Clock skew allowed on `exp` and `nbf`, in seconds.
@@ -26,8 +29,18 @@ const LEEWAY_SECONDS: u64 = 30;
 #[derive(Debug, thiserror::Error)]
 pub enum JwtKeyError {
     /// Neither a secret nor a public key.
-    #[error("--auth jwt needs --jwt-secret / JWT_SECRET or --jwt-public-key / JWT_PUBLIC_KEY")]
+    #[error(
+        "--auth jwt needs --jwt-secret / JWT_SECRET, --jwt-public-key / JWT_PUBLIC_KEY, --jwks-url / JWKS_URL or --oidc-issuer / OIDC_ISSUER"
+    )]
     NoKey,
+    /// A URL keys may not be fetched from.
+    #[error(
+        "{0} `{1}` is not an https:// URL (plain http:// only to localhost or a loopback address), without credentials, query or fragment"
+    )]
+    Url(&'static str, String),
+    /// The HTTP client for the keys cannot be built.
+    #[error("cannot build the HTTP client that fetches the sign-in provider's keys: {0}")]
+    Client(String),
     /// The secret is too short for HS256.
     #[error("--jwt-secret / JWT_SECRET must be at least 32 bytes")]
     ShortSecret,
@@ -48,18 +61,44 @@ pub enum JwtKeyError {
 }
 
 /// One key and exactly the algorithms it verifies.
-struct Key {
+pub(super) struct Key {
     /// The JWKS `kid`, if any.
-    id: Option<String>,
+    pub(super) id: Option<String>,
     decoding: DecodingKey,
     algorithms: Vec<Algorithm>,
+}
+
+/// Where a verifier's keys come from.
+#[derive(Debug, Default)]
+pub struct JwtKeys<'a> {
+    /// An HS256 secret.
+    pub secret: Option<&'a str>,
+    /// A PEM public key or JWKS file, read once.
+    pub public_key_path: Option<&'a str>,
+    /// A provider's keys, fetched over HTTPS and kept fresh.
+    pub remote: Option<KeyUrl>,
+    /// The algorithms accepted (each key's default when empty).
+    pub algorithms: &'a [String],
+}
+
+/// Whom tokens must be meant for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Audience {
+    /// Anyone: `aud` is not checked.
+    Any,
+    /// `aud` must name this (`--jwt-audience`).
+    Aud(String),
+    /// An OpenID client (`--oidc-client-id`): `aud` names it, or the
+    /// `client_id` claim is it (Cognito's access tokens carry no `aud`).
+    Client(String),
 }
 
 /// Verifies bearer tokens and reads their claims.
 pub struct JwtVerifier {
     keys: Vec<Key>,
+    remote: Option<RemoteKeys>,
     issuer: Option<String>,
-    audience: Option<String>,
+    audience: Audience,
     claim: String,
 }
 
@@ -68,6 +107,7 @@ impl fmt::Debug for JwtVerifier {
         let keys: Vec<_> = self.keys.iter().map(|k| (k.id.as_deref(), &k.algorithms)).collect();
         f.debug_struct("JwtVerifier")
             .field("keys", &keys)
+            .field("remote", &self.remote)
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
             .field("claim", &self.claim)
@@ -77,16 +117,15 @@ impl fmt::Debug for JwtVerifier {
 
 impl JwtVerifier {
     /// Builds a verifier from the settings; reads the public key file once.
-    /// `algorithms` empty means each key's default.
+    /// A provider's keys are fetched later ([`Self::remote_keys`]).
     pub fn new(
-        secret: Option<&str>,
-        public_key_path: Option<&str>,
-        algorithms: &[String],
+        keys: JwtKeys<'_>,
         issuer: Option<String>,
-        audience: Option<String>,
+        audience: Audience,
         claim: String,
     ) -> Result<Self, JwtKeyError> {
-        if secret.is_none() && public_key_path.is_none() {
+        let JwtKeys { secret, public_key_path, remote, algorithms } = keys;
+        if secret.is_none() && public_key_path.is_none() && remote.is_none() {
             return Err(JwtKeyError::NoKey);
         }
         let allowed = algorithms
@@ -114,7 +153,35 @@ impl JwtVerifier {
             }
             keys.extend(public);
         }
-        Ok(Self { keys, issuer, audience, claim })
+        let remote = remote.map(|from| RemoteKeys::new(from, allowed)).transpose()?;
+        Ok(Self { keys, remote, issuer, audience, claim })
+    }
+
+    /// The provider's keys, when they are fetched over HTTPS.
+    #[must_use]
+    pub fn remote_keys(&self) -> Option<&RemoteKeys> {
+        self.remote.as_ref()
+    }
+
+    /// Fetches the provider's keys first when `token` names a key not held,
+    /// or none is held yet (see [`super::jwks`] for how often). Never fails:
+    /// [`Self::verify`] then decides with whatever keys are held.
+    pub async fn fetch_keys_for(&self, token: &str) {
+        let Some(remote) = &self.remote else { return };
+        let Ok(header) = decode_header(token) else { return };
+        let unknown = match &header.kid {
+            Some(kid) => !self.keys.iter().any(|key| key.id.as_deref() == Some(kid)) && !remote.holds(kid),
+            None => !remote.ready(),
+        };
+        if unknown {
+            remote.fetch_on_demand().await;
+        }
+    }
+
+    /// Whether tokens can be checked: no provider's keys are awaited.
+    #[must_use]
+    pub fn ready(&self) -> bool {
+        self.remote.as_ref().is_none_or(RemoteKeys::ready)
     }
 
     /// The claim that names the tenant.
@@ -128,14 +195,22 @@ impl JwtVerifier {
         let invalid = |e: jsonwebtoken::errors::Error| refused(told(e.kind()), e.to_string());
         let header = decode_header(token).map_err(invalid)?;
         let validation = self.validation(header.alg);
+        let fetched: Arc<[Key]> = self.remote.as_ref().map_or_else(|| Arc::from(Vec::new()), RemoteKeys::keys);
         let mut candidates = self
             .keys
             .iter()
+            .chain(fetched.iter())
             .filter(|key| key.algorithms.contains(&header.alg))
             .filter(|key| header.kid.is_none() || key.id.is_none() || key.id == header.kid)
             .peekable();
         if candidates.peek().is_none() {
-            let detail = format!("tokens signed with {:?} are not accepted here", header.alg);
+            if !self.ready() {
+                return Err(AuthError::KeysUnavailable);
+            }
+            let detail = match &header.kid {
+                Some(kid) => format!("no key `{kid}` verifies tokens signed with {:?} here", header.alg),
+                None => format!("tokens signed with {:?} are not accepted here", header.alg),
+            };
             return Err(refused(TokenProblem::NotValid, detail));
         }
         // The first key whose signature checks out decides; an expired or
@@ -143,7 +218,7 @@ impl JwtVerifier {
         let mut refusal = None;
         for key in candidates {
             match decode::<HashMap<String, Value>>(token, &key.decoding, &validation) {
-                Ok(data) => return Ok(data.claims),
+                Ok(data) => return self.for_the_client(data.claims),
                 Err(error) if matches!(error.kind(), ErrorKind::InvalidSignature) => {
                     refusal.get_or_insert(error);
                 }
@@ -163,13 +238,33 @@ impl JwtVerifier {
             validation.required_spec_claims.insert("iss".into());
         }
         match &self.audience {
-            Some(audience) => {
+            Audience::Aud(audience) => {
                 validation.set_audience(&[audience]);
                 validation.required_spec_claims.insert("aud".into());
             }
-            None => validation.validate_aud = false,
+            // The client is checked after the signature, by `for_the_client`.
+            Audience::Any | Audience::Client(_) => validation.validate_aud = false,
         }
         validation
+    }
+
+    /// `claims` when they are meant for the configured OpenID client: `aud`
+    /// names it (as a string or in a list), or `client_id` is it.
+    fn for_the_client(&self, claims: HashMap<String, Value>) -> Result<HashMap<String, Value>, AuthError> {
+        let Audience::Client(client) = &self.audience else { return Ok(claims) };
+        let named = |value: Option<&Value>| match value {
+            Some(Value::String(one)) => one == client,
+            Some(Value::Array(many)) => many.iter().any(|one| one.as_str() == Some(client)),
+            _ => false,
+        };
+        if named(claims.get("aud")) || claims.get("client_id").and_then(Value::as_str) == Some(client) {
+            Ok(claims)
+        } else {
+            Err(refused(
+                TokenProblem::NotValid,
+                format!("the token is not for the client `{client}` (neither `aud` nor `client_id`)"),
+            ))
+        }
     }
 }
 
@@ -225,7 +320,7 @@ fn read_public_keys(path: &str, allowed: Option<&[Algorithm]>) -> Result<Vec<Key
 
 /// A JWKS entry as a verifying key: never one meant for encryption, never an
 /// HMAC secret, and only for its own `alg` when it names one.
-fn jwks_key(jwk: &Jwk, allowed: Option<&[Algorithm]>) -> Option<Key> {
+pub(super) fn jwks_key(jwk: &Jwk, allowed: Option<&[Algorithm]>) -> Option<Key> {
     if matches!(jwk.common.public_key_use, Some(PublicKeyUse::Encryption)) {
         return None;
     }
@@ -272,7 +367,8 @@ mod tests {
 
     fn with_algorithms(secret: Option<&str>, public: Option<&str>, algs: &[&str]) -> Result<JwtVerifier, JwtKeyError> {
         let algs: Vec<String> = algs.iter().map(|a| (*a).to_owned()).collect();
-        JwtVerifier::new(secret, public, &algs, Some("issuer.example".into()), Some("files".into()), "sub".into())
+        let keys = JwtKeys { secret, public_key_path: public, remote: None, algorithms: &algs };
+        JwtVerifier::new(keys, Some("issuer.example".into()), Audience::Aud("files".into()), "sub".into())
     }
 
     fn claims(sub: &str) -> serde_json::Value {
@@ -401,20 +497,38 @@ mod tests {
 
     #[test]
     fn key_settings_are_checked() {
-        assert!(matches!(JwtVerifier::new(None, None, &[], None, None, "sub".into()), Err(JwtKeyError::NoKey)));
-        assert!(matches!(
-            JwtVerifier::new(Some("short"), None, &[], None, None, "sub".into()),
-            Err(JwtKeyError::ShortSecret)
-        ));
+        let new = |secret, public_key_path| {
+            JwtVerifier::new(
+                JwtKeys { secret, public_key_path, ..JwtKeys::default() },
+                None,
+                Audience::Any,
+                "sub".into(),
+            )
+        };
+        assert!(matches!(new(None, None), Err(JwtKeyError::NoKey)));
+        assert!(matches!(new(Some("short"), None), Err(JwtKeyError::ShortSecret)));
         let missing = key_path("missing.pem");
-        assert!(matches!(
-            JwtVerifier::new(None, Some(&missing), &[], None, None, "sub".into()),
-            Err(JwtKeyError::Read(..))
-        ));
+        assert!(matches!(new(None, Some(&missing)), Err(JwtKeyError::Read(..))));
         let not_a_key = key_path("README.md");
-        assert!(matches!(
-            JwtVerifier::new(None, Some(&not_a_key), &[], None, None, "sub".into()),
-            Err(JwtKeyError::Parse(_))
-        ));
+        assert!(matches!(new(None, Some(&not_a_key)), Err(JwtKeyError::Parse(_))));
+    }
+
+    #[test]
+    fn an_openid_client_is_named_by_aud_or_client_id() {
+        let keys = JwtKeys { secret: Some(SECRET), ..JwtKeys::default() };
+        let verifier = JwtVerifier::new(keys, None, Audience::Client("app".into()), "sub".into()).unwrap();
+        let secret = EncodingKey::from_secret(SECRET.as_bytes());
+        let with = |extra: serde_json::Value| {
+            let mut claims = json!({ "sub": "acme", "exp": now() + 600 });
+            claims.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            verifier.verify(&sign(Algorithm::HS256, &secret, &claims)).is_ok()
+        };
+        assert!(with(json!({ "aud": "app" })));
+        assert!(with(json!({ "aud": ["other", "app"] })));
+        assert!(with(json!({ "client_id": "app" })), "a Cognito access token");
+        assert!(!with(json!({ "aud": "other" })));
+        assert!(!with(json!({ "aud": ["other"], "client_id": "other" })));
+        assert!(!with(json!({ "azp": "app" })));
+        assert!(!with(json!({})));
     }
 }

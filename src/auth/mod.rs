@@ -1,9 +1,11 @@
 //! Who is asking, decided once per request before any key is built:
 //! nobody in particular (`none`, one tenant), API Gateway's authorizer
-//! (`authorizer`), or a bearer token the gateway verifies itself (`jwt`).
+//! (`authorizer`), or a bearer token the gateway verifies itself (`jwt`),
+//! with keys it holds or fetches from a sign-in provider ([`jwks`]).
 //! The tenant comes from a configurable claim.
 
 mod authorizer;
+mod jwks;
 mod jwt;
 
 use std::collections::HashMap;
@@ -12,7 +14,8 @@ use http::request::Parts;
 use serde_json::Value;
 
 pub use authorizer::AuthorizerClaims;
-pub use jwt::{JwtKeyError, JwtVerifier};
+pub use jwks::{FETCH_TIMEOUT, FetchError, KeyUrl, ON_DEMAND_EVERY, RemoteKeys};
+pub use jwt::{Audience, JwtKeyError, JwtKeys, JwtVerifier};
 
 use crate::core::tenant::{TenantError, TenantId};
 
@@ -26,6 +29,12 @@ pub enum AuthError {
     /// person holding the token; the detail is for the operator's log.
     #[error("{}", .0.told)]
     Invalid(TokenRefusal),
+    /// The sign-in provider's keys have never been fetched, so no token
+    /// can be checked yet: 503, never a token let in.
+    #[error(
+        "the sign-in provider's keys have not been fetched yet, so no sign-in token can be checked; try again shortly"
+    )]
+    KeysUnavailable,
     /// Authenticated, but the identity names no tenant: 403.
     #[error("the identity has no `{0}` claim to name its tenant")]
     NoTenantClaim(String),
@@ -103,6 +112,34 @@ impl Authenticator {
     pub fn api_key<'r>(&self, request: &'r Parts) -> Option<&'r str> {
         let token = matches!(self, Self::Jwt(_)).then(|| bearer(request)).flatten()?;
         token.starts_with(crate::core::api_key::KEY_PREFIX).then_some(token)
+    }
+
+    /// Fetches the sign-in provider's keys first when `request`'s bearer
+    /// token names one the gateway does not hold (or none is held yet);
+    /// rate-limited, one fetch at a time (see [`jwks`]).
+    pub async fn fetch_keys_for(&self, request: &Parts) {
+        if let (Self::Jwt(verifier), Some(token)) = (self, bearer(request)) {
+            verifier.fetch_keys_for(token).await;
+        }
+    }
+
+    /// Whether tokens can be checked: no sign-in provider's keys are awaited.
+    #[must_use]
+    pub fn ready(&self) -> bool {
+        match self {
+            Self::Jwt(verifier) => verifier.ready(),
+            Self::None | Self::Authorizer { .. } => true,
+        }
+    }
+
+    /// Starts the task that fetches the sign-in provider's keys and keeps
+    /// them fresh, if they come from one. Needs a Tokio runtime.
+    pub fn keep_keys_fresh(&self) {
+        if let Self::Jwt(verifier) = self
+            && let Some(remote) = verifier.remote_keys()
+        {
+            tokio::spawn(remote.clone().keep_fresh());
+        }
     }
 
     /// The tenant `request` acts for (`None` without authentication).

@@ -78,6 +78,14 @@ pub enum ConfigError {
         "--auth authorizer / AUTH_MODE=authorizer reads API Gateway's authorizer claims, which only exist in Lambda: use --auth jwt locally"
     )]
     AuthorizerOutsideLambda,
+    /// A sign-in provider where nobody signs in.
+    #[error(
+        "--oidc-issuer / OIDC_ISSUER needs --auth jwt (the gateway checks the tokens) or --auth authorizer (API Gateway does)"
+    )]
+    SignInWithoutAuth,
+    /// A client id that cannot be one.
+    #[error("--oidc-client-id / OIDC_CLIENT_ID must be the app client's id, not empty")]
+    ClientId,
     /// JWT keys that cannot be used.
     #[error(transparent)]
     JwtKey(#[from] JwtKeyError),

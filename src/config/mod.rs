@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use http::HeaderValue;
 
-use crate::auth::{Authenticator, JwtVerifier};
-use crate::cli::{AuthMode, LogFormat, ServeArgs, ServerArgs, StoreArgs};
+use crate::auth::{Audience, Authenticator, JwtKeys, JwtVerifier, KeyUrl, RemoteKeys};
+use crate::cli::{AuthMode, LogFormat, OidcToken, ServeArgs, ServerArgs, StoreArgs};
 use crate::core::Policy;
 use crate::core::completion::MAX_COMPLETION_BYTES;
 use crate::core::download::InlineTypes;
@@ -186,6 +186,8 @@ pub struct GatewaySettings {
     pub allowed_hosts: Option<AllowedHosts>,
     /// How callers are authenticated.
     pub auth: Authenticator,
+    /// The OpenID provider the page signs visitors in with, if any.
+    pub sign_in: Option<SignIn>,
     /// Share links, if enabled.
     pub links: Option<Links>,
     /// The gateway's public base URL, such as `https://files.example.com`,
@@ -203,6 +205,38 @@ pub struct RateLimitSettings {
     pub per_second: NonZeroU32,
     /// The most at once.
     pub burst: NonZeroU32,
+}
+
+/// The OpenID provider the page signs visitors in with (`?config` tells it).
+#[derive(Debug, Clone)]
+pub struct SignIn {
+    /// The issuer URL, exactly as tokens name it.
+    pub issuer: String,
+    /// The page's public client; without one, the page asks for a token instead.
+    pub client_id: Option<String>,
+    /// Which token the page sends.
+    pub token: OidcToken,
+    /// The provider's discovery document and keys, read in the background:
+    /// the verifier's own with `--auth jwt`, its own with `--auth authorizer`
+    /// (for the token endpoint's origin, which the page's policy admits).
+    pub provider: RemoteKeys,
+}
+
+impl GatewaySettings {
+    /// Starts the tasks that fetch the sign-in provider's discovery document
+    /// and keys and keep them fresh. Needs a Tokio runtime.
+    pub fn keep_provider_fresh(&self) {
+        self.auth.keep_keys_fresh();
+        let verified = match &self.auth {
+            Authenticator::Jwt(verifier) => verifier.remote_keys(),
+            Authenticator::None | Authenticator::Authorizer { .. } => None,
+        };
+        if let Some(sign_in) = &self.sign_in
+            && !verified.is_some_and(|keys| keys.same_as(&sign_in.provider))
+        {
+            tokio::spawn(sign_in.provider.clone().keep_fresh());
+        }
+    }
 }
 
 /// Share links: the keys that sign and verify them.
@@ -263,6 +297,7 @@ impl Config {
                 _ => Some(AllowedHosts::new(&args.allowed_hosts, base_url.as_deref())?),
             },
             auth: authenticator(&args, runtime)?,
+            sign_in: None,
             links: match &args.share_keys {
                 Some(spec) => Some(Links { keys: ShareKeys::parse(spec).map_err(ConfigError::ShareKeys)? }),
                 None => None,
@@ -270,6 +305,7 @@ impl Config {
             base_url,
             rate_limit: rate_limit(&args, runtime)?,
         };
+        let gateway = GatewaySettings { sign_in: sign_in(&args, &gateway.auth)?, ..gateway };
         let metrics_listen = match (args.metrics_listen, runtime) {
             (Some(_), Runtime::Lambda) => return Err(ConfigError::MetricsListenInLambda),
             (Some(address), Runtime::Local) if listen.contains(&address) && address.port() != 0 => {
@@ -445,15 +481,53 @@ fn authenticator(args: &ServeArgs, runtime: Runtime) -> Result<Authenticator, Co
         AuthMode::None => Authenticator::None,
         AuthMode::Authorizer if runtime == Runtime::Local => return Err(ConfigError::AuthorizerOutsideLambda),
         AuthMode::Authorizer => Authenticator::Authorizer { claim: claim.to_owned() },
-        AuthMode::Jwt => Authenticator::Jwt(JwtVerifier::new(
-            args.jwt_secret.as_deref(),
-            args.jwt_public_key.as_deref(),
-            &args.jwt_algorithms,
-            args.jwt_issuer.clone(),
-            args.jwt_audience.clone(),
-            claim.to_owned(),
-        )?),
+        AuthMode::Jwt => {
+            let remote = match (&args.jwks_url, &args.oidc_issuer) {
+                (Some(url), _) => Some(KeyUrl::jwks(url)?),
+                (None, Some(issuer)) => Some(KeyUrl::issuer(issuer)?),
+                (None, None) => None,
+            };
+            let keys = JwtKeys {
+                secret: args.jwt_secret.as_deref(),
+                public_key_path: args.jwt_public_key.as_deref(),
+                remote,
+                algorithms: &args.jwt_algorithms,
+            };
+            let audience = match (&args.oidc_client_id, &args.jwt_audience) {
+                (Some(client), _) => Audience::Client(client.clone()),
+                (None, Some(audience)) => Audience::Aud(audience.clone()),
+                (None, None) => Audience::Any,
+            };
+            let issuer = args.oidc_issuer.clone().or_else(|| args.jwt_issuer.clone());
+            Authenticator::Jwt(JwtVerifier::new(keys, issuer, audience, claim.to_owned())?)
+        }
     })
+}
+
+/// The OpenID provider the page signs in with: with `--auth jwt` the one
+/// whose tokens are verified; with `--auth authorizer` the one API
+/// Gateway's authorizer trusts.
+fn sign_in(args: &ServeArgs, auth: &Authenticator) -> Result<Option<SignIn>, ConfigError> {
+    let Some(issuer) = &args.oidc_issuer else { return Ok(None) };
+    let provider = match auth {
+        Authenticator::None => return Err(ConfigError::SignInWithoutAuth),
+        Authenticator::Jwt(verifier) => verifier.remote_keys().cloned(),
+        Authenticator::Authorizer { .. } => None,
+    };
+    let provider = match provider {
+        Some(provider) => provider,
+        None => RemoteKeys::new(KeyUrl::issuer(issuer)?, None)?,
+    };
+    let client_id = args.oidc_client_id.as_deref().map(str::trim);
+    if client_id.is_some_and(|id| id.is_empty() || id.chars().any(char::is_control)) {
+        return Err(ConfigError::ClientId);
+    }
+    Ok(Some(SignIn {
+        issuer: issuer.clone(),
+        client_id: client_id.map(str::to_owned),
+        token: args.oidc_token,
+        provider,
+    }))
 }
 
 impl StoreOnlyConfig {

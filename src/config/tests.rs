@@ -217,3 +217,25 @@ fn a_rate_limit_is_per_process_so_local_only() {
     let lambda = error(&["--bucket", "files", "--rate-limit", "5"], Runtime::Lambda);
     assert!(lambda.contains("in Lambda every instance would count apart"), "{lambda}");
 }
+
+/// The page's sign-in: with `--auth jwt` it shares the verifier's keys; with
+/// `--auth authorizer` (Lambda) it only tells the page; never with `--auth none`.
+#[test]
+fn sign_in_goes_with_an_authenticated_mode() {
+    let issuer = ["--oidc-issuer", "https://login.example.com/realms/files", "--oidc-client-id", "page"];
+    let jwt = config(&[&["--auth", "jwt"][..], &issuer].concat(), Runtime::Local).unwrap();
+    let sign_in = jwt.gateway.sign_in.as_ref().unwrap();
+    assert_eq!((sign_in.client_id.as_deref(), sign_in.token), (Some("page"), OidcToken::Id));
+    let Authenticator::Jwt(verifier) = &jwt.gateway.auth else { panic!("not jwt") };
+    assert!(verifier.remote_keys().unwrap().same_as(&sign_in.provider), "one fetch of the provider's keys");
+    assert!(!verifier.ready(), "no token is checked before the keys are fetched");
+
+    let lambda = [&["--auth", "authorizer", "--bucket", "files", "--oidc-token", "access"][..], &issuer].concat();
+    let behind_api_gateway = config(&lambda, Runtime::Lambda).unwrap();
+    assert!(behind_api_gateway.gateway.auth.ready(), "API Gateway checks the tokens");
+    assert_eq!(behind_api_gateway.gateway.sign_in.unwrap().token, OidcToken::Access);
+
+    assert!(error(&issuer, Runtime::Local).contains("needs --auth jwt"));
+    let blank = ["--auth", "jwt", "--oidc-issuer", "https://login.example.com", "--oidc-client-id", " "];
+    assert!(error(&blank, Runtime::Local).contains("--oidc-client-id"));
+}

@@ -1,7 +1,9 @@
 //! Which requests ask for the web page (and its script and style) rather
 //! than for data: a browser navigating to the top level or to a folder
-//! (`Accept: text/html`), and `/?module`, `/?app`, `/?style`, which the page
-//! and other apps load. None of them carries data, so none needs a token.
+//! (`Accept: text/html`), and `/?module`, `/?app`, `/?style`, `/?signin`, which the page
+//! and other apps load, and `/?config` (also `/%2F?config`), what the page
+//! needs to know before anyone signs in. None of them carries data, so none
+//! needs a token.
 
 use http::{HeaderMap, Method, header};
 
@@ -20,6 +22,10 @@ pub enum Asset {
     App,
     /// The page's style sheet.
     Style,
+    /// The page's sign-in with an OpenID provider.
+    SignIn,
+    /// How the page signs in, as JSON.
+    Config,
 }
 
 /// The asset `GET`/`HEAD` `path?raw` asks for, if any; `query` is `raw`
@@ -42,11 +48,15 @@ pub fn asset(
     if !Folder::is_folder(&path) {
         return None;
     }
+    if raw == "config" && (path.is_empty() || path == "/") {
+        return Some(Asset::Config);
+    }
     if path.is_empty() {
         match raw {
             "module" => return Some(Asset::Module),
             "app" => return Some(Asset::App),
             "style" => return Some(Asset::Style),
+            "signin" => return Some(Asset::SignIn),
             _ => {}
         }
     }
@@ -91,6 +101,14 @@ mod tests {
         assert_eq!(asked(&Method::GET, "/", "module", None), Some(Asset::Module));
         assert_eq!(asked(&Method::GET, "/", "app", Some("*/*")), Some(Asset::App));
         assert_eq!(asked(&Method::HEAD, "/", "style", None), Some(Asset::Style));
+        assert_eq!(asked(&Method::GET, "/", "signin", None), Some(Asset::SignIn));
+        // The provider's answer comes back to the top level: the page finishes the sign-in.
+        let answer = "code=abc&state=xyz&iss=http%3A%2F%2F127.0.0.1%3A4000";
+        assert_eq!(asked(&Method::GET, "/", answer, browser), Some(Asset::Page(Folder::default())));
         assert_eq!(asked(&Method::GET, "/docs/", "module", None), None);
+        assert_eq!(asked(&Method::GET, "/", "config", None), Some(Asset::Config));
+        assert_eq!(asked(&Method::GET, "/%2F", "config", Some("*/*")), Some(Asset::Config));
+        assert_eq!(asked(&Method::GET, "/docs/", "config", None), None);
+        assert_eq!(asked(&Method::PUT, "/%2F", "config", None), None);
     }
 }

@@ -190,7 +190,6 @@ impl GatewayError {
                 | Rejection::ShareTopLevel => StatusCode::BAD_REQUEST,
             },
             Self::Auth(error) if error.is_forbidden() => StatusCode::FORBIDDEN,
-            Self::Auth(_) => StatusCode::UNAUTHORIZED,
             // A link that expires before a URL could live a second is an expired link.
             Self::Link(_) | Self::LinksDisabled | Self::Signing(SignError::OrderExpired) => StatusCode::FORBIDDEN,
             Self::NoHost | Self::BadHost | Self::UnknownRendition(_) => StatusCode::BAD_REQUEST,
@@ -214,14 +213,16 @@ impl GatewayError {
                 StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY)
             }
             // Storage unreachable, slow or failing, or no credentials to sign
-            // with yet: worth trying again shortly.
+            // with (or sign-in keys to check tokens with) yet: worth trying again shortly.
             Self::Storage(StorageError::Unreachable(_) | StorageError::TimedOut(_))
+            | Self::Auth(AuthError::KeysUnavailable)
             | Self::Credentials(_)
             | Self::Signing(SignError::CredentialsExpired)
             | Self::NoLinkRecords
             | Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Storage(StorageError::Refused { status, .. }) if *status >= 500 => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Auth(_) => StatusCode::UNAUTHORIZED,
             Self::Storage(_) => StatusCode::BAD_GATEWAY,
             Self::Signing(
                 SignError::Clock | SignError::HeaderName | SignError::HeaderValue | SignError::NotAHeader(_),
@@ -330,6 +331,7 @@ impl GatewayError {
                 (Self::LinkRecords(_) | Self::NoLinkRecords, StatusCode::SERVICE_UNAVAILABLE) => {
                     "the share link's record cannot be read right now; try again shortly".to_owned()
                 }
+                (Self::Auth(error), _) => error.to_string(),
                 (Self::Catalog(_), StatusCode::SERVICE_UNAVAILABLE) => {
                     "the upload log is unreachable (an upload waits for it: nothing is signed without its record); try again shortly"
                         .to_owned()
@@ -362,7 +364,7 @@ impl GatewayError {
             Self::Auth(AuthError::Missing) => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"presign-gateway\""));
             }
-            Self::Auth(error) if !error.is_forbidden() => {
+            Self::Auth(error) if !error.is_forbidden() && status != StatusCode::SERVICE_UNAVAILABLE => {
                 let challenge = "Bearer realm=\"presign-gateway\", error=\"invalid_token\"";
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
             }

@@ -60,6 +60,10 @@ async fn answer(gateway: &Gateway, parts: &Parts, body: Body, query: Result<Quer
         Err(bad) => bad.catalog,
     };
     let form = if catalog { ErrorForm::Json } else { ErrorForm::of(&parts.headers, multipart) };
+    if query.as_ref().is_ok_and(|query| query.token.is_none()) && gateway.authenticator().api_key(parts).is_none() {
+        // A token naming a key the gateway does not hold yet waits for one fetch of the provider's keys.
+        gateway.authenticator().fetch_keys_for(parts).await;
+    }
     let decided = match query {
         Ok(query) => gateway.decide(parts, &query, SystemTime::now()).await,
         Err(bad) => Err(GatewayError::from(bad.reason)),

@@ -45,7 +45,7 @@ pub use reply::Reply;
 use crate::auth::Authenticator;
 use crate::catalog::processor::Processor;
 use crate::catalog::{Catalog, Uploader};
-use crate::config::{AllowedHosts, AllowedOrigins, BodyLimits, GatewaySettings, Links, RateLimitSettings};
+use crate::config::{AllowedHosts, AllowedOrigins, BodyLimits, GatewaySettings, Links, RateLimitSettings, SignIn};
 use crate::core::api_key;
 use crate::core::completion::BodyFormat;
 use crate::core::grant::Grant;
@@ -92,6 +92,7 @@ pub struct Gateway {
     allowed_origins: AllowedOrigins,
     allowed_hosts: Option<AllowedHosts>,
     auth: Authenticator,
+    sign_in: Option<SignIn>,
     links: Option<Links>,
     base_url: Option<String>,
     bucket: String,
@@ -143,6 +144,7 @@ impl Gateway {
             allowed_origins: AllowedOrigins::None,
             allowed_hosts: None,
             auth: Authenticator::None,
+            sign_in: None,
             links: None,
             base_url: None,
             bucket: String::new(),
@@ -202,6 +204,12 @@ impl Gateway {
         Self { auth, ..self }
     }
 
+    /// Lets the page sign visitors in with `sign_in`'s provider.
+    #[must_use]
+    pub fn with_sign_in(self, sign_in: Option<SignIn>) -> Self {
+        Self { sign_in, ..self }
+    }
+
     /// Mints and opens share links with `links`.
     #[must_use]
     pub fn with_links(self, links: Option<Links>) -> Self {
@@ -250,6 +258,7 @@ impl Gateway {
         let presigner = Presigner::new(location.resolve().await?);
         Ok(Self::new(settings.policy, presigner, credentials, storage)
             .with_auth(settings.auth)
+            .with_sign_in(settings.sign_in)
             .with_links(settings.links)
             .with_base_url(settings.base_url)
             .with_bucket(location.bucket.clone())
@@ -492,6 +501,12 @@ impl Gateway {
     #[must_use]
     pub fn authenticator(&self) -> &Authenticator {
         &self.auth
+    }
+
+    /// The OpenID provider the page signs visitors in with, if any.
+    #[must_use]
+    pub fn sign_in(&self) -> Option<&SignIn> {
+        self.sign_in.as_ref()
     }
 
     /// Where minted share links lead: `None` without share links, `Some(None)`

@@ -1,6 +1,7 @@
 //! Whether the gateway can serve: it can sign a URL now, by the signer's own
 //! rule (credentials, not expired: the signer shortens a URL to fit them),
-//! and storage answers them. Asked by the local server's `/readyz`.
+//! and storage answers them; and tokens can be checked (the sign-in
+//! provider's keys were fetched, when they come from one). Asked by the local server's `/readyz`.
 //!
 //! Readiness asks no more than the signer does: the credentials cache
 //! refreshes short-lived credentials at half their lifetime, so credentials
@@ -22,6 +23,9 @@ pub const PROBE_KEY: &str = "presign-gateway-readiness-probe";
 /// Why the gateway is not ready.
 #[derive(Debug, thiserror::Error)]
 pub enum NotReady {
+    /// The sign-in provider's keys have never been fetched: no token can be checked.
+    #[error("the sign-in provider's keys have not been fetched yet")]
+    SignInKeys,
     /// No credentials to sign with.
     #[error(transparent)]
     Credentials(#[from] CredentialsUnavailable),
@@ -40,6 +44,9 @@ impl Gateway {
     /// Checks that a URL could be signed now, then asks storage about
     /// [`PROBE_KEY`] (a `HeadObject` the gateway's role may make; a 404 is an answer).
     pub async fn ready(&self) -> Result<(), NotReady> {
+        if !self.auth.ready() {
+            return Err(NotReady::SignInKeys);
+        }
         let credentials = self.credentials.get().await?;
         signing::lifetime(self.policy.expires_in, &credentials, SystemTime::now())?;
         let probe = ObjectKey::new(PROBE_KEY.to_owned()).map_err(|_| NotReady::ProbeKey)?;

@@ -103,7 +103,15 @@ fn banner(base: &str, storage: &str, catalog: &str, gateway: &Gateway, metrics: 
             (format!("authorizer: API Gateway's claim `{claim}` names the tenant"), "curl -L".to_owned())
         }
         Authenticator::Jwt(verifier) => (
-            format!("jwt: send Authorization: Bearer <token>; its claim `{}` names the tenant", verifier.claim()),
+            format!(
+                "jwt: send Authorization: Bearer <token>; its claim `{}` names the tenant{}",
+                verifier.claim(),
+                match verifier.remote_keys().map(crate::auth::RemoteKeys::source) {
+                    Some(crate::auth::KeyUrl::Jwks(url)) => format!("; keys from {url}"),
+                    Some(crate::auth::KeyUrl::Issuer { issuer, .. }) => format!("; keys from {issuer}'s jwks_uri"),
+                    None => String::new(),
+                }
+            ),
             "curl -L -H \"Authorization: Bearer $TOKEN\"".to_owned(),
         ),
     };

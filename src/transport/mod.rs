@@ -73,6 +73,7 @@ pub async fn start(
         _ => None,
     };
     let link_records = state.clone().map(LinkRecords::new);
+    gateway.keep_provider_fresh();
     let tenants = gateway.auth.has_tenants();
     let layout = catalog::layout(&gateway.policy, tenants);
     let presets = settings.names();

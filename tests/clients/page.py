@@ -13,6 +13,7 @@ Usage: PAGE_BROWSER=chromium|firefox|webkit page.py SCENARIO SCRATCH_DIR PAGE_UR
   smoke     SCRATCH PAGE                  one upload through the file input, then the listing shows it
   visitor   SCRATCH PAGE SECRET           --auth jwt, no share links: words for a visitor, uploads after sign-in
   keys      SCRATCH PAGE SECRET           --auth jwt: the Keys view makes, lists and revokes an API key
+  signin    SCRATCH PAGE ISSUER           --oidc-client-id: the provider's forms, an upload, a reload, a sign-out
   screenshot SCRATCH PAGE OUT_PNG         the README's picture of the page (Chromium)
   photos    SCRATCH PAGE CATALOG [OUT_PNG] three images in the grid, titled one by one, the viewer, a replace
                                           asked first; with CATALOG=catalog their thumbnails and the upload log
@@ -720,6 +721,65 @@ def keys(scratch: str, page: str, secret: str) -> None:
     result(key=key)
 
 
+def signin(scratch: str, page: str, issuer: str) -> None:
+    """A visitor of a gateway with an OpenID client: sent to the provider (tests/oidc/provider.mjs, its
+    own login and consent forms) and back to the folder they opened, uploads, stays signed in across a
+    reload with the token in this tab's sessionStorage only, and signs out through the provider."""
+    driver = browser(ENGINE, os.path.join(scratch, "profile"))
+    shown = lambda d, element: bool(d.find_elements(By.ID, element)) and d.find_element(By.ID, element).is_displayed()
+    at_provider = lambda d: d.current_url.startswith(issuer)
+    try:
+        driver.get(f"{page}/docs/")
+        wait(driver, lambda d: at_provider(d) and d.find_elements(By.NAME, "login"), "the provider's login form")
+        assert not driver.find_elements(By.ID, "token-value"), "the page asked for a token"
+        driver.find_element(By.NAME, "login").send_keys("ana")
+        driver.find_element(By.NAME, "password").send_keys("any password", Keys.ENTER)
+        consent = "form input[name=prompt][value=consent]"
+        wait(driver, lambda d: at_provider(d) and d.find_elements(By.CSS_SELECTOR, consent), "the consent form")
+        driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        wait(driver, lambda d: d.current_url.startswith(page) and shown(d, "add"), "the page, signed in")
+        assert driver.current_url == f"{page}/docs/", f"back at {driver.current_url}, not the folder opened"
+        assert not shown(driver, "token"), "the paste-a-token box shows with an OpenID client"
+        assert driver.find_element(By.ID, "forget").text == "Sign out"
+        original = os.path.join(scratch, "note.txt")
+        with open(original, "w") as f:
+            f.write("a note from ana\n")
+        choose(driver, original)
+        done = finished_upload(driver, "docs/note.txt")
+        assert done.get_attribute("data-state") == "done", done.find_element(By.CLASS_NAME, "words").text
+        listed(driver, "docs/note.txt")
+        kept = driver.execute_script(
+            "return [Object.values(sessionStorage).join(' '), Object.values(localStorage).join(' '), document.cookie]")
+        assert "eyJ" in kept[0], "no token in sessionStorage"
+        assert "eyJ" not in kept[1] and "eyJ" not in kept[2], f"a token outside sessionStorage: {kept[1:]}"
+        # The provider issues ID tokens for 75 seconds here: the page renews this one with its
+        # refresh token a minute before it expires, without leaving the page.
+        token = "return JSON.parse(sessionStorage.getItem('presign-gateway sign-in')).token"
+        first = driver.execute_script(token)
+        wait(driver, lambda d: d.execute_script(token) != first, "the token renewed with the refresh token")
+        assert driver.current_url == f"{page}/docs/", f"the renewal left the page: {driver.current_url}"
+
+        driver.refresh()
+        listed(driver, "docs/note.txt")
+        assert driver.current_url == f"{page}/docs/", driver.current_url
+        assert shown(driver, "add") and not shown(driver, "signin"), "signed out by a reload"
+
+        driver.find_element(By.ID, "forget").click()
+        wait(driver, lambda d: at_provider(d) and d.find_elements(By.NAME, "logout"), "the provider's sign-out form")
+        driver.find_element(By.NAME, "logout").click()
+        wait(driver, lambda d: d.current_url.startswith(page) and shown(d, "signin"), "the page, signed out")
+        told = driver.find_element(By.ID, "signin-why").text
+        assert told == "You have signed out.", told
+        assert not shown(driver, "add"), "the upload area shows after sign-out"
+        left = driver.execute_script("return Object.values(sessionStorage).join(' ')")
+        assert "eyJ" not in left, "a token outlived the sign-out"
+        assert not page_problems(driver), page_problems(driver)
+    finally:
+        driver.quit()
+    print("signin: to the provider and back to docs/, one upload, a reload, a sign-out")
+    result(signin=True)
+
+
 def smoke(scratch: str, page: str) -> None:
     """One upload through the file input, and the listing shows it: for engines tried less thoroughly."""
     original = os.path.join(scratch, "smoke.bin")
@@ -821,6 +881,6 @@ if __name__ == "__main__":
         # WebKitGTK's MiniBrowser has no headless mode: run again on a virtual display.
         os.execvp("xvfb-run", ["xvfb-run", "--auto-servernum", sys.executable, *sys.argv])
     scenario, *arguments = sys.argv[1:]
-    scenarios = {"large": large, "resume": resume, "apps": apps, "types": types, "smoke": smoke, "visitor": visitor,
+    scenarios = {"large": large, "resume": resume, "apps": apps, "types": types, "smoke": smoke, "visitor": visitor, "signin": signin,
                  "screenshot": screenshot, "photos": photos, "keys": keys, "album": album}
     scenarios[scenario](*arguments)

@@ -6,6 +6,7 @@
 pub mod images;
 pub mod memory_storage;
 pub mod moto;
+pub mod oidc;
 pub mod proxy;
 
 use proxy::{Proxy, Rules};

@@ -114,6 +114,7 @@ JWT = {
     "JwtIssuer": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example",
     "JwtAudience": "client-one,client-two",
 }
+COGNITO = {"AuthMode": "authorizer", "CognitoUserPool": "Enabled", "CognitoDomainPrefix": "files-example"}
 LAMBDA_TARGET = "arn:aws:lambda:us-east-1:123456789012:function:on-upload"
 QUEUE_TARGET = "arn:aws:sqs:us-east-1:123456789012:uploads"
 TOPIC_TARGET = "arn:aws:sns:us-east-1:123456789012:uploads"
@@ -129,6 +130,8 @@ CONFIGURATIONS = [
     ("REST", DOMAIN),
     ("HTTP", JWT),
     ("HTTP", {**JWT, **DOMAIN}),
+    ("HTTP", COGNITO),
+    ("HTTP", {**COGNITO, **DOMAIN}),
     ("HTTP", EVENTS),
     ("REST", {**EVENTS, "UploadEventsTarget": QUEUE_TARGET}),
     ("HTTP", NO_CATALOG),
@@ -142,6 +145,8 @@ CONFIGURATION_IDS = [
     "rest-domain",
     "http-jwt",
     "http-jwt-domain",
+    "http-cognito",
+    "http-cognito-domain",
     "http-events-lambda",
     "rest-events-queue",
     "http-no-catalog",
@@ -813,7 +818,8 @@ def test_api_keys_route_to_the_function_without_the_authorizer(translated: dict[
         assert route["AuthorizationType"] == "NONE" and "AuthorizerId" not in route, key
     variables = stack.resources[FUNCTION]["Properties"]["Environment"]["Variables"]
     assert variables["AUTH_MODE"] == "jwt", "the function must read bearer tokens (JWTs and keys) itself"
-    assert variables["JWT_ISSUER"] == JWT["JwtIssuer"]
+    # The issuer's keys come from its discovery document, so the function can verify its tokens.
+    assert variables["OIDC_ISSUER"] == JWT["JwtIssuer"] and "JWT_ISSUER" not in variables
     assert variables["JWT_AUDIENCE"] == JWT["JwtAudience"].split(",")[0], "the binary checks one audience"
     assert variables["STATE_TABLE"] == {"Ref": "StateTable"}, "keys live in the state table"
     assert "BASE_URL" not in variables, "without the authorizer links open on the key routes: no /links"
@@ -823,6 +829,7 @@ def test_api_keys_route_to_the_function_without_the_authorizer(translated: dict[
     assert plain.of_type("AWS::ApiGatewayV2::Authorizer")
     variables = plain.resources[FUNCTION]["Properties"]["Environment"]["Variables"]
     assert variables["AUTH_MODE"] == "authorizer" and not (set(variables) & JWT_MODE_ENV), variables
+    assert "OIDC_ISSUER" not in variables, variables
 
 
 def test_api_keys_need_the_state_table_and_an_issuer(source: dict[str, Any]) -> None:
@@ -844,6 +851,76 @@ def test_jwt_issuer_needs_an_http_api_authorizer_mode_and_an_audience(source: di
     ]
     for overrides in refused:
         assert broken_rules(source, **overrides), f"{overrides} must be refused by a rule"
+
+
+# ---- the optional Cognito user pool -----------------------------------------------
+
+
+def test_no_user_pool_by_default(translated: dict[str, Any]) -> None:
+    stack = Stack(translated)
+    assert not stack.of_type("AWS::Cognito::UserPool") and not stack.of_type("AWS::Cognito::UserPoolClient")
+    assert not stack.of_type("AWS::Cognito::UserPoolDomain")
+    variables = stack.resources[FUNCTION]["Properties"]["Environment"]["Variables"]
+    assert "OIDC_ISSUER" not in variables and "OIDC_CLIENT_ID" not in variables
+    assert not {"UserPoolId", "UserPoolClientId", "SignInDomain"} & set(stack.outputs)
+
+
+@pytest.mark.parametrize(
+    "overrides, page",
+    [
+        (COGNITO, None),
+        ({**COGNITO, **DOMAIN}, "https://files.example.com/files/"),
+        ({**COGNITO, **DOMAIN, "BasePath": ""}, "https://files.example.com/"),
+    ],
+    ids=["execute-api", "domain", "domain-no-base"],
+)
+def test_a_user_pool_signs_the_page_in_and_its_tokens_pass_the_authorizer(
+    translated: dict[str, Any], overrides: dict[str, str], page: str | None
+) -> None:
+    assert not broken_rules(translated, **overrides)
+    stack = Stack(translated, ApiType="HTTP", **overrides)
+    pool, pool_props = stack.one("AWS::Cognito::UserPool")
+    assert pool_props["Properties"]["AdminCreateUserConfig"] == {"AllowAdminCreateUserOnly": True}, "no self sign-up"
+    client_name, client = stack.one("AWS::Cognito::UserPoolClient")
+    props = client["Properties"]
+    assert is_ref(props["UserPoolId"], pool)
+    # A public client: the page keeps no secret, so Authorization Code with PKCE and nothing else.
+    assert props["GenerateSecret"] is False and props["AllowedOAuthFlows"] == ["code"]
+    assert props["AllowedOAuthFlowsUserPoolClient"] is True and "openid" in props["AllowedOAuthScopes"]
+    api, _ = stack.one("AWS::ApiGatewayV2::Api")
+    expected = page or {"Fn::Sub": f"https://${{{api}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/"}
+    assert props["CallbackURLs"] == [expected] and props["LogoutURLs"] == [expected], "the page, with its trailing /"
+    _, domain = stack.one("AWS::Cognito::UserPoolDomain")
+    assert is_ref(domain["Properties"]["UserPoolId"], pool)
+    assert domain["Properties"]["Domain"] == {"Fn::Join": ["", [COGNITO["CognitoDomainPrefix"]]]}
+
+    issuer = {"Fn::Sub": f"https://${{{pool}.ProviderURL}}"}
+    authorizer_name, authorizer = stack.one("AWS::ApiGatewayV2::Authorizer")
+    assert authorizer["Properties"]["JwtConfiguration"] == {"Issuer": issuer, "Audience": [{"Ref": client_name}]}
+    routes = {r["Properties"]["RouteKey"]: r["Properties"] for r in stack.of_type("AWS::ApiGatewayV2::Route").values()}
+    for guarded in ("ANY /{proxy+}", "ANY /"):
+        assert is_ref(routes[guarded].get("AuthorizerId"), authorizer_name), f"{guarded} must use the pool's tokens"
+    # The page, its script and ?config, and the provider's answer (GET /?code=...) need no token.
+    assert routes["GET /"]["AuthorizationType"] == "NONE"
+
+    variables = stack.resources[FUNCTION]["Properties"]["Environment"]["Variables"]
+    assert variables["AUTH_MODE"] == "authorizer"
+    assert variables["OIDC_ISSUER"] == issuer and is_ref(variables["OIDC_CLIENT_ID"], client_name)
+    assert {"UserPoolId", "UserPoolClientId", "SignInDomain"} <= set(stack.outputs)
+
+
+def test_user_pool_settings_are_checked_by_rules(source: dict[str, Any], binary_env_names: set[str]) -> None:
+    assert not broken_rules(source, **COGNITO)
+    refused = [
+        {**COGNITO, "ApiType": "REST"},
+        {**COGNITO, "AuthMode": "none"},  # the open /links route would serve the whole bucket
+        {**COGNITO, **JWT},  # two issuers for one authorizer
+        {**COGNITO, "CognitoDomainPrefix": ""},
+        {"CognitoDomainPrefix": "files-example"},
+    ]
+    for overrides in refused:
+        assert broken_rules(source, **overrides), f"{overrides} must be refused by a rule"
+    assert {"OIDC_ISSUER", "OIDC_CLIENT_ID"} <= binary_env_names, "the binary reads the page's sign-in settings"
 
 
 @pytest.mark.parametrize(

@@ -7,18 +7,31 @@
 // and whether share links are on. Opened at a folder link (`?token=`), it is
 // that folder's album: everything goes through the link, nothing above it.
 // Its owner shares a folder from its heading, and sees and revokes their
-// links in the Links view.
+// links in the Links view. When a token is needed, `/?config` says whether
+// the page signs visitors in with an OpenID provider (`./?signin`) or asks
+// them to paste a token.
 
 import { gateway, SINGLE_PUT_LIMIT } from "./?module";
+import { openidSignIn } from "./?signin";
 
 const settings = document.querySelector('meta[name="presign-gateway"]').dataset;
 const TOKEN = "presign-gateway token";
+const TRIED = "presign-gateway sign-in tried"; // when the page last sent the visitor to the provider
+let signInFailure; // why the provider's answer did not sign the visitor in
 const VIEW = "presign-gateway view"; // "grid" or "list", per browser
 const HOLD = "presign-gateway hold"; // "on": uploads wait for Start
 // A share link's token, when the page was opened through one: a folder link's album.
 const LINK = new URLSearchParams(location.search).get("token") || undefined;
 const ROOT = LINK ? settings.folder : ""; // a link's holder goes no higher than its folder
-const g = gateway(settings.base, { getToken: () => sessionStorage.getItem(TOKEN) ?? undefined, linkToken: LINK });
+// A link's holder signs in nowhere: the link is their credential.
+const config =
+  settings.auth === "token" && !LINK
+    ? await fetch(`${settings.base}/?config`).then((r) => r.json()).catch(() => ({}))
+    : {};
+// The provider sends visitors back to the top level, whatever folder they signed in from.
+const signin = config.client_id ? openidSignIn(config, new URL(`${settings.base}/`, location.href).href) : null;
+const pastedToken = () => sessionStorage.getItem(TOKEN) ?? undefined;
+const g = gateway(settings.base, { getToken: signin ? () => signin.token() : pastedToken, linkToken: LINK });
 const $ = (id) => document.getElementById(id);
 const PAGE = 100;
 const AT_ONCE = 2; // uploads running together; the others wait, their titles editable
@@ -59,23 +72,52 @@ function size(bytes) {
 const sentence = (reason) => `${reason.charAt(0).toUpperCase()}${reason.slice(1)}${/[.!?]$/.test(reason) ? "" : "."}`;
 
 /** Whether the visitor may act: no token is needed, or one is given. */
-const signedIn = () => Boolean(LINK) || settings.auth !== "token" || Boolean(sessionStorage.getItem(TOKEN));
+const signedIn = () =>
+  Boolean(LINK) || settings.auth !== "token" || (signin ? signin.signedIn() : Boolean(sessionStorage.getItem(TOKEN)));
 
 /** An error in words, asking for a token when the gateway wants one. */
 function explain(error) {
   if (error.status === 401) {
     sessionStorage.removeItem(TOKEN);
+    signin?.forget();
     askForToken(sentence(error.message));
   }
   return error.message;
 }
 
 function askForToken(why) {
+  if (signin) return askToSignIn(why);
   $("token-why").textContent = why;
   $("token").hidden = false;
   $("forget").hidden = true;
   $("add").hidden = true; // uploads wait for sign-in
   $("token-value").focus();
+}
+
+/**
+ * Sends the visitor to the provider, unless they just signed out, or were
+ * sent there less than a minute ago and still got no token the gateway takes
+ * (then they are told why, with a button to try again).
+ */
+function askToSignIn(why) {
+  $("add").hidden = true;
+  $("forget").hidden = true;
+  const tried = Number(sessionStorage.getItem(TRIED) ?? 0);
+  if (!signin.signedOut() && Date.now() - tried > 60_000) {
+    sessionStorage.setItem(TRIED, String(Date.now()));
+    $("signin-why").textContent = "Taking you to sign in…";
+    $("signin").hidden = false;
+    signin.start(folder).catch((error) => showSignIn(`Cannot reach the sign-in provider: ${error.message}`));
+    return;
+  }
+  showSignIn(signInFailure ?? (signin.signedOut() ? "You have signed out." : why));
+}
+
+function showSignIn(why) {
+  $("signin-why").textContent = why;
+  $("signin").hidden = false;
+  $("add").hidden = true;
+  $("forget").hidden = true;
 }
 
 function openFolder(name, { push = false } = {}) {
@@ -118,6 +160,8 @@ async function list(after) {
     return askForToken("This site needs a sign-in token.");
   }
   $("add").hidden = false;
+  $("signin").hidden = true;
+  $("forget").hidden = settings.auth !== "token";
   status.textContent = "Loading…";
   if (offers.log === undefined && !LINK) probeLog();
   if (offers.keys === undefined && settings.auth === "token" && !LINK) probeKeys();
@@ -768,7 +812,7 @@ document.addEventListener("drop", (event) => {
   if (!carriesFiles(event)) return;
   event.preventDefault();
   document.body.classList.remove("dropping");
-  if ($("add").hidden) return $("token-value").focus();
+  if ($("add").hidden) return (signin ? $("signin-go") : $("token-value")).focus();
   for (const file of event.dataTransfer.files) upload(file);
 });
 
@@ -780,11 +824,28 @@ $("token").addEventListener("submit", (event) => {
   $("forget").hidden = false;
   list();
 });
-$("forget").onclick = () => {
+$("forget").onclick = async () => {
   sessionStorage.removeItem(TOKEN);
+  await signin?.signOut();
   list();
 };
-$("forget").hidden = Boolean(LINK) || settings.auth !== "token" || !sessionStorage.getItem(TOKEN);
+$("signin-go").onclick = () => {
+  sessionStorage.removeItem(TRIED);
+  signin.start(folder).catch((error) => showSignIn(`Cannot reach the sign-in provider: ${error.message}`));
+};
+if (signin) {
+  $("forget").textContent = "Sign out";
+  try {
+    const back = await signin.finish(); // the provider's answer, if it sent the visitor here
+    if (back !== null) {
+      folder = back;
+      history.replaceState({ folder }, "", href(folder));
+    }
+  } catch (error) {
+    signInFailure = `Sign-in failed: ${sentence(error.message)}`;
+  }
+}
+$("forget").hidden = Boolean(LINK) || settings.auth !== "token" || !signedIn();
 if (LINK) document.body.classList.add("album");
 $("folder-heading").tabIndex = -1;
 addEventListener("popstate", (event) => openFolder(event.state?.folder ?? settings.folder));
