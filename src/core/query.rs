@@ -123,11 +123,7 @@ impl Query {
     /// links, whose answers (refusals included) are JSON.
     #[must_use]
     pub fn reads_catalog(&self) -> bool {
-        self.log
-            || self.status.is_some()
-            || self.rendition.is_some()
-            || self.keys.is_some()
-            || self.links.is_some()
+        self.log || self.status.is_some() || self.rendition.is_some() || self.keys.is_some() || self.links.is_some()
     }
 
     /// Whether the query names a multipart upload, so the request is one of

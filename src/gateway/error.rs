@@ -113,82 +113,7 @@ impl GatewayError {
     #[must_use]
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::Rejected(rejection) => match rejection {
-                Rejection::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-                Rejection::LengthRequired | Rejection::SizeRequired => StatusCode::LENGTH_REQUIRED,
-                Rejection::TooLarge(_) | Rejection::UseMultipart => StatusCode::PAYLOAD_TOO_LARGE,
-                Rejection::TypeRequired(_) | Rejection::TypeNotAllowed(..) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                Rejection::LinkCannotShare
-                | Rejection::LinkCannotList
-                | Rejection::LinkCannotReadLog
-                | Rejection::LinkForAnotherKey
-                | Rejection::LinkMethod(_)
-                | Rejection::LinkMultipart
-                | Rejection::LinkCannotManageKeys
-                | Rejection::KeysNeedTenants
-                | Rejection::ApiKeyCannotManageKeys
-                | Rejection::ApiKeyCannotShare
-                | Rejection::ApiKeyReadOnly
-                | Rejection::KeyOutsidePrefix(_)
-                | Rejection::LinkCannotManageLinks
-                | Rejection::LinkMetadata => StatusCode::FORBIDDEN,
-                Rejection::LinkRecordsOff => StatusCode::NOT_FOUND,
-                Rejection::Key(_)
-                | Rejection::FileName(_)
-                | Rejection::DownloadOnWrite
-                | Rejection::RepeatedParameter(_)
-                | Rejection::ShareNeedsPost
-                | Rejection::TtlRequired
-                | Rejection::Unit(_)
-                | Rejection::TtlOutOfRange(_)
-                | Rejection::Methods(_)
-                | Rejection::MaxSizeWithoutPut
-                | Rejection::UploadLength
-                | Rejection::ContentMd5
-                | Rejection::IfNoneMatch
-                | Rejection::IfMatch
-                | Rejection::ConflictingConditions
-                | Rejection::Checksum(_)
-                | Rejection::ChecksumCount
-                | Rejection::ChecksumAlgorithm
-                | Rejection::ChecksumType
-                | Rejection::ChecksumTypeWithoutAlgorithm
-                | Rejection::ChecksumCombination(..)
-                | Rejection::ChecksumMode
-                | Rejection::Sha256
-                | Rejection::UploadId
-                | Rejection::PartNumber
-                | Rejection::PartPage
-                | Rejection::Cursor
-                | Rejection::MultipartUsage(_)
-                | Rejection::Completion(_)
-                | Rejection::InvalidPart(_)
-                | Rejection::PartTooSmall(_)
-                | Rejection::PresignMethod
-                | Rejection::PresignWithoutRedirect
-                | Rejection::Limit
-                | Rejection::MetadataValue(_)
-                | Rejection::MetadataRepeated(_)
-                | Rejection::TabInHeader(_)
-                | Rejection::ObjectHeader(..)
-                | Rejection::MetadataTooLarge
-                | Rejection::RenditionName
-                | Rejection::StatusFilter
-                | Rejection::LogAtTop
-                | Rejection::ReadWithGet
-                | Rejection::KeyId
-                | Rejection::KeyTerm(_)
-                | Rejection::KeyBody
-                | Rejection::KeyTermsTwice
-                | Rejection::KeyPrefix(_)
-                | Rejection::KeysAtTop
-                | Rejection::KeysUsage
-                | Rejection::MaxUses
-                | Rejection::MaxUsesWithoutRecords
-                | Rejection::LinkId
-                | Rejection::LinksUsage
-                | Rejection::ShareTopLevel => StatusCode::BAD_REQUEST,
-            },
+            Self::Rejected(rejection) => rejection_status(rejection),
             Self::Auth(error) if error.is_forbidden() => StatusCode::FORBIDDEN,
             // A link that expires before a URL could live a second is an expired link.
             Self::Link(_) | Self::LinksDisabled | Self::Signing(SignError::OrderExpired) => StatusCode::FORBIDDEN,
@@ -383,6 +308,86 @@ impl GatewayError {
             }
             _ => {}
         }
+    }
+}
+
+/// The status a request refused by the core is answered with.
+fn rejection_status(rejection: &Rejection) -> StatusCode {
+    match rejection {
+        Rejection::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+        Rejection::LengthRequired | Rejection::SizeRequired => StatusCode::LENGTH_REQUIRED,
+        Rejection::TooLarge(_) | Rejection::UseMultipart => StatusCode::PAYLOAD_TOO_LARGE,
+        Rejection::TypeRequired(_) | Rejection::TypeNotAllowed(..) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        Rejection::LinkCannotShare
+        | Rejection::LinkCannotList
+        | Rejection::LinkCannotReadLog
+        | Rejection::LinkForAnotherKey
+        | Rejection::LinkMethod(_)
+        | Rejection::LinkMultipart
+        | Rejection::LinkCannotManageKeys
+        | Rejection::KeysNeedTenants
+        | Rejection::ApiKeyCannotManageKeys
+        | Rejection::ApiKeyCannotShare
+        | Rejection::ApiKeyReadOnly
+        | Rejection::KeyOutsidePrefix(_)
+        | Rejection::LinkCannotManageLinks
+        | Rejection::LinkMetadata => StatusCode::FORBIDDEN,
+        Rejection::LinkRecordsOff => StatusCode::NOT_FOUND,
+        Rejection::Key(_)
+        | Rejection::FileName(_)
+        | Rejection::DownloadOnWrite
+        | Rejection::RepeatedParameter(_)
+        | Rejection::ShareNeedsPost
+        | Rejection::TtlRequired
+        | Rejection::Unit(_)
+        | Rejection::TtlOutOfRange(_)
+        | Rejection::Methods(_)
+        | Rejection::MaxSizeWithoutPut
+        | Rejection::UploadLength
+        | Rejection::ContentMd5
+        | Rejection::IfNoneMatch
+        | Rejection::IfMatch
+        | Rejection::ConflictingConditions
+        | Rejection::Checksum(_)
+        | Rejection::ChecksumCount
+        | Rejection::ChecksumAlgorithm
+        | Rejection::ChecksumType
+        | Rejection::ChecksumTypeWithoutAlgorithm
+        | Rejection::ChecksumCombination(..)
+        | Rejection::ChecksumMode
+        | Rejection::Sha256
+        | Rejection::UploadId
+        | Rejection::PartNumber
+        | Rejection::PartPage
+        | Rejection::Cursor
+        | Rejection::MultipartUsage(_)
+        | Rejection::Completion(_)
+        | Rejection::InvalidPart(_)
+        | Rejection::PartTooSmall(_)
+        | Rejection::PresignMethod
+        | Rejection::PresignWithoutRedirect
+        | Rejection::Limit
+        | Rejection::MetadataValue(_)
+        | Rejection::MetadataRepeated(_)
+        | Rejection::TabInHeader(_)
+        | Rejection::ObjectHeader(..)
+        | Rejection::MetadataTooLarge
+        | Rejection::RenditionName
+        | Rejection::StatusFilter
+        | Rejection::LogAtTop
+        | Rejection::ReadWithGet
+        | Rejection::KeyId
+        | Rejection::KeyTerm(_)
+        | Rejection::KeyBody
+        | Rejection::KeyTermsTwice
+        | Rejection::KeyPrefix(_)
+        | Rejection::KeysAtTop
+        | Rejection::KeysUsage
+        | Rejection::MaxUses
+        | Rejection::MaxUsesWithoutRecords
+        | Rejection::LinkId
+        | Rejection::LinksUsage
+        | Rejection::ShareTopLevel => StatusCode::BAD_REQUEST,
     }
 }
 

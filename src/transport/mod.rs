@@ -67,16 +67,20 @@ pub async fn start(
     }
     let catalog = crate::state::describe(&state);
     let state = crate::state::open(&state, sdk.as_ref()).await?;
-    // API keys are read from the bearer token, which the gateway reads itself with --auth jwt only.
-    let api_keys = match (&state, &gateway.auth) {
-        (Some(state), crate::auth::Authenticator::Jwt(_)) => Some(Arc::new(crate::keys::ApiKeys::new(state.clone()))),
-        _ => None,
+    let stateful = Stateful {
+        // API keys are read from the bearer token, which the gateway reads itself with --auth jwt only.
+        api_keys: match (&state, &gateway.auth) {
+            (Some(state), crate::auth::Authenticator::Jwt(_)) => {
+                Some(Arc::new(crate::keys::ApiKeys::new(state.clone())))
+            }
+            _ => None,
+        },
+        link_records: state.clone().map(LinkRecords::new),
+        presets: settings.names(),
     };
-    let link_records = state.clone().map(LinkRecords::new);
     gateway.keep_provider_fresh();
     let tenants = gateway.auth.has_tenants();
     let layout = catalog::layout(&gateway.policy, tenants);
-    let presets = settings.names();
     match &store {
         StoreConfig::External { endpoint, public_url, bucket, .. } => {
             let sdk = match sdk {
@@ -85,17 +89,9 @@ pub async fn start(
             };
             let found = aws::bucket(&sdk, endpoint.as_deref(), public_url.as_deref(), bucket, storage_timeout)?;
             let wired = state.map(|state| catalog::wire(state, layout, found.storage.clone(), &settings));
-            let gateway = Gateway::build(gateway, &found.location, found.credentials, found.storage)
-                .await?
-                .with_link_records(link_records);
+            let gateway = Gateway::build(gateway, &found.location, found.credentials, found.storage).await?;
             Ok(Started {
-                gateway: gateway
-                    .with_catalog(
-                        wired.as_ref().map(|w| w.catalog.clone()),
-                        presets,
-                        wired.as_ref().map(|w| w.processor.clone()),
-                    )
-                    .with_api_keys(api_keys),
+                gateway: stateful.attach(gateway, wired.as_ref()),
                 storage: format!("bucket `{bucket}` at {}", endpoint.as_deref().unwrap_or("AWS S3")),
                 store: None,
                 processor: wired.map(|wired| wired.processor),
@@ -126,17 +122,9 @@ pub async fn start(
             let sink = wired
                 .as_ref()
                 .map(|wired| Arc::new(catalog::CatalogSink::of(&wired.processor)) as Arc<dyn crate::store::EventSink>);
-            let gateway = Gateway::build(gateway, &location, CredentialsCache::new(credentials), storage)
-                .await?
-                .with_link_records(link_records);
+            let gateway = Gateway::build(gateway, &location, CredentialsCache::new(credentials), storage).await?;
             Ok(Started {
-                gateway: gateway
-                    .with_catalog(
-                        wired.as_ref().map(|w| w.catalog.clone()),
-                        presets,
-                        wired.as_ref().map(|w| w.processor.clone()),
-                    )
-                    .with_api_keys(api_keys),
+                gateway: stateful.attach(gateway, wired.as_ref()),
                 storage: format!(
                     "embedded store at {}, bucket `{}`, files in {}{}",
                     location.endpoint.as_deref().unwrap_or_default(),
@@ -151,9 +139,26 @@ pub async fn start(
         }
         #[cfg(not(feature = "embedded-store"))]
         StoreConfig::Embedded(_) => {
-            drop((shutdown, server, page_origins, state, catalog, layout, presets, settings, api_keys, link_records));
+            drop((shutdown, server, page_origins, state, catalog, layout, settings, stateful));
             Err(crate::config::ConfigError::NoEmbeddedStore.into())
         }
+    }
+}
+
+/// What the state store adds to a gateway: the upload log (with the
+/// renditions it answers for), API keys, and share links' records.
+struct Stateful {
+    api_keys: Option<Arc<crate::keys::ApiKeys>>,
+    link_records: Option<LinkRecords>,
+    presets: Vec<String>,
+}
+
+impl Stateful {
+    fn attach(self, gateway: Gateway, wired: Option<&catalog::Wired>) -> Gateway {
+        gateway
+            .with_link_records(self.link_records)
+            .with_catalog(wired.map(|w| w.catalog.clone()), self.presets, wired.map(|w| w.processor.clone()))
+            .with_api_keys(self.api_keys)
     }
 }
 
