@@ -4,9 +4,14 @@
 //! One table maps `(pk, sk)` to `(version, expires, data)`. redb orders
 //! tuple keys element by element and strings bytewise, which is DynamoDB's
 //! order for a partition and its sort keys, so a range read here returns
-//! what a `Query` returns there. Every write is one write transaction, and
-//! redb runs one at a time: the condition is checked and the item written
+//! what a `Query` returns there. Writes run one at a time inside redb's
+//! single write transaction: the condition is checked and the item written
 //! with no other write in between, as DynamoDB's condition expressions do.
+//! Writes that arrive while a commit is on the disk wait and go together in
+//! the next transaction, each in its turn (a group commit): one `fsync` for
+//! all of them, and each answered only once it is durable. Committed one
+//! by one, an upload URL's intent cost a PUT redirect 18 times the CPU of a
+//! GET (BENCHMARKS.md, *What the upload log costs an upload*).
 //! Readers skip expired items, as they do on DynamoDB; [`LocalState::sweep`]
 //! removes them (as DynamoDB's TTL does, lazily), at start-up and every hour,
 //! so the file does not keep every upload URL's intent for good.
@@ -17,7 +22,7 @@
 
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
@@ -47,11 +52,32 @@ pub enum LocalOpenError {
     Engine(PathBuf, #[source] redb::Error),
 }
 
+/// The items table, open in a write transaction.
+type ItemsTable<'t> = redb::Table<'t, (&'static str, &'static str), (u64, Option<u64>, &'static str)>;
+
+/// A write waiting for the next commit: it runs in its turn (given the
+/// time), answering the item's new version, or failing alone.
+type Write = Box<dyn for<'t> FnOnce(&mut ItemsTable<'t>, u64) -> Result<u64, StateError> + Send>;
+
+/// Writes waiting for a commit, and whether a committer is taking them.
+#[derive(Default)]
+struct Queue {
+    waiting: Vec<(Write, tokio::sync::oneshot::Sender<Result<u64, StateError>>)>,
+    committing: bool,
+}
+
+impl std::fmt::Debug for Queue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Queue").field("waiting", &self.waiting.len()).field("committing", &self.committing).finish()
+    }
+}
+
 /// The state store in `state.redb` of a folder.
 #[derive(Debug, Clone)]
 pub struct LocalState {
     db: Arc<Database>,
     path: PathBuf,
+    queue: Arc<Mutex<Queue>>,
 }
 
 impl LocalState {
@@ -68,7 +94,7 @@ impl LocalState {
         let transaction = db.begin_write().map_err(|e| engine(e.into()))?;
         transaction.open_table(ITEMS).map_err(|e| engine(e.into()))?;
         transaction.commit().map_err(|e| engine(e.into()))?;
-        Ok(Self { db: Arc::new(db), path })
+        Ok(Self { db: Arc::new(db), path, queue: Arc::default() })
     }
 
     /// The file.
@@ -109,6 +135,23 @@ impl LocalState {
         });
     }
 
+    /// Runs `write` in the next commit, and answers once that commit is
+    /// durable. The first write to find no committer becomes one, on the
+    /// blocking pool, until no write waits.
+    async fn write(&self, write: Write) -> Result<u64, StateError> {
+        let (told, answer) = tokio::sync::oneshot::channel();
+        let start = {
+            let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+            queue.waiting.push((write, told));
+            !std::mem::replace(&mut queue.committing, true)
+        };
+        if start {
+            let (db, queue) = (self.db.clone(), self.queue.clone());
+            tokio::task::spawn_blocking(move || commit_waiting(&db, &queue));
+        }
+        answer.await.map_err(|e| StateError::Unavailable(Box::new(e)))?
+    }
+
     /// Runs `work` on the blocking pool: redb reads and commits block on the disk.
     async fn blocking<T: Send + 'static>(
         &self,
@@ -117,6 +160,58 @@ impl LocalState {
         let db = self.db.clone();
         tokio::task::spawn_blocking(move || work(&db)).await.map_err(|e| StateError::Unavailable(Box::new(e)))?
     }
+}
+
+/// Commits the waiting writes, all that wait in one transaction, until
+/// none wait. A committer that panicked (a bug) leaves the queue to the
+/// next write, its own batch failing as unavailable.
+fn commit_waiting(db: &Database, queue: &Mutex<Queue>) {
+    struct Stopped<'q>(&'q Mutex<Queue>);
+    impl Drop for Stopped<'_> {
+        fn drop(&mut self) {
+            if std::thread::panicking() {
+                self.0.lock().unwrap_or_else(PoisonError::into_inner).committing = false;
+            }
+        }
+    }
+    let _stopped = Stopped(queue);
+    loop {
+        let batch = {
+            let mut queue = queue.lock().unwrap_or_else(PoisonError::into_inner);
+            if queue.waiting.is_empty() {
+                queue.committing = false;
+                return;
+            }
+            std::mem::take(&mut queue.waiting)
+        };
+        let (writes, told): (Vec<Write>, Vec<_>) = batch.into_iter().unzip();
+        match commit(db, writes) {
+            Ok(results) => {
+                for (told, result) in told.into_iter().zip(results) {
+                    let _ = told.send(result);
+                }
+            }
+            Err(error) => {
+                let reason = crate::telemetry::ErrorChain(&error).to_string();
+                for told in told {
+                    let _ = told.send(Err(StateError::Unavailable(reason.clone().into())));
+                }
+            }
+        }
+    }
+}
+
+/// Applies `writes` in order in one write transaction and commits it:
+/// each write's own result, or the transaction's failure for all.
+fn commit(db: &Database, writes: Vec<Write>) -> Result<Vec<Result<u64, StateError>>, StateError> {
+    let transaction = db.begin_write().map_err(engine)?;
+    let results = {
+        let mut table = transaction.open_table(ITEMS).map_err(engine)?;
+        let now = now_seconds();
+        writes.into_iter().map(|write| write(&mut table, now)).collect()
+    };
+    transaction.commit().map_err(engine)?;
+    Ok(results)
 }
 
 /// The engine failed (a disk error, mostly): callers answer 503.
@@ -237,37 +332,28 @@ impl StateStore for LocalState {
 
     async fn put(&self, item: NewItem, condition: Condition) -> Result<u64, StateError> {
         check_size(&item.key, &item.data)?;
-        self.blocking(move |db| {
-            let transaction = db.begin_write().map_err(engine)?;
-            let version = {
-                let mut table = transaction.open_table(ITEMS).map_err(engine)?;
-                let current = live_version(&table, &item.key, now_seconds())?;
-                check(condition, current)?;
-                let version = current.map_or(1, |version| version.saturating_add(1));
-                table
-                    .insert((item.key.pk.as_str(), item.key.sk.as_str()), (version, item.expires, item.data.as_str()))
-                    .map_err(engine)?;
-                version
-            };
-            transaction.commit().map_err(engine)?;
+        self.write(Box::new(move |table, now| {
+            let current = live_version(&*table, &item.key, now)?;
+            check(condition, current)?;
+            let version = current.map_or(1, |version| version.saturating_add(1));
+            table
+                .insert((item.key.pk.as_str(), item.key.sk.as_str()), (version, item.expires, item.data.as_str()))
+                .map_err(engine)?;
             Ok(version)
-        })
+        }))
         .await
     }
 
     async fn delete(&self, key: &ItemKey, condition: Condition) -> Result<(), StateError> {
         check_size(key, "")?;
         let key = key.clone();
-        self.blocking(move |db| {
-            let transaction = db.begin_write().map_err(engine)?;
-            {
-                let mut table = transaction.open_table(ITEMS).map_err(engine)?;
-                check(condition, live_version(&table, &key, now_seconds())?)?;
-                table.remove((key.pk.as_str(), key.sk.as_str())).map_err(engine)?;
-            }
-            transaction.commit().map_err(engine)
-        })
+        self.write(Box::new(move |table, now| {
+            check(condition, live_version(&*table, &key, now)?)?;
+            table.remove((key.pk.as_str(), key.sk.as_str())).map_err(engine)?;
+            Ok(0)
+        }))
         .await
+        .map(|_| ())
     }
 
     async fn query(&self, pk: &str, range: &Range, limit: usize) -> Result<Vec<Item>, StateError> {
@@ -329,6 +415,42 @@ mod tests {
     }
 
     use super::*;
+
+    /// Writes that arrive together are committed together, each in its
+    /// turn: of fifty creations of one item one wins, and fifty of
+    /// different items all land, each answered after its commit.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn writes_committed_together_keep_their_own_outcomes() {
+        let dir = std::env::temp_dir().join(format!("pgw-state-group-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let state = LocalState::open(&dir).unwrap();
+        let item = |sk: String| NewItem { key: ItemKey::new("p", &sk), data: "{}".into(), expires: None };
+        let tasks: Vec<_> = (0..50)
+            .map(|n| {
+                let state = state.clone();
+                tokio::spawn(async move {
+                    let same = state.put(item("same".into()), Condition::Absent).await;
+                    let own = state.put(item(format!("own{n:02}")), Condition::Absent).await;
+                    (same, own)
+                })
+            })
+            .collect();
+        let mut created = 0;
+        for task in tasks {
+            let (same, own) = task.await.unwrap();
+            match same {
+                Ok(1) => created += 1,
+                Err(StateError::ConditionFailed) => {}
+                other => panic!("a creation answered {other:?}"),
+            }
+            assert_eq!(own.unwrap(), 1);
+        }
+        assert_eq!(created, 1, "one creation of the same item wins");
+        assert_eq!(state.query("p", &Range::default(), 100).await.unwrap().len(), 51);
+        let gone = state.delete(&ItemKey::new("p", "same"), Condition::Version(1)).await;
+        assert!(gone.is_ok() && state.get(&ItemKey::new("p", "same")).await.unwrap().is_none());
+        assert!(!state.queue.lock().unwrap().committing, "the committer stops when no write waits");
+    }
 
     #[test]
     fn a_prefix_ends_before_the_next_string() {
