@@ -258,7 +258,6 @@ impl Processor {
         Ok(Ok(made))
     }
 
-    /// Removes `key`'s renditions, all of them or all but those of `keep` (an ETag).
     /// Removes `made`, the renditions of version `etag` of `key`, when that
     /// version was replaced or deleted while they were being made: the
     /// newer version's filing removed what was there then, and nothing
@@ -278,6 +277,7 @@ impl Processor {
         Ok(())
     }
 
+    /// Removes `key`'s renditions, all of them or all but those of `keep` (an ETag).
     async fn remove_renditions(&self, key: &str, keep: Option<&str>) -> Result<(), ProcessError> {
         let folder = renditions_folder(&self.catalog.layout().renditions(), key);
         let kept = keep.map(|etag| format!("{folder}{etag}/"));

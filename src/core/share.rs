@@ -105,25 +105,55 @@ pub fn manage(
     Ok(LinksOrder { tenant: tenant.cloned(), step })
 }
 
-/// Whether answering `action` through a link spends one of its uses: a URL
-/// that reads, writes or deletes the object (a 307 or `?presign`'s JSON), a
-/// rendition, or the start of a multipart upload (its parts, completion and
-/// abort belong to that one upload). A `HEAD` is free, as is anything that
-/// hands out no URL to the object's bytes.
+/// What answering an action through a link does to the link's uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkUse {
+    /// It spends one ([`spends_a_use`]).
+    Spends,
+    /// It spends none, and needs a use left (a `HEAD`, a listing).
+    Free,
+    /// A later step of a multipart upload whose start was the use (a part,
+    /// the parts' list, the completion, the abort): it spends none, and a
+    /// link whose last use started the upload still takes it, or an upload
+    /// through a link for one use could never be finished. A revoked link
+    /// takes nothing.
+    Continues,
+}
+
+/// What answering `action` through a link does to its uses: a URL that
+/// reads, writes or deletes the object (a 307 or `?presign`'s JSON), a
+/// rendition, or the start of a multipart upload spends one; its parts,
+/// completion and abort belong to that one upload; a `HEAD` is free, as is
+/// anything that hands out no URL to the object's bytes.
 #[must_use]
-pub fn spends_a_use(action: &Action) -> bool {
+pub fn link_use(action: &Action) -> LinkUse {
     match action {
-        // A part belongs to the upload whose start was the use.
-        Action::Presign(order) => !matches!(order.operation, Operation::Head | Operation::UploadPart),
-        Action::Rendition(..) => true,
-        Action::Multipart(order) => matches!(order.step, MultipartStep::Create(_)),
+        Action::Presign(order) => match order.operation {
+            Operation::Head => LinkUse::Free,
+            // A part belongs to the upload whose start was the use.
+            Operation::UploadPart => LinkUse::Continues,
+            Operation::Get | Operation::Put | Operation::Delete => LinkUse::Spends,
+        },
+        Action::Rendition(..) => LinkUse::Spends,
+        Action::Multipart(order) => match order.step {
+            MultipartStep::Create(_) => LinkUse::Spends,
+            MultipartStep::ListParts(..) | MultipartStep::Complete { .. } | MultipartStep::Abort(_) => {
+                LinkUse::Continues
+            }
+        },
         Action::List(_)
         | Action::Share(_)
         | Action::Log(_)
         | Action::Status(_)
         | Action::Links(_)
-        | Action::Keys(_) => false,
+        | Action::Keys(_) => LinkUse::Free,
     }
+}
+
+/// Whether answering `action` through a link spends one of its uses ([`link_use`]).
+#[must_use]
+pub fn spends_a_use(action: &Action) -> bool {
+    link_use(action) == LinkUse::Spends
 }
 
 #[cfg(test)]
@@ -232,5 +262,19 @@ mod tests {
         assert!(!spent(&Method::PUT, Some("partNumber=1&uploadId=u")));
         assert!(!spent(&Method::POST, Some("uploadId=u")));
         assert!(!spent(&Method::DELETE, Some("uploadId=u")));
+        let used = |method: &Method, query: Option<&str>| {
+            let incoming = crate::core::Incoming { body: crate::core::BodySize::Known(3), ..request(method, "/f.txt") };
+            link_use(&act(&incoming, query, caller, "").unwrap())
+        };
+        for (method, query) in [
+            (Method::PUT, "partNumber=1&uploadId=u"),
+            (Method::GET, "uploadId=u"),
+            (Method::POST, "uploadId=u"),
+            (Method::DELETE, "uploadId=u"),
+        ] {
+            assert_eq!(used(&method, Some(query)), LinkUse::Continues, "{method} ?{query}");
+        }
+        assert_eq!(used(&Method::HEAD, None), LinkUse::Free);
+        assert_eq!(used(&Method::POST, Some("uploads")), LinkUse::Spends);
     }
 }

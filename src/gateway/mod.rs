@@ -124,8 +124,8 @@ pub struct Decided {
 pub struct RecordedUse {
     /// What the link's token grants (its id included).
     pub grant: Grant,
-    /// Whether this use counts ([`crate::core::share::spends_a_use`]).
-    pub spends: bool,
+    /// Whether this use counts, or continues an upload ([`crate::core::share::link_use`]).
+    pub asked: crate::core::share::LinkUse,
 }
 
 impl Gateway {
@@ -315,7 +315,7 @@ impl Gateway {
         }
         let link = match caller {
             Caller::Link(grant) if grant.id.is_some() => {
-                Some(RecordedUse { grant: grant.clone(), spends: crate::core::share::spends_a_use(&action) })
+                Some(RecordedUse { grant: grant.clone(), asked: crate::core::share::link_use(&action) })
             }
             _ => None,
         };
@@ -328,7 +328,7 @@ impl Gateway {
     async fn check_link(&self, link: &RecordedUse) -> Result<(), GatewayError> {
         let Some(id) = &link.grant.id else { return Ok(()) };
         let records = self.link_records.as_ref().ok_or(GatewayError::NoLinkRecords)?;
-        match records.use_link(&link.grant, id, link.spends, crate::state::now_seconds()).await? {
+        match records.use_link(&link.grant, id, link.asked, crate::state::now_seconds()).await? {
             Checked::Open => Ok(()),
             Checked::Gone(gone) => Err(gone.into()),
             Checked::Mismatch => Err(LinkError::Invalid.into()),

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use crate::core::grant::{Grant, LinkGone, LinkId, has_uses_left, take_use};
+use crate::core::share::LinkUse;
 use crate::core::tenant::TenantId;
 use crate::state::{Condition, NewItem, Range, StateError, StateStore};
 
@@ -109,13 +110,15 @@ impl LinkRecords {
         Ok(())
     }
 
-    /// Checks that the link `grant` (which names its id) still opens, and
-    /// when `spends` counts one more use at `now`, atomically: two gateways
-    /// never both hand out a link's last use.
+    /// Checks that the link `grant` (which names its id) still opens for a
+    /// step that is `asked` (a later step of a multipart upload opens a used
+    /// up link, whose last use started it), and when it spends one counts one
+    /// more use at `now`, atomically: two gateways never both hand out a
+    /// link's last use.
     ///
     /// # Errors
     /// The state store failed or writers kept coming first.
-    pub async fn use_link(&self, grant: &Grant, id: &LinkId, spends: bool, now: u64) -> Result<Checked, RecordError> {
+    pub async fn use_link(&self, grant: &Grant, id: &LinkId, asked: LinkUse, now: u64) -> Result<Checked, RecordError> {
         let key = table::item(grant.tenant.as_ref(), id);
         for _ in 0..ATTEMPTS {
             let Some(item) = self.state.get(&key).await? else { return Ok(Checked::Gone(LinkGone::Revoked)) };
@@ -123,13 +126,11 @@ impl LinkRecords {
             if record.key != grant.target.as_str() || record.methods != grant.methods.to_string() {
                 return Ok(Checked::Mismatch);
             }
-            let uses = match take_use(record.uses, record.max_uses) {
-                Ok(uses) => uses,
-                Err(gone) => return Ok(Checked::Gone(gone)),
+            let uses = match (take_use(record.uses, record.max_uses), asked) {
+                (Ok(uses), LinkUse::Spends) => uses,
+                (Ok(_), LinkUse::Free) | (_, LinkUse::Continues) => return Ok(Checked::Open),
+                (Err(gone), LinkUse::Spends | LinkUse::Free) => return Ok(Checked::Gone(gone)),
             };
-            if !spends {
-                return Ok(Checked::Open);
-            }
             record.uses = uses;
             record.last_use = Some(now);
             let next = NewItem { key: key.clone(), data: serde_json::to_string(&record)?, expires: item.expires };
@@ -218,11 +219,14 @@ mod tests {
         let link = grant("acme", "a.txt", now);
         let id = link.id.clone().unwrap();
         records.create(&link, "alice".into(), now, Some(2)).await.unwrap();
-        assert_eq!(records.use_link(&link, &id, false, now).await.unwrap(), Checked::Open);
-        assert_eq!(records.use_link(&link, &id, true, now).await.unwrap(), Checked::Open);
-        assert_eq!(records.use_link(&link, &id, true, now + 5).await.unwrap(), Checked::Open);
-        assert_eq!(records.use_link(&link, &id, true, now).await.unwrap(), Checked::Gone(LinkGone::UsedUp));
-        assert_eq!(records.use_link(&link, &id, false, now).await.unwrap(), Checked::Gone(LinkGone::UsedUp));
+        assert_eq!(records.use_link(&link, &id, LinkUse::Free, now).await.unwrap(), Checked::Open);
+        assert_eq!(records.use_link(&link, &id, LinkUse::Spends, now).await.unwrap(), Checked::Open);
+        assert_eq!(records.use_link(&link, &id, LinkUse::Spends, now + 5).await.unwrap(), Checked::Open);
+        let spent = records.use_link(&link, &id, LinkUse::Spends, now).await.unwrap();
+        assert_eq!(spent, Checked::Gone(LinkGone::UsedUp));
+        assert_eq!(records.use_link(&link, &id, LinkUse::Free, now).await.unwrap(), Checked::Gone(LinkGone::UsedUp));
+        // The upload its last use started is still finished through it.
+        assert_eq!(records.use_link(&link, &id, LinkUse::Continues, now).await.unwrap(), Checked::Open);
         // Used up, it is no longer live.
         assert!(records.list(link.tenant.as_ref()).await.unwrap().is_empty());
     }
@@ -246,17 +250,20 @@ mod tests {
         // Another tenant's id, named by acme, reaches nothing of globex's.
         let globex_id = theirs.id.clone().unwrap();
         assert!(!records.revoke(acme, &globex_id).await.unwrap());
-        assert_eq!(records.use_link(&theirs, &globex_id, true, now).await.unwrap(), Checked::Open);
+        assert_eq!(records.use_link(&theirs, &globex_id, LinkUse::Spends, now).await.unwrap(), Checked::Open);
 
         let first_id = first.id.clone().unwrap();
         assert!(records.revoke(acme, &first_id).await.unwrap());
         assert!(!records.revoke(acme, &first_id).await.unwrap());
-        assert_eq!(records.use_link(&first, &first_id, false, now).await.unwrap(), Checked::Gone(LinkGone::Revoked));
+        for asked in [LinkUse::Free, LinkUse::Continues] {
+            let revoked = records.use_link(&first, &first_id, asked, now).await.unwrap();
+            assert_eq!(revoked, Checked::Gone(LinkGone::Revoked), "{asked:?}");
+        }
         assert_eq!(records.list(acme).await.unwrap().len(), 1);
 
         // A grant whose record says otherwise (not this gateway's) does not open.
         let other_key = Grant { target: Shared::Key(ObjectKey::new("c.txt".into()).unwrap()), ..second.clone() };
         let second_id = second.id.clone().unwrap();
-        assert_eq!(records.use_link(&other_key, &second_id, true, now).await.unwrap(), Checked::Mismatch);
+        assert_eq!(records.use_link(&other_key, &second_id, LinkUse::Spends, now).await.unwrap(), Checked::Mismatch);
     }
 }

@@ -182,3 +182,53 @@ fn a_folder_link_reaches_nothing_beside_its_folder() {
     let (status, _) = curl_status(&[&gateway.at(&format!("shared/?token={one_token}"))]);
     assert_eq!(status, 403);
 }
+
+/// A link for one upload (`max_uses=1`, PUT) whose use starts a multipart
+/// upload: the upload is finished through it (its parts, the parts' list and
+/// the completion spend no use), yet the link starts no second upload and
+/// hands out no other URL; revoked, it takes not even a part.
+#[test]
+fn a_multipart_upload_its_last_use_started_is_finished() {
+    let gateway = tenanted("attack-links-last-upload", &["--renditions", "none"]);
+    let file = scratch_dir("attack-links-last-upload").join("part");
+    std::fs::write(&file, "the only part\n").unwrap();
+    let part = file.to_str().unwrap();
+    let start = |url: &str| {
+        let (status, body) = curl_status(&["-X", "POST", url]);
+        assert_eq!(status, 200, "{body}");
+        body.split("<UploadId>").nth(1).and_then(|rest| rest.split('<').next()).unwrap().to_owned()
+    };
+    let once = mint(&gateway, "alice", "inbox/?share&ttl=1h&methods=PUT&max_uses=1");
+    let token = once["url"].as_str().unwrap().split("token=").nth(1).unwrap().to_owned();
+    let at = |query: &str| gateway.at(&format!("inbox/big.bin?{query}&token={token}"));
+    let upload = start(&at("uploads"));
+    let put_part = ["-L", "-T", part, "-o", "/dev/null", "--write-out", "%{http_code} %header{etag}"];
+    let output =
+        crate::common::curl(&[&put_part[..], &[at(&format!("partNumber=1&uploadId={upload}")).as_str()]].concat());
+    let sent = String::from_utf8(output.stdout).unwrap();
+    let (status, etag) = sent.split_once(' ').unwrap();
+    assert_eq!(status, "200", "the part of the upload the last use started: {sent}");
+    let (status, body) = curl_status(&[&at(&format!("uploadId={upload}"))]);
+    assert_eq!(status, 200, "its parts: {body}");
+    let list = format!(
+        "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>{etag}</ETag></Part></CompleteMultipartUpload>"
+    );
+    let (status, body) = curl_status(&["-X", "POST", "--data", &list, &at(&format!("uploadId={upload}"))]);
+    assert_eq!(status, 200, "its completion: {body}");
+    let alice = bearer("alice");
+    assert_eq!(curl_status(&["-L", "-H", &alice, &gateway.at("inbox/big.bin")]), (200, "the only part\n".to_owned()));
+    // Used up: no second upload, no single PUT.
+    assert_eq!(curl_status(&["-X", "POST", &at("uploads")]).0, 410);
+    assert_eq!(curl_status(&["-T", part, &gateway.at(&format!("inbox/other.bin?token={token}"))]).0, 410);
+
+    // Revoked, the link takes no step of an upload it started.
+    let revoked = mint(&gateway, "alice", "inbox/?share&ttl=1h&methods=PUT&max_uses=1");
+    let token = revoked["url"].as_str().unwrap().split("token=").nth(1).unwrap().to_owned();
+    let at = |query: &str| gateway.at(&format!("inbox/late.bin?{query}&token={token}"));
+    let upload = start(&at("uploads"));
+    let id = revoked["id"].as_str().unwrap();
+    assert_eq!(curl_status(&["-X", "DELETE", "-H", &alice, &gateway.at(&format!("%2F?links={id}"))]).0, 204);
+    let (status, _) = curl_status(&["-T", part, &at(&format!("partNumber=1&uploadId={upload}"))]);
+    assert_eq!(status, 410);
+    assert_eq!(curl_status(&["-X", "DELETE", &at(&format!("uploadId={upload}"))]).0, 410);
+}
