@@ -275,7 +275,7 @@ pub struct ServeArgs {
     #[arg(long, env = "AWS_ENDPOINT_URL_S3")]
     pub endpoint: Option<String>,
 
-    /// DynamoDB table of the gateway's state (the upload log), which every gateway naming it shares [default: a redb file, state.redb, in --data-dir with the embedded store; off with --endpoint].
+    /// DynamoDB table of the gateway's state (the upload log, API keys, share links' records), which every gateway naming it shares [default: a redb file, state.redb, in --data-dir with the embedded store; off with --endpoint].
     #[arg(long, env = "STATE_TABLE", conflicts_with = "state_dir")]
     pub state_table: Option<String>,
 
@@ -283,7 +283,7 @@ pub struct ServeArgs {
     #[arg(long, env = "AWS_ENDPOINT_URL_DYNAMODB")]
     pub state_endpoint: Option<String>,
 
-    /// Folder of the gateway's state as a redb file, state.redb, which one process at a time may open (with --endpoint; the embedded store defaults to --data-dir).
+    /// Folder of the gateway's state (the upload log, API keys, share links' records) as a redb file, state.redb, which one process at a time may open (with --endpoint; the embedded store defaults to --data-dir).
     #[arg(long, env = "STATE_DIR")]
     pub state_dir: Option<PathBuf>,
 

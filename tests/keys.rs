@@ -176,6 +176,10 @@ fn made_and_listed(gateway: &Gateway) -> Keys {
     assert_eq!((&reader["read_only"], &folder["prefix"]), (&json!(true), &json!("a/")));
     assert_eq!(full["expires"], Value::Null);
     let bob = create(gateway, "bob", "", &[]);
+    // A misspelt term is refused, not ignored into a key with full access.
+    let (status, refused) = json_of(As::Tenant("alice"), &["-X", "POST"], &gateway.at("/%2F?keys&readonly=true"));
+    assert_eq!(status, 400, "{refused}");
+    assert!(refused["message"].as_str().unwrap().contains("`readonly` is not a key's term"), "{refused}");
 
     let (status, body) = call(As::Tenant("alice"), &[], &gateway.at("/%2F?keys"));
     assert_eq!(status, 200, "{body}");

@@ -23,6 +23,7 @@ type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// The engines, each test on a fresh store.
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
+        #[cfg(feature = "embedded-store")]
         mod local {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -56,6 +57,7 @@ conformance!(
     probe_answers,
 );
 
+#[cfg(feature = "embedded-store")]
 fn local_store(name: &str) -> Arc<dyn StateStore> {
     let dir = common::scratch_dir(&format!("state-{name}"));
     Arc::new(presign_gateway::state::local::LocalState::open(&dir).expect("open the state file"))
@@ -346,6 +348,7 @@ async fn probe_answers(store: Arc<dyn StateStore>) {
 }
 
 /// redb admits one process: a second open of the same folder says who holds it.
+#[cfg(feature = "embedded-store")]
 #[test]
 fn a_second_open_of_the_local_file_fails_clearly() {
     use presign_gateway::state::local::{LocalOpenError, LocalState};
@@ -359,6 +362,7 @@ fn a_second_open_of_the_local_file_fails_clearly() {
 }
 
 /// What one process wrote, the next one reads.
+#[cfg(feature = "embedded-store")]
 #[tokio::test]
 async fn the_local_file_keeps_items_across_opens() {
     use presign_gateway::state::local::LocalState;

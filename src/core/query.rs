@@ -163,6 +163,8 @@ struct Text<'a> {
     read_only: Option<Cow<'a, str>>,
     prefix: Option<Cow<'a, str>>,
     name: Option<Cow<'a, str>>,
+    /// The first parameter of no known name, refused beside `keys` only.
+    unknown: Option<Cow<'a, str>>,
 }
 
 impl<'a> Text<'a> {
@@ -205,7 +207,10 @@ impl<'a> Text<'a> {
                     }
                     continue;
                 }
-                _ => continue,
+                _ => {
+                    text.unknown = text.unknown.take().or(Some(name));
+                    continue;
+                }
             };
             if slot.replace(value).is_some() {
                 repeated = repeated.or(Some(name));
@@ -246,7 +251,13 @@ impl<'a> Text<'a> {
     /// A new key's terms, read only with `keys` and only if one is given.
     fn key_terms(&self) -> Result<Option<KeyTerms>, Rejection> {
         let given = self.read_only.is_some() || self.prefix.is_some() || self.ttl.is_some() || self.name.is_some();
-        if self.keys.is_none() || !given {
+        if self.keys.is_none() {
+            return Ok(None);
+        }
+        if let Some(unknown) = &self.unknown {
+            return Err(Rejection::KeyTermUnknown(unknown.as_ref().to_owned()));
+        }
+        if !given {
             return Ok(None);
         }
         let ttl = self.ttl.as_deref().map(Ttl::parse).transpose()?;

@@ -189,7 +189,7 @@ pub enum Rejection {
     )]
     StatusFilter,
     /// A link used to read the upload log or a record, which name who uploaded what.
-    #[error("a share link opens one file; the upload log and its records are the owner's")]
+    #[error("a share link opens a file or a folder's files; the upload log and its records are the owner's")]
     LinkCannotReadLog,
     /// The log asked for on a folder, or by a link.
     #[error("the upload log is read at the top level: GET /?log (or /%2F?log)")]
@@ -226,6 +226,10 @@ pub enum Rejection {
     /// A new key's term that does not parse.
     #[error("{0}")]
     KeyTerm(&'static str),
+    /// A parameter beside `keys` that is not a key's term (a misspelt
+    /// `readonly=true` would otherwise make a key with full access).
+    #[error("`{0}` is not a key's term: give read_only, prefix, ttl or name")]
+    KeyTermUnknown(String),
     /// A new key's body that is not its terms as JSON.
     #[error(
         "the body must be JSON: {{\"read_only\": true|false, \"prefix\": \"folder/\", \"ttl\": \"30d\", \"name\": \"...\"}}, each optional"

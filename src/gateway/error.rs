@@ -378,6 +378,7 @@ fn rejection_status(rejection: &Rejection) -> StatusCode {
         | Rejection::ReadWithGet
         | Rejection::KeyId
         | Rejection::KeyTerm(_)
+        | Rejection::KeyTermUnknown(_)
         | Rejection::KeyBody
         | Rejection::KeyTermsTwice
         | Rejection::KeyPrefix(_)

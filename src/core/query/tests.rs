@@ -153,3 +153,15 @@ fn a_refusal_tells_what_the_query_named() {
     assert!(bad.link && !bad.multipart);
     assert_eq!(bad.to_string(), "limit must be a whole number from 1 to 1000");
 }
+
+#[test]
+fn a_misspelt_key_term_is_refused_rather_than_ignored() {
+    // `readonly=true` ignored would make a key with full access.
+    assert_eq!(refused("keys&readonly=true"), Rejection::KeyTermUnknown("readonly".into()));
+    assert_eq!(refused("keys&name=n&folder=backups"), Rejection::KeyTermUnknown("folder".into()));
+    assert_eq!(refused("keys=0123456789abcdef&v=1"), Rejection::KeyTermUnknown("v".into()));
+    assert!(parsed("keys&read_only=true&prefix=b&ttl=1d&name=n").key_terms.is_some());
+    assert_eq!(parsed("keys").key_terms, None);
+    // Elsewhere an unknown parameter stays ignored (a cache-buster, say).
+    assert!(parsed("share&ttl=1d&v=1").share);
+}
