@@ -29,7 +29,7 @@ use serde::Deserialize;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-use super::jwt::{JwtKeyError, Key, jwks_key};
+use super::keys::{JwtKeyError, Key, jwks_key};
 
 /// The longest one request to the provider may take.
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(10);

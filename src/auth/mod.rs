@@ -7,6 +7,7 @@
 mod authorizer;
 mod jwks;
 mod jwt;
+mod keys;
 
 use std::collections::HashMap;
 
@@ -15,7 +16,8 @@ use serde_json::Value;
 
 pub use authorizer::AuthorizerClaims;
 pub use jwks::{FETCH_TIMEOUT, FetchError, KeyUrl, ON_DEMAND_EVERY, RemoteKeys};
-pub use jwt::{Audience, JwtKeyError, JwtKeys, JwtVerifier};
+pub use jwt::{Audience, JwtKeys, JwtVerifier};
+pub use keys::JwtKeyError;
 
 use crate::core::tenant::{TenantError, TenantId};
 
