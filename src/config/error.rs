@@ -83,6 +83,11 @@ pub enum ConfigError {
         "--oidc-issuer / OIDC_ISSUER needs --auth jwt (the gateway checks the tokens) or --auth authorizer (API Gateway does)"
     )]
     SignInWithoutAuth,
+    /// Token settings for a mode that reads no token: the operator meant `--auth jwt`.
+    #[error(
+        "{0} applies to --auth jwt only, and this gateway runs with --auth {1}: add --auth jwt / AUTH_MODE=jwt, or drop it (with --auth none every request is let in)"
+    )]
+    JwtSettingWithoutJwt(&'static str, &'static str),
     /// A client id that cannot be one.
     #[error("--oidc-client-id / OIDC_CLIENT_ID must be the app client's id, not empty")]
     ClientId,

@@ -477,6 +477,12 @@ fn authenticator(args: &ServeArgs, runtime: Runtime) -> Result<Authenticator, Co
     if claim.is_empty() {
         return Err(ConfigError::TenantClaim);
     }
+    if args.auth != AuthMode::Jwt
+        && let Some(setting) = jwt_setting(args)
+    {
+        let mode = if args.auth == AuthMode::None { "none" } else { "authorizer" };
+        return Err(ConfigError::JwtSettingWithoutJwt(setting, mode));
+    }
     Ok(match args.auth {
         AuthMode::None => Authenticator::None,
         AuthMode::Authorizer if runtime == Runtime::Local => return Err(ConfigError::AuthorizerOutsideLambda),
@@ -502,6 +508,20 @@ fn authenticator(args: &ServeArgs, runtime: Runtime) -> Result<Authenticator, Co
             Authenticator::Jwt(JwtVerifier::new(keys, issuer, audience, claim.to_owned())?)
         }
     })
+}
+
+/// The first setting given that only `--auth jwt` reads.
+fn jwt_setting(args: &ServeArgs) -> Option<&'static str> {
+    [
+        (args.jwt_secret.is_some(), "--jwt-secret / JWT_SECRET"),
+        (args.jwt_public_key.is_some(), "--jwt-public-key / JWT_PUBLIC_KEY"),
+        (args.jwks_url.is_some(), "--jwks-url / JWKS_URL"),
+        (args.jwt_issuer.is_some(), "--jwt-issuer / JWT_ISSUER"),
+        (args.jwt_audience.is_some(), "--jwt-audience / JWT_AUDIENCE"),
+        (!args.jwt_algorithms.is_empty(), "--jwt-algorithms / JWT_ALGORITHMS"),
+    ]
+    .into_iter()
+    .find_map(|(given, name)| given.then_some(name))
 }
 
 /// The OpenID provider the page signs in with: with `--auth jwt` the one

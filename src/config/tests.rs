@@ -239,3 +239,20 @@ fn sign_in_goes_with_an_authenticated_mode() {
     let blank = ["--auth", "jwt", "--oidc-issuer", "https://login.example.com", "--oidc-client-id", " "];
     assert!(error(&blank, Runtime::Local).contains("--oidc-client-id"));
 }
+
+/// A token setting without `--auth jwt` would leave the gateway open (or
+/// behind API Gateway's authorizer) while its operator thinks it checks tokens.
+#[test]
+fn token_settings_need_auth_jwt() {
+    let open = error(&["--jwks-url", "https://login.example.com/keys"], Runtime::Local);
+    assert!(
+        open.contains("--jwks-url / JWKS_URL applies to --auth jwt only") && open.contains("--auth none"),
+        "{open}"
+    );
+    let secret = error(&["--jwt-secret", "a secret of thirty-two bytes or more!!"], Runtime::Local);
+    assert!(secret.contains("--jwt-secret / JWT_SECRET applies to --auth jwt only"), "{secret}");
+    let lambda = error(&["--bucket", "files", "--auth", "authorizer", "--jwt-audience", "app"], Runtime::Lambda);
+    assert!(lambda.contains("--jwt-audience / JWT_AUDIENCE") && lambda.contains("--auth authorizer"), "{lambda}");
+    let jwt = ["--auth", "jwt", "--jwt-secret", "a secret of thirty-two bytes or more!!", "--jwt-audience", "app"];
+    assert!(config(&jwt, Runtime::Local).is_ok());
+}
