@@ -7,19 +7,16 @@
 
 mod common;
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use common::{Gateway, binary, curl_status, random_file, scratch_dir};
-use jsonwebtoken::{EncodingKey, Header, encode};
+use common::{Gateway, binary, random_file, scratch_dir};
 use serde_json::{Value, json};
 
 const JWT_SECRET: &str = "catalog test HS256 secret, 32 bytes or more";
 const SHARE_KEY: &str = "k1:catalog-test-share-key-0123456789abcdef";
 
 fn token(sub: &str) -> String {
-    let exp = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() + 600;
-    let claims = json!({ "sub": sub, "exp": exp });
-    encode(&Header::default(), &claims, &EncodingKey::from_secret(JWT_SECRET.as_bytes())).unwrap()
+    common::hs256_token(JWT_SECRET, sub)
 }
 
 fn start(name: &str, extra: &[&str]) -> Gateway {
@@ -30,14 +27,7 @@ fn start(name: &str, extra: &[&str]) -> Gateway {
 
 /// `curl -L` as `sub` (anonymous with `None`), `args` before the URL.
 fn call(sub: Option<&str>, args: &[&str], url: &str) -> (u16, String) {
-    let auth = sub.map(|sub| format!("Authorization: Bearer {}", token(sub)));
-    let mut all = vec!["--path-as-is", "--location"];
-    if let Some(auth) = &auth {
-        all.extend(["-H", auth.as_str()]);
-    }
-    all.extend_from_slice(args);
-    all.push(url);
-    curl_status(&all)
+    common::curl_as(sub.map(token).as_deref(), args, url)
 }
 
 fn json_of(sub: Option<&str>, url: &str) -> (u16, Value) {
@@ -191,7 +181,7 @@ fn the_renditions_folder_is_no_key_in_any_auth_mode() {
 #[test]
 fn with_the_log_in_dynamodb_only_uploads_wait_for_it() {
     let Some((moto, table)) = moto_with_a_table() else { return };
-    let env = [("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_REGION", "us-east-1")];
+    let env = common::moto::MOTO_ENV;
     let args = ["--state-table", table.as_str(), "--state-endpoint", moto.endpoint.as_str()];
     let mut all = vec!["--auth", "jwt", "--jwt-secret", JWT_SECRET, "--share-keys", SHARE_KEY, "--renditions", "none"];
     all.extend(args);

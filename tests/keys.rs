@@ -8,22 +8,17 @@
 
 mod common;
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use common::moto::Moto;
-use common::{Gateway, binary, curl_status, scratch_dir};
-use jsonwebtoken::{EncodingKey, Header, encode};
+use common::moto::{MOTO_ENV, Moto};
+use common::{Gateway, binary, scratch_dir};
 use serde_json::{Value, json};
 
 const JWT_SECRET: &str = "keys test HS256 secret, 32 bytes or more";
 const SHARE_KEY: &str = "k1:keys-test-share-key-0123456789abcdefghij";
-const MOTO_ENV: [(&str, &str); 3] =
-    [("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_REGION", "us-east-1")];
 
 fn token(sub: &str) -> String {
-    let exp = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() + 600;
-    encode(&Header::default(), &json!({ "sub": sub, "exp": exp }), &EncodingKey::from_secret(JWT_SECRET.as_bytes()))
-        .unwrap()
+    common::hs256_token(JWT_SECRET, sub)
 }
 
 /// Who calls: a signed-in tenant, the holder of an API key, or nobody.
@@ -36,18 +31,12 @@ enum As<'a> {
 
 /// `curl` as `who`, `args` before the URL; redirects followed.
 fn call(who: As<'_>, args: &[&str], url: &str) -> (u16, String) {
-    let auth = match who {
-        As::Tenant(sub) => Some(format!("Authorization: Bearer {}", token(sub))),
-        As::Key(key) => Some(format!("Authorization: Bearer {key}")),
+    let bearer = match who {
+        As::Tenant(sub) => Some(token(sub)),
+        As::Key(key) => Some(key.to_owned()),
         As::Nobody => None,
     };
-    let mut all = vec!["--path-as-is", "--location"];
-    if let Some(auth) = &auth {
-        all.extend(["-H", auth.as_str()]);
-    }
-    all.extend_from_slice(args);
-    all.push(url);
-    curl_status(&all)
+    common::curl_as(bearer.as_deref(), args, url)
 }
 
 fn json_of(who: As<'_>, args: &[&str], url: &str) -> (u16, Value) {

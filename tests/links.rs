@@ -9,22 +9,15 @@
 
 mod common;
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
-use common::moto::Moto;
+use common::moto::{MOTO_ENV, Moto};
 use common::{Gateway, binary, curl, curl_status, scratch_dir};
-use jsonwebtoken::{EncodingKey, Header, encode};
 use serde_json::{Value, json};
 
 const JWT_SECRET: &str = "links test HS256 secret, 32 bytes or more";
 const SHARE_KEY: &str = "k1:links-test-share-key-0123456789abcdefgh";
-const MOTO_ENV: [(&str, &str); 3] =
-    [("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_REGION", "us-east-1")];
 
 fn token(sub: &str) -> String {
-    let exp = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() + 600;
-    encode(&Header::default(), &json!({ "sub": sub, "exp": exp }), &EncodingKey::from_secret(JWT_SECRET.as_bytes()))
-        .unwrap()
+    common::hs256_token(JWT_SECRET, sub)
 }
 
 /// Where the gateways keep their state.

@@ -8,11 +8,10 @@
 
 mod common;
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use common::images::{decode_jpeg, exif_with_gps, halves, jpeg, near, png_claiming, rgb_at};
 use common::{Gateway, curl_status, scratch_dir};
-use jsonwebtoken::{EncodingKey, Header, encode};
 use serde_json::{Value, json};
 
 const RED: [u8; 3] = [230, 20, 20];
@@ -21,9 +20,7 @@ const JWT_SECRET: &str = "renditions test HS256 secret, 32 bytes or more";
 const SHARE_KEY: &str = "k1:renditions-test-share-key-0123456789abcdef";
 
 fn token(sub: &str) -> String {
-    let exp = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() + 600;
-    encode(&Header::default(), &json!({ "sub": sub, "exp": exp }), &EncodingKey::from_secret(JWT_SECRET.as_bytes()))
-        .unwrap()
+    common::hs256_token(JWT_SECRET, sub)
 }
 
 /// `curl` (not following redirects) as `sub`, or anonymous.

@@ -504,3 +504,29 @@ pub fn sha256(path: &Path) -> String {
     std::io::copy(&mut file, &mut hasher).expect("hash");
     format!("{:x}", hasher.finalize())
 }
+
+/// An HS256 token for `sub` under `secret` (the tests' `--auth jwt
+/// --jwt-secret`), good for ten minutes.
+pub fn hs256_token(secret: &str, sub: &str) -> String {
+    let exp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 600;
+    let claims = serde_json::json!({ "sub": sub, "exp": exp });
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
+}
+
+/// `curl -L --path-as-is` with `Authorization: Bearer <bearer>` when one is
+/// given, `args` before `url`: the final status and the body.
+pub fn curl_as(bearer: Option<&str>, args: &[&str], url: &str) -> (u16, String) {
+    let auth = bearer.map(|bearer| format!("Authorization: Bearer {bearer}"));
+    let mut all = vec!["--path-as-is", "--location"];
+    if let Some(auth) = &auth {
+        all.extend(["-H", auth.as_str()]);
+    }
+    all.extend_from_slice(args);
+    all.push(url);
+    curl_status(&all)
+}

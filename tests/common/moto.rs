@@ -46,6 +46,11 @@ from moto.server import main
 main(['-H', '127.0.0.1', '-p', '0'])
 ";
 
+/// The environment the gateway and its commands need to reach moto: dummy
+/// credentials in moto's region.
+pub const MOTO_ENV: [(&str, &str); 3] =
+    [("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_REGION", "us-east-1")];
+
 /// How long moto may take to start (its imports take a second or two on an idle machine).
 const START_LIMIT: Duration = Duration::from_secs(60);
 
